@@ -1,0 +1,160 @@
+/**
+ * Every stable error code Twin can produce. Codes are part of the public contract: clients branch on
+ * them, so a code is never renamed or reused for a different meaning.
+ */
+export type TwinErrorCode =
+  // Caller mistakes (HTTP 4xx).
+  | 'invalid_request'
+  | 'invalid_argument'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'rate_limited'
+  | 'budget_exceeded'
+  | 'config_invalid'
+  // Capacity (HTTP 503).
+  | 'capacity_exceeded'
+  // Upstream provider failures.
+  | 'provider_error'
+  | 'provider_auth'
+  | 'provider_invalid_request'
+  | 'provider_rate_limited'
+  | 'provider_overloaded'
+  | 'provider_timeout'
+  | 'provider_unavailable'
+  | 'content_filtered'
+  | 'network_error'
+  | 'circuit_open'
+  // Stream lifecycle.
+  | 'stream_truncated'
+  | 'stream_stalled'
+  | 'stream_timeout'
+  | 'aborted'
+  | 'slow_client'
+  | 'buffer_overflow'
+  | 'resume_unavailable'
+  // Payload decoding on the receiving side.
+  | 'decode_failed'
+  | 'decrypt_failed'
+  | 'unknown_key'
+  // Bugs and the unexpected.
+  | 'internal';
+
+/** Whether a request that failed with this code may succeed when sent again unchanged. */
+const RETRYABLE_BY_DEFAULT: ReadonlySet<TwinErrorCode> = new Set<TwinErrorCode>([
+  'rate_limited',
+  'capacity_exceeded',
+  'provider_rate_limited',
+  'provider_overloaded',
+  'provider_timeout',
+  'provider_unavailable',
+  'network_error',
+  'circuit_open',
+  'stream_truncated',
+  'stream_stalled',
+]);
+
+const HTTP_STATUS: Partial<Record<TwinErrorCode, number>> = {
+  invalid_request: 400,
+  invalid_argument: 400,
+  config_invalid: 400,
+  unauthorized: 401,
+  budget_exceeded: 402,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  capacity_exceeded: 503,
+  provider_auth: 502,
+  provider_invalid_request: 400,
+  provider_rate_limited: 429,
+  provider_overloaded: 503,
+  provider_unavailable: 503,
+  provider_timeout: 504,
+  circuit_open: 503,
+};
+
+/** The JSON shape of an error on the wire (DESIGN.md §2): stable code, human message, retryable, provider. */
+export interface TwinErrorPayload {
+  code: TwinErrorCode;
+  message: string;
+  retryable: boolean;
+  /** The provider involved, when the error came from (or concerns) one. */
+  provider?: string;
+  /** Milliseconds the caller should wait before retrying, when known (e.g. from `Retry-After`). */
+  retryAfterMs?: number;
+}
+
+export interface TwinErrorOptions {
+  retryable?: boolean;
+  provider?: string;
+  retryAfterMs?: number;
+  /** HTTP status to answer with; defaults from the code. */
+  status?: number;
+  /** Structured detail for programs (e.g. the zod issue path of an invalid field). Never secrets. */
+  details?: unknown;
+  cause?: unknown;
+}
+
+/**
+ * The one error class Twin throws. `code` is stable, `message` is for people, `cause` keeps the
+ * original error for debugging. Messages never contain secrets (API keys, encryption keys, tokens).
+ */
+export class TwinError extends Error {
+  override readonly name = 'TwinError';
+  readonly code: TwinErrorCode;
+  readonly retryable: boolean;
+  readonly provider: string | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(code: TwinErrorCode, message: string, options: TwinErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
+    this.provider = options.provider;
+    this.retryAfterMs = options.retryAfterMs;
+    this.status = options.status ?? HTTP_STATUS[code] ?? (code === 'internal' ? 500 : 502);
+    this.details = options.details;
+  }
+
+  /** The wire form (DESIGN.md §2). `cause` and `details` stay on the server. */
+  toPayload(): TwinErrorPayload {
+    const payload: TwinErrorPayload = { code: this.code, message: this.message, retryable: this.retryable };
+    if (this.provider !== undefined) payload.provider = this.provider;
+    if (this.retryAfterMs !== undefined) payload.retryAfterMs = this.retryAfterMs;
+    return payload;
+  }
+
+  /** Rebuilds an error received on the wire. */
+  static fromPayload(payload: TwinErrorPayload): TwinError {
+    return new TwinError(payload.code, payload.message, {
+      retryable: payload.retryable,
+      provider: payload.provider,
+      retryAfterMs: payload.retryAfterMs,
+    });
+  }
+}
+
+/** True for a {@link TwinError}, also across package copies (duck-typed on `name` and `code`). */
+export function isTwinError(value: unknown): value is TwinError {
+  return (
+    value instanceof TwinError ||
+    (typeof value === 'object' && value !== null && (value as { name?: unknown }).name === 'TwinError' &&
+      typeof (value as { code?: unknown }).code === 'string')
+  );
+}
+
+/** Wraps anything thrown into a TwinError, keeping the original as `cause`. */
+export function toTwinError(value: unknown, fallbackCode: TwinErrorCode = 'internal'): TwinError {
+  if (isTwinError(value)) return value;
+  if (value instanceof Error && value.name === 'AbortError') {
+    return new TwinError('aborted', 'The stream was aborted.', { cause: value });
+  }
+  const message = value instanceof Error ? value.message : 'An unexpected error occurred.';
+  return new TwinError(fallbackCode, message, { cause: value });
+}

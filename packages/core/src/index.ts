@@ -1,0 +1,114 @@
+// @twin/core public API. Every public name is exported explicitly (DESIGN.md §4).
+// Each area owns one section below; keep additions inside your section.
+
+// ── errors & utilities ───────────────────────────────────────────────────────
+export { TwinError, isTwinError, toTwinError } from './errors/twin-error';
+export type { TwinErrorCode, TwinErrorPayload, TwinErrorOptions } from './errors/twin-error';
+export { safeParseJSON } from './util/safe-parse-json';
+export type { ParseResult } from './util/safe-parse-json';
+
+// ── protocol ─────────────────────────────────────────────────────────────────
+export { PROTOCOL_VERSION } from './protocol/version';
+export type { ProtocolVersion } from './protocol/version';
+export { usageSchema, finishReasonSchema } from './protocol/usage';
+export type { Usage, FinishReason } from './protocol/usage';
+export {
+  messageSchema,
+  contentPartSchema,
+  textContentSchema,
+  imageContentSchema,
+  toolCallContentSchema,
+  toolResultContentSchema,
+  toolDefinitionSchema,
+} from './protocol/message';
+export type { Message, ContentPart, ToolDefinition } from './protocol/message';
+export { isContentPart } from './protocol/stream-part';
+export type {
+  StreamPart,
+  ContentStreamPart,
+  ResponseMetadataPart,
+  TextDeltaPart,
+  ReasoningDeltaPart,
+  ToolCallStartPart,
+  ToolCallDeltaPart,
+  ToolCallPart,
+  UsagePart,
+  FinishPart,
+  ErrorPart,
+} from './protocol/stream-part';
+export {
+  STREAM_EVENT_TYPES,
+  codecNameSchema,
+  cipherAlgSchema,
+  toolCallChunkSchema,
+  chunkContentSchema,
+  streamStateSchema,
+  sealedFieldsSchema,
+  startEventDataSchema,
+  plainChunkEventDataSchema,
+  sealedChunkEventDataSchema,
+  chunkEventDataSchema,
+  resyncEventDataSchema,
+  errorEventDataSchema,
+  costReceiptSchema,
+  completeEventDataSchema,
+  streamEventDataSchemas,
+} from './protocol/stream-event';
+export type {
+  StreamEventType,
+  CodecName,
+  CipherAlg,
+  ToolCallChunk,
+  ChunkContent,
+  StreamState,
+  SealedFields,
+  StartEventData,
+  PlainChunkEventData,
+  SealedChunkEventData,
+  ChunkEventData,
+  ResyncEventData,
+  ErrorEventData,
+  CostReceipt,
+  CompleteEventData,
+  StreamEvent,
+} from './protocol/stream-event';
+export { streamConfigSchema, DEFAULT_STREAM_CONFIG } from './protocol/stream-config';
+export type { StreamConfig, StreamConfigInput } from './protocol/stream-config';
+export { streamRequestSchema } from './protocol/stream-request';
+export type { StreamRequest, StreamResponse } from './protocol/stream-request';
+export { streamStatusSchema, streamConnectionSchema, streamChunkSchema } from './protocol/stream-connection';
+export type { StreamStatus, StreamConnection, StreamChunk } from './protocol/stream-connection';
+export { streamBufferStateSchema } from './protocol/stream-buffer-state';
+export type { StreamBufferState } from './protocol/stream-buffer-state';
+export { streamMetricsSchema } from './protocol/stream-metrics';
+export type { StreamMetrics } from './protocol/stream-metrics';
+export {
+  decimalStringSchema,
+  roundingModeSchema,
+  volumeTierSchema,
+  streamBillingConfigSchema,
+  billingEndReasonSchema,
+  billLinesSchema,
+  streamBillingRecordSchema,
+  usageReportDimensionSchema,
+  streamUsageReportSchema,
+} from './protocol/billing';
+export type {
+  DecimalString,
+  RoundingMode,
+  StreamBillingConfig,
+  StreamBillingConfigInput,
+  BillingEndReason,
+  BillLines,
+  StreamBillingRecord,
+  UsageReportDimension,
+  StreamUsageReport,
+} from './protocol/billing';
+
+// ── SSE encoder & stream buffer ──────────────────────────────────────────────
+
+// ── codecs & cipher ──────────────────────────────────────────────────────────
+
+// ── providers ────────────────────────────────────────────────────────────────
+
+// ── billing, metering & alerts ───────────────────────────────────────────────

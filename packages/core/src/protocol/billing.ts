@@ -1,0 +1,148 @@
+import { z } from 'zod';
+
+/**
+ * Billing shapes (DESIGN.md §3). Every amount, price and rate is an exact decimal STRING such as
+ * "0.0015": JSON numbers are binary floats and would lose cents. Percentages are written as percent
+ * ("10" means 10%).
+ */
+export const decimalStringSchema = z
+  .string()
+  .regex(/^-?(?:0|[1-9]\d*)(?:\.\d+)?$/, 'must be a decimal string such as "0.0015" (no exponent, no float)');
+export type DecimalString = z.infer<typeof decimalStringSchema>;
+const nonNegativeDecimal = decimalStringSchema.refine((s) => !s.startsWith('-'), 'must not be negative');
+
+export const roundingModeSchema = z.enum(['half-up', 'half-even', 'down', 'up']);
+export type RoundingMode = z.infer<typeof roundingModeSchema>;
+
+export const volumeTierSchema = z.object({
+  /** Period-to-date tokens at which this tier starts. */
+  thresholdTokens: z.number().int().nonnegative(),
+  /** Discount in percent. */
+  ratePercent: nonNegativeDecimal,
+});
+
+/** Pricing for one provider + model (`model: "*"` matches any model of the provider). Versioned, with an effective date. */
+export const streamBillingConfigSchema = z.object({
+  schemaVersion: z.literal(1).default(1),
+  id: z.string().optional(),
+  provider: z.string().min(1),
+  model: z.string().min(1),
+  /** ISO date from which this config applies; the newest effective config wins. */
+  effectiveFrom: z.string(),
+  currency: z.string().regex(/^[A-Z]{3}$/).default('USD'),
+  rounding: z
+    .object({ mode: roundingModeSchema.default('half-up'), minorUnits: z.number().int().min(0).max(8).default(2) })
+    .default({ mode: 'half-up', minorUnits: 2 }),
+  tokens: z.object({
+    inputPer1K: nonNegativeDecimal,
+    cachedInputReadPer1K: nonNegativeDecimal.optional(),
+    cachedInputWritePer1K: nonNegativeDecimal.optional(),
+    outputPer1K: nonNegativeDecimal,
+    /** Defaults to `outputPer1K`. */
+    reasoningPer1K: nonNegativeDecimal.optional(),
+  }),
+  streaming: z.object({ perSecond: nonNegativeDecimal, perMB: nonNegativeDecimal }),
+  bandwidthPremium: z.object({ thresholdKB: nonNegativeDecimal, perKB: nonNegativeDecimal }).optional(),
+  infrastructure: z.object({ perConnection: nonNegativeDecimal, perHour: nonNegativeDecimal }),
+  volumeDiscount: z
+    .object({ mode: z.enum(['volume', 'graduated']), tiers: z.array(volumeTierSchema) })
+    .optional(),
+  sla: z
+    .object({
+      uptime: z.object({ minPercent: nonNegativeDecimal, penaltyPercent: nonNegativeDecimal }).optional(),
+      latency: z
+        .object({ maxMs: z.number().nonnegative(), percentile: z.enum(['p50', 'p90', 'p95', 'p99']), penaltyPercent: nonNegativeDecimal })
+        .optional(),
+      bandwidth: z.object({ minMBps: nonNegativeDecimal, penaltyPercent: nonNegativeDecimal }).optional(),
+      maxPenaltyPercent: nonNegativeDecimal,
+    })
+    .optional(),
+  taxes: z
+    .array(z.object({ jurisdiction: z.string(), name: z.string(), ratePercent: nonNegativeDecimal, reverseCharge: z.boolean().default(false) }))
+    .default([]),
+});
+export type StreamBillingConfig = z.infer<typeof streamBillingConfigSchema>;
+export type StreamBillingConfigInput = z.input<typeof streamBillingConfigSchema>;
+
+/** How a stream ended, as billing sees it. */
+export const billingEndReasonSchema = z.enum(['complete', 'error', 'client_abort', 'budget_stop', 'interrupted', 'timeout']);
+export type BillingEndReason = z.infer<typeof billingEndReasonSchema>;
+
+export const billLinesSchema = z.object({
+  tokenCost: decimalStringSchema,
+  discount: decimalStringSchema,
+  streaming: decimalStringSchema,
+  bandwidthPremium: decimalStringSchema,
+  infrastructure: decimalStringSchema,
+  subtotal: decimalStringSchema,
+  slaPenalty: decimalStringSchema,
+  /** Which guarantees were breached. */
+  slaBreaches: z.array(z.enum(['uptime', 'latency', 'bandwidth'])),
+  taxes: z.array(z.object({ jurisdiction: z.string(), name: z.string(), ratePercent: decimalStringSchema, amount: decimalStringSchema })),
+  total: decimalStringSchema,
+});
+export type BillLines = z.infer<typeof billLinesSchema>;
+
+/** The one billing record every started stream gets. Opened at start, finalised at the end. */
+export const streamBillingRecordSchema = z.object({
+  id: z.string(),
+  streamId: z.string(),
+  /** One per stream; finalising twice with the same key changes nothing. */
+  idempotencyKey: z.string(),
+  tenantId: z.string(),
+  apiKeyId: z.string().optional(),
+  userId: z.string().optional(),
+  provider: z.string(),
+  model: z.string(),
+  purpose: z.string().optional(),
+  state: z.enum(['open', 'final']),
+  endReason: billingEndReasonSchema.optional(),
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+  inputTokens: z.number().int().nonnegative().optional(),
+  cacheReadTokens: z.number().int().nonnegative().optional(),
+  cacheWriteTokens: z.number().int().nonnegative().optional(),
+  outputTokens: z.number().int().nonnegative().optional(),
+  reasoningTokens: z.number().int().nonnegative().optional(),
+  usageEstimated: z.boolean(),
+  usageMissing: z.boolean(),
+  durationMs: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  currency: z.string(),
+  /** Set when the bill was issued in another currency than the price table's. */
+  exchangeRate: z.object({ from: z.string(), to: z.string(), rate: decimalStringSchema }).optional(),
+  pricingConfigId: z.string().optional(),
+  lines: billLinesSchema.optional(),
+});
+export type StreamBillingRecord = z.infer<typeof streamBillingRecordSchema>;
+
+export const usageReportDimensionSchema = z.enum(['provider', 'model', 'purpose', 'user', 'apiKey']);
+export type UsageReportDimension = z.infer<typeof usageReportDimensionSchema>;
+
+const reportTotalsSchema = z.object({
+  count: z.number().int().nonnegative(),
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  cacheReadTokens: z.number().int().nonnegative(),
+  cacheWriteTokens: z.number().int().nonnegative(),
+  reasoningTokens: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  durationMs: z.number().int().nonnegative(),
+  /** Sum of each bill line, exact decimal strings. */
+  cost: z.record(z.string(), decimalStringSchema),
+});
+
+/** Aggregated billing over a period, grouped by any combination of dimensions. */
+export const streamUsageReportSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  currency: z.string(),
+  groupBy: z.array(usageReportDimensionSchema),
+  groups: z.array(reportTotalsSchema.extend({ key: z.record(z.string(), z.string()) })),
+  totals: reportTotalsSchema,
+  /** This period against the previous one of equal length: change in percent per measure. */
+  trend: z.record(z.string(), decimalStringSchema).optional(),
+  /** Totals projected to the end of the period at the rate so far. */
+  projection: z.record(z.string(), decimalStringSchema).optional(),
+});
+export type StreamUsageReport = z.infer<typeof streamUsageReportSchema>;

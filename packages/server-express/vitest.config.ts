@@ -1,0 +1,7 @@
+import { defineProject } from 'vitest/config';
+import { twinAliases } from '../../vitest.shared';
+
+export default defineProject({
+  resolve: { alias: twinAliases },
+  test: { name: 'server-express', environment: 'node', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
+});
