@@ -106,6 +106,8 @@ export type {
 } from './protocol/billing';
 
 // ── SSE encoder & stream buffer ──────────────────────────────────────────────
+export { encodeSSE, encodeSSEComment, SSE_HEARTBEAT } from './sse/encode-sse';
+export type { SSEMessage } from './sse/encode-sse';
 
 // ── codecs & cipher ──────────────────────────────────────────────────────────
 
