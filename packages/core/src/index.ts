@@ -112,5 +112,16 @@ export type { SSEMessage } from './sse/encode-sse';
 // ── codecs & cipher ──────────────────────────────────────────────────────────
 
 // ── providers ────────────────────────────────────────────────────────────────
+export type { Provider, ProviderRequest, ProviderStreamOptions, ProviderAttempt } from './providers/provider';
+export { resolveEnvironment, timerSleep } from './providers/environment';
+export type { ProviderEnvironment } from './providers/environment';
+export { mapProviderError, providerHttpError, parseRetryAfter } from './providers/provider-error';
+export type { ProviderHttpErrorInput } from './providers/provider-error';
+export { guardProviderStream } from './providers/guard-provider-stream';
+export type { GuardProviderStreamOptions } from './providers/guard-provider-stream';
+export { estimateUsage, estimateInputTokens, loadDefaultTokenCounter } from './providers/estimate-usage';
+export type { TokenCounter, EstimateUsageInput } from './providers/estimate-usage';
+export { createSimulatedProvider, simulatedTokenCount } from './providers/simulated-provider';
+export type { SimulatedProviderOptions, SimulatedFailure, SimulatedToolCall } from './providers/simulated-provider';
 
 // ── billing, metering & alerts ───────────────────────────────────────────────

@@ -1,0 +1,41 @@
+/**
+ * What providers take from the environment. Everything is injectable so that tests and benchmarks
+ * are deterministic and core runs in browsers, edge runtimes and Node alike (DESIGN.md §1).
+ */
+export interface ProviderEnvironment {
+  /** Used by fetch-based adapters (Gemini, Ollama, OpenAI/Anthropic without an SDK client). */
+  fetch: typeof globalThis.fetch;
+  /** Milliseconds since some epoch; only differences are used. */
+  now: () => number;
+  /**
+   * Resolves after `ms` milliseconds, or as soon as `signal` aborts (it never rejects: callers check
+   * `signal.aborted` themselves).
+   */
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Uniform in [0, 1); used for retry jitter only. */
+  random: () => number;
+}
+
+/** `sleep` on top of `setTimeout`, cancellable through an AbortSignal. */
+export function timerSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Fills what the caller left out from `globalThis` (fetch, Date.now, setTimeout, Math.random). */
+export function resolveEnvironment(env: Partial<ProviderEnvironment> = {}): ProviderEnvironment {
+  return {
+    fetch: env.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    now: env.now ?? (() => Date.now()),
+    sleep: env.sleep ?? timerSleep,
+    random: env.random ?? Math.random,
+  };
+}

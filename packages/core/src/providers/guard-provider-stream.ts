@@ -1,0 +1,114 @@
+import { TwinError } from '../errors/twin-error';
+import type { ErrorPart, StreamPart } from '../protocol/stream-part';
+import type { Usage } from '../protocol/usage';
+import { estimateUsage, type TokenCounter } from './estimate-usage';
+import type { ProviderRequest } from './provider';
+import { mapProviderError } from './provider-error';
+
+export interface GuardProviderStreamOptions {
+  provider: string;
+  request: ProviderRequest;
+  signal?: AbortSignal;
+  countTokens?: TokenCounter;
+  /** Maps a thrown value to a typed error (defaults to {@link mapProviderError}). */
+  mapError?: (error: unknown) => TwinError;
+}
+
+/**
+ * Enforces the {@link Provider} contract around an adapter's raw parts, so each adapter only
+ * translates its wire format:
+ * - usage parts are held and the LAST one wins (providers resend cumulative usage: overwrite,
+ *   never add); it is emitted once, right before `finish` or attached to the final `error`;
+ * - a throw becomes an `error` part; a source that ends without `finish`/`error` becomes
+ *   `stream_truncated` (or `aborted` when the signal fired);
+ * - missing usage is estimated with a tokenizer and flagged `estimated`;
+ * - nothing is emitted after the terminal part.
+ */
+export async function* guardProviderStream(
+  source: AsyncIterable<StreamPart>,
+  options: GuardProviderStreamOptions,
+): AsyncGenerator<StreamPart, void, undefined> {
+  let usage: Usage | undefined;
+  let output = '';
+  let reasoning = '';
+  let contentSeen = false;
+
+  const finalUsage = async (): Promise<Usage> => {
+    if (usage && usage.inputTokens !== undefined && usage.outputTokens !== undefined) return usage;
+    return estimateUsage({
+      request: options.request,
+      outputText: output + reasoning,
+      reasoningText: reasoning,
+      partial: usage,
+      countTokens: options.countTokens,
+    });
+  };
+  const errorPart = async (error: TwinError): Promise<ErrorPart> => {
+    let failure = error;
+    // A connection cut after content arrived is a truncated stream, whatever the socket said.
+    if (contentSeen && failure.code === 'network_error') {
+      failure = new TwinError('stream_truncated', `The ${options.provider} stream was cut off: ${failure.message}`, {
+        provider: options.provider,
+        cause: failure,
+      });
+    }
+    return { type: 'error', error: { provider: options.provider, ...failure.toPayload() }, usage: await finalUsage() };
+  };
+  const abortedError = () =>
+    new TwinError('aborted', `The ${options.provider} stream was aborted.`, { provider: options.provider, retryable: false });
+
+  try {
+    for await (const part of source) {
+      switch (part.type) {
+        case 'usage':
+          usage = part.usage;
+          continue;
+        case 'text-delta':
+          output += part.text;
+          contentSeen = true;
+          break;
+        case 'reasoning-delta':
+          reasoning += part.text;
+          contentSeen = true;
+          break;
+        case 'tool-call-delta':
+          output += part.argsTextDelta;
+          contentSeen = true;
+          break;
+        case 'tool-call-start':
+          output += part.toolName;
+          contentSeen = true;
+          break;
+        case 'tool-call':
+          contentSeen = true;
+          break;
+        case 'finish':
+          yield { type: 'usage', usage: await finalUsage() };
+          yield part;
+          return;
+        case 'error': {
+          const merged: ErrorPart = part.usage ? part : { ...part, usage: await finalUsage() };
+          yield merged;
+          return;
+        }
+        default:
+          break;
+      }
+      yield part;
+    }
+  } catch (error) {
+    if (options.signal?.aborted) {
+      yield await errorPart(abortedError());
+      return;
+    }
+    yield await errorPart((options.mapError ?? ((e) => mapProviderError(options.provider, e)))(error));
+    return;
+  }
+  if (options.signal?.aborted) {
+    yield await errorPart(abortedError());
+    return;
+  }
+  yield await errorPart(
+    new TwinError('stream_truncated', `The ${options.provider} stream ended before its final event.`, { provider: options.provider }),
+  );
+}

@@ -1,0 +1,233 @@
+import { TwinError, type TwinErrorCode } from '../errors/twin-error';
+import type { StreamPart } from '../protocol/stream-part';
+import type { Usage } from '../protocol/usage';
+import { resolveEnvironment, type ProviderEnvironment } from './environment';
+import { estimateInputTokens } from './estimate-usage';
+import { guardProviderStream } from './guard-provider-stream';
+import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
+
+/**
+ * A failure the simulated provider injects.
+ * - `error-before-first-token`: fails before any content, like a 429/503 (fallback and retries apply);
+ * - `mid-stream-error`: sends `afterTokens` tokens, then an error event (like Anthropic's in-stream `error`);
+ * - `stall`: sends `afterTokens` tokens, then nothing until the caller aborts;
+ * - `truncate`: sends `afterTokens` tokens, then ends without finish or usage (a cut connection),
+ *   which the adapter contract reports as `stream_truncated`.
+ */
+export type SimulatedFailure =
+  | { kind: 'error-before-first-token'; code?: TwinErrorCode; message?: string; retryAfterMs?: number }
+  | { kind: 'mid-stream-error'; afterTokens?: number; code?: TwinErrorCode; message?: string }
+  | { kind: 'stall'; afterTokens?: number }
+  | { kind: 'truncate'; afterTokens?: number };
+
+/** A tool call the simulated model makes after its text. */
+export interface SimulatedToolCall {
+  name: string;
+  args: Record<string, unknown>;
+}
+
+export interface SimulatedProviderOptions {
+  /** Provider name reported in parts and errors. Default `simulated`. */
+  name?: string;
+  /** Default `sim-1`. */
+  defaultModel?: string;
+  /** Output speed. Default 50. `Infinity` (or 0) sends as fast as the consumer reads. */
+  tokensPerSecond?: number;
+  /** Delay before the first content part, in ms. Default 0. */
+  firstTokenLatencyMs?: number;
+  /** Seed of the deterministic text generator: same seed + same request = same stream. Default 1. */
+  seed?: number;
+  /**
+   * What the model says: a fixed string, or a function of the request. Default: deterministic
+   * pseudo-prose of `outputTokens` words chosen from the seed and the last user message.
+   */
+  text?: string | ((request: ProviderRequest) => string);
+  /** Length of the default generated text, in tokens. Default 48. */
+  outputTokens?: number;
+  /** Tokens per `text-delta` part (coarser parts for load tests). Default 1. */
+  tokensPerChunk?: number;
+  /** Reasoning text streamed (as `reasoning-delta`) before the answer. */
+  reasoning?: string;
+  /** Tool calls made after the text; the stream then finishes with `tool-calls`. */
+  toolCalls?: SimulatedToolCall[];
+  /** Reported as `cacheReadTokens` (included in `inputTokens`, as the usage convention says). */
+  cachedInputTokens?: number;
+  /**
+   * Failure injection: a fixed failure for every call, or a function of the call's 0-based index on
+   * this provider instance (e.g. `({ call }) => call === 0 ? { kind: 'error-before-first-token' } : undefined`).
+   */
+  failure?: SimulatedFailure | ((context: { call: number; request: ProviderRequest }) => SimulatedFailure | undefined);
+  /** Injected clock and sleep (the only timers it uses). */
+  env?: Partial<ProviderEnvironment>;
+}
+
+const WORDS = (
+  'the a stream of tokens flows from model to client over server sent events while billing counts ' +
+  'every byte and second with exact decimals so nothing is lost twice resumed buffered compressed ' +
+  'sealed and delivered in order to the reader who waits patiently for the final word'
+).split(' ');
+
+/** Tokens as the simulation counts them: about four characters each (cheap and deterministic). */
+export function simulatedTokenCount(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+function hashString(text: string, seed: number): number {
+  let h = seed >>> 0 || 1;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** mulberry32: a tiny, well-distributed deterministic PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function lastUserText(request: ProviderRequest): string {
+  for (let i = request.messages.length - 1; i >= 0; i--) {
+    const m = request.messages[i]!;
+    if (m.role !== 'user') continue;
+    if (typeof m.content === 'string') return m.content;
+    return m.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+  }
+  return '';
+}
+
+/** Splits text into tokens: each word with the whitespace that follows it. */
+function tokenize(text: string): string[] {
+  return text.match(/\S+\s*|\s+/g) ?? [];
+}
+
+/**
+ * An offline, deterministic provider: the reference server's default when no key is configured
+ * and the tool every test uses. It is cheap (one timer per chunk, no per-stream state beyond the
+ * generator), so thousands of concurrent streams at realistic token rates are fine.
+ */
+export function createSimulatedProvider(options: SimulatedProviderOptions = {}): Provider {
+  const name = options.name ?? 'simulated';
+  const defaultModel = options.defaultModel ?? 'sim-1';
+  const env = resolveEnvironment(options.env);
+  const rate = options.tokensPerSecond ?? 50;
+  const interval = rate === Infinity || rate <= 0 ? 0 : 1000 / rate;
+  const perChunk = Math.max(1, Math.floor(options.tokensPerChunk ?? 1));
+  let calls = 0;
+
+  async function* raw(request: ProviderRequest, call: number, signal: AbortSignal | undefined): AsyncGenerator<StreamPart> {
+    const failure = typeof options.failure === 'function' ? options.failure({ call, request }) : options.failure;
+    const model = request.model ?? defaultModel;
+    if (options.firstTokenLatencyMs) await env.sleep(options.firstTokenLatencyMs, signal);
+    if (signal?.aborted) return;
+    if (failure?.kind === 'error-before-first-token') {
+      throw new TwinError(failure.code ?? 'provider_overloaded', failure.message ?? `${name} is overloaded (simulated).`, {
+        provider: name,
+        ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
+      });
+    }
+    yield { type: 'response-metadata', id: `sim-${options.seed ?? 1}-${call}`, model };
+
+    let text: string;
+    if (typeof options.text === 'function') text = options.text(request);
+    else if (typeof options.text === 'string') text = options.text;
+    else {
+      const next = prng(hashString(lastUserText(request), options.seed ?? 1));
+      const words: string[] = [];
+      for (let i = 0; i < (options.outputTokens ?? 48); i++) words.push(WORDS[Math.floor(next() * WORDS.length)]!);
+      text = words.join(' ') + '.';
+    }
+    let stopped = false;
+    for (const stop of request.stop ?? []) {
+      const at = stop === '' ? -1 : text.indexOf(stop);
+      if (at >= 0) {
+        text = text.slice(0, at);
+        stopped = true;
+      }
+    }
+    const reasoningTokens = tokenize(options.reasoning ?? '');
+    const textTokens = tokenize(text);
+    const budget = request.maxTokens ?? Infinity;
+    const failAfter = failure ? (failure.afterTokens ?? 3) : Infinity;
+
+    let sent = 0;
+    let reasoningSent = 0;
+    let truncatedByLength = false;
+    const emit = async function* (tokens: string[], type: 'text-delta' | 'reasoning-delta'): AsyncGenerator<StreamPart> {
+      for (let i = 0; i < tokens.length; ) {
+        if (sent >= budget) {
+          truncatedByLength = true;
+          return;
+        }
+        if (sent >= failAfter) return;
+        const n = Math.min(perChunk, tokens.length - i, budget - sent, failAfter - sent);
+        if (sent > 0 && interval > 0) await env.sleep(interval * n, signal);
+        if (signal?.aborted) return;
+        yield { type, text: tokens.slice(i, i + n).join('') };
+        sent += n;
+        if (type === 'reasoning-delta') reasoningSent += n;
+        i += n;
+      }
+    };
+    yield* emit(reasoningTokens, 'reasoning-delta');
+    if (!truncatedByLength) yield* emit(textTokens, 'text-delta');
+    if (signal?.aborted) return;
+
+    if (sent >= failAfter && failure) {
+      if (failure.kind === 'truncate') return;
+      if (failure.kind === 'stall') {
+        // Never settles on its own: only the caller's abort (or a stall timeout above) ends it.
+        while (!signal?.aborted) await env.sleep(60_000, signal);
+        return;
+      }
+      if (failure.kind === 'mid-stream-error') {
+        throw new TwinError(failure.code ?? 'provider_overloaded', failure.message ?? `${name} failed mid-stream (simulated).`, {
+          provider: name,
+        });
+      }
+    }
+
+    let reason: 'stop' | 'length' | 'tool-calls' = truncatedByLength ? 'length' : 'stop';
+    if (!truncatedByLength && options.toolCalls?.length) {
+      let index = 0;
+      for (const tool of options.toolCalls) {
+        const toolCallId = `call_sim_${call}_${index}`;
+        const argsText = JSON.stringify(tool.args);
+        yield { type: 'tool-call-start', toolCallId, index, toolName: tool.name };
+        yield { type: 'tool-call-delta', toolCallId, index, argsTextDelta: argsText };
+        yield { type: 'tool-call', toolCallId, index, toolName: tool.name, args: tool.args, argsText };
+        sent += simulatedTokenCount(tool.name + argsText);
+        index++;
+      }
+      reason = 'tool-calls';
+    }
+    const inputTokens = estimateInputTokens(request, simulatedTokenCount) + (options.cachedInputTokens ?? 0);
+    const usage: Usage = {
+      inputTokens,
+      ...(options.cachedInputTokens !== undefined ? { cacheReadTokens: options.cachedInputTokens } : {}),
+      outputTokens: sent,
+      ...(reasoningTokens.length ? { reasoningTokens: reasoningSent } : {}),
+      raw: { simulated: true, input_tokens: inputTokens, output_tokens: sent },
+    };
+    yield { type: 'usage', usage };
+    yield { type: 'finish', reason, rawReason: stopped ? 'stop_sequence' : reason };
+  }
+
+  return {
+    name,
+    defaultModel,
+    stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
+      const call = calls++;
+      return guardProviderStream(raw(request, call, streamOptions.signal), {
+        provider: name,
+        request,
+        signal: streamOptions.signal,
+        countTokens: simulatedTokenCount,
+      });
+    },
+  };
+}

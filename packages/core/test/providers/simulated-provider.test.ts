@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { createSimulatedProvider, type StreamPart } from '@twin/core';
+import { collect, last, textOf } from './collect';
+
+const request = { messages: [{ role: 'user' as const, content: 'Tell me a story' }] };
+
+/** A fake clock whose sleep advances time instantly, so tests are fast and deterministic. */
+function fakeClock() {
+  let now = 0;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    env: {
+      now: () => now,
+      sleep: async (ms: number, signal?: AbortSignal) => {
+        sleeps.push(ms);
+        if (!signal?.aborted) now += ms;
+      },
+    },
+  };
+}
+
+describe('simulated provider', () => {
+  it('is deterministic: same seed and request give the same stream', async () => {
+    const a = await collect(createSimulatedProvider({ seed: 7, tokensPerSecond: Infinity }).stream(request));
+    const b = await collect(createSimulatedProvider({ seed: 7, tokensPerSecond: Infinity }).stream(request));
+    const c = await collect(createSimulatedProvider({ seed: 8, tokensPerSecond: Infinity }).stream(request));
+    expect(a).toEqual(b);
+    expect(textOf(a)).not.toEqual(textOf(c));
+  });
+
+  it('emits metadata, one delta per token, exact usage, then finish', async () => {
+    const parts = await collect(createSimulatedProvider({ text: 'one two three', tokensPerSecond: Infinity }).stream(request));
+    expect(parts.map((p) => p.type)).toEqual(['response-metadata', 'text-delta', 'text-delta', 'text-delta', 'usage', 'finish']);
+    expect(textOf(parts)).toBe('one two three');
+    const usage = parts.find((p): p is Extract<StreamPart, { type: 'usage' }> => p.type === 'usage')!.usage;
+    expect(usage.outputTokens).toBe(3);
+    expect(usage.inputTokens).toBeGreaterThan(0);
+    expect(usage.estimated).toBeUndefined();
+    expect(last(parts)).toEqual({ type: 'finish', reason: 'stop', rawReason: 'stop' });
+  });
+
+  it('paces tokens with the injected sleep: first-token latency, then 1000/rate ms per token', async () => {
+    const clock = fakeClock();
+    const provider = createSimulatedProvider({ text: 'a b c d', tokensPerSecond: 10, firstTokenLatencyMs: 250, env: clock.env });
+    await collect(provider.stream(request));
+    expect(clock.sleeps).toEqual([250, 100, 100, 100]);
+  });
+
+  it('honours maxTokens (finish length) and stop sequences', async () => {
+    const p = createSimulatedProvider({ text: 'a b c d e f', tokensPerSecond: Infinity });
+    const limited = await collect(p.stream({ ...request, maxTokens: 2 }));
+    expect(textOf(limited)).toBe('a b ');
+    expect(last(limited)).toMatchObject({ type: 'finish', reason: 'length' });
+    const stopped = await collect(p.stream({ ...request, stop: [' d'] }));
+    expect(textOf(stopped)).toBe('a b c');
+    expect(last(stopped)).toMatchObject({ type: 'finish', reason: 'stop', rawReason: 'stop_sequence' });
+  });
+
+  it('streams reasoning first and tool calls last (finish tool-calls)', async () => {
+    const p = createSimulatedProvider({
+      text: 'ok',
+      reasoning: 'think hard',
+      toolCalls: [{ name: 'get_weather', args: { city: 'Paris' } }],
+      tokensPerSecond: Infinity,
+    });
+    const parts = await collect(p.stream(request));
+    expect(parts[1]).toEqual({ type: 'reasoning-delta', text: 'think ' });
+    expect(parts.find((x) => x.type === 'tool-call')).toMatchObject({ toolName: 'get_weather', args: { city: 'Paris' }, argsText: '{"city":"Paris"}' });
+    expect(last(parts)).toMatchObject({ type: 'finish', reason: 'tool-calls' });
+    const usage = parts.find((x) => x.type === 'usage');
+    expect(usage).toMatchObject({ usage: { reasoningTokens: 2 } });
+  });
+
+  it('injects an error before the first token as a typed, retryable error part', async () => {
+    const p = createSimulatedProvider({ failure: { kind: 'error-before-first-token', code: 'provider_rate_limited', retryAfterMs: 1200 } });
+    const parts = await collect(p.stream(request));
+    expect(parts).toHaveLength(1);
+    expect(parts[0]).toMatchObject({
+      type: 'error',
+      error: { code: 'provider_rate_limited', retryable: true, provider: 'simulated', retryAfterMs: 1200 },
+      usage: { estimated: true, outputTokens: 0 },
+    });
+  });
+
+  it('a mid-stream error keeps the content sent and carries estimated usage', async () => {
+    const p = createSimulatedProvider({ text: 'a b c d e', tokensPerSecond: Infinity, failure: { kind: 'mid-stream-error', afterTokens: 2 } });
+    const parts = await collect(p.stream(request));
+    expect(textOf(parts)).toBe('a b ');
+    expect(last(parts)).toMatchObject({ type: 'error', error: { code: 'provider_overloaded' }, usage: { estimated: true, outputTokens: 1 } });
+  });
+
+  it('a truncated stream is reported as stream_truncated, never as success', async () => {
+    const p = createSimulatedProvider({ text: 'a b c d e', tokensPerSecond: Infinity, failure: { kind: 'truncate', afterTokens: 3 } });
+    const parts = await collect(p.stream(request));
+    expect(parts.some((x) => x.type === 'finish')).toBe(false);
+    expect(last(parts)).toMatchObject({ type: 'error', error: { code: 'stream_truncated', retryable: true }, usage: { estimated: true } });
+  });
+
+  it('a stall lasts until the caller aborts, then ends with aborted', async () => {
+    const p = createSimulatedProvider({ text: 'a b c d e', tokensPerSecond: Infinity, failure: { kind: 'stall', afterTokens: 1 } });
+    const controller = new AbortController();
+    const parts: StreamPart[] = [];
+    for await (const part of p.stream(request, { signal: controller.signal })) {
+      parts.push(part);
+      if (part.type === 'text-delta') setTimeout(() => controller.abort(), 20);
+    }
+    expect(textOf(parts)).toBe('a ');
+    expect(last(parts)).toMatchObject({ type: 'error', error: { code: 'aborted', retryable: false } });
+  });
+
+  it('failure injection can depend on the call index', async () => {
+    const p = createSimulatedProvider({
+      text: 'hi',
+      tokensPerSecond: Infinity,
+      failure: ({ call }) => (call === 0 ? { kind: 'error-before-first-token' } : undefined),
+    });
+    expect(last(await collect(p.stream(request)))).toMatchObject({ type: 'error' });
+    expect(last(await collect(p.stream(request)))).toMatchObject({ type: 'finish' });
+  });
+
+  it('runs 10,000 concurrent streams on the injected timer', async () => {
+    const p = createSimulatedProvider({ outputTokens: 5, tokensPerSecond: 10 });
+    const results = await Promise.all(Array.from({ length: 10_000 }, () => collect(p.stream(request))));
+    expect(results.every((parts) => last(parts).type === 'finish')).toBe(true);
+  });
+});
