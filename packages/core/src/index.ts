@@ -125,3 +125,13 @@ export { createSimulatedProvider, simulatedTokenCount } from './providers/simula
 export type { SimulatedProviderOptions, SimulatedFailure, SimulatedToolCall } from './providers/simulated-provider';
 
 // ── billing, metering & alerts ───────────────────────────────────────────────
+export { calculateBill } from './billing/calculate-bill';
+export type { Bill, BillingContext, ExactBill, MeasuredSla, MeteredUsage } from './billing/calculate-bill';
+export { DEFAULT_PRICING } from './billing/default-pricing';
+export { findPricing, parsePricingConfigs } from './billing/find-pricing';
+export { compilePricing } from './billing/compile-pricing';
+export type { CompiledPricing } from './billing/compile-pricing';
+export { DecimalSum, sumDecimals } from './billing/decimal-sum';
+export { roundRational, roundRationalToUnits, formatUnits } from './billing/round-rational';
+export { rational, parseDecimal, parseMeasurement, formatFraction } from './billing/rational';
+export type { Rational } from './billing/rational';

@@ -10,28 +10,45 @@ export const decimalStringSchema = z
   .regex(/^-?(?:0|[1-9]\d*)(?:\.\d+)?$/, 'must be a decimal string such as "0.0015" (no exponent, no float)');
 export type DecimalString = z.infer<typeof decimalStringSchema>;
 const nonNegativeDecimal = decimalStringSchema.refine((s) => !s.startsWith('-'), 'must not be negative');
+/** A percentage between 0 and 100 inclusive, as a decimal string. */
+const percentSchema = nonNegativeDecimal.refine((s) => {
+  const [int = '', frac = ''] = s.split('.');
+  return int.length < 3 || (int === '100' && /^0*$/.test(frac));
+}, 'must be a percentage between 0 and 100');
 
+/** `half-up`: ties away from zero (default). `half-even`: ties to even. `down`: toward zero. `up`: away from zero. */
 export const roundingModeSchema = z.enum(['half-up', 'half-even', 'down', 'up']);
 export type RoundingMode = z.infer<typeof roundingModeSchema>;
 
 export const volumeTierSchema = z.object({
   /** Period-to-date tokens at which this tier starts. */
   thresholdTokens: z.number().int().nonnegative(),
-  /** Discount in percent. */
-  ratePercent: nonNegativeDecimal,
+  /** Discount in percent (0–100). */
+  ratePercent: percentSchema,
 });
 
-/** Pricing for one provider + model (`model: "*"` matches any model of the provider). Versioned, with an effective date. */
+/**
+ * Pricing for one provider + model (`model: "*"` matches any model of the provider). Versioned, with an
+ * effective date. Units are pinned (DESIGN.md §3): prices per 1,000 tokens, per second, per MB
+ * (1,000,000 bytes), per KB (1,000 bytes), per hour; percentages in percent.
+ */
 export const streamBillingConfigSchema = z.object({
   schemaVersion: z.literal(1).default(1),
   id: z.string().optional(),
+  /** Revision of this provider + model's table; bump it when prices change (records keep the id used). */
+  version: z.number().int().positive().default(1),
   provider: z.string().min(1),
   model: z.string().min(1),
   /** ISO date from which this config applies; the newest effective config wins. */
-  effectiveFrom: z.string(),
+  effectiveFrom: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date'),
   currency: z.string().regex(/^[A-Z]{3}$/).default('USD'),
+  /**
+   * How the bill's amounts are rounded, once, at the end. `minorUnits` is the number of decimal
+   * places (2 = cents). A single stream usually costs a fraction of a cent, so per-stream tables
+   * often bill to 6 places and invoices round their exact sums to the currency's 2.
+   */
   rounding: z
-    .object({ mode: roundingModeSchema.default('half-up'), minorUnits: z.number().int().min(0).max(8).default(2) })
+    .object({ mode: roundingModeSchema.default('half-up'), minorUnits: z.number().int().min(0).max(12).default(2) })
     .default({ mode: 'half-up', minorUnits: 2 }),
   tokens: z.object({
     inputPer1K: nonNegativeDecimal,
@@ -44,21 +61,42 @@ export const streamBillingConfigSchema = z.object({
   streaming: z.object({ perSecond: nonNegativeDecimal, perMB: nonNegativeDecimal }),
   bandwidthPremium: z.object({ thresholdKB: nonNegativeDecimal, perKB: nonNegativeDecimal }).optional(),
   infrastructure: z.object({ perConnection: nonNegativeDecimal, perHour: nonNegativeDecimal }),
+  /**
+   * Discount tiers on the customer's period-to-date tokens (DESIGN.md §3 step 2). `volume`: the tier
+   * reached by the period total including this usage discounts all of this usage. `graduated`: each
+   * token gets the rate of the band its position in the period falls in (the tier starts with the
+   * token after `thresholdTokens`).
+   */
   volumeDiscount: z
-    .object({ mode: z.enum(['volume', 'graduated']), tiers: z.array(volumeTierSchema) })
-    .optional(),
-  sla: z
     .object({
-      uptime: z.object({ minPercent: nonNegativeDecimal, penaltyPercent: nonNegativeDecimal }).optional(),
-      latency: z
-        .object({ maxMs: z.number().nonnegative(), percentile: z.enum(['p50', 'p90', 'p95', 'p99']), penaltyPercent: nonNegativeDecimal })
-        .optional(),
-      bandwidth: z.object({ minMBps: nonNegativeDecimal, penaltyPercent: nonNegativeDecimal }).optional(),
-      maxPenaltyPercent: nonNegativeDecimal,
+      mode: z.enum(['volume', 'graduated']),
+      tiers: z
+        .array(volumeTierSchema)
+        .refine((t) => t.every((tier, i) => i === 0 || tier.thresholdTokens > t[i - 1]!.thresholdTokens), 'tiers must have strictly increasing thresholds'),
     })
     .optional(),
+  /**
+   * Service guarantees. A guarantee is breached when measured uptime < `minPercent`, measured latency
+   * at `percentile` > `maxMs`, or measured bandwidth < `minMBps`; met exactly is not breached. The
+   * breached penalties add up, capped at `maxPenaltyPercent`, and apply to the subtotal.
+   */
+  sla: z
+    .object({
+      uptime: z.object({ minPercent: percentSchema, penaltyPercent: percentSchema }).optional(),
+      latency: z
+        .object({ maxMs: z.number().int().nonnegative(), percentile: z.enum(['p50', 'p90', 'p95', 'p99']), penaltyPercent: percentSchema })
+        .optional(),
+      bandwidth: z.object({ minMBps: nonNegativeDecimal, penaltyPercent: percentSchema }).optional(),
+      maxPenaltyPercent: percentSchema,
+    })
+    .optional(),
+  /**
+   * Tax rates. A rate applies when its `jurisdiction` equals the customer's, is its parent region
+   * ("CA" applies to "CA-BC"), or is "*". Rates are not compounded. A `reverseCharge` rate is
+   * recorded with amount 0: the customer self-assesses it.
+   */
   taxes: z
-    .array(z.object({ jurisdiction: z.string(), name: z.string(), ratePercent: nonNegativeDecimal, reverseCharge: z.boolean().default(false) }))
+    .array(z.object({ jurisdiction: z.string().min(1), name: z.string(), ratePercent: percentSchema, reverseCharge: z.boolean().default(false) }))
     .default([]),
 });
 export type StreamBillingConfig = z.infer<typeof streamBillingConfigSchema>;
@@ -78,8 +116,21 @@ export const billLinesSchema = z.object({
   slaPenalty: decimalStringSchema,
   /** Which guarantees were breached. */
   slaBreaches: z.array(z.enum(['uptime', 'latency', 'bandwidth'])),
-  taxes: z.array(z.object({ jurisdiction: z.string(), name: z.string(), ratePercent: decimalStringSchema, amount: decimalStringSchema })),
+  taxes: z.array(
+    z.object({
+      jurisdiction: z.string(),
+      name: z.string(),
+      ratePercent: decimalStringSchema,
+      amount: decimalStringSchema,
+      /** The customer self-assesses this tax; `amount` is 0. */
+      reverseCharge: z.boolean().optional(),
+    }),
+  ),
   total: decimalStringSchema,
+  /** Sum of the breached guarantees' penalty percentages after the cap. */
+  slaPenaltyPercent: decimalStringSchema.optional(),
+  /** Discount rate applied to the token cost, in percent (the token-weighted mean under graduated tiers). */
+  discountPercent: decimalStringSchema.optional(),
 });
 export type BillLines = z.infer<typeof billLinesSchema>;
 
@@ -108,6 +159,8 @@ export const streamBillingRecordSchema = z.object({
   usageMissing: z.boolean(),
   durationMs: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
+  /** SSE connections the stream was served over (1 + reconnects); infrastructure is charged per connection. */
+  connections: z.number().int().positive().optional(),
   currency: z.string(),
   /** Set when the bill was issued in another currency than the price table's. */
   exchangeRate: z.object({ from: z.string(), to: z.string(), rate: decimalStringSchema }).optional(),

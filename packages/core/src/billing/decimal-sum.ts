@@ -1,0 +1,71 @@
+import { TwinError } from '../errors/twin-error';
+import { formatUnits } from './round-rational';
+import { pow10 } from './rational';
+
+/**
+ * An exact running sum of decimal strings, kept as a bigint count of 10^-scale units. The scale
+ * grows to the most decimal places seen, so nothing is ever rounded; a million "0.000001" sum to
+ * exactly "1.000000". Used by usage reports, where every record's lines are added.
+ */
+export class DecimalSum {
+  private units = 0n;
+  private scale = 0;
+
+  /** Adds a decimal string such as "0.001250" or "-3". */
+  add(value: string): this {
+    const dot = value.indexOf('.');
+    let digits: string;
+    let places: number;
+    if (dot < 0) {
+      digits = value;
+      places = 0;
+    } else {
+      digits = value.slice(0, dot) + value.slice(dot + 1);
+      places = value.length - dot - 1;
+    }
+    let n: bigint;
+    try {
+      // BigInt() also accepts "", hex and whitespace; those are rejected below.
+      n = BigInt(digits);
+    } catch (cause) {
+      throw new TwinError('invalid_argument', `"${value}" is not a decimal string.`, { cause });
+    }
+    if (digits === '' || digits.includes('x') || digits.includes(' ')) {
+      throw new TwinError('invalid_argument', `"${value}" is not a decimal string.`);
+    }
+    if (places === this.scale) this.units += n;
+    else if (places < this.scale) this.units += n * pow10(this.scale - places);
+    else {
+      this.units = this.units * pow10(places - this.scale) + n;
+      this.scale = places;
+    }
+    return this;
+  }
+
+  /** Adds another sum. */
+  addSum(other: DecimalSum): this {
+    if (other.scale > this.scale) {
+      this.units = this.units * pow10(other.scale - this.scale) + other.units;
+      this.scale = other.scale;
+    } else this.units += other.units * pow10(this.scale - other.scale);
+    return this;
+  }
+
+  /** The exact sum as a rational `units / 10^scale`. */
+  toRational(): { n: bigint; d: bigint } {
+    return { n: this.units, d: pow10(this.scale) };
+  }
+
+  /** The exact sum as a decimal string with at least `minPlaces` decimals (no rounding ever). */
+  toString(minPlaces = 0): string {
+    if (minPlaces > this.scale) return formatUnits(this.units * pow10(minPlaces - this.scale), minPlaces);
+    return formatUnits(this.units, this.scale);
+  }
+}
+
+/** Exact sum of decimal strings. */
+export function sumDecimals(values: Iterable<string>): string {
+  const sum = new DecimalSum();
+  for (const v of values) sum.add(v);
+  return sum.toString();
+}

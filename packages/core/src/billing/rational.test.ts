@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { add, compare, div, divInt, equals, formatFraction, parseDecimal, parseMeasurement, rational } from './rational';
+import { formatUnits, roundRational } from './round-rational';
+import { DecimalSum, sumDecimals } from './decimal-sum';
+
+describe('rational arithmetic', () => {
+  it('keeps 1/3 exact where a decimal would round', () => {
+    const third = div(parseDecimal('1'), parseDecimal('3'));
+    expect(equals(add(add(third, third), third), rational(1n))).toBe(true);
+    expect(formatFraction(divInt(parseDecimal('0.01'), 3600n))).toBe('1/360000');
+  });
+
+  it('parses decimal strings and refuses floats and exponents', () => {
+    expect(formatFraction(parseDecimal('0.0015'))).toBe('3/2000');
+    expect(formatFraction(parseDecimal('-12.50'))).toBe('-25/2');
+    expect(() => parseDecimal('1e-3')).toThrow(/not a decimal string/);
+    expect(() => parseDecimal(0.1)).toThrow(/safe integer/);
+    expect(formatFraction(parseDecimal(42))).toBe('42');
+  });
+
+  it('reads measured numbers by their shortest decimal form', () => {
+    expect(compare(parseMeasurement(99.5), parseDecimal('99.5'))).toBe(0);
+    expect(compare(parseMeasurement(1e-7), parseDecimal('0.0000001'))).toBe(0);
+  });
+});
+
+describe('roundRational', () => {
+  it.each([
+    ['2.345', 'half-up', '2.35'],
+    ['2.345', 'half-even', '2.34'],
+    ['2.355', 'half-even', '2.36'],
+    ['-2.345', 'half-up', '-2.35'],
+    ['-2.345', 'half-even', '-2.34'],
+    ['2.349', 'down', '2.34'],
+    ['2.341', 'up', '2.35'],
+    ['-2.341', 'up', '-2.35'],
+    ['0.004', 'half-up', '0.00'],
+  ] as const)('%s %s → %s', (value, mode, expected) => {
+    expect(roundRational(parseDecimal(value), 2, mode)).toBe(expected);
+  });
+
+  it('rounds a non-terminating value exactly (1/8 at 2 places is a true tie, 1/3 is not)', () => {
+    expect(roundRational(rational(1n, 8n), 2, 'half-even')).toBe('0.12');
+    expect(roundRational(rational(1n, 8n), 2, 'half-up')).toBe('0.13');
+    expect(roundRational(rational(2n, 3n), 4, 'half-up')).toBe('0.6667');
+  });
+
+  it('formats units with leading zeros and no decimals when places is 0', () => {
+    expect(formatUnits(5n, 3)).toBe('0.005');
+    expect(formatUnits(-5n, 2)).toBe('-0.05');
+    expect(formatUnits(1234n, 0)).toBe('1234');
+  });
+});
+
+describe('DecimalSum', () => {
+  it('sums a million tiny amounts without drift', () => {
+    const sum = new DecimalSum();
+    let float = 0;
+    for (let i = 0; i < 1_000_000; i++) {
+      sum.add('0.000001');
+      float += 0.000001;
+    }
+    expect(sum.toString()).toBe('1.000000');
+    // The float loop the design rules out does drift; this is why amounts are never floats.
+    expect(float).not.toBe(1);
+  });
+
+  it('widens its scale to the most decimals seen and never rounds', () => {
+    expect(sumDecimals(['1.5', '0.25', '-0.125', '3'])).toBe('4.625');
+    expect(new DecimalSum().add('1').toString(2)).toBe('1.00');
+    expect(() => new DecimalSum().add('1e3')).toThrow(/not a decimal string/);
+  });
+});

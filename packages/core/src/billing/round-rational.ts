@@ -1,0 +1,43 @@
+import type { RoundingMode } from '../protocol/billing';
+import { pow10, type Rational } from './rational';
+
+/**
+ * Rounds an exact rational to `places` decimal places and returns the result as an integer count
+ * of 10^-places units (e.g. cents for places = 2).
+ *
+ * Modes (the sign is handled symmetrically, so -2.5 rounds like 2.5 with the sign kept):
+ * - `half-up`: ties away from zero (the commercial rule, 2.345 → 2.35);
+ * - `half-even`: ties to the even neighbour (banker's rounding, 2.345 → 2.34, 2.355 → 2.36);
+ * - `down`: toward zero (truncate);
+ * - `up`: away from zero.
+ */
+export function roundRationalToUnits(value: Rational, places: number, mode: RoundingMode): bigint {
+  const negative = value.n < 0n;
+  const num = (negative ? -value.n : value.n) * pow10(places);
+  const d = value.d;
+  let q = num / d;
+  const r = num - q * d;
+  if (r !== 0n) {
+    if (mode === 'up') q += 1n;
+    else if (mode !== 'down') {
+      const twice = r * 2n;
+      if (twice > d || (twice === d && (mode === 'half-up' || (q & 1n) === 1n))) q += 1n;
+    }
+  }
+  return negative ? -q : q;
+}
+
+/** Writes an integer count of 10^-places units as a decimal string ("-0.05", "12.300"). */
+export function formatUnits(units: bigint, places: number): string {
+  const negative = units < 0n;
+  let digits = (negative ? -units : units).toString();
+  if (places === 0) return negative && units !== 0n ? `-${digits}` : digits;
+  if (digits.length <= places) digits = '0'.repeat(places - digits.length + 1) + digits;
+  const cut = digits.length - places;
+  return `${negative ? '-' : ''}${digits.slice(0, cut)}.${digits.slice(cut)}`;
+}
+
+/** Rounds an exact rational once, to `places` decimal places, and writes it as a decimal string. */
+export function roundRational(value: Rational, places: number, mode: RoundingMode = 'half-up'): string {
+  return formatUnits(roundRationalToUnits(value, places, mode), places);
+}
