@@ -108,6 +108,9 @@ export type {
 // ── SSE encoder & stream buffer ──────────────────────────────────────────────
 export { encodeSSE, encodeSSEComment, SSE_HEARTBEAT } from './sse/encode-sse';
 export type { SSEMessage } from './sse/encode-sse';
+export { utf8ByteLength } from './sse/utf8-byte-length';
+export { StreamBuffer, createStreamBuffer, publicUsage } from './stream/stream-buffer';
+export type { StreamBufferConfig, StreamOutcome, StartFields, CompleteFields, ErrorFields } from './stream/stream-buffer';
 
 // ── codecs & cipher ──────────────────────────────────────────────────────────
 

@@ -1,0 +1,76 @@
+import type { StreamState } from '../protocol/stream-event';
+
+interface ToolState {
+  id: string;
+  index: number;
+  name: string;
+  argsText: string;
+  args?: unknown;
+  done?: boolean;
+}
+
+/**
+ * The full content of one stream so far (what a `resync` event carries). Text grows by string
+ * concatenation, which V8 keeps as a rope, so appending a delta is O(1) and no array of deltas is
+ * kept.
+ */
+export class StreamStateAccumulator {
+  text = '';
+  reasoning: string | undefined;
+  private tools: Map<string, ToolState> | undefined;
+
+  appendText(delta: string): void {
+    this.text += delta;
+  }
+
+  appendReasoning(delta: string): void {
+    this.reasoning = this.reasoning === undefined ? delta : this.reasoning + delta;
+  }
+
+  /** Registers a call (or renames one that arrived without a start). */
+  toolStart(id: string, index: number, name: string): void {
+    const tool = this.tool(id, index);
+    tool.name = name;
+  }
+
+  toolDelta(id: string, index: number, delta: string): void {
+    this.tool(id, index).argsText += delta;
+  }
+
+  /**
+   * Marks a call complete. Returns the part of `argsText` the client has not seen yet as deltas
+   * (all of it when the provider sent the call in one piece), or `undefined` when nothing is missing
+   * or the final text does not extend what was streamed (then the parsed `args` are what counts).
+   */
+  toolDone(id: string, index: number, name: string, args: unknown, argsText: string): string | undefined {
+    const tool = this.tool(id, index);
+    tool.name = name;
+    tool.args = args;
+    tool.done = true;
+    const seen = tool.argsText;
+    tool.argsText = argsText;
+    if (argsText.length > seen.length && argsText.startsWith(seen)) return argsText.slice(seen.length);
+    return undefined;
+  }
+
+  /** A copy, safe to hand out: later deltas do not change it. */
+  snapshot(): StreamState {
+    const state: StreamState = { text: this.text };
+    if (this.reasoning !== undefined) state.reasoning = this.reasoning;
+    if (this.tools !== undefined) {
+      state.tools = [];
+      for (const tool of this.tools.values()) state.tools.push({ ...tool });
+    }
+    return state;
+  }
+
+  private tool(id: string, index: number): ToolState {
+    this.tools ??= new Map();
+    let tool = this.tools.get(id);
+    if (tool === undefined) {
+      tool = { id, index, name: '', argsText: '' };
+      this.tools.set(id, tool);
+    }
+    return tool;
+  }
+}
