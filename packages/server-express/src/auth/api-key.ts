@@ -1,0 +1,31 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** Keys look like `twin_sk_<43 base64url chars>` (256 random bits). */
+export const API_KEY_PREFIX = 'twin_sk_';
+
+/** A fresh random API key (shown to its owner once, then only its hash is stored). */
+export function generateApiKey(): string {
+  return API_KEY_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/** Hex SHA-256 of a key. Keys are 256-bit random, so a fast hash is enough (no password stretching). */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** A short id for lists and logs: never enough of the key to use it. */
+export function apiKeyDisplayPrefix(key: string): string {
+  return key.slice(0, API_KEY_PREFIX.length + 4);
+}
+
+/** Constant-time comparison of two hex hashes. */
+export function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A random id with a readable prefix (`key_...`, `str_...`, `bill_...`). */
+export function randomId(prefix: string, bytes = 12): string {
+  return `${prefix}_${randomBytes(bytes).toString('base64url')}`;
+}

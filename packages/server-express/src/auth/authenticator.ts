@@ -1,0 +1,105 @@
+import { TwinError } from '@twin/core';
+import type { IncomingMessage } from 'node:http';
+import type { TwinStore } from '../storage/twin-store';
+import { apiKeyDisplayPrefix, generateApiKey, hashApiKey, randomId } from './api-key';
+
+/** Who is calling: every request is scoped to this tenant. */
+export interface AuthContext {
+  tenantId: string;
+  apiKeyId: string;
+  role: 'admin' | 'member';
+}
+
+/** How requests are authenticated. */
+export type AuthMode =
+  /** Every request needs an API key (`Authorization: Bearer`, `X-Api-Key`, or `?api_key=` for EventSource). */
+  | { mode: 'api-key'; cacheTtlMs?: number }
+  /** Development only: every request acts as `tenantId` (default `dev`) with the admin role. */
+  | { mode: 'off'; tenantId?: string };
+
+export interface Authenticator {
+  authenticate(req: IncomingMessage, url: URL): Promise<AuthContext>;
+  /** Forgets cached lookups (after a key is revoked). */
+  clearCache(): void;
+}
+
+/** Pulls the key out of the request; query `api_key` exists because browsers' EventSource cannot set headers. */
+export function readApiKey(req: IncomingMessage, url: URL): string | undefined {
+  const header = req.headers.authorization;
+  if (typeof header === 'string') {
+    const match = /^Bearer\s+(.+)$/i.exec(header.trim());
+    if (match) return match[1]!.trim();
+  }
+  const x = req.headers['x-api-key'];
+  if (typeof x === 'string' && x.length > 0) return x.trim();
+  return url.searchParams.get('api_key') ?? undefined;
+}
+
+/**
+ * Resolves API keys to tenants. Lookups are cached for a short time so a burst of stream starts
+ * does not queue behind the database; a revoked key stops working within the TTL (or at once after
+ * `clearCache`).
+ */
+export function createAuthenticator(store: TwinStore, auth: AuthMode = { mode: 'api-key' }): Authenticator {
+  if (auth.mode === 'off') {
+    const context: AuthContext = { tenantId: auth.tenantId ?? 'dev', apiKeyId: 'dev', role: 'admin' };
+    return { authenticate: async () => context, clearCache() {} };
+  }
+  const ttl = auth.cacheTtlMs ?? 30_000;
+  const cache = new Map<string, { context: AuthContext | null; expires: number }>();
+  return {
+    async authenticate(req, url) {
+      const key = readApiKey(req, url);
+      if (!key) throw new TwinError('unauthorized', 'Missing API key: send "Authorization: Bearer <key>".');
+      if (key.length > 256) throw new TwinError('unauthorized', 'Invalid API key.');
+      const hash = hashApiKey(key);
+      const now = Date.now();
+      let hit = cache.get(hash);
+      if (!hit || hit.expires < now) {
+        const row = await store.findApiKeyByHash(hash);
+        const context: AuthContext | null =
+          row && !row.revokedAt ? { tenantId: row.tenantId, apiKeyId: row.id, role: row.role === 'admin' ? 'admin' : 'member' } : null;
+        hit = { context, expires: now + ttl };
+        if (cache.size > 10_000) cache.clear();
+        cache.set(hash, hit);
+      }
+      if (!hit.context) throw new TwinError('unauthorized', 'Invalid or revoked API key.');
+      return hit.context;
+    },
+    clearCache() {
+      cache.clear();
+    },
+  };
+}
+
+/** A newly created key: `key` is shown once and never stored. */
+export interface CreatedApiKey {
+  id: string;
+  tenantId: string;
+  name: string;
+  role: 'admin' | 'member';
+  prefix: string;
+  key: string;
+}
+
+/** Creates an API key for a tenant and stores its hash. */
+export async function createApiKey(
+  store: TwinStore,
+  input: { tenantId: string; name?: string; role?: 'admin' | 'member' },
+): Promise<CreatedApiKey> {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(input.tenantId)) {
+    throw new TwinError('invalid_argument', 'tenantId must be 1-64 characters of A-Z, a-z, 0-9, "_", "." or "-".', { details: { field: 'tenantId' } });
+  }
+  const key = generateApiKey();
+  const id = randomId('key', 9);
+  const row = {
+    id,
+    tenantId: input.tenantId,
+    name: input.name ?? 'default',
+    keyHash: hashApiKey(key),
+    prefix: apiKeyDisplayPrefix(key),
+    role: input.role ?? 'member',
+  };
+  await store.insertApiKey(row);
+  return { id, tenantId: row.tenantId, name: row.name, role: row.role, prefix: row.prefix, key };
+}

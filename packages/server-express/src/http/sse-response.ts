@@ -1,0 +1,192 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants as zlibConstants, createBrotliCompress, createDeflate, createGzip, type Gzip } from 'node:zlib';
+import { SSE_HEARTBEAT, encodeSSE } from '@twin/core';
+import type { TransportEncoding } from './negotiate-encoding';
+
+/** Options of {@link openSSEResponse}. */
+export interface SSEResponseOptions {
+  encoding: TransportEncoding;
+  /** `retry:` hint sent with the first comment. */
+  retryMs: number;
+  /** Heartbeat comment interval; a heartbeat is only written when nothing else was for that long. */
+  heartbeatIntervalMs: number;
+  /**
+   * Bytes held for this connection while the socket reports backpressure. Past it, `onOverflow`
+   * fires once: the caller closes the stream with an error event (the slow-client policy).
+   */
+  maxQueuedBytes: number;
+  /** Extra response headers (e.g. `X-Twin-Stream-Id`). */
+  headers?: Record<string, string>;
+  /** The client went away (the response's `close` before we ended it). */
+  onClientClose: () => void;
+  /** The queue passed `maxQueuedBytes`. */
+  onOverflow: () => void;
+  /** Backpressure ended: everything queued was handed to the socket. */
+  onDrain?: () => void;
+}
+
+/** One SSE connection: writes frames with backpressure, heartbeats and optional transport compression. */
+export interface SSEResponse {
+  /**
+   * Writes one or more encoded frames. Returns false while the connection is backpressured (the
+   * frames are queued, bounded by `maxQueuedBytes`): write less often and coalesce until `onDrain`.
+   */
+  write(frames: string): boolean;
+  readonly backpressure: boolean;
+  readonly queuedBytes: number;
+  /** Bytes handed to the transport (before compression). */
+  readonly bytesWritten: number;
+  readonly closed: boolean;
+  /**
+   * Ends the response after `finalFrames` (written past the queue bound: it is the last word, and
+   * small). The socket is destroyed if the client does not take it within `graceMs`.
+   */
+  end(finalFrames?: string, graceMs?: number): void;
+}
+
+/**
+ * Starts an SSE response (DESIGN.md §2 headers) and sends an immediate first comment with the
+ * `retry:` hint, so proxies and clients see bytes at once.
+ *
+ * Transport compression uses node:zlib and is flushed after every write (`Z_SYNC_FLUSH` /
+ * `BROTLI_OPERATION_FLUSH`): no event ever waits inside a compressor for more input.
+ */
+export function openSSEResponse(req: IncomingMessage, res: ServerResponse, options: SSEResponseOptions): SSEResponse {
+  const headers: Record<string, string> = {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache, no-transform',
+    'X-Accel-Buffering': 'no',
+    Vary: 'Accept-Encoding',
+    ...options.headers,
+  };
+  if (req.httpVersionMajor === 1) headers.Connection = 'keep-alive';
+  if (options.encoding !== 'identity') headers['Content-Encoding'] = options.encoding;
+  res.writeHead(200, headers);
+  req.socket.setNoDelay(true);
+  req.socket.setKeepAlive(true, 30_000);
+
+  // Small windows keep a compressor at tens of KB per connection instead of hundreds.
+  let compressor: Gzip | undefined;
+  let flushCompressor: (() => void) | undefined;
+  if (options.encoding === 'gzip' || options.encoding === 'deflate') {
+    const z = (options.encoding === 'gzip' ? createGzip : createDeflate)({ level: 6, windowBits: 13, memLevel: 6 });
+    compressor = z;
+    flushCompressor = () => z.flush(zlibConstants.Z_SYNC_FLUSH);
+  } else if (options.encoding === 'br') {
+    const b = createBrotliCompress({
+      params: {
+        [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT,
+        [zlibConstants.BROTLI_PARAM_QUALITY]: 4,
+        [zlibConstants.BROTLI_PARAM_LGWIN]: 16,
+      },
+    });
+    compressor = b as unknown as Gzip;
+    flushCompressor = () => b.flush(zlibConstants.BROTLI_OPERATION_FLUSH);
+  }
+  if (compressor) {
+    compressor.pipe(res);
+    compressor.on('error', () => res.destroy());
+  }
+  const target = compressor ?? res;
+
+  let queue: string[] = [];
+  let queuedBytes = 0;
+  let backpressure = false;
+  let bytesWritten = 0;
+  let closed = false;
+  let endedByUs = false;
+  let overflowed = false;
+  let lastWriteAt = Date.now();
+
+  const rawWrite = (text: string): boolean => {
+    bytesWritten += Buffer.byteLength(text);
+    lastWriteAt = Date.now();
+    const ok = target.write(text);
+    flushCompressor?.();
+    return ok;
+  };
+
+  const onDrain = () => {
+    if (closed) return;
+    if (queue.length > 0) {
+      const text = queue.join('');
+      queue = [];
+      queuedBytes = 0;
+      if (!rawWrite(text)) {
+        target.once('drain', onDrain);
+        return;
+      }
+    }
+    backpressure = false;
+    options.onDrain?.();
+  };
+
+  const heartbeat = setInterval(() => {
+    if (closed || backpressure) return;
+    if (Date.now() - lastWriteAt >= options.heartbeatIntervalMs * 0.9) rawWrite(SSE_HEARTBEAT);
+  }, options.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  const cleanup = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(heartbeat);
+    queue = [];
+    queuedBytes = 0;
+  };
+  res.on('close', () => {
+    const byClient = !endedByUs;
+    cleanup();
+    if (byClient) options.onClientClose();
+  });
+
+  rawWrite(encodeSSE({ comment: 'twin', retry: options.retryMs }));
+
+  return {
+    write(frames) {
+      if (closed) return false;
+      if (backpressure) {
+        queue.push(frames);
+        queuedBytes += frames.length;
+        if (queuedBytes > options.maxQueuedBytes && !overflowed) {
+          overflowed = true;
+          options.onOverflow();
+        }
+        return false;
+      }
+      if (!rawWrite(frames)) {
+        backpressure = true;
+        target.once('drain', onDrain);
+        return false;
+      }
+      return true;
+    },
+    get backpressure() {
+      return backpressure;
+    },
+    get queuedBytes() {
+      return queuedBytes;
+    },
+    get bytesWritten() {
+      return bytesWritten;
+    },
+    get closed() {
+      return closed;
+    },
+    end(finalFrames, graceMs = 5_000) {
+      if (closed || endedByUs) return;
+      endedByUs = true;
+      // Whatever is queued goes first, so order holds; on overflow the queue is dropped by design
+      // (the client gets the error event and resumes from its Last-Event-ID).
+      const tail = (overflowed ? '' : queue.join('')) + (finalFrames ?? '');
+      queue = [];
+      queuedBytes = 0;
+      if (tail) rawWrite(tail);
+      clearInterval(heartbeat);
+      target.end();
+      const killer = setTimeout(() => res.destroy(), graceMs);
+      killer.unref();
+      res.once('close', () => clearTimeout(killer));
+    },
+  };
+}

@@ -1,0 +1,239 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+// Tables are created in the connection's search_path (no schema qualifier), so a test run can put
+// them in a schema of its own. No foreign keys: chunks and events arrive in write-behind batches
+// that may land before the connection row, and an audit row must never be refused for that.
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** API keys, stored as SHA-256 hashes; the key itself is shown once, at creation. */
+export const apiKeys = pgTable(
+  'twin_api_keys',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    name: text('name').notNull(),
+    /** Hex SHA-256 of the full key. */
+    keyHash: text('key_hash').notNull(),
+    /** The first characters of the key, to recognise it in a list. Not secret. */
+    prefix: text('prefix').notNull(),
+    role: text('role').notNull().default('member'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [uniqueIndex('twin_api_keys_hash_uq').on(t.keyHash), index('twin_api_keys_tenant_idx').on(t.tenantId)],
+);
+
+export const streamConnections = pgTable(
+  'stream_connections',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    apiKeyId: text('api_key_id'),
+    provider: text('provider').notNull(),
+    model: text('model').notNull(),
+    purpose: text('purpose'),
+    status: text('status').notNull(),
+    endReason: text('end_reason'),
+    errorCode: text('error_code'),
+    createdAt: ts('created_at').notNull(),
+    firstByteAt: ts('first_byte_at'),
+    endedAt: ts('ended_at'),
+    lastSeq: integer('last_seq').notNull().default(0),
+    metadata: jsonb('metadata').$type<Record<string, string>>(),
+  },
+  (t) => [
+    index('stream_connections_tenant_created_idx').on(t.tenantId, t.createdAt),
+    index('stream_connections_status_idx').on(t.status),
+  ],
+);
+
+/** Final snapshot of a stream's buffer (replay window position, overflow), for debugging. */
+export const streamBuffers = pgTable('stream_buffers', {
+  streamId: text('stream_id').primaryKey(),
+  tenantId: text('tenant_id').notNull(),
+  state: jsonb('state').$type<Record<string, unknown>>().notNull(),
+  updatedAt: ts('updated_at').notNull(),
+});
+
+/** The audit copy of every event that went over the wire, written in batches. */
+export const streamChunks = pgTable(
+  'stream_chunks',
+  {
+    streamId: text('stream_id').notNull(),
+    seq: integer('seq').notNull(),
+    tenantId: text('tenant_id').notNull(),
+    event: text('event').notNull(),
+    data: text('data').notNull(),
+    bytes: integer('bytes').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.streamId, t.seq] })],
+);
+
+export const streamMetrics = pgTable(
+  'stream_metrics',
+  {
+    streamId: text('stream_id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    ttftMs: integer('ttft_ms'),
+    durationMs: integer('duration_ms').notNull(),
+    bytesSent: bigint('bytes_sent', { mode: 'number' }).notNull(),
+    eventsSent: integer('events_sent').notNull(),
+    metrics: jsonb('metrics').$type<Record<string, unknown>>().notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [index('stream_metrics_tenant_idx').on(t.tenantId, t.updatedAt)],
+);
+
+/**
+ * One row per started stream (unique on stream id and on idempotency key). Opened when the stream
+ * starts, finalised once when it ends (`UPDATE ... WHERE state = 'open'`). Money is `numeric`.
+ */
+export const streamBillingRecords = pgTable(
+  'stream_billing_records',
+  {
+    id: text('id').primaryKey(),
+    streamId: text('stream_id').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    tenantId: text('tenant_id').notNull(),
+    apiKeyId: text('api_key_id'),
+    userId: text('user_id'),
+    provider: text('provider').notNull(),
+    model: text('model').notNull(),
+    purpose: text('purpose'),
+    state: text('state').notNull(),
+    endReason: text('end_reason'),
+    startedAt: ts('started_at').notNull(),
+    endedAt: ts('ended_at'),
+    inputTokens: integer('input_tokens'),
+    cacheReadTokens: integer('cache_read_tokens'),
+    cacheWriteTokens: integer('cache_write_tokens'),
+    outputTokens: integer('output_tokens'),
+    reasoningTokens: integer('reasoning_tokens'),
+    usageEstimated: boolean('usage_estimated').notNull().default(false),
+    usageMissing: boolean('usage_missing').notNull().default(false),
+    durationMs: integer('duration_ms').notNull().default(0),
+    bytes: bigint('bytes', { mode: 'number' }).notNull().default(0),
+    currency: text('currency').notNull(),
+    exchangeRate: jsonb('exchange_rate').$type<{ from: string; to: string; rate: string }>(),
+    pricingConfigId: text('pricing_config_id'),
+    tokenCost: numeric('token_cost'),
+    discount: numeric('discount'),
+    streaming: numeric('streaming'),
+    bandwidthPremium: numeric('bandwidth_premium'),
+    infrastructure: numeric('infrastructure'),
+    subtotal: numeric('subtotal'),
+    slaPenalty: numeric('sla_penalty'),
+    taxTotal: numeric('tax_total'),
+    total: numeric('total'),
+    /** The itemised lines (tax breakdown, SLA breaches) exactly as billed, amounts as strings. */
+    lines: jsonb('lines').$type<Record<string, unknown>>(),
+  },
+  (t) => [
+    uniqueIndex('stream_billing_records_stream_uq').on(t.streamId),
+    uniqueIndex('stream_billing_records_idem_uq').on(t.idempotencyKey),
+    index('stream_billing_records_tenant_started_idx').on(t.tenantId, t.startedAt),
+    index('stream_billing_records_open_idx').on(t.state).where(sql`${t.state} = 'open'`),
+  ],
+);
+
+/** Pricing configs, versioned by `effective_from`; the newest effective one wins. */
+export const streamBillingConfigs = pgTable(
+  'stream_billing_configs',
+  {
+    id: text('id').primaryKey(),
+    provider: text('provider').notNull(),
+    model: text('model').notNull(),
+    effectiveFrom: ts('effective_from').notNull(),
+    config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('stream_billing_configs_lookup_idx').on(t.provider, t.model, t.effectiveFrom)],
+);
+
+export const streamUsageReports = pgTable(
+  'stream_usage_reports',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    periodFrom: ts('period_from').notNull(),
+    periodTo: ts('period_to').notNull(),
+    groupBy: text('group_by').notNull(),
+    report: jsonb('report').$type<Record<string, unknown>>().notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('stream_usage_reports_tenant_idx').on(t.tenantId, t.createdAt)],
+);
+
+/** Audit log of lifecycle events (start, resume, abort, finalise, reconcile...), written in batches. */
+export const streamEvents = pgTable(
+  'stream_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    streamId: text('stream_id'),
+    tenantId: text('tenant_id'),
+    type: text('type').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('stream_events_stream_idx').on(t.streamId), index('stream_events_created_idx').on(t.createdAt)],
+);
+
+export const streamAlerts = pgTable(
+  'stream_alerts',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    kind: text('kind').notNull(),
+    severity: text('severity').notNull(),
+    message: text('message').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>(),
+    createdAt: ts('created_at').notNull(),
+    acknowledgedAt: ts('acknowledged_at'),
+  },
+  (t) => [index('stream_alerts_tenant_idx').on(t.tenantId, t.createdAt)],
+);
+
+/** Spending limits per tenant (the design card names budgets but no table; see docs/server.md). */
+export const streamBudgets = pgTable(
+  'stream_budgets',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    period: text('period').notNull(),
+    limitAmount: numeric('limit_amount').notNull(),
+    currency: text('currency').notNull(),
+    config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('stream_budgets_tenant_period_uq').on(t.tenantId, t.period)],
+);
+
+export const schema = {
+  apiKeys,
+  streamConnections,
+  streamBuffers,
+  streamChunks,
+  streamMetrics,
+  streamBillingRecords,
+  streamBillingConfigs,
+  streamUsageReports,
+  streamEvents,
+  streamAlerts,
+  streamBudgets,
+};

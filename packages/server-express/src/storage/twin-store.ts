@@ -1,0 +1,443 @@
+import { and, asc, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import type { BillLines, BillingEndReason, StreamBillingConfig, StreamBillingRecord } from '@twin/core';
+import { createBatchWriter, type BatchWriter } from './batch-writer';
+import type { TwinDatabase } from './open-database';
+import {
+  apiKeys,
+  streamAlerts,
+  streamBillingConfigs,
+  streamBillingRecords,
+  streamBudgets,
+  streamBuffers,
+  streamChunks,
+  streamConnections,
+  streamEvents,
+  streamMetrics,
+  streamUsageReports,
+} from './schema';
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type ConnectionRow = typeof streamConnections.$inferInsert;
+export type ChunkRow = typeof streamChunks.$inferInsert;
+export type EventRow = typeof streamEvents.$inferInsert;
+export type MetricsRow = typeof streamMetrics.$inferInsert;
+export type AlertRow = typeof streamAlerts.$inferInsert;
+export type BudgetRow = typeof streamBudgets.$inferSelect;
+
+/** What is known when a stream starts: enough to open its one billing record. */
+export interface OpenBillingRecord {
+  id: string;
+  streamId: string;
+  tenantId: string;
+  apiKeyId?: string;
+  userId?: string;
+  provider: string;
+  model: string;
+  purpose?: string;
+  currency: string;
+  startedAt: Date;
+}
+
+/** What is known when a stream ends. */
+export interface FinalBilling {
+  endReason: BillingEndReason;
+  endedAt: Date;
+  inputTokens?: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  outputTokens?: number;
+  reasoningTokens?: number;
+  usageEstimated: boolean;
+  usageMissing: boolean;
+  durationMs: number;
+  bytes: number;
+  currency: string;
+  pricingConfigId?: string;
+  lines?: BillLines;
+  provider?: string;
+  model?: string;
+}
+
+/** Filters of {@link TwinStore.listBillingRecords}. */
+export interface BillingRecordQuery {
+  from?: Date;
+  to?: Date;
+  provider?: string;
+  model?: string;
+  state?: 'open' | 'final';
+  limit?: number;
+  /** Records started strictly before this time (keyset pagination, newest first). */
+  before?: Date;
+}
+
+
+function toRecord(row: typeof streamBillingRecords.$inferSelect): StreamBillingRecord {
+  const record: StreamBillingRecord = {
+    id: row.id,
+    streamId: row.streamId,
+    idempotencyKey: row.idempotencyKey,
+    tenantId: row.tenantId,
+    provider: row.provider,
+    model: row.model,
+    state: row.state === 'final' ? 'final' : 'open',
+    startedAt: row.startedAt.toISOString(),
+    usageEstimated: row.usageEstimated,
+    usageMissing: row.usageMissing,
+    durationMs: row.durationMs,
+    bytes: row.bytes,
+    currency: row.currency,
+  };
+  if (row.apiKeyId) record.apiKeyId = row.apiKeyId;
+  if (row.userId) record.userId = row.userId;
+  if (row.purpose) record.purpose = row.purpose;
+  if (row.endReason) record.endReason = row.endReason as BillingEndReason;
+  if (row.endedAt) record.endedAt = row.endedAt.toISOString();
+  if (row.inputTokens !== null) record.inputTokens = row.inputTokens;
+  if (row.cacheReadTokens !== null) record.cacheReadTokens = row.cacheReadTokens;
+  if (row.cacheWriteTokens !== null) record.cacheWriteTokens = row.cacheWriteTokens;
+  if (row.outputTokens !== null) record.outputTokens = row.outputTokens;
+  if (row.reasoningTokens !== null) record.reasoningTokens = row.reasoningTokens;
+  if (row.exchangeRate) record.exchangeRate = row.exchangeRate;
+  if (row.pricingConfigId) record.pricingConfigId = row.pricingConfigId;
+  if (row.lines) record.lines = row.lines as unknown as BillLines;
+  return record;
+}
+
+/** Sums the per-jurisdiction taxes of a bill (exact: the strings go to Postgres `numeric`). */
+function taxSumSql(lines: BillLines) {
+  if (lines.taxes.length === 0) return '0';
+  return sql.join(
+    lines.taxes.map((t) => sql`${t.amount}::numeric`),
+    sql` + `,
+  );
+}
+
+/**
+ * Everything the server stores, over Drizzle. Awaited calls are for the cold path (auth lookups,
+ * start/end of a stream, reports); the hot path goes through the batch writers (`chunks`, `events`).
+ */
+export interface TwinStore {
+  readonly db: TwinDatabase;
+  /** Audit copies of SSE events, written behind. */
+  readonly chunks: BatchWriter<ChunkRow>;
+  /** Lifecycle audit log, written behind. */
+  readonly events: BatchWriter<EventRow>;
+  /** Billing records opened at stream start, group-committed so a burst of starts is one INSERT. */
+  readonly openings: BatchWriter<OpenBillingRecord>;
+
+  insertApiKey(row: typeof apiKeys.$inferInsert): Promise<void>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyRow | undefined>;
+  listApiKeys(tenantId?: string): Promise<ApiKeyRow[]>;
+  revokeApiKey(id: string): Promise<boolean>;
+  countApiKeys(): Promise<number>;
+
+  upsertConnection(row: ConnectionRow): Promise<void>;
+  getConnection(tenantId: string, streamId: string): Promise<typeof streamConnections.$inferSelect | undefined>;
+
+  /**
+   * Finalises a billing record exactly once (`UPDATE ... WHERE state = 'open'`). Returns the record
+   * when this call finalised it, `undefined` when it was already final (idempotent).
+   */
+  finaliseBillingRecord(streamId: string, bill: FinalBilling): Promise<StreamBillingRecord | undefined>;
+  getBillingRecord(tenantId: string, streamId: string): Promise<StreamBillingRecord | undefined>;
+  listBillingRecords(tenantId: string, query?: BillingRecordQuery): Promise<StreamBillingRecord[]>;
+  /** Open records of every tenant (what a restart reconciles). */
+  listOpenBillingRecords(limit?: number): Promise<StreamBillingRecord[]>;
+  /** Tokens billed to a tenant since `from` (for volume discounts). */
+  tenantTokensSince(tenantId: string, from: Date): Promise<number>;
+
+  /** Text and reasoning the stream sent, from the audit copy (usage estimation on reconcile). */
+  readStreamContent(streamId: string): Promise<{ text: string; bytes: number; lastSeq: number }>;
+
+  upsertMetrics(row: MetricsRow): Promise<void>;
+  getMetrics(tenantId: string, streamId: string): Promise<typeof streamMetrics.$inferSelect | undefined>;
+  upsertBufferState(streamId: string, tenantId: string, state: Record<string, unknown>): Promise<void>;
+
+  listBillingConfigs(): Promise<StreamBillingConfig[]>;
+  upsertBillingConfig(config: StreamBillingConfig & { id: string }): Promise<void>;
+
+  listBudgets(tenantId: string): Promise<BudgetRow[]>;
+  upsertBudget(row: typeof streamBudgets.$inferInsert): Promise<void>;
+
+  insertAlert(row: AlertRow): Promise<void>;
+  listAlerts(tenantId: string, limit?: number): Promise<(typeof streamAlerts.$inferSelect)[]>;
+  insertUsageReport(row: typeof streamUsageReports.$inferInsert): Promise<void>;
+
+  /** Writes everything queued behind. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TwinStoreOptions {
+  /** Batch write interval for chunks and events (default 50 ms). */
+  batchIntervalMs?: number;
+  onWriteError?: (table: string, error: unknown, rows: number) => void;
+}
+
+/** Builds the {@link TwinStore} on an opened database. */
+export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}): TwinStore {
+  const intervalMs = options.batchIntervalMs ?? 50;
+  const chunks = createBatchWriter<ChunkRow>({
+    intervalMs,
+    maxBatch: 1_000,
+    // A retried batch may have landed already (the reply was lost): the primary key makes it a no-op.
+    write: async (rows) => {
+      await db.insert(streamChunks).values(rows).onConflictDoNothing();
+    },
+    onError: (e, n) => options.onWriteError?.('stream_chunks', e, n),
+  });
+  const events = createBatchWriter<EventRow>({
+    intervalMs,
+    maxBatch: 1_000,
+    write: async (rows) => {
+      await db.insert(streamEvents).values(rows);
+    },
+    onError: (e, n) => options.onWriteError?.('stream_events', e, n),
+  });
+  const openings = createBatchWriter<OpenBillingRecord>({
+    intervalMs: 5,
+    maxBatch: 500,
+    write: async (rows) => {
+      await db
+        .insert(streamBillingRecords)
+        .values(
+          rows.map((r) => ({
+            id: r.id,
+            streamId: r.streamId,
+            idempotencyKey: r.streamId,
+            tenantId: r.tenantId,
+            apiKeyId: r.apiKeyId ?? null,
+            userId: r.userId ?? null,
+            provider: r.provider,
+            model: r.model,
+            purpose: r.purpose ?? null,
+            state: 'open',
+            startedAt: r.startedAt,
+            currency: r.currency,
+          })),
+        )
+        .onConflictDoNothing();
+    },
+    onError: (e, n) => options.onWriteError?.('stream_billing_records', e, n),
+  });
+
+  return {
+    db,
+    chunks,
+    events,
+    openings,
+
+    async insertApiKey(row) {
+      await db.insert(apiKeys).values(row);
+    },
+    async findApiKeyByHash(hash) {
+      const rows = await db.select().from(apiKeys).where(eq(apiKeys.keyHash, hash)).limit(1);
+      return rows[0];
+    },
+    async listApiKeys(tenantId) {
+      const q = db.select().from(apiKeys);
+      return tenantId ? q.where(eq(apiKeys.tenantId, tenantId)).orderBy(asc(apiKeys.createdAt)) : q.orderBy(asc(apiKeys.createdAt));
+    },
+    async revokeApiKey(id) {
+      const rows = await db
+        .update(apiKeys)
+        .set({ revokedAt: new Date() })
+        .where(and(eq(apiKeys.id, id), sql`${apiKeys.revokedAt} is null`))
+        .returning({ id: apiKeys.id });
+      return rows.length > 0;
+    },
+    async countApiKeys() {
+      const rows = await db.select({ n: sql<number>`count(*)::int` }).from(apiKeys);
+      return rows[0]?.n ?? 0;
+    },
+
+    async upsertConnection(row) {
+      const { id: _id, ...rest } = row;
+      await db.insert(streamConnections).values(row).onConflictDoUpdate({ target: streamConnections.id, set: rest });
+    },
+    async getConnection(tenantId, streamId) {
+      const rows = await db
+        .select()
+        .from(streamConnections)
+        .where(and(eq(streamConnections.id, streamId), eq(streamConnections.tenantId, tenantId)))
+        .limit(1);
+      return rows[0];
+    },
+
+    async finaliseBillingRecord(streamId, bill) {
+      // The opening may still sit in its group-commit queue: land it first, so the UPDATE finds it.
+      if (openings.pending > 0) await openings.flush();
+      const lines = bill.lines;
+      const rows = await db
+        .update(streamBillingRecords)
+        .set({
+          state: 'final',
+          endReason: bill.endReason,
+          endedAt: bill.endedAt,
+          inputTokens: bill.inputTokens ?? null,
+          cacheReadTokens: bill.cacheReadTokens ?? null,
+          cacheWriteTokens: bill.cacheWriteTokens ?? null,
+          outputTokens: bill.outputTokens ?? null,
+          reasoningTokens: bill.reasoningTokens ?? null,
+          usageEstimated: bill.usageEstimated,
+          usageMissing: bill.usageMissing,
+          durationMs: Math.max(0, Math.round(bill.durationMs)),
+          bytes: bill.bytes,
+          currency: bill.currency,
+          pricingConfigId: bill.pricingConfigId ?? null,
+          ...(bill.provider ? { provider: bill.provider } : {}),
+          ...(bill.model ? { model: bill.model } : {}),
+          ...(lines
+            ? {
+                tokenCost: lines.tokenCost,
+                discount: lines.discount,
+                streaming: lines.streaming,
+                bandwidthPremium: lines.bandwidthPremium,
+                infrastructure: lines.infrastructure,
+                subtotal: lines.subtotal,
+                slaPenalty: lines.slaPenalty,
+                taxTotal: sql`${taxSumSql(lines)}`,
+                total: lines.total,
+                lines: lines as unknown as Record<string, unknown>,
+              }
+            : {}),
+        })
+        .where(and(eq(streamBillingRecords.streamId, streamId), eq(streamBillingRecords.state, 'open')))
+        .returning();
+      return rows[0] ? toRecord(rows[0]) : undefined;
+    },
+    async getBillingRecord(tenantId, streamId) {
+      const rows = await db
+        .select()
+        .from(streamBillingRecords)
+        .where(and(eq(streamBillingRecords.streamId, streamId), eq(streamBillingRecords.tenantId, tenantId)))
+        .limit(1);
+      return rows[0] ? toRecord(rows[0]) : undefined;
+    },
+    async listBillingRecords(tenantId, query = {}) {
+      const conditions = [eq(streamBillingRecords.tenantId, tenantId)];
+      if (query.from) conditions.push(gte(streamBillingRecords.startedAt, query.from));
+      if (query.to) conditions.push(lt(streamBillingRecords.startedAt, query.to));
+      if (query.before) conditions.push(lt(streamBillingRecords.startedAt, query.before));
+      if (query.provider) conditions.push(eq(streamBillingRecords.provider, query.provider));
+      if (query.model) conditions.push(eq(streamBillingRecords.model, query.model));
+      if (query.state) conditions.push(eq(streamBillingRecords.state, query.state));
+      const rows = await db
+        .select()
+        .from(streamBillingRecords)
+        .where(and(...conditions))
+        .orderBy(desc(streamBillingRecords.startedAt), desc(streamBillingRecords.id))
+        .limit(Math.min(query.limit ?? 100, 10_000));
+      return rows.map(toRecord);
+    },
+    async listOpenBillingRecords(limit = 10_000) {
+      const rows = await db
+        .select()
+        .from(streamBillingRecords)
+        .where(eq(streamBillingRecords.state, 'open'))
+        .orderBy(asc(streamBillingRecords.startedAt))
+        .limit(limit);
+      return rows.map(toRecord);
+    },
+    async tenantTokensSince(tenantId, from) {
+      const rows = await db
+        .select({
+          n: sql<string>`coalesce(sum(coalesce(${streamBillingRecords.inputTokens}, 0) + coalesce(${streamBillingRecords.outputTokens}, 0)), 0)::text`,
+        })
+        .from(streamBillingRecords)
+        .where(and(eq(streamBillingRecords.tenantId, tenantId), gte(streamBillingRecords.startedAt, from), eq(streamBillingRecords.state, 'final')));
+      return Number(rows[0]?.n ?? 0);
+    },
+
+    async readStreamContent(streamId) {
+      const rows = await db
+        .select({ seq: streamChunks.seq, event: streamChunks.event, data: streamChunks.data, bytes: streamChunks.bytes })
+        .from(streamChunks)
+        .where(eq(streamChunks.streamId, streamId))
+        .orderBy(asc(streamChunks.seq));
+      let text = '';
+      let bytes = 0;
+      let lastSeq = 0;
+      for (const row of rows) {
+        bytes += row.bytes;
+        lastSeq = row.seq;
+        if (row.event !== 'chunk' && row.event !== 'resync') continue;
+        try {
+          const data = JSON.parse(row.data) as { text?: unknown; reasoning?: unknown };
+          if (typeof data.text === 'string') text += data.text;
+          if (typeof data.reasoning === 'string') text += data.reasoning;
+        } catch {
+          // Our own rows; a sealed payload has no clear text to count (its bytes are still billed).
+        }
+      }
+      return { text, bytes, lastSeq };
+    },
+
+    async upsertMetrics(row) {
+      const { streamId: _s, ...rest } = row;
+      await db.insert(streamMetrics).values(row).onConflictDoUpdate({ target: streamMetrics.streamId, set: rest });
+    },
+    async getMetrics(tenantId, streamId) {
+      const rows = await db
+        .select()
+        .from(streamMetrics)
+        .where(and(eq(streamMetrics.streamId, streamId), eq(streamMetrics.tenantId, tenantId)))
+        .limit(1);
+      return rows[0];
+    },
+    async upsertBufferState(streamId, tenantId, state) {
+      const updatedAt = new Date();
+      await db
+        .insert(streamBuffers)
+        .values({ streamId, tenantId, state, updatedAt })
+        .onConflictDoUpdate({ target: streamBuffers.streamId, set: { state, updatedAt } });
+    },
+
+    async listBillingConfigs() {
+      const rows = await db.select().from(streamBillingConfigs).orderBy(asc(streamBillingConfigs.effectiveFrom));
+      return rows.map((r) => ({ ...(r.config as unknown as StreamBillingConfig), id: r.id }));
+    },
+    async upsertBillingConfig(config) {
+      const row = {
+        id: config.id,
+        provider: config.provider,
+        model: config.model,
+        effectiveFrom: new Date(config.effectiveFrom),
+        config: config as unknown as Record<string, unknown>,
+      };
+      const { id: _id, ...rest } = row;
+      await db.insert(streamBillingConfigs).values(row).onConflictDoUpdate({ target: streamBillingConfigs.id, set: rest });
+    },
+
+    async listBudgets(tenantId) {
+      return db.select().from(streamBudgets).where(eq(streamBudgets.tenantId, tenantId));
+    },
+    async upsertBudget(row) {
+      await db
+        .insert(streamBudgets)
+        .values(row)
+        .onConflictDoUpdate({
+          target: [streamBudgets.tenantId, streamBudgets.period],
+          set: { limitAmount: row.limitAmount, currency: row.currency, config: row.config, updatedAt: row.updatedAt },
+        });
+    },
+
+    async insertAlert(row) {
+      await db.insert(streamAlerts).values(row);
+    },
+    async listAlerts(tenantId, limit = 100) {
+      return db.select().from(streamAlerts).where(eq(streamAlerts.tenantId, tenantId)).orderBy(desc(streamAlerts.createdAt)).limit(limit);
+    },
+    async insertUsageReport(row) {
+      await db.insert(streamUsageReports).values(row);
+    },
+
+    async flush() {
+      await Promise.all([openings.flush(), chunks.flush(), events.flush()]);
+    },
+    async close() {
+      await Promise.all([openings.close(), chunks.close(), events.close()]);
+    },
+  };
+}
+
