@@ -126,6 +126,18 @@ export { estimateUsage, estimateInputTokens, loadDefaultTokenCounter } from './p
 export type { TokenCounter, EstimateUsageInput } from './providers/estimate-usage';
 export { createSimulatedProvider, simulatedTokenCount } from './providers/simulated-provider';
 export type { SimulatedProviderOptions, SimulatedFailure, SimulatedToolCall } from './providers/simulated-provider';
+export {
+  createOpenAIChatProvider,
+  OpenAIChatChunkMapper,
+  openAIChatUsage,
+  openAIChatBody,
+  mapOpenAIChatEvents,
+} from './providers/openai-chat';
+export type { OpenAIChatClient, OpenAIChatProviderOptions } from './providers/openai-chat';
+export { toOpenAIChatMessages, toOpenAIChatTools } from './providers/openai-chat-messages';
+export { ToolCallAssembler } from './providers/tool-call-assembler';
+export { readServerSentEvents } from './providers/read-server-sent-events';
+export { readNdjsonLines } from './providers/read-ndjson-lines';
 
 // ── billing, metering & alerts ───────────────────────────────────────────────
 export { calculateBill } from './billing/calculate-bill';
@@ -138,3 +150,7 @@ export { DecimalSum, sumDecimals } from './billing/decimal-sum';
 export { roundRational, roundRationalToUnits, formatUnits } from './billing/round-rational';
 export { rational, parseDecimal, parseMeasurement, formatFraction } from './billing/rational';
 export type { Rational } from './billing/rational';
+export { StreamMeter, meterStream, mergeUsage } from './billing/stream-meter';
+export type { StreamMeterOptions, StreamLifecycle, MeterTokenCounter } from './billing/stream-meter';
+export { billingIdempotencyKey, openBillingRecord, finalizeBillingRecord, costReceiptFromBill } from './billing/billing-record';
+export type { OpenBillingRecordInput, FinalizeBillingRecordInput } from './billing/billing-record';

@@ -1,0 +1,124 @@
+import { TwinError } from '../errors/twin-error';
+import type { BillingEndReason, StreamBillingRecord } from '../protocol/billing';
+import type { CostReceipt } from '../protocol/stream-event';
+import type { Bill, MeteredUsage } from './calculate-bill';
+
+/**
+ * The idempotency key of a stream's billing record: one stream, one key, whatever retries happen.
+ * Storage puts a unique constraint on it, so a retried finalisation cannot create a second bill.
+ */
+export function billingIdempotencyKey(tenantId: string, streamId: string): string {
+  if (!tenantId || !streamId) throw new TwinError('invalid_argument', 'billingIdempotencyKey needs a tenantId and a streamId.');
+  return `twin-bill:v1:${tenantId}:${streamId}`;
+}
+
+export interface OpenBillingRecordInput {
+  streamId: string;
+  tenantId: string;
+  /** Record id; defaults to a deterministic id derived from the stream. */
+  id?: string;
+  apiKeyId?: string;
+  userId?: string;
+  provider: string;
+  model: string;
+  purpose?: string;
+  /** Start of the stream (ms since the epoch or a Date) from the caller's clock. */
+  startedAt: number | Date;
+  currency: string;
+  pricingConfigId?: string;
+}
+
+function iso(t: number | Date): string {
+  const d = t instanceof Date ? t : new Date(t);
+  if (Number.isNaN(d.getTime())) throw new TwinError('invalid_argument', 'Billing record times must be valid dates.');
+  return d.toISOString();
+}
+
+/**
+ * The record written when a stream starts, before any byte is sent: if the process dies mid-stream,
+ * the open record is still there to be finalised as `interrupted`, so no started stream goes unbilled.
+ */
+export function openBillingRecord(input: OpenBillingRecordInput): StreamBillingRecord {
+  const key = billingIdempotencyKey(input.tenantId, input.streamId);
+  const record: StreamBillingRecord = {
+    id: input.id ?? `bill_${input.streamId}`,
+    streamId: input.streamId,
+    idempotencyKey: key,
+    tenantId: input.tenantId,
+    provider: input.provider,
+    model: input.model,
+    state: 'open',
+    startedAt: iso(input.startedAt),
+    usageEstimated: false,
+    usageMissing: true,
+    durationMs: 0,
+    bytes: 0,
+    currency: input.currency,
+  };
+  if (input.apiKeyId !== undefined) record.apiKeyId = input.apiKeyId;
+  if (input.userId !== undefined) record.userId = input.userId;
+  if (input.purpose !== undefined) record.purpose = input.purpose;
+  if (input.pricingConfigId !== undefined) record.pricingConfigId = input.pricingConfigId;
+  return record;
+}
+
+export interface FinalizeBillingRecordInput {
+  endReason: BillingEndReason;
+  endedAt: number | Date;
+  metered: MeteredUsage;
+  /** The bill from `calculateBill(metered, …)`. */
+  bill: Bill;
+  /** When the stream was served by another provider/model than asked (fallback). */
+  provider?: string;
+  model?: string;
+}
+
+/**
+ * The final record of a stream, whatever its end (complete, error, client abort, budget stop,
+ * interruption, timeout). Finalising an already final record returns it unchanged: a retried
+ * finalisation is a no-op, and the first end reason and amounts stand.
+ */
+export function finalizeBillingRecord(record: StreamBillingRecord, input: FinalizeBillingRecordInput): StreamBillingRecord {
+  if (record.state === 'final') return record;
+  const u = input.metered.usage;
+  const final: StreamBillingRecord = {
+    ...record,
+    state: 'final',
+    endReason: input.endReason,
+    endedAt: iso(input.endedAt),
+    provider: input.provider ?? record.provider,
+    model: input.model ?? record.model,
+    usageEstimated: input.bill.usageEstimated,
+    usageMissing: input.bill.usageMissing,
+    durationMs: input.metered.durationMs,
+    bytes: input.metered.bytes,
+    connections: input.metered.connections ?? 1,
+    currency: input.bill.currency,
+    lines: input.bill.lines,
+  };
+  for (const k of ['inputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'outputTokens', 'reasoningTokens'] as const) {
+    if (u?.[k] !== undefined) final[k] = u[k];
+    else delete final[k];
+  }
+  if (input.bill.exchangeRate) final.exchangeRate = input.bill.exchangeRate;
+  if (input.bill.pricingConfigId !== undefined) final.pricingConfigId = input.bill.pricingConfigId;
+  return final;
+}
+
+/** What the client is told a stream cost (the `cost` of the `complete` event), from a bill. */
+export function costReceiptFromBill(bill: Bill, recordId?: string): CostReceipt {
+  const l = bill.lines;
+  const lines: Record<string, string> = {
+    tokenCost: l.tokenCost,
+    discount: l.discount,
+    streaming: l.streaming,
+    bandwidthPremium: l.bandwidthPremium,
+    infrastructure: l.infrastructure,
+    subtotal: l.subtotal,
+    slaPenalty: l.slaPenalty,
+  };
+  for (const t of l.taxes) lines[`tax:${t.jurisdiction}:${t.name}`] = t.amount;
+  const receipt: CostReceipt = { currency: bill.currency, total: l.total, lines, estimated: bill.usageEstimated || bill.usageMissing };
+  if (recordId !== undefined) receipt.recordId = recordId;
+  return receipt;
+}
