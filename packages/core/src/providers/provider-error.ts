@@ -145,3 +145,13 @@ export function mapProviderError(provider: string, error: unknown, now?: number)
   const message = error instanceof Error ? error.message : String(error);
   return new TwinError('provider_error', `${provider} failed: ${message}`, { provider, cause: error });
 }
+
+/**
+ * For failures while reading a response body that had already started: a network failure there
+ * is a cut connection, i.e. a truncated stream (retryable), not an unreachable provider.
+ */
+export function bodyReadError(provider: string, error: unknown): TwinError {
+  const mapped = mapProviderError(provider, error);
+  if (mapped.code !== 'network_error') return mapped;
+  return new TwinError('stream_truncated', `The ${provider} stream was cut off: ${mapped.message}`, { provider, cause: error });
+}

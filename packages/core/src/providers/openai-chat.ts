@@ -1,0 +1,258 @@
+import { TwinError } from '../errors/twin-error';
+import type { StreamPart } from '../protocol/stream-part';
+import type { FinishReason, Usage } from '../protocol/usage';
+import { safeParseJSON } from '../util/safe-parse-json';
+import { resolveEnvironment, type ProviderEnvironment } from './environment';
+import type { TokenCounter } from './estimate-usage';
+import { joinUrl, postForStream } from './fetch-json-stream';
+import { guardProviderStream } from './guard-provider-stream';
+import { toOpenAIChatMessages, toOpenAIChatTools } from './openai-chat-messages';
+import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
+import { bodyReadError, providerHttpError } from './provider-error';
+import { readServerSentEvents } from './read-server-sent-events';
+import { ToolCallAssembler } from './tool-call-assembler';
+
+/**
+ * The part of the official `openai` client this adapter uses, typed structurally so @twin/core does
+ * not need the SDK at runtime (`new OpenAI({ apiKey, baseURL })` satisfies it).
+ */
+export interface OpenAIChatClient {
+  chat: {
+    completions: {
+      create(
+        body: { stream: true; model: string; messages: never[] } & Record<string, unknown>,
+        options?: { signal?: AbortSignal; maxRetries?: number },
+      ): PromiseLike<AsyncIterable<unknown>>;
+    };
+  };
+}
+
+export interface OpenAIChatProviderOptions {
+  /**
+   * Your `openai` client instance. Without one, the adapter speaks the wire protocol itself with
+   * `fetch` to `baseURL` (any OpenAI-compatible server: Ollama `/v1`, vLLM, LM Studio).
+   */
+  client?: OpenAIChatClient;
+  /** Used without `client`. Default `https://api.openai.com/v1`. */
+  baseURL?: string;
+  /** Used without `client`; sent as `Authorization: Bearer`. Never logged. */
+  apiKey?: string;
+  /** Extra request headers (without `client`). */
+  headers?: Record<string, string>;
+  /** Default `openai`. */
+  name?: string;
+  defaultModel?: string;
+  /**
+   * Field carrying `maxTokens`. Default `max_completion_tokens` (required by OpenAI's reasoning
+   * models); set `max_tokens` for servers that only know the older field.
+   */
+  maxTokensField?: 'max_completion_tokens' | 'max_tokens';
+  env?: Partial<ProviderEnvironment>;
+  countTokens?: TokenCounter;
+}
+
+const FINISH: Record<string, FinishReason> = {
+  stop: 'stop',
+  length: 'length',
+  tool_calls: 'tool-calls',
+  function_call: 'tool-calls',
+  content_filter: 'content-filter',
+};
+
+/** OpenAI chat usage → Twin usage (`prompt_tokens` already includes cached tokens). */
+export function openAIChatUsage(raw: Record<string, unknown>): Usage {
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  const prompt = raw.prompt_tokens_details as Record<string, unknown> | null | undefined;
+  const completion = raw.completion_tokens_details as Record<string, unknown> | null | undefined;
+  const usage: Usage = { raw };
+  const input = num(raw.prompt_tokens);
+  if (input !== undefined) usage.inputTokens = input;
+  const cached = num(prompt?.cached_tokens);
+  if (cached !== undefined) usage.cacheReadTokens = cached;
+  const output = num(raw.completion_tokens);
+  if (output !== undefined) usage.outputTokens = output;
+  const reasoning = num(completion?.reasoning_tokens);
+  if (reasoning !== undefined) usage.reasoningTokens = reasoning;
+  return usage;
+}
+
+/**
+ * Translates Chat Completions chunks into parts. Plain guards only: this is the hot path (the
+ * benchmark measures it), and the SDK or our SSE reader has already parsed the JSON.
+ */
+export class OpenAIChatChunkMapper {
+  finishReason: string | undefined;
+  private refused = false;
+  private metadataSent = false;
+  private readonly tools = new ToolCallAssembler();
+
+  constructor(private readonly provider: string) {}
+
+  /** Appends the parts for one chunk to `out`. */
+  map(chunk: unknown, out: StreamPart[]): void {
+    if (typeof chunk !== 'object' || chunk === null) return;
+    const c = chunk as Record<string, unknown>;
+    if (c.error !== undefined && c.error !== null) throw providerHttpError({ provider: this.provider, body: c });
+    if (!this.metadataSent && (typeof c.id === 'string' || typeof c.model === 'string')) {
+      this.metadataSent = true;
+      out.push({
+        type: 'response-metadata',
+        ...(typeof c.id === 'string' ? { id: c.id } : {}),
+        ...(typeof c.model === 'string' ? { model: c.model } : {}),
+      });
+    }
+    const choices = c.choices as Array<Record<string, unknown>> | undefined;
+    const choice = choices?.[0];
+    if (choice) {
+      const delta = choice.delta as Record<string, unknown> | undefined;
+      if (delta) {
+        // `reasoning_content` (DeepSeek, vLLM) and `reasoning` (Ollama /v1, OpenRouter) carry thinking on compatible servers.
+        const reasoning = delta.reasoning_content ?? delta.reasoning;
+        if (typeof reasoning === 'string' && reasoning !== '') out.push({ type: 'reasoning-delta', text: reasoning });
+        const content = delta.content;
+        if (typeof content === 'string' && content !== '') out.push({ type: 'text-delta', text: content });
+        const refusal = delta.refusal;
+        if (typeof refusal === 'string' && refusal !== '') {
+          this.refused = true;
+          out.push({ type: 'text-delta', text: refusal });
+        }
+        const toolCalls = delta.tool_calls as Array<Record<string, unknown>> | undefined;
+        if (toolCalls) for (const call of toolCalls) this.mapToolCall(call, out);
+      }
+      if (typeof choice.finish_reason === 'string') {
+        this.finishReason = choice.finish_reason;
+        for (const part of this.tools.completeAll()) out.push(part);
+      }
+    }
+    const usage = c.usage;
+    if (typeof usage === 'object' && usage !== null) out.push({ type: 'usage', usage: openAIChatUsage(usage as Record<string, unknown>) });
+  }
+
+  private mapToolCall(call: Record<string, unknown>, out: StreamPart[]): void {
+    const key = typeof call.index === 'number' ? call.index : this.tools.size;
+    const fn = call.function as Record<string, unknown> | undefined;
+    let pending = this.tools.get(key);
+    if (!pending) {
+      const id = typeof call.id === 'string' ? call.id : `call_${key}`;
+      const name = typeof fn?.name === 'string' ? fn.name : '';
+      pending = this.tools.start(key, id, name);
+      out.push({ type: 'tool-call-start', toolCallId: id, index: pending.index, toolName: name });
+    }
+    const args = fn?.arguments;
+    if (typeof args === 'string' && args !== '') {
+      pending.argsText += args;
+      out.push({ type: 'tool-call-delta', toolCallId: pending.toolCallId, index: pending.index, argsTextDelta: args });
+    }
+  }
+
+  /** The finish part once the stream is complete. */
+  finish(): StreamPart {
+    const raw = this.finishReason ?? 'stop';
+    // A refusal arrives as `delta.refusal` with finish reason `stop`: normalise to content-filter.
+    const reason: FinishReason = this.refused ? 'content-filter' : (FINISH[raw] ?? 'other');
+    return { type: 'finish', reason, rawReason: raw };
+  }
+}
+
+/** Builds the Chat Completions body: Twin's fields, then `providerOptions` on top. */
+export function openAIChatBody(request: ProviderRequest, model: string, maxTokensField: string): Record<string, unknown> {
+  const tools = toOpenAIChatTools(request.tools);
+  return {
+    model,
+    messages: toOpenAIChatMessages(request.messages),
+    stream: true,
+    stream_options: { include_usage: true },
+    ...(tools ? { tools } : {}),
+    ...(request.maxTokens !== undefined ? { [maxTokensField]: request.maxTokens } : {}),
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.stop?.length ? { stop: request.stop } : {}),
+    ...request.providerOptions,
+  };
+}
+
+/**
+ * OpenAI Chat Completions, through your official `openai` client or, without one, through `fetch`
+ * to any OpenAI-compatible base URL. Usage is always requested in the stream
+ * (`stream_options.include_usage`). The SDK's own retries are turned off per request
+ * (`maxRetries: 0`): retries belong to {@link withRetry}, which knows about fallback and streaming.
+ *
+ * End of stream: with `fetch`, only `data: [DONE]` completes a stream; through the SDK (which hides
+ * `[DONE]`) a chunk with `finish_reason` does.
+ */
+export function createOpenAIChatProvider(options: OpenAIChatProviderOptions = {}): Provider {
+  const name = options.name ?? 'openai';
+  const env = resolveEnvironment(options.env);
+  const maxTokensField = options.maxTokensField ?? 'max_completion_tokens';
+  const baseURL = options.baseURL ?? 'https://api.openai.com/v1';
+
+  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart> {
+    const model = request.model ?? options.defaultModel;
+    if (!model) throw new TwinError('invalid_request', `No model given for ${name} and it has no default model.`, { provider: name });
+    const body = openAIChatBody(request, model, maxTokensField);
+    const mapper = new OpenAIChatChunkMapper(name);
+    const out: StreamPart[] = [];
+    if (options.client) {
+      const stream = await options.client.chat.completions.create(body as Parameters<OpenAIChatClient['chat']['completions']['create']>[0], {
+        signal,
+        maxRetries: 0,
+      });
+      try {
+        for await (const chunk of stream) {
+          mapper.map(chunk, out);
+          for (let i = 0; i < out.length; i++) yield out[i]!;
+          out.length = 0;
+        }
+      } catch (error) {
+        throw bodyReadError(name, error);
+      }
+      if (mapper.finishReason !== undefined && !signal?.aborted) yield mapper.finish();
+      return;
+    }
+    const stream = await postForStream({
+      provider: name,
+      url: joinUrl(baseURL, 'chat/completions'),
+      headers: { accept: 'text/event-stream', ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}), ...options.headers },
+      body,
+      signal,
+      env,
+    });
+    yield* mapOpenAIChatEvents(readServerSentEvents(stream), mapper, name);
+  }
+
+  return {
+    name,
+    ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
+    stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
+      return guardProviderStream(raw(request, streamOptions.signal), {
+        provider: name,
+        request,
+        signal: streamOptions.signal,
+        countTokens: options.countTokens,
+      });
+    },
+  };
+}
+
+/** Maps raw SSE events of a Chat Completions stream (fetch path): `[DONE]` is the terminal event. */
+export async function* mapOpenAIChatEvents(
+  events: AsyncIterable<{ data: string }>,
+  mapper: OpenAIChatChunkMapper,
+  provider: string,
+): AsyncGenerator<StreamPart> {
+  const out: StreamPart[] = [];
+  try {
+    for await (const event of events) {
+      if (event.data === '[DONE]') {
+        yield mapper.finish();
+        return;
+      }
+      const parsed = safeParseJSON(event.data);
+      if (!parsed.success) throw new TwinError('provider_error', `${provider} sent an event that is not JSON.`, { provider, cause: parsed.error });
+      mapper.map(parsed.value, out);
+      for (let i = 0; i < out.length; i++) yield out[i]!;
+      out.length = 0;
+    }
+  } catch (error) {
+    throw bodyReadError(provider, error);
+  }
+}
