@@ -1,1 +1,26 @@
-export {};
+// @twin/client public API. Runtime code imports nothing from @twin/core (types only), so a browser
+// bundle carries no zod, codecs or ciphers unless the app opts into `decode`.
+export { createStreamClient } from './create-stream-client';
+export type { StreamClient, StreamClientOptions } from './create-stream-client';
+export { streamEvents } from './stream-events';
+export type { StreamEventsInit } from './stream-events';
+export type { StreamOptions } from './stream-options';
+export type { ReconnectOptions } from './backoff';
+export { backoffDelay } from './backoff';
+export type { PayloadOpener, PayloadOpenerFactory } from './payload-opener';
+export { applyClientEvent } from './apply-client-event';
+export { IDLE_SNAPSHOT, isActive } from './stream-snapshot';
+export type { StreamSnapshot, StreamStatus, StreamClientMetrics, ToolCallState } from './stream-snapshot';
+export type {
+  ClientStreamEvent,
+  ClientOpenEvent,
+  ClientReconnectingEvent,
+  ClientStartEvent,
+  ClientChunkEvent,
+  ClientResyncEvent,
+  ClientCompleteEvent,
+  ClientErrorEvent,
+} from './client-event';
+export { TwinClientError } from './twin-client-error';
+export { parseWireEvent } from './parse-wire-event';
+export type { WireEvent } from './parse-wire-event';

@@ -1,0 +1,140 @@
+import { applyClientEvent } from './apply-client-event';
+import { baseHeaders } from './build-request';
+import { streamEvents, type StreamEventsInit } from './stream-events';
+import type { StreamOptions } from './stream-options';
+import { IDLE_SNAPSHOT, isActive, type StreamSnapshot } from './stream-snapshot';
+import { toClientError } from './twin-client-error';
+
+/** Options of {@link createStreamClient}: where to stream from, plus the state machine's own. */
+export interface StreamClientOptions extends StreamOptions {
+  /**
+   * What `stop()` asks the server, so it ends (and bills) the stream now rather than waiting for the
+   * dropped connection to time out. Default: `DELETE <url>/<streamId>` with the same API key; a
+   * function returns another URL; `false` only drops the connection.
+   */
+  cancelRequest?: false | ((context: { url: string; streamId: string }) => string);
+  /** The clock (default `Date.now`). */
+  now?: () => number;
+}
+
+/**
+ * A framework-free stream state machine (the TanStack Query habit): `subscribe` + `getSnapshot` for
+ * any UI binding, and commands that move it.
+ */
+export interface StreamClient {
+  /** The current snapshot. The same object until something changes. */
+  getSnapshot(): StreamSnapshot;
+  /** Calls `listener` after every change; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+  /**
+   * Starts a new stream (stopping the current one), with `overrides` merged over the client's options
+   * (e.g. a new `body`). Resolves with the final snapshot (`done`, `error` or `aborted`; a stream
+   * replaced by a newer `start()` resolves `aborted`); never rejects.
+   */
+  start(overrides?: Partial<StreamClientOptions>): Promise<StreamSnapshot>;
+  /** Aborts the stream in flight (status `aborted`) and asks the server to cancel it. */
+  stop(): void;
+  /**
+   * After an `error`: resumes the same stream from the last event received when the error was
+   * retryable and the stream id is known (the text so far is kept), else starts it again.
+   */
+  retry(): Promise<StreamSnapshot>;
+  /** Stops any stream and returns to `idle`. */
+  reset(): void;
+}
+
+function defaultCancelUrl(url: string, streamId: string): string {
+  const path = url.split(/[?#]/)[0] as string;
+  return `${path.replace(/\/+$/, '')}/${encodeURIComponent(streamId)}`;
+}
+
+/** Creates a {@link StreamClient}. Nothing is requested until `start()`. */
+export function createStreamClient(options: StreamClientOptions): StreamClient {
+  const now = options.now ?? Date.now;
+  const listeners = new Set<() => void>();
+  let snapshot = IDLE_SNAPSHOT;
+  let current: AbortController | undefined;
+  // The run whose stream the snapshot shows (stop() keeps it; a new start() takes it over).
+  let owner: AbortController | undefined;
+  let lastOptions: StreamClientOptions = options;
+
+  const set = (next: StreamSnapshot) => {
+    snapshot = next;
+    for (const listener of [...listeners]) listener();
+  };
+
+  // Ends the stream in flight without touching the snapshot; tells the server when asked to.
+  const halt = (cancel: boolean) => {
+    const controller = current;
+    current = undefined;
+    if (!controller) return;
+    controller.abort();
+    const { streamId } = snapshot;
+    const cancelRequest = lastOptions.cancelRequest;
+    if (cancel && streamId && cancelRequest !== false && isActive(snapshot.status)) {
+      const url = String(lastOptions.url);
+      const target = cancelRequest ? cancelRequest({ url, streamId }) : defaultCancelUrl(url, streamId);
+      const doFetch = lastOptions.fetch ?? globalThis.fetch;
+      // Fire and forget: the local stream is already stopped; the server bills what it sent either way.
+      Promise.resolve()
+        .then(() => doFetch(target, { method: 'DELETE', headers: baseHeaders(lastOptions), keepalive: true }))
+        .then((res) => res.body?.cancel())
+        .catch(() => undefined);
+    }
+  };
+
+  const run = async (opts: StreamClientOptions, init: StreamEventsInit, first: StreamSnapshot): Promise<StreamSnapshot> => {
+    halt(true);
+    const controller = new AbortController();
+    current = controller;
+    owner = controller;
+    lastOptions = opts;
+    let own = first;
+    set(first);
+    try {
+      for await (const event of streamEvents(opts, { ...init, signal: controller.signal })) {
+        if (current !== controller) break;
+        own = applyClientEvent(snapshot, event, now());
+        set(own);
+      }
+    } catch (error) {
+      // Only a broken `fetch` or `decode` implementation can get here; report it, do not throw.
+      if (current === controller) set((own = { ...snapshot, status: 'error', error: toClientError(error, 'internal') }));
+    }
+    if (current === controller) current = undefined;
+    if (owner === controller) return snapshot;
+    // Replaced by a newer start(): this stream ended by being aborted.
+    return isActive(own.status) ? { ...own, status: 'aborted' } : own;
+  };
+
+  return {
+    getSnapshot: () => snapshot,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    start(overrides) {
+      const opts = overrides ? { ...options, ...overrides } : options;
+      return run(opts, {}, { ...IDLE_SNAPSHOT, status: 'connecting', metrics: { ...IDLE_SNAPSHOT.metrics, startedAt: now() } });
+    },
+    stop() {
+      if (!isActive(snapshot.status)) return;
+      halt(true);
+      set({ ...snapshot, status: 'aborted', reconnectAttempt: 0, metrics: { ...snapshot.metrics, endedAt: now() } });
+    },
+    retry() {
+      const s = snapshot;
+      if (s.status === 'error' && s.error?.retryable && s.streamId && s.lastSeq >= 0) {
+        const resume = { streamId: s.streamId, lastSeq: s.lastSeq };
+        return run(lastOptions, { resume }, { ...s, status: 'reconnecting', error: undefined, metrics: { ...s.metrics, endedAt: undefined } });
+      }
+      return run(lastOptions, {}, { ...IDLE_SNAPSHOT, status: 'connecting', metrics: { ...IDLE_SNAPSHOT.metrics, startedAt: now() } });
+    },
+    reset() {
+      halt(true);
+      if (snapshot !== IDLE_SNAPSHOT) set(IDLE_SNAPSHOT);
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import type { ChunkContent, CompleteEventData, ErrorEventData, SealedFields, StartEventData, StreamState } from '@twin/core';
+import { safeJSON } from './safe-json';
+
+/**
+ * One received event, checked just enough to be used safely. Sealed content is still sealed here.
+ *
+ * This runs once per frame, so it uses plain guards rather than zod (which would also weigh more than
+ * the whole client). Unknown fields are ignored; unknown event types give `undefined` (DESIGN.md §2).
+ */
+export type WireEvent =
+  | { type: 'start'; seq: number; data: StartEventData }
+  | { type: 'chunk'; seq: number; content: ChunkContent }
+  | { type: 'chunk'; seq: number; sealed: SealedFields }
+  | { type: 'resync'; seq: number; state: StreamState }
+  | { type: 'resync'; seq: number; sealed: SealedFields }
+  | { type: 'error'; seq: number; data: ErrorEventData }
+  | { type: 'complete'; seq: number; data: CompleteEventData };
+
+/** Why a frame was refused (names the field, never echoes payload). */
+export class WireFormatError extends Error {}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const optStr = (v: unknown) => v === undefined || isStr(v);
+const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+function fail(type: string, field: string): never {
+  throw new WireFormatError(`Malformed "${type}" event: ${field}.`);
+}
+
+/** Checks decoded chunk content (plain chunk fields or an opened sealed payload). */
+export function checkContent(value: unknown, type = 'chunk'): ChunkContent {
+  if (!isObj(value)) fail(type, 'content is not an object');
+  if (!optStr(value.text)) fail(type, '"text" is not a string');
+  if (!optStr(value.reasoning)) fail(type, '"reasoning" is not a string');
+  const tools = value.tools;
+  if (tools !== undefined) {
+    if (!Array.isArray(tools)) fail(type, '"tools" is not an array');
+    for (const t of tools as unknown[]) {
+      if (!isObj(t) || !isStr(t.id) || !isSeq(t.index) || !optStr(t.name) || !optStr(t.argsDelta)) {
+        fail(type, 'a tool call lacks a string "id" and integer "index"');
+      }
+    }
+  }
+  return value as ChunkContent;
+}
+
+/** Checks the full state a resync carries (plain or opened). */
+export function checkState(value: unknown): StreamState {
+  if (!isObj(value) || !isStr(value.text)) fail('resync', '"text" is missing');
+  if (!optStr(value.reasoning)) fail('resync', '"reasoning" is not a string');
+  if (value.tools !== undefined) {
+    if (!Array.isArray(value.tools)) fail('resync', '"tools" is not an array');
+    for (const t of value.tools as unknown[]) {
+      if (!isObj(t) || !isStr(t.id) || !isStr(t.name) || !isStr(t.argsText)) fail('resync', 'a tool call is incomplete');
+    }
+  }
+  return value as StreamState;
+}
+
+function sealedOf(d: Obj): SealedFields | undefined {
+  if (!isStr(d.codec)) return undefined;
+  if (!isStr(d.data)) fail('chunk', 'sealed "data" is not a string');
+  return { codec: d.codec, data: d.data, alg: d.alg, kid: d.kid } as SealedFields;
+}
+
+/**
+ * Turns one SSE message into a {@link WireEvent}; `undefined` for event types this client does not
+ * know. Throws {@link WireFormatError} for a known type whose data is malformed.
+ */
+export function parseWireEvent(event: string | undefined, data: string): WireEvent | undefined {
+  if (event !== 'start' && event !== 'chunk' && event !== 'resync' && event !== 'error' && event !== 'complete') return undefined;
+  const d = safeJSON(data);
+  if (!isObj(d)) fail(event, 'data is not a JSON object');
+  const seq = d.seq;
+  if (!isSeq(seq)) fail(event, '"seq" is not a non-negative integer');
+  switch (event) {
+    case 'start':
+      if (!isStr(d.streamId)) fail(event, '"streamId" is missing');
+      return { type: event, seq, data: d as StartEventData };
+    case 'chunk': {
+      const sealed = sealedOf(d);
+      return sealed ? { type: event, seq, sealed } : { type: event, seq, content: checkContent(d) };
+    }
+    case 'resync': {
+      const sealed = sealedOf(d);
+      return sealed ? { type: event, seq, sealed } : { type: event, seq, state: checkState(d) };
+    }
+    case 'error':
+      if (!isStr(d.code) || !isStr(d.message)) fail(event, '"code" and "message" are required');
+      return { type: event, seq, data: d as ErrorEventData };
+    case 'complete':
+      if (!isStr(d.finishReason)) fail(event, '"finishReason" is missing');
+      return { type: event, seq, data: d as CompleteEventData };
+  }
+}
+
+/** Reads an HTTP error body (`{ error: {...} }` or a bare error payload) without trusting it. */
+export function parseErrorBody(text: string): { code?: string; message?: string; retryable?: boolean; provider?: string } {
+  const body = safeJSON(text);
+  const e = isObj(body) ? (isObj(body.error) ? body.error : body) : undefined;
+  if (!e) return {};
+  return {
+    code: isStr(e.code) ? e.code : undefined,
+    message: isStr(e.message) ? e.message : undefined,
+    retryable: typeof e.retryable === 'boolean' ? e.retryable : undefined,
+    provider: isStr(e.provider) ? e.provider : undefined,
+  };
+}
+

@@ -1,0 +1,39 @@
+import type { ReconnectOptions } from './backoff';
+import type { PayloadOpenerFactory } from './payload-opener';
+
+/** Where and how to open a stream. Everything but `url` has a default. */
+export interface StreamOptions {
+  /** The stream endpoint, e.g. `https://api.example.com/api/stream`. */
+  url: string | URL;
+  /** Default: `POST` when `body` is set, else `GET`. */
+  method?: 'GET' | 'POST';
+  /** JSON body of a `POST` (a `StreamRequest`: messages, model, options...). */
+  body?: unknown;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** API key, sent as `Authorization: Bearer <key>` (or in `apiKeyHeader`). Never logged or reported. */
+  apiKey?: string;
+  /** Header that carries `apiKey` as-is instead of `Authorization: Bearer` (e.g. `x-api-key`). */
+  apiKeyHeader?: string;
+  /** The fetch to use (default `globalThis.fetch`); pass one for tests, proxies or old runtimes. */
+  fetch?: typeof fetch;
+  /**
+   * Opens sealed (compressed and/or encrypted) chunks. Without it a sealed chunk ends the stream with a
+   * `decode_failed` error. Opt-in so codecs and ciphers stay out of bundles that do not need them.
+   */
+  decode?: PayloadOpenerFactory;
+  /** Reconnect policy, or `false` to fail on the first lost connection. */
+  reconnect?: ReconnectOptions | false;
+  /**
+   * Longest silence (no byte, not even a heartbeat comment) before the connection counts as dead and
+   * is replaced by a resumed one. Default 45,000 ms (three of the server's 15 s heartbeats); 0 disables.
+   */
+  heartbeatTimeoutMs?: number;
+  /**
+   * The request that resumes stream `streamId` after a lost connection (`Last-Event-ID` is added to the
+   * headers in any case). Default: `GET <url>?streamId=<id>`.
+   */
+  resumeRequest?: (context: { url: string; streamId: string; lastEventId: string }) => { url: string; method?: 'GET' | 'POST'; body?: unknown };
+  /** Random source for backoff jitter (tests pass a fixed one). Default `Math.random`. */
+  random?: () => number;
+}
