@@ -138,6 +138,9 @@ export { toOpenAIChatMessages, toOpenAIChatTools } from './providers/openai-chat
 export { ToolCallAssembler } from './providers/tool-call-assembler';
 export { readServerSentEvents } from './providers/read-server-sent-events';
 export { readNdjsonLines } from './providers/read-ndjson-lines';
+export { createAnthropicProvider, AnthropicEventMapper, anthropicUsage, anthropicBody } from './providers/anthropic';
+export type { AnthropicClient, AnthropicProviderOptions } from './providers/anthropic';
+export { toAnthropicMessages, toAnthropicTools } from './providers/anthropic-messages';
 
 // ── billing, metering & alerts ───────────────────────────────────────────────
 export { calculateBill } from './billing/calculate-bill';
@@ -154,3 +157,9 @@ export { StreamMeter, meterStream, mergeUsage } from './billing/stream-meter';
 export type { StreamMeterOptions, StreamLifecycle, MeterTokenCounter } from './billing/stream-meter';
 export { billingIdempotencyKey, openBillingRecord, finalizeBillingRecord, costReceiptFromBill } from './billing/billing-record';
 export type { OpenBillingRecordInput, FinalizeBillingRecordInput } from './billing/billing-record';
+export { buildUsageReport, REPORT_COST_LINES } from './billing/usage-report';
+export type { UsageReportOptions, ReportCostLine } from './billing/usage-report';
+export { budgetSchema, evaluateBudget, priceRunningStream, budgetExceededError, budgetPeriodBounds } from './billing/budget';
+export type { Budget, BudgetInput, BudgetStatus, BudgetEvaluation } from './billing/budget';
+export { evaluateAlertRules, DEFAULT_ALERT_THRESHOLDS } from './billing/alert-rules';
+export type { AlertMetrics, AlertThresholds, AlertRule, Alert } from './billing/alert-rules';

@@ -181,6 +181,9 @@ const reportTotalsSchema = z.object({
   reasoningTokens: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
   durationMs: z.number().int().nonnegative(),
+  /** How many of the records had tokenizer-estimated usage / unknown usage. */
+  usageEstimated: z.number().int().nonnegative().optional(),
+  usageMissing: z.number().int().nonnegative().optional(),
   /** Sum of each bill line, exact decimal strings. */
   cost: z.record(z.string(), decimalStringSchema),
 });
@@ -193,7 +196,7 @@ export const streamUsageReportSchema = z.object({
   groupBy: z.array(usageReportDimensionSchema),
   groups: z.array(reportTotalsSchema.extend({ key: z.record(z.string(), z.string()) })),
   totals: reportTotalsSchema,
-  /** This period against the previous one of equal length: change in percent per measure. */
+  /** This period against the previous one of equal length: change in percent per measure (measures that were 0 before are left out). */
   trend: z.record(z.string(), decimalStringSchema).optional(),
   /** Totals projected to the end of the period at the rate so far. */
   projection: z.record(z.string(), decimalStringSchema).optional(),
