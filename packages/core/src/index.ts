@@ -111,8 +111,32 @@ export type { SSEMessage } from './sse/encode-sse';
 export { utf8ByteLength } from './sse/utf8-byte-length';
 export { StreamBuffer, createStreamBuffer, publicUsage } from './stream/stream-buffer';
 export type { StreamBufferConfig, StreamOutcome, StartFields, CompleteFields, ErrorFields } from './stream/stream-buffer';
+export { StreamSession, createStreamSession } from './stream/stream-session';
+export type { StreamSessionOptions, FinishOptions, StreamSessionSnapshot, StreamSessionListener } from './stream/stream-session';
+export { createConnectionWriter } from './stream/connection-writer';
+export type { ConnectionWriter, ConnectionWriterOptions } from './stream/connection-writer';
 
 // ── codecs & cipher ──────────────────────────────────────────────────────────
+export { createPayloadSealer } from './payload/payload-sealer';
+export type { PayloadSealer, PayloadSealerOptions } from './payload/payload-sealer';
+export { createPayloadOpener } from './payload/payload-opener';
+export type { PayloadOpener, PayloadOpenerOptions } from './payload/payload-opener';
+export type { SealedEventType } from './payload/payload-guards';
+export { createKeyring } from './cipher/keyring';
+export type { Keyring, KeyringEntry } from './cipher/keyring';
+export { deriveKeyFromPassword, deriveKeyFromPasswordAsync, DEFAULT_SCRYPT_PARAMS, MIN_PASSWORD_SALT_BYTES } from './cipher/derive-key-from-password';
+export type { ScryptParams } from './cipher/derive-key-from-password';
+export { deriveStreamKey } from './cipher/derive-stream-key';
+export { sealFrame, openFrame, CIPHER_KEY_BYTES, CIPHER_NONCE_BYTES, CIPHER_TAG_BYTES } from './cipher/frame-cipher';
+export { frameAssociatedData } from './cipher/frame-associated-data';
+export type { FrameBinding } from './cipher/frame-associated-data';
+export { createFrameCompressor } from './codec/frame-compressor';
+export type { FrameCompressor, FrameCompressorOptions } from './codec/frame-compressor';
+export { createFrameDecompressor } from './codec/frame-decompressor';
+export type { FrameDecompressor } from './codec/frame-decompressor';
+export { createAutoCodecPolicy } from './codec/auto-codec-policy';
+export type { AutoCodecPolicy, AutoCodecPolicyOptions } from './codec/auto-codec-policy';
+export { encodeBase64, decodeBase64 } from './codec/base64';
 
 // ── providers ────────────────────────────────────────────────────────────────
 export type { Provider, ProviderRequest, ProviderStreamOptions, ProviderAttempt } from './providers/provider';

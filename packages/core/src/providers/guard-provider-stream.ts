@@ -33,13 +33,21 @@ export async function* guardProviderStream(
   let reasoning = '';
   let contentSeen = false;
 
-  const finalUsage = async (): Promise<Usage> => {
-    if (usage && usage.inputTokens !== undefined && usage.outputTokens !== undefined) return usage;
+  const finalUsage = async (failed = false): Promise<Usage> => {
+    if (!failed && usage && usage.inputTokens !== undefined && usage.outputTokens !== undefined) return usage;
+    // On failure, output counts reported so far are provisional (Anthropic's message_start says
+    // output_tokens: 1): keep the prompt-side counts the provider gave, count the output ourselves.
+    let partial = usage;
+    if (failed && partial) {
+      partial = { ...partial };
+      delete partial.outputTokens;
+      delete partial.reasoningTokens;
+    }
     return estimateUsage({
       request: options.request,
       outputText: output + reasoning,
       reasoningText: reasoning,
-      partial: usage,
+      partial,
       countTokens: options.countTokens,
     });
   };
@@ -52,7 +60,7 @@ export async function* guardProviderStream(
         cause: failure,
       });
     }
-    return { type: 'error', error: { provider: options.provider, ...failure.toPayload() }, usage: await finalUsage() };
+    return { type: 'error', error: { provider: options.provider, ...failure.toPayload() }, usage: await finalUsage(true) };
   };
   const abortedError = () =>
     new TwinError('aborted', `The ${options.provider} stream was aborted.`, { provider: options.provider, retryable: false });
@@ -87,7 +95,7 @@ export async function* guardProviderStream(
           yield part;
           return;
         case 'error': {
-          const merged: ErrorPart = part.usage ? part : { ...part, usage: await finalUsage() };
+          const merged: ErrorPart = part.usage ? part : { ...part, usage: await finalUsage(true) };
           yield merged;
           return;
         }
