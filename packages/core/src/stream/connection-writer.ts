@@ -1,0 +1,107 @@
+import type { CipherAlg, CodecName, SealedFields, StreamEvent } from '../protocol/stream-event';
+import { SSE_HEARTBEAT } from '../sse/encode-sse';
+import { utf8ByteLength } from '../sse/utf8-byte-length';
+
+/**
+ * Seals (compresses and/or encrypts) the content of one event for one SSE connection. Created by the
+ * codec & cipher area (`createPayloadSealer`); typed here by shape so the writer does not depend on
+ * it. `content` is the chunk's {@link ChunkContent} or the resync's {@link StreamState}; the sealer
+ * binds stream id, event type and `seq` as associated data.
+ */
+export interface PayloadSealer {
+  seal(event: 'chunk' | 'resync', seq: number, content: object): SealedFields;
+}
+
+export interface ConnectionWriterOptions {
+  streamId: string;
+  /** Seals chunk and resync content on this connection; without it they go out plain. */
+  sealer?: PayloadSealer;
+  /** Announced in the `start` event when the sealer compresses (omit for identity). */
+  codec?: CodecName;
+  /** Announced in the `start` event when the sealer encrypts. */
+  alg?: CipherAlg;
+  /** Key id announced in the `start` event. Never the key itself. */
+  kid?: string;
+  /** Written once, before the first event, as the `retry:` reconnection hint. */
+  retryMs?: number;
+  /** Told the UTF-8 bytes and events of every write, for metering (e.g. `session.recordWrite`). */
+  onWrite?: (bytes: number, events: number) => void;
+}
+
+/** Turns events into SSE text for one connection. Keep one per connection (a sealer's compression context is per connection). */
+export interface ConnectionWriter {
+  /** The SSE text for `events`, in order (UTF-8 encode it when writing to the socket). */
+  write(events: readonly StreamEvent[]): string;
+  /** A heartbeat comment (invisible to clients). */
+  heartbeat(): string;
+  /** UTF-8 bytes of all text this writer produced. */
+  readonly bytesWritten: number;
+  readonly eventsWritten: number;
+}
+
+class SSEConnectionWriter implements ConnectionWriter {
+  bytesWritten = 0;
+  eventsWritten = 0;
+  private pendingRetry: number | undefined;
+
+  constructor(private readonly options: ConnectionWriterOptions) {
+    this.pendingRetry = options.retryMs;
+  }
+
+  write(events: readonly StreamEvent[]): string {
+    let out = '';
+    if (this.pendingRetry !== undefined) {
+      out = `retry: ${this.pendingRetry}\n\n`;
+      this.pendingRetry = undefined;
+    }
+    let count = 0;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      if (event.type === 'heartbeat') {
+        out += SSE_HEARTBEAT;
+        continue;
+      }
+      // The fields are safe by construction, so encodeSSE's guards are skipped on this hot path:
+      // `seq` is an integer, the type is one of five names, and JSON.stringify escapes CR, LF and
+      // lone surrogates, so the JSON is always one well-formed line.
+      out += `id: ${event.data.seq}\nevent: ${event.type}\ndata: ${this.json(event)}\n\n`;
+      count++;
+    }
+    this.record(out, count);
+    return out;
+  }
+
+  heartbeat(): string {
+    this.record(SSE_HEARTBEAT, 0);
+    return SSE_HEARTBEAT;
+  }
+
+  private record(text: string, events: number): void {
+    if (text === '') return;
+    const bytes = utf8ByteLength(text);
+    this.bytesWritten += bytes;
+    this.eventsWritten += events;
+    this.options.onWrite?.(bytes, events);
+  }
+
+  private json(event: Exclude<StreamEvent, { type: 'heartbeat' }>): string {
+    const { sealer } = this.options;
+    if (event.type === 'start') {
+      const { codec, alg, kid } = this.options;
+      if (codec === undefined && alg === undefined && kid === undefined) return JSON.stringify(event.data);
+      return JSON.stringify({ ...event.data, codec, alg, kid });
+    }
+    if (sealer === undefined || (event.type !== 'chunk' && event.type !== 'resync')) return JSON.stringify(event.data);
+    if (event.type === 'chunk') {
+      const { v, seq, ...content } = event.data as Record<string, unknown> & { v: number; seq: number };
+      return JSON.stringify({ v, seq, ...sealer.seal('chunk', seq, content) });
+    }
+    const { v, seq, reason, ...state } = event.data as Record<string, unknown> & { v: number; seq: number; reason: string };
+    return JSON.stringify({ v, seq, reason, ...sealer.seal('resync', seq, state) });
+  }
+}
+
+/** Creates the per-connection {@link ConnectionWriter}. */
+export function createConnectionWriter(options: ConnectionWriterOptions): ConnectionWriter {
+  return new SSEConnectionWriter(options);
+}
