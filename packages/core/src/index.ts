@@ -165,6 +165,9 @@ export { readNdjsonLines } from './providers/read-ndjson-lines';
 export { createAnthropicProvider, AnthropicEventMapper, anthropicUsage, anthropicBody } from './providers/anthropic';
 export type { AnthropicClient, AnthropicProviderOptions } from './providers/anthropic';
 export { toAnthropicMessages, toAnthropicTools } from './providers/anthropic-messages';
+export { createGeminiProvider, GeminiChunkMapper, geminiUsage, geminiBody } from './providers/gemini';
+export type { GeminiProviderOptions } from './providers/gemini';
+export { toGeminiContents, toGeminiTools } from './providers/gemini-contents';
 
 // ── billing, metering & alerts ───────────────────────────────────────────────
 export { calculateBill } from './billing/calculate-bill';

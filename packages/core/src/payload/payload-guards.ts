@@ -1,0 +1,17 @@
+import { describeValue } from '../codec/describe-value';
+import { TwinError } from '../errors/twin-error';
+
+/** The events whose content can be sealed. */
+export type SealedEventType = 'chunk' | 'resync';
+
+export function assertEvent(event: unknown): asserts event is SealedEventType {
+  if (event !== 'chunk' && event !== 'resync') {
+    throw new TwinError('invalid_argument', `event must be 'chunk' or 'resync', got ${typeof event === 'string' ? `'${event}'` : describeValue(event)}`);
+  }
+}
+
+export function assertSeq(seq: unknown): asserts seq is number {
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
+    throw new TwinError('invalid_argument', `seq must be a non-negative integer, got ${typeof seq === 'number' ? seq : describeValue(seq)}`);
+  }
+}
