@@ -73,6 +73,18 @@ export function errorInfoFromBody(body: unknown): ErrorInfo {
   };
 }
 
+/** Google APIs put the wait in the body: `error.details[] { @type: ...RetryInfo, retryDelay: "30s" }`. */
+function retryDelayFromBody(body: unknown): number | undefined {
+  const details = (body as { error?: { details?: unknown } } | null | undefined)?.error?.details;
+  if (!Array.isArray(details)) return undefined;
+  for (const d of details) {
+    const delay = (d as { retryDelay?: unknown } | null)?.retryDelay;
+    const m = typeof delay === 'string' ? /^(\d+(?:\.\d+)?)s$/.exec(delay) : null;
+    if (m) return Number(m[1]) * 1000;
+  }
+  return undefined;
+}
+
 export interface ProviderHttpErrorInput {
   provider: string;
   status?: number;
@@ -93,7 +105,7 @@ export function providerHttpError(input: ProviderHttpErrorInput): TwinError {
   if (input.status !== undefined && input.status >= 500 && code === 'provider_invalid_request') code = codeForStatus(input.status);
   // An exhausted quota is a 429 that no amount of waiting fixes.
   const quota = info.code === 'insufficient_quota' || info.type === 'insufficient_quota';
-  const retryAfterMs = parseRetryAfter(input.headers, input.now);
+  const retryAfterMs = parseRetryAfter(input.headers, input.now) ?? retryDelayFromBody(input.body);
   const what = input.status !== undefined ? `HTTP ${input.status}` : 'an error event';
   const detail = info.message ? `: ${info.message}` : '';
   return new TwinError(code, `${input.provider} failed with ${what}${detail}`, {

@@ -1,0 +1,208 @@
+import { TwinError } from '../errors/twin-error';
+import type { StreamPart } from '../protocol/stream-part';
+import type { FinishReason, Usage } from '../protocol/usage';
+import { safeParseJSON } from '../util/safe-parse-json';
+import { resolveEnvironment, type ProviderEnvironment } from './environment';
+import type { TokenCounter } from './estimate-usage';
+import { joinUrl, postForStream } from './fetch-json-stream';
+import { toGeminiContents, toGeminiTools } from './gemini-contents';
+import { guardProviderStream } from './guard-provider-stream';
+import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
+import { bodyReadError, providerHttpError } from './provider-error';
+import { readServerSentEvents } from './read-server-sent-events';
+
+export interface GeminiProviderOptions {
+  /** Sent as `x-goog-api-key`. Never logged. */
+  apiKey?: string;
+  /** Default `https://generativelanguage.googleapis.com/v1beta`. */
+  baseURL?: string;
+  headers?: Record<string, string>;
+  /** Default `google`. */
+  name?: string;
+  defaultModel?: string;
+  env?: Partial<ProviderEnvironment>;
+  countTokens?: TokenCounter;
+}
+
+const FINISH: Record<string, FinishReason> = {
+  STOP: 'stop',
+  MAX_TOKENS: 'length',
+  SAFETY: 'content-filter',
+  RECITATION: 'content-filter',
+  BLOCKLIST: 'content-filter',
+  PROHIBITED_CONTENT: 'content-filter',
+  SPII: 'content-filter',
+  IMAGE_SAFETY: 'content-filter',
+  MALFORMED_FUNCTION_CALL: 'error',
+};
+
+/**
+ * Gemini `usageMetadata` → Twin usage. `promptTokenCount` already includes
+ * `cachedContentTokenCount`; `candidatesTokenCount` EXCLUDES `thoughtsTokenCount`, so output is
+ * their sum (Twin's output includes reasoning).
+ */
+export function geminiUsage(raw: Record<string, unknown>): Usage {
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  const prompt = num(raw.promptTokenCount);
+  const toolPrompt = num(raw.toolUsePromptTokenCount);
+  const cached = num(raw.cachedContentTokenCount);
+  const candidates = num(raw.candidatesTokenCount);
+  const thoughts = num(raw.thoughtsTokenCount);
+  const usage: Usage = { raw };
+  if (prompt !== undefined) usage.inputTokens = prompt + (toolPrompt ?? 0);
+  if (cached !== undefined) usage.cacheReadTokens = cached;
+  if (candidates !== undefined || thoughts !== undefined) usage.outputTokens = (candidates ?? 0) + (thoughts ?? 0);
+  if (thoughts !== undefined) usage.reasoningTokens = thoughts;
+  return usage;
+}
+
+/** Translates `streamGenerateContent` chunks into parts. */
+export class GeminiChunkMapper {
+  /** Set once a candidate carried a finish reason (Gemini has no separate end event). */
+  finishReason: string | undefined;
+  blockReason: string | undefined;
+  private metadataSent = false;
+  private calls = 0;
+
+  constructor(private readonly provider: string) {}
+
+  map(chunk: unknown, out: StreamPart[]): void {
+    if (typeof chunk !== 'object' || chunk === null) return;
+    const c = chunk as Record<string, unknown>;
+    if (c.error !== undefined && c.error !== null) throw providerHttpError({ provider: this.provider, body: c });
+    if (!this.metadataSent && (typeof c.responseId === 'string' || typeof c.modelVersion === 'string')) {
+      this.metadataSent = true;
+      out.push({
+        type: 'response-metadata',
+        ...(typeof c.responseId === 'string' ? { id: c.responseId } : {}),
+        ...(typeof c.modelVersion === 'string' ? { model: c.modelVersion } : {}),
+      });
+    }
+    // usageMetadata is cumulative: each chunk repeats the totals so far; the last one wins (the guard keeps the last).
+    if (typeof c.usageMetadata === 'object' && c.usageMetadata !== null) {
+      out.push({ type: 'usage', usage: geminiUsage(c.usageMetadata as Record<string, unknown>) });
+    }
+    const feedback = c.promptFeedback as Record<string, unknown> | undefined;
+    if (feedback && typeof feedback.blockReason === 'string') {
+      this.blockReason = feedback.blockReason;
+      return;
+    }
+    const candidate = (c.candidates as Array<Record<string, unknown>> | undefined)?.[0];
+    if (!candidate) return;
+    const parts = (candidate.content as Record<string, unknown> | undefined)?.parts as Array<Record<string, unknown>> | undefined;
+    if (parts) {
+      for (const part of parts) {
+        if (typeof part.text === 'string') {
+          if (part.text !== '') out.push({ type: part.thought === true ? 'reasoning-delta' : 'text-delta', text: part.text });
+        } else if (typeof part.functionCall === 'object' && part.functionCall !== null) {
+          // Gemini sends each call whole; Twin still emits start → delta → call, like every adapter.
+          const fn = part.functionCall as Record<string, unknown>;
+          const index = this.calls++;
+          const toolCallId = typeof fn.id === 'string' ? fn.id : `call_${index}`;
+          const toolName = typeof fn.name === 'string' ? fn.name : '';
+          const args = fn.args ?? {};
+          const argsText = JSON.stringify(args);
+          out.push({ type: 'tool-call-start', toolCallId, index, toolName });
+          out.push({ type: 'tool-call-delta', toolCallId, index, argsTextDelta: argsText });
+          out.push({ type: 'tool-call', toolCallId, index, toolName, args, argsText });
+        }
+      }
+    }
+    if (typeof candidate.finishReason === 'string') this.finishReason = candidate.finishReason;
+  }
+
+  get done(): boolean {
+    return this.finishReason !== undefined || this.blockReason !== undefined;
+  }
+
+  /** The terminal part: finish, or a `content_filtered` error for a blocked prompt. */
+  end(): StreamPart {
+    if (this.blockReason !== undefined) {
+      return {
+        type: 'error',
+        error: {
+          code: 'content_filtered',
+          message: `${this.provider} blocked the prompt (${this.blockReason}).`,
+          retryable: false,
+          provider: this.provider,
+        },
+      };
+    }
+    const raw = this.finishReason ?? 'STOP';
+    // Gemini says STOP even when the turn ended in function calls.
+    const reason = raw === 'STOP' && this.calls > 0 ? 'tool-calls' : (FINISH[raw] ?? 'other');
+    return { type: 'finish', reason, rawReason: raw };
+  }
+}
+
+export function geminiBody(request: ProviderRequest): Record<string, unknown> {
+  const { systemInstruction, contents } = toGeminiContents(request.messages);
+  const tools = toGeminiTools(request.tools);
+  const { generationConfig: extraConfig, ...rest } = (request.providerOptions ?? {}) as { generationConfig?: Record<string, unknown> };
+  const generationConfig = {
+    ...(request.maxTokens !== undefined ? { maxOutputTokens: request.maxTokens } : {}),
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.stop?.length ? { stopSequences: request.stop } : {}),
+    ...extraConfig,
+  };
+  return {
+    contents,
+    ...(systemInstruction ? { systemInstruction } : {}),
+    ...(tools ? { tools } : {}),
+    ...(Object.keys(generationConfig).length ? { generationConfig } : {}),
+    ...rest,
+  };
+}
+
+/**
+ * Google Gemini `streamGenerateContent?alt=sse` through `fetch` + eventsource-parser. Keeps the
+ * last (cumulative) `usageMetadata`, streams thought parts as reasoning, reports function calls
+ * (finish `tool-calls` although Gemini says STOP) and blocked prompts (`content_filtered`). A
+ * stream whose chunks never carried a finish reason is `stream_truncated`.
+ * `providerOptions.generationConfig` is merged into the generation config (e.g. `thinkingConfig`).
+ */
+export function createGeminiProvider(options: GeminiProviderOptions = {}): Provider {
+  const name = options.name ?? 'google';
+  const env = resolveEnvironment(options.env);
+  const baseURL = options.baseURL ?? 'https://generativelanguage.googleapis.com/v1beta';
+
+  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart> {
+    const model = request.model ?? options.defaultModel;
+    if (!model) throw new TwinError('invalid_request', `No model given for ${name} and it has no default model.`, { provider: name });
+    const stream = await postForStream({
+      provider: name,
+      url: joinUrl(baseURL, `models/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`),
+      headers: { accept: 'text/event-stream', ...(options.apiKey ? { 'x-goog-api-key': options.apiKey } : {}), ...options.headers },
+      body: geminiBody(request),
+      signal,
+      env,
+    });
+    const mapper = new GeminiChunkMapper(name);
+    const out: StreamPart[] = [];
+    try {
+      for await (const event of readServerSentEvents(stream)) {
+        const parsed = safeParseJSON(event.data);
+        if (!parsed.success) throw new TwinError('provider_error', `${name} sent an event that is not JSON.`, { provider: name, cause: parsed.error });
+        mapper.map(parsed.value, out);
+        for (let i = 0; i < out.length; i++) yield out[i]!;
+        out.length = 0;
+      }
+    } catch (error) {
+      throw bodyReadError(name, error);
+    }
+    if (mapper.done) yield mapper.end();
+  }
+
+  return {
+    name,
+    ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
+    stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
+      return guardProviderStream(raw(request, streamOptions.signal), {
+        provider: name,
+        request,
+        signal: streamOptions.signal,
+        countTokens: options.countTokens,
+      });
+    },
+  };
+}
