@@ -1,12 +1,8 @@
 import type { StreamOptions } from './stream-options';
 
-/** Adds or replaces one query parameter, keeping the rest of a (possibly relative) URL intact. */
+/** Appends one query parameter to a (possibly relative) URL. */
 export function withQuery(url: string, name: string, value: string): string {
-  const hash = url.indexOf('#');
-  const base = hash === -1 ? url : url.slice(0, hash);
-  const params = base.includes('?') ? base.slice(base.indexOf('?') + 1).split('&').filter((p) => p && !p.startsWith(`${name}=`)) : [];
-  params.push(`${name}=${encodeURIComponent(value)}`);
-  return `${base.split('?')[0]}?${params.join('&')}`;
+  return `${url}${url.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`;
 }
 
 /** Request headers every call carries: the API key and any the app set. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseErrorBody, parseWireEvent, WireFormatError } from './parse-wire-event';
+import { parseErrorBody, parseWireEvent } from './parse-wire-event';
+import { TwinClientError } from './twin-client-error';
 
 describe('parseWireEvent', () => {
   it('reads plain and sealed chunks apart by their codec field', () => {
@@ -18,7 +19,7 @@ describe('parseWireEvent', () => {
   });
 
   it('refuses malformed known events with a message naming the problem', () => {
-    expect(() => parseWireEvent('chunk', 'not json')).toThrow(WireFormatError);
+    expect(() => parseWireEvent('chunk', 'not json')).toThrow(TwinClientError);
     expect(() => parseWireEvent('chunk', '{"v":1,"seq":-1,"text":"x"}')).toThrow(/seq/);
     expect(() => parseWireEvent('chunk', '{"v":1,"seq":1,"text":5}')).toThrow(/text/);
     expect(() => parseWireEvent('chunk', '{"v":1,"seq":1,"tools":[{"index":0}]}')).toThrow(/tool/);

@@ -1,5 +1,6 @@
 import type { ChunkContent, CompleteEventData, ErrorEventData, SealedFields, StartEventData, StreamState } from '@twin/core';
 import { safeJSON } from './safe-json';
+import { TwinClientError } from './twin-client-error';
 
 /**
  * One received event, checked just enough to be used safely. Sealed content is still sealed here.
@@ -16,8 +17,6 @@ export type WireEvent =
   | { type: 'error'; seq: number; data: ErrorEventData }
   | { type: 'complete'; seq: number; data: CompleteEventData };
 
-/** Why a frame was refused (names the field, never echoes payload). */
-export class WireFormatError extends Error {}
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -25,38 +24,31 @@ const isStr = (v: unknown): v is string => typeof v === 'string';
 const optStr = (v: unknown) => v === undefined || isStr(v);
 const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
+// Names the field, never echoes the payload. Not retryable: the same bytes would come again.
 function fail(type: string, field: string): never {
-  throw new WireFormatError(`Malformed "${type}" event: ${field}.`);
+  throw new TwinClientError('decode_failed', `Malformed "${type}" event: ${field}`);
 }
 
 /** Checks decoded chunk content (plain chunk fields or an opened sealed payload). */
 export function checkContent(value: unknown, type = 'chunk'): ChunkContent {
-  if (!isObj(value)) fail(type, 'content is not an object');
-  if (!optStr(value.text)) fail(type, '"text" is not a string');
-  if (!optStr(value.reasoning)) fail(type, '"reasoning" is not a string');
+  if (!isObj(value)) fail(type, 'not an object');
+  if (!optStr(value.text) || !optStr(value.reasoning)) fail(type, '"text" or "reasoning" is not a string');
   const tools = value.tools;
   if (tools !== undefined) {
-    if (!Array.isArray(tools)) fail(type, '"tools" is not an array');
+    if (!Array.isArray(tools)) fail(type, 'bad tool call');
     for (const t of tools as unknown[]) {
-      if (!isObj(t) || !isStr(t.id) || !isSeq(t.index) || !optStr(t.name) || !optStr(t.argsDelta)) {
-        fail(type, 'a tool call lacks a string "id" and integer "index"');
-      }
+      if (!isObj(t) || !isStr(t.id) || !isSeq(t.index) || !optStr(t.name) || !optStr(t.argsDelta)) fail(type, 'bad tool call');
     }
   }
   return value as ChunkContent;
 }
 
-/** Checks the full state a resync carries (plain or opened). */
+/** Checks the full state a resync carries (plain or opened): chunk content with a `text` and full tool calls. */
 export function checkState(value: unknown): StreamState {
-  if (!isObj(value) || !isStr(value.text)) fail('resync', '"text" is missing');
-  if (!optStr(value.reasoning)) fail('resync', '"reasoning" is not a string');
-  if (value.tools !== undefined) {
-    if (!Array.isArray(value.tools)) fail('resync', '"tools" is not an array');
-    for (const t of value.tools as unknown[]) {
-      if (!isObj(t) || !isStr(t.id) || !isStr(t.name) || !isStr(t.argsText)) fail('resync', 'a tool call is incomplete');
-    }
-  }
-  return value as StreamState;
+  const state = checkContent(value, 'resync') as Obj;
+  if (!isStr(state.text)) fail('resync', '"text" is missing');
+  for (const t of (state.tools ?? []) as Obj[]) if (!isStr(t.name) || !isStr(t.argsText)) fail('resync', 'a tool call is incomplete');
+  return state as StreamState;
 }
 
 function sealedOf(d: Obj): SealedFields | undefined {
@@ -67,7 +59,7 @@ function sealedOf(d: Obj): SealedFields | undefined {
 
 /**
  * Turns one SSE message into a {@link WireEvent}; `undefined` for event types this client does not
- * know. Throws {@link WireFormatError} for a known type whose data is malformed.
+ * know. Throws a `decode_failed` {@link TwinClientError} for a known type whose data is malformed.
  */
 export function parseWireEvent(event: string | undefined, data: string): WireEvent | undefined {
   if (event !== 'start' && event !== 'chunk' && event !== 'resync' && event !== 'error' && event !== 'complete') return undefined;

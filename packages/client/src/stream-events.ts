@@ -16,22 +16,9 @@ export interface StreamEventsInit {
   resume?: { streamId: string; lastSeq: number };
 }
 
-/** An error that ends the stream for good (no reconnect can fix it). */
-class Fatal {
-  constructor(readonly error: TwinClientError) {}
-}
-
-const STATUS_CODES: Record<number, TwinErrorCode> = {
-  400: 'invalid_request',
-  401: 'unauthorized',
-  402: 'budget_exceeded',
-  403: 'forbidden',
-  404: 'not_found',
-  409: 'conflict',
-  413: 'payload_too_large',
-  429: 'rate_limited',
-  503: 'capacity_exceeded',
-};
+// The code for an HTTP error whose body named none (Twin servers always name one).
+const codeForStatus = (status: number): TwinErrorCode =>
+  status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : status === 404 ? 'not_found' : status === 429 ? 'rate_limited' : status < 500 ? 'invalid_request' : 'provider_unavailable';
 
 /** `Retry-After` as milliseconds (seconds or an HTTP date). */
 function retryAfter(value: string | null): number | undefined {
@@ -97,16 +84,16 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
         const info = parseErrorBody(await res.text().catch(() => ''));
         const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
         const error = new TwinClientError(
-          (info.code as TwinErrorCode | undefined) ?? STATUS_CODES[res.status] ?? (retryable ? 'provider_unavailable' : 'invalid_request'),
-          info.message ?? `The stream endpoint answered HTTP ${res.status}.`,
+          (info.code as TwinErrorCode | undefined) ?? codeForStatus(res.status),
+          info.message ?? `HTTP ${res.status}`,
           { status: res.status, retryable, provider: info.provider, retryAfterMs: retryAfter(res.headers.get('retry-after')) },
         );
-        if (!retryable) throw new Fatal(error);
+        if (!retryable) throw error;
         lost = error;
       } else {
         const type = res.headers.get('content-type') ?? '';
         if (!res.body || !type.includes('text/event-stream')) {
-          throw new Fatal(new TwinClientError('invalid_request', `Expected text/event-stream, got "${type || 'no body'}".`, { status: res.status }));
+          throw new TwinClientError('invalid_request', `Not an event stream: ${type}`, { status: res.status });
         }
         yield { type: 'open', resumed: resume !== undefined };
         const queue: EventSourceMessage[] = [];
@@ -117,14 +104,14 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
         let opener: PayloadOpener | undefined;
         const open = (wire: WireEvent & { sealed: unknown }): unknown => {
           if (!options.decode) {
-            throw new Fatal(new TwinClientError('decode_failed', 'Received a compressed or encrypted chunk but no `decode` option was given.'));
+            throw new TwinClientError('decode_failed', 'Sealed chunk, but no `decode` option');
           }
-          if (streamId === undefined) throw new Fatal(new TwinClientError('decode_failed', 'Received a sealed chunk before the start event.'));
+          if (streamId === undefined) throw new TwinClientError('decode_failed', 'Sealed chunk before start');
           opener ??= options.decode({ streamId });
           try {
             return opener.open(wire.type as 'chunk' | 'resync', wire.seq, wire.sealed as never);
           } catch (error) {
-            throw new Fatal(toClientError(error, 'decrypt_failed', 'A sealed chunk could not be opened.'));
+            throw toClientError(error, 'decrypt_failed');
           }
         };
         for (;;) {
@@ -134,12 +121,7 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
           parser.feed(decoder.decode(value, { stream: true }));
           while (queue.length > 0) {
             const msg = queue.shift() as EventSourceMessage;
-            let wire: WireEvent | undefined;
-            try {
-              wire = parseWireEvent(msg.event, msg.data);
-            } catch (error) {
-              throw new Fatal(toClientError(error, 'decode_failed'));
-            }
+            const wire = parseWireEvent(msg.event, msg.data);
             if (!wire) {
               // An event type we do not know: ignore it, but remember its position.
               const id = Number(msg.id);
@@ -150,13 +132,9 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
             let event: ClientStreamEvent;
             if ('sealed' in wire) {
               const opened = open(wire);
-              try {
-                event = wire.type === 'chunk'
-                  ? { type: 'chunk', seq: wire.seq, content: checkContent(opened) }
-                  : { type: 'resync', seq: wire.seq, state: checkState(opened) };
-              } catch (error) {
-                throw new Fatal(toClientError(error, 'decode_failed'));
-              }
+              event = wire.type === 'chunk'
+                ? { type: 'chunk', seq: wire.seq, content: checkContent(opened) }
+                : { type: 'resync', seq: wire.seq, state: checkState(opened) };
             } else if (wire.type === 'chunk') event = { type: 'chunk', seq: wire.seq, content: wire.content };
             else if (wire.type === 'resync') event = { type: 'resync', seq: wire.seq, state: wire.state };
             else if (wire.type === 'error') {
@@ -171,7 +149,7 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
             if (wire.seq <= lastSeq) continue; // already yielded: never apply an event twice
             if (wire.type !== 'resync' && wire.seq > lastSeq + 1) {
               // A hole in the sequence: resume from what we have rather than render a gap.
-              throw new TwinClientError('stream_truncated', `Missed events ${lastSeq + 1}..${wire.seq - 1}.`, { retryable: true });
+              throw new TwinClientError('stream_truncated', `Missed events after ${lastSeq}`, { retryable: true });
             }
             lastSeq = wire.seq;
             attempt = 0; // progress: the reconnect budget starts again
@@ -180,17 +158,18 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
             if (event.type === 'complete' || event.type === 'error') return;
           }
         }
-        lost = new TwinClientError('stream_truncated', 'The connection closed before the stream completed.', { retryable: true });
+        lost = new TwinClientError('stream_truncated', 'Connection closed early', { retryable: true });
       }
     } catch (error) {
-      if (error instanceof Fatal) {
-        yield { type: 'error', error: error.error };
+      // A non-retryable client error ends the stream for good: no reconnect can fix it.
+      if (error instanceof TwinClientError && !error.retryable) {
+        yield { type: 'error', error };
         return;
       }
       if (outer?.aborted) return;
-      if (stalled) lost = new TwinClientError('stream_stalled', `No data or heartbeat for ${watchdogMs} ms.`, { retryable: true });
+      if (stalled) lost = new TwinClientError('stream_stalled', `Silent for ${watchdogMs} ms`, { retryable: true });
       else if (error instanceof TwinClientError) lost = error;
-      else lost = new TwinClientError('network_error', 'The connection failed.', { retryable: true, cause: error });
+      else lost = new TwinClientError('network_error', 'Connection failed', { retryable: true, cause: error });
     } finally {
       clearTimeout(timer);
       outer?.removeEventListener('abort', onAbort);
@@ -199,11 +178,10 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
     if (outer?.aborted) return;
     attempt += 1;
     if (attempt > maxAttempts) {
-      const suffix = maxAttempts > 0 ? ` Gave up after ${maxAttempts} reconnect attempts.` : '';
-      yield {
-        type: 'error',
-        error: new TwinClientError(lost.code, lost.message + suffix, { retryable: lost.retryable, status: lost.status, provider: lost.provider, cause: lost }),
-      };
+      if (maxAttempts > 0) {
+        lost = new TwinClientError(lost.code, `${lost.message} (gave up after ${maxAttempts} reconnects)`, { ...lost, cause: lost });
+      }
+      yield { type: 'error', error: lost };
       return;
     }
     const delayMs = backoffDelay(attempt, policy, options.random ?? Math.random, retryHint, lost.retryAfterMs);

@@ -1,4 +1,4 @@
-import type { TwinErrorCode, TwinErrorPayload } from '@twin/core';
+import type { TwinErrorCode } from '@twin/core';
 
 /**
  * The error the client reports (in `snapshot.error` and in `error` events).
@@ -33,22 +33,17 @@ export class TwinClientError extends Error {
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
   }
-
-  /** The wire form, as `@twin/core`'s `TwinError.toPayload()` gives it. */
-  toPayload(): TwinErrorPayload {
-    const payload: TwinErrorPayload = { code: this.code, message: this.message, retryable: this.retryable };
-    if (this.provider !== undefined) payload.provider = this.provider;
-    if (this.retryAfterMs !== undefined) payload.retryAfterMs = this.retryAfterMs;
-    return payload;
-  }
 }
 
-/** Reads a thrown value (possibly a core `TwinError`) as a client error, keeping it as `cause`. */
-export function toClientError(value: unknown, fallback: TwinErrorCode, message?: string): TwinClientError {
+/**
+ * Reads a value thrown by app code (`decode`, a custom `fetch`; possibly a core `TwinError`) as a
+ * client error that ends the stream (not retryable), keeping the original as `cause`.
+ */
+export function toClientError(value: unknown, fallback: TwinErrorCode): TwinClientError {
   if (value instanceof TwinClientError) return value;
-  const v = value as { name?: unknown; code?: unknown; message?: unknown; retryable?: unknown } | null;
+  const v = value as { name?: unknown; code?: unknown; message?: unknown } | null;
   if (v && typeof v === 'object' && v.name === 'TwinError' && typeof v.code === 'string') {
-    return new TwinClientError(v.code as TwinErrorCode, String(v.message), { retryable: v.retryable === true, cause: value });
+    return new TwinClientError(v.code as TwinErrorCode, String(v.message), { cause: value });
   }
-  return new TwinClientError(fallback, message ?? (value instanceof Error ? value.message : String(value)), { cause: value });
+  return new TwinClientError(fallback, value instanceof Error ? value.message : String(value), { cause: value });
 }

@@ -54,7 +54,7 @@ describe('HTTP status handling', () => {
     expect(server.requests.length).toBe(4); // the first try + 3 reconnects
     expect(events.filter((e) => e.type === 'reconnecting').map((e) => (e as { attempt: number }).attempt)).toEqual([1, 2, 3]);
     const last = events.at(-1);
-    expect(last?.type === 'error' && last.error.message).toMatch(/Gave up after 3 reconnect attempts/);
+    expect(last?.type === 'error' && last.error.message).toMatch(/gave up after 3 reconnects/);
     expect(last?.type === 'error' && last.error.status).toBe(503);
   });
 

@@ -1,1 +1,14 @@
-export {};
+// @twin/react public API: one hook over @twin/client's state machine.
+export { useStream } from './use-stream';
+export type { UseStreamOptions, UseStreamResult } from './use-stream';
+export { bindClient } from './bind-client';
+export type { ClientBinding } from './bind-client';
+export type {
+  StreamSnapshot,
+  StreamStatus,
+  StreamClientMetrics,
+  StreamClientOptions,
+  ToolCallState,
+  PayloadOpenerFactory,
+  TwinClientError,
+} from '@twin/client';

@@ -1,0 +1,62 @@
+/**
+ * Bundle size of a minimal use of the hook, beside the Vercel AI SDK's `useChat` measured the same
+ * way: esbuild bundles a tiny entry that imports and calls the hook (react and react-dom external,
+ * browser platform, ES2022, minified), then node:zlib gzips it (level 9). Target: ≤ 6 kB for Twin.
+ *
+ * Twin is bundled from the packages' sources (tsup only strips types from them, so the minified
+ * result is the same as from dist/ and needs no build first).
+ */
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+// 6 kB read strictly as 6,000 bytes (DESIGN.md pins 1 KB = 1,000 bytes), which also meets 6 KiB.
+const TARGET_BYTES = 6_000;
+
+interface Measured {
+  name: string;
+  minified: number;
+  gzip: number;
+}
+
+async function measure(name: string, contents: string, alias: Record<string, string> = {}): Promise<Measured> {
+  const result = await build({
+    stdin: { contents, resolveDir: here('.'), loader: 'tsx' },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    jsx: 'automatic',
+    external: ['react', 'react-dom', 'react/jsx-runtime'],
+    define: { 'process.env.NODE_ENV': '"production"' },
+    alias,
+    write: false,
+    logLevel: 'error',
+  });
+  const code = result.outputFiles[0]!.contents;
+  return { name, minified: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength };
+}
+
+const kb = (n: number) => `${(n / 1000).toFixed(2)} kB (${n} B)`;
+
+const twin = await measure(
+  '@twin/client + @twin/react (useStream)',
+  `import { useStream } from '@twin/react';
+   export function Chat() { const s = useStream({ url: '/api/stream' }); return [s.text, s.status, s.start, s.stop]; }`,
+  { '@twin/react': here('../src/index.ts'), '@twin/client': here('../../client/src/index.ts') },
+);
+const aiSdk = await measure(
+  'ai + @ai-sdk/react (useChat)',
+  `import { useChat } from '@ai-sdk/react';
+   export function Chat() { const c = useChat(); return [c.messages, c.status, c.sendMessage, c.stop]; }`,
+);
+
+console.log('Bundle size of a minimal hook import (esbuild --minify, gzip -9; react/react-dom external)\n');
+for (const m of [twin, aiSdk]) {
+  console.log(`  ${m.name.padEnd(42)} min ${kb(m.minified).padStart(20)}   min+gz ${kb(m.gzip).padStart(19)}`);
+}
+console.log(`\n  ratio (ai + @ai-sdk/react) / Twin, min+gz: ${(aiSdk.gzip / twin.gzip).toFixed(1)}x`);
+console.log(`  Twin target ≤ ${kb(TARGET_BYTES)} min+gz: ${twin.gzip <= TARGET_BYTES ? 'met' : 'MISSED'}`);
+if (twin.gzip > TARGET_BYTES) process.exitCode = 1;
