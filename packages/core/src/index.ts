@@ -168,6 +168,8 @@ export { toAnthropicMessages, toAnthropicTools } from './providers/anthropic-mes
 export { createGeminiProvider, GeminiChunkMapper, geminiUsage, geminiBody } from './providers/gemini';
 export type { GeminiProviderOptions } from './providers/gemini';
 export { toGeminiContents, toGeminiTools } from './providers/gemini-contents';
+export { createOllamaProvider, OllamaLineMapper, ollamaUsage, ollamaBody, toOllamaMessages } from './providers/ollama';
+export type { OllamaProviderOptions } from './providers/ollama';
 
 // ── billing, metering & alerts ───────────────────────────────────────────────
 export { calculateBill } from './billing/calculate-bill';

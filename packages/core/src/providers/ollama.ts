@@ -1,0 +1,208 @@
+import { TwinError } from '../errors/twin-error';
+import type { Message, ToolDefinition } from '../protocol/message';
+import type { StreamPart } from '../protocol/stream-part';
+import type { FinishReason, Usage } from '../protocol/usage';
+import { safeParseJSON } from '../util/safe-parse-json';
+import { resolveEnvironment, type ProviderEnvironment } from './environment';
+import type { TokenCounter } from './estimate-usage';
+import { joinUrl, postForStream } from './fetch-json-stream';
+import { guardProviderStream } from './guard-provider-stream';
+import { toolResultText } from './openai-chat-messages';
+import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
+import { bodyReadError, providerHttpError } from './provider-error';
+import { readNdjsonLines } from './read-ndjson-lines';
+
+export interface OllamaProviderOptions {
+  /** Default `http://127.0.0.1:11434` (the native API; for its OpenAI-compatible `/v1` use the OpenAI chat adapter). */
+  baseURL?: string;
+  headers?: Record<string, string>;
+  /** Default `ollama`. */
+  name?: string;
+  defaultModel?: string;
+  env?: Partial<ProviderEnvironment>;
+  countTokens?: TokenCounter;
+}
+
+/** Ollama takes images as bare base64 only. */
+function imageData(part: { url?: string; data?: string }): string {
+  if (part.data) return part.data;
+  const dataUrl = part.url?.match(/^data:[^;,]+;base64,(.*)$/s);
+  if (dataUrl) return dataUrl[1]!;
+  throw new TwinError('invalid_request', 'Ollama takes images as base64 data, not as a URL.', { provider: 'ollama' });
+}
+
+export function toOllamaMessages(messages: Message[]): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  const names = new Map<string, string>();
+  for (const message of messages) {
+    if (typeof message.content === 'string') {
+      out.push({ role: message.role, content: message.content });
+      continue;
+    }
+    let text = '';
+    const images: string[] = [];
+    const calls: Array<Record<string, unknown>> = [];
+    for (const p of message.content) {
+      if (p.type === 'text') text += p.text;
+      else if (p.type === 'image') images.push(imageData(p));
+      else if (p.type === 'tool-call') {
+        names.set(p.toolCallId, p.toolName);
+        calls.push({ function: { name: p.toolName, arguments: p.args ?? {} } });
+      } else out.push({ role: 'tool', content: toolResultText(p.result), tool_name: p.toolName ?? names.get(p.toolCallId) });
+    }
+    if (text !== '' || images.length || calls.length) {
+      out.push({
+        role: message.role === 'tool' ? 'user' : message.role,
+        content: text,
+        ...(images.length ? { images } : {}),
+        ...(calls.length ? { tool_calls: calls } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+function toOllamaTools(tools: ToolDefinition[] | undefined): Array<Record<string, unknown>> | undefined {
+  if (!tools?.length) return undefined;
+  return tools.map((t) => ({ type: 'function', function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters } }));
+}
+
+export function ollamaBody(request: ProviderRequest, model: string): Record<string, unknown> {
+  const { options: extraOptions, ...rest } = (request.providerOptions ?? {}) as { options?: Record<string, unknown> };
+  const options = {
+    ...(request.maxTokens !== undefined ? { num_predict: request.maxTokens } : {}),
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.stop?.length ? { stop: request.stop } : {}),
+    ...extraOptions,
+  };
+  const tools = toOllamaTools(request.tools);
+  return {
+    model,
+    messages: toOllamaMessages(request.messages),
+    stream: true,
+    ...(tools ? { tools } : {}),
+    ...(Object.keys(options).length ? { options } : {}),
+    ...rest,
+  };
+}
+
+/** Ollama's final line → Twin usage: `prompt_eval_count` is input, `eval_count` output (thinking included). */
+export function ollamaUsage(raw: Record<string, unknown>): Usage {
+  const usage: Usage = { raw };
+  if (typeof raw.prompt_eval_count === 'number') usage.inputTokens = raw.prompt_eval_count;
+  if (typeof raw.eval_count === 'number') usage.outputTokens = raw.eval_count;
+  return usage;
+}
+
+const FINISH: Record<string, FinishReason> = { stop: 'stop', length: 'length' };
+
+/** Translates `/api/chat` NDJSON lines into parts. */
+export class OllamaLineMapper {
+  doneReason: string | undefined;
+  done = false;
+  private metadataSent = false;
+  private calls = 0;
+
+  constructor(private readonly provider: string) {}
+
+  map(line: unknown, out: StreamPart[]): void {
+    if (typeof line !== 'object' || line === null) return;
+    const l = line as Record<string, unknown>;
+    if (l.error !== undefined) throw providerHttpError({ provider: this.provider, body: l });
+    if (!this.metadataSent && typeof l.model === 'string') {
+      this.metadataSent = true;
+      out.push({ type: 'response-metadata', model: l.model });
+    }
+    const message = l.message as Record<string, unknown> | undefined;
+    if (message) {
+      if (typeof message.thinking === 'string' && message.thinking !== '') out.push({ type: 'reasoning-delta', text: message.thinking });
+      if (typeof message.content === 'string' && message.content !== '') out.push({ type: 'text-delta', text: message.content });
+      const calls = message.tool_calls as Array<Record<string, unknown>> | undefined;
+      if (calls) {
+        for (const call of calls) {
+          const fn = (call.function ?? {}) as Record<string, unknown>;
+          const index = this.calls++;
+          const toolCallId = typeof call.id === 'string' ? call.id : `call_${index}`;
+          const toolName = typeof fn.name === 'string' ? fn.name : '';
+          const args = fn.arguments ?? {};
+          const argsText = typeof args === 'string' ? args : JSON.stringify(args);
+          const parsedText = typeof args === 'string' ? safeParseJSON(args) : undefined;
+          const parsed = parsedText ? (parsedText.success ? parsedText.value : undefined) : args;
+          out.push({ type: 'tool-call-start', toolCallId, index, toolName });
+          out.push({ type: 'tool-call-delta', toolCallId, index, argsTextDelta: argsText });
+          out.push({ type: 'tool-call', toolCallId, index, toolName, args: parsed, argsText });
+        }
+      }
+    }
+    if (l.done === true) {
+      this.done = true;
+      this.doneReason = typeof l.done_reason === 'string' ? l.done_reason : undefined;
+      out.push({ type: 'usage', usage: ollamaUsage(l) });
+    }
+  }
+
+  finish(): StreamPart {
+    const raw = this.doneReason ?? 'stop';
+    const reason = raw === 'stop' && this.calls > 0 ? 'tool-calls' : (FINISH[raw] ?? 'other');
+    return { type: 'finish', reason, rawReason: raw };
+  }
+}
+
+/**
+ * Ollama's native `/api/chat` NDJSON stream through `fetch`: text, `thinking`, tool calls (sent
+ * whole), usage from the final `done: true` line (the terminal event), `{"error": ...}` lines.
+ */
+export function createOllamaProvider(options: OllamaProviderOptions = {}): Provider {
+  const name = options.name ?? 'ollama';
+  const env = resolveEnvironment(options.env);
+  const baseURL = options.baseURL ?? 'http://127.0.0.1:11434';
+
+  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart> {
+    const model = request.model ?? options.defaultModel;
+    if (!model) throw new TwinError('invalid_request', `No model given for ${name} and it has no default model.`, { provider: name });
+    const stream = await postForStream({
+      provider: name,
+      url: joinUrl(baseURL, 'api/chat'),
+      headers: { accept: 'application/x-ndjson', ...options.headers },
+      body: ollamaBody(request, model),
+      signal,
+      env,
+    });
+    const mapper = new OllamaLineMapper(name);
+    const out: StreamPart[] = [];
+    // A line that is not JSON is a protocol error, unless it is the last one: then it is a line cut
+    // off with the connection, i.e. a truncated stream.
+    let unparsable: Error | undefined;
+    try {
+      for await (const line of readNdjsonLines(stream)) {
+        if (unparsable) throw new TwinError('provider_error', `${name} sent a line that is not JSON.`, { provider: name, cause: unparsable });
+        const parsed = safeParseJSON(line);
+        if (!parsed.success) {
+          unparsable = parsed.error;
+          continue;
+        }
+        mapper.map(parsed.value, out);
+        for (let i = 0; i < out.length; i++) yield out[i]!;
+        out.length = 0;
+        if (mapper.done) break;
+      }
+    } catch (error) {
+      throw bodyReadError(name, error);
+    }
+    if (unparsable) throw new TwinError('stream_truncated', `The ${name} stream ended inside a line.`, { provider: name, cause: unparsable });
+    if (mapper.done) yield mapper.finish();
+  }
+
+  return {
+    name,
+    ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
+    stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
+      return guardProviderStream(raw(request, streamOptions.signal), {
+        provider: name,
+        request,
+        signal: streamOptions.signal,
+        countTokens: options.countTokens,
+      });
+    },
+  };
+}
