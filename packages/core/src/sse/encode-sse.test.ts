@@ -83,7 +83,7 @@ describe('encodeSSE round trip through eventsource-parser', () => {
       ),
       { numRuns: 400 },
     );
-  });
+  }, 60_000);
 
   it('survives a split at every single byte boundary of a multi-byte, multi-line stream', () => {
     const messages: SSEMessage[] = [

@@ -49,7 +49,7 @@ describe('ConnectionWriter', () => {
       }),
       { numRuns: 200 },
     );
-  });
+  }, 60_000);
 
   it('writes the retry hint once, before the first event, and heartbeats as comments', () => {
     const writer = createConnectionWriter({ streamId: 's', retryMs: 1500 });

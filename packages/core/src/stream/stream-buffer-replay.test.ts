@@ -81,7 +81,7 @@ describe('StreamBuffer replay (Last-Event-ID resume)', () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, 60_000);
 
   it('answers every resume point with exactly the missed events (none twice), or a resync that rebuilds the same state', () => {
     fc.assert(
@@ -111,7 +111,7 @@ describe('StreamBuffer replay (Last-Event-ID resume)', () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, 60_000);
 
   it('answers a position that left the window with a resync carrying the full state at the last position', () => {
     const buffer = createStreamBuffer(streamConfigSchema.parse({ flush: { maxParts: 1 }, buffer: { replayWindowEvents: 2 } }));
