@@ -2,8 +2,8 @@ import { TwinError } from '../errors/twin-error';
 import type { BillLines, StreamBillingConfig } from '../protocol/billing';
 import type { Usage } from '../protocol/usage';
 import { compilePricing, type CompiledPricing } from './compile-pricing';
-import { add, compare, min, mul, parseDecimal, parseMeasurement, sub, ZERO, type Rational } from './rational';
-import { formatUnits, roundRational, roundRationalToUnits } from './round-rational';
+import { compare, parseDecimal, parseMeasurement, pow10, type Rational } from './rational';
+import { formatUnits, roundQuotientToUnits, roundRationalToUnits } from './round-rational';
 
 /** What one stream consumed, as the calculator prices it (built by {@link meterStream}). */
 export interface MeteredUsage {
@@ -101,26 +101,30 @@ function tokenNumerator(p: CompiledPricing, u: MeteredUsage['usage']): { n: bigi
   return { n, tokens: input + (output > reasoning ? output : reasoning) };
 }
 
-/** The discount rate (as a fraction) for `tokens` added on top of `before` period tokens. */
-function discountRate(p: CompiledPricing, before: bigint, tokens: bigint): Rational {
+/**
+ * The discount for `tokens` added on top of `before` period tokens, as `num / den` of the token cost.
+ * Volume: the rate of the highest tier the period total reaches (≥ threshold). Graduated: tier i
+ * covers period positions above threshold_i, and the rate is the token-weighted mean, Σ nᵢ·rateᵢ / N.
+ */
+function discountFraction(p: CompiledPricing, before: bigint, tokens: bigint): { num: bigint; den: bigint } {
   const dsc = p.discount;
-  if (!dsc || tokens === 0n) return ZERO;
+  if (!dsc || tokens === 0n) return { num: 0n, den: 1n };
   const after = before + tokens;
+  const th = dsc.thresholds;
   if (dsc.mode === 'volume') {
-    let rate = ZERO;
-    for (let i = 0; i < dsc.thresholds.length; i++) if (after >= BigInt(dsc.thresholds[i]!)) rate = dsc.rates[i]!;
-    return rate;
+    let num = 0n;
+    for (let i = 0; i < th.length; i++) if (after >= th[i]!) num = dsc.rateNums[i]!;
+    return num === 0n ? { num: 0n, den: 1n } : { num, den: dsc.rateDen };
   }
-  // Graduated: tokens at period positions (before, after]; tier i covers positions > threshold_i.
-  let weighted: Rational = ZERO;
-  for (let i = 0; i < dsc.thresholds.length; i++) {
-    const lo = BigInt(dsc.thresholds[i]!);
-    const hi = i + 1 < dsc.thresholds.length ? BigInt(dsc.thresholds[i + 1]!) : after;
+  let weighted = 0n;
+  for (let i = 0; i < th.length; i++) {
+    const lo = th[i]!;
+    const hi = i + 1 < th.length ? th[i + 1]! : after;
     const from = before > lo ? before : lo;
     const to = after < hi ? after : hi;
-    if (to > from) weighted = add(weighted, { n: dsc.rates[i]!.n * (to - from), d: dsc.rates[i]!.d });
+    if (to > from) weighted += dsc.rateNums[i]! * (to - from);
   }
-  return { n: weighted.n, d: weighted.d * tokens };
+  return weighted === 0n ? { num: 0n, den: 1n } : { num: weighted, den: dsc.rateDen * tokens };
 }
 
 function taxApplies(taxJurisdiction: string, customer: string | undefined): boolean {
@@ -129,30 +133,58 @@ function taxApplies(taxJurisdiction: string, customer: string | undefined): bool
   return customer === taxJurisdiction || customer.startsWith(`${taxJurisdiction}-`);
 }
 
-/** Sums of the SLA penalties of breached guarantees, capped. */
-function slaPenalty(p: CompiledPricing, measured: MeasuredSla | undefined): { rate: Rational; breaches: BillLines['slaBreaches'] } {
-  const sla = p.sla;
-  const breaches: BillLines['slaBreaches'] = [];
-  if (!sla || !measured) return { rate: ZERO, breaches };
-  let rate: Rational = ZERO;
-  if (sla.uptime && measured.uptimePercent !== undefined && compare(parseMeasurement(measured.uptimePercent), sla.uptime.min) < 0) {
-    breaches.push('uptime');
-    rate = add(rate, sla.uptime.penalty);
+// Measured figures repeat (a server passes the same window's SLA figures to many bills): a small
+// cache spares the decimal parsing. Bounded so that it cannot grow with distinct inputs.
+const measurementCache = new Map<string | number, Rational>();
+function measured(value: string | number): Rational {
+  let r = measurementCache.get(value);
+  if (r === undefined) {
+    r = parseMeasurement(value);
+    if (measurementCache.size >= 1024) measurementCache.clear();
+    measurementCache.set(value, r);
   }
-  if (sla.latency && measured.latencyMs !== undefined && compare(parseMeasurement(measured.latencyMs), sla.latency.maxMs) > 0) {
-    breaches.push('latency');
-    rate = add(rate, sla.latency.penalty);
-  }
-  if (sla.bandwidth && measured.bandwidthMBps !== undefined && compare(parseMeasurement(measured.bandwidthMBps), sla.bandwidth.min) < 0) {
-    breaches.push('bandwidth');
-    rate = add(rate, sla.bandwidth.penalty);
-  }
-  return { rate: min(rate, sla.maxPenalty), breaches };
+  return r;
 }
 
-/** Percent form of a fraction, rounded to 6 places for display (the math uses the exact fraction). */
-function asPercent(rate: Rational): string {
-  return roundRational({ n: rate.n * 100n, d: rate.d }, 6, 'half-even').replace(/\.?0+$/, '') || '0';
+const NO_BREACH: { num: bigint; den: bigint; breaches: BillLines['slaBreaches'] } = Object.freeze({ num: 0n, den: 1n, breaches: [] as BillLines['slaBreaches'] });
+
+/** The summed penalty fraction of the breached guarantees, capped; a guarantee met exactly is not breached. */
+function slaPenalty(p: CompiledPricing, m: MeasuredSla | undefined): { num: bigint; den: bigint; breaches: BillLines['slaBreaches'] } {
+  const sla = p.sla;
+  if (!sla || !m) return NO_BREACH;
+  let num = 0n;
+  const breaches: BillLines['slaBreaches'] = [];
+  if (sla.uptime && m.uptimePercent !== undefined && compare(measured(m.uptimePercent), sla.uptime.min) < 0) {
+    breaches.push('uptime');
+    num += sla.uptime.penalty;
+  }
+  if (sla.latency && m.latencyMs !== undefined && compare(measured(m.latencyMs), sla.latency.maxMs) > 0) {
+    breaches.push('latency');
+    num += sla.latency.penalty;
+  }
+  if (sla.bandwidth && m.bandwidthMBps !== undefined && compare(measured(m.bandwidthMBps), sla.bandwidth.min) < 0) {
+    breaches.push('bandwidth');
+    num += sla.bandwidth.penalty;
+  }
+  if (breaches.length === 0) return NO_BREACH;
+  return { num: num > sla.maxPenalty ? sla.maxPenalty : num, den: sla.penaltyDen, breaches };
+}
+
+/** A fraction as a percent string, for display (6 places, trailing zeros trimmed); the math uses the fraction. */
+function asPercent(num: bigint, den: bigint): string {
+  if (num === 0n) return '0';
+  const units = roundRationalToUnits({ n: num * 100n, d: den }, 6, 'half-even');
+  const whole = units / 1_000_000n;
+  const frac = units % 1_000_000n;
+  if (frac === 0n) return whole.toString();
+  return `${whole}.${frac.toString().padStart(6, '0').replace(/0+$/, '')}`;
+}
+
+const zeroStrings: string[] = [];
+/** formatUnits with the (frequent) zero line cached per number of places. */
+function fmt(units: bigint, places: number): string {
+  if (units === 0n) return (zeroStrings[places] ??= formatUnits(0n, places));
+  return formatUnits(units, places);
 }
 
 /**
@@ -173,119 +205,146 @@ function asPercent(rate: Rational): string {
  */
 export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig, context: BillingContext = {}): Bill {
   const p = compilePricing(config);
-  const base = p.base;
   const u = metered.usage;
   const ms = count('durationMs', metered.durationMs);
   const bytes = count('bytes', metered.bytes);
   const connections = count('connections', metered.connections ?? 1);
   const before = count('periodTokensBefore', context.periodTokensBefore ?? 0);
 
-  // 1. Token cost.
+  // Every amount below is an integer numerator over one shared denominator, built up step by step
+  // (base → × T premium threshold → × R discount → × P penalty → × Q taxes → × F exchange rate),
+  // so each step is exact and the final rounding divides by a single number.
+  // 1. Token cost (over base).
   const tok = tokenNumerator(p, u);
-  const tokenCost: Rational = { n: tok.n, d: base };
-  // 2. Volume discount on the token cost.
-  const rate = discountRate(p, before, tok.tokens);
-  const discount: Rational = rate.n === 0n ? { n: 0n, d: base } : mul(tokenCost, rate);
-  // 3. Streaming, bandwidth premium, infrastructure (all over the shared denominator).
-  const streaming: Rational = { n: ms * p.perMs + bytes * p.perByte, d: base };
-  let premium: Rational = { n: 0n, d: base };
-  if (p.premiumThresholdBytes) {
-    const above = sub({ n: bytes, d: 1n }, p.premiumThresholdBytes);
-    if (above.n > 0n) premium = { n: above.n * p.perBytePremium, d: above.d * base };
+  // 2. Discount fraction num/R of the token cost.
+  const dsc = discountFraction(p, before, tok.tokens);
+  const R = dsc.den;
+  // 3. Streaming and infrastructure over base; premium over base × T.
+  const T = p.premiumThresholdDen;
+  const streamingN = ms * p.perMs + bytes * p.perByte;
+  const infraN = connections * p.perConnection + ms * p.perMsInfra;
+  let premiumN = 0n;
+  if (p.premiumThresholdNum !== undefined) {
+    const aboveN = bytes * T - p.premiumThresholdNum;
+    if (aboveN > 0n) premiumN = aboveN * p.perBytePremium;
   }
-  const infrastructure: Rational = { n: connections * p.perConnection + ms * p.perMsInfra, d: base };
+  // Lift to L1 = base × T × R.
+  const TR = T * R;
+  const tokenL1 = tok.n * TR;
+  const discountL1 = tok.n * T * dsc.num;
+  const streamingL1 = streamingN * TR;
+  const premiumL1 = premiumN * R;
+  const infraL1 = infraN * TR;
   // 4. Subtotal.
-  const subtotal = sub(add({ n: tokenCost.n + streaming.n + infrastructure.n, d: base }, premium), discount);
-  // 5. SLA penalty on the subtotal (cap ≤ 100%, so the penalty never exceeds the subtotal).
+  const subtotalL1 = tokenL1 - discountL1 + streamingL1 + premiumL1 + infraL1;
+  // 5. SLA penalty num/P of the subtotal (cap ≤ 100%, so it never exceeds the subtotal).
   const sla = slaPenalty(p, context.sla);
-  const slaPenaltyAmount = sla.rate.n === 0n ? ZERO : mul(subtotal, sla.rate);
-  // 6. Taxes on (subtotal − penalty), each on the same base, not compounded.
-  const taxBase = sub(subtotal, slaPenaltyAmount);
-  const applicable = p.taxes.filter((t) => taxApplies(t.jurisdiction, context.jurisdiction));
-  const taxes = applicable.map((t) => (t.reverseCharge || t.rate.n === 0n ? ZERO : mul(taxBase, t.rate)));
-  // 7. Total, never below zero (holds by construction: discount ≤ 100%, penalty cap ≤ 100%, taxes ≥ 0).
-  let total = taxBase;
-  for (const t of taxes) total = add(total, t);
-  if (total.n < 0n) throw new TwinError('internal', 'A bill total came out negative; the price table must be invalid.');
-
-  // Currency conversion of the exact amounts, before the one rounding.
-  let fx: Rational | undefined;
+  const P = sla.den;
+  // 6. Taxes on (subtotal − penalty), each rate num/Q on the same base, not compounded.
+  const applicable = [];
+  for (const t of p.taxes) if (taxApplies(t.jurisdiction, context.jurisdiction)) applicable.push(t);
+  const Q = applicable.length > 0 ? p.taxDen : 1n;
+  // Exchange rate F: every exact amount is converted before the one rounding.
+  let fxN = 1n;
+  let F = 1n;
   let exchangeRate: Bill['exchangeRate'];
   if (context.exchangeRate) {
-    fx = parseDecimal(context.exchangeRate.rate);
+    const fx = parseDecimal(context.exchangeRate.rate);
     if (fx.n <= 0n) throw new TwinError('invalid_argument', 'exchangeRate.rate must be positive.');
+    fxN = fx.n;
+    F = fx.d;
     exchangeRate = { from: config.currency, to: context.exchangeRate.to, rate: context.exchangeRate.rate };
   }
-  const conv = (r: Rational): Rational => (fx ? mul(r, fx) : r);
-  const exact: ExactBill = {
-    tokenCost: conv(tokenCost),
-    discount: conv(discount),
-    streaming: conv(streaming),
-    bandwidthPremium: conv(premium),
-    infrastructure: conv(infrastructure),
-    subtotal: conv(subtotal),
-    slaPenalty: conv(slaPenaltyAmount),
-    taxes: taxes.map(conv),
-    total: conv(total),
-  };
+  // Lift to Z = L1 × P × Q × F.
+  const lift = P * Q * fxN;
+  const Z = p.base * TR * P * Q * F;
+  const tokenCost = tokenL1 * lift;
+  const discount = discountL1 * lift;
+  const streaming = streamingL1 * lift;
+  const premium = premiumL1 * lift;
+  const infrastructure = infraL1 * lift;
+  const subtotal = subtotalL1 * lift;
+  const penalty = subtotalL1 * sla.num * Q * fxN;
+  const taxBaseL1P = subtotalL1 * (P - sla.num);
+  const taxes: bigint[] = [];
+  let total = subtotal - penalty;
+  for (const t of applicable) {
+    const amount = t.reverseCharge ? 0n : taxBaseL1P * t.rateNum * fxN;
+    taxes.push(amount);
+    total += amount;
+  }
+  // 7. Never below zero: holds by construction (discount ≤ 100%, penalty cap ≤ 100%, taxes ≥ 0).
+  if (total < 0n) throw new TwinError('internal', 'A bill total came out negative; the price table must be invalid.');
 
   // Rounding, once: each line is the rounded running total minus the previous rounded running total,
   // so subtotal and total are each the single rounding of their exact value and the lines sum to them.
   const places = config.rounding.minorUnits;
   const mode = config.rounding.mode;
-  const round = (r: Rational): bigint => roundRationalToUnits(r, places, mode);
-  const fmt = (units: bigint): string => formatUnits(units, places);
-  let running: Rational = exact.tokenCost;
-  const rTokenCost = round(running);
-  running = sub(running, exact.discount);
-  const r1 = round(running);
-  running = add(running, exact.streaming);
-  const r2 = round(running);
-  running = add(running, exact.bandwidthPremium);
-  const r3 = round(running);
-  const rSubtotal = round(exact.subtotal);
-  running = sub(exact.subtotal, exact.slaPenalty);
-  const r5 = round(running);
-  const taxUnits: bigint[] = [];
-  let prev = r5;
-  for (const t of exact.taxes) {
-    running = add(running, t);
-    const r = round(running);
-    taxUnits.push(r - prev);
+  const scale = pow10(places);
+  // (A zero line leaves the running total, and so its rounding, unchanged: skip the division.)
+  const rTokenCost = roundQuotientToUnits(tokenCost, Z, scale, mode);
+  let running = tokenCost - discount;
+  const r1 = discount === 0n ? rTokenCost : roundQuotientToUnits(running, Z, scale, mode);
+  running += streaming;
+  const r2 = streaming === 0n ? r1 : roundQuotientToUnits(running, Z, scale, mode);
+  running += premium;
+  const r3 = premium === 0n ? r2 : roundQuotientToUnits(running, Z, scale, mode);
+  const rSubtotal = infrastructure === 0n ? r3 : roundQuotientToUnits(subtotal, Z, scale, mode);
+  running = subtotal - penalty;
+  let prev = penalty === 0n ? rSubtotal : roundQuotientToUnits(running, Z, scale, mode);
+  const rAfterPenalty = prev;
+  const taxLines: BillLines['taxes'] = [];
+  for (let i = 0; i < applicable.length; i++) {
+    const t = applicable[i]!;
+    running += taxes[i]!;
+    const r = taxes[i] === 0n ? prev : roundQuotientToUnits(running, Z, scale, mode);
+    const line: BillLines['taxes'][number] = { jurisdiction: t.jurisdiction, name: t.name, ratePercent: t.ratePercent, amount: fmt(r - prev, places) };
+    if (t.reverseCharge) line.reverseCharge = true;
+    taxLines.push(line);
     prev = r;
   }
   // `prev` is the rounding of the full running sum, i.e. of the exact total.
   const rTotal = prev;
 
   const lines: BillLines = {
-    tokenCost: fmt(rTokenCost),
-    discount: fmt(rTokenCost - r1),
-    streaming: fmt(r2 - r1),
-    bandwidthPremium: fmt(r3 - r2),
-    infrastructure: fmt(rSubtotal - r3),
-    subtotal: fmt(rSubtotal),
-    slaPenalty: fmt(rSubtotal - r5),
-    slaBreaches: sla.breaches,
-    slaPenaltyPercent: asPercent(sla.rate),
-    taxes: applicable.map((t, i) => ({
-      jurisdiction: t.jurisdiction,
-      name: t.name,
-      ratePercent: t.ratePercent,
-      amount: fmt(taxUnits[i]!),
-      ...(t.reverseCharge ? { reverseCharge: true } : {}),
-    })),
-    discountPercent: asPercent(rate),
-    total: fmt(rTotal),
+    tokenCost: fmt(rTokenCost, places),
+    discount: fmt(rTokenCost - r1, places),
+    streaming: fmt(r2 - r1, places),
+    bandwidthPremium: fmt(r3 - r2, places),
+    infrastructure: fmt(rSubtotal - r3, places),
+    subtotal: fmt(rSubtotal, places),
+    slaPenalty: fmt(rSubtotal - rAfterPenalty, places),
+    slaBreaches: sla.breaches.length === 0 ? [] : sla.breaches,
+    slaPenaltyPercent: asPercent(sla.num, P),
+    taxes: taxLines,
+    discountPercent: dsc.num === 0n ? '0' : p.discount!.mode === 'volume' ? percentOf(p, dsc.num) : asPercent(dsc.num, R),
+    total: fmt(rTotal, places),
   };
-  const usageMissing = !u || u.inputTokens === undefined || u.outputTokens === undefined;
-  return {
+  const bill: Bill = {
     currency: exchangeRate ? exchangeRate.to : config.currency,
     lines,
-    exact,
+    exact: {
+      tokenCost: { n: tokenCost, d: Z },
+      discount: { n: discount, d: Z },
+      streaming: { n: streaming, d: Z },
+      bandwidthPremium: { n: premium, d: Z },
+      infrastructure: { n: infrastructure, d: Z },
+      subtotal: { n: subtotal, d: Z },
+      slaPenalty: { n: penalty, d: Z },
+      taxes: taxes.map((n) => ({ n, d: Z })),
+      total: { n: total, d: Z },
+    },
     billableTokens: Number(tok.tokens),
     usageEstimated: u?.estimated === true,
-    usageMissing,
-    ...(exchangeRate ? { exchangeRate } : {}),
-    ...(config.id !== undefined ? { pricingConfigId: config.id } : {}),
+    usageMissing: !u || u.inputTokens === undefined || u.outputTokens === undefined,
   };
+  if (exchangeRate) bill.exchangeRate = exchangeRate;
+  if (config.id !== undefined) bill.pricingConfigId = config.id;
+  return bill;
+}
+
+/** The configured percent string of a volume tier rate numerator (no arithmetic needed). */
+function percentOf(p: CompiledPricing, num: bigint): string {
+  const i = p.discount!.rateNums.indexOf(num);
+  return i >= 0 ? p.discount!.ratesPercent[i]! : asPercent(num, p.discount!.rateDen);
 }

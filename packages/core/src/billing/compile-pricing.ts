@@ -27,21 +27,30 @@ export interface CompiledPricing {
   /** Numerator per byte of streaming (price/MB) and per byte of premium (price/KB). */
   readonly perByte: bigint;
   readonly perBytePremium: bigint;
-  /** Premium threshold in bytes as a rational (thresholdKB × 1,000). */
-  readonly premiumThresholdBytes: Rational | undefined;
+  /**
+   * Premium threshold in bytes (thresholdKB × 1,000) as `premiumThresholdNum / premiumThresholdDen`;
+   * the denominator is 1 unless the threshold has more than 3 decimal places of KB.
+   */
+  readonly premiumThresholdNum: bigint | undefined;
+  readonly premiumThresholdDen: bigint;
   readonly perConnection: bigint;
+  /** Tier rates as fractions `rateNums[i] / rateDen` (one denominator for all tiers). */
   readonly discount:
-    | { mode: 'volume' | 'graduated'; thresholds: number[]; rates: Rational[]; /** rates as percent */ ratesPercent: string[] }
+    | { mode: 'volume' | 'graduated'; thresholds: bigint[]; rateNums: bigint[]; rateDen: bigint; ratesPercent: string[] }
     | undefined;
+  /** Penalty fractions over one denominator `penaltyDen`. */
   readonly sla:
     | {
-        uptime?: { min: Rational; penalty: Rational };
-        latency?: { maxMs: Rational; percentile: string; penalty: Rational };
-        bandwidth?: { min: Rational; penalty: Rational };
-        maxPenalty: Rational;
+        uptime?: { min: Rational; penalty: bigint };
+        latency?: { maxMs: Rational; percentile: string; penalty: bigint };
+        bandwidth?: { min: Rational; penalty: bigint };
+        maxPenalty: bigint;
+        penaltyDen: bigint;
       }
     | undefined;
-  readonly taxes: { jurisdiction: string; name: string; ratePercent: string; rate: Rational; reverseCharge: boolean }[];
+  /** Tax rates as fractions `rateNum / taxDen` (one denominator for all rates). */
+  readonly taxes: { jurisdiction: string; name: string; ratePercent: string; rateNum: bigint; reverseCharge: boolean }[];
+  readonly taxDen: bigint;
 }
 
 /** 36,000,000 = lcm(1,000 tokens, 1,000 ms, 1,000,000 bytes/MB, 1,000 bytes/KB, 3,600,000 ms/h). */
@@ -52,9 +61,10 @@ function decimalPlaces(s: string): number {
   return dot < 0 ? 0 : s.length - dot - 1;
 }
 
-function percent(s: string): Rational {
-  const r = parseDecimal(s);
-  return { n: r.n, d: r.d * 100n };
+/** Percent strings as integer numerators over one denominator 100 × 10^(most decimal places). */
+function percents(values: readonly string[]): { nums: bigint[]; den: bigint } {
+  const places = Math.max(0, ...values.map(decimalPlaces));
+  return { nums: values.map((v) => parseDecimal(v).n * pow10(places - decimalPlaces(v))), den: 100n * pow10(places) };
 }
 
 const cache = new WeakMap<StreamBillingConfig, CompiledPricing>();
@@ -91,15 +101,22 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
   const [inP, crP, cwP, outP, reasP, secP, mbP, connP, hourP, kbP] = prices.map(units) as [
     bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint,
   ];
-  const discount = config.volumeDiscount && config.volumeDiscount.tiers.length > 0
+  const tiers = config.volumeDiscount?.tiers ?? [];
+  const tierRates = percents(tiers.map((x) => x.ratePercent));
+  const discount = config.volumeDiscount && tiers.length > 0
     ? {
         mode: config.volumeDiscount.mode,
-        thresholds: config.volumeDiscount.tiers.map((x) => x.thresholdTokens),
-        rates: config.volumeDiscount.tiers.map((x) => percent(x.ratePercent)),
-        ratesPercent: config.volumeDiscount.tiers.map((x) => x.ratePercent),
+        thresholds: tiers.map((x) => BigInt(x.thresholdTokens)),
+        rateNums: tierRates.nums,
+        rateDen: tierRates.den,
+        ratesPercent: tiers.map((x) => x.ratePercent),
       }
     : undefined;
   const s = config.sla;
+  const pen = percents(s ? [s.uptime?.penaltyPercent ?? '0', s.latency?.penaltyPercent ?? '0', s.bandwidth?.penaltyPercent ?? '0', s.maxPenaltyPercent] : []);
+  const tax = percents(config.taxes.map((x) => x.ratePercent));
+  const thr = config.bandwidthPremium ? parseDecimal(config.bandwidthPremium.thresholdKB) : undefined;
+  const thrPlaces = config.bandwidthPremium ? decimalPlaces(config.bandwidthPremium.thresholdKB) : 0;
   const compiled: CompiledPricing = {
     config,
     base,
@@ -115,18 +132,21 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
     // price per MB → per byte: / 1,000,000; price per KB → per byte: / 1,000.
     perByte: mbP * 36n,
     perBytePremium: kbP * 36_000n,
-    premiumThresholdBytes: config.bandwidthPremium ? { n: parseDecimal(config.bandwidthPremium.thresholdKB).n * 1000n, d: parseDecimal(config.bandwidthPremium.thresholdKB).d } : undefined,
+    premiumThresholdNum: thr === undefined ? undefined : thrPlaces <= 3 ? thr.n * pow10(3 - thrPlaces) : thr.n,
+    premiumThresholdDen: thr === undefined || thrPlaces <= 3 ? 1n : pow10(thrPlaces - 3),
     perConnection: connP * UNIT_LCM,
     discount,
     sla: s
       ? {
-          uptime: s.uptime ? { min: parseDecimal(s.uptime.minPercent), penalty: percent(s.uptime.penaltyPercent) } : undefined,
-          latency: s.latency ? { maxMs: parseDecimal(s.latency.maxMs), percentile: s.latency.percentile, penalty: percent(s.latency.penaltyPercent) } : undefined,
-          bandwidth: s.bandwidth ? { min: parseDecimal(s.bandwidth.minMBps), penalty: percent(s.bandwidth.penaltyPercent) } : undefined,
-          maxPenalty: percent(s.maxPenaltyPercent),
+          uptime: s.uptime ? { min: parseDecimal(s.uptime.minPercent), penalty: pen.nums[0]! } : undefined,
+          latency: s.latency ? { maxMs: parseDecimal(s.latency.maxMs), percentile: s.latency.percentile, penalty: pen.nums[1]! } : undefined,
+          bandwidth: s.bandwidth ? { min: parseDecimal(s.bandwidth.minMBps), penalty: pen.nums[2]! } : undefined,
+          maxPenalty: pen.nums[3]!,
+          penaltyDen: pen.den,
         }
       : undefined,
-    taxes: config.taxes.map((x) => ({ jurisdiction: x.jurisdiction, name: x.name, ratePercent: x.ratePercent, rate: percent(x.ratePercent), reverseCharge: x.reverseCharge })),
+    taxes: config.taxes.map((x, i) => ({ jurisdiction: x.jurisdiction, name: x.name, ratePercent: x.ratePercent, rateNum: tax.nums[i]!, reverseCharge: x.reverseCharge })),
+    taxDen: tax.den,
   };
   cache.set(config, compiled);
   return compiled;

@@ -12,9 +12,13 @@ import { pow10, type Rational } from './rational';
  * - `up`: away from zero.
  */
 export function roundRationalToUnits(value: Rational, places: number, mode: RoundingMode): bigint {
-  const negative = value.n < 0n;
-  const num = (negative ? -value.n : value.n) * pow10(places);
-  const d = value.d;
+  return roundQuotientToUnits(value.n, value.d, pow10(places), mode);
+}
+
+/** {@link roundRationalToUnits} for `n / d` (d > 0) with the unit factor 10^places given: the hot-path form. */
+export function roundQuotientToUnits(n: bigint, d: bigint, unitFactor: bigint, mode: RoundingMode): bigint {
+  const negative = n < 0n;
+  const num = (negative ? -n : n) * unitFactor;
   let q = num / d;
   const r = num - q * d;
   if (r !== 0n) {
