@@ -45,9 +45,12 @@ export interface ScriptedServer {
   close(): Promise<void>;
 }
 
+/** Rewrites events as one connection sends them (e.g. a per-connection payload sealer). */
+export type ConnectionTransform = (event: ScriptedEvent, seq: number) => ScriptedEvent;
+
 /** The SSE frame of script entry `seq`, as the real server would write it. */
-export function frame(script: ScriptedEvent[], seq: number): string {
-  const e = script[seq] as ScriptedEvent;
+export function frame(script: ScriptedEvent[], seq: number, transform?: ConnectionTransform): string {
+  const e = transform ? transform(script[seq] as ScriptedEvent, seq) : (script[seq] as ScriptedEvent);
   return encodeSSE({ id: seq, event: e.event, data: JSON.stringify({ v: 1, seq, ...e.data }) });
 }
 
@@ -55,7 +58,11 @@ export function frame(script: ScriptedEvent[], seq: number): string {
  * A real HTTP server over a real socket that streams `script` as Twin SSE and follows `plans`, one per
  * connection in order (later connections serve normally). Resumes honour `Last-Event-ID`.
  */
-export async function startScriptedServer(script: ScriptedEvent[], plans: ConnectionPlan[] = []): Promise<ScriptedServer> {
+export async function startScriptedServer(
+  script: ScriptedEvent[],
+  plans: ConnectionPlan[] = [],
+  perConnection?: () => ConnectionTransform,
+): Promise<ScriptedServer> {
   const requests: RecordedRequest[] = [];
   const deletes: RecordedRequest[] = [];
   const timers = new Set<ReturnType<typeof setInterval>>();
@@ -91,16 +98,17 @@ export async function startScriptedServer(script: ScriptedEvent[], plans: Connec
     const from = record.lastEventId === undefined ? 0 : Number(record.lastEventId) + 1 - (plan.overlap ?? 0);
     let seqs = script.map((_, i) => i).slice(Math.max(0, from));
     if (plan.stallAfterEvents !== undefined) seqs = seqs.slice(0, plan.stallAfterEvents);
+    const transform = perConnection?.();
     let text = plan.retry === undefined ? '' : encodeSSE({ retry: plan.retry });
     const bytesLimit = plan.cutAtByte ?? plan.endAtByte;
     if (plan.eventDelayMs) {
       for (const seq of seqs) {
         if (res.destroyed) return;
-        res.write(frame(script, seq));
+        res.write(frame(script, seq, transform));
         await new Promise((r) => setTimeout(r, plan.eventDelayMs));
       }
     } else {
-      for (const seq of seqs) text += frame(script, seq);
+      for (const seq of seqs) text += frame(script, seq, transform);
       const bytes = Buffer.from(text);
       if (bytesLimit !== undefined) {
         res.write(bytes.subarray(0, bytesLimit));
