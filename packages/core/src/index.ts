@@ -170,6 +170,16 @@ export type { GeminiProviderOptions } from './providers/gemini';
 export { toGeminiContents, toGeminiTools } from './providers/gemini-contents';
 export { createOllamaProvider, OllamaLineMapper, ollamaUsage, ollamaBody, toOllamaMessages } from './providers/ollama';
 export type { OllamaProviderOptions } from './providers/ollama';
+export {
+  createOpenAIResponsesProvider,
+  OpenAIResponsesEventMapper,
+  openAIResponsesUsage,
+  openAIResponsesBody,
+  toResponsesInput,
+} from './providers/openai-responses';
+export type { OpenAIResponsesClient, OpenAIResponsesProviderOptions } from './providers/openai-responses';
+export { createProviderRegistry, providerConfigFromEnv, providerRegistryConfigSchema, DEFAULT_MODELS } from './providers/provider-registry';
+export type { ProviderRegistry, ProviderRegistryConfig } from './providers/provider-registry';
 
 // ── billing, metering & alerts ───────────────────────────────────────────────
 export { calculateBill } from './billing/calculate-bill';

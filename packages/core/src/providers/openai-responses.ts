@@ -1,0 +1,247 @@
+import { TwinError } from '../errors/twin-error';
+import type { Message, ToolDefinition } from '../protocol/message';
+import type { StreamPart } from '../protocol/stream-part';
+import type { FinishReason, Usage } from '../protocol/usage';
+import { safeParseJSON } from '../util/safe-parse-json';
+import { resolveEnvironment, type ProviderEnvironment } from './environment';
+import type { TokenCounter } from './estimate-usage';
+import { joinUrl, postForStream } from './fetch-json-stream';
+import { guardProviderStream } from './guard-provider-stream';
+import { imageUrl, toolResultText } from './openai-chat-messages';
+import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
+import { bodyReadError, providerHttpError } from './provider-error';
+import { readServerSentEvents } from './read-server-sent-events';
+import { ToolCallAssembler } from './tool-call-assembler';
+
+/** The part of the official `openai` client this adapter uses (structural; no runtime dependency). */
+export interface OpenAIResponsesClient {
+  responses: {
+    create(
+      body: { stream: true; model: string } & Record<string, unknown>,
+      options?: { signal?: AbortSignal; maxRetries?: number },
+    ): PromiseLike<AsyncIterable<unknown>>;
+  };
+}
+
+export interface OpenAIResponsesProviderOptions {
+  /** Your `openai` client. Without one, the adapter speaks the wire protocol with `fetch`. */
+  client?: OpenAIResponsesClient;
+  /** Default `https://api.openai.com/v1`. */
+  baseURL?: string;
+  apiKey?: string;
+  headers?: Record<string, string>;
+  /** Default `openai`. */
+  name?: string;
+  defaultModel?: string;
+  env?: Partial<ProviderEnvironment>;
+  countTokens?: TokenCounter;
+}
+
+/** Twin messages as Responses API input items. */
+export function toResponsesInput(messages: Message[]): Array<Record<string, unknown>> {
+  const items: Array<Record<string, unknown>> = [];
+  for (const message of messages) {
+    if (typeof message.content === 'string') {
+      items.push({ role: message.role === 'tool' ? 'user' : message.role, content: message.content });
+      continue;
+    }
+    const content: Array<Record<string, unknown>> = [];
+    for (const p of message.content) {
+      if (p.type === 'text') content.push({ type: message.role === 'assistant' ? 'output_text' : 'input_text', text: p.text });
+      else if (p.type === 'image') content.push({ type: 'input_image', image_url: imageUrl(p) });
+      else if (p.type === 'tool-call') items.push({ type: 'function_call', call_id: p.toolCallId, name: p.toolName, arguments: JSON.stringify(p.args ?? {}) });
+      else items.push({ type: 'function_call_output', call_id: p.toolCallId, output: toolResultText(p.result) });
+    }
+    if (content.length) items.push({ role: message.role === 'tool' ? 'user' : message.role, content });
+  }
+  return items;
+}
+
+function toResponsesTools(tools: ToolDefinition[] | undefined): Array<Record<string, unknown>> | undefined {
+  if (!tools?.length) return undefined;
+  return tools.map((t) => ({ type: 'function', name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters }));
+}
+
+/**
+ * The Responses API has no stop sequences: `stop` is not sent (documented in docs/providers.md).
+ */
+export function openAIResponsesBody(request: ProviderRequest, model: string): Record<string, unknown> {
+  const tools = toResponsesTools(request.tools);
+  return {
+    model,
+    input: toResponsesInput(request.messages),
+    stream: true,
+    ...(tools ? { tools } : {}),
+    ...(request.maxTokens !== undefined ? { max_output_tokens: request.maxTokens } : {}),
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...request.providerOptions,
+  };
+}
+
+/** Responses usage → Twin usage (`input_tokens` includes cached tokens; output includes reasoning). */
+export function openAIResponsesUsage(raw: Record<string, unknown>): Usage {
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  const usage: Usage = { raw };
+  const input = num(raw.input_tokens);
+  if (input !== undefined) usage.inputTokens = input;
+  const cached = num((raw.input_tokens_details as Record<string, unknown> | undefined)?.cached_tokens);
+  if (cached !== undefined) usage.cacheReadTokens = cached;
+  const output = num(raw.output_tokens);
+  if (output !== undefined) usage.outputTokens = output;
+  const reasoning = num((raw.output_tokens_details as Record<string, unknown> | undefined)?.reasoning_tokens);
+  if (reasoning !== undefined) usage.reasoningTokens = reasoning;
+  return usage;
+}
+
+/** Translates Responses stream events into parts. */
+export class OpenAIResponsesEventMapper {
+  /** The terminal part, once `response.completed` / `response.incomplete` arrived. */
+  terminal: StreamPart | undefined;
+  private refused = false;
+  private readonly tools = new ToolCallAssembler();
+
+  constructor(private readonly provider: string) {}
+
+  map(event: unknown, out: StreamPart[]): void {
+    if (typeof event !== 'object' || event === null) return;
+    const e = event as Record<string, unknown>;
+    switch (e.type) {
+      case 'response.output_text.delta':
+        if (typeof e.delta === 'string' && e.delta !== '') out.push({ type: 'text-delta', text: e.delta });
+        return;
+      case 'response.function_call_arguments.delta': {
+        const call = this.tools.get(String(e.item_id));
+        if (call && typeof e.delta === 'string' && e.delta !== '') {
+          call.argsText += e.delta;
+          out.push({ type: 'tool-call-delta', toolCallId: call.toolCallId, index: call.index, argsTextDelta: e.delta });
+        }
+        return;
+      }
+      case 'response.reasoning_summary_text.delta':
+      case 'response.reasoning_text.delta':
+        if (typeof e.delta === 'string' && e.delta !== '') out.push({ type: 'reasoning-delta', text: e.delta });
+        return;
+      case 'response.refusal.delta':
+        if (typeof e.delta === 'string' && e.delta !== '') {
+          this.refused = true;
+          out.push({ type: 'text-delta', text: e.delta });
+        }
+        return;
+      case 'response.created': {
+        const r = (e.response ?? {}) as Record<string, unknown>;
+        out.push({
+          type: 'response-metadata',
+          ...(typeof r.id === 'string' ? { id: r.id } : {}),
+          ...(typeof r.model === 'string' ? { model: r.model } : {}),
+        });
+        return;
+      }
+      case 'response.output_item.added': {
+        const item = (e.item ?? {}) as Record<string, unknown>;
+        if (item.type === 'function_call') {
+          const id = typeof item.call_id === 'string' ? item.call_id : String(item.id);
+          const name = typeof item.name === 'string' ? item.name : '';
+          const call = this.tools.start(String(item.id), id, name);
+          out.push({ type: 'tool-call-start', toolCallId: id, index: call.index, toolName: name });
+        }
+        return;
+      }
+      case 'response.output_item.done': {
+        const item = (e.item ?? {}) as Record<string, unknown>;
+        if (item.type === 'function_call') {
+          const part = this.tools.complete(String(item.id));
+          if (part) out.push(part);
+        }
+        return;
+      }
+      case 'response.completed':
+      case 'response.incomplete': {
+        const r = (e.response ?? {}) as Record<string, unknown>;
+        for (const part of this.tools.completeAll()) out.push(part);
+        if (typeof r.usage === 'object' && r.usage !== null) out.push({ type: 'usage', usage: openAIResponsesUsage(r.usage as Record<string, unknown>) });
+        const incomplete = (r.incomplete_details as Record<string, unknown> | null | undefined)?.reason;
+        let reason: FinishReason = 'stop';
+        let raw = typeof r.status === 'string' ? r.status : 'completed';
+        if (e.type === 'response.incomplete') {
+          raw = typeof incomplete === 'string' ? incomplete : 'incomplete';
+          reason = raw === 'max_output_tokens' ? 'length' : raw === 'content_filter' ? 'content-filter' : 'other';
+        } else if (this.refused) reason = 'content-filter';
+        else if (this.tools.size > 0) reason = 'tool-calls';
+        this.terminal = { type: 'finish', reason, rawReason: raw };
+        return;
+      }
+      case 'response.failed': {
+        const r = (e.response ?? {}) as Record<string, unknown>;
+        throw providerHttpError({ provider: this.provider, body: { error: r.error ?? { message: 'response failed' } } });
+      }
+      case 'error':
+        throw providerHttpError({ provider: this.provider, body: { error: { type: e.code, code: e.code, message: e.message } } });
+      default:
+        return;
+    }
+  }
+}
+
+/**
+ * The OpenAI Responses API, through your `openai` client or `fetch`. Only `response.completed` /
+ * `response.incomplete` complete a stream; `response.failed` and `error` events are typed errors.
+ */
+export function createOpenAIResponsesProvider(options: OpenAIResponsesProviderOptions = {}): Provider {
+  const name = options.name ?? 'openai';
+  const env = resolveEnvironment(options.env);
+  const baseURL = options.baseURL ?? 'https://api.openai.com/v1';
+
+  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart> {
+    const model = request.model ?? options.defaultModel;
+    if (!model) throw new TwinError('invalid_request', `No model given for ${name} and it has no default model.`, { provider: name });
+    const body = openAIResponsesBody(request, model);
+    let events: AsyncIterable<unknown>;
+    if (options.client) {
+      events = await options.client.responses.create(body as Parameters<OpenAIResponsesClient['responses']['create']>[0], { signal, maxRetries: 0 });
+    } else {
+      const stream = await postForStream({
+        provider: name,
+        url: joinUrl(baseURL, 'responses'),
+        headers: { accept: 'text/event-stream', ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}), ...options.headers },
+        body,
+        signal,
+        env,
+      });
+      events = parseEvents(readServerSentEvents(stream), name);
+    }
+    const mapper = new OpenAIResponsesEventMapper(name);
+    const out: StreamPart[] = [];
+    try {
+      for await (const event of events) {
+        mapper.map(event, out);
+        for (let i = 0; i < out.length; i++) yield out[i]!;
+        out.length = 0;
+        if (mapper.terminal) break;
+      }
+    } catch (error) {
+      throw bodyReadError(name, error);
+    }
+    if (mapper.terminal) yield mapper.terminal;
+  }
+
+  return {
+    name,
+    ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
+    stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
+      return guardProviderStream(raw(request, streamOptions.signal), {
+        provider: name,
+        request,
+        signal: streamOptions.signal,
+        countTokens: options.countTokens,
+      });
+    },
+  };
+}
+
+async function* parseEvents(events: AsyncIterable<{ data: string }>, provider: string): AsyncGenerator<unknown> {
+  for await (const event of events) {
+    const parsed = safeParseJSON(event.data);
+    if (!parsed.success) throw new TwinError('provider_error', `${provider} sent an event that is not JSON.`, { provider, cause: parsed.error });
+    yield parsed.value;
+  }
+}
