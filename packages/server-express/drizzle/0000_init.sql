@@ -39,6 +39,7 @@ CREATE TABLE "stream_billing_records" (
 	"provider" text NOT NULL,
 	"model" text NOT NULL,
 	"purpose" text,
+	"instance_id" text DEFAULT 'default' NOT NULL,
 	"state" text NOT NULL,
 	"end_reason" text,
 	"started_at" timestamp with time zone NOT NULL,
@@ -149,7 +150,7 @@ CREATE INDEX "stream_billing_configs_lookup_idx" ON "stream_billing_configs" USI
 CREATE UNIQUE INDEX "stream_billing_records_stream_uq" ON "stream_billing_records" USING btree ("stream_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "stream_billing_records_idem_uq" ON "stream_billing_records" USING btree ("idempotency_key");--> statement-breakpoint
 CREATE INDEX "stream_billing_records_tenant_started_idx" ON "stream_billing_records" USING btree ("tenant_id","started_at");--> statement-breakpoint
-CREATE INDEX "stream_billing_records_open_idx" ON "stream_billing_records" USING btree ("state") WHERE "stream_billing_records"."state" = 'open';--> statement-breakpoint
+CREATE INDEX "stream_billing_records_open_idx" ON "stream_billing_records" USING btree ("instance_id") WHERE "stream_billing_records"."state" = 'open';--> statement-breakpoint
 CREATE UNIQUE INDEX "stream_budgets_tenant_period_uq" ON "stream_budgets" USING btree ("tenant_id","period");--> statement-breakpoint
 CREATE INDEX "stream_connections_tenant_created_idx" ON "stream_connections" USING btree ("tenant_id","created_at");--> statement-breakpoint
 CREATE INDEX "stream_connections_status_idx" ON "stream_connections" USING btree ("status");--> statement-breakpoint

@@ -1,1 +1,47 @@
-export {};
+// @twin/server-express public API. Every public name is exported explicitly (DESIGN.md §4).
+
+// ── Express adapter & service ────────────────────────────────────────────────
+export { createTwinRouter } from './express/create-twin-router';
+export type { TwinRouter } from './express/create-twin-router';
+export { createTwinService } from './twin-service';
+export type { TwinService, TwinServiceOptions, SealerFactory } from './twin-service';
+export { createTwinHandler } from './http/twin-handler';
+export type { TwinRequestHandler } from './http/twin-handler';
+export { buildOpenApiDocument } from './http/openapi';
+export { negotiateEncoding } from './http/negotiate-encoding';
+export type { TransportEncoding } from './http/negotiate-encoding';
+export { openSSEResponse } from './http/sse-response';
+export type { SSEResponse, SSEResponseOptions } from './http/sse-response';
+
+// ── streams ──────────────────────────────────────────────────────────────────
+export { StreamHub } from './stream/stream-hub';
+export type { StreamHubOptions, StartStreamInput } from './stream/stream-hub';
+export { LiveStream } from './stream/live-stream';
+export type { StopReason, EventSealer } from './stream/live-stream';
+export { createPricingBook, billingPeriodStart } from './stream/pricing-book';
+export type { PricingBook } from './stream/pricing-book';
+export { reconcileOpenRecords } from './stream/reconcile-open-records';
+export type { ReconcileResult } from './stream/reconcile-open-records';
+export { createBudgetGuard } from './stream/budget-guard';
+export type { BudgetGuard } from './stream/budget-guard';
+
+// ── auth ─────────────────────────────────────────────────────────────────────
+export { createAuthenticator, createApiKey, readApiKey } from './auth/authenticator';
+export type { AuthContext, AuthMode, Authenticator, CreatedApiKey } from './auth/authenticator';
+export { generateApiKey, hashApiKey, API_KEY_PREFIX } from './auth/api-key';
+
+// ── storage ──────────────────────────────────────────────────────────────────
+export { openDatabase, migrationsFolder, redactUrl } from './storage/open-database';
+export type { OpenDatabaseOptions, OpenedDatabase, TwinDatabase } from './storage/open-database';
+export { createTwinStore } from './storage/twin-store';
+export type { TwinStore, TwinStoreOptions, OpenBillingRecord, FinalBilling, BillingRecordQuery } from './storage/twin-store';
+export { createBatchWriter } from './storage/batch-writer';
+export type { BatchWriter, BatchWriterOptions } from './storage/batch-writer';
+export { buildUsageReport } from './storage/usage-report';
+export * as tables from './storage/schema';
+
+// ── observability ────────────────────────────────────────────────────────────
+export { createServerMetrics } from './observability/server-metrics';
+export type { ServerMetrics } from './observability/server-metrics';
+export { StreamStatsWindow } from './observability/stream-stats';
+export type { StreamStats, FinishedSample } from './observability/stream-stats';

@@ -96,6 +96,8 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
   let closed = false;
   let endedByUs = false;
   let overflowed = false;
+  // After an overflow only the latest write is kept: it carries the stream's closing error event.
+  let tail = '';
   let lastWriteAt = Date.now();
 
   const rawWrite = (text: string): boolean => {
@@ -108,6 +110,10 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
 
   const onDrain = () => {
     if (closed) return;
+    if (overflowed) {
+      queue = [];
+      queuedBytes = 0;
+    }
     if (queue.length > 0) {
       const text = queue.join('');
       queue = [];
@@ -145,6 +151,10 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
   return {
     write(frames) {
       if (closed) return false;
+      if (overflowed) {
+        tail = frames;
+        return false;
+      }
       if (backpressure) {
         queue.push(frames);
         queuedBytes += frames.length;
@@ -178,10 +188,11 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
       endedByUs = true;
       // Whatever is queued goes first, so order holds; on overflow the queue is dropped by design
       // (the client gets the error event and resumes from its Last-Event-ID).
-      const tail = (overflowed ? '' : queue.join('')) + (finalFrames ?? '');
+      const last = (overflowed ? tail : queue.join('')) + (finalFrames ?? '');
       queue = [];
       queuedBytes = 0;
-      if (tail) rawWrite(tail);
+      tail = '';
+      if (last) rawWrite(last);
       clearInterval(heartbeat);
       target.end();
       const killer = setTimeout(() => res.destroy(), graceMs);

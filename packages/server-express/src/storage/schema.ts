@@ -116,6 +116,8 @@ export const streamBillingRecords = pgTable(
     provider: text('provider').notNull(),
     model: text('model').notNull(),
     purpose: text('purpose'),
+    /** The server instance serving the stream: a restart reconciles only its own open records. */
+    instanceId: text('instance_id').notNull().default('default'),
     state: text('state').notNull(),
     endReason: text('end_reason'),
     startedAt: ts('started_at').notNull(),
@@ -148,7 +150,7 @@ export const streamBillingRecords = pgTable(
     uniqueIndex('stream_billing_records_stream_uq').on(t.streamId),
     uniqueIndex('stream_billing_records_idem_uq').on(t.idempotencyKey),
     index('stream_billing_records_tenant_started_idx').on(t.tenantId, t.startedAt),
-    index('stream_billing_records_open_idx').on(t.state).where(sql`${t.state} = 'open'`),
+    index('stream_billing_records_open_idx').on(t.instanceId).where(sql`${t.state} = 'open'`),
   ],
 );
 

@@ -38,6 +38,8 @@ export interface OpenBillingRecord {
   startedAt: Date;
 }
 
+/** Rows an instance opens carry its id (see {@link TwinStoreOptions.instanceId}). */
+
 /** What is known when a stream ends. */
 export interface FinalBilling {
   endReason: BillingEndReason;
@@ -124,6 +126,8 @@ export interface TwinStore {
   readonly events: BatchWriter<EventRow>;
   /** Billing records opened at stream start, group-committed so a burst of starts is one INSERT. */
   readonly openings: BatchWriter<OpenBillingRecord>;
+  /** stream_connections rows written at start (the final upsert at the end wins). */
+  readonly connectionsOpened: BatchWriter<ConnectionRow>;
 
   insertApiKey(row: typeof apiKeys.$inferInsert): Promise<void>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRow | undefined>;
@@ -141,14 +145,20 @@ export interface TwinStore {
   finaliseBillingRecord(streamId: string, bill: FinalBilling): Promise<StreamBillingRecord | undefined>;
   getBillingRecord(tenantId: string, streamId: string): Promise<StreamBillingRecord | undefined>;
   listBillingRecords(tenantId: string, query?: BillingRecordQuery): Promise<StreamBillingRecord[]>;
-  /** Open records of every tenant (what a restart reconciles). */
+  /** Open records of every tenant opened by this instance (what a restart reconciles). */
   listOpenBillingRecords(limit?: number): Promise<StreamBillingRecord[]>;
+  readonly instanceId: string;
   /** Tokens billed to a tenant since `from` (for volume discounts). */
   tenantTokensSince(tenantId: string, from: Date): Promise<number>;
 
   /** Text and reasoning the stream sent, from the audit copy (usage estimation on reconcile). */
-  readStreamContent(streamId: string): Promise<{ text: string; bytes: number; lastSeq: number }>;
+  readStreamContent(streamId: string): Promise<{ text: string; bytes: number; lastSeq: number; lastAt: Date | undefined }>;
+  /** The input-token estimate stored with the `stream.start` audit event, if it landed. */
+  readStartEstimate(streamId: string): Promise<{ inputTokens?: number } | undefined>;
+  markConnectionInterrupted(streamId: string, endedAt: Date): Promise<void>;
 
+  /** Events and bytes a stream sent since `since` (from the audit copy). */
+  chunkWindow(tenantId: string, streamId: string, since: Date): Promise<{ events: number; bytes: number }>;
   upsertMetrics(row: MetricsRow): Promise<void>;
   getMetrics(tenantId: string, streamId: string): Promise<typeof streamMetrics.$inferSelect | undefined>;
   upsertBufferState(streamId: string, tenantId: string, state: Record<string, unknown>): Promise<void>;
@@ -169,6 +179,11 @@ export interface TwinStore {
 }
 
 export interface TwinStoreOptions {
+  /**
+   * This server instance's id (default `default`). Several instances sharing one database must use
+   * distinct, stable ids: a restart only reconciles the open records of its own id.
+   */
+  instanceId?: string;
   /** Batch write interval for chunks and events (default 50 ms). */
   batchIntervalMs?: number;
   onWriteError?: (table: string, error: unknown, rows: number) => void;
@@ -177,6 +192,7 @@ export interface TwinStoreOptions {
 /** Builds the {@link TwinStore} on an opened database. */
 export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}): TwinStore {
   const intervalMs = options.batchIntervalMs ?? 50;
+  const instanceId = options.instanceId ?? 'default';
   const chunks = createBatchWriter<ChunkRow>({
     intervalMs,
     maxBatch: 1_000,
@@ -211,6 +227,7 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
             provider: r.provider,
             model: r.model,
             purpose: r.purpose ?? null,
+            instanceId,
             state: 'open',
             startedAt: r.startedAt,
             currency: r.currency,
@@ -221,11 +238,22 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
     onError: (e, n) => options.onWriteError?.('stream_billing_records', e, n),
   });
 
+  const connectionsOpened = createBatchWriter<ConnectionRow>({
+    intervalMs,
+    maxBatch: 500,
+    write: async (rows) => {
+      await db.insert(streamConnections).values(rows).onConflictDoNothing();
+    },
+    onError: (e, n) => options.onWriteError?.('stream_connections', e, n),
+  });
+
   return {
     db,
     chunks,
     events,
     openings,
+    connectionsOpened,
+    instanceId,
 
     async insertApiKey(row) {
       await db.insert(apiKeys).values(row);
@@ -334,7 +362,7 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
       const rows = await db
         .select()
         .from(streamBillingRecords)
-        .where(eq(streamBillingRecords.state, 'open'))
+        .where(and(eq(streamBillingRecords.state, 'open'), eq(streamBillingRecords.instanceId, instanceId)))
         .orderBy(asc(streamBillingRecords.startedAt))
         .limit(limit);
       return rows.map(toRecord);
@@ -351,16 +379,18 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
 
     async readStreamContent(streamId) {
       const rows = await db
-        .select({ seq: streamChunks.seq, event: streamChunks.event, data: streamChunks.data, bytes: streamChunks.bytes })
+        .select({ seq: streamChunks.seq, event: streamChunks.event, data: streamChunks.data, bytes: streamChunks.bytes, createdAt: streamChunks.createdAt })
         .from(streamChunks)
         .where(eq(streamChunks.streamId, streamId))
         .orderBy(asc(streamChunks.seq));
       let text = '';
       let bytes = 0;
       let lastSeq = 0;
+      let lastAt: Date | undefined;
       for (const row of rows) {
         bytes += row.bytes;
         lastSeq = row.seq;
+        lastAt = row.createdAt;
         if (row.event !== 'chunk' && row.event !== 'resync') continue;
         try {
           const data = JSON.parse(row.data) as { text?: unknown; reasoning?: unknown };
@@ -370,9 +400,32 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
           // Our own rows; a sealed payload has no clear text to count (its bytes are still billed).
         }
       }
-      return { text, bytes, lastSeq };
+      return { text, bytes, lastSeq, lastAt };
+    },
+    async readStartEstimate(streamId) {
+      const rows = await db
+        .select({ data: streamEvents.data })
+        .from(streamEvents)
+        .where(and(eq(streamEvents.streamId, streamId), eq(streamEvents.type, 'stream.start')))
+        .limit(1);
+      const data = rows[0]?.data as { inputTokens?: unknown } | undefined | null;
+      if (!data) return undefined;
+      return typeof data.inputTokens === 'number' ? { inputTokens: data.inputTokens } : {};
+    },
+    async markConnectionInterrupted(streamId, endedAt) {
+      await db
+        .update(streamConnections)
+        .set({ status: 'interrupted', endReason: 'interrupted', endedAt })
+        .where(eq(streamConnections.id, streamId));
     },
 
+    async chunkWindow(tenantId, streamId, since) {
+      const rows = await db
+        .select({ events: sql<number>`count(*)::int`, bytes: sql<number>`coalesce(sum(${streamChunks.bytes}), 0)::int` })
+        .from(streamChunks)
+        .where(and(eq(streamChunks.streamId, streamId), eq(streamChunks.tenantId, tenantId), gte(streamChunks.createdAt, since)));
+      return { events: rows[0]?.events ?? 0, bytes: rows[0]?.bytes ?? 0 };
+    },
     async upsertMetrics(row) {
       const { streamId: _s, ...rest } = row;
       await db.insert(streamMetrics).values(row).onConflictDoUpdate({ target: streamMetrics.streamId, set: rest });
@@ -433,10 +486,10 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
     },
 
     async flush() {
-      await Promise.all([openings.flush(), chunks.flush(), events.flush()]);
+      await Promise.all([openings.flush(), chunks.flush(), events.flush(), connectionsOpened.flush()]);
     },
     async close() {
-      await Promise.all([openings.close(), chunks.close(), events.close()]);
+      await Promise.all([openings.close(), chunks.close(), events.close(), connectionsOpened.close()]);
     },
   };
 }

@@ -1,0 +1,85 @@
+import { TwinError, streamBillingConfigSchema } from '@twin/core';
+import { z } from 'zod';
+import { buildUsageReport } from '../storage/usage-report';
+import { readJsonBody, sendJson, validate } from './http-util';
+import { billingRecordsQuerySchema, billingReportQuerySchema, budgetInputSchema } from './schemas';
+import type { RouteContext } from './stream-routes';
+
+function queryObject(url: URL): Record<string, string> {
+  return Object.fromEntries(url.searchParams);
+}
+
+/** `GET /api/billing/records`: the caller's records, newest first (keyset paging with `before`). */
+export async function listRecords(ctx: RouteContext): Promise<void> {
+  const q = validate(billingRecordsQuerySchema, queryObject(ctx.url), 'query');
+  const records = await ctx.service.store.listBillingRecords(ctx.auth.tenantId, {
+    ...(q.from ? { from: new Date(q.from) } : {}),
+    ...(q.to ? { to: new Date(q.to) } : {}),
+    ...(q.before ? { before: new Date(q.before) } : {}),
+    ...(q.provider ? { provider: q.provider } : {}),
+    ...(q.model ? { model: q.model } : {}),
+    ...(q.state ? { state: q.state } : {}),
+    limit: q.limit,
+  });
+  const last = records.at(-1);
+  sendJson(ctx.res, 200, { records, ...(records.length === q.limit && last ? { next: { before: last.startedAt } } : {}) });
+}
+
+/** `GET /api/billing/report?from&to&groupBy=`: aggregation, trend against the previous period, projection. */
+export async function report(ctx: RouteContext): Promise<void> {
+  const q = validate(billingReportQuerySchema, queryObject(ctx.url), 'query');
+  const now = new Date();
+  const from = q.from ? new Date(q.from) : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const to = q.to ? new Date(q.to) : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+  if (!(to > from)) throw new TwinError('invalid_request', 'Invalid query: to: must be after from.', { details: { field: 'to' } });
+  const result = await buildUsageReport(ctx.service.store.db, { tenantId: ctx.auth.tenantId, from, to, groupBy: q.groupBy, now });
+  sendJson(ctx.res, 200, result);
+}
+
+/** `GET /api/billing/configs`: the pricing in force (stored, file, shipped defaults). */
+export async function listConfigs(ctx: RouteContext): Promise<void> {
+  sendJson(ctx.res, 200, { configs: ctx.service.pricing.list() });
+}
+
+const configsBodySchema = z.union([streamBillingConfigSchema, z.array(streamBillingConfigSchema).min(1).max(100)]);
+
+/** `PUT /api/billing/configs` (admin keys only): stores one config or a list. */
+export async function putConfigs(ctx: RouteContext): Promise<void> {
+  if (ctx.auth.role !== 'admin') throw new TwinError('forbidden', 'Only admin API keys may change pricing.');
+  const body = validate(configsBodySchema, await readJsonBody(ctx.req), 'pricing config');
+  const list = Array.isArray(body) ? body : [body];
+  const saved = [];
+  for (const config of list) saved.push(await ctx.service.pricing.put(config));
+  sendJson(ctx.res, 200, { configs: saved });
+}
+
+/** `GET /api/billing/budgets`. */
+export async function listBudgets(ctx: RouteContext): Promise<void> {
+  const rows = await ctx.service.store.listBudgets(ctx.auth.tenantId);
+  sendJson(ctx.res, 200, {
+    budgets: rows.map((b) => ({ id: b.id, period: b.period, limit: b.limitAmount, currency: b.currency, ...b.config, updatedAt: b.updatedAt.toISOString() })),
+  });
+}
+
+/** `PUT /api/billing/budgets`: sets the caller's budget for a period (one per period). */
+export async function putBudget(ctx: RouteContext): Promise<void> {
+  const input = validate(budgetInputSchema, await readJsonBody(ctx.req), 'budget');
+  const updatedAt = new Date();
+  await ctx.service.store.upsertBudget({
+    id: `budget_${ctx.auth.tenantId}_${input.period}`,
+    tenantId: ctx.auth.tenantId,
+    period: input.period,
+    limitAmount: input.limit,
+    currency: input.currency,
+    config: { alertAtPercent: input.alertAtPercent, action: input.action },
+    updatedAt,
+  });
+  ctx.service.budgets.forget(ctx.auth.tenantId);
+  sendJson(ctx.res, 200, { budget: { ...input, updatedAt: updatedAt.toISOString() } });
+}
+
+/** `GET /api/billing/alerts`: budget alerts raised for the caller. */
+export async function listAlerts(ctx: RouteContext): Promise<void> {
+  const rows = await ctx.service.store.listAlerts(ctx.auth.tenantId);
+  sendJson(ctx.res, 200, { alerts: rows });
+}

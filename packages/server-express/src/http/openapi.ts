@@ -1,0 +1,163 @@
+import {
+  completeEventDataSchema,
+  errorEventDataSchema,
+  startEventDataSchema,
+  streamBillingConfigSchema,
+  streamBillingRecordSchema,
+  streamMetricsSchema,
+  streamRequestSchema,
+  streamUsageReportSchema,
+} from '@twin/core';
+import { z } from 'zod';
+import { billingRecordsQuerySchema, billingReportQuerySchema, budgetInputSchema, metricsQuerySchema, streamQuerySchema } from './schemas';
+
+type Json = Record<string, unknown>;
+
+function schemaOf(schema: z.ZodType): Json {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;
+  delete json.$schema;
+  return json;
+}
+
+/** Query parameters from the fields of a zod object (the API key parameter is documented once, as a security scheme). */
+function queryParameters(schema: z.ZodObject): Json[] {
+  const json = schemaOf(schema) as { properties?: Record<string, Json>; required?: string[] };
+  return Object.entries(json.properties ?? {})
+    .filter(([name]) => name !== 'api_key')
+    .map(([name, s]) => ({ name, in: 'query', required: json.required?.includes(name) ?? false, schema: s }));
+}
+
+const errorResponse = {
+  description: 'Structured error',
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        properties: {
+          error: {
+            type: 'object',
+            properties: {
+              code: { type: 'string' },
+              message: { type: 'string' },
+              retryable: { type: 'boolean' },
+              provider: { type: 'string' },
+              retryAfterMs: { type: 'number' },
+            },
+            required: ['code', 'message', 'retryable'],
+          },
+          details: {},
+        },
+      },
+    },
+  },
+};
+
+const sse = {
+  description:
+    'Server-Sent Events: `start`, `chunk`, `resync`, `error`, `complete` (each with `id: <seq>`), comment heartbeats. See docs/server.md.',
+  headers: { 'X-Twin-Stream-Id': { schema: { type: 'string' }, description: 'The stream id (also in the `start` event).' } },
+  content: { 'text/event-stream': { schema: { type: 'string' } } },
+};
+
+const json = (schema: Json, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+const errors = { '400': errorResponse, '401': errorResponse, '404': errorResponse, '429': errorResponse, '503': errorResponse };
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+
+/** The OpenAPI 3.1 description of the router, generated from the same zod schemas that validate requests. */
+export function buildOpenApiDocument(): Json {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Twin reference server', version: '1', description: 'Stream LLM output over SSE with exact billing.' },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'API key (`twin-server keys create`).' },
+        apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+        apiKeyQuery: { type: 'apiKey', in: 'query', name: 'api_key', description: 'For EventSource, which cannot set headers.' },
+      },
+      schemas: {
+        StreamRequest: schemaOf(streamRequestSchema),
+        StartEvent: schemaOf(startEventDataSchema),
+        ErrorEvent: schemaOf(errorEventDataSchema),
+        CompleteEvent: schemaOf(completeEventDataSchema),
+        StreamMetrics: schemaOf(streamMetricsSchema),
+        BillingRecord: schemaOf(streamBillingRecordSchema),
+        BillingConfig: schemaOf(streamBillingConfigSchema),
+        UsageReport: schemaOf(streamUsageReportSchema),
+        Budget: schemaOf(budgetInputSchema),
+      },
+    },
+    security: [{ bearer: [] }, { apiKeyHeader: [] }, { apiKeyQuery: [] }],
+    paths: {
+      '/api/stream': {
+        get: {
+          summary: 'Start a stream from query parameters, or resume one (`streamId` + `Last-Event-ID`).',
+          parameters: [
+            ...queryParameters(streamQuerySchema),
+            { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
+          ],
+          responses: { '200': sse, ...errors },
+        },
+        post: {
+          summary: 'Start a stream.',
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/StreamRequest' } } } },
+          responses: { '200': sse, ...errors, '402': errorResponse },
+        },
+      },
+      '/api/stream/active': { get: { summary: "The caller's running streams.", responses: { '200': json({ type: 'object' }), ...errors } } },
+      '/api/stream/stats': {
+        get: { summary: 'Connections, throughput, latency percentiles, completion and error rates.', responses: { '200': json({ type: 'object' }), ...errors } },
+      },
+      '/api/stream/{id}/metrics': {
+        get: {
+          summary: "One stream's metrics.",
+          parameters: [idParam, ...queryParameters(metricsQuerySchema)],
+          responses: { '200': json({ type: 'object', properties: { metrics: { $ref: '#/components/schemas/StreamMetrics' } } }), ...errors },
+        },
+      },
+      '/api/stream/{id}': {
+        delete: { summary: 'Close a stream: aborts the provider, bills what was used.', parameters: [idParam], responses: { '200': json({ type: 'object' }), ...errors } },
+      },
+      '/api/billing/records': {
+        get: {
+          summary: "The caller's billing records, newest first.",
+          parameters: queryParameters(billingRecordsQuerySchema),
+          responses: { '200': json({ type: 'object', properties: { records: { type: 'array', items: { $ref: '#/components/schemas/BillingRecord' } } } }), ...errors },
+        },
+      },
+      '/api/billing/report': {
+        get: {
+          summary: 'Aggregations, trend against the previous period, projection to the end of the period.',
+          parameters: queryParameters(billingReportQuerySchema),
+          responses: { '200': json({ $ref: '#/components/schemas/UsageReport' }), ...errors },
+        },
+      },
+      '/api/billing/configs': {
+        get: { summary: 'Pricing configs in force.', responses: { '200': json({ type: 'object' }), ...errors } },
+        put: {
+          summary: 'Store pricing configs (admin keys).',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: { oneOf: [{ $ref: '#/components/schemas/BillingConfig' }, { type: 'array', items: { $ref: '#/components/schemas/BillingConfig' } }] },
+              },
+            },
+          },
+          responses: { '200': json({ type: 'object' }), ...errors, '403': errorResponse },
+        },
+      },
+      '/api/billing/budgets': {
+        get: { summary: "The caller's budgets.", responses: { '200': json({ type: 'object' }), ...errors } },
+        put: {
+          summary: 'Set a budget for a period.',
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Budget' } } } },
+          responses: { '200': json({ type: 'object' }), ...errors },
+        },
+      },
+      '/api/billing/alerts': { get: { summary: 'Budget alerts.', responses: { '200': json({ type: 'object' }), ...errors } } },
+      '/health': { get: { summary: 'Liveness and database reachability.', security: [], responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }) } } },
+      '/metrics': { get: { summary: 'Prometheus text format.', security: [], responses: { '200': { description: 'OK', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/openapi.json': { get: { summary: 'This document.', security: [], responses: { '200': json({ type: 'object' }) } } },
+    },
+  };
+}

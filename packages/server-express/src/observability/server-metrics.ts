@@ -1,0 +1,59 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The Prometheus series the server exports on `GET /metrics`. */
+export interface ServerMetrics {
+  readonly registry: Registry;
+  readonly activeStreams: Gauge;
+  readonly openConnections: Gauge;
+  readonly streamsStarted: Counter<'provider'>;
+  readonly streamsFinished: Counter<'provider' | 'reason'>;
+  readonly eventsSent: Counter;
+  readonly bytesSent: Counter;
+  readonly rejected: Counter<'reason'>;
+  readonly slowClientCloses: Counter;
+  readonly backpressure: Counter;
+  readonly resumes: Counter;
+  readonly ttft: Histogram;
+  readonly duration: Histogram;
+  readonly storagePending: Gauge<'table'>;
+  readonly storageErrors: Counter<'table'>;
+}
+
+/** Creates the registry (its own, never the global one, so several servers can live in one process). */
+export function createServerMetrics(options: { defaultMetrics?: boolean } = {}): ServerMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'twin_' });
+  const registers = [registry];
+  return {
+    registry,
+    activeStreams: new Gauge({ name: 'twin_active_streams', help: 'Streams running now.', registers }),
+    openConnections: new Gauge({ name: 'twin_open_connections', help: 'SSE connections open now.', registers }),
+    streamsStarted: new Counter({ name: 'twin_streams_started_total', help: 'Streams started.', labelNames: ['provider'], registers }),
+    streamsFinished: new Counter({
+      name: 'twin_streams_finished_total',
+      help: 'Streams finished, by billing end reason.',
+      labelNames: ['provider', 'reason'],
+      registers,
+    }),
+    eventsSent: new Counter({ name: 'twin_events_sent_total', help: 'SSE events written to clients.', registers }),
+    bytesSent: new Counter({ name: 'twin_bytes_sent_total', help: 'SSE event bytes written to clients (before transport compression).', registers }),
+    rejected: new Counter({ name: 'twin_rejected_total', help: 'Requests refused by a connection limit.', labelNames: ['reason'], registers }),
+    slowClientCloses: new Counter({ name: 'twin_slow_client_closes_total', help: 'Streams closed by the slow-client policy.', registers }),
+    backpressure: new Counter({ name: 'twin_backpressure_total', help: 'Times a connection reported backpressure.', registers }),
+    resumes: new Counter({ name: 'twin_resumes_total', help: 'Reconnects with Last-Event-ID.', registers }),
+    ttft: new Histogram({
+      name: 'twin_time_to_first_token_seconds',
+      help: 'Time from stream start to the first content part.',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'twin_stream_duration_seconds',
+      help: 'Stream wall time.',
+      buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600],
+      registers,
+    }),
+    storagePending: new Gauge({ name: 'twin_storage_pending_rows', help: 'Rows queued for a write-behind batch.', labelNames: ['table'], registers }),
+    storageErrors: new Counter({ name: 'twin_storage_write_errors_total', help: 'Failed batch writes (retried).', labelNames: ['table'], registers }),
+  };
+}

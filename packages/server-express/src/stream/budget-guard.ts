@@ -1,0 +1,91 @@
+import { and, eq, gte, sql } from 'drizzle-orm';
+import { TwinError } from '@twin/core';
+import type { Logger } from 'pino';
+import { randomId } from '../auth/api-key';
+import { streamAlerts, streamBillingRecords } from '../storage/schema';
+import type { BudgetRow, TwinStore } from '../storage/twin-store';
+
+/** Start of the budget period `at` falls in (UTC). */
+export function budgetPeriodStart(period: string, at: Date): Date {
+  return period === 'day'
+    ? new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()))
+    : new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));
+}
+
+/**
+ * Checks a tenant's budgets before a stream starts: raises an alert (stored in stream_alerts, once
+ * per threshold and period) as spend crosses each threshold, and refuses new streams with 402
+ * `budget_exceeded` when a `block` budget is used up. Spend is read from the database at most every
+ * `cacheMs` per tenant, so a burst of starts costs one query. Amounts are compared in Postgres numeric.
+ */
+export function createBudgetGuard(store: TwinStore, logger: Logger, cacheMs = 5_000) {
+  const cache = new Map<string, { at: number; verdict: Promise<void> }>();
+
+  async function evaluate(tenantId: string, now: Date): Promise<void> {
+    const budgets = await store.listBudgets(tenantId);
+    for (const budget of budgets) await evaluateOne(budget, now);
+  }
+
+  async function evaluateOne(budget: BudgetRow, now: Date): Promise<void> {
+    const from = budgetPeriodStart(budget.period, now);
+    const thresholds = ((budget.config as { alertAtPercent?: number[] }).alertAtPercent ?? [80, 100]).slice().sort((a, b) => a - b);
+    const rows = await store.db
+      .select({
+        spent: sql<string>`coalesce(sum(${streamBillingRecords.total}), 0)::text`,
+        percent: sql<string | null>`case when ${budget.limitAmount}::numeric = 0 then null else (coalesce(sum(${streamBillingRecords.total}), 0) * 100 / ${budget.limitAmount}::numeric)::text end`,
+        exceeded: sql<boolean>`coalesce(sum(${streamBillingRecords.total}), 0) >= ${budget.limitAmount}::numeric`,
+      })
+      .from(streamBillingRecords)
+      .where(and(eq(streamBillingRecords.tenantId, budget.tenantId), gte(streamBillingRecords.startedAt, from), eq(streamBillingRecords.currency, budget.currency)));
+    const row = rows[0];
+    if (!row) return;
+    const percent = row.percent === null ? (row.exceeded ? Infinity : 0) : Number(row.percent);
+    for (const threshold of thresholds) {
+      if (percent < threshold) continue;
+      const kind = `budget.${budget.period}.${threshold}`;
+      const existing = await store.db
+        .select({ id: streamAlerts.id })
+        .from(streamAlerts)
+        .where(and(eq(streamAlerts.tenantId, budget.tenantId), eq(streamAlerts.kind, kind), gte(streamAlerts.createdAt, from)))
+        .limit(1);
+      if (existing.length > 0) continue;
+      await store.insertAlert({
+        id: randomId('alert', 9),
+        tenantId: budget.tenantId,
+        kind,
+        severity: threshold >= 100 ? 'critical' : 'warning',
+        message: `Spend ${row.spent} ${budget.currency} reached ${threshold}% of the ${budget.period} budget ${budget.limitAmount}.`,
+        data: { spent: row.spent, limit: budget.limitAmount, currency: budget.currency, threshold },
+        createdAt: now,
+      });
+      logger.warn({ tenantId: budget.tenantId, threshold, period: budget.period }, 'budget threshold reached');
+    }
+    if (row.exceeded && (budget.config as { action?: string }).action === 'block') {
+      throw new TwinError('budget_exceeded', `The ${budget.period} budget of ${budget.limitAmount} ${budget.currency} is used up.`);
+    }
+  }
+
+  return {
+    /** Throws `budget_exceeded` (402) when a blocking budget is used up. */
+    async check(tenantId: string): Promise<void> {
+      const now = Date.now();
+      let hit = cache.get(tenantId);
+      if (!hit || now - hit.at > cacheMs) {
+        hit = { at: now, verdict: evaluate(tenantId, new Date(now)) };
+        hit.verdict.catch(() => {});
+        if (cache.size > 10_000) cache.clear();
+        cache.set(tenantId, hit);
+      }
+      try {
+        await hit.verdict;
+      } catch (error) {
+        if (error instanceof TwinError && error.code === 'budget_exceeded') throw error;
+        logger.warn({ err: error, tenantId }, 'budget check failed; allowing the stream');
+      }
+    },
+    forget(tenantId: string): void {
+      cache.delete(tenantId);
+    },
+  };
+}
+export type BudgetGuard = ReturnType<typeof createBudgetGuard>;

@@ -1,0 +1,236 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TwinError, type Provider, type ProviderRequest, type StreamConfig } from '@twin/core';
+import type { AuthContext } from '../auth/authenticator';
+import { randomId } from '../auth/api-key';
+import type { TransportEncoding } from '../http/negotiate-encoding';
+import { openSSEResponse, type SSEResponse } from '../http/sse-response';
+import { LiveStream, SHUTDOWN_STOP, type EventSealer, type LiveStreamDeps } from './live-stream';
+
+/** Connection and lifetime limits of the hub. */
+export interface StreamHubOptions {
+  config: StreamConfig;
+  /** Bytes queued per connection under backpressure before the slow-client policy (default 1 MiB). */
+  maxQueuedBytesPerConnection: number;
+  /**
+   * How long a stream whose client disconnected keeps running, waiting for a resume, before its
+   * provider is aborted (default 0: abort at once, bill what was used).
+   */
+  detachGraceMs: number;
+}
+
+/** A request to start a stream, already validated. */
+export interface StartStreamInput {
+  /** Stream id (default: a fresh random one). */
+  id?: string;
+  provider: Provider;
+  model: string;
+  request: ProviderRequest;
+  purpose?: string;
+  metadata?: Record<string, string>;
+  encoding: TransportEncoding;
+  /** Per-connection payload sealing (codec / cipher), with the fields the `start` event announces. */
+  sealing?: { seal: EventSealer; start: { codec?: 'identity' | 'gzip' | 'deflate'; alg?: 'aes-256-gcm' | 'xchacha20-poly1305'; kid?: string } };
+}
+
+/**
+ * Every stream of this server: starts, resumes and stops them, enforces connection limits
+ * (global → 503, per API key → 429, both with Retry-After), cleans up idle and expired streams,
+ * and keeps finished streams resumable for `timeouts.resumeGraceMs`.
+ */
+export class StreamHub {
+  private readonly streams = new Map<string, LiveStream>();
+  private readonly perKey = new Map<string, number>();
+  private connections = 0;
+  private running = 0;
+  private readonly sweeper: ReturnType<typeof setInterval>;
+  private shuttingDown = false;
+
+  constructor(
+    private readonly deps: Omit<LiveStreamDeps, 'onFinished' | 'config'>,
+    private readonly options: StreamHubOptions,
+  ) {
+    this.sweeper = setInterval(() => this.sweep(Date.now()), 1_000);
+    this.sweeper.unref();
+  }
+
+  get openConnections(): number {
+    return this.connections;
+  }
+
+  get activeStreams(): number {
+    return this.running;
+  }
+
+  /** Refuses a new connection over the limits (before any header is written). */
+  checkCapacity(auth: AuthContext): void {
+    if (this.shuttingDown) {
+      throw new TwinError('capacity_exceeded', 'The server is shutting down.', { retryAfterMs: 5_000 });
+    }
+    if (this.connections >= this.options.config.maxConnections) {
+      this.deps.metrics.rejected.inc({ reason: 'global' });
+      throw new TwinError('capacity_exceeded', `The server is at its limit of ${this.options.config.maxConnections} connections.`, {
+        retryAfterMs: 5_000,
+      });
+    }
+    if ((this.perKey.get(auth.apiKeyId) ?? 0) >= this.options.config.maxConnectionsPerKey) {
+      this.deps.metrics.rejected.inc({ reason: 'per_key' });
+      throw new TwinError('rate_limited', `This API key is at its limit of ${this.options.config.maxConnectionsPerKey} concurrent streams.`, {
+        retryAfterMs: 1_000,
+      });
+    }
+  }
+
+  /** Starts a stream and streams it over `res`. */
+  start(auth: AuthContext, input: StartStreamInput, req: IncomingMessage, res: ServerResponse): LiveStream {
+    this.checkCapacity(auth);
+    const stream = new LiveStream(
+      {
+        id: input.id ?? randomId('str', 16),
+        billingRecordId: randomId('bill', 16),
+        tenantId: auth.tenantId,
+        apiKeyId: auth.apiKeyId,
+        provider: input.provider,
+        model: input.model,
+        request: input.request,
+        ...(input.purpose ? { purpose: input.purpose } : {}),
+        ...(input.metadata ? { metadata: input.metadata } : {}),
+      },
+      {
+        ...this.deps,
+        config: this.options.config,
+        onFinished: () => {
+          this.running--;
+          this.deps.metrics.activeStreams.set(this.running);
+        },
+      },
+    );
+    this.streams.set(stream.id, stream);
+    this.running++;
+    this.deps.metrics.activeStreams.set(this.running);
+    this.deps.metrics.streamsStarted.inc({ provider: stream.providerName });
+    const response = this.connect(auth, stream, req, res, input.encoding);
+    stream.attach(response, input.sealing?.seal);
+    stream.begin(input.sealing?.start);
+    return stream;
+  }
+
+  /** Re-attaches a client to a stream of its tenant, replaying exactly what it missed. */
+  resume(
+    auth: AuthContext,
+    streamId: string,
+    lastEventId: number,
+    req: IncomingMessage,
+    res: ServerResponse,
+    encoding: TransportEncoding,
+    seal?: EventSealer,
+  ): LiveStream {
+    const stream = this.get(auth, streamId);
+    if (!stream) throw new TwinError('not_found', `No resumable stream ${streamId}.`, { details: { field: 'streamId' } });
+    this.checkCapacity(auth);
+    const response = this.connect(auth, stream, req, res, encoding);
+    stream.attach(response, seal, lastEventId);
+    return stream;
+  }
+
+  /** A stream of the caller's tenant, running or still in its resume grace; another tenant's is invisible. */
+  get(auth: AuthContext, streamId: string): LiveStream | undefined {
+    const stream = this.streams.get(streamId);
+    return stream && stream.tenantId === auth.tenantId ? stream : undefined;
+  }
+
+  /** Ids of the streams this process is running (a reconcile must not touch their records). */
+  runningIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const stream of this.streams.values()) if (stream.isRunning) ids.add(stream.id);
+    return ids;
+  }
+
+  /** The caller's running streams. */
+  listActive(auth: AuthContext): LiveStream[] {
+    const out: LiveStream[] = [];
+    for (const stream of this.streams.values()) if (stream.tenantId === auth.tenantId && stream.isRunning) out.push(stream);
+    return out;
+  }
+
+  /** Closes a stream (DELETE): aborts the provider and waits for its bill. */
+  async close(auth: AuthContext, streamId: string): Promise<LiveStream> {
+    const stream = this.get(auth, streamId);
+    if (!stream) throw new TwinError('not_found', `No stream ${streamId}.`, { details: { field: 'id' } });
+    stream.stop({
+      endReason: 'client_abort',
+      status: 'aborted',
+      error: { code: 'aborted', message: 'The stream was closed by its owner.', retryable: false },
+    });
+    await stream.finished;
+    return stream;
+  }
+
+  /** Stops every running stream (billing each as interrupted) and waits for their records. */
+  async shutdown(timeoutMs = 10_000): Promise<void> {
+    this.shuttingDown = true;
+    clearInterval(this.sweeper);
+    const running = [...this.streams.values()].filter((s) => s.isRunning);
+    for (const stream of running) stream.stop(SHUTDOWN_STOP);
+    await Promise.race([
+      Promise.all([...this.streams.values()].map((s) => s.finished)),
+      new Promise((r) => setTimeout(r, timeoutMs).unref()),
+    ]);
+  }
+
+  private connect(auth: AuthContext, stream: LiveStream, req: IncomingMessage, res: ServerResponse, encoding: TransportEncoding): SSEResponse {
+    this.connections++;
+    this.perKey.set(auth.apiKeyId, (this.perKey.get(auth.apiKeyId) ?? 0) + 1);
+    this.deps.metrics.openConnections.set(this.connections);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.connections--;
+      const n = (this.perKey.get(auth.apiKeyId) ?? 1) - 1;
+      if (n <= 0) this.perKey.delete(auth.apiKeyId);
+      else this.perKey.set(auth.apiKeyId, n);
+      this.deps.metrics.openConnections.set(this.connections);
+    };
+    res.once('close', release);
+    const response: SSEResponse = openSSEResponse(req, res, {
+      encoding,
+      retryMs: this.options.config.retryMs,
+      heartbeatIntervalMs: this.options.config.heartbeatIntervalMs,
+      maxQueuedBytes: this.options.maxQueuedBytesPerConnection,
+      headers: { 'X-Twin-Stream-Id': stream.id },
+      onClientClose: () => stream.detach(response, this.options.detachGraceMs),
+      onOverflow: () => stream.onOverflow(),
+      onDrain: () => stream.onDrain(),
+    });
+    return response;
+  }
+
+  /** Idle (provider silent) and expired (past max duration) streams are stopped; old finished ones forgotten. */
+  private sweep(now: number): void {
+    const { timeouts } = this.options.config;
+    for (const [id, stream] of this.streams) {
+      if (stream.isRunning) {
+        if (now - stream.startedAt > timeouts.maxDurationMs) {
+          stream.stop({
+            endReason: 'timeout',
+            status: 'error',
+            error: { code: 'stream_timeout', message: `The stream ran longer than ${timeouts.maxDurationMs} ms.`, retryable: false },
+          });
+        } else if (stream.firstTokenAt === undefined ? now - stream.startedAt > timeouts.firstTokenMs : now - stream.lastActivityAt > timeouts.idleMs) {
+          stream.stop({
+            endReason: 'timeout',
+            status: 'error',
+            error: {
+              code: stream.firstTokenAt === undefined ? 'provider_timeout' : 'stream_stalled',
+              message: 'The provider stopped sending.',
+              retryable: true,
+              provider: stream.providerName,
+            },
+          });
+        }
+      } else if (!stream.hasConnection && stream.endedAt !== undefined && now - stream.endedAt > timeouts.resumeGraceMs) {
+        this.streams.delete(id);
+      }
+    }
+  }
+}

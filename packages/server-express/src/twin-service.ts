@@ -1,0 +1,139 @@
+import {
+  TwinError,
+  loadDefaultTokenCounter,
+  streamConfigSchema,
+  type Provider,
+  type StreamBillingConfig,
+  type StreamConfig,
+  type StreamConfigInput,
+  type TokenCounter,
+} from '@twin/core';
+import pino, { type Logger } from 'pino';
+import { createAuthenticator, type AuthMode, type Authenticator } from './auth/authenticator';
+import { createServerMetrics, type ServerMetrics } from './observability/server-metrics';
+import { StreamStatsWindow } from './observability/stream-stats';
+import type { TwinStore } from './storage/twin-store';
+import { createBudgetGuard, type BudgetGuard } from './stream/budget-guard';
+import type { EventSealer } from './stream/live-stream';
+import { createPricingBook, type PricingBook } from './stream/pricing-book';
+import { reconcileOpenRecords, type ReconcileResult } from './stream/reconcile-open-records';
+import { StreamHub } from './stream/stream-hub';
+
+/** Seals chunk payloads for one connection (codec / cipher), or refuses what it cannot do. */
+export type SealerFactory = (input: {
+  streamId: string;
+  codec: 'identity' | 'gzip' | 'deflate' | 'auto' | undefined;
+  encryption: { alg: 'aes-256-gcm' | 'xchacha20-poly1305'; keyId?: string } | undefined;
+  tenantId: string;
+}) => { seal: EventSealer; start: { codec?: 'identity' | 'gzip' | 'deflate'; alg?: 'aes-256-gcm' | 'xchacha20-poly1305'; kid?: string } } | undefined;
+
+/** Everything {@link createTwinService} takes. Only `store` and `providers` are required. */
+export interface TwinServiceOptions {
+  store: TwinStore;
+  /** The providers this server streams from, by name. */
+  providers: readonly Provider[] | Record<string, Provider>;
+  /** Used when a request names none (default: the first provider). */
+  defaultProvider?: string;
+  /** Stream behaviour (limits, heartbeats, flush, replay window, timeouts); defaults are production values. */
+  stream?: StreamConfigInput;
+  /** Pricing configs from a file; stored configs take precedence, shipped defaults fill the rest. */
+  pricing?: readonly StreamBillingConfig[];
+  auth?: AuthMode;
+  logger?: Logger;
+  /** Keep a running stream this long after its client vanished, waiting for a resume (default 0). */
+  detachGraceMs?: number;
+  /** Per-connection write queue bound before the slow-client policy (default 1 MiB). */
+  maxQueuedBytesPerConnection?: number;
+  /** Store every event in stream_chunks (default true). */
+  persistChunks?: boolean;
+  /** Prompt token counter for the crash-time estimate (default: gpt-tokenizer, loaded once); `false` disables. */
+  countTokens?: TokenCounter | false;
+  /** Payload codec / encryption per connection. Without it, requests asking for them get 400. */
+  sealer?: SealerFactory;
+  /** Register Node process metrics in `/metrics` (default true). */
+  processMetrics?: boolean;
+}
+
+/** The framework-free server: storage, auth, streams, billing and monitoring. */
+export interface TwinService {
+  readonly store: TwinStore;
+  readonly hub: StreamHub;
+  readonly pricing: PricingBook;
+  readonly metrics: ServerMetrics;
+  readonly stats: StreamStatsWindow;
+  readonly auth: Authenticator;
+  readonly budgets: BudgetGuard;
+  readonly config: StreamConfig;
+  readonly logger: Logger;
+  readonly sealer: SealerFactory | undefined;
+  /** Resolves a provider by name (`undefined` → default); 400 naming `provider` when unknown. */
+  provider(name: string | undefined): Provider;
+  providerNames(): string[];
+  /** Finalises billing records left open by a previous process. */
+  reconcile(): Promise<ReconcileResult>;
+  /** Stops every stream (billed as interrupted) and flushes storage. Does not close the database. */
+  shutdown(timeoutMs?: number): Promise<void>;
+}
+
+/** Builds the service; call `reconcile()` before taking traffic (the CLI does). */
+export async function createTwinService(options: TwinServiceOptions): Promise<TwinService> {
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const config = streamConfigSchema.parse(options.stream ?? {});
+  const list = Array.isArray(options.providers) ? (options.providers as Provider[]) : Object.values(options.providers);
+  const providers = new Map<string, Provider>();
+  if (Array.isArray(options.providers)) for (const p of list) providers.set(p.name, p);
+  else for (const [name, p] of Object.entries(options.providers as Record<string, Provider>)) providers.set(name, p);
+  if (providers.size === 0) throw new TwinError('config_invalid', 'At least one provider is required.');
+  const defaultProvider = options.defaultProvider ?? [...providers.keys()][0]!;
+  if (!providers.has(defaultProvider)) throw new TwinError('config_invalid', `Default provider "${defaultProvider}" is not configured.`);
+
+  const metrics = createServerMetrics({ defaultMetrics: options.processMetrics !== false });
+  const stats = new StreamStatsWindow();
+  const store = options.store;
+  const pricing = await createPricingBook(store, options.pricing ?? []);
+  const countTokens = options.countTokens === false ? undefined : (options.countTokens ?? (await loadDefaultTokenCounter()));
+  const hub = new StreamHub(
+    { store, pricing, metrics, stats, logger, persistChunks: options.persistChunks !== false, ...(countTokens ? { countTokens } : {}) },
+    {
+      config,
+      maxQueuedBytesPerConnection: options.maxQueuedBytesPerConnection ?? 1_048_576,
+      detachGraceMs: options.detachGraceMs ?? 0,
+    },
+  );
+  const budgets = createBudgetGuard(store, logger);
+
+  return {
+    store,
+    hub,
+    pricing,
+    metrics,
+    stats,
+    auth: createAuthenticator(store, options.auth),
+    budgets,
+    config,
+    logger,
+    sealer: options.sealer,
+    provider(name) {
+      const p = providers.get(name ?? defaultProvider);
+      if (!p) {
+        throw new TwinError('invalid_request', `Unknown provider "${name}". Configured: ${[...providers.keys()].join(', ')}.`, {
+          details: { field: 'provider' },
+        });
+      }
+      return p;
+    },
+    providerNames: () => [...providers.keys()],
+    reconcile: () =>
+      reconcileOpenRecords({
+        store,
+        pricing,
+        countTokens: countTokens ?? ((t) => Math.ceil(t.length / 4)),
+        logger,
+        liveStreamIds: hub.runningIds(),
+      }),
+    async shutdown(timeoutMs) {
+      await hub.shutdown(timeoutMs);
+      await store.flush();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSimulatedProvider, type Provider, type SimulatedProviderOptions } from '@twin/core';
+import {
+  createApiKey,
+  createTwinRouter,
+  createTwinService,
+  createTwinStore,
+  openDatabase,
+  type OpenedDatabase,
+  type TwinService,
+  type TwinServiceOptions,
+  type TwinStore,
+} from '../src/index';
+
+/** One embedded database per test file (PGlite takes seconds to boot). */
+export async function openTestDatabase(): Promise<OpenedDatabase> {
+  return openDatabase({ dataDir: 'memory://' });
+}
+
+export interface TestServer {
+  url: string;
+  service: TwinService;
+  store: TwinStore;
+  server: Server;
+  /** An API key of tenant `t1` and one of tenant `t2`. */
+  keys: { t1: string; t2: string; admin: string };
+  close(): Promise<void>;
+}
+
+/** A real HTTP server on 127.0.0.1 with the Twin router mounted, simulated provider(s). */
+export async function startTestServer(
+  database: OpenedDatabase,
+  options: {
+    simulated?: SimulatedProviderOptions;
+    providers?: Provider[];
+    service?: Partial<TwinServiceOptions>;
+    mount?: (router: ReturnType<typeof createTwinRouter>) => Server;
+  } = {},
+): Promise<TestServer> {
+  const store = createTwinStore(database.db, { batchIntervalMs: 10 });
+  const providers = options.providers ?? [createSimulatedProvider({ tokensPerSecond: 200, outputTokens: 20, ...options.simulated })];
+  const service = await createTwinService({ store, providers, countTokens: (t) => Math.ceil(t.length / 4), processMetrics: false, ...options.service });
+  const router = createTwinRouter({ service });
+  const server = options.mount ? options.mount(router) : createServer((req, res) => router(req as never, res as never, () => {
+    res.statusCode = 404;
+    res.end();
+  }));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const tenantSuffix = Math.random().toString(36).slice(2, 8);
+  const [t1, t2, admin] = await Promise.all([
+    createApiKey(store, { tenantId: `t1-${tenantSuffix}` }),
+    createApiKey(store, { tenantId: `t2-${tenantSuffix}` }),
+    createApiKey(store, { tenantId: `t1-${tenantSuffix}`, role: 'admin' }),
+  ]);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    service,
+    store,
+    server,
+    keys: { t1: t1.key, t2: t2.key, admin: admin.key },
+    async close() {
+      await service.shutdown(2_000);
+      server.closeAllConnections();
+      server.close();
+      await store.flush();
+    },
+  };
+}
