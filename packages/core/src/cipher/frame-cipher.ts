@@ -17,7 +17,7 @@ function aead(alg: CipherAlg, key: Uint8Array, nonce: Uint8Array, associatedData
 
 /**
  * Encrypts and authenticates one frame: returns `nonce ‖ ciphertext ‖ tag`. The nonce must never
- * repeat under the same key; {@link createPayloadSealer} draws it at random per frame from a per-stream
+ * repeat under the same key; `createPayloadSealer` draws it at random per frame from a per-stream
  * key (see docs/codecs-and-encryption.md for the bound). `associatedData` is authenticated, not sent.
  */
 export function sealFrame(alg: CipherAlg, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, associatedData: Uint8Array): Uint8Array {
