@@ -62,7 +62,7 @@ export function App() {
           return (
             <li key={i}>
               <p className="prompt">{turn.prompt}</p>
-              <div className="answer" data-testid={live ? 'live-answer' : 'answer'}>
+              <div className="answer" data-testid={live ? 'live-answer' : 'answer'} data-stream-id={answer?.streamId}>
                 {answer?.text}
                 {live && busy && <span className="cursor">▍</span>}
               </div>

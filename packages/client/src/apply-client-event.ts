@@ -38,11 +38,7 @@ function applyTools(calls: readonly ToolCallState[], pieces: NonNullable<ChunkCo
 }
 
 function fromState(state: StreamState): ToolCallState[] {
-  return (state.tools ?? []).map((t) => {
-    const call: ToolCallState = { id: t.id, index: t.index, name: t.name, argsText: t.argsText, done: t.done ?? false };
-    if (t.args !== undefined) call.args = t.args;
-    return call;
-  });
+  return (state.tools ?? []).map((t) => ({ done: false, ...t }));
 }
 
 /**
