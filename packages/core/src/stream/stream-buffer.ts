@@ -8,7 +8,6 @@ import type {
   StartEventData,
   StreamEvent,
   StreamState,
-  ToolCallChunk,
 } from '../protocol/stream-event';
 import type { StreamPart } from '../protocol/stream-part';
 import type { FinishReason, Usage } from '../protocol/usage';
@@ -17,6 +16,7 @@ import { TwinError } from '../errors/twin-error';
 import { utf8ByteLength } from '../sse/utf8-byte-length';
 import { ReplayWindow } from './replay-window';
 import { StreamStateAccumulator } from './stream-state-accumulator';
+import { FrameCoalescer, REASONING, TEXT, TOOLS, type ContentKind } from './frame-coalescer';
 
 /** Resolved flush and buffer settings (the `flush` and `buffer` groups of {@link StreamConfig}). */
 export type StreamBufferConfig = Pick<StreamConfig, 'flush' | 'buffer'>;
@@ -41,20 +41,9 @@ export type CompleteFields = Omit<CompleteEventData, 'v' | 'seq'>;
 /** Fields of the `error` event the caller provides. */
 export type ErrorFields = Omit<ErrorEventData, 'v' | 'seq'>;
 
-const NONE = 0;
-const TEXT = 1;
-const REASONING = 2;
-const TOOLS = 3;
-type Kind = typeof NONE | typeof TEXT | typeof REASONING | typeof TOOLS;
-
 // Approximate JSON and SSE framing around a chunk's content, for the replay window's byte bound.
 const CHUNK_OVERHEAD_BYTES = 48;
 const CONTROL_EVENT_BYTES = 256;
-
-interface ClosedFrame {
-  content: ChunkContent;
-  bytes: number;
-}
 
 /**
  * The per-stream stream buffer: a pure, synchronous state machine from normalised
@@ -95,16 +84,7 @@ export class StreamBuffer {
   private firstContentSent = false;
   private terminal: StreamEvent | undefined;
 
-  // The open frame. Kept as flat fields rather than an object so a text delta allocates nothing
-  // but the concatenated string.
-  private kind: Kind = NONE;
-  private text = '';
-  private tools: ToolCallChunk[] | undefined;
-  private frameBytes = 0;
-  private closedFrames: ClosedFrame[] | undefined;
-  private pendingParts = 0;
-  private pendingBytes = 0;
-  private pendingSince = 0;
+  private readonly frames = new FrameCoalescer();
 
   private readonly outcome: StreamOutcome = {
     usage: undefined,
@@ -146,25 +126,35 @@ export class StreamBuffer {
       case 'text-delta':
         if (part.text === '') break;
         this.state.appendText(part.text);
-        this.addText(TEXT, part.text, now, out);
+        this.beforeContent(TEXT, out);
+        this.frames.addText(TEXT, part.text, utf8ByteLength(part.text), now);
+        this.afterContent(now, out);
         return out;
       case 'reasoning-delta':
         if (part.text === '') break;
         this.state.appendReasoning(part.text);
-        this.addText(REASONING, part.text, now, out);
+        this.beforeContent(REASONING, out);
+        this.frames.addText(REASONING, part.text, utf8ByteLength(part.text), now);
+        this.afterContent(now, out);
         return out;
       case 'tool-call-start':
         this.state.toolStart(part.toolCallId, part.index, part.toolName);
-        this.addTool(part.toolCallId, part.index, part.toolName, undefined, false, undefined, utf8ByteLength(part.toolName), now, out);
+        this.beforeContent(TOOLS, out);
+        this.frames.addTool(part.toolCallId, part.index, part.toolName, undefined, false, undefined, utf8ByteLength(part.toolName), now);
+        this.afterContent(now, out);
         return out;
       case 'tool-call-delta':
         if (part.argsTextDelta === '') break;
         this.state.toolDelta(part.toolCallId, part.index, part.argsTextDelta);
-        this.addTool(part.toolCallId, part.index, undefined, part.argsTextDelta, false, undefined, utf8ByteLength(part.argsTextDelta), now, out);
+        this.beforeContent(TOOLS, out);
+        this.frames.addTool(part.toolCallId, part.index, undefined, part.argsTextDelta, false, undefined, utf8ByteLength(part.argsTextDelta), now);
+        this.afterContent(now, out);
         return out;
       case 'tool-call': {
         const rest = this.state.toolDone(part.toolCallId, part.index, part.toolName, part.args, part.argsText);
-        this.addTool(part.toolCallId, part.index, part.toolName, rest, true, part.args, utf8ByteLength(part.argsText), now, out);
+        this.beforeContent(TOOLS, out);
+        this.frames.addTool(part.toolCallId, part.index, part.toolName, rest, true, part.args, utf8ByteLength(part.argsText), now);
+        this.afterContent(now, out);
         return out;
       }
       case 'usage':
@@ -217,8 +207,8 @@ export class StreamBuffer {
 
   /** When {@link tick} should next be called, or `undefined` when nothing is pending. */
   nextFlushAt(): number | undefined {
-    if (this.pendingParts === 0 || this.closed) return undefined;
-    return this.pendingSince + (this.backpressure ? this.backpressureMaxAgeMs : this.maxAgeMs);
+    if (this.frames.parts === 0 || this.closed) return undefined;
+    return this.frames.since + (this.backpressure ? this.backpressureMaxAgeMs : this.maxAgeMs);
   }
 
   /** Flushes pending content and ends the stream with `complete`. No-op once closed. */
@@ -283,8 +273,8 @@ export class StreamBuffer {
   getSnapshot(): StreamBufferState {
     return {
       lastSeq: Math.max(0, this.nextSeq - 1),
-      pendingParts: this.pendingParts,
-      pendingBytes: this.pendingBytes,
+      pendingParts: this.frames.parts,
+      pendingBytes: this.frames.bytes,
       windowStartSeq: this.window.startSeq,
       windowEvents: this.window.count,
       windowBytes: this.window.bytes,
@@ -294,62 +284,15 @@ export class StreamBuffer {
     };
   }
 
-  private addText(kind: Kind, delta: string, now: number, out: StreamEvent[]): void {
-    if (this.kind !== kind) this.switchKind(kind, out);
-    this.text += delta;
-    this.addPending(utf8ByteLength(delta), now, out);
+  /**
+   * A closed frame cannot grow any more, so outside backpressure it goes out before content of
+   * another kind starts a new frame; under backpressure it waits with the rest.
+   */
+  private beforeContent(kind: ContentKind, out: StreamEvent[]): void {
+    if (!this.backpressure && this.frames.kind !== 0 && this.frames.kind !== kind) this.flushInto(out);
   }
 
-  private addTool(
-    id: string,
-    index: number,
-    name: string | undefined,
-    argsDelta: string | undefined,
-    done: boolean,
-    args: unknown,
-    bytes: number,
-    now: number,
-    out: StreamEvent[],
-  ): void {
-    if (this.kind !== TOOLS) this.switchKind(TOOLS, out);
-    const tools = (this.tools ??= []);
-    const last = tools[tools.length - 1];
-    // Pieces of the same call that follow each other merge into one entry; an interleaved call
-    // starts a new entry, so the order of pieces across calls is kept.
-    let entry: ToolCallChunk;
-    if (last !== undefined && last.id === id && !last.done) {
-      entry = last;
-    } else {
-      entry = { id, index };
-      tools.push(entry);
-    }
-    if (name !== undefined && entry.name === undefined) entry.name = name;
-    if (argsDelta !== undefined) entry.argsDelta = entry.argsDelta === undefined ? argsDelta : entry.argsDelta + argsDelta;
-    if (done) {
-      entry.args = args;
-      entry.done = true;
-    }
-    this.addPending(bytes, now, out);
-  }
-
-  private switchKind(kind: Kind, out: StreamEvent[]): void {
-    if (this.kind !== NONE) {
-      (this.closedFrames ??= []).push({ content: this.frameContent(), bytes: this.frameBytes });
-      this.kind = NONE;
-      this.text = '';
-      this.tools = undefined;
-      this.frameBytes = 0;
-      // A closed frame cannot grow any more; outside backpressure nothing is gained by holding it.
-      if (!this.backpressure) this.flushInto(out);
-    }
-    this.kind = kind;
-  }
-
-  private addPending(bytes: number, now: number, out: StreamEvent[]): void {
-    if (this.pendingParts === 0) this.pendingSince = now;
-    this.pendingParts++;
-    this.pendingBytes += bytes;
-    this.frameBytes += bytes;
+  private afterContent(now: number, out: StreamEvent[]): void {
     if (!this.firstContentSent) {
       this.firstContentSent = true;
       this.flushInto(out);
@@ -359,14 +302,15 @@ export class StreamBuffer {
   }
 
   private maybeFlush(now: number, out: StreamEvent[]): void {
-    if (this.pendingParts === 0) return;
-    const age = now - this.pendingSince;
+    const frames = this.frames;
+    if (frames.parts === 0) return;
+    const age = now - frames.since;
     if (this.backpressure) {
       if (age >= this.backpressureMaxAgeMs) return this.flushInto(out);
-    } else if (this.pendingBytes >= this.maxBytes || this.pendingParts >= this.maxParts || age >= this.maxAgeMs) {
+    } else if (frames.bytes >= this.maxBytes || frames.parts >= this.maxParts || age >= this.maxAgeMs) {
       return this.flushInto(out);
     }
-    if (this.pendingBytes > this.overflowLimit) {
+    if (frames.bytes > this.overflowLimit) {
       this.overflowed = true;
       this.endWithError(
         {
@@ -380,25 +324,9 @@ export class StreamBuffer {
   }
 
   private flushInto(out: StreamEvent[]): void {
-    if (this.closedFrames !== undefined) {
-      for (const frame of this.closedFrames) out.push(this.emitChunk(frame.content, frame.bytes));
-      this.closedFrames = undefined;
-    }
-    if (this.kind !== NONE) {
-      out.push(this.emitChunk(this.frameContent(), this.frameBytes));
-      this.kind = NONE;
-      this.text = '';
-      this.tools = undefined;
-      this.frameBytes = 0;
-    }
-    this.pendingParts = 0;
-    this.pendingBytes = 0;
-  }
-
-  private frameContent(): ChunkContent {
-    if (this.kind === TEXT) return { text: this.text };
-    if (this.kind === REASONING) return { reasoning: this.text };
-    return { tools: this.tools ?? [] };
+    if (this.frames.parts === 0) return;
+    const frames = this.frames.drain();
+    for (let i = 0; i < frames.length; i++) out.push(this.emitChunk(frames[i]!.content, frames[i]!.bytes));
   }
 
   private emitChunk(content: ChunkContent, bytes: number): StreamEvent {

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { StreamStateAccumulator } from './stream-state-accumulator';
+
+describe('StreamStateAccumulator', () => {
+  it('returns the args text a client has not seen as deltas when a call completes', () => {
+    const state = new StreamStateAccumulator();
+    state.toolStart('a', 0, 'f');
+    state.toolDelta('a', 0, '{"x":');
+    expect(state.toolDone('a', 0, 'f', { x: 1 }, '{"x":1}')).toBe('1}');
+    expect(state.toolDone('b', 1, 'g', {}, '{}')).toBe('{}'); // sent in one piece
+    state.toolDelta('c', 2, '{"y":2}');
+    expect(state.toolDone('c', 2, 'h', { y: 2 }, '{"y":2}')).toBeUndefined(); // nothing missing
+    state.toolDelta('d', 3, 'garbled');
+    expect(state.toolDone('d', 3, 'k', {}, '{}')).toBeUndefined(); // not an extension: args are authoritative
+    expect(state.snapshot().tools?.map((t) => t.argsText)).toEqual(['{"x":1}', '{}', '{"y":2}', '{}']);
+  });
+
+  it('hands out snapshots that later deltas do not change, and keeps reasoning absent until there is some', () => {
+    const state = new StreamStateAccumulator();
+    state.appendText('a');
+    const before = state.snapshot();
+    state.appendText('b');
+    state.appendReasoning('r');
+    expect(before).toEqual({ text: 'a' });
+    expect(state.snapshot()).toEqual({ text: 'ab', reasoning: 'r' });
+  });
+});
