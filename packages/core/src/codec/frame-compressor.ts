@@ -2,6 +2,7 @@ import { Deflate, Gzip } from 'fflate';
 import { TwinError } from '../errors/twin-error';
 import type { CodecName } from '../protocol/stream-event';
 import { syncFlush } from './deflate-sync-flush';
+import { concatChunks } from './concat-chunks';
 import { describeValue } from './describe-value';
 
 /** Compresses the frames of ONE connection, in order, each against the frames before it. */
@@ -64,18 +65,4 @@ function checkFrame(frame: Uint8Array): Uint8Array {
     throw new TwinError('invalid_argument', `frame must be a Uint8Array, got ${describeValue(frame)}`);
   }
   return frame;
-}
-
-/** Joins output chunks without copying in the common one-chunk case. */
-export function concatChunks(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  let length = 0;
-  for (const c of chunks) length += c.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
 }

@@ -1,8 +1,9 @@
 import { Gunzip, Inflate } from 'fflate';
 import { TwinError } from '../errors/twin-error';
 import type { CodecName } from '../protocol/stream-event';
+import { concatChunks } from './concat-chunks';
 import { describeValue } from './describe-value';
-import { concatChunks } from './frame-compressor';
+
 
 /** Decompresses the frames of ONE received connection, in the order they were compressed. */
 export interface FrameDecompressor {

@@ -135,6 +135,8 @@ describe('sealer guards and nonces', () => {
     expect(() => createPayloadSealer({ streamId: 's', codec: 'gzip', cipher: { keyring: ring, alg: 'des' as never } })).toThrowError(err(/^opts\.cipher\.alg must be/));
     const bad = createPayloadSealer({ streamId: 's', codec: 'gzip', cipher: { keyring: ring, alg: 'aes-256-gcm' }, randomBytes: () => new Uint8Array(8) });
     expect(() => bad.seal('chunk', 1, { text: 'x' })).toThrowError(err('opts.randomBytes(12) must return 12 bytes, got Uint8Array(8)'));
+    // That frame entered the compression context but was never sent: the connection cannot go on.
+    expect(() => bad.seal('chunk', 2, { text: 'y' })).toThrowError(expect.objectContaining({ code: 'internal' }));
     const sealer = createPayloadSealer({ streamId: 's', codec: 'gzip' });
     expect(() => sealer.seal('start' as never, 1, {})).toThrowError(err("event must be 'chunk' or 'resync', got 'start'"));
     expect(() => sealer.seal('chunk', -1, {})).toThrowError(err('seq must be a non-negative integer, got -1'));
