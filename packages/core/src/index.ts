@@ -180,6 +180,18 @@ export {
 export type { OpenAIResponsesClient, OpenAIResponsesProviderOptions } from './providers/openai-responses';
 export { createProviderRegistry, providerConfigFromEnv, providerRegistryConfigSchema, DEFAULT_MODELS } from './providers/provider-registry';
 export type { ProviderRegistry, ProviderRegistryConfig } from './providers/provider-registry';
+export { createFallbackProvider } from './providers/fallback';
+export type { FallbackEntry, FallbackOptions } from './providers/fallback';
+export { withRetry, retryDelayMs } from './providers/retry';
+export type { RetryOptions } from './providers/retry';
+export { withCircuitBreaker } from './providers/circuit-breaker';
+export type { CircuitBreakerOptions, CircuitBreakerProvider, CircuitState } from './providers/circuit-breaker';
+export { withRateLimit } from './providers/rate-limiter';
+export type { RateLimitOptions } from './providers/rate-limiter';
+export { withResponseCache, responseCacheKey, canonicalJson, createMemoryResponseCacheStore } from './providers/response-cache';
+export type { ResponseCacheOptions, ResponseCacheStore } from './providers/response-cache';
+export { readStreamHead } from './providers/stream-head';
+export type { StreamHead } from './providers/stream-head';
 
 // ── billing, metering & alerts ───────────────────────────────────────────────
 export { calculateBill } from './billing/calculate-bill';
