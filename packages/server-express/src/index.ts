@@ -4,7 +4,7 @@
 export { createTwinRouter } from './express/create-twin-router';
 export type { TwinRouter } from './express/create-twin-router';
 export { createTwinService } from './twin-service';
-export type { TwinService, TwinServiceOptions, SealerFactory } from './twin-service';
+export type { TwinService, TwinServiceOptions } from './twin-service';
 export { createTwinHandler } from './http/twin-handler';
 export type { TwinRequestHandler } from './http/twin-handler';
 export { buildOpenApiDocument } from './http/openapi';
@@ -17,7 +17,7 @@ export type { SSEResponse, SSEResponseOptions } from './http/sse-response';
 export { StreamHub } from './stream/stream-hub';
 export type { StreamHubOptions, StartStreamInput } from './stream/stream-hub';
 export { LiveStream } from './stream/live-stream';
-export type { StopReason, EventSealer } from './stream/live-stream';
+export type { StopReason, ConnectionSealing, SealingFactory } from './stream/live-stream';
 export { createPricingBook, billingPeriodStart } from './stream/pricing-book';
 export type { PricingBook } from './stream/pricing-book';
 export { reconcileOpenRecords } from './stream/reconcile-open-records';

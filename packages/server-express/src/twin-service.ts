@@ -7,6 +7,8 @@ import {
   type StreamConfig,
   type StreamConfigInput,
   type TokenCounter,
+  type Keyring,
+  type ProviderRegistry,
 } from '@twin/core';
 import pino, { type Logger } from 'pino';
 import { createAuthenticator, type AuthMode, type Authenticator } from './auth/authenticator';
@@ -14,24 +16,15 @@ import { createServerMetrics, type ServerMetrics } from './observability/server-
 import { StreamStatsWindow } from './observability/stream-stats';
 import type { TwinStore } from './storage/twin-store';
 import { createBudgetGuard, type BudgetGuard } from './stream/budget-guard';
-import type { EventSealer } from './stream/live-stream';
 import { createPricingBook, type PricingBook } from './stream/pricing-book';
 import { reconcileOpenRecords, type ReconcileResult } from './stream/reconcile-open-records';
 import { StreamHub } from './stream/stream-hub';
 
-/** Seals chunk payloads for one connection (codec / cipher), or refuses what it cannot do. */
-export type SealerFactory = (input: {
-  streamId: string;
-  codec: 'identity' | 'gzip' | 'deflate' | 'auto' | undefined;
-  encryption: { alg: 'aes-256-gcm' | 'xchacha20-poly1305'; keyId?: string } | undefined;
-  tenantId: string;
-}) => { seal: EventSealer; start: { codec?: 'identity' | 'gzip' | 'deflate'; alg?: 'aes-256-gcm' | 'xchacha20-poly1305'; kid?: string } } | undefined;
-
 /** Everything {@link createTwinService} takes. Only `store` and `providers` are required. */
 export interface TwinServiceOptions {
   store: TwinStore;
-  /** The providers this server streams from, by name. */
-  providers: readonly Provider[] | Record<string, Provider>;
+  /** The providers this server streams from: a core provider registry, a list, or a map by name. */
+  providers: ProviderRegistry | readonly Provider[] | Record<string, Provider>;
   /** Used when a request names none (default: the first provider). */
   defaultProvider?: string;
   /** Stream behaviour (limits, heartbeats, flush, replay window, timeouts); defaults are production values. */
@@ -48,8 +41,11 @@ export interface TwinServiceOptions {
   persistChunks?: boolean;
   /** Prompt token counter for the crash-time estimate (default: gpt-tokenizer, loaded once); `false` disables. */
   countTokens?: TokenCounter | false;
-  /** Payload codec / encryption per connection. Without it, requests asking for them get 400. */
-  sealer?: SealerFactory;
+  /**
+   * Keys for payload encryption (`options.encryption` in a request). Clients hold the same keys.
+   * Without a keyring, requests asking for encryption get 400; payload codecs need no key.
+   */
+  keyring?: Keyring;
   /** Register Node process metrics in `/metrics` (default true). */
   processMetrics?: boolean;
 }
@@ -65,7 +61,7 @@ export interface TwinService {
   readonly budgets: BudgetGuard;
   readonly config: StreamConfig;
   readonly logger: Logger;
-  readonly sealer: SealerFactory | undefined;
+  readonly keyring: Keyring | undefined;
   /** Resolves a provider by name (`undefined` → default); 400 naming `provider` when unknown. */
   provider(name: string | undefined): Provider;
   providerNames(): string[];
@@ -79,12 +75,13 @@ export interface TwinService {
 export async function createTwinService(options: TwinServiceOptions): Promise<TwinService> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const config = streamConfigSchema.parse(options.stream ?? {});
-  const list = Array.isArray(options.providers) ? (options.providers as Provider[]) : Object.values(options.providers);
   const providers = new Map<string, Provider>();
-  if (Array.isArray(options.providers)) for (const p of list) providers.set(p.name, p);
-  else for (const [name, p] of Object.entries(options.providers as Record<string, Provider>)) providers.set(name, p);
+  const given = options.providers;
+  if (isRegistry(given)) for (const name of given.names) providers.set(name, given.resolveProvider(name));
+  else if (Array.isArray(given)) for (const p of given as readonly Provider[]) providers.set(p.name, p);
+  else for (const [name, p] of Object.entries(given as Record<string, Provider>)) providers.set(name, p);
   if (providers.size === 0) throw new TwinError('config_invalid', 'At least one provider is required.');
-  const defaultProvider = options.defaultProvider ?? [...providers.keys()][0]!;
+  const defaultProvider = options.defaultProvider ?? (isRegistry(given) ? given.defaultName : [...providers.keys()][0]!);
   if (!providers.has(defaultProvider)) throw new TwinError('config_invalid', `Default provider "${defaultProvider}" is not configured.`);
 
   const metrics = createServerMetrics({ defaultMetrics: options.processMetrics !== false });
@@ -112,7 +109,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     budgets,
     config,
     logger,
-    sealer: options.sealer,
+    keyring: options.keyring,
     provider(name) {
       const p = providers.get(name ?? defaultProvider);
       if (!p) {
@@ -136,4 +133,8 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       await store.flush();
     },
   };
+}
+
+function isRegistry(value: unknown): value is ProviderRegistry {
+  return typeof (value as ProviderRegistry).resolveProvider === 'function' && Array.isArray((value as ProviderRegistry).names);
 }

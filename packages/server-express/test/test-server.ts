@@ -12,6 +12,7 @@ import {
   type TwinService,
   type TwinServiceOptions,
   type TwinStore,
+  type TwinRouter,
 } from '../src/index';
 
 /** One embedded database per test file (PGlite takes seconds to boot). */
@@ -36,7 +37,7 @@ export async function startTestServer(
     simulated?: SimulatedProviderOptions;
     providers?: Provider[];
     service?: Partial<TwinServiceOptions>;
-    mount?: (router: ReturnType<typeof createTwinRouter>) => Server;
+    mount?: (router: TwinRouter) => Server;
   } = {},
 ): Promise<TestServer> {
   const store = createTwinStore(database.db, { batchIntervalMs: 10 });

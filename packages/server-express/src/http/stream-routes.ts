@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TwinError, safeParseJSON, streamRequestSchema, type StreamRequest } from '@twin/core';
+import { TwinError, createPayloadSealer, safeParseJSON, streamRequestSchema, type StreamRequest } from '@twin/core';
 import { randomId } from '../auth/api-key';
 import type { AuthContext } from '../auth/authenticator';
-import type { LiveStream } from '../stream/live-stream';
+import type { LiveStream, SealingFactory } from '../stream/live-stream';
 import type { TwinService } from '../twin-service';
 import { readJsonBody, sendJson, validate } from './http-util';
 import { negotiateEncoding } from './negotiate-encoding';
@@ -59,22 +59,35 @@ function requestFromQuery(query: ReturnType<typeof streamQuerySchema.parse>): un
   };
 }
 
-function sealingFor(ctx: RouteContext, streamId: string, request: Pick<StreamRequest, 'options'>) {
+/**
+ * The sealing a request asks for (`options.codec`, `options.encryption`), as a factory: each
+ * connection of the stream (the first and every resume) gets its own core payload sealer.
+ */
+function sealingFor(ctx: RouteContext, streamId: string, request: Pick<StreamRequest, 'options'>): SealingFactory | undefined {
   const codec = request.options?.codec;
   const encryption = request.options?.encryption;
-  const wantsSealing = (codec !== undefined && codec !== 'identity') || encryption !== undefined;
-  if (!wantsSealing) return undefined;
-  if (!ctx.service.sealer) {
-    throw new TwinError('invalid_request', 'This server has no payload codec / encryption configured.', {
-      details: { field: encryption ? 'options.encryption' : 'options.codec' },
-    });
+  if ((codec === undefined || codec === 'identity') && encryption === undefined) return undefined;
+  const keyring = ctx.service.keyring;
+  if (encryption) {
+    if (!keyring) {
+      throw new TwinError('invalid_request', 'This server has no encryption keys configured (TWIN_CIPHER_KEYS).', { details: { field: 'options.encryption' } });
+    }
+    if (encryption.keyId !== undefined && encryption.keyId !== keyring.current().id) {
+      throw new TwinError('invalid_request', `Unknown key id "${encryption.keyId}"; the current key is "${keyring.current().id}".`, {
+        details: { field: 'options.encryption.keyId' },
+      });
+    }
   }
-  return ctx.service.sealer({
-    streamId,
-    codec,
-    encryption: encryption ? { alg: encryption.alg, ...(encryption.keyId ? { keyId: encryption.keyId } : {}) } : undefined,
-    tenantId: ctx.auth.tenantId,
-  });
+  const cipher = encryption && keyring ? { keyring, alg: encryption.alg } : undefined;
+  return () => {
+    const sealer = createPayloadSealer({ streamId, codec: codec ?? 'identity', ...(cipher ? { cipher } : {}) });
+    return {
+      sealer,
+      ...(codec && codec !== 'auto' && codec !== 'identity' ? { codec } : {}),
+      ...(codec === 'auto' ? { codec: 'deflate' as const } : {}),
+      ...(cipher ? { alg: cipher.alg, kid: cipher.keyring.current().id } : {}),
+    };
+  };
 }
 
 async function startStream(ctx: RouteContext, raw: unknown): Promise<void> {

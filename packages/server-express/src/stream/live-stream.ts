@@ -1,22 +1,23 @@
 import {
   TwinError,
-  createStreamBuffer,
-  encodeSSE,
-  isContentPart,
-  publicUsage,
+  createConnectionWriter,
+  createStreamSession,
+  estimateInputTokens,
   toTwinError,
   type BillingEndReason,
+  type ConnectionWriter,
   type CostReceipt,
+  type PayloadSealer,
   type Provider,
   type ProviderRequest,
   type StreamConfig,
   type StreamEvent,
   type StreamMetrics,
   type StreamPart,
+  type StreamSession,
   type StreamStatus,
   type TokenCounter,
   type TwinErrorPayload,
-  estimateInputTokens,
 } from '@twin/core';
 import type { Logger } from 'pino';
 import type { SSEResponse } from '../http/sse-response';
@@ -24,6 +25,7 @@ import type { ServerMetrics } from '../observability/server-metrics';
 import type { StreamStatsWindow } from '../observability/stream-stats';
 import type { TwinStore } from '../storage/twin-store';
 import type { PricingBook } from './pricing-book';
+import { persistStreamEnd } from './persist-stream-end';
 
 /** Why a stream was stopped from our side. */
 export interface StopReason {
@@ -45,9 +47,23 @@ export interface LiveStreamDeps {
   countTokens?: TokenCounter;
   /** Keep an audit copy of every event in stream_chunks (default true). */
   persistChunks: boolean;
-  /** A connection per stream and API key is released. */
+  /** The stream ended (its connection slot and running count are released). */
   onFinished(stream: LiveStream): void;
 }
+
+/**
+ * Payload sealing for one connection: a fresh sealer per connection (compression contexts and the
+ * cipher chain live per connection), plus what the `start` event announces.
+ */
+export interface ConnectionSealing {
+  sealer: PayloadSealer;
+  codec?: 'identity' | 'gzip' | 'deflate';
+  alg?: 'aes-256-gcm' | 'xchacha20-poly1305';
+  kid?: string;
+}
+
+/** Makes the sealing of each new connection of a stream (the first one and every resume). */
+export type SealingFactory = () => ConnectionSealing;
 
 /** Identity and request of a stream. */
 export interface LiveStreamInit {
@@ -60,22 +76,20 @@ export interface LiveStreamInit {
   purpose?: string;
   metadata?: Record<string, string>;
   request: ProviderRequest;
+  /** Payload codec / cipher for every connection of this stream. */
+  sealing?: SealingFactory;
 }
-
-/** Transforms an outgoing event for one connection (payload codec / cipher). */
-export type EventSealer = (event: StreamEvent) => StreamEvent;
 
 interface Attached {
   response: SSEResponse;
-  seal: EventSealer | undefined;
+  writer: ConnectionWriter;
 }
 
-const byteLength = (text: string) => Buffer.byteLength(text, 'utf8');
-
 /**
- * One running stream: pulls normalised parts from the provider, lets the core stream buffer decide
- * what to write and when, writes it to the (at most one) attached SSE connection with backpressure,
- * queues audit rows behind, and bills exactly once when it ends, however it ends.
+ * One running stream: pulls normalised parts from the provider into the core stream session (which
+ * decides what to write and when, and meters it), writes the result through a per-connection core
+ * writer to the (at most one) attached SSE connection with backpressure, queues audit rows behind,
+ * and bills exactly once when it ends, however it ends.
  */
 export class LiveStream {
   readonly id: string;
@@ -84,28 +98,22 @@ export class LiveStream {
   readonly providerName: string;
   readonly model: string;
   readonly purpose: string | undefined;
+  readonly billingRecordId: string;
   readonly createdAt = new Date();
-  readonly startedAt = Date.now();
+  readonly startedAt = this.createdAt.getTime();
   status: StreamStatus = 'streaming';
-  firstTokenAt: number | undefined;
   endedAt: number | undefined;
-  lastActivityAt = Date.now();
-  eventsSent = 0;
-  bytesSent = 0;
-  contentParts = 0;
-  textChars = 0;
-  reconnects = 0;
-  backpressureEvents = 0;
-  errors = 0;
+  lastActivityAt = this.startedAt;
   receipt: CostReceipt | undefined;
   /** Resolves once the billing record is final. */
   readonly finished: Promise<void>;
 
-  private readonly buffer;
+  private readonly session: StreamSession;
   private readonly abortController = new AbortController();
   private readonly deps: LiveStreamDeps;
   private readonly init: LiveStreamInit;
   private attached: Attached | undefined;
+  private backpressure = false;
   private stopReason: StopReason | undefined;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private flushAt = Infinity;
@@ -121,7 +129,15 @@ export class LiveStream {
     this.providerName = init.provider.name;
     this.model = init.model;
     this.purpose = init.purpose;
-    this.buffer = createStreamBuffer(deps.config);
+    this.billingRecordId = init.billingRecordId;
+    this.session = createStreamSession({
+      streamId: init.id,
+      provider: init.provider.name,
+      model: init.model,
+      config: deps.config,
+      now: Date.now,
+      createdAt: this.createdAt,
+    });
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
   }
 
@@ -134,14 +150,18 @@ export class LiveStream {
   }
 
   get lastSeq(): number {
-    return this.buffer.lastSeq;
+    return this.session.lastSeq;
   }
 
-  /** Emits `start` and runs the provider in the background. */
-  begin(startFields: { codec?: 'identity' | 'gzip' | 'deflate'; alg?: 'aes-256-gcm' | 'xchacha20-poly1305'; kid?: string } = {}): void {
+  get firstTokenAt(): number | undefined {
+    return this.session.getSnapshot().metrics.firstTokenAt;
+  }
+
+  /** Opens the billing record, emits `start` and runs the provider in the background. */
+  begin(): void {
     const { store } = this.deps;
     store.openings.push({
-      id: this.init.billingRecordId,
+      id: this.billingRecordId,
       streamId: this.id,
       tenantId: this.tenantId,
       apiKeyId: this.apiKeyId,
@@ -151,15 +171,7 @@ export class LiveStream {
       currency: 'USD',
       startedAt: this.createdAt,
     });
-    this.deliver(
-      this.buffer.start({
-        streamId: this.id,
-        provider: this.providerName,
-        model: this.model,
-        createdAt: this.createdAt.toISOString(),
-        ...startFields,
-      }),
-    );
+    this.deliver(this.session.start());
     // After the start event is on the wire: nothing here delays the first byte.
     store.connectionsOpened.push({
       id: this.id,
@@ -188,17 +200,25 @@ export class LiveStream {
    * Attaches an SSE connection (a new stream, or a resume). A previous connection is closed: one
    * reader per stream. With `lastEventId`, first writes exactly the events after it (or a resync).
    */
-  attach(response: SSEResponse, seal: EventSealer | undefined, lastEventId?: number): void {
+  attach(response: SSEResponse, lastEventId?: number): void {
     if (this.detachTimer) clearTimeout(this.detachTimer);
     this.detachTimer = undefined;
     const previous = this.attached;
-    this.attached = { response, seal };
+    const sealing = this.init.sealing?.();
+    const writer = createConnectionWriter({
+      streamId: this.id,
+      ...(sealing ? { sealer: sealing.sealer, codec: sealing.codec, alg: sealing.alg, kid: sealing.kid } : {}),
+      onWrite: this.session.recordWrite,
+    });
+    this.attached = { response, writer };
+    this.backpressure = false;
     if (previous && previous.response !== response) previous.response.end();
     if (lastEventId !== undefined) {
-      this.reconnects++;
       this.deps.metrics.resumes.inc();
       this.deps.store.events.push({ streamId: this.id, tenantId: this.tenantId, type: 'stream.resume', data: { lastEventId }, createdAt: new Date() });
-      this.writeEvents(this.buffer.replayFrom(lastEventId), false);
+      // A sealed connection announces its codec and key in a start event (the client's opener needs
+      // them); the stream's own start (seq 0) is replayed only when asked from the beginning.
+      this.writeEvents(this.session.replayFrom(lastEventId), false);
     }
     if (!this.isRunning) this.closeConnection();
   }
@@ -227,37 +247,13 @@ export class LiveStream {
     this.abortController.abort();
   }
 
-  /** Live measurements (the stored copy is written when the stream ends). */
-  getMetrics(now = Date.now()): StreamMetrics {
-    const end = this.endedAt ?? now;
-    const durationMs = end - this.startedAt;
-    const usage = this.buffer.getOutcome().usage;
-    const metrics: StreamMetrics = {
-      streamId: this.id,
-      startedAt: this.startedAt,
-      durationMs,
-      bytesSent: this.bytesSent,
-      eventsSent: this.eventsSent,
-      contentParts: this.contentParts,
-      textChars: this.textChars,
-      reconnects: this.reconnects,
-      backpressureEvents: this.backpressureEvents,
-      errors: this.errors,
-    };
-    if (this.firstTokenAt !== undefined) {
-      metrics.firstTokenAt = this.firstTokenAt;
-      metrics.ttftMs = this.firstTokenAt - this.startedAt;
-    }
-    if (this.endedAt !== undefined) metrics.endedAt = this.endedAt;
-    if (usage?.outputTokens !== undefined) {
-      metrics.outputTokens = usage.outputTokens;
-      if (durationMs > 0) metrics.tokensPerSecond = (usage.outputTokens * 1000) / durationMs;
-    }
-    return metrics;
+  /** Live measurements, from the core session. */
+  getMetrics(): StreamMetrics {
+    return this.session.getSnapshot().metrics;
   }
 
   getBufferState() {
-    return this.buffer.getSnapshot();
+    return this.session.getSnapshot().buffer;
   }
 
   // ── internals ──────────────────────────────────────────────────────────────
@@ -266,39 +262,40 @@ export class LiveStream {
     const warm = this.deps.pricing.warm(this.tenantId, this.createdAt).catch((error: unknown) => {
       this.deps.logger.warn({ err: error, streamId: this.id }, 'could not load period tokens; volume tiers start from 0');
     });
+    let closed = false;
     try {
       const parts = this.init.provider.stream(this.init.request, { signal: this.abortController.signal });
       for await (const raw of parts) {
         let part: StreamPart = raw;
         const now = Date.now();
         this.lastActivityAt = now;
-        if (isContentPart(part)) {
-          this.contentParts++;
-          if (this.firstTokenAt === undefined) this.firstTokenAt = now;
-          if (part.type === 'text-delta' || part.type === 'reasoning-delta') this.textChars += part.text.length;
-        } else if (part.type === 'error') {
-          this.errors++;
+        if (part.type === 'error') {
           if (this.stopReason) part = { ...part, error: this.stopReason.error };
+          closed = true;
         }
-        this.deliver(this.buffer.push(part, now));
-        if (this.buffer.isClosed) break;
+        this.deliver(this.session.push(part, now));
+        if (closed) break;
       }
     } catch (error) {
       // The provider contract says stream() never throws; a bug there must still end and bill the stream.
-      this.errors++;
-      this.deliver(this.buffer.fail(toTwinError(error, 'provider_error').toPayload()));
+      this.deliver(this.session.finish({ error: toTwinError(error, 'provider_error') }));
+      closed = true;
+    }
+    if (!closed && this.stopReason) {
+      // The provider ended without reporting the abort: end with our reason all the same.
+      this.deliver(this.session.finish({ error: this.stopReason.error }));
+      closed = true;
     }
     await warm;
-    await this.finish();
+    await this.finish(closed);
   }
 
-  private async finish(): Promise<void> {
+  private async finish(failed: boolean): Promise<void> {
     const now = Date.now();
     this.endedAt = now;
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.detachTimer) clearTimeout(this.detachTimer);
-    const outcome = this.buffer.getOutcome();
-    const failed = this.buffer.isClosed;
+    const outcome = this.session.getOutcome();
     let endReason: BillingEndReason = 'complete';
     if (this.stopReason) {
       endReason = this.stopReason.endReason;
@@ -311,7 +308,7 @@ export class LiveStream {
     }
     const provider = outcome.provider ?? this.providerName;
     const model = outcome.model ?? this.model;
-    const durationMs = now - this.startedAt;
+    const before = this.session.getSnapshot().metrics;
     let bill;
     try {
       bill = this.deps.pricing.bill({
@@ -320,9 +317,9 @@ export class LiveStream {
         model,
         startedAt: this.createdAt,
         usage: outcome.usage,
-        durationMs,
-        bytes: this.bytesSent,
-        connections: 1 + this.reconnects,
+        durationMs: now - this.startedAt,
+        bytes: before.bytesSent,
+        connections: 1 + before.reconnects,
       });
     } catch (error) {
       this.deps.logger.error({ err: error, streamId: this.id }, 'billing calculation failed; record finalised without lines');
@@ -342,166 +339,91 @@ export class LiveStream {
           ...Object.fromEntries(bill.lines.taxes.map((t) => [`tax:${t.jurisdiction}:${t.name}`, t.amount])),
         },
         estimated: bill.usageEstimated,
-        recordId: this.init.billingRecordId,
+        recordId: this.billingRecordId,
       };
     }
-    if (!failed) {
-      const usage = outcome.usage ? publicUsage(outcome.usage) : undefined;
-      this.deliver(
-        this.buffer.complete({
-          finishReason: outcome.finishReason ?? 'other',
-          ...(outcome.rawFinishReason !== undefined ? { rawFinishReason: outcome.rawFinishReason } : {}),
-          provider,
-          model,
-          ...(usage ? { usage } : {}),
-          ...(this.receipt ? { cost: this.receipt } : {}),
-          metrics: {
-            ...(this.firstTokenAt !== undefined ? { ttftMs: this.firstTokenAt - this.startedAt } : {}),
-            durationMs,
-            bytes: this.bytesSent,
-            events: this.eventsSent + 1,
-          },
-        }),
-      );
-    }
+    if (!failed) this.deliver(this.session.finish(this.receipt ? { cost: this.receipt } : {}, now));
     this.closeConnection();
+    const metrics = this.session.getSnapshot().metrics;
+    const durationMs = now - this.startedAt;
     this.deps.metrics.streamsFinished.inc({ provider, reason: endReason });
     this.deps.metrics.duration.observe(durationMs / 1000);
-    if (this.firstTokenAt !== undefined) this.deps.metrics.ttft.observe((this.firstTokenAt - this.startedAt) / 1000);
+    if (metrics.ttftMs !== undefined) this.deps.metrics.ttft.observe(metrics.ttftMs / 1000);
     this.deps.stats.record({
       tenantId: this.tenantId,
       at: now,
-      ttftMs: this.firstTokenAt !== undefined ? this.firstTokenAt - this.startedAt : undefined,
+      ttftMs: metrics.ttftMs,
       durationMs,
-      bytes: this.bytesSent,
-      events: this.eventsSent,
+      bytes: metrics.bytesSent,
+      events: metrics.eventsSent,
       endReason,
     });
     this.deps.onFinished(this);
-    await this.persistEnd(endReason, provider, model, durationMs, bill).finally(() => this.resolveFinished());
+    await persistStreamEnd({
+      store: this.deps.store,
+      logger: this.deps.logger,
+      stream: this,
+      snapshot: this.session.getSnapshot(),
+      endReason,
+      provider,
+      model,
+      durationMs,
+      bill,
+      metadata: this.init.metadata,
+    }).finally(() => this.resolveFinished());
   }
 
-  private async persistEnd(
-    endReason: BillingEndReason,
-    provider: string,
-    model: string,
-    durationMs: number,
-    bill: ReturnType<PricingBook['bill']>,
-  ): Promise<void> {
-    const { store, logger } = this.deps;
-    const usage = this.buffer.getOutcome().usage;
-    const ended = new Date(this.endedAt ?? Date.now());
-    // Retry the one write that must not be lost; the others are best effort (logged).
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await store.finaliseBillingRecord(this.id, {
-          endReason,
-          endedAt: ended,
-          ...(usage?.inputTokens !== undefined ? { inputTokens: usage.inputTokens } : {}),
-          ...(usage?.cacheReadTokens !== undefined ? { cacheReadTokens: usage.cacheReadTokens } : {}),
-          ...(usage?.cacheWriteTokens !== undefined ? { cacheWriteTokens: usage.cacheWriteTokens } : {}),
-          ...(usage?.outputTokens !== undefined ? { outputTokens: usage.outputTokens } : {}),
-          ...(usage?.reasoningTokens !== undefined ? { reasoningTokens: usage.reasoningTokens } : {}),
-          usageEstimated: bill?.usageEstimated ?? usage?.estimated === true,
-          usageMissing: bill?.usageMissing ?? (usage?.inputTokens === undefined || usage?.outputTokens === undefined),
-          durationMs,
-          bytes: this.bytesSent,
-          currency: bill?.currency ?? 'USD',
-          ...(bill?.pricingConfigId ? { pricingConfigId: bill.pricingConfigId } : {}),
-          ...(bill ? { lines: bill.lines } : {}),
-          provider,
-          model,
-        });
-        break;
-      } catch (error) {
-        if (attempt >= 5) {
-          logger.error({ err: error, streamId: this.id }, 'could not finalise the billing record; the next start reconciles it');
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-      }
-    }
-    const metrics = this.getMetrics();
-    store.events.push({ streamId: this.id, tenantId: this.tenantId, type: 'stream.end', data: { endReason, status: this.status }, createdAt: ended });
-    await Promise.all([
-      store.upsertConnection({
-        id: this.id,
-        tenantId: this.tenantId,
-        apiKeyId: this.apiKeyId,
-        provider,
-        model,
-        purpose: this.purpose ?? null,
-        status: this.status,
-        endReason,
-        errorCode: this.buffer.getOutcome().error?.code ?? null,
-        createdAt: this.createdAt,
-        firstByteAt: this.firstTokenAt !== undefined ? new Date(this.firstTokenAt) : null,
-        endedAt: ended,
-        lastSeq: Math.max(0, this.buffer.lastSeq),
-        metadata: this.init.metadata ?? null,
-      }),
-      store.upsertMetrics({
-        streamId: this.id,
-        tenantId: this.tenantId,
-        ttftMs: metrics.ttftMs ?? null,
-        durationMs: Math.round(metrics.durationMs),
-        bytesSent: metrics.bytesSent,
-        eventsSent: metrics.eventsSent,
-        metrics: metrics as unknown as Record<string, unknown>,
-        updatedAt: ended,
-      }),
-      store.upsertBufferState(this.id, this.tenantId, this.buffer.getSnapshot() as unknown as Record<string, unknown>),
-    ]).catch((error: unknown) => logger.warn({ err: error, streamId: this.id }, 'could not store the stream summary'));
-  }
-
-  /** New events from the buffer: audit copy, then the wire. Schedules the next age-based flush. */
+  /** New events from the session: audit copy, then the wire. Schedules the next age-based flush. */
   private deliver(events: StreamEvent[]): void {
     if (events.length > 0) this.writeEvents(events, true);
     this.scheduleFlush();
   }
 
   private writeEvents(events: StreamEvent[], fresh: boolean): void {
-    const attached = this.attached;
-    let frames = '';
-    for (const event of events) {
-      if (event.type === 'heartbeat') continue;
-      if (fresh && this.deps.persistChunks) {
-        const data = JSON.stringify(event.data);
-        this.deps.store.chunks.push({
-          streamId: this.id,
-          seq: event.data.seq,
-          tenantId: this.tenantId,
-          event: event.type,
-          data,
-          bytes: byteLength(data),
-          createdAt: new Date(),
-        });
+    if (events.length === 0) return;
+    if (fresh && this.deps.persistChunks) {
+      const createdAt = new Date();
+      // A sealed stream's content stays out of the database: only its shape is audited.
+      const sealed = this.init.sealing !== undefined;
+      for (const event of events) {
+        if (event.type === 'heartbeat') continue;
+        const data = sealed && (event.type === 'chunk' || event.type === 'resync') ? `{"v":${event.data.v},"seq":${event.data.seq},"sealed":true}` : JSON.stringify(event.data);
+        this.deps.store.chunks.push({ streamId: this.id, seq: event.data.seq, tenantId: this.tenantId, event: event.type, data, bytes: Buffer.byteLength(data), createdAt });
       }
-      if (!attached) continue;
-      const out = attached.seal ? attached.seal(event) : event;
-      if (out.type === 'heartbeat') continue;
-      frames += encodeSSE({ id: out.data.seq, event: out.type, data: JSON.stringify(out.data) });
-      this.eventsSent++;
     }
-    if (!attached || frames === '') return;
-    const bytes = byteLength(frames);
-    this.bytesSent += bytes;
-    this.deps.metrics.eventsSent.inc(events.length);
-    this.deps.metrics.bytesSent.inc(bytes);
-    if (!attached.response.write(frames) && !this.buffer.getSnapshot().backpressure) {
-      this.backpressureEvents++;
+    const attached = this.attached;
+    if (!attached) return;
+    const before = attached.writer.bytesWritten;
+    const beforeEvents = attached.writer.eventsWritten;
+    let frames: string;
+    try {
+      frames = attached.writer.write(events);
+    } catch (error) {
+      // A sealer failure breaks this connection's chain: close it, the client resumes on a new one.
+      this.deps.logger.error({ err: error, streamId: this.id }, 'sealing failed; closing the connection');
+      this.attached = undefined;
+      attached.response.end();
+      return;
+    }
+    if (frames === '') return;
+    this.deps.metrics.eventsSent.inc(attached.writer.eventsWritten - beforeEvents);
+    this.deps.metrics.bytesSent.inc(attached.writer.bytesWritten - before);
+    if (!attached.response.write(frames) && !this.backpressure) {
+      this.backpressure = true;
       this.deps.metrics.backpressure.inc();
-      this.deliver(this.buffer.setBackpressure(true, Date.now()));
+      this.deliver(this.session.setBackpressure(true, Date.now()));
     }
   }
 
-  /** The socket drained: the buffer goes back to its normal flush rules. */
+  /** The socket drained: the session goes back to its normal flush rules. */
   onDrain(): void {
-    if (this.isRunning) this.deliver(this.buffer.setBackpressure(false, Date.now()));
+    if (!this.backpressure) return;
+    this.backpressure = false;
+    if (this.isRunning) this.deliver(this.session.setBackpressure(false, Date.now()));
   }
 
   /**
-   * The connection's queue passed its bound: the declared slow-client policy. The buffer already
+   * The connection's queue passed its bound: the declared slow-client policy. The session already
    * coalesced while backpressured; now the stream ends with a `slow_client` error (the client may
    * resume from its Last-Event-ID while the events are in the replay window).
    */
@@ -515,7 +437,7 @@ export class LiveStream {
   }
 
   private scheduleFlush(): void {
-    const at = this.buffer.nextFlushAt();
+    const at = this.session.nextFlushAt();
     if (at === undefined) return;
     if (this.flushTimer && at >= this.flushAt) return;
     if (this.flushTimer) clearTimeout(this.flushTimer);
@@ -523,7 +445,7 @@ export class LiveStream {
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
       this.flushAt = Infinity;
-      this.deliver(this.buffer.tick(Date.now()));
+      this.deliver(this.session.tick(Date.now()));
     }, Math.max(0, at - Date.now()));
   }
 

@@ -4,7 +4,7 @@ import type { AuthContext } from '../auth/authenticator';
 import { randomId } from '../auth/api-key';
 import type { TransportEncoding } from '../http/negotiate-encoding';
 import { openSSEResponse, type SSEResponse } from '../http/sse-response';
-import { LiveStream, SHUTDOWN_STOP, type EventSealer, type LiveStreamDeps } from './live-stream';
+import { LiveStream, SHUTDOWN_STOP, type LiveStreamDeps, type SealingFactory } from './live-stream';
 
 /** Connection and lifetime limits of the hub. */
 export interface StreamHubOptions {
@@ -28,8 +28,8 @@ export interface StartStreamInput {
   purpose?: string;
   metadata?: Record<string, string>;
   encoding: TransportEncoding;
-  /** Per-connection payload sealing (codec / cipher), with the fields the `start` event announces. */
-  sealing?: { seal: EventSealer; start: { codec?: 'identity' | 'gzip' | 'deflate'; alg?: 'aes-256-gcm' | 'xchacha20-poly1305'; kid?: string } };
+  /** Per-connection payload sealing (codec / cipher): called for the first connection and every resume. */
+  sealing?: SealingFactory;
 }
 
 /**
@@ -94,6 +94,7 @@ export class StreamHub {
         request: input.request,
         ...(input.purpose ? { purpose: input.purpose } : {}),
         ...(input.metadata ? { metadata: input.metadata } : {}),
+        ...(input.sealing ? { sealing: input.sealing } : {}),
       },
       {
         ...this.deps,
@@ -109,8 +110,8 @@ export class StreamHub {
     this.deps.metrics.activeStreams.set(this.running);
     this.deps.metrics.streamsStarted.inc({ provider: stream.providerName });
     const response = this.connect(auth, stream, req, res, input.encoding);
-    stream.attach(response, input.sealing?.seal);
-    stream.begin(input.sealing?.start);
+    stream.attach(response);
+    stream.begin();
     return stream;
   }
 
@@ -122,13 +123,12 @@ export class StreamHub {
     req: IncomingMessage,
     res: ServerResponse,
     encoding: TransportEncoding,
-    seal?: EventSealer,
   ): LiveStream {
     const stream = this.get(auth, streamId);
     if (!stream) throw new TwinError('not_found', `No resumable stream ${streamId}.`, { details: { field: 'streamId' } });
     this.checkCapacity(auth);
     const response = this.connect(auth, stream, req, res, encoding);
-    stream.attach(response, seal, lastEventId);
+    stream.attach(response, lastEventId);
     return stream;
   }
 

@@ -1,0 +1,141 @@
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { createKeyring, createProviderRegistry, decodeBase64, providerConfigFromEnv, TwinError, type Keyring } from '@twin/core';
+import express from 'express';
+import pino, { type Logger } from 'pino';
+import { createApiKey } from '../auth/authenticator';
+import { createTwinRouter } from '../express/create-twin-router';
+import { openDatabase, type OpenedDatabase } from '../storage/open-database';
+import { createTwinStore } from '../storage/twin-store';
+import { createTwinService, type TwinService } from '../twin-service';
+import { pgliteDir, readPricingFile, readServerEnv, type ServerEnv } from './server-config';
+
+/** A running reference server. */
+export interface RunningServer {
+  url: string;
+  server: Server;
+  service: TwinService;
+  database: OpenedDatabase;
+  /** Graceful stop: refuse new requests, end every stream (billed as interrupted), flush, close the database. */
+  stop(): Promise<void>;
+}
+
+/** pino, with anything that could hold a secret redacted. */
+export function createLogger(level: ServerEnv['LOG_LEVEL']): Logger {
+  return pino({
+    level,
+    base: undefined,
+    redact: { paths: ['*.authorization', '*.apiKey', '*.key', '*.password', 'headers.authorization', 'headers["x-api-key"]'], censor: '[redacted]' },
+  });
+}
+
+function parseKeyring(spec: string | undefined): Keyring | undefined {
+  if (!spec) return undefined;
+  const entries = spec.split(',').map((part, i) => {
+    const at = part.indexOf(':');
+    if (at <= 0) throw new TwinError('config_invalid', `TWIN_CIPHER_KEYS entry ${i + 1} must be "id:base64key".`);
+    const key = decodeBase64(part.slice(at + 1).trim());
+    if (key.length !== 32) throw new TwinError('config_invalid', `TWIN_CIPHER_KEYS entry ${i + 1} must be a 32-byte key.`);
+    return { id: part.slice(0, at).trim(), key };
+  });
+  return createKeyring(entries);
+}
+
+/**
+ * Starts the reference server from environment variables (see docs/server.md): opens and migrates
+ * the database, reconciles billing records a previous run left open, creates a first API key in
+ * embedded mode, and serves the Twin router in an Express app.
+ */
+export async function startReferenceServer(vars: Record<string, string | undefined> = process.env, print: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunningServer> {
+  const env = readServerEnv(vars);
+  const logger = createLogger(env.LOG_LEVEL);
+  const host = env.HOST ?? (env.TWIN_AUTH === 'off' ? '127.0.0.1' : '0.0.0.0');
+  if (env.TWIN_AUTH === 'off' && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
+    throw new TwinError('config_invalid', 'TWIN_AUTH=off is for local development: bind HOST to 127.0.0.1.');
+  }
+  const database = await openDatabase(
+    env.DATABASE_URL ? { url: env.DATABASE_URL, ...(env.TWIN_DB_SCHEMA ? { schemaName: env.TWIN_DB_SCHEMA } : {}) } : { dataDir: pgliteDir(env) },
+  );
+  logger.info({ driver: database.driver, location: database.location }, 'database ready (migrations applied)');
+  const store = createTwinStore(database.db, {
+    instanceId: env.TWIN_INSTANCE_ID,
+    onWriteError: (table, err, rows) => logger.warn({ table, rows, err }, 'batch write failed; will retry'),
+  });
+  const registry = createProviderRegistry({ ...providerConfigFromEnv(vars), simulated: { tokensPerSecond: env.TWIN_SIMULATED_TOKENS_PER_SECOND } });
+  if (registry.usingSimulated) {
+    logger.warn('no provider key set (OPENAI_API_KEY, ANTHROPIC_API_KEY, GOOGLE_API_KEY, OLLAMA_BASE_URL): serving the offline simulated provider');
+  }
+  const service = await createTwinService({
+    store,
+    providers: registry,
+    stream: {
+      maxConnections: env.TWIN_MAX_CONNECTIONS,
+      maxConnectionsPerKey: env.TWIN_MAX_CONNECTIONS_PER_KEY,
+      heartbeatIntervalMs: env.TWIN_HEARTBEAT_MS,
+    },
+    ...(env.TWIN_PRICING_FILE ? { pricing: readPricingFile(env.TWIN_PRICING_FILE) } : {}),
+    auth: env.TWIN_AUTH === 'off' ? { mode: 'off' } : { mode: 'api-key' },
+    logger,
+    detachGraceMs: env.TWIN_DETACH_GRACE_MS,
+    persistChunks: env.TWIN_PERSIST_CHUNKS,
+    ...(env.TWIN_CIPHER_KEYS ? { keyring: parseKeyring(env.TWIN_CIPHER_KEYS)! } : {}),
+  });
+  const reconciled = await service.reconcile();
+  if (reconciled.reconciled > 0) logger.warn({ count: reconciled.reconciled }, 'finalised billing records left open by the previous run');
+
+  // First run in embedded mode: one admin key for tenant "dev", shown once and kept in the data dir.
+  let devKeyFile: string | undefined;
+  if (env.TWIN_AUTH === 'api-key' && database.driver === 'pglite') {
+    devKeyFile = join(env.TWIN_DATA_DIR, 'dev-api-key');
+    if ((await store.countApiKeys()) === 0) {
+      const created = await createApiKey(store, { tenantId: 'dev', name: 'first-run dev key', role: 'admin' });
+      writeFileSync(devKeyFile, created.key + '\n', { mode: 0o600 });
+      chmodSync(devKeyFile, 0o600);
+      print(`\n  First run: created an admin API key for tenant "dev" (shown once, also saved to ${devKeyFile}):\n\n    ${created.key}\n`);
+    } else if (!existsSync(devKeyFile)) {
+      devKeyFile = undefined;
+    }
+  }
+
+  const app = express();
+  app.disable('x-powered-by');
+  const router = createTwinRouter({ service });
+  app.use(router);
+  app.use((_req, res) => {
+    res.status(404).json({ error: { code: 'not_found', message: 'No such route. See /openapi.json.', retryable: false } });
+  });
+  const server = createServer(app);
+  // Streams are long-lived: no socket idle timeout (heartbeats keep proxies awake instead).
+  server.timeout = 0;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(env.PORT, host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  const url = `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${port}`;
+  logger.info({ url, providers: registry.names, default: registry.defaultName, auth: env.TWIN_AUTH }, 'twin-server listening');
+  const auth = env.TWIN_AUTH === 'off' ? '' : devKeyFile ? ` -H "Authorization: Bearer $(cat ${devKeyFile})"` : ' -H "Authorization: Bearer <your key>"';
+  print(`  Try: curl -N${auth} "${url}/api/stream?prompt=Hello"\n`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    server,
+    service,
+    database,
+    stop() {
+      stopping ??= (async () => {
+        server.close();
+        await service.shutdown(10_000);
+        server.closeAllConnections();
+        await store.close();
+        await database.close();
+        logger.info('twin-server stopped; every open stream was finalised');
+      })();
+      return stopping;
+    },
+  };
+}

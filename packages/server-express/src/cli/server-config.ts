@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TwinError, parsePricingConfigs, safeParseJSON, type StreamBillingConfig } from '@twin/core';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
+const int = (min: number) => z.coerce.number().int().min(min);
+
+/**
+ * The reference server's environment. Everything has a default, so `twin-server` with no
+ * environment at all serves on :8787 from an embedded database with the simulated provider.
+ */
+export const serverEnvSchema = z.object({
+  PORT: int(0).max(65_535).default(8787),
+  /** Interface to bind. Default all interfaces; with `TWIN_AUTH=off` only loopback is allowed. */
+  HOST: z.string().min(1).optional(),
+  /** Postgres server. Unset: embedded PGlite in `TWIN_DATA_DIR`. */
+  DATABASE_URL: z.string().min(1).optional(),
+  TWIN_DATA_DIR: z.string().min(1).default('.twin-data'),
+  /** Postgres schema for Twin's tables (shared databases). */
+  TWIN_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
+  /** JSON file with an array of pricing configs (streamBillingConfigSchema). */
+  TWIN_PRICING_FILE: z.string().min(1).optional(),
+  /** `api-key` (default) or `off` (development on loopback only: every request is tenant `dev`). */
+  TWIN_AUTH: z.enum(['api-key', 'off']).default('api-key'),
+  TWIN_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('default'),
+  TWIN_MAX_CONNECTIONS: int(1).default(10_000),
+  TWIN_MAX_CONNECTIONS_PER_KEY: int(1).default(100),
+  TWIN_HEARTBEAT_MS: int(1).default(15_000),
+  TWIN_DETACH_GRACE_MS: int(0).default(0),
+  TWIN_PERSIST_CHUNKS: bool.default(true),
+  /** Speed of the simulated provider, tokens per second. */
+  TWIN_SIMULATED_TOKENS_PER_SECOND: z.coerce.number().positive().default(20),
+  /** Comma-separated `id:base64key` entries (32-byte keys), newest last: enables payload encryption. */
+  TWIN_CIPHER_KEYS: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type ServerEnv = z.infer<typeof serverEnvSchema>;
+
+/** Parses the environment; a bad value is a `config_invalid` error naming the variable (never its value). */
+export function readServerEnv(env: Record<string, string | undefined>): ServerEnv {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(serverEnvSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') picked[key] = value.trim();
+  }
+  const result = serverEnvSchema.safeParse(picked);
+  if (!result.success) {
+    const names = [...new Set(result.error.issues.map((i) => String(i.path[0])))];
+    throw new TwinError('config_invalid', `Invalid environment: ${names.join(', ')} (${result.error.issues[0]!.message}).`, { details: { fields: names } });
+  }
+  return result.data;
+}
+
+/** Reads the pricing file (validated; money as decimal strings). */
+export function readPricingFile(path: string): StreamBillingConfig[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new TwinError('config_invalid', `Cannot read TWIN_PRICING_FILE ${path}.`, { cause: error });
+  }
+  const parsed = safeParseJSON(text);
+  if (!parsed.success) throw new TwinError('config_invalid', `TWIN_PRICING_FILE ${path} is not valid JSON: ${parsed.error.message}`);
+  const value = parsed.value;
+  return parsePricingConfigs(Array.isArray(value) ? value : [value]);
+}
+
+/** The PGlite folder inside the data dir. */
+export function pgliteDir(env: ServerEnv): string {
+  return join(env.TWIN_DATA_DIR, 'pglite');
+}
