@@ -22,13 +22,17 @@ export interface OpenBillingRecordInput {
   provider: string;
   model: string;
   purpose?: string;
-  /** Start of the stream (ms since the epoch or a Date) from the caller's clock. */
-  startedAt: number | Date;
+  /** Start of the stream (ms since the epoch, a Date or an ISO-8601 string) from the caller's clock. */
+  startedAt: number | Date | string;
   currency: string;
   pricingConfigId?: string;
 }
 
-function iso(t: number | Date): string {
+const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function iso(t: number | Date | string): string {
+  // A time already in canonical form (e.g. read back from storage) is kept as it is.
+  if (typeof t === 'string' && CANONICAL_ISO.test(t)) return t;
   const d = t instanceof Date ? t : new Date(t);
   if (Number.isNaN(d.getTime())) throw new TwinError('invalid_argument', 'Billing record times must be valid dates.');
   return d.toISOString();
@@ -64,7 +68,8 @@ export function openBillingRecord(input: OpenBillingRecordInput): StreamBillingR
 
 export interface FinalizeBillingRecordInput {
   endReason: BillingEndReason;
-  endedAt: number | Date;
+  /** End of the stream (ms since the epoch, a Date or an ISO-8601 string). */
+  endedAt: number | Date | string;
   metered: MeteredUsage;
   /** The bill from `calculateBill(metered, …)`. */
   bill: Bill;
@@ -81,27 +86,40 @@ export interface FinalizeBillingRecordInput {
 export function finalizeBillingRecord(record: StreamBillingRecord, input: FinalizeBillingRecordInput): StreamBillingRecord {
   if (record.state === 'final') return record;
   const u = input.metered.usage;
+  const bill = input.bill;
+  // One literal (not a spread plus deletes): records are finalised by the million in reports and benches.
   const final: StreamBillingRecord = {
-    ...record,
-    state: 'final',
-    endReason: input.endReason,
-    endedAt: iso(input.endedAt),
+    id: record.id,
+    streamId: record.streamId,
+    idempotencyKey: record.idempotencyKey,
+    tenantId: record.tenantId,
     provider: input.provider ?? record.provider,
     model: input.model ?? record.model,
-    usageEstimated: input.bill.usageEstimated,
-    usageMissing: input.bill.usageMissing,
+    state: 'final',
+    endReason: input.endReason,
+    startedAt: record.startedAt,
+    endedAt: iso(input.endedAt),
+    usageEstimated: bill.usageEstimated,
+    usageMissing: bill.usageMissing,
     durationMs: input.metered.durationMs,
     bytes: input.metered.bytes,
     connections: input.metered.connections ?? 1,
-    currency: input.bill.currency,
-    lines: input.bill.lines,
+    currency: bill.currency,
+    lines: bill.lines,
   };
-  for (const k of ['inputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'outputTokens', 'reasoningTokens'] as const) {
-    if (u?.[k] !== undefined) final[k] = u[k];
-    else delete final[k];
+  if (record.apiKeyId !== undefined) final.apiKeyId = record.apiKeyId;
+  if (record.userId !== undefined) final.userId = record.userId;
+  if (record.purpose !== undefined) final.purpose = record.purpose;
+  if (u) {
+    if (u.inputTokens !== undefined) final.inputTokens = u.inputTokens;
+    if (u.cacheReadTokens !== undefined) final.cacheReadTokens = u.cacheReadTokens;
+    if (u.cacheWriteTokens !== undefined) final.cacheWriteTokens = u.cacheWriteTokens;
+    if (u.outputTokens !== undefined) final.outputTokens = u.outputTokens;
+    if (u.reasoningTokens !== undefined) final.reasoningTokens = u.reasoningTokens;
   }
-  if (input.bill.exchangeRate) final.exchangeRate = input.bill.exchangeRate;
-  if (input.bill.pricingConfigId !== undefined) final.pricingConfigId = input.bill.pricingConfigId;
+  if (bill.exchangeRate) final.exchangeRate = bill.exchangeRate;
+  const configId = bill.pricingConfigId ?? record.pricingConfigId;
+  if (configId !== undefined) final.pricingConfigId = configId;
   return final;
 }
 

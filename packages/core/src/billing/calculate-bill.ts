@@ -40,15 +40,15 @@ export interface BillingContext {
 
 /** Exact (unrounded) values of a bill, for callers that keep summing before they round. */
 export interface ExactBill {
-  tokenCost: Rational;
-  discount: Rational;
-  streaming: Rational;
-  bandwidthPremium: Rational;
-  infrastructure: Rational;
-  subtotal: Rational;
-  slaPenalty: Rational;
-  taxes: Rational[];
-  total: Rational;
+  readonly tokenCost: Rational;
+  readonly discount: Rational;
+  readonly streaming: Rational;
+  readonly bandwidthPremium: Rational;
+  readonly infrastructure: Rational;
+  readonly subtotal: Rational;
+  readonly slaPenalty: Rational;
+  readonly taxes: Rational[];
+  readonly total: Rational;
 }
 
 /** An itemised bill for one stream. */
@@ -67,54 +67,60 @@ export interface Bill {
   pricingConfigId?: string;
 }
 
-function count(name: string, value: number | undefined): bigint {
-  if (value === undefined) return 0n;
+/** A count (tokens, bytes, ms) checked to be a non-negative safe integer; counts are not amounts. */
+function count(name: string, value: number | undefined): number {
+  if (value === undefined) return 0;
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new TwinError('invalid_argument', `${name} must be a non-negative integer, got ${String(value)}.`);
   }
-  return BigInt(value);
+  return value;
 }
 
 /** The token cost numerator over `p.base` and the billable token count. */
-function tokenNumerator(p: CompiledPricing, u: MeteredUsage['usage']): { n: bigint; tokens: bigint } {
-  if (!u) return { n: 0n, tokens: 0n };
+function tokenNumerator(p: CompiledPricing, u: MeteredUsage['usage']): { n: bigint; tokens: number } {
+  if (!u) return { n: 0n, tokens: 0 };
   const input = count('inputTokens', u.inputTokens);
   const cacheRead = count('cacheReadTokens', u.cacheReadTokens);
   const cacheWrite = count('cacheWriteTokens', u.cacheWriteTokens);
   const output = count('outputTokens', u.outputTokens);
   const reasoning = count('reasoningTokens', u.reasoningTokens);
+  // Integer counts below 2^53: exact as numbers. Money starts where they meet a price (bigint).
   const nonCached = input - cacheRead - cacheWrite;
-  if (nonCached < 0n) {
+  if (nonCached < 0) {
     throw new TwinError('invalid_argument', `inputTokens (${input}) must include cacheReadTokens (${cacheRead}) and cacheWriteTokens (${cacheWrite}); see the Usage conventions.`);
   }
   if (reasoning > output && u.outputTokens !== undefined) {
     throw new TwinError('invalid_argument', `outputTokens (${output}) must include reasoningTokens (${reasoning}).`);
   }
   // Reasoning is output; when output is unknown, known reasoning tokens are still priced.
-  const plainOutput = output > reasoning ? output - reasoning : 0n;
-  const n =
-    nonCached * p.perInputToken +
-    cacheRead * p.perCacheReadToken +
-    cacheWrite * p.perCacheWriteToken +
-    plainOutput * p.perOutputToken +
-    reasoning * p.perReasoningToken;
+  const plainOutput = output > reasoning ? output - reasoning : 0;
+  let n = 0n;
+  if (nonCached !== 0) n += BigInt(nonCached) * p.perInputToken;
+  if (cacheRead !== 0) n += BigInt(cacheRead) * p.perCacheReadToken;
+  if (cacheWrite !== 0) n += BigInt(cacheWrite) * p.perCacheWriteToken;
+  if (plainOutput !== 0) n += BigInt(plainOutput) * p.perOutputToken;
+  if (reasoning !== 0) n += BigInt(reasoning) * p.perReasoningToken;
   return { n, tokens: input + (output > reasoning ? output : reasoning) };
 }
+
+const NO_DISCOUNT = Object.freeze({ num: 0n, den: 1n });
 
 /**
  * The discount for `tokens` added on top of `before` period tokens, as `num / den` of the token cost.
  * Volume: the rate of the highest tier the period total reaches (≥ threshold). Graduated: tier i
  * covers period positions above threshold_i, and the rate is the token-weighted mean, Σ nᵢ·rateᵢ / N.
  */
-function discountFraction(p: CompiledPricing, before: bigint, tokens: bigint): { num: bigint; den: bigint } {
+function discountFraction(p: CompiledPricing, beforeCount: number, tokenCount: number): { num: bigint; den: bigint } {
   const dsc = p.discount;
-  if (!dsc || tokens === 0n) return { num: 0n, den: 1n };
+  if (!dsc || tokenCount === 0) return NO_DISCOUNT;
+  const before = BigInt(beforeCount);
+  const tokens = BigInt(tokenCount);
   const after = before + tokens;
   const th = dsc.thresholds;
   if (dsc.mode === 'volume') {
     let num = 0n;
     for (let i = 0; i < th.length; i++) if (after >= th[i]!) num = dsc.rateNums[i]!;
-    return num === 0n ? { num: 0n, den: 1n } : { num, den: dsc.rateDen };
+    return num === 0n ? NO_DISCOUNT : { num, den: dsc.rateDen };
   }
   let weighted = 0n;
   for (let i = 0; i < th.length; i++) {
@@ -124,7 +130,7 @@ function discountFraction(p: CompiledPricing, before: bigint, tokens: bigint): {
     const to = after < hi ? after : hi;
     if (to > from) weighted += dsc.rateNums[i]! * (to - from);
   }
-  return weighted === 0n ? { num: 0n, den: 1n } : { num: weighted, den: dsc.rateDen * tokens };
+  return weighted === 0n ? NO_DISCOUNT : { num: weighted, den: dsc.rateDen * tokens };
 }
 
 function taxApplies(taxJurisdiction: string, customer: string | undefined): boolean {
@@ -206,9 +212,9 @@ function fmt(units: bigint, places: number): string {
 export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig, context: BillingContext = {}): Bill {
   const p = compilePricing(config);
   const u = metered.usage;
-  const ms = count('durationMs', metered.durationMs);
-  const bytes = count('bytes', metered.bytes);
-  const connections = count('connections', metered.connections ?? 1);
+  const ms = BigInt(count('durationMs', metered.durationMs));
+  const bytes = BigInt(count('bytes', metered.bytes));
+  const connections = metered.connections === undefined || metered.connections === 1 ? 1n : BigInt(count('connections', metered.connections));
   const before = count('periodTokensBefore', context.periodTokensBefore ?? 0);
 
   // Every amount below is an integer numerator over one shared denominator, built up step by step
@@ -222,26 +228,27 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   // 3. Streaming and infrastructure over base; premium over base × T.
   const T = p.premiumThresholdDen;
   const streamingN = ms * p.perMs + bytes * p.perByte;
-  const infraN = connections * p.perConnection + ms * p.perMsInfra;
+  const infraN = (connections === 1n ? p.perConnection : connections * p.perConnection) + ms * p.perMsInfra;
   let premiumN = 0n;
   if (p.premiumThresholdNum !== undefined) {
     const aboveN = bytes * T - p.premiumThresholdNum;
     if (aboveN > 0n) premiumN = aboveN * p.perBytePremium;
   }
-  // Lift to L1 = base × T × R.
+  // Lift to L1 = base × T × R (the multiplications are skipped when the factor is 1, the usual case).
   const TR = T * R;
-  const tokenL1 = tok.n * TR;
-  const discountL1 = tok.n * T * dsc.num;
-  const streamingL1 = streamingN * TR;
-  const premiumL1 = premiumN * R;
-  const infraL1 = infraN * TR;
+  const lifted = TR !== 1n;
+  const tokenL1 = lifted ? tok.n * TR : tok.n;
+  const discountL1 = dsc.num === 0n ? 0n : tok.n * T * dsc.num;
+  const streamingL1 = lifted ? streamingN * TR : streamingN;
+  const premiumL1 = R !== 1n ? premiumN * R : premiumN;
+  const infraL1 = lifted ? infraN * TR : infraN;
   // 4. Subtotal.
   const subtotalL1 = tokenL1 - discountL1 + streamingL1 + premiumL1 + infraL1;
   // 5. SLA penalty num/P of the subtotal (cap ≤ 100%, so it never exceeds the subtotal).
   const sla = slaPenalty(p, context.sla);
   const P = sla.den;
   // 6. Taxes on (subtotal − penalty), each rate num/Q on the same base, not compounded.
-  const applicable = [];
+  const applicable: CompiledPricing['taxes'] = [];
   for (const t of p.taxes) if (taxApplies(t.jurisdiction, context.jurisdiction)) applicable.push(t);
   const Q = applicable.length > 0 ? p.taxDen : 1n;
   // Exchange rate F: every exact amount is converted before the one rounding.
@@ -258,14 +265,15 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   // Lift to Z = L1 × P × Q × F.
   const lift = P * Q * fxN;
   const Z = p.base * TR * P * Q * F;
-  const tokenCost = tokenL1 * lift;
-  const discount = discountL1 * lift;
-  const streaming = streamingL1 * lift;
-  const premium = premiumL1 * lift;
-  const infrastructure = infraL1 * lift;
-  const subtotal = subtotalL1 * lift;
-  const penalty = subtotalL1 * sla.num * Q * fxN;
-  const taxBaseL1P = subtotalL1 * (P - sla.num);
+  const one = lift === 1n;
+  const tokenCost = one ? tokenL1 : tokenL1 * lift;
+  const discount = one ? discountL1 : discountL1 * lift;
+  const streaming = one ? streamingL1 : streamingL1 * lift;
+  const premium = one ? premiumL1 : premiumL1 * lift;
+  const infrastructure = one ? infraL1 : infraL1 * lift;
+  const subtotal = one ? subtotalL1 : subtotalL1 * lift;
+  const penalty = sla.num === 0n ? 0n : subtotalL1 * sla.num * Q * fxN;
+  const taxBaseL1P = applicable.length === 0 ? 0n : subtotalL1 * (P - sla.num);
   const taxes: bigint[] = [];
   let total = subtotal - penalty;
   for (const t of applicable) {
@@ -323,18 +331,8 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   const bill: Bill = {
     currency: exchangeRate ? exchangeRate.to : config.currency,
     lines,
-    exact: {
-      tokenCost: { n: tokenCost, d: Z },
-      discount: { n: discount, d: Z },
-      streaming: { n: streaming, d: Z },
-      bandwidthPremium: { n: premium, d: Z },
-      infrastructure: { n: infrastructure, d: Z },
-      subtotal: { n: subtotal, d: Z },
-      slaPenalty: { n: penalty, d: Z },
-      taxes: taxes.map((n) => ({ n, d: Z })),
-      total: { n: total, d: Z },
-    },
-    billableTokens: Number(tok.tokens),
+    exact: new ExactAmounts(Z, tokenCost, discount, streaming, premium, infrastructure, subtotal, penalty, taxes, total),
+    billableTokens: tok.tokens,
     usageEstimated: u?.estimated === true,
     usageMissing: !u || u.inputTokens === undefined || u.outputTokens === undefined,
   };
@@ -347,4 +345,32 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
 function percentOf(p: CompiledPricing, num: bigint): string {
   const i = p.discount!.rateNums.indexOf(num);
   return i >= 0 ? p.discount!.ratesPercent[i]! : asPercent(num, p.discount!.rateDen);
+}
+
+/**
+ * The exact amounts of a bill over their one shared denominator. Rationals are made on access, so
+ * pricing a million streams does not allocate nine objects per bill that nobody reads.
+ */
+class ExactAmounts implements ExactBill {
+  constructor(
+    private readonly z: bigint,
+    private readonly tokenCostN: bigint,
+    private readonly discountN: bigint,
+    private readonly streamingN: bigint,
+    private readonly premiumN: bigint,
+    private readonly infrastructureN: bigint,
+    private readonly subtotalN: bigint,
+    private readonly penaltyN: bigint,
+    private readonly taxesN: bigint[],
+    private readonly totalN: bigint,
+  ) {}
+  get tokenCost(): Rational { return { n: this.tokenCostN, d: this.z }; }
+  get discount(): Rational { return { n: this.discountN, d: this.z }; }
+  get streaming(): Rational { return { n: this.streamingN, d: this.z }; }
+  get bandwidthPremium(): Rational { return { n: this.premiumN, d: this.z }; }
+  get infrastructure(): Rational { return { n: this.infrastructureN, d: this.z }; }
+  get subtotal(): Rational { return { n: this.subtotalN, d: this.z }; }
+  get slaPenalty(): Rational { return { n: this.penaltyN, d: this.z }; }
+  get taxes(): Rational[] { return this.taxesN.map((n) => ({ n, d: this.z })); }
+  get total(): Rational { return { n: this.totalN, d: this.z }; }
 }

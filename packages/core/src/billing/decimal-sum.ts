@@ -10,9 +10,12 @@ import { pow10 } from './rational';
 export class DecimalSum {
   private units = 0n;
   private scale = 0;
+  private lastZero = '';
 
   /** Adds a decimal string such as "0.001250" or "-3". */
   add(value: string): this {
+    // Zero lines are frequent (no discount, no premium, no penalty) and share one string per scale.
+    if (value === this.lastZero) return this;
     const dot = value.indexOf('.');
     let digits: string;
     let places: number;
@@ -33,6 +36,7 @@ export class DecimalSum {
     if (digits === '' || digits.includes('x') || digits.includes(' ')) {
       throw new TwinError('invalid_argument', `"${value}" is not a decimal string.`);
     }
+    if (n === 0n) this.lastZero = value;
     if (places === this.scale) this.units += n;
     else if (places < this.scale) this.units += n * pow10(this.scale - places);
     else {

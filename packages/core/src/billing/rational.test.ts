@@ -68,6 +68,9 @@ describe('DecimalSum', () => {
   it('widens its scale to the most decimals seen and never rounds', () => {
     expect(sumDecimals(['1.5', '0.25', '-0.125', '3'])).toBe('4.625');
     expect(new DecimalSum().add('1').toString(2)).toBe('1.00');
+    // Zero lines keep the scale they were written with.
+    expect(sumDecimals(['0.000000', '0.000000'])).toBe('0.000000');
+    expect(sumDecimals(['0.00', '0.10', '0.00', '2'])).toBe('2.10');
     expect(() => new DecimalSum().add('1e3')).toThrow(/not a decimal string/);
   });
 });
