@@ -121,7 +121,7 @@ const twinWire = twinBufferPerDelta();
 if (!twinWire.includes(deltas[DELTAS - 1]!) || twinWire.split('event: chunk').length - 1 !== DELTAS) throw new Error('twin path lost deltas');
 const aiBytes = await aiSdkPath();
 
-const bench = new Bench({ name: 'stream path', time: 3_000, warmup: true, warmupTime: 500 });
+const bench = new Bench({ name: 'stream path', time: 2_000, warmup: true, warmupTime: 300 });
 bench
   .add('twin buffer + SSE writer (1 event/delta)', () => {
     twinBufferPerDelta();
