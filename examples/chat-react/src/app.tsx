@@ -57,8 +57,10 @@ export function App() {
 
       <ol className="turns">
         {turns.map((turn, i) => {
-          const live = i === turns.length - 1 && !turn.answer;
-          const answer = live ? stream : turn.answer;
+          const last = i === turns.length - 1;
+          const live = last && !turn.answer;
+          // The latest turn follows the stream itself: a stopped answer's receipt arrives after the stop.
+          const answer = last && (live || turn.answer?.streamId === stream.streamId) ? stream : turn.answer;
           return (
             <li key={i}>
               <p className="prompt">{turn.prompt}</p>

@@ -1,3 +1,4 @@
+import type { CostReceipt } from '@twin/core';
 import { applyClientEvent } from './apply-client-event';
 import { baseHeaders } from './build-request';
 import { streamEvents, type StreamEventsInit } from './stream-events';
@@ -32,7 +33,10 @@ export interface StreamClient {
    * replaced by a newer `start()` resolves `aborted`); never rejects.
    */
   start(overrides?: Partial<StreamClientOptions>): Promise<StreamSnapshot>;
-  /** Aborts the stream in flight (status `aborted`) and asks the server to cancel it. */
+  /**
+   * Aborts the stream in flight (status `aborted`) and asks the server to cancel it; when the server
+   * answers with the partial stream's cost receipt, it appears as `cost` on the aborted snapshot.
+   */
   stop(): void;
   /**
    * After an `error`: resumes the same stream from the last event received when the error was
@@ -75,10 +79,15 @@ export function createStreamClient(options: StreamClientOptions): StreamClient {
       const url = String(lastOptions.url);
       const target = cancelRequest ? cancelRequest({ url, streamId }) : defaultCancelUrl(url, streamId);
       const doFetch = lastOptions.fetch ?? globalThis.fetch;
-      // Fire and forget: the local stream is already stopped; the server bills what it sent either way.
+      // Not awaited: the local stream is already stopped. The reference server answers with the
+      // stream's summary; its cost receipt, when there, completes the aborted snapshot.
       Promise.resolve()
         .then(() => doFetch(target, { method: 'DELETE', headers: baseHeaders(lastOptions), keepalive: true }))
-        .then((res) => res.body?.cancel())
+        .then((res) => res.json())
+        .then((body: { stream?: { cost?: CostReceipt } } | null) => {
+          const cost = body?.stream?.cost;
+          if (typeof cost?.total === 'string' && snapshot.streamId === streamId && snapshot.status === 'aborted') set({ ...snapshot, cost });
+        })
         .catch(() => undefined);
     }
   };

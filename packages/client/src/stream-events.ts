@@ -18,7 +18,7 @@ export interface StreamEventsInit {
 
 // The code for an HTTP error whose body named none (Twin servers always name one).
 const codeForStatus = (status: number): TwinErrorCode =>
-  status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : status === 404 ? 'not_found' : status === 429 ? 'rate_limited' : status < 500 ? 'invalid_request' : 'provider_unavailable';
+  status === 401 ? 'unauthorized' : status === 429 ? 'rate_limited' : status < 500 ? 'invalid_request' : 'provider_unavailable';
 
 /** `Retry-After` as milliseconds (seconds or an HTTP date). */
 function retryAfter(value: string | null): number | undefined {

@@ -70,10 +70,10 @@ export const IDLE_SNAPSHOT: StreamSnapshot = Object.freeze({
   status: 'idle',
   text: '',
   reasoning: '',
-  toolCalls: Object.freeze([]) as readonly ToolCallState[],
+  toolCalls: [],
   lastSeq: -1,
   reconnectAttempt: 0,
-  metrics: Object.freeze({ outputTokens: 0, tokensEstimated: true, reconnects: 0, chunks: 0 }),
+  metrics: { outputTokens: 0, tokensEstimated: true, reconnects: 0, chunks: 0 },
 }) as StreamSnapshot;
 
 /** True while a stream is in flight (a request is open or about to be). */

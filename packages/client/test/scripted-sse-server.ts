@@ -81,7 +81,9 @@ export async function startScriptedServer(
     };
     if (req.method === 'DELETE') {
       deletes.push(record);
-      res.writeHead(204).end();
+      // Like the reference server: the stream's summary with the partial stream's receipt.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ stream: { id: record.url.split('/').pop(), cost: { currency: 'USD', total: '0.0042', estimated: true } } }));
       return;
     }
     requests.push(record);

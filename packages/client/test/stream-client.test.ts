@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createStreamClient, type StreamStatus } from '@twin/client';
 import { fullText, startScriptedServer, textScript, type ScriptedServer } from './scripted-sse-server';
 
@@ -65,7 +65,10 @@ describe('stream client state machine', () => {
     const final = await done;
     expect(final.status).toBe('aborted');
     expect(final.text).toBe('t0 t1 ');
-    await new Promise((r) => setTimeout(r, 50));
+    expect(final.cost).toBeUndefined();
+    // The server's answer to the cancel carries the partial stream's receipt.
+    await vi.waitFor(() => expect(client.getSnapshot().cost).toEqual({ currency: 'USD', total: '0.0042', estimated: true }));
+    expect(client.getSnapshot().status).toBe('aborted');
     expect(server.deletes.map((d) => [d.url, d.authorization])).toEqual([['/api/stream/str_test', 'Bearer sk_1']]);
   });
 
