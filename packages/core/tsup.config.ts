@@ -1,11 +1,27 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: { compilerOptions: { paths: {} } },
+const shared = {
   sourcemap: true,
-  clean: true,
+  clean: false, // the build script empties dist/ once; two configs run in parallel
   target: 'es2022',
-  treeshake: true,
-});
+  dts: { entry: 'src/index.ts', compilerOptions: { paths: {} } },
+} as const;
+
+export default defineConfig([
+  {
+    ...shared,
+    // ESM keeps one output file per source module (plus shared chunks), so a bundler with
+    // `sideEffects: false` drops every module an app does not use — a browser that only opens
+    // sealed chunks must not ship zod schemas, provider adapters or the billing engine.
+    entry: ['src/**/*.ts', '!src/**/*.test.ts', '!src/**/*.test-*.ts', '!src/**/testing/**', '!src/**/test-*.ts'],
+    format: ['esm'],
+    splitting: true,
+    treeshake: true,
+  },
+  {
+    ...shared,
+    // CommonJS consumers (Node `require`) load one file; tree-shaking does not apply there.
+    entry: ['src/index.ts'],
+    format: ['cjs'],
+  },
+]);
