@@ -3,5 +3,6 @@ import { twinAliases } from '../../vitest.shared';
 
 export default defineProject({
   resolve: { alias: twinAliases },
-  test: { name: 'example-node-cli', environment: 'node', include: ['test/**/*.test.ts'] },
+  // One suite boots the reference server (database migrations included).
+  test: { name: 'example-node-cli', environment: 'node', include: ['test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 },
 });

@@ -31,14 +31,14 @@ export interface ReferenceServer {
  * Starts the reference server CLI (simulated provider, PGlite in a temp dir, a free port) and waits
  * until it answers HTTP. The API key is the one it prints for development.
  */
-export async function startReferenceServer(): Promise<ReferenceServer> {
+export async function startReferenceServer(extraEnv: Record<string, string> = {}): Promise<ReferenceServer> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`pnpm build\` first.`);
   const dataDir = mkdtempSync(join(tmpdir(), 'twin-e2e-data-'));
   const port = await freePort();
   let output = '';
   const args = CLI.endsWith('.ts') ? ['--import', 'tsx', CLI] : [CLI];
   const child: ChildProcess = spawn(process.execPath, args, {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', TWIN_DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', TWIN_DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn', ...extraEnv },
     cwd: fileURLToPath(new URL('../../../packages/server-express/', import.meta.url)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
