@@ -128,6 +128,8 @@ export { deriveKeyFromPassword, deriveKeyFromPasswordAsync, DEFAULT_SCRYPT_PARAM
 export type { ScryptParams } from './cipher/derive-key-from-password';
 export { deriveStreamKey } from './cipher/derive-stream-key';
 export { sealFrame, openFrame, CIPHER_KEY_BYTES, CIPHER_NONCE_BYTES, CIPHER_TAG_BYTES } from './cipher/frame-cipher';
+export { nobleAead } from './cipher/noble-aead';
+export type { AeadBackend } from './cipher/aead-backend';
 export { frameAssociatedData } from './cipher/frame-associated-data';
 export type { FrameBinding } from './cipher/frame-associated-data';
 export { createFrameCompressor } from './codec/frame-compressor';
@@ -160,8 +162,10 @@ export {
 export type { OpenAIChatClient, OpenAIChatProviderOptions } from './providers/openai-chat';
 export { toOpenAIChatMessages, toOpenAIChatTools } from './providers/openai-chat-messages';
 export { ToolCallAssembler } from './providers/tool-call-assembler';
-export { readServerSentEvents } from './providers/read-server-sent-events';
-export { readNdjsonLines } from './providers/read-ndjson-lines';
+export { readServerSentEventBatches } from './providers/read-server-sent-event-batches';
+export { readNdjsonLineBatches } from './providers/read-ndjson-line-batches';
+export { sdkResponseBody } from './providers/sdk-call';
+export type { SdkStreamCall } from './providers/sdk-call';
 export { createAnthropicProvider, AnthropicEventMapper, anthropicUsage, anthropicBody } from './providers/anthropic';
 export type { AnthropicClient, AnthropicProviderOptions } from './providers/anthropic';
 export { toAnthropicMessages, toAnthropicTools } from './providers/anthropic-messages';

@@ -2,11 +2,13 @@ import { decodeBase64 } from '../codec/base64';
 import { describeValue } from '../codec/describe-value';
 import { createFrameDecompressor, type FrameDecompressor } from '../codec/frame-decompressor';
 import { decodeUtf8 } from '../codec/utf8';
+import { assertAeadBackend, type AeadBackend } from '../cipher/aead-backend';
 import { assertNonEmptyString } from '../cipher/argument-guards';
 import { deriveStreamKey } from '../cipher/derive-stream-key';
 import { openFrame } from '../cipher/frame-cipher';
 import { frameAssociatedData } from '../cipher/frame-associated-data';
 import type { Keyring, KeyringEntry } from '../cipher/keyring';
+import { nobleAead } from '../cipher/noble-aead';
 import { isTwinError, TwinError } from '../errors/twin-error';
 import type { CipherAlg, CodecName, SealedFields } from '../protocol/stream-event';
 import { safeParseJSON } from '../util/safe-parse-json';
@@ -29,6 +31,8 @@ export interface PayloadOpenerOptions {
   streamId: string;
   /** Keys to open encrypted frames. With a keyring, unencrypted frames are refused (no downgrade). */
   keyring?: Keyring;
+  /** AEAD implementation (default: {@link nobleAead}, pure JS); opens frames sealed by any backend. */
+  aead?: AeadBackend;
 }
 
 const CODECS: ReadonlySet<string> = new Set<CodecName>(['identity', 'gzip', 'deflate']);
@@ -42,11 +46,14 @@ export function createPayloadOpener(opts: PayloadOpenerOptions): PayloadOpener {
   if (keyring !== undefined && typeof keyring?.get !== 'function') {
     throw new TwinError('invalid_argument', 'opts.keyring must be a keyring from createKeyring');
   }
+  if (opts.aead !== undefined) assertAeadBackend(opts.aead, 'opts.aead');
+  const aead = opts.aead ?? nobleAead;
   const decompressors = new Map<CodecName, FrameDecompressor>();
   const streamKeys = new Map<string, { entry: KeyringEntry; alg: CipherAlg; key: Uint8Array }>();
   let lastSeq = -1;
   let failure: TwinError | undefined;
 
+  // HKDF once per (alg, keyring entry) of this stream, not per frame.
   const streamKeyFor = (entry: KeyringEntry, alg: CipherAlg): Uint8Array => {
     const cacheKey = `${alg}\u0000${entry.id}`;
     const cached = streamKeys.get(cacheKey);
@@ -66,7 +73,7 @@ export function createPayloadOpener(opts: PayloadOpenerOptions): PayloadOpener {
       if (!keyring) throw new TwinError('decrypt_failed', `Frame ${seq} is encrypted (${alg}) but this opener has no keyring.`);
       const entry = keyring.get(kid!);
       const associatedData = frameAssociatedData({ streamId, event, seq, prevSeq: lastSeq, codec, alg, kid: kid! });
-      bytes = openFrame(alg, streamKeyFor(entry, alg), bytes, associatedData);
+      bytes = openFrame(alg, streamKeyFor(entry, alg), bytes, associatedData, aead);
     } else if (keyring) {
       throw new TwinError('decrypt_failed', `Frame ${seq} is not encrypted, but this opener expects encrypted frames.`);
     }

@@ -3,11 +3,13 @@ import { encodeBase64 } from '../codec/base64';
 import { describeValue } from '../codec/describe-value';
 import { createFrameCompressor, type FrameCompressor } from '../codec/frame-compressor';
 import { encodeUtf8 } from '../codec/utf8';
+import { assertAeadBackend, type AeadBackend } from '../cipher/aead-backend';
 import { assertCipherAlg, assertNonEmptyString } from '../cipher/argument-guards';
 import { deriveStreamKey } from '../cipher/derive-stream-key';
 import { CIPHER_NONCE_BYTES, sealFrame } from '../cipher/frame-cipher';
 import { frameAssociatedData } from '../cipher/frame-associated-data';
 import type { Keyring, KeyringEntry } from '../cipher/keyring';
+import { nobleAead } from '../cipher/noble-aead';
 import { TwinError } from '../errors/twin-error';
 import type { CipherAlg, CodecName, SealedFields } from '../protocol/stream-event';
 import { assertEvent, assertSeq, type SealedEventType } from './payload-guards';
@@ -35,6 +37,12 @@ export interface PayloadSealerOptions {
   cipher?: { keyring: Keyring; alg: CipherAlg };
   /** Cryptographic random bytes for nonces. Defaults to Web Crypto `getRandomValues`. */
   randomBytes?: (n: number) => Uint8Array;
+  /**
+   * AEAD implementation (default: {@link nobleAead}, pure JS). A Node server can pass a native one
+   * (`createNodeAead()` from @twin/server-express, ~3–5× faster per frame); the sealed bytes are the
+   * same, so the receiver does not need to know.
+   */
+  aead?: AeadBackend;
 }
 
 /**
@@ -55,6 +63,8 @@ export function createPayloadSealer(opts: PayloadSealerOptions): PayloadSealer {
     assertCipherAlg(cipher.alg, 'opts.cipher.alg');
   }
   const random = cipher ? resolveRandom(opts.randomBytes) : undefined;
+  if (opts.aead !== undefined) assertAeadBackend(opts.aead, 'opts.aead');
+  const aead = opts.aead ?? nobleAead;
 
   const policy: AutoCodecPolicy | undefined = codec === 'auto' ? createAutoCodecPolicy({ encrypted: cipher !== undefined }) : undefined;
   const compressors = new Map<CodecName, FrameCompressor>();
@@ -62,6 +72,8 @@ export function createPayloadSealer(opts: PayloadSealerOptions): PayloadSealer {
   let prevSeq = -1;
   let broken: unknown;
 
+  // HKDF runs once per (keyring entry, stream), not per frame: a sealer has one alg, so the entry
+  // alone keys the cache; a rotation derives once for the new entry.
   const streamKeyFor = (entry: KeyringEntry, alg: CipherAlg): Uint8Array => {
     const cached = streamKeys.get(entry.id);
     // Compare the entry itself: a removed and re-added id may carry another key.
@@ -98,7 +110,7 @@ export function createPayloadSealer(opts: PayloadSealerOptions): PayloadSealer {
         const entry = cipher.keyring.current();
         const nonce = random!(CIPHER_NONCE_BYTES[cipher.alg]);
         const associatedData = frameAssociatedData({ streamId, event, seq, prevSeq: chainedAfter, codec: frameCodec, alg: cipher.alg, kid: entry.id });
-        const sealed = sealFrame(cipher.alg, streamKeyFor(entry, cipher.alg), nonce, encoded, associatedData);
+        const sealed = sealFrame(cipher.alg, streamKeyFor(entry, cipher.alg), nonce, encoded, associatedData, aead);
         return { codec: frameCodec, alg: cipher.alg, kid: entry.id, data: encodeBase64(sealed) };
       } catch (error) {
         // The frame is in the compression context (and the chain) but will not be sent.
