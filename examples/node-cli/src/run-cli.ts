@@ -30,8 +30,8 @@ const UP = '\x1b[1A';
  * Runs the CLI. Exit code 0 when the answer completed, 1 on a stream error, 2 on bad usage, 130 when
  * interrupted.
  *
- * On a terminal the answer's completed lines scroll up as they arrive while the bottom two lines are
- * redrawn in place: the line being written, and the progress line (tokens, tokens/s, cost). Piped
+ * On a terminal the answer's completed rows scroll up as they arrive while the bottom two lines are
+ * redrawn in place: the row being written, and the progress line (tokens, tokens/s, cost). Piped
  * output gets the text as it arrives and one summary line on stderr at the end.
  */
 export async function runCli(io: CliIO): Promise<number> {
@@ -80,21 +80,24 @@ export async function runCli(io: CliIO): Promise<number> {
       return;
     }
     let out = regionShown ? `${CLEAR_LINE}${UP}${CLEAR_LINE}` : '';
+    // Rows stay one column short of the width and are broken by us, so the terminal never wraps
+    // on its own and the two-line region can always be redrawn in place.
+    const width = Math.max(20, (io.stdout.columns ?? 80) - 1);
     const lastBreak = final ? s.text.length : s.text.lastIndexOf('\n') + 1;
     if (lastBreak > printed) {
       out += s.text.slice(printed, lastBreak);
       printed = lastBreak;
+    }
+    while (!final && s.text.length - printed >= width) {
+      out += `${s.text.slice(printed, printed + width)}\n`;
+      printed += width;
     }
     if (final) {
       if (!s.text.endsWith('\n') && s.text.length > 0) out += '\n';
       out += `${progressLine(s)}\n`;
       regionShown = false;
     } else {
-      // Show the tail of the line being written, cut to the width so it never wraps (wrapping
-      // would break the in-place redraw).
-      const width = Math.max(20, (io.stdout.columns ?? 80) - 1);
-      const partial = s.text.slice(printed);
-      out += `${partial.length > width ? `…${partial.slice(-(width - 1))}` : partial}\n${progressLine(s).slice(0, width)}`;
+      out += `${s.text.slice(printed)}\n${progressLine(s).slice(0, width)}`;
       regionShown = true;
     }
     io.stdout.write(out);

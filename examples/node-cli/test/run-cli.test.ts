@@ -44,6 +44,24 @@ describe('twin-ask (node-cli example)', () => {
     expect(raw.slice(lastRedraw + 4)).toMatch(new RegExp(`^${fullText(6)}\\n6 tokens · [\\d.]+ tok/s · cost USD 0\\.0123\\n$`));
   });
 
+  it('on a narrow terminal breaks a long line into rows that scroll up while it streams', async () => {
+    const script = textScript(40); // 40 × "tN " ≈ 150 characters on one line
+    server = await startScriptedServer(script, [{ eventDelayMs: 1 }]);
+    const out = sink(true);
+    out.stream.columns = 41; // rows of 40 characters
+    expect(await runCli({ argv: ['--url', server.url, 'hi'], env: {}, stdout: out.stream, stderr: sink(false).stream })).toBe(0);
+    const raw = out.read();
+    const text = fullText(40);
+    // The first rows were written whole, each followed by a line break, before the stream ended.
+    expect(raw).toContain(`${text.slice(0, 40)}\n`);
+    expect(raw).toContain(`${text.slice(40, 80)}\n`);
+    expect(raw.indexOf(`${text.slice(40, 80)}\n`)).toBeLessThan(raw.indexOf('cost USD'));
+    // While streaming (everything before the final redraw) no row is ever as wide as the terminal.
+    const liveOutput = raw.slice(0, raw.lastIndexOf('\x1b[2K'));
+    const rows = liveOutput.split('\x1b[2K').join('\n').split('\x1b[1A').join('\n').split(/[\r\n]/);
+    for (const row of rows) expect(row.length).toBeLessThan(41);
+  });
+
   it('exits 1 with the server error on a refused request', async () => {
     server = await startScriptedServer(textScript(1), [{ status: 401, body: { error: { code: 'unauthorized', message: 'Missing API key.' } } }]);
     const err = sink(false);
