@@ -3,9 +3,10 @@
  * way: esbuild bundles a tiny entry that imports and calls the hook (react and react-dom external,
  * browser platform, ES2022, minified), then node:zlib gzips it (level 9). Target: ≤ 6 kB for Twin.
  *
- * Twin is bundled from the packages' sources (tsup only strips types from them, so the minified
- * result is the same as from dist/ and needs no build first).
+ * Twin is bundled from the built packages (dist/, what npm users get; `pnpm bench` builds first), or
+ * from their sources when dist/ is missing (tsup only strips types, so the result is the same).
  */
+import { existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -41,11 +42,14 @@ async function measure(name: string, contents: string, alias: Record<string, str
 
 const kb = (n: number) => `${(n / 1000).toFixed(2)} kB (${n} B)`;
 
+const built = existsSync(here('../dist/index.js')) && existsSync(here('../../client/dist/index.js'));
 const twin = await measure(
   '@twin/client + @twin/react (useStream)',
   `import { useStream } from '@twin/react';
    export function Chat() { const s = useStream({ url: '/api/stream' }); return [s.text, s.status, s.start, s.stop]; }`,
-  { '@twin/react': here('../src/index.ts'), '@twin/client': here('../../client/src/index.ts') },
+  built
+    ? { '@twin/react': here('../dist/index.js'), '@twin/client': here('../../client/dist/index.js') }
+    : { '@twin/react': here('../src/index.ts'), '@twin/client': here('../../client/src/index.ts') },
 );
 const aiSdk = await measure(
   'ai + @ai-sdk/react (useChat)',
@@ -53,7 +57,7 @@ const aiSdk = await measure(
    export function Chat() { const c = useChat(); return [c.messages, c.status, c.sendMessage, c.stop]; }`,
 );
 
-console.log('Bundle size of a minimal hook import (esbuild --minify, gzip -9; react/react-dom external)\n');
+console.log(`Bundle size of a minimal hook import (esbuild --minify, gzip -9; react/react-dom external; Twin from ${built ? 'dist' : 'src'})\n`);
 for (const m of [twin, aiSdk]) {
   console.log(`  ${m.name.padEnd(42)} min ${kb(m.minified).padStart(20)}   min+gz ${kb(m.gzip).padStart(19)}`);
 }
