@@ -40,6 +40,9 @@ export type { BatchWriter, BatchWriterOptions } from './storage/batch-writer';
 export { buildUsageReport } from './storage/usage-report';
 export * as tables from './storage/schema';
 
+// ── crypto ───────────────────────────────────────────────────────────────────
+export { createNodeAead } from './crypto/node-aead';
+
 // ── observability ────────────────────────────────────────────────────────────
 export { createServerMetrics } from './observability/server-metrics';
 export type { ServerMetrics } from './observability/server-metrics';

@@ -48,9 +48,9 @@ export function openSSE(
         events,
         comments,
         retry: undefined,
-        done: new Promise((r) => {
-          res.on('close', () => r());
-        }),
+        // Set below, once the decoding pipeline exists: the end of the DECODED stream, so nothing a
+        // decompressor still holds is missed.
+        done: undefined as unknown as Promise<void>,
         waitFor(predicate, timeoutMs = 10_000) {
           return new Promise((ok, fail) => {
             if (predicate(events)) return ok();
@@ -103,6 +103,13 @@ export function openSSE(
       const encoding = res.headers['content-encoding'];
       const source =
         encoding === 'gzip' ? res.pipe(createGunzip()) : encoding === 'deflate' ? res.pipe(createInflate()) : encoding === 'br' ? res.pipe(createBrotliDecompress()) : res;
+      reader.done = new Promise<void>((r) => {
+        source.on('end', () => r());
+        source.on('error', () => r());
+        res.on('close', () => {
+          if (!res.complete) r();
+        });
+      });
       source.setEncoding('utf8');
       if (!init.pause) source.on('data', (text: string) => parser.feed(text));
       resolve(reader);

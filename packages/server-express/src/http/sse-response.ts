@@ -37,6 +37,8 @@ export interface SSEResponse {
   /** Bytes handed to the transport (before compression). */
   readonly bytesWritten: number;
   readonly closed: boolean;
+  /** The queue passed its bound: later writes are dropped until `end(finalFrames)`. */
+  readonly overflowed: boolean;
   /**
    * Ends the response after `finalFrames` (written past the queue bound: it is the last word, and
    * small). The socket is destroyed if the client does not take it within `graceMs`.
@@ -96,8 +98,6 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
   let closed = false;
   let endedByUs = false;
   let overflowed = false;
-  // After an overflow only the latest write is kept: it carries the stream's closing error event.
-  let tail = '';
   let lastWriteAt = Date.now();
 
   const rawWrite = (text: string): boolean => {
@@ -151,10 +151,8 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
   return {
     write(frames) {
       if (closed) return false;
-      if (overflowed) {
-        tail = frames;
-        return false;
-      }
+      // Past the bound nothing more is queued: the caller ends the response with its closing event.
+      if (overflowed) return false;
       if (backpressure) {
         queue.push(frames);
         queuedBytes += frames.length;
@@ -183,15 +181,17 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
     get closed() {
       return closed;
     },
+    get overflowed() {
+      return overflowed;
+    },
     end(finalFrames, graceMs = 5_000) {
       if (closed || endedByUs) return;
       endedByUs = true;
-      // Whatever is queued goes first, so order holds; on overflow the queue is dropped by design
-      // (the client gets the error event and resumes from its Last-Event-ID).
-      const last = (overflowed ? tail : queue.join('')) + (finalFrames ?? '');
+      // Whatever is queued goes first, so order holds. After an overflow the queue is dropped by
+      // design: the client gets the closing event and resumes from its Last-Event-ID.
+      const last = (overflowed ? '' : queue.join('')) + (finalFrames ?? '');
       queue = [];
       queuedBytes = 0;
-      tail = '';
       if (last) rawWrite(last);
       clearInterval(heartbeat);
       target.end();

@@ -2,6 +2,7 @@ import {
   TwinError,
   createConnectionWriter,
   createStreamSession,
+  encodeSSE,
   estimateInputTokens,
   toTwinError,
   type BillingEndReason,
@@ -118,6 +119,7 @@ export class LiveStream {
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private flushAt = Infinity;
   private detachTimer: ReturnType<typeof setTimeout> | undefined;
+  private terminal: StreamEvent | undefined;
   private resolveFinished!: () => void;
 
   constructor(init: LiveStreamInit, deps: LiveStreamDeps) {
@@ -269,12 +271,14 @@ export class LiveStream {
         let part: StreamPart = raw;
         const now = Date.now();
         this.lastActivityAt = now;
-        if (part.type === 'error') {
-          if (this.stopReason) part = { ...part, error: this.stopReason.error };
+        if (part.type === 'error' && this.stopReason) part = { ...part, error: this.stopReason.error };
+        const events = this.session.push(part, now);
+        this.deliver(events);
+        // The session may end the stream on its own (an error part, or its buffer_overflow policy).
+        if (part.type === 'error' || endsStream(events)) {
           closed = true;
+          break;
         }
-        this.deliver(this.session.push(part, now));
-        if (closed) break;
       }
     } catch (error) {
       // The provider contract says stream() never throws; a bug there must still end and bill the stream.
@@ -286,6 +290,8 @@ export class LiveStream {
       this.deliver(this.session.finish({ error: this.stopReason.error }));
       closed = true;
     }
+    // Whatever ended the loop, the provider's request must not outlive the stream.
+    if (!this.abortController.signal.aborted) this.abortController.abort();
     await warm;
     await this.finish(closed);
   }
@@ -381,6 +387,8 @@ export class LiveStream {
 
   private writeEvents(events: StreamEvent[], fresh: boolean): void {
     if (events.length === 0) return;
+    const last = events[events.length - 1]!;
+    if (last.type === 'error' || last.type === 'complete') this.terminal = last;
     if (fresh && this.deps.persistChunks) {
       const createdAt = new Date();
       // A sealed stream's content stays out of the database: only its shape is audited.
@@ -452,8 +460,21 @@ export class LiveStream {
   private closeConnection(): void {
     const attached = this.attached;
     this.attached = undefined;
-    attached?.response.end();
+    if (!attached) return;
+    // After an overflow the queued frames were dropped, the terminal event with them: send it last.
+    // Terminal events are never sealed, so the plain encoding is what any writer would produce.
+    const terminal = this.terminal;
+    attached.response.end(
+      attached.response.overflowed && terminal && terminal.type !== 'heartbeat'
+        ? encodeSSE({ id: terminal.data.seq, event: terminal.type, data: JSON.stringify(terminal.data) })
+        : undefined,
+    );
   }
+}
+
+function endsStream(events: readonly StreamEvent[]): boolean {
+  const last = events[events.length - 1];
+  return last !== undefined && (last.type === 'error' || last.type === 'complete');
 }
 
 /** The error a stream ends with when the server shuts down under it. */
