@@ -9,7 +9,8 @@ import { joinUrl, postForStream } from './fetch-json-stream';
 import { guardProviderStream } from './guard-provider-stream';
 import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
 import { bodyReadError, providerHttpError } from './provider-error';
-import { readServerSentEvents } from './read-server-sent-events';
+import { readServerSentEventBatches } from './read-server-sent-event-batches';
+import { sdkResponseBody, type SdkStreamCall } from './sdk-call';
 import { ToolCallAssembler } from './tool-call-assembler';
 
 /**
@@ -21,7 +22,7 @@ export interface AnthropicClient {
     create(
       body: { stream: true; model: string; max_tokens: number; messages: never[] } & Record<string, unknown>,
       options?: { signal?: AbortSignal; maxRetries?: number },
-    ): PromiseLike<AsyncIterable<unknown>>;
+    ): SdkStreamCall;
   };
 }
 
@@ -181,15 +182,18 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
   const env = resolveEnvironment(options.env);
   const baseURL = options.baseURL ?? 'https://api.anthropic.com';
 
-  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart> {
+  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart[]> {
     const model = request.model ?? options.defaultModel;
     if (!model) throw new TwinError('invalid_request', `No model given for ${name} and it has no default model.`, { provider: name });
     const body = anthropicBody(request, model, options.defaultMaxTokens ?? 4096);
     const mapper = new AnthropicEventMapper(name);
-    const out: StreamPart[] = [];
-    let events: AsyncIterable<unknown>;
+    let events: AsyncIterable<unknown> | undefined;
+    let batches: AsyncIterable<unknown[]> | undefined;
     if (options.client) {
-      events = await options.client.messages.create(body as Parameters<AnthropicClient['messages']['create']>[0], { signal, maxRetries: 0 });
+      const call = options.client.messages.create(body as Parameters<AnthropicClient['messages']['create']>[0], { signal, maxRetries: 0 });
+      const rawBody = await sdkResponseBody(call);
+      if (rawBody) batches = parseEventBatches(readServerSentEventBatches(rawBody), name);
+      else events = await call;
     } else {
       const stream = await postForStream({
         provider: name,
@@ -204,19 +208,34 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
         signal,
         env,
       });
-      events = parseEvents(readServerSentEvents(stream), name);
+      batches = parseEventBatches(readServerSentEventBatches(stream), name);
     }
+    let out: StreamPart[] = [];
     try {
-      for await (const event of events) {
-        mapper.map(event, out);
-        for (let i = 0; i < out.length; i++) yield out[i]!;
-        out.length = 0;
-        if (mapper.done) break;
+      if (batches) {
+        for await (const batch of batches) {
+          for (let i = 0; i < batch.length && !mapper.done; i++) mapper.map(batch[i], out);
+          if (out.length) {
+            yield out;
+            out = [];
+          }
+          if (mapper.done) break;
+        }
+      } else if (events) {
+        for await (const event of events) {
+          mapper.map(event, out);
+          if (out.length) {
+            yield out;
+            out = [];
+          }
+          if (mapper.done) break;
+        }
       }
     } catch (error) {
+      if (out.length) yield out;
       throw bodyReadError(name, error);
     }
-    if (mapper.done) yield mapper.finish();
+    if (mapper.done) yield [mapper.finish()];
   }
 
   return {
@@ -233,11 +252,19 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
   };
 }
 
-async function* parseEvents(events: AsyncIterable<{ event?: string; data: string }>, provider: string): AsyncGenerator<unknown> {
-  for await (const event of events) {
-    if (event.data === '') continue;
-    const parsed = safeParseJSON(event.data);
-    if (!parsed.success) throw new TwinError('provider_error', `${provider} sent an event that is not JSON.`, { provider, cause: parsed.error });
-    yield parsed.value;
+async function* parseEventBatches(batches: AsyncIterable<ReadonlyArray<{ data: string }>>, provider: string): AsyncGenerator<unknown[]> {
+  for await (const events of batches) {
+    const parsed: unknown[] = [];
+    for (const event of events) {
+      if (event.data === '') continue;
+      const result = safeParseJSON(event.data);
+      if (!result.success) {
+        // Events before the bad one still count: hand them over, then fail.
+        if (parsed.length) yield parsed;
+        throw new TwinError('provider_error', `${provider} sent an event that is not JSON.`, { provider, cause: result.error });
+      }
+      parsed.push(result.value);
+    }
+    if (parsed.length) yield parsed;
   }
 }

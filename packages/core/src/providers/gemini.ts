@@ -9,7 +9,7 @@ import { toGeminiContents, toGeminiTools } from './gemini-contents';
 import { guardProviderStream } from './guard-provider-stream';
 import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
 import { bodyReadError, providerHttpError } from './provider-error';
-import { readServerSentEvents } from './read-server-sent-events';
+import { readServerSentEventBatches } from './read-server-sent-event-batches';
 
 export interface GeminiProviderOptions {
   /** Sent as `x-goog-api-key`. Never logged. */
@@ -166,7 +166,7 @@ export function createGeminiProvider(options: GeminiProviderOptions = {}): Provi
   const env = resolveEnvironment(options.env);
   const baseURL = options.baseURL ?? 'https://generativelanguage.googleapis.com/v1beta';
 
-  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart> {
+  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart[]> {
     const model = request.model ?? options.defaultModel;
     if (!model) throw new TwinError('invalid_request', `No model given for ${name} and it has no default model.`, { provider: name });
     const stream = await postForStream({
@@ -178,19 +178,24 @@ export function createGeminiProvider(options: GeminiProviderOptions = {}): Provi
       env,
     });
     const mapper = new GeminiChunkMapper(name);
-    const out: StreamPart[] = [];
+    let out: StreamPart[] = [];
     try {
-      for await (const event of readServerSentEvents(stream)) {
-        const parsed = safeParseJSON(event.data);
-        if (!parsed.success) throw new TwinError('provider_error', `${name} sent an event that is not JSON.`, { provider: name, cause: parsed.error });
-        mapper.map(parsed.value, out);
-        for (let i = 0; i < out.length; i++) yield out[i]!;
-        out.length = 0;
+      for await (const events of readServerSentEventBatches(stream)) {
+        for (const event of events) {
+          const parsed = safeParseJSON(event.data);
+          if (!parsed.success) throw new TwinError('provider_error', `${name} sent an event that is not JSON.`, { provider: name, cause: parsed.error });
+          mapper.map(parsed.value, out);
+        }
+        if (out.length) {
+          yield out;
+          out = [];
+        }
       }
     } catch (error) {
+      if (out.length) yield out;
       throw bodyReadError(name, error);
     }
-    if (mapper.done) yield mapper.end();
+    if (mapper.done) yield [mapper.end()];
   }
 
   return {

@@ -16,7 +16,8 @@ export interface GuardProviderStreamOptions {
 
 /**
  * Enforces the {@link Provider} contract around an adapter's raw parts, so each adapter only
- * translates its wire format:
+ * translates its wire format. Adapters hand over parts in batches (one per network read), so the
+ * only per-part async step of a stream is this generator's `yield`:
  * - usage parts are held and the LAST one wins (providers resend cumulative usage: overwrite,
  *   never add); it is emitted once, right before `finish` or attached to the final `error`;
  * - a throw becomes an `error` part; a source that ends without `finish`/`error` becomes
@@ -25,7 +26,7 @@ export interface GuardProviderStreamOptions {
  * - nothing is emitted after the terminal part.
  */
 export async function* guardProviderStream(
-  source: AsyncIterable<StreamPart>,
+  source: AsyncIterable<readonly StreamPart[]>,
   options: GuardProviderStreamOptions,
 ): AsyncGenerator<StreamPart, void, undefined> {
   let usage: Usage | undefined;
@@ -66,43 +67,46 @@ export async function* guardProviderStream(
     new TwinError('aborted', `The ${options.provider} stream was aborted.`, { provider: options.provider, retryable: false });
 
   try {
-    for await (const part of source) {
-      switch (part.type) {
-        case 'usage':
-          usage = part.usage;
-          continue;
-        case 'text-delta':
-          output += part.text;
-          contentSeen = true;
-          break;
-        case 'reasoning-delta':
-          reasoning += part.text;
-          contentSeen = true;
-          break;
-        case 'tool-call-delta':
-          output += part.argsTextDelta;
-          contentSeen = true;
-          break;
-        case 'tool-call-start':
-          output += part.toolName;
-          contentSeen = true;
-          break;
-        case 'tool-call':
-          contentSeen = true;
-          break;
-        case 'finish':
-          yield { type: 'usage', usage: await finalUsage() };
-          yield part;
-          return;
-        case 'error': {
-          const merged: ErrorPart = part.usage ? part : { ...part, usage: await finalUsage(true) };
-          yield merged;
-          return;
+    for await (const batch of source) {
+      for (let i = 0; i < batch.length; i++) {
+        const part = batch[i]!;
+        switch (part.type) {
+          case 'usage':
+            usage = part.usage;
+            continue;
+          case 'text-delta':
+            output += part.text;
+            contentSeen = true;
+            break;
+          case 'reasoning-delta':
+            reasoning += part.text;
+            contentSeen = true;
+            break;
+          case 'tool-call-delta':
+            output += part.argsTextDelta;
+            contentSeen = true;
+            break;
+          case 'tool-call-start':
+            output += part.toolName;
+            contentSeen = true;
+            break;
+          case 'tool-call':
+            contentSeen = true;
+            break;
+          case 'finish':
+            yield { type: 'usage', usage: await finalUsage() };
+            yield part;
+            return;
+          case 'error': {
+            const merged: ErrorPart = part.usage ? part : { ...part, usage: await finalUsage(true) };
+            yield merged;
+            return;
+          }
+          default:
+            break;
         }
-        default:
-          break;
+        yield part;
       }
-      yield part;
     }
   } catch (error) {
     if (options.signal?.aborted) {

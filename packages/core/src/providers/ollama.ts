@@ -10,7 +10,7 @@ import { guardProviderStream } from './guard-provider-stream';
 import { toolResultText } from './openai-chat-messages';
 import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
 import { bodyReadError, providerHttpError } from './provider-error';
-import { readNdjsonLines } from './read-ndjson-lines';
+import { readNdjsonLineBatches } from './read-ndjson-line-batches';
 
 export interface OllamaProviderOptions {
   /** Default `http://127.0.0.1:11434` (the native API; for its OpenAI-compatible `/v1` use the OpenAI chat adapter). */
@@ -157,7 +157,7 @@ export function createOllamaProvider(options: OllamaProviderOptions = {}): Provi
   const env = resolveEnvironment(options.env);
   const baseURL = options.baseURL ?? 'http://127.0.0.1:11434';
 
-  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart> {
+  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart[]> {
     const model = request.model ?? options.defaultModel;
     if (!model) throw new TwinError('invalid_request', `No model given for ${name} and it has no default model.`, { provider: name });
     const stream = await postForStream({
@@ -169,28 +169,34 @@ export function createOllamaProvider(options: OllamaProviderOptions = {}): Provi
       env,
     });
     const mapper = new OllamaLineMapper(name);
-    const out: StreamPart[] = [];
+    let out: StreamPart[] = [];
     // A line that is not JSON is a protocol error, unless it is the last one: then it is a line cut
     // off with the connection, i.e. a truncated stream.
     let unparsable: Error | undefined;
     try {
-      for await (const line of readNdjsonLines(stream)) {
-        if (unparsable) throw new TwinError('provider_error', `${name} sent a line that is not JSON.`, { provider: name, cause: unparsable });
-        const parsed = safeParseJSON(line);
-        if (!parsed.success) {
-          unparsable = parsed.error;
-          continue;
+      for await (const lines of readNdjsonLineBatches(stream)) {
+        for (const line of lines) {
+          if (unparsable) throw new TwinError('provider_error', `${name} sent a line that is not JSON.`, { provider: name, cause: unparsable });
+          const parsed = safeParseJSON(line);
+          if (!parsed.success) {
+            unparsable = parsed.error;
+            continue;
+          }
+          mapper.map(parsed.value, out);
+          if (mapper.done) break;
         }
-        mapper.map(parsed.value, out);
-        for (let i = 0; i < out.length; i++) yield out[i]!;
-        out.length = 0;
+        if (out.length) {
+          yield out;
+          out = [];
+        }
         if (mapper.done) break;
       }
     } catch (error) {
+      if (out.length) yield out;
       throw bodyReadError(name, error);
     }
     if (unparsable) throw new TwinError('stream_truncated', `The ${name} stream ended inside a line.`, { provider: name, cause: unparsable });
-    if (mapper.done) yield mapper.finish();
+    if (mapper.done) yield [mapper.finish()];
   }
 
   return {

@@ -9,7 +9,8 @@ import { guardProviderStream } from './guard-provider-stream';
 import { toOpenAIChatMessages, toOpenAIChatTools } from './openai-chat-messages';
 import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
 import { bodyReadError, providerHttpError } from './provider-error';
-import { readServerSentEvents } from './read-server-sent-events';
+import { readServerSentEventBatches } from './read-server-sent-event-batches';
+import { sdkResponseBody, type SdkStreamCall } from './sdk-call';
 import { ToolCallAssembler } from './tool-call-assembler';
 
 /**
@@ -22,7 +23,7 @@ export interface OpenAIChatClient {
       create(
         body: { stream: true; model: string; messages: never[] } & Record<string, unknown>,
         options?: { signal?: AbortSignal; maxRetries?: number },
-      ): PromiseLike<AsyncIterable<unknown>>;
+      ): SdkStreamCall;
     };
   };
 }
@@ -172,12 +173,13 @@ export function openAIChatBody(request: ProviderRequest, model: string, maxToken
 
 /**
  * OpenAI Chat Completions, through your official `openai` client or, without one, through `fetch`
- * to any OpenAI-compatible base URL. Usage is always requested in the stream
+ * to any OpenAI-compatible base URL. With a client, the client makes the request (auth, base URL,
+ * headers, its fetch, HTTP errors) and Twin parses the raw SSE body (`asResponse()`). Usage is always requested in the stream
  * (`stream_options.include_usage`). The SDK's own retries are turned off per request
  * (`maxRetries: 0`): retries belong to {@link withRetry}, which knows about fallback and streaming.
  *
- * End of stream: with `fetch`, only `data: [DONE]` completes a stream; through the SDK (which hides
- * `[DONE]`) a chunk with `finish_reason` does.
+ * End of stream: only `data: [DONE]` completes a stream (for a client-like object without
+ * `asResponse()`, which hides `[DONE]`, a chunk with `finish_reason` does).
  */
 export function createOpenAIChatProvider(options: OpenAIChatProviderOptions = {}): Provider {
   const name = options.name ?? 'openai';
@@ -185,27 +187,37 @@ export function createOpenAIChatProvider(options: OpenAIChatProviderOptions = {}
   const maxTokensField = options.maxTokensField ?? 'max_completion_tokens';
   const baseURL = options.baseURL ?? 'https://api.openai.com/v1';
 
-  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart> {
+  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart[]> {
     const model = request.model ?? options.defaultModel;
     if (!model) throw new TwinError('invalid_request', `No model given for ${name} and it has no default model.`, { provider: name });
     const body = openAIChatBody(request, model, maxTokensField);
     const mapper = new OpenAIChatChunkMapper(name);
-    const out: StreamPart[] = [];
+    let out: StreamPart[] = [];
     if (options.client) {
-      const stream = await options.client.chat.completions.create(body as Parameters<OpenAIChatClient['chat']['completions']['create']>[0], {
+      const call = options.client.chat.completions.create(body as Parameters<OpenAIChatClient['chat']['completions']['create']>[0], {
         signal,
         maxRetries: 0,
       });
+      const raw = await sdkResponseBody(call);
+      if (raw) {
+        yield* mapOpenAIChatEvents(readServerSentEventBatches(raw), mapper, name);
+        return;
+      }
+      // A client without asResponse(): iterate its parsed chunks (it hides `[DONE]`, so a chunk
+      // with `finish_reason` is the end).
+      const stream = await call;
       try {
         for await (const chunk of stream) {
           mapper.map(chunk, out);
-          for (let i = 0; i < out.length; i++) yield out[i]!;
-          out.length = 0;
+          if (out.length) {
+            yield out;
+            out = [];
+          }
         }
       } catch (error) {
         throw bodyReadError(name, error);
       }
-      if (mapper.finishReason !== undefined && !signal?.aborted) yield mapper.finish();
+      if (mapper.finishReason !== undefined && !signal?.aborted) yield [mapper.finish()];
       return;
     }
     const stream = await postForStream({
@@ -216,7 +228,7 @@ export function createOpenAIChatProvider(options: OpenAIChatProviderOptions = {}
       signal,
       env,
     });
-    yield* mapOpenAIChatEvents(readServerSentEvents(stream), mapper, name);
+    yield* mapOpenAIChatEvents(readServerSentEventBatches(stream), mapper, name);
   }
 
   return {
@@ -233,26 +245,34 @@ export function createOpenAIChatProvider(options: OpenAIChatProviderOptions = {}
   };
 }
 
-/** Maps raw SSE events of a Chat Completions stream (fetch path): `[DONE]` is the terminal event. */
+/** Maps batches of raw SSE events of a Chat Completions stream to batches of parts: `[DONE]` is the terminal event. */
 export async function* mapOpenAIChatEvents(
-  events: AsyncIterable<{ data: string }>,
+  batches: AsyncIterable<ReadonlyArray<{ data: string }>>,
   mapper: OpenAIChatChunkMapper,
   provider: string,
-): AsyncGenerator<StreamPart> {
-  const out: StreamPart[] = [];
+): AsyncGenerator<StreamPart[]> {
+  let out: StreamPart[] = [];
   try {
-    for await (const event of events) {
-      if (event.data === '[DONE]') {
-        yield mapper.finish();
-        return;
+    for await (const events of batches) {
+      for (let i = 0; i < events.length; i++) {
+        const data = events[i]!.data;
+        if (data === '[DONE]') {
+          out.push(mapper.finish());
+          yield out;
+          return;
+        }
+        const parsed = safeParseJSON(data);
+        if (!parsed.success) throw new TwinError('provider_error', `${provider} sent an event that is not JSON.`, { provider, cause: parsed.error });
+        mapper.map(parsed.value, out);
       }
-      const parsed = safeParseJSON(event.data);
-      if (!parsed.success) throw new TwinError('provider_error', `${provider} sent an event that is not JSON.`, { provider, cause: parsed.error });
-      mapper.map(parsed.value, out);
-      for (let i = 0; i < out.length; i++) yield out[i]!;
-      out.length = 0;
+      if (out.length) {
+        yield out;
+        out = [];
+      }
     }
   } catch (error) {
+    // Parts mapped before the failure still reach the caller, then the error.
+    if (out.length) yield out;
     throw bodyReadError(provider, error);
   }
 }

@@ -10,7 +10,8 @@ import { guardProviderStream } from './guard-provider-stream';
 import { imageUrl, toolResultText } from './openai-chat-messages';
 import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
 import { bodyReadError, providerHttpError } from './provider-error';
-import { readServerSentEvents } from './read-server-sent-events';
+import { readServerSentEventBatches } from './read-server-sent-event-batches';
+import { sdkResponseBody, type SdkStreamCall } from './sdk-call';
 import { ToolCallAssembler } from './tool-call-assembler';
 
 /** The part of the official `openai` client this adapter uses (structural; no runtime dependency). */
@@ -19,7 +20,7 @@ export interface OpenAIResponsesClient {
     create(
       body: { stream: true; model: string } & Record<string, unknown>,
       options?: { signal?: AbortSignal; maxRetries?: number },
-    ): PromiseLike<AsyncIterable<unknown>>;
+    ): SdkStreamCall;
   };
 }
 
@@ -191,13 +192,17 @@ export function createOpenAIResponsesProvider(options: OpenAIResponsesProviderOp
   const env = resolveEnvironment(options.env);
   const baseURL = options.baseURL ?? 'https://api.openai.com/v1';
 
-  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart> {
+  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart[]> {
     const model = request.model ?? options.defaultModel;
     if (!model) throw new TwinError('invalid_request', `No model given for ${name} and it has no default model.`, { provider: name });
     const body = openAIResponsesBody(request, model);
-    let events: AsyncIterable<unknown>;
+    let events: AsyncIterable<unknown> | undefined;
+    let batches: AsyncIterable<unknown[]> | undefined;
     if (options.client) {
-      events = await options.client.responses.create(body as Parameters<OpenAIResponsesClient['responses']['create']>[0], { signal, maxRetries: 0 });
+      const call = options.client.responses.create(body as Parameters<OpenAIResponsesClient['responses']['create']>[0], { signal, maxRetries: 0 });
+      const rawBody = await sdkResponseBody(call);
+      if (rawBody) batches = parseEventBatches(readServerSentEventBatches(rawBody), name);
+      else events = await call;
     } else {
       const stream = await postForStream({
         provider: name,
@@ -207,21 +212,35 @@ export function createOpenAIResponsesProvider(options: OpenAIResponsesProviderOp
         signal,
         env,
       });
-      events = parseEvents(readServerSentEvents(stream), name);
+      batches = parseEventBatches(readServerSentEventBatches(stream), name);
     }
     const mapper = new OpenAIResponsesEventMapper(name);
-    const out: StreamPart[] = [];
+    let out: StreamPart[] = [];
     try {
-      for await (const event of events) {
-        mapper.map(event, out);
-        for (let i = 0; i < out.length; i++) yield out[i]!;
-        out.length = 0;
-        if (mapper.terminal) break;
+      if (batches) {
+        for await (const batch of batches) {
+          for (let i = 0; i < batch.length && !mapper.terminal; i++) mapper.map(batch[i], out);
+          if (out.length) {
+            yield out;
+            out = [];
+          }
+          if (mapper.terminal) break;
+        }
+      } else if (events) {
+        for await (const event of events) {
+          mapper.map(event, out);
+          if (out.length) {
+            yield out;
+            out = [];
+          }
+          if (mapper.terminal) break;
+        }
       }
     } catch (error) {
+      if (out.length) yield out;
       throw bodyReadError(name, error);
     }
-    if (mapper.terminal) yield mapper.terminal;
+    if (mapper.terminal) yield [mapper.terminal];
   }
 
   return {
@@ -238,10 +257,19 @@ export function createOpenAIResponsesProvider(options: OpenAIResponsesProviderOp
   };
 }
 
-async function* parseEvents(events: AsyncIterable<{ data: string }>, provider: string): AsyncGenerator<unknown> {
-  for await (const event of events) {
-    const parsed = safeParseJSON(event.data);
-    if (!parsed.success) throw new TwinError('provider_error', `${provider} sent an event that is not JSON.`, { provider, cause: parsed.error });
-    yield parsed.value;
+async function* parseEventBatches(batches: AsyncIterable<ReadonlyArray<{ data: string }>>, provider: string): AsyncGenerator<unknown[]> {
+  for await (const events of batches) {
+    const parsed: unknown[] = [];
+    for (const event of events) {
+      if (event.data === '') continue;
+      const result = safeParseJSON(event.data);
+      if (!result.success) {
+        // Events before the bad one still count: hand them over, then fail.
+        if (parsed.length) yield parsed;
+        throw new TwinError('provider_error', `${provider} sent an event that is not JSON.`, { provider, cause: result.error });
+      }
+      parsed.push(result.value);
+    }
+    if (parsed.length) yield parsed;
   }
 }

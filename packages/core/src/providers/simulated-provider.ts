@@ -100,6 +100,11 @@ function lastUserText(request: ProviderRequest): string {
   return '';
 }
 
+/** The guard takes batches of parts; the simulation produces one part per timer tick. */
+async function* batched(parts: AsyncIterable<StreamPart>): AsyncGenerator<StreamPart[]> {
+  for await (const part of parts) yield [part];
+}
+
 /** Splits text into tokens: each word with the whitespace that follows it. */
 function tokenize(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [];
@@ -222,7 +227,7 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
     defaultModel,
     stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
       const call = calls++;
-      return guardProviderStream(raw(request, call, streamOptions.signal), {
+      return guardProviderStream(batched(raw(request, call, streamOptions.signal)), {
         provider: name,
         request,
         signal: streamOptions.signal,

@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAnthropicProvider, type Provider, type StreamPart } from '@twin/core';
+import { createAnthropicProvider, type AnthropicClient, type Provider, type StreamPart } from '@twin/core';
 import { collect, last, textOf } from './collect';
 import { replayAtRandomSplits } from './replay';
 import { fixture, startTranscriptServer, type TranscriptServer } from './transcript-server';
@@ -28,7 +28,13 @@ afterAll(() => server.close());
 const modes: Array<[string, (baseURL: string, fetch?: typeof globalThis.fetch) => Provider]> = [
   ['sdk client', (baseURL, fetch) => createAnthropicProvider({ client: new Anthropic({ apiKey: 'sk-ant-test', baseURL, maxRetries: 0, ...(fetch ? { fetch } : {}) }) })],
   ['fetch', (baseURL, fetch) => createAnthropicProvider({ baseURL, apiKey: 'sk-ant-test', ...(fetch ? { env: { fetch } } : {}) })],
+  // A client whose call has no asResponse(): the adapter iterates the SDK's own parsed events.
+  ['sdk parsed events', (baseURL, fetch) => createAnthropicProvider({ client: parsedOnly(new Anthropic({ apiKey: 'sk-ant-test', baseURL, maxRetries: 0, ...(fetch ? { fetch } : {}) })) })],
 ];
+
+function parsedOnly(client: Anthropic): AnthropicClient {
+  return { messages: { create: (body, options) => Promise.resolve(client.messages.create(body as never, options)) as unknown as Promise<AsyncIterable<unknown>> } };
+}
 
 async function run(name: string, mode: (typeof modes)[number][1]): Promise<StreamPart[]> {
   const bytes = fixture(`anthropic/${name}`);

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOpenAIChatProvider, type Provider, type StreamPart } from '@twin/core';
+import { createOpenAIChatProvider, type OpenAIChatClient, type Provider, type StreamPart } from '@twin/core';
 import { collect, last, textOf } from './collect';
 import { replayAtRandomSplits } from './replay';
 import { fixture, startTranscriptServer, type TranscriptServer } from './transcript-server';
@@ -28,7 +28,14 @@ afterAll(() => server.close());
 const modes: Array<[string, (baseURL: string, fetch?: typeof globalThis.fetch) => Provider]> = [
   ['sdk client', (baseURL, fetch) => createOpenAIChatProvider({ client: new OpenAI({ apiKey: 'sk-test', baseURL, maxRetries: 0, ...(fetch ? { fetch } : {}) }) })],
   ['fetch', (baseURL, fetch) => createOpenAIChatProvider({ baseURL, apiKey: 'sk-test', ...(fetch ? { env: { fetch } } : {}) })],
+  // A client whose call has no asResponse(): the adapter iterates the SDK's own parsed chunks.
+  ['sdk parsed chunks', (baseURL, fetch) => createOpenAIChatProvider({ client: parsedOnly(new OpenAI({ apiKey: 'sk-test', baseURL, maxRetries: 0, ...(fetch ? { fetch } : {}) })) })],
 ];
+
+/** Hides asResponse() by re-wrapping the SDK's promise. */
+function parsedOnly(client: OpenAI): OpenAIChatClient {
+  return { chat: { completions: { create: (body, options) => Promise.resolve(client.chat.completions.create(body as never, options)) as unknown as Promise<AsyncIterable<unknown>> } } };
+}
 
 /** Serves the fixture from the local HTTP server (random write sizes) and checks split replays agree. */
 async function run(name: string, mode: (typeof modes)[number][1]): Promise<StreamPart[]> {
