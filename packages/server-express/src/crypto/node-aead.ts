@@ -31,7 +31,10 @@ export function createNodeAead(): AeadBackend {
     seal(alg, key, nonce, plaintext, associatedData) {
       const params = nativeParams(alg, key, nonce);
       try {
-        const cipher = createCipheriv(params.name, params.key, params.iv, { authTagLength: TAG_BYTES });
+        const cipher =
+          params.name === 'aes-256-gcm'
+            ? createCipheriv('aes-256-gcm', params.key, params.iv, { authTagLength: TAG_BYTES })
+            : createCipheriv('chacha20-poly1305', params.key, params.iv, { authTagLength: TAG_BYTES });
         cipher.setAAD(associatedData);
         const body = cipher.update(plaintext);
         const tail = cipher.final(); // empty for these stream modes; kept for correctness
@@ -50,7 +53,10 @@ export function createNodeAead(): AeadBackend {
       let plaintext: Buffer | undefined;
       try {
         // authTagLength pins the tag to 16 bytes: without it node's GCM accepts truncated tags.
-        const decipher = createDecipheriv(params.name, params.key, params.iv, { authTagLength: TAG_BYTES });
+        const decipher =
+          params.name === 'aes-256-gcm'
+            ? createDecipheriv('aes-256-gcm', params.key, params.iv, { authTagLength: TAG_BYTES })
+            : createDecipheriv('chacha20-poly1305', params.key, params.iv, { authTagLength: TAG_BYTES });
         decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
         decipher.setAAD(associatedData);
         plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
