@@ -41,13 +41,14 @@ export async function listConfigs(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { configs: ctx.service.pricing.list() });
 }
 
-const configsBodySchema = z.union([streamBillingConfigSchema, z.array(streamBillingConfigSchema).min(1).max(100)]);
+const configListSchema = z.array(streamBillingConfigSchema).min(1).max(100);
 
 /** `PUT /api/billing/configs` (admin keys only): stores one config or a list. */
 export async function putConfigs(ctx: RouteContext): Promise<void> {
   if (ctx.auth.role !== 'admin') throw new TwinError('forbidden', 'Only admin API keys may change pricing.');
-  const body = validate(configsBodySchema, await readJsonBody(ctx.req), 'pricing config');
-  const list = Array.isArray(body) ? body : [body];
+  // One schema or the other (not a union), so the 400 names the field inside the config.
+  const raw = await readJsonBody(ctx.req);
+  const list = Array.isArray(raw) ? validate(configListSchema, raw, 'pricing configs') : [validate(streamBillingConfigSchema, raw, 'pricing config')];
   const saved = [];
   for (const config of list) saved.push(await ctx.service.pricing.put(config));
   sendJson(ctx.res, 200, { configs: saved });

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { createBatchWriter } from './batch-writer';
+
+describe('createBatchWriter', () => {
+  it('writes rows in push order, in batches no larger than maxBatch', async () => {
+    const batches: number[][] = [];
+    const w = createBatchWriter<number>({ write: async (rows) => void batches.push([...rows]), maxBatch: 3, intervalMs: 1 });
+    for (let i = 0; i < 7; i++) w.push(i);
+    await w.flush();
+    expect(batches.flat()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(3);
+    await w.close();
+  });
+
+  it('keeps and retries rows whose write failed: none is dropped', async () => {
+    let fail = 2;
+    const written: number[] = [];
+    const errors: unknown[] = [];
+    const w = createBatchWriter<number>({
+      write: async (rows) => {
+        if (fail-- > 0) throw new Error('database down');
+        written.push(...rows);
+      },
+      intervalMs: 1,
+      retryMs: 5,
+      onError: (e) => errors.push(e),
+    });
+    w.push(1);
+    w.push(2);
+    await w.flush();
+    expect(written).toEqual([1, 2]);
+    expect(errors.length).toBeGreaterThanOrEqual(2);
+    expect(w.pending).toBe(0);
+    await w.close();
+  });
+});

@@ -1,0 +1,136 @@
+import { sql } from 'drizzle-orm';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildUsageReport,
+  createPricingBook,
+  createTwinStore,
+  reconcileOpenRecords,
+  tables,
+  type OpenedDatabase,
+  type TwinStore,
+} from '../src/index';
+import { openPostgresTestDatabase, postgresReachable, POSTGRES_TEST_URL } from './postgres-test-database';
+import { openTestDatabase } from './test-server';
+
+const ci = process.env.CI === 'true';
+const pgUp = await postgresReachable();
+if (!pgUp && !ci) console.warn(`[storage.test] Postgres at ${POSTGRES_TEST_URL} is not reachable: the Postgres storage suite is skipped (it runs in CI).`);
+
+describe('Postgres availability', () => {
+  it('is reachable under CI=true (the Postgres storage suite must not be skipped in CI)', () => {
+    expect(pgUp || !ci).toBe(true);
+  });
+});
+
+const lines = (total: string, taxes: string[] = []) => ({
+  tokenCost: '0.001',
+  discount: '0',
+  streaming: '0.0002',
+  bandwidthPremium: '0',
+  infrastructure: '0.002',
+  subtotal: '0.0032',
+  slaPenalty: '0',
+  slaBreaches: [] as Array<'uptime' | 'latency' | 'bandwidth'>,
+  taxes: taxes.map((amount, i) => ({ jurisdiction: `J${i}`, name: 'VAT', ratePercent: '10', amount })),
+  total,
+});
+
+function storageSuite(name: string, open: () => Promise<OpenedDatabase>) {
+  describe.skipIf(name === 'Postgres' && !pgUp)(`storage on ${name}`, () => {
+    let db: OpenedDatabase;
+    let store: TwinStore;
+    const tenantId = `tenant-${Math.random().toString(36).slice(2, 8)}`;
+    beforeAll(async () => {
+      db = await open();
+      store = createTwinStore(db.db, { batchIntervalMs: 5, instanceId: 'node-a' });
+    });
+    afterAll(async () => {
+      await store?.close();
+      await db?.close();
+    });
+
+    const openRecord = (streamId: string, startedAt = new Date()) =>
+      store.openings.push({ id: `bill_${streamId}`, streamId, tenantId, provider: 'simulated', model: 'sim-1', currency: 'USD', startedAt });
+
+    it('applies the drizzle-kit migrations: every table of the spec exists', async () => {
+      for (const table of ['stream_connections', 'stream_buffers', 'stream_chunks', 'stream_metrics', 'stream_billing_records', 'stream_billing_configs', 'stream_usage_reports', 'stream_events', 'stream_alerts']) {
+        await expect(db.db.execute(sql.raw(`select count(*) from "${table}"`))).resolves.toBeDefined();
+      }
+    });
+
+    it('keeps exactly one billing record per stream, and finalises it once', async () => {
+      openRecord('s-once');
+      openRecord('s-once');
+      await store.flush();
+      const first = await store.finaliseBillingRecord('s-once', { endReason: 'complete', endedAt: new Date(), usageEstimated: false, usageMissing: false, durationMs: 10, bytes: 100, currency: 'USD', outputTokens: 5, lines: lines('0.01') });
+      const second = await store.finaliseBillingRecord('s-once', { endReason: 'error', endedAt: new Date(), usageEstimated: true, usageMissing: false, durationMs: 99, bytes: 999, currency: 'USD', outputTokens: 50, lines: lines('9.99') });
+      expect(first?.state).toBe('final');
+      expect(second).toBeUndefined();
+      const rows = await store.listBillingRecords(tenantId, { limit: 100 });
+      const mine = rows.filter((r) => r.streamId === 's-once');
+      expect(mine).toHaveLength(1);
+      expect(mine[0]!.endReason).toBe('complete');
+      expect(mine[0]!.outputTokens).toBe(5);
+    });
+
+    it('stores money as exact numeric: long decimals round-trip and taxes sum without float error', async () => {
+      openRecord('s-money');
+      const total = '12345678901234567890.123456789012345678';
+      await store.finaliseBillingRecord('s-money', { endReason: 'complete', endedAt: new Date(), usageEstimated: false, usageMissing: false, durationMs: 1, bytes: 1, currency: 'USD', lines: lines(total, ['0.1', '0.2']) });
+      const rows = await db.db
+        .select({ total: sql<string>`${tables.streamBillingRecords.total}::text`, tax: sql<string>`${tables.streamBillingRecords.taxTotal}::text` })
+        .from(tables.streamBillingRecords)
+        .where(sql`${tables.streamBillingRecords.streamId} = 's-money'`);
+      expect(rows[0]!.total).toBe(total);
+      expect(rows[0]!.tax).toBe('0.3');
+    });
+
+    it('aggregates reports in numeric: 0.1 + 0.2 is exactly 0.3', async () => {
+      const from = new Date(Date.UTC(2031, 0, 1));
+      for (const [id, total] of [['r1', '0.1'], ['r2', '0.2']] as const) {
+        openRecord(id, new Date(from.getTime() + 1000));
+        await store.finaliseBillingRecord(id, { endReason: 'complete', endedAt: new Date(), usageEstimated: false, usageMissing: false, durationMs: 1, bytes: 1, currency: 'USD', inputTokens: 1, outputTokens: 2, lines: lines(total) });
+      }
+      const report = await buildUsageReport(db.db, { tenantId, from, to: new Date(Date.UTC(2031, 1, 1)), groupBy: ['model'] });
+      expect(report.totals.cost.total).toBe('0.3');
+      expect(report.totals.count).toBe(2);
+      expect(report.groups[0]!.key.model).toBe('sim-1');
+    });
+
+    it('reconciles open records of this instance only: interrupted, usage estimated from the audit copy', async () => {
+      const startedAt = new Date(Date.now() - 5_000);
+      openRecord('s-crashed', startedAt);
+      await store.flush();
+      store.chunks.push({ streamId: 's-crashed', seq: 0, tenantId, event: 'start', data: '{"v":1,"seq":0}', bytes: 15, createdAt: startedAt });
+      store.chunks.push({ streamId: 's-crashed', seq: 1, tenantId, event: 'chunk', data: '{"v":1,"seq":1,"text":"hello world again"}', bytes: 40, createdAt: new Date(startedAt.getTime() + 2_000) });
+      store.events.push({ streamId: 's-crashed', tenantId, type: 'stream.start', data: { inputTokens: 11 }, createdAt: startedAt });
+      // Another instance's open record must survive this instance's restart.
+      const other = createTwinStore(db.db, { instanceId: 'node-b' });
+      other.openings.push({ id: 'bill_s-other', streamId: 's-other', tenantId, provider: 'simulated', model: 'sim-1', currency: 'USD', startedAt });
+      await Promise.all([store.flush(), other.flush()]);
+      const pricing = await createPricingBook(store);
+      const result = await reconcileOpenRecords({ store, pricing, countTokens: (t) => t.split(' ').length, logger: pino({ level: 'silent' }) });
+      expect(result.streamIds).toEqual(['s-crashed']);
+      const record = await store.getBillingRecord(tenantId, 's-crashed');
+      expect(record).toMatchObject({ state: 'final', endReason: 'interrupted', usageEstimated: true, inputTokens: 11, outputTokens: 3, durationMs: 2_000, bytes: 55 });
+      expect(record!.lines!.total).toMatch(/^\d+\.\d+$/);
+      expect((await store.getBillingRecord(tenantId, 's-other'))?.state).toBe('open');
+      // Running it again changes nothing.
+      expect((await reconcileOpenRecords({ store, pricing, countTokens: () => 1, logger: pino({ level: 'silent' }) })).reconciled).toBe(0);
+      await other.close();
+    });
+
+    it('writes audit batches idempotently (a retried chunk batch is not duplicated)', async () => {
+      const row = { streamId: 's-dup', seq: 1, tenantId, event: 'chunk', data: '{}', bytes: 2, createdAt: new Date() };
+      store.chunks.push(row);
+      store.chunks.push(row);
+      await store.flush();
+      const content = await store.readStreamContent('s-dup');
+      expect(content.bytes).toBe(2);
+    });
+  });
+}
+
+storageSuite('PGlite', openTestDatabase);
+storageSuite('Postgres', openPostgresTestDatabase);
