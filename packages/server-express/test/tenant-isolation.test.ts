@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulatedProvider } from '@twin/core';
-import type { OpenedDatabase } from '../src/index';
+import { createApiKey, type OpenedDatabase } from '../src/index';
 import { fetchJson, openSSE } from './read-sse';
 import { openTestDatabase, startTestServer, type TestServer } from './test-server';
 
@@ -42,8 +42,15 @@ describe('tenant isolation', () => {
     expect(mine.json.records.some((x: { streamId: string }) => x.streamId === id)).toBe(true);
   });
 
-  it('refuses requests without a valid key (401) and revoked keys', async () => {
+  it('refuses requests without a valid key (401) and revoked keys; keys are stored only as hashes', async () => {
     expect((await fetchJson(`${t.url}/api/stream/active`)).status).toBe(401);
     expect((await fetchJson(`${t.url}/api/stream/active`, { key: 'twin_sk_wrong' })).status).toBe(401);
+    const created = await createApiKey(t.store, { tenantId: 'revoke-me' });
+    expect((await fetchJson(`${t.url}/api/stream/active`, { key: created.key })).status).toBe(200);
+    const rows = await t.store.listApiKeys('revoke-me');
+    expect(JSON.stringify(rows)).not.toContain(created.key.slice(12));
+    await t.store.revokeApiKey(created.id);
+    t.service.auth.clearCache();
+    expect((await fetchJson(`${t.url}/api/stream/active`, { key: created.key })).status).toBe(401);
   });
 });

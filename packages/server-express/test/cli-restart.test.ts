@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fetchJson, openSSE } from './read-sse';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), 'twin-cli-'));
+const children: ChildProcess[] = [];
+
+/** Starts `twin-server` from source in a child process; resolves with its URL once it listens. */
+function startCli(env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts'], {
+    cwd: packageDir,
+    env: { PATH: process.env.PATH, TWIN_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', TWIN_SIMULATED_TOKENS_PER_SECOND: '10', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const m = /"url":"(http:\/\/[^"]+)".*"msg":"twin-server listening"/.exec(out);
+      if (m) resolve({ child, url: m[1]!, output: () => out });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`twin-server exited with ${code}:\n${out}`)));
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+}
+
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('twin-server CLI', () => {
+  it('first run prints a dev key once; a server killed mid-stream leaves an open record that the next start finalises as interrupted', async () => {
+    const first = await startCli();
+    const key = readFileSync(join(dataDir, 'dev-api-key'), 'utf8').trim();
+    expect(first.output()).toContain(key);
+    expect(first.output()).toContain('serving the offline simulated provider');
+    expect(first.output()).not.toMatch(/"level":\d+[^\n]*twin_sk_/); // never in a log line
+
+    const r = await openSSE(`${first.url}/api/stream?prompt=crash+me`, { headers: { authorization: `Bearer ${key}` } });
+    await r.waitFor((e) => e.filter((x) => x.event === 'chunk').length >= 3);
+    const streamId = (r.events[0]!.json as { streamId: string }).streamId;
+    const received = r.events.filter((x) => x.event === 'chunk').length;
+    await new Promise((res) => setTimeout(res, 300)); // let the write-behind batches land
+    first.child.kill('SIGKILL');
+    await exited(first.child);
+
+    const second = await startCli();
+    expect(second.output()).not.toContain(key); // shown once
+    const records = await fetchJson(`${second.url}/api/billing/records`, { key });
+    const record = records.json.records.find((x: { streamId: string }) => x.streamId === streamId);
+    expect(record).toMatchObject({ state: 'final', endReason: 'interrupted', usageEstimated: true });
+    expect(record.outputTokens).toBeGreaterThanOrEqual(received);
+    expect(record.lines.total).toMatch(/^\d+\.\d+$/);
+
+    // Graceful shutdown: the open stream gets an error event and a final bill before the exit.
+    const s = await openSSE(`${second.url}/api/stream?prompt=shutdown`, { headers: { authorization: `Bearer ${key}` } });
+    await s.waitFor((e) => e.some((x) => x.event === 'chunk'));
+    const shutdownId = (s.events[0]!.json as { streamId: string }).streamId;
+    second.child.kill('SIGTERM');
+    await s.done;
+    expect(s.events.at(-1)!.event).toBe('error');
+    expect(await exited(second.child)).toBe(0);
+
+    const third = await startCli();
+    expect(third.output()).not.toMatch(/reconciled billing records/);
+    const after = await fetchJson(`${third.url}/api/billing/records`, { key });
+    const closed = after.json.records.find((x: { streamId: string }) => x.streamId === shutdownId);
+    expect(closed).toMatchObject({ state: 'final', endReason: 'interrupted' });
+    third.child.kill('SIGTERM');
+    await exited(third.child);
+  }, 120_000);
+
+  it('creates API keys from the command line, stored hashed', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'keys', 'create', '--tenant', 'acme', '--name', 'ci'], {
+      cwd: packageDir,
+      env: { PATH: process.env.PATH, TWIN_DATA_DIR: dataDir },
+    });
+    children.push(child);
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    expect(await exited(child)).toBe(0);
+    const key = /(twin_sk_[\w-]+)/.exec(out)?.[1];
+    expect(key).toBeDefined();
+    expect(out).toContain('tenant acme');
+  }, 60_000);
+});
