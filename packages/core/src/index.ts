@@ -195,6 +195,8 @@ export type { RateLimitOptions } from './providers/rate-limiter';
 export { withResponseCache, responseCacheKey, canonicalJson, createMemoryResponseCacheStore } from './providers/response-cache';
 export type { ResponseCacheOptions, ResponseCacheStore } from './providers/response-cache';
 export { readStreamHead } from './providers/stream-head';
+export { withTimeouts } from './providers/stream-timeouts';
+export type { StreamTimeoutOptions } from './providers/stream-timeouts';
 export type { StreamHead } from './providers/stream-head';
 
 // ── billing, metering & alerts ───────────────────────────────────────────────
