@@ -1,15 +1,25 @@
 /**
- * Issue #2 item 8c: sealing and opening one 200-byte frame with Twin's frame cipher (@noble/ciphers,
- * pure JS) beside node:crypto AES-256-GCM (createCipheriv, OpenSSL), in the same run, with the same
- * key, plaintext, associated data and a fresh random nonce per frame for every peer.
+ * Issue #2 item 8c: sealing and opening one 200-byte frame with Twin's frame cipher beside
+ * node:crypto AES-256-GCM (createCipheriv, OpenSSL) used raw, in the same run, with the same key,
+ * plaintext, associated data and a fresh random nonce per frame for every peer. Twin runs with both
+ * AEAD backends: core's default `nobleAead` (@noble/ciphers, pure JS — what browsers use) and the
+ * server's `createNodeAead()` (node:crypto; XChaCha20 = noble HChaCha20 + OpenSSL ChaCha20-Poly1305).
  *
  * Also the whole PayloadSealer / PayloadOpener path (JSON → UTF-8 → seal → base64 and back) for a
- * 200-byte chunk. Target: seal ≤ 10 µs median on the 2-core CI machine.
- * Run: `pnpm --filter @twin/core bench` or `pnpm exec tsx packages/core/bench/cipher.bench.ts`.
+ * 200-byte chunk, and the noble alternatives we looked at for repeated seals under one key
+ * (managedNonce, GCM-SIV, AES-SIV, ChaCha20-Poly1305) with where noble's GCM time goes.
+ * Target: seal ≤ 10 µs median on the 2-core CI machine.
+ * Run: `pnpm --filter @twin/core bench cipher` or `pnpm exec tsx packages/core/bench/cipher.bench.ts`.
  */
 import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { aessiv, gcm, gcmsiv } from '@noble/ciphers/aes.js';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { ghash } from '@noble/ciphers/_polyval.js';
+import { managedNonce } from '@noble/ciphers/utils.js';
 import { Bench } from 'tinybench';
-import { createKeyring, createPayloadOpener, createPayloadSealer, frameAssociatedData, openFrame, sealFrame, type CipherAlg } from '../src/index';
+// Benches may cross packages (core's src never imports server code): the server's node:crypto backend.
+import { createNodeAead } from '../../server-express/src/crypto/node-aead';
+import { createKeyring, createPayloadOpener, createPayloadSealer, frameAssociatedData, nobleAead, openFrame, sealFrame, type AeadBackend, type CipherAlg } from '../src/index';
 
 const randomBytes = (n: number) => randomFillSync(new Uint8Array(n));
 const KEY = randomBytes(32);
@@ -37,44 +47,66 @@ function nodeOpen(sealed: Uint8Array): Uint8Array {
   decipher.final();
   return out;
 }
-const twinSeal = (alg: CipherAlg) => sealFrame(alg, KEY, randomBytes(alg === 'aes-256-gcm' ? 12 : 24), PLAINTEXT, AAD);
+const nodeAead = createNodeAead();
+const BACKENDS = { noble: nobleAead, node: nodeAead } as const;
+type BackendName = keyof typeof BACKENDS;
+const ALGS: CipherAlg[] = ['aes-256-gcm', 'xchacha20-poly1305'];
+const NAMES = ['noble', 'node'] as const;
+const twinSeal = (alg: CipherAlg, aead: AeadBackend) => sealFrame(alg, KEY, randomBytes(alg === 'aes-256-gcm' ? 12 : 24), PLAINTEXT, AAD, aead);
 
 const sealedNode = nodeSeal();
-const sealedGcm = twinSeal('aes-256-gcm');
-const sealedXChaCha = twinSeal('xchacha20-poly1305');
-// Cross-check: node:crypto opens what noble sealed and the other way round (same algorithm, same bytes).
-if (Buffer.compare(nodeOpen(sealedGcm), PLAINTEXT) !== 0 || Buffer.compare(openFrame('aes-256-gcm', KEY, sealedNode, AAD), PLAINTEXT) !== 0) {
+const sealed = Object.fromEntries(ALGS.map((alg) => [alg, twinSeal(alg, nobleAead)])) as Record<CipherAlg, Uint8Array>;
+// Cross-checks before timing anything: raw node:crypto, both backends, both directions, same bytes.
+if (Buffer.compare(nodeOpen(sealed['aes-256-gcm']), PLAINTEXT) !== 0 || Buffer.compare(openFrame('aes-256-gcm', KEY, sealedNode, AAD), PLAINTEXT) !== 0) {
   throw new Error('noble and node:crypto AES-256-GCM disagree');
+}
+for (const alg of ALGS) {
+  if (Buffer.compare(openFrame(alg, KEY, twinSeal(alg, nodeAead), AAD, nobleAead), PLAINTEXT) !== 0 || Buffer.compare(openFrame(alg, KEY, sealed[alg], AAD, nodeAead), PLAINTEXT) !== 0) {
+    throw new Error(`node and noble backends disagree on ${alg}`);
+  }
 }
 
 // Whole payload path, 200 bytes of JSON content.
 const keyring = createKeyring([{ id: 'k1', key: KEY }]);
 const CONTENT = { text: 'x'.repeat(189) };
 if (JSON.stringify(CONTENT).length !== 200) throw new Error('content is not 200 bytes');
-const sealers = {
-  'aes-256-gcm': createPayloadSealer({ streamId: 'st', codec: 'identity', cipher: { keyring, alg: 'aes-256-gcm' }, randomBytes }),
-  'xchacha20-poly1305': createPayloadSealer({ streamId: 'st', codec: 'identity', cipher: { keyring, alg: 'xchacha20-poly1305' }, randomBytes }),
-};
+const sealerFor = (alg: CipherAlg, name: BackendName) => createPayloadSealer({ streamId: 'st', codec: 'identity', cipher: { keyring, alg }, randomBytes, aead: BACKENDS[name] });
 let seq = 0;
 // The opener enforces the frame chain, so open a pre-sealed run with a fresh opener per pass.
 const RUN = 64;
-const runSealer = createPayloadSealer({ streamId: 'st', codec: 'identity', cipher: { keyring, alg: 'xchacha20-poly1305' }, randomBytes });
+const runSealer = sealerFor('xchacha20-poly1305', 'noble');
 const run = Array.from({ length: RUN }, (_, i) => runSealer.seal('chunk', i + 1, CONTENT));
 
 const bench = new Bench({ name: 'cipher', time: 1_000, warmup: true, warmupTime: 300 });
-bench
-  .add('seal: node:crypto aes-256-gcm', () => void nodeSeal())
-  .add('seal: twin aes-256-gcm (noble)', () => void twinSeal('aes-256-gcm'))
-  .add('seal: twin xchacha20-poly1305 (noble)', () => void twinSeal('xchacha20-poly1305'))
-  .add('open: node:crypto aes-256-gcm', () => void nodeOpen(sealedNode))
-  .add('open: twin aes-256-gcm (noble)', () => void openFrame('aes-256-gcm', KEY, sealedGcm, AAD))
-  .add('open: twin xchacha20-poly1305 (noble)', () => void openFrame('xchacha20-poly1305', KEY, sealedXChaCha, AAD))
-  .add('payload seal (JSON+seal+base64): aes-256-gcm', () => void sealers['aes-256-gcm'].seal('chunk', ++seq, CONTENT))
-  .add('payload seal (JSON+seal+base64): xchacha20-poly1305', () => void sealers['xchacha20-poly1305'].seal('chunk', ++seq, CONTENT))
-  .add(`payload open ×${RUN} (base64+open+JSON): xchacha20-poly1305`, () => {
-    const opener = createPayloadOpener({ streamId: 'st', keyring });
+bench.add('seal: node:crypto aes-256-gcm (raw)', () => void nodeSeal());
+for (const name of NAMES) for (const alg of ALGS) bench.add(`seal: twin ${alg} (${name})`, () => void twinSeal(alg, BACKENDS[name]));
+bench.add('open: node:crypto aes-256-gcm (raw)', () => void nodeOpen(sealedNode));
+for (const name of NAMES) for (const alg of ALGS) bench.add(`open: twin ${alg} (${name})`, () => void openFrame(alg, KEY, sealed[alg], AAD, BACKENDS[name]));
+for (const name of NAMES) {
+  for (const alg of ALGS) {
+    const sealer = sealerFor(alg, name);
+    bench.add(`payload seal (JSON+seal+base64): ${alg} (${name})`, () => void sealer.seal('chunk', ++seq, CONTENT));
+  }
+}
+for (const name of NAMES) {
+  bench.add(`payload open ×${RUN} (base64+open+JSON): xchacha20-poly1305 (${name})`, () => {
+    const opener = createPayloadOpener({ streamId: 'st', keyring, aead: BACKENDS[name] });
     for (let i = 0; i < RUN; i++) opener.open('chunk', i + 1, run[i]!);
   });
+}
+// Noble alternatives for one key and many frames (all seal 200 bytes with a fresh nonce where the
+// mode takes one). GCM-SIV and AES-SIV are other wire formats: measured only to see whether
+// switching would pay. The last two split noble's GCM: GHASH table setup alone, and GHASH over
+// AAD + plaintext (tables included).
+const mGcm = managedNonce(gcm, (n = 12) => randomBytes(n));
+const H = randomBytes(16);
+bench
+  .add('noble option: managedNonce(gcm)', () => void mGcm(KEY, AAD).encrypt(PLAINTEXT))
+  .add('noble option: chacha20poly1305 (12-byte nonce)', () => void chacha20poly1305(KEY, randomBytes(12), AAD).encrypt(PLAINTEXT))
+  .add('noble option: gcmsiv', () => void gcmsiv(KEY, randomBytes(12), AAD).encrypt(PLAINTEXT))
+  .add('noble option: aessiv', () => void aessiv(KEY, AAD).encrypt(PLAINTEXT))
+  .add('noble gcm part: GHASH table setup', () => void ghash.create(H, AAD.length + PLAINTEXT.length))
+  .add('noble gcm part: GHASH of AAD+plaintext', () => void ghash.create(H, AAD.length + PLAINTEXT.length).update(AAD).update(PLAINTEXT).digest());
 await bench.run();
 
 const medianUs = (name: string): number => {
@@ -83,13 +115,24 @@ const medianUs = (name: string): number => {
   return result.latency.p50 * 1000 / (name.includes(`×${RUN}`) ? RUN : 1);
 };
 
-console.log('\ncipher bench: one 200-byte frame, fresh random nonce each, medians (tinybench p50)');
-console.table(bench.tasks.map((t) => ({ task: t.name, 'µs per frame': medianUs(t.name).toFixed(2) })));
-const node = medianUs('seal: node:crypto aes-256-gcm');
-const gcmSeal = medianUs('seal: twin aes-256-gcm (noble)');
-const xSeal = medianUs('seal: twin xchacha20-poly1305 (noble)');
-console.log(`seal ratio twin/node: aes-256-gcm ${(gcmSeal / node).toFixed(2)}×, xchacha20-poly1305 ${(xSeal / node).toFixed(2)}×`);
-console.log(`open ratio twin/node: aes-256-gcm ${(medianUs('open: twin aes-256-gcm (noble)') / medianUs('open: node:crypto aes-256-gcm')).toFixed(2)}×, xchacha20-poly1305 ${(medianUs('open: twin xchacha20-poly1305 (noble)') / medianUs('open: node:crypto aes-256-gcm')).toFixed(2)}×`);
-for (const [name, us] of [['aes-256-gcm', gcmSeal], ['xchacha20-poly1305', xSeal]] as const) {
-  console.log(`target seal ≤ 10 µs: ${name} ${us.toFixed(2)} µs — ${us <= 10 ? 'met' : 'NOT met'}`);
+const nodeSealUs = medianUs('seal: node:crypto aes-256-gcm (raw)');
+const nodeOpenUs = medianUs('open: node:crypto aes-256-gcm (raw)');
+console.log('\ncipher bench: one 200-byte frame, fresh random nonce each, medians (tinybench p50); ratio = task / raw node:crypto aes-256-gcm (seal or open)');
+console.table(
+  bench.tasks.map((t) => {
+    const us = medianUs(t.name);
+    const base = t.name.includes('open') ? nodeOpenUs : nodeSealUs;
+    return { task: t.name, 'µs per frame': us.toFixed(2), 'ratio to node:crypto': `${(us / base).toFixed(2)}×` };
+  }),
+);
+for (const alg of ALGS) {
+  const noble = medianUs(`seal: twin ${alg} (noble)`);
+  const node = medianUs(`seal: twin ${alg} (node)`);
+  console.log(`seal ${alg}: noble ${noble.toFixed(2)} µs (${(noble / nodeSealUs).toFixed(2)}× raw), node backend ${node.toFixed(2)} µs (${(node / nodeSealUs).toFixed(2)}× raw), noble/node ${(noble / node).toFixed(2)}×`);
+}
+for (const name of NAMES) {
+  for (const alg of ALGS) {
+    const us = medianUs(`seal: twin ${alg} (${name})`);
+    console.log(`target seal ≤ 10 µs: ${alg} (${name}) ${us.toFixed(2)} µs — ${us <= 10 ? 'met' : 'NOT met'}`);
+  }
 }
