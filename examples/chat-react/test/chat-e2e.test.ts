@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStreamClient } from '@twin/client';
+import { startFlakyProxy, type FlakyProxy } from './flaky-proxy';
 import { freePort, startReferenceServer, type ReferenceServer } from './reference-server';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -18,13 +20,16 @@ if (!haveChromium) console.warn(`[chat e2e] SKIPPED: Chromium not found at ${CHR
 
 describe.runIf(haveChromium)('chat example in real Chromium against the reference server', () => {
   let server: ReferenceServer;
+  let network: FlakyProxy;
   let site: PreviewServer;
   let browser: Browser;
   let outDir: string;
   let shots: string;
 
   beforeAll(async () => {
-    server = await startReferenceServer();
+    // A resume grace so a dropped connection can come back (stop() still ends a stream at once).
+    server = await startReferenceServer({ TWIN_DETACH_GRACE_MS: '30000' });
+
     outDir = mkdtempSync(join(tmpdir(), 'twin-chat-dist-'));
     shots = mkdtempSync(join(tmpdir(), 'twin-chat-shots-'));
     await build({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
@@ -36,6 +41,10 @@ describe.runIf(haveChromium)('chat example in real Chromium against the referenc
       build: { outDir },
       preview: { port: await freePort(), strictPort: true, host: '127.0.0.1', proxy },
     });
+    // The browser reaches the page (and, through its proxy, the server) over a TCP hop the test can
+    // cut. Cutting in front of Vite's proxy matters: that proxy does not pass an upstream cut on to
+    // the browser (the client's heartbeat watchdog would catch it, but only after its timeout).
+    network = await startFlakyProxy(site.config.preview.port as number);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -45,6 +54,7 @@ describe.runIf(haveChromium)('chat example in real Chromium against the referenc
   afterAll(async () => {
     await browser?.close();
     await new Promise<void>((resolve) => (site ? site.httpServer.close(() => resolve()) : resolve()));
+    await network?.close();
     await server?.stop();
     if (outDir) rmSync(outDir, { recursive: true, force: true });
     if (shots) console.info(`[chat e2e] screenshots in ${shots}`);
@@ -52,8 +62,7 @@ describe.runIf(haveChromium)('chat example in real Chromium against the referenc
 
   it('streams tokens one after another, stops on demand, and the server bills the partial stream', async () => {
     const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
-    const address = site.resolvedUrls?.local[0] as string;
-    await page.goto(`${address}?key=${encodeURIComponent(server.apiKey)}`);
+    await page.goto(`${network.url}/?key=${encodeURIComponent(server.apiKey)}`);
     await page.getByLabel('Prompt').fill('Tell me how streams are billed.');
     await page.getByRole('button', { name: 'Send' }).click();
 
@@ -96,6 +105,41 @@ describe.runIf(haveChromium)('chat example in real Chromium against the referenc
     // The page shows the same receipt the server billed (from its answer to the stop's cancel).
     await expect.poll(() => page.getByTestId('cost').last().textContent(), { timeout: 10_000 }).toContain(`${record?.currency} ${total}`);
     await page.screenshot({ path: join(shots, 'billed.png') });
+    await page.close();
+  });
+
+  it('shows the reconnecting indicator when the connection drops mid-answer, then completes the same answer', async () => {
+    const prompt = 'What happens when the network drops?';
+    // The simulated provider is deterministic: the same prompt streams the same answer.
+    const reference = await createStreamClient({
+      url: `${server.url}/api/stream`,
+      apiKey: server.apiKey,
+      body: { messages: [{ role: 'user', content: prompt }] },
+    }).start();
+    expect(reference.status).toBe('done');
+
+    const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+    // Remember whether the indicator was ever shown: it is up only for the backoff delay.
+    await page.addInitScript(() => {
+      const w = window as unknown as { sawReconnecting?: boolean };
+      new MutationObserver(() => {
+        if (document.querySelector('.banner[role=status]') && document.querySelector('[data-testid=status]')?.textContent?.startsWith('reconnecting')) {
+          w.sawReconnecting = true;
+        }
+      }).observe(document, { subtree: true, childList: true, characterData: true });
+    });
+    await page.goto(`${network.url}/?key=${encodeURIComponent(server.apiKey)}`);
+    await page.getByLabel('Prompt').fill(prompt);
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(async () => ((await page.getByTestId('live-answer').textContent()) ?? '').replace('▍', '').length).toBeGreaterThan(0);
+    const cutsBefore = network.cuts;
+    network.cutNext(300); // drop the stream's connection a few frames from now, wherever that falls
+    await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 20_000 }).toBe('done');
+    expect(network.cuts).toBe(cutsBefore + 1);
+    expect(await page.evaluate(() => (window as unknown as { sawReconnecting?: boolean }).sawReconnecting)).toBe(true);
+    expect(((await page.getByTestId('answer').last().textContent()) ?? '').trim()).toBe(reference.text.trim());
+    await expect.poll(() => page.getByTestId('cost').last().textContent()).toMatch(/^[A-Z]{3} \d+\.\d+/);
+    await page.screenshot({ path: join(shots, 'resumed.png') });
     await page.close();
   });
 });

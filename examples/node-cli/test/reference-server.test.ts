@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStreamClient } from '@twin/client';
 import { runCli } from '../src/run-cli';
 import { startReferenceServer, type ReferenceServer } from '../../chat-react/test/reference-server';
-import { startFlakyProxy } from './flaky-proxy';
+import { startFlakyProxy } from '../../chat-react/test/flaky-proxy';
 
 // The reference server (built CLI, simulated provider, PGlite in a temp dir) with a resume grace, so a
 // dropped connection can come back, as a deployment behind a flaky network would configure it.
