@@ -2,7 +2,7 @@ import { TwinError } from '../errors/twin-error';
 import type { BillLines, StreamBillingConfig } from '../protocol/billing';
 import type { Usage } from '../protocol/usage';
 import { compilePricing, type CompiledPricing } from './compile-pricing';
-import { compare, parseDecimal, parseMeasurement, pow10, type Rational } from './rational';
+import { compare, parseDecimal, parseMeasurement, type Rational } from './rational';
 import { formatUnits, roundQuotientToUnits, roundRationalToUnits } from './round-rational';
 
 /** What one stream consumed, as the calculator prices it (built by {@link meterStream}). */
@@ -104,18 +104,20 @@ function tokenNumerator(p: CompiledPricing, u: MeteredUsage['usage']): { n: bigi
 }
 
 const NO_DISCOUNT = Object.freeze({ num: 0n, den: 1n });
+const NO_TAXES: CompiledPricing['taxes'] = Object.freeze([]) as unknown as CompiledPricing['taxes'];
+const NO_TAX_AMOUNTS: bigint[] = Object.freeze([]) as unknown as bigint[];
 
 /**
  * The discount for `tokens` added on top of `before` period tokens, as `num / den` of the token cost.
  * Volume: the rate of the highest tier the period total reaches (≥ threshold). Graduated: tier i
  * covers period positions above threshold_i, and the rate is the token-weighted mean, Σ nᵢ·rateᵢ / N.
  */
-function discountFraction(p: CompiledPricing, beforeCount: number, tokenCount: number): { num: bigint; den: bigint } {
+function discountFraction(p: CompiledPricing, before: number, tokens: number): { num: bigint; den: bigint } {
   const dsc = p.discount;
-  if (!dsc || tokenCount === 0) return NO_DISCOUNT;
-  const before = BigInt(beforeCount);
-  const tokens = BigInt(tokenCount);
+  if (!dsc || tokens === 0) return NO_DISCOUNT;
+  // Token positions are counts (safe integers), not amounts; only the rates are money-grade bigints.
   const after = before + tokens;
+  if (!Number.isSafeInteger(after)) throw new TwinError('invalid_argument', 'periodTokensBefore + this usage exceeds 2^53 tokens.');
   const th = dsc.thresholds;
   if (dsc.mode === 'volume') {
     let num = 0n;
@@ -128,9 +130,9 @@ function discountFraction(p: CompiledPricing, beforeCount: number, tokenCount: n
     const hi = i + 1 < th.length ? th[i + 1]! : after;
     const from = before > lo ? before : lo;
     const to = after < hi ? after : hi;
-    if (to > from) weighted += dsc.rateNums[i]! * (to - from);
+    if (to > from) weighted += dsc.rateNums[i]! * BigInt(to - from);
   }
-  return weighted === 0n ? NO_DISCOUNT : { num: weighted, den: dsc.rateDen * tokens };
+  return weighted === 0n ? NO_DISCOUNT : { num: weighted, den: dsc.rateDen * BigInt(tokens) };
 }
 
 function taxApplies(taxJurisdiction: string, customer: string | undefined): boolean {
@@ -217,9 +219,11 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   const connections = metered.connections === undefined || metered.connections === 1 ? 1n : BigInt(count('connections', metered.connections));
   const before = count('periodTokensBefore', context.periodTokensBefore ?? 0);
 
-  // Every amount below is an integer numerator over one shared denominator, built up step by step
-  // (base → × T premium threshold → × R discount → × P penalty → × Q taxes → × F exchange rate),
-  // so each step is exact and the final rounding divides by a single number.
+  // Every amount is an integer numerator over a shared denominator, built up step by step, so each
+  // step is exact and each line's rounding is one division:
+  //   D1 = base × T (premium threshold) × R (discount) × F (exchange rate) for the lines up to the subtotal,
+  //   D2 = D1 × P (penalty) × Q (taxes) for the penalty, the taxes and the total.
+  // Factors equal to 1 (the usual case) cost nothing.
   // 1. Token cost (over base).
   const tok = tokenNumerator(p, u);
   // 2. Discount fraction num/R of the token cost.
@@ -234,24 +238,7 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
     const aboveN = bytes * T - p.premiumThresholdNum;
     if (aboveN > 0n) premiumN = aboveN * p.perBytePremium;
   }
-  // Lift to L1 = base × T × R (the multiplications are skipped when the factor is 1, the usual case).
-  const TR = T * R;
-  const lifted = TR !== 1n;
-  const tokenL1 = lifted ? tok.n * TR : tok.n;
-  const discountL1 = dsc.num === 0n ? 0n : tok.n * T * dsc.num;
-  const streamingL1 = lifted ? streamingN * TR : streamingN;
-  const premiumL1 = R !== 1n ? premiumN * R : premiumN;
-  const infraL1 = lifted ? infraN * TR : infraN;
-  // 4. Subtotal.
-  const subtotalL1 = tokenL1 - discountL1 + streamingL1 + premiumL1 + infraL1;
-  // 5. SLA penalty num/P of the subtotal (cap ≤ 100%, so it never exceeds the subtotal).
-  const sla = slaPenalty(p, context.sla);
-  const P = sla.den;
-  // 6. Taxes on (subtotal − penalty), each rate num/Q on the same base, not compounded.
-  const applicable: CompiledPricing['taxes'] = [];
-  for (const t of p.taxes) if (taxApplies(t.jurisdiction, context.jurisdiction)) applicable.push(t);
-  const Q = applicable.length > 0 ? p.taxDen : 1n;
-  // Exchange rate F: every exact amount is converted before the one rounding.
+  // Exchange rate fxN/F: every exact amount is converted before the one rounding.
   let fxN = 1n;
   let F = 1n;
   let exchangeRate: Bill['exchangeRate'];
@@ -262,22 +249,38 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
     F = fx.d;
     exchangeRate = { from: config.currency, to: context.exchangeRate.to, rate: context.exchangeRate.rate };
   }
-  // Lift to Z = L1 × P × Q × F.
-  const lift = P * Q * fxN;
-  const Z = p.base * TR * P * Q * F;
-  const one = lift === 1n;
-  const tokenCost = one ? tokenL1 : tokenL1 * lift;
-  const discount = one ? discountL1 : discountL1 * lift;
-  const streaming = one ? streamingL1 : streamingL1 * lift;
-  const premium = one ? premiumL1 : premiumL1 * lift;
-  const infrastructure = one ? infraL1 : infraL1 * lift;
-  const subtotal = one ? subtotalL1 : subtotalL1 * lift;
-  const penalty = sla.num === 0n ? 0n : subtotalL1 * sla.num * Q * fxN;
-  const taxBaseL1P = applicable.length === 0 ? 0n : subtotalL1 * (P - sla.num);
-  const taxes: bigint[] = [];
-  let total = subtotal - penalty;
+  // Lift to D1.
+  const TR = T === 1n ? R : T * R;
+  const k = TR === 1n ? fxN : TR * fxN;
+  // D1 and D2 below are kept divided by p.roundGcd (see CompiledPricing.roundDivisor): same fractions, smaller divisions.
+  const D1 = F === 1n ? (TR === 1n ? p.roundDivisor : p.roundDivisor * TR) : p.roundDivisor * TR * F;
+  const tokenCost = k === 1n ? tok.n : tok.n * k;
+  const discount = dsc.num === 0n ? 0n : T === 1n ? tok.n * dsc.num * fxN : tok.n * T * dsc.num * fxN;
+  const streaming = k === 1n ? streamingN : streamingN * k;
+  const premium = premiumN === 0n ? 0n : premiumN * R * fxN;
+  const infrastructure = k === 1n ? infraN : infraN * k;
+  // 4. Subtotal (over D1).
+  const subtotal = tokenCost - discount + streaming + premium + infrastructure;
+  // 5. SLA penalty num/P of the subtotal (cap ≤ 100%, so it never exceeds the subtotal).
+  const sla = slaPenalty(p, context.sla);
+  const P = sla.den;
+  // 6. Taxes on (subtotal − penalty), each rate num/Q on the same base, not compounded.
+  let applicable: CompiledPricing['taxes'] = NO_TAXES;
+  if (p.taxes.length > 0) {
+    applicable = [];
+    for (const t of p.taxes) if (taxApplies(t.jurisdiction, context.jurisdiction)) applicable.push(t);
+  }
+  const Q = applicable.length > 0 ? p.taxDen : 1n;
+  // Lift to D2 (only when there is a penalty or a tax).
+  const second = P !== 1n || Q !== 1n;
+  const D2 = second ? D1 * P * Q : D1;
+  const afterPenaltyBase = second ? subtotal * (P - sla.num) : subtotal; // (subtotal − penalty) over D1 × P
+  const penalty = sla.num === 0n ? 0n : subtotal * sla.num * Q;
+  const afterPenalty = Q === 1n ? afterPenaltyBase : afterPenaltyBase * Q;
+  const taxes: bigint[] = applicable.length === 0 ? NO_TAX_AMOUNTS : [];
+  let total = afterPenalty;
   for (const t of applicable) {
-    const amount = t.reverseCharge ? 0n : taxBaseL1P * t.rateNum * fxN;
+    const amount = t.reverseCharge ? 0n : afterPenaltyBase * t.rateNum;
     taxes.push(amount);
     total += amount;
   }
@@ -286,26 +289,26 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
 
   // Rounding, once: each line is the rounded running total minus the previous rounded running total,
   // so subtotal and total are each the single rounding of their exact value and the lines sum to them.
+  // (A zero line leaves the running total, and so its rounding, unchanged: the division is skipped.)
   const places = config.rounding.minorUnits;
   const mode = config.rounding.mode;
-  const scale = pow10(places);
-  // (A zero line leaves the running total, and so its rounding, unchanged: skip the division.)
-  const rTokenCost = roundQuotientToUnits(tokenCost, Z, scale, mode);
+  const scale = p.roundFactor;
+  const rTokenCost = roundQuotientToUnits(tokenCost, D1, scale, mode);
   let running = tokenCost - discount;
-  const r1 = discount === 0n ? rTokenCost : roundQuotientToUnits(running, Z, scale, mode);
+  const r1 = discount === 0n ? rTokenCost : roundQuotientToUnits(running, D1, scale, mode);
   running += streaming;
-  const r2 = streaming === 0n ? r1 : roundQuotientToUnits(running, Z, scale, mode);
+  const r2 = streaming === 0n ? r1 : roundQuotientToUnits(running, D1, scale, mode);
   running += premium;
-  const r3 = premium === 0n ? r2 : roundQuotientToUnits(running, Z, scale, mode);
-  const rSubtotal = infrastructure === 0n ? r3 : roundQuotientToUnits(subtotal, Z, scale, mode);
-  running = subtotal - penalty;
-  let prev = penalty === 0n ? rSubtotal : roundQuotientToUnits(running, Z, scale, mode);
+  const r3 = premium === 0n ? r2 : roundQuotientToUnits(running, D1, scale, mode);
+  const rSubtotal = infrastructure === 0n ? r3 : roundQuotientToUnits(subtotal, D1, scale, mode);
+  let prev = penalty === 0n ? rSubtotal : roundQuotientToUnits(afterPenalty, D2, scale, mode);
   const rAfterPenalty = prev;
+  running = afterPenalty;
   const taxLines: BillLines['taxes'] = [];
   for (let i = 0; i < applicable.length; i++) {
     const t = applicable[i]!;
     running += taxes[i]!;
-    const r = taxes[i] === 0n ? prev : roundQuotientToUnits(running, Z, scale, mode);
+    const r = taxes[i] === 0n ? prev : roundQuotientToUnits(running, D2, scale, mode);
     const line: BillLines['taxes'][number] = { jurisdiction: t.jurisdiction, name: t.name, ratePercent: t.ratePercent, amount: fmt(r - prev, places) };
     if (t.reverseCharge) line.reverseCharge = true;
     taxLines.push(line);
@@ -331,7 +334,7 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   const bill: Bill = {
     currency: exchangeRate ? exchangeRate.to : config.currency,
     lines,
-    exact: new ExactAmounts(Z, tokenCost, discount, streaming, premium, infrastructure, subtotal, penalty, taxes, total),
+    exact: new ExactAmounts(D1, D2, p.roundGcd, tokenCost, discount, streaming, premium, infrastructure, subtotal, penalty, taxes, total),
     billableTokens: tok.tokens,
     usageEstimated: u?.estimated === true,
     usageMissing: !u || u.inputTokens === undefined || u.outputTokens === undefined,
@@ -352,8 +355,11 @@ function percentOf(p: CompiledPricing, num: bigint): string {
  * pricing a million streams does not allocate nine objects per bill that nobody reads.
  */
 class ExactAmounts implements ExactBill {
+  // The denominators are stored divided by `g` (see CompiledPricing.roundDivisor) and restored on access.
   constructor(
-    private readonly z: bigint,
+    private readonly d1r: bigint,
+    private readonly d2r: bigint,
+    private readonly g: bigint,
     private readonly tokenCostN: bigint,
     private readonly discountN: bigint,
     private readonly streamingN: bigint,
@@ -364,13 +370,15 @@ class ExactAmounts implements ExactBill {
     private readonly taxesN: bigint[],
     private readonly totalN: bigint,
   ) {}
-  get tokenCost(): Rational { return { n: this.tokenCostN, d: this.z }; }
-  get discount(): Rational { return { n: this.discountN, d: this.z }; }
-  get streaming(): Rational { return { n: this.streamingN, d: this.z }; }
-  get bandwidthPremium(): Rational { return { n: this.premiumN, d: this.z }; }
-  get infrastructure(): Rational { return { n: this.infrastructureN, d: this.z }; }
-  get subtotal(): Rational { return { n: this.subtotalN, d: this.z }; }
-  get slaPenalty(): Rational { return { n: this.penaltyN, d: this.z }; }
-  get taxes(): Rational[] { return this.taxesN.map((n) => ({ n, d: this.z })); }
-  get total(): Rational { return { n: this.totalN, d: this.z }; }
+  private get d1(): bigint { return this.d1r * this.g; }
+  private get d2(): bigint { return this.d2r * this.g; }
+  get tokenCost(): Rational { return { n: this.tokenCostN, d: this.d1 }; }
+  get discount(): Rational { return { n: this.discountN, d: this.d1 }; }
+  get streaming(): Rational { return { n: this.streamingN, d: this.d1 }; }
+  get bandwidthPremium(): Rational { return { n: this.premiumN, d: this.d1 }; }
+  get infrastructure(): Rational { return { n: this.infrastructureN, d: this.d1 }; }
+  get subtotal(): Rational { return { n: this.subtotalN, d: this.d1 }; }
+  get slaPenalty(): Rational { return { n: this.penaltyN, d: this.d2 }; }
+  get taxes(): Rational[] { return this.taxesN.map((n) => ({ n, d: this.d2 })); }
+  get total(): Rational { return { n: this.totalN, d: this.d2 }; }
 }

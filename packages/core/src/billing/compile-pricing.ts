@@ -36,7 +36,7 @@ export interface CompiledPricing {
   readonly perConnection: bigint;
   /** Tier rates as fractions `rateNums[i] / rateDen` (one denominator for all tiers). */
   readonly discount:
-    | { mode: 'volume' | 'graduated'; thresholds: bigint[]; rateNums: bigint[]; rateDen: bigint; ratesPercent: string[] }
+    | { mode: 'volume' | 'graduated'; thresholds: number[]; rateNums: bigint[]; rateDen: bigint; ratesPercent: string[] }
     | undefined;
   /** Penalty fractions over one denominator `penaltyDen`. */
   readonly sla:
@@ -51,6 +51,15 @@ export interface CompiledPricing {
   /** Tax rates as fractions `rateNum / taxDen` (one denominator for all rates). */
   readonly taxes: { jurisdiction: string; name: string; ratePercent: string; rateNum: bigint; reverseCharge: boolean }[];
   readonly taxDen: bigint;
+  /**
+   * Rounding shortcut: rounding `n / (base × k)` to `minorUnits` places is the same as rounding
+   * `n × roundFactor / (roundDivisor × k)`, where the common power of ten of `base` and
+   * 10^minorUnits is cancelled (`base = roundDivisor × roundGcd`). The divisions then work on numbers
+   * a million times smaller, which matters when pricing millions of streams.
+   */
+  readonly roundDivisor: bigint;
+  readonly roundFactor: bigint;
+  readonly roundGcd: bigint;
 }
 
 /** 36,000,000 = lcm(1,000 tokens, 1,000 ms, 1,000,000 bytes/MB, 1,000 bytes/KB, 3,600,000 ms/h). */
@@ -98,6 +107,8 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
   // Integer price in 10^-scale units.
   const units = (s: string): bigint => parseDecimal(s).n * pow10(scale - decimalPlaces(s));
   const base = UNIT_LCM * pow10(scale);
+  // base = 36 × 10^(6 + scale), so 10^min(places, 6 + scale) divides both base and 10^minorUnits.
+  const roundGcd = pow10(Math.min(config.rounding.minorUnits, 6 + scale));
   const [inP, crP, cwP, outP, reasP, secP, mbP, connP, hourP, kbP] = prices.map(units) as [
     bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint,
   ];
@@ -106,7 +117,7 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
   const discount = config.volumeDiscount && tiers.length > 0
     ? {
         mode: config.volumeDiscount.mode,
-        thresholds: tiers.map((x) => BigInt(x.thresholdTokens)),
+        thresholds: tiers.map((x) => x.thresholdTokens),
         rateNums: tierRates.nums,
         rateDen: tierRates.den,
         ratesPercent: tiers.map((x) => x.ratePercent),
@@ -147,6 +158,9 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
       : undefined,
     taxes: config.taxes.map((x, i) => ({ jurisdiction: x.jurisdiction, name: x.name, ratePercent: x.ratePercent, rateNum: tax.nums[i]!, reverseCharge: x.reverseCharge })),
     taxDen: tax.den,
+    roundDivisor: base / roundGcd,
+    roundFactor: pow10(config.rounding.minorUnits) / roundGcd,
+    roundGcd,
   };
   cache.set(config, compiled);
   return compiled;

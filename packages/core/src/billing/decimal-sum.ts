@@ -26,15 +26,20 @@ export class DecimalSum {
       digits = value.slice(0, dot) + value.slice(dot + 1);
       places = value.length - dot - 1;
     }
+    // BigInt() also takes "", surrounding whitespace and 0x/0o/0b prefixes; a decimal string starts
+    // with a digit or "-" followed by a digit, and ends with a digit. O(1) checks, then BigInt parses.
+    const len = digits.length;
+    const c0 = digits.charCodeAt(0);
+    const c1 = len > 1 ? digits.charCodeAt(1) : 48;
+    const cl = digits.charCodeAt(len - 1);
+    if (len === 0 || !((c0 >= 48 && c0 <= 57) || c0 === 45) || c1 < 48 || c1 > 57 || cl < 48 || cl > 57) {
+      throw new TwinError('invalid_argument', `"${value}" is not a decimal string.`);
+    }
     let n: bigint;
     try {
-      // BigInt() also accepts "", hex and whitespace; those are rejected below.
       n = BigInt(digits);
     } catch (cause) {
       throw new TwinError('invalid_argument', `"${value}" is not a decimal string.`, { cause });
-    }
-    if (digits === '' || digits.includes('x') || digits.includes(' ')) {
-      throw new TwinError('invalid_argument', `"${value}" is not a decimal string.`);
     }
     if (n === 0n) this.lastZero = value;
     if (places === this.scale) this.units += n;

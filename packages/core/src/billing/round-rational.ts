@@ -31,14 +31,22 @@ export function roundQuotientToUnits(n: bigint, d: bigint, unitFactor: bigint, m
   return negative ? -q : q;
 }
 
+const ZEROS: string[] = [''];
+function zeros(k: number): string {
+  let z = ZEROS[k];
+  if (z === undefined) ZEROS[k] = z = '0'.repeat(k);
+  return z;
+}
+
 /** Writes an integer count of 10^-places units as a decimal string ("-0.05", "12.300"). */
 export function formatUnits(units: bigint, places: number): string {
   const negative = units < 0n;
-  let digits = (negative ? -units : units).toString();
-  if (places === 0) return negative && units !== 0n ? `-${digits}` : digits;
-  if (digits.length <= places) digits = '0'.repeat(places - digits.length + 1) + digits;
-  const cut = digits.length - places;
-  return `${negative ? '-' : ''}${digits.slice(0, cut)}.${digits.slice(cut)}`;
+  const digits = (negative ? -units : units).toString();
+  const sign = negative ? '-' : '';
+  if (places === 0) return sign + digits;
+  const len = digits.length;
+  if (len > places) return `${sign}${digits.slice(0, len - places)}.${digits.slice(len - places)}`;
+  return `${sign}0.${zeros(places - len)}${digits}`;
 }
 
 /** Rounds an exact rational once, to `places` decimal places, and writes it as a decimal string. */

@@ -144,8 +144,11 @@ function dimensionValue(r: StreamBillingRecord, d: UsageReportDimension): string
   }
 }
 
-// Canonical `toISOString()` times compare as strings, which spares a Date.parse per record.
-const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+// Canonical `toISOString()` times (what records hold) compare as strings, which spares a Date.parse
+// per record. The shape check is positional; anything else is parsed.
+function isCanonicalIso(s: string): boolean {
+  return s.length === 24 && s.charCodeAt(23) === 90 /* Z */ && s.charCodeAt(10) === 84 /* T */ && s.charCodeAt(19) === 46 /* . */ && s.charCodeAt(4) === 45 /* - */;
+}
 
 /**
  * Aggregates final billing records over a period, grouped by any combination of provider, model,
@@ -171,7 +174,12 @@ export function buildUsageReport(records: Iterable<StreamBillingRecord>, options
   const isoTo = new Date(to).toISOString();
   const isoPrev = new Date(prevFrom).toISOString();
   const groupBy = options.groupBy ?? [];
-  const groups = new Map<string, { key: Record<string, string>; totals: Totals }>();
+  // Groups live in nested maps, one level per dimension: lookups use the records' own strings (whose
+  // hashes are cached) instead of a concatenated key built per record.
+  interface Group { key: Record<string, string>; totals: Totals }
+  const root = new Map<string, unknown>();
+  const groups: Group[] = [];
+  let single: Group | undefined;
   const previous = newTotals();
   let currency = options.currency;
 
@@ -180,7 +188,7 @@ export function buildUsageReport(records: Iterable<StreamBillingRecord>, options
     const end = r.endedAt ?? r.startedAt;
     let inPeriod: boolean;
     let inPrevious: boolean;
-    if (CANONICAL_ISO.test(end)) {
+    if (isCanonicalIso(end)) {
       inPeriod = end >= isoFrom && end < isoTo;
       inPrevious = !inPeriod && end >= isoPrev && end < isoFrom;
     } else {
@@ -197,26 +205,38 @@ export function buildUsageReport(records: Iterable<StreamBillingRecord>, options
       addRecord(previous, r);
       continue;
     }
-    let id = '';
-    for (let i = 0; i < groupBy.length; i++) id += (i ? '\u0000' : '') + dimensionValue(r, groupBy[i]!);
-    let g = groups.get(id);
-    if (!g) {
-      const key: Record<string, string> = {};
-      for (const d of groupBy) key[d] = dimensionValue(r, d);
-      g = { key, totals: newTotals() };
-      groups.set(id, g);
+    let g: Group | undefined;
+    if (groupBy.length === 0) g = single ??= groups[groups.push({ key: {}, totals: newTotals() }) - 1];
+    else {
+      let node = root;
+      const last = groupBy.length - 1;
+      for (let i = 0; i < last; i++) {
+        const v = dimensionValue(r, groupBy[i]!);
+        let next = node.get(v) as Map<string, unknown> | undefined;
+        if (!next) node.set(v, (next = new Map<string, unknown>()));
+        node = next;
+      }
+      const v = dimensionValue(r, groupBy[last]!);
+      g = node.get(v) as Group | undefined;
+      if (!g) {
+        const key: Record<string, string> = {};
+        for (const d of groupBy) key[d] = dimensionValue(r, d);
+        g = { key, totals: newTotals() };
+        groups.push(g);
+        node.set(v, g);
+      }
     }
-    addRecord(g.totals, r);
+    addRecord(g!.totals, r);
   }
 
   const totals = newTotals();
-  for (const g of groups.values()) mergeTotals(totals, g.totals);
+  for (const g of groups) mergeTotals(totals, g.totals);
   const report: StreamUsageReport = {
     from: isoFrom,
     to: isoTo,
     currency: currency ?? 'USD',
     groupBy: [...groupBy],
-    groups: [...groups.values()].map((g) => ({ key: g.key, ...exportTotals(g.totals) })),
+    groups: groups.map((g) => ({ key: g.key, ...exportTotals(g.totals) })),
     totals: exportTotals(totals),
   };
 
