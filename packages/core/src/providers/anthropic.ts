@@ -95,7 +95,8 @@ export class AnthropicEventMapper {
       }
       case 'content_block_start': {
         const block = (e.content_block ?? {}) as Record<string, unknown>;
-        if (block.type === 'tool_use' || block.type === 'server_tool_use') {
+        // Only client tools: `server_tool_use` blocks (web search...) run at Anthropic and are not the app's to call.
+        if (block.type === 'tool_use') {
           const id = typeof block.id === 'string' ? block.id : `toolu_${String(e.index)}`;
           const name = typeof block.name === 'string' ? block.name : '';
           const call = this.tools.start(Number(e.index), id, name);

@@ -33,12 +33,17 @@ export async function* guardProviderStream(
   let output = '';
   let reasoning = '';
   let contentSeen = false;
+  // Content after the last usage report means that report predates the end (Anthropic's
+  // message_start, Gemini's running totals): its output count is provisional.
+  let contentSinceUsage = false;
 
   const finalUsage = async (failed = false): Promise<Usage> => {
     if (!failed && usage && usage.inputTokens !== undefined && usage.outputTokens !== undefined) return usage;
-    // On failure, output counts reported so far are provisional (Anthropic's message_start says
-    // output_tokens: 1): keep the prompt-side counts the provider gave, count the output ourselves.
+    // On failure, output counts reported before the last content are provisional (Anthropic's
+    // message_start says output_tokens: 1): keep the prompt-side counts, count the output ourselves.
+    // A usage report after all content (OpenAI's last chunk) is final even if the end marker is lost.
     let partial = usage;
+    if (failed && partial && !contentSinceUsage && partial.inputTokens !== undefined && partial.outputTokens !== undefined) return partial;
     if (failed && partial) {
       partial = { ...partial };
       delete partial.outputTokens;
@@ -73,25 +78,31 @@ export async function* guardProviderStream(
         switch (part.type) {
           case 'usage':
             usage = part.usage;
+            contentSinceUsage = false;
             continue;
           case 'text-delta':
             output += part.text;
             contentSeen = true;
+            contentSinceUsage = true;
             break;
           case 'reasoning-delta':
             reasoning += part.text;
             contentSeen = true;
+            contentSinceUsage = true;
             break;
           case 'tool-call-delta':
             output += part.argsTextDelta;
             contentSeen = true;
+            contentSinceUsage = true;
             break;
           case 'tool-call-start':
             output += part.toolName;
             contentSeen = true;
+            contentSinceUsage = true;
             break;
           case 'tool-call':
             contentSeen = true;
+            contentSinceUsage = true;
             break;
           case 'finish':
             yield { type: 'usage', usage: await finalUsage() };

@@ -103,8 +103,9 @@ export class OpenAIChatChunkMapper {
       });
     }
     const choices = c.choices as Array<Record<string, unknown>> | undefined;
+    // Only the first choice is streamed (with `n > 1` in providerOptions, other choices interleave).
     const choice = choices?.[0];
-    if (choice) {
+    if (choice && (choice.index === 0 || choice.index === undefined)) {
       const delta = choice.delta as Record<string, unknown> | undefined;
       if (delta) {
         // `reasoning_content` (DeepSeek, vLLM) and `reasoning` (Ollama /v1, OpenRouter) carry thinking on compatible servers.

@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { TwinError } from '../errors/twin-error';
 import type { StreamPart } from '../protocol/stream-part';
 import { resolveEnvironment, type ProviderEnvironment } from './environment';
 import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
@@ -91,7 +92,11 @@ export function withResponseCache(provider: Provider, options: ResponseCacheOpti
     if (cached) {
       options.onHit?.(key);
       for (const part of cached) {
-        if (streamOptions.signal?.aborted) return;
+        if (streamOptions.signal?.aborted) {
+          const aborted = new TwinError('aborted', `The replay of a cached ${provider.name} stream was aborted.`, { provider: provider.name, retryable: false });
+          yield { type: 'error', error: aborted.toPayload() };
+          return;
+        }
         yield part;
       }
       return;

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOpenAIChatProvider, type OpenAIChatClient, type Provider, type StreamPart } from '@twin/core';
+import { createOpenAIChatProvider, OpenAIChatChunkMapper, type OpenAIChatClient, type Provider, type StreamPart } from '@twin/core';
 import { collect, last, textOf } from './collect';
 import { replayAtRandomSplits } from './replay';
 import { fixture, startTranscriptServer, type TranscriptServer } from './transcript-server';
@@ -47,7 +47,7 @@ async function run(name: string, mode: (typeof modes)[number][1]): Promise<Strea
   return served;
 }
 
-describe.each(modes)('OpenAI chat adapter (%s)', (_label, mode) => {
+describe.each(modes)('OpenAI chat adapter (%s)', (label, mode) => {
   it('sends the normalised request with usage requested in the stream', async () => {
     server.script({ body: fixture('openai-chat/text.sse') });
     await collect(mode(`${server.url}/v1`).stream(request));
@@ -128,6 +128,18 @@ describe.each(modes)('OpenAI chat adapter (%s)', (_label, mode) => {
     expect(end.type === 'error' && end.usage).toMatchObject({ estimated: true, outputTokens: expect.any(Number), inputTokens: expect.any(Number) });
   });
 
+  it('a stream cut after its usage chunk but before [DONE] is truncated, with the exact usage kept', async () => {
+    const parts = await run('truncated-after-usage.sse', mode);
+    const end = last(parts);
+    if (label === 'sdk parsed chunks') {
+      // The SDK's parsed iterator hides [DONE]; there the chunk with finish_reason is the end (documented).
+      expect(end).toMatchObject({ type: 'finish', reason: 'stop' });
+      return;
+    }
+    expect(end).toMatchObject({ type: 'error', error: { code: 'stream_truncated' }, usage: { inputTokens: 19, outputTokens: 10 } });
+    expect(end.type === 'error' && end.usage?.estimated).toBeUndefined();
+  });
+
   it('a connection destroyed mid-stream is stream_truncated', async () => {
     server.script({ body: fixture('openai-chat/truncated.sse'), destroy: true });
     const parts = await collect(mode(`${server.url}/v1`).stream(request));
@@ -154,5 +166,15 @@ describe.each(modes)('OpenAI chat adapter (%s)', (_label, mode) => {
     expect(JSON.stringify(auth)).not.toContain('sk-test');
     const down = await collect(mode('http://127.0.0.1:1/v1').stream(request));
     expect(down[0]).toMatchObject({ type: 'error', error: { code: 'network_error', retryable: true } });
+  });
+});
+
+describe('OpenAI chat chunk mapper', () => {
+  it('streams only the first choice when n > 1 interleaves choices', () => {
+    const mapper = new OpenAIChatChunkMapper('openai');
+    const out: StreamPart[] = [];
+    mapper.map({ id: 'x', choices: [{ index: 0, delta: { content: 'A' } }] }, out);
+    mapper.map({ id: 'x', choices: [{ index: 1, delta: { content: 'B' } }] }, out);
+    expect(textOf(out)).toBe('A');
   });
 });

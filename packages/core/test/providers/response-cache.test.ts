@@ -37,6 +37,20 @@ describe('response cache (end to end over HTTP)', () => {
     expect(server.requests.length - before).toBe(4);
   });
 
+  it('an abort during a replay ends it with an aborted error', async () => {
+    const provider = withResponseCache(createOpenAIChatProvider({ baseURL: `${server.url}/v1` }));
+    const cached = { ...request, messages: [{ role: 'user' as const, content: 'replay me' }] };
+    server.script({ body: fixture('openai-chat/text.sse') });
+    await collect(provider.stream(cached));
+    const controller = new AbortController();
+    const parts = [];
+    for await (const part of provider.stream(cached, { signal: controller.signal })) {
+      parts.push(part);
+      if (part.type === 'text-delta') controller.abort();
+    }
+    expect(last(parts)).toMatchObject({ type: 'error', error: { code: 'aborted' } });
+  });
+
   it('keys by a sha256 of the normalised request, independent of key order', () => {
     const a = responseCacheKey('openai', { model: 'm', temperature: 0, messages: [{ role: 'user', content: 'x' }], providerOptions: { a: 1, b: 2 } });
     const b = responseCacheKey('openai', { providerOptions: { b: 2, a: 1 }, messages: [{ content: 'x', role: 'user' }], temperature: 0, model: 'm' });
