@@ -71,6 +71,10 @@ describe('DecimalSum', () => {
     // Zero lines keep the scale they were written with.
     expect(sumDecimals(['0.000000', '0.000000'])).toBe('0.000000');
     expect(sumDecimals(['0.00', '0.10', '0.00', '2'])).toBe('2.10');
-    expect(() => new DecimalSum().add('1e3')).toThrow(/not a decimal string/);
+    for (const bad of ['1e3', '12e3', '1.2e3', '0x10', ' 1', '1 ', '', '+1', '1.2.3', '-', 'NaN']) {
+      expect(() => new DecimalSum().add(bad), bad).toThrow(/not a decimal string/);
+    }
+    // Long values (beyond 15 digits) take the exact BigInt path.
+    expect(sumDecimals(['12345678901234567.891', '0.109'])).toBe('12345678901234568.000');
   });
 });
