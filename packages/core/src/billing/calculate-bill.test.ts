@@ -88,6 +88,11 @@ describe('calculateBill — cached tokens by provider convention (never counted 
     expect(bill.lines.tokenCost).toBe('0.005265');
   });
 
+  it('refuses a raw, unparsed price table instead of pricing with missing defaults', () => {
+    const raw = { provider: 'p', model: 'm', tokens: { inputPer1K: '1', outputPer1K: '1' } };
+    expect(() => calculateBill({ durationMs: 0, bytes: 0 }, raw as never)).toThrow(/streamBillingConfigSchema/);
+  });
+
   it('rejects usage whose input does not include its cache tokens, instead of billing a negative count', () => {
     const c = testConfig();
     expect(() => calculateBill({ usage: { inputTokens: 10, cacheReadTokens: 20, outputTokens: 0 }, durationMs: 0, bytes: 0 }, c)).toThrow(/must include cacheReadTokens/);

@@ -208,7 +208,7 @@ function fmt(units: bigint, places: number): string {
  *   findPricing(DEFAULT_PRICING, 'openai', 'gpt-4', new Date())!,
  *   { periodTokensBefore: 0, jurisdiction: 'DE' },
  * );
- * bill.lines.total; // "0.059875" …exact decimal string
+ * bill.lines.total; // "0.060242": tokens 0.057 + streaming 0.001218 + infrastructure 0.0020236…, rounded once
  * ```
  */
 export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig, context: BillingContext = {}): Bill {

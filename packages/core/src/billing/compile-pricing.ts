@@ -85,6 +85,9 @@ const cache = new WeakMap<StreamBillingConfig, CompiledPricing>();
 export function compilePricing(config: StreamBillingConfig): CompiledPricing {
   const hit = cache.get(config);
   if (hit) return hit;
+  if (!config?.rounding || !config.tokens || !config.streaming || !config.infrastructure || !Array.isArray(config.taxes)) {
+    throw new TwinError('config_invalid', 'A pricing config must be parsed with streamBillingConfigSchema (or come from parsePricingConfigs / DEFAULT_PRICING) before use.');
+  }
   const t = config.tokens;
   const prices = [
     t.inputPer1K,
