@@ -107,10 +107,11 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
             throw new TwinClientError('decode_failed', 'Sealed chunk, but no `decode` option');
           }
           if (streamId === undefined) throw new TwinClientError('decode_failed', 'Sealed chunk before start');
-          opener ??= options.decode({ streamId });
           try {
+            opener ??= options.decode({ streamId });
             return opener.open(wire.type as 'chunk' | 'resync', wire.seq, wire.sealed as never);
           } catch (error) {
+            // Also a throwing `decode` factory (bad keyring): no reconnect could fix either.
             throw toClientError(error, 'decrypt_failed');
           }
         };

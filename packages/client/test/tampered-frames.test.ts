@@ -78,6 +78,17 @@ describe('sealed and tampered frames', () => {
     expect(final.text).toBe('');
   });
 
+  it('ends in error, without reconnecting, when the decode factory itself throws', async () => {
+    server = await startScriptedServer(sealedScript(['Hello']));
+    const broken: PayloadOpenerFactory = () => {
+      throw Object.assign(new Error('No key "k1" in the keyring.'), { name: 'TwinError', code: 'unknown_key' });
+    };
+    const final = await createStreamClient({ url: server.url, decode: broken, reconnect: { initialDelayMs: 1 } }).start();
+    expect(final.status).toBe('error');
+    expect(final.error?.code).toBe('unknown_key');
+    expect(server.requests.length).toBe(1);
+  });
+
   it('refuses an opened payload that is not chunk content', async () => {
     const script = sealedScript(['x']);
     (script[1] as ScriptedEvent).data.data = seal('s1', 1, { text: 42 });
