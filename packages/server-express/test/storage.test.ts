@@ -121,6 +121,14 @@ function storageSuite(name: string, open: () => Promise<OpenedDatabase>) {
       await other.close();
     });
 
+    it('stores the audit copy of events byte for byte (quotes, backslashes, braces, commas, unicode)', async () => {
+      const data = JSON.stringify({ v: 1, seq: 1, text: 'a "quoted", {braced} \\ back\\slash, NULL, emoji 🎉 \u00e9 \n new line' });
+      store.chunks.push({ streamId: 's-escape', seq: 1, tenantId, event: 'chunk', data, bytes: Buffer.byteLength(data), createdAt: new Date() });
+      await store.flush();
+      const rows = await db.db.select({ data: tables.streamChunks.data }).from(tables.streamChunks).where(sql`${tables.streamChunks.streamId} = 's-escape'`);
+      expect(rows[0]!.data).toBe(data);
+    });
+
     it('writes audit batches idempotently (a retried chunk batch is not duplicated)', async () => {
       const row = { streamId: 's-dup', seq: 1, tenantId, event: 'chunk', data: '{}', bytes: 2, createdAt: new Date() };
       store.chunks.push(row);

@@ -1,6 +1,9 @@
 import { and, asc, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { BillLines, BillingEndReason, StreamBillingConfig, StreamBillingRecord } from '@twin/core';
+import { getTableColumns } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import { createBatchWriter, type BatchWriter } from './batch-writer';
+import { createGroupCommit } from './group-commit';
 import type { TwinDatabase } from './open-database';
 import {
   apiKeys,
@@ -60,6 +63,16 @@ export interface FinalBilling {
   model?: string;
 }
 
+/** What {@link TwinStore.endStream} writes. */
+export interface StreamEnding {
+  streamId: string;
+  tenantId: string;
+  bill: FinalBilling;
+  connection: ConnectionRow;
+  metrics: MetricsRow;
+  buffer: Record<string, unknown>;
+}
+
 /** Filters of {@link TwinStore.listBillingRecords}. */
 export interface BillingRecordQuery {
   from?: Date;
@@ -105,6 +118,20 @@ function toRecord(row: typeof streamBillingRecords.$inferSelect): StreamBillingR
   return record;
 }
 
+/**
+ * A Postgres array literal (`{"a","b"}`), passed as ONE text parameter: both drivers send it as is,
+ * and the `::type[]` cast in the statement parses it. Every element is quoted and escaped.
+ */
+export function pgArray(values: ReadonlyArray<string | number>): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ',';
+    const v = values[i]!;
+    out += typeof v === 'number' ? String(v) : '"' + v.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+  }
+  return out + '}';
+}
+
 /** Sums the per-jurisdiction taxes of a bill (exact: the strings go to Postgres `numeric`). */
 function taxSumSql(lines: BillLines) {
   if (lines.taxes.length === 0) return '0';
@@ -143,6 +170,12 @@ export interface TwinStore {
    * when this call finalised it, `undefined` when it was already final (idempotent).
    */
   finaliseBillingRecord(streamId: string, bill: FinalBilling): Promise<StreamBillingRecord | undefined>;
+  /**
+   * Everything a finished stream leaves behind (final bill, connection row, metrics, buffer
+   * snapshot), group-committed with the other streams ending at the same time: one transaction.
+   * Resolves with the record when this call finalised it (`undefined`: it was already final).
+   */
+  endStream(ending: StreamEnding): Promise<StreamBillingRecord | undefined>;
   getBillingRecord(tenantId: string, streamId: string): Promise<StreamBillingRecord | undefined>;
   listBillingRecords(tenantId: string, query?: BillingRecordQuery): Promise<StreamBillingRecord[]>;
   /** Open records of every tenant opened by this instance (what a restart reconciles). */
@@ -189,6 +222,55 @@ export interface TwinStoreOptions {
   onWriteError?: (table: string, error: unknown, rows: number) => void;
 }
 
+
+/** `UPDATE ... WHERE state = 'open'`: finalises once; a second call changes nothing. */
+async function finalise(db: Pick<TwinDatabase, 'update'>, streamId: string, bill: FinalBilling): Promise<StreamBillingRecord | undefined> {
+  const lines = bill.lines;
+  const rows = await db
+    .update(streamBillingRecords)
+    .set({
+      state: 'final',
+      endReason: bill.endReason,
+      endedAt: bill.endedAt,
+      inputTokens: bill.inputTokens ?? null,
+      cacheReadTokens: bill.cacheReadTokens ?? null,
+      cacheWriteTokens: bill.cacheWriteTokens ?? null,
+      outputTokens: bill.outputTokens ?? null,
+      reasoningTokens: bill.reasoningTokens ?? null,
+      usageEstimated: bill.usageEstimated,
+      usageMissing: bill.usageMissing,
+      durationMs: Math.max(0, Math.round(bill.durationMs)),
+      bytes: bill.bytes,
+      currency: bill.currency,
+      pricingConfigId: bill.pricingConfigId ?? null,
+      ...(bill.provider ? { provider: bill.provider } : {}),
+      ...(bill.model ? { model: bill.model } : {}),
+      ...(lines
+        ? {
+            tokenCost: lines.tokenCost,
+            discount: lines.discount,
+            streaming: lines.streaming,
+            bandwidthPremium: lines.bandwidthPremium,
+            infrastructure: lines.infrastructure,
+            subtotal: lines.subtotal,
+            slaPenalty: lines.slaPenalty,
+            taxTotal: sql`${taxSumSql(lines)}`,
+            total: lines.total,
+            lines: lines as unknown as Record<string, unknown>,
+          }
+        : {}),
+    })
+    .where(and(eq(streamBillingRecords.streamId, streamId), eq(streamBillingRecords.state, 'open')))
+    .returning();
+  return rows[0] ? toRecord(rows[0]) : undefined;
+}
+
+/** `SET col = excluded.col` for a multi-row upsert. */
+function excludedSet<T extends PgTable>(table: T, keys: Array<keyof T['$inferInsert'] & string>) {
+  const columns = getTableColumns(table) as Record<string, { name: string }>;
+  return Object.fromEntries(keys.map((k) => [k, sql.raw(`excluded."${columns[k]!.name}"`)]));
+}
+
 /** Builds the {@link TwinStore} on an opened database. */
 export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}): TwinStore {
   const intervalMs = options.batchIntervalMs ?? 50;
@@ -196,9 +278,17 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
   const chunks = createBatchWriter<ChunkRow>({
     intervalMs,
     maxBatch: 1_000,
-    // A retried batch may have landed already (the reply was lost): the primary key makes it a no-op.
+    // One statement with one array parameter per column (unnest) instead of a VALUES list with
+    // seven parameters per row: about seven times faster to parse and plan, on both drivers. A
+    // retried batch may have landed already (the reply was lost): the primary key makes it a no-op.
     write: async (rows) => {
-      await db.insert(streamChunks).values(rows).onConflictDoNothing();
+      await db.execute(sql`insert into ${streamChunks} (stream_id, seq, tenant_id, event, data, bytes, created_at)
+        select * from unnest(
+          ${pgArray(rows.map((r) => r.streamId))}::text[], ${pgArray(rows.map((r) => r.seq))}::int[],
+          ${pgArray(rows.map((r) => r.tenantId))}::text[], ${pgArray(rows.map((r) => r.event))}::text[],
+          ${pgArray(rows.map((r) => r.data))}::text[], ${pgArray(rows.map((r) => r.bytes))}::int[],
+          ${pgArray(rows.map((r) => (r.createdAt ?? new Date()).toISOString()))}::timestamptz[])
+        on conflict do nothing`);
     },
     onError: (e, n) => options.onWriteError?.('stream_chunks', e, n),
   });
@@ -211,7 +301,8 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
     onError: (e, n) => options.onWriteError?.('stream_events', e, n),
   });
   const openings = createBatchWriter<OpenBillingRecord>({
-    intervalMs: 5,
+    // Short: this is the window in which a crash could lose the opening of a just-started stream.
+    intervalMs: 10,
     maxBatch: 500,
     write: async (rows) => {
       await db
@@ -245,6 +336,31 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
       await db.insert(streamConnections).values(rows).onConflictDoNothing();
     },
     onError: (e, n) => options.onWriteError?.('stream_connections', e, n),
+  });
+
+  const endings = createGroupCommit<StreamEnding, StreamBillingRecord | undefined>({
+    intervalMs: 20,
+    run: async (items) => {
+      if (openings.pending > 0) await openings.flush();
+      return db.transaction(async (tx) => {
+        const results: Array<StreamBillingRecord | undefined> = [];
+        for (const item of items) results.push(await finalise(tx, item.streamId, item.bill));
+        await tx
+          .insert(streamConnections)
+          .values(items.map((i) => i.connection))
+          .onConflictDoUpdate({ target: streamConnections.id, set: excludedSet(streamConnections, ['tenantId', 'apiKeyId', 'provider', 'model', 'purpose', 'status', 'endReason', 'errorCode', 'createdAt', 'firstByteAt', 'endedAt', 'lastSeq', 'metadata']) });
+        await tx
+          .insert(streamMetrics)
+          .values(items.map((i) => i.metrics))
+          .onConflictDoUpdate({ target: streamMetrics.streamId, set: excludedSet(streamMetrics, ['tenantId', 'ttftMs', 'durationMs', 'bytesSent', 'eventsSent', 'metrics', 'updatedAt']) });
+        const now = new Date();
+        await tx
+          .insert(streamBuffers)
+          .values(items.map((i) => ({ streamId: i.streamId, tenantId: i.tenantId, state: i.buffer, updatedAt: now })))
+          .onConflictDoUpdate({ target: streamBuffers.streamId, set: excludedSet(streamBuffers, ['state', 'updatedAt']) });
+        return results;
+      });
+    },
   });
 
   return {
@@ -295,44 +411,10 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
     async finaliseBillingRecord(streamId, bill) {
       // The opening may still sit in its group-commit queue: land it first, so the UPDATE finds it.
       if (openings.pending > 0) await openings.flush();
-      const lines = bill.lines;
-      const rows = await db
-        .update(streamBillingRecords)
-        .set({
-          state: 'final',
-          endReason: bill.endReason,
-          endedAt: bill.endedAt,
-          inputTokens: bill.inputTokens ?? null,
-          cacheReadTokens: bill.cacheReadTokens ?? null,
-          cacheWriteTokens: bill.cacheWriteTokens ?? null,
-          outputTokens: bill.outputTokens ?? null,
-          reasoningTokens: bill.reasoningTokens ?? null,
-          usageEstimated: bill.usageEstimated,
-          usageMissing: bill.usageMissing,
-          durationMs: Math.max(0, Math.round(bill.durationMs)),
-          bytes: bill.bytes,
-          currency: bill.currency,
-          pricingConfigId: bill.pricingConfigId ?? null,
-          ...(bill.provider ? { provider: bill.provider } : {}),
-          ...(bill.model ? { model: bill.model } : {}),
-          ...(lines
-            ? {
-                tokenCost: lines.tokenCost,
-                discount: lines.discount,
-                streaming: lines.streaming,
-                bandwidthPremium: lines.bandwidthPremium,
-                infrastructure: lines.infrastructure,
-                subtotal: lines.subtotal,
-                slaPenalty: lines.slaPenalty,
-                taxTotal: sql`${taxSumSql(lines)}`,
-                total: lines.total,
-                lines: lines as unknown as Record<string, unknown>,
-              }
-            : {}),
-        })
-        .where(and(eq(streamBillingRecords.streamId, streamId), eq(streamBillingRecords.state, 'open')))
-        .returning();
-      return rows[0] ? toRecord(rows[0]) : undefined;
+      return finalise(db, streamId, bill);
+    },
+    async endStream(ending) {
+      return endings.submit(ending);
     },
     async getBillingRecord(tenantId, streamId) {
       const rows = await db
@@ -487,8 +569,10 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
 
     async flush() {
       await Promise.all([openings.flush(), chunks.flush(), events.flush(), connectionsOpened.flush()]);
+      await endings.flush();
     },
     async close() {
+      await endings.flush();
       await Promise.all([openings.close(), chunks.close(), events.close(), connectionsOpened.close()]);
     },
   };

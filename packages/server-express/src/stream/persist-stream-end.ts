@@ -4,9 +4,10 @@ import type { TwinStore } from '../storage/twin-store';
 import type { PricingBook } from './pricing-book';
 
 /**
- * Writes what a finished stream leaves behind: the billing record (finalised once, retried with
- * backoff: it must not be lost; if it still fails, the record stays open and the next start
- * reconciles it), then, best effort, the connection row, metrics and buffer snapshot.
+ * Writes what a finished stream leaves behind in one group-committed transaction: the billing
+ * record (finalised once), the connection row, metrics and buffer snapshot. Retried with backoff:
+ * the bill must not be lost; if it still fails, the record stays open and the next start
+ * reconciles it.
  */
 export async function persistStreamEnd(input: {
   store: TwinStore;
@@ -24,38 +25,28 @@ export async function persistStreamEnd(input: {
   const usage = snapshot.usage;
   const metrics = snapshot.metrics;
   const ended = new Date(stream.endedAt ?? Date.now());
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await store.finaliseBillingRecord(stream.id, {
-        endReason: input.endReason,
-        endedAt: ended,
-        ...(usage?.inputTokens !== undefined ? { inputTokens: usage.inputTokens } : {}),
-        ...(usage?.cacheReadTokens !== undefined ? { cacheReadTokens: usage.cacheReadTokens } : {}),
-        ...(usage?.cacheWriteTokens !== undefined ? { cacheWriteTokens: usage.cacheWriteTokens } : {}),
-        ...(usage?.outputTokens !== undefined ? { outputTokens: usage.outputTokens } : {}),
-        ...(usage?.reasoningTokens !== undefined ? { reasoningTokens: usage.reasoningTokens } : {}),
-        usageEstimated: bill?.usageEstimated ?? usage?.estimated === true,
-        usageMissing: bill?.usageMissing ?? (usage?.inputTokens === undefined || usage?.outputTokens === undefined),
-        durationMs: input.durationMs,
-        bytes: metrics.bytesSent,
-        currency: bill?.currency ?? 'USD',
-        ...(bill?.pricingConfigId ? { pricingConfigId: bill.pricingConfigId } : {}),
-        ...(bill ? { lines: bill.lines } : {}),
-        provider: input.provider,
-        model: input.model,
-      });
-      break;
-    } catch (error) {
-      if (attempt >= 5) {
-        logger.error({ err: error, streamId: stream.id }, 'could not finalise the billing record; the next start reconciles it');
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-    }
-  }
-  store.events.push({ streamId: stream.id, tenantId: stream.tenantId, type: 'stream.end', data: { endReason: input.endReason, status: stream.status }, createdAt: ended });
-  await Promise.all([
-    store.upsertConnection({
+  const ending = {
+    streamId: stream.id,
+    tenantId: stream.tenantId,
+    bill: {
+      endReason: input.endReason,
+      endedAt: ended,
+      ...(usage?.inputTokens !== undefined ? { inputTokens: usage.inputTokens } : {}),
+      ...(usage?.cacheReadTokens !== undefined ? { cacheReadTokens: usage.cacheReadTokens } : {}),
+      ...(usage?.cacheWriteTokens !== undefined ? { cacheWriteTokens: usage.cacheWriteTokens } : {}),
+      ...(usage?.outputTokens !== undefined ? { outputTokens: usage.outputTokens } : {}),
+      ...(usage?.reasoningTokens !== undefined ? { reasoningTokens: usage.reasoningTokens } : {}),
+      usageEstimated: bill?.usageEstimated ?? usage?.estimated === true,
+      usageMissing: bill?.usageMissing ?? (usage?.inputTokens === undefined || usage?.outputTokens === undefined),
+      durationMs: input.durationMs,
+      bytes: metrics.bytesSent,
+      currency: bill?.currency ?? 'USD',
+      ...(bill?.pricingConfigId ? { pricingConfigId: bill.pricingConfigId } : {}),
+      ...(bill ? { lines: bill.lines } : {}),
+      provider: input.provider,
+      model: input.model,
+    },
+    connection: {
       id: stream.id,
       tenantId: stream.tenantId,
       apiKeyId: stream.apiKeyId,
@@ -70,8 +61,8 @@ export async function persistStreamEnd(input: {
       endedAt: ended,
       lastSeq: Math.max(0, stream.lastSeq),
       metadata: input.metadata ?? null,
-    }),
-    store.upsertMetrics({
+    },
+    metrics: {
       streamId: stream.id,
       tenantId: stream.tenantId,
       ttftMs: metrics.ttftMs !== undefined ? Math.round(metrics.ttftMs) : null,
@@ -80,7 +71,20 @@ export async function persistStreamEnd(input: {
       eventsSent: metrics.eventsSent,
       metrics: metrics as unknown as Record<string, unknown>,
       updatedAt: ended,
-    }),
-    store.upsertBufferState(stream.id, stream.tenantId, snapshot.buffer as unknown as Record<string, unknown>),
-  ]).catch((error: unknown) => logger.warn({ err: error, streamId: stream.id }, 'could not store the stream summary'));
+    },
+    buffer: snapshot.buffer as unknown as Record<string, unknown>,
+  };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await store.endStream(ending);
+      break;
+    } catch (error) {
+      if (attempt >= 5) {
+        logger.error({ err: error, streamId: stream.id }, 'could not finalise the billing record; the next start reconciles it');
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+    }
+  }
+  store.events.push({ streamId: stream.id, tenantId: stream.tenantId, type: 'stream.end', data: { endReason: input.endReason, status: stream.status }, createdAt: ended });
 }
