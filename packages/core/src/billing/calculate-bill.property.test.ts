@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BillLines } from '../protocol/billing';
 import { calculateBill, type MeteredUsage } from './calculate-bill';
-import { compare, parseDecimal } from './rational';
+import { add, compare, equals, parseDecimal, sub, type Rational } from './rational';
 import { DecimalSum } from './decimal-sum';
 import { testConfig } from './test-configs';
 
@@ -43,10 +43,14 @@ const usageArb = fc
       connections: u.conns,
     }),
   );
-const contextArb = fc.record({
-  periodTokensBefore: fc.nat(10_000),
-  sla: fc.record({ uptimePercent: fc.constantFrom('98', '99', '100'), latencyMs: fc.constantFrom(100, 500, 900), bandwidthMBps: fc.constantFrom('0.5', '1', '3') }),
-});
+const contextArb = fc.record(
+  {
+    periodTokensBefore: fc.nat(10_000),
+    sla: fc.record({ uptimePercent: fc.constantFrom('98', '99', '100'), latencyMs: fc.constantFrom(100, 500, 900), bandwidthMBps: fc.constantFrom('0.5', '1', '3') }),
+    exchangeRate: fc.record({ to: fc.constant('EUR'), rate: fc.constantFrom('0.9215', '1', '1.3', '157.25') }),
+  },
+  { requiredKeys: ['periodTokensBefore', 'sla'] },
+);
 
 function sum(values: string[]): string {
   const s = new DecimalSum();
@@ -63,6 +67,34 @@ function checkLines(l: BillLines) {
 describe('calculateBill — properties', () => {
   it('the returned lines sum exactly to the subtotal and the total', () => {
     fc.assert(fc.property(configArb, usageArb, contextArb, (config, usage, context) => checkLines(calculateBill(usage, config, context).lines)));
+  });
+
+  it('every returned line is at most one minor unit from its exact value', () => {
+    fc.assert(
+      fc.property(configArb, usageArb, contextArb, (config, usage, context) => {
+        const bill = calculateBill(usage, config, context);
+        const unit = { n: 1n, d: 10n ** BigInt(config.rounding.minorUnits) };
+        const pairs: [string, Rational][] = [
+          [bill.lines.tokenCost, bill.exact.tokenCost],
+          [bill.lines.discount, bill.exact.discount],
+          [bill.lines.streaming, bill.exact.streaming],
+          [bill.lines.bandwidthPremium, bill.exact.bandwidthPremium],
+          [bill.lines.infrastructure, bill.exact.infrastructure],
+          [bill.lines.subtotal, bill.exact.subtotal],
+          [bill.lines.slaPenalty, bill.exact.slaPenalty],
+          [bill.lines.total, bill.exact.total],
+          ...bill.lines.taxes.map((t, i): [string, Rational] => [t.amount, bill.exact.taxes[i]!]),
+        ];
+        for (const [line, exact] of pairs) {
+          const diff = sub(parseDecimal(line), exact);
+          expect(compare(diff.n < 0n ? { n: -diff.n, d: diff.d } : diff, unit)).toBeLessThanOrEqual(0);
+        }
+        // The exact values obey DESIGN.md §3 step 7 without any rounding.
+        let total = sub(bill.exact.subtotal, bill.exact.slaPenalty);
+        for (const t of bill.exact.taxes) total = add(total, t);
+        expect(equals(total, bill.exact.total)).toBe(true);
+      }),
+    );
   });
 
   it('no line and no total is ever below zero', () => {
