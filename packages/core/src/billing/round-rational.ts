@@ -18,7 +18,8 @@ export function roundRationalToUnits(value: Rational, places: number, mode: Roun
 /** {@link roundRationalToUnits} for `n / d` (d > 0) with the unit factor 10^places given: the hot-path form. */
 export function roundQuotientToUnits(n: bigint, d: bigint, unitFactor: bigint, mode: RoundingMode): bigint {
   const negative = n < 0n;
-  const num = (negative ? -n : n) * unitFactor;
+  const abs = negative ? -n : n;
+  const num = unitFactor === 1n ? abs : abs * unitFactor;
   let q = num / d;
   const r = num - q * d;
   if (r !== 0n) {
