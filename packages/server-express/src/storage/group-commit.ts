@@ -24,7 +24,7 @@ export interface GroupCommit<T, R> {
 export function createGroupCommit<T, R>(options: GroupCommitOptions<T, R>): GroupCommit<T, R> {
   const intervalMs = options.intervalMs ?? 10;
   const maxBatch = options.maxBatch ?? 500;
-  let queue: Array<{ item: T; resolve: (r: R) => void; reject: (e: unknown) => void }> = [];
+  const queue: Array<{ item: T; resolve: (r: R) => void; reject: (e: unknown) => void }> = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> = Promise.resolve();
 

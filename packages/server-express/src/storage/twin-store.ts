@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gte, lt, sql } from 'drizzle-orm';
-import type { BillLines, BillingEndReason, StreamBillingConfig, StreamBillingRecord } from '@twin/core';
+import { safeParseJSON, type BillLines, type BillingEndReason, type StreamBillingConfig, type StreamBillingRecord } from '@twin/core';
 import { getTableColumns } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { createBatchWriter, type BatchWriter } from './batch-writer';
@@ -282,9 +282,10 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
     // seven parameters per row: about seven times faster to parse and plan, on both drivers. A
     // retried batch may have landed already (the reply was lost): the primary key makes it a no-op.
     write: async (rows) => {
-      await db.execute(sql`insert into ${streamChunks} (stream_id, seq, tenant_id, event, data, bytes, created_at)
+      await db.execute(sql`insert into ${streamChunks} (stream_id, seq, last_seq, tenant_id, event, data, bytes, created_at)
         select * from unnest(
           ${pgArray(rows.map((r) => r.streamId))}::text[], ${pgArray(rows.map((r) => r.seq))}::int[],
+          ${pgArray(rows.map((r) => r.lastSeq ?? r.seq))}::int[],
           ${pgArray(rows.map((r) => r.tenantId))}::text[], ${pgArray(rows.map((r) => r.event))}::text[],
           ${pgArray(rows.map((r) => r.data))}::text[], ${pgArray(rows.map((r) => r.bytes))}::int[],
           ${pgArray(rows.map((r) => (r.createdAt ?? new Date()).toISOString()))}::timestamptz[])
@@ -461,7 +462,7 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
 
     async readStreamContent(streamId) {
       const rows = await db
-        .select({ seq: streamChunks.seq, event: streamChunks.event, data: streamChunks.data, bytes: streamChunks.bytes, createdAt: streamChunks.createdAt })
+        .select({ seq: streamChunks.seq, lastSeq: streamChunks.lastSeq, event: streamChunks.event, data: streamChunks.data, bytes: streamChunks.bytes, createdAt: streamChunks.createdAt })
         .from(streamChunks)
         .where(eq(streamChunks.streamId, streamId))
         .orderBy(asc(streamChunks.seq));
@@ -471,15 +472,18 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
       let lastAt: Date | undefined;
       for (const row of rows) {
         bytes += row.bytes;
-        lastSeq = row.seq;
+        lastSeq = row.lastSeq ?? row.seq;
         lastAt = row.createdAt;
-        if (row.event !== 'chunk' && row.event !== 'resync') continue;
-        try {
-          const data = JSON.parse(row.data) as { text?: unknown; reasoning?: unknown };
+        // Our own rows: a segment (JSON array of { event, data }) or a single event's data.
+        const parsed = safeParseJSON(row.data);
+        if (!parsed.success) continue;
+        const items = Array.isArray(parsed.value) ? (parsed.value as Array<{ event?: unknown; data?: unknown }>) : [{ event: row.event, data: parsed.value }];
+        for (const item of items) {
+          if (item.event !== 'chunk' && item.event !== 'resync') continue;
+          const data = (item.data ?? {}) as { text?: unknown; reasoning?: unknown };
+          // A sealed payload has no clear text to count (its bytes are still billed).
           if (typeof data.text === 'string') text += data.text;
           if (typeof data.reasoning === 'string') text += data.reasoning;
-        } catch {
-          // Our own rows; a sealed payload has no clear text to count (its bytes are still billed).
         }
       }
       return { text, bytes, lastSeq, lastAt };

@@ -210,6 +210,7 @@ export class StreamHub {
     const { timeouts } = this.options.config;
     for (const [id, stream] of this.streams) {
       if (stream.isRunning) {
+        stream.flushAudit(false);
         if (now - stream.startedAt > timeouts.maxDurationMs) {
           stream.stop({
             endReason: 'timeout',

@@ -1,0 +1,63 @@
+/**
+ * The server side of the load bench, run in its own process (forked by sse-load.bench.ts): the
+ * Twin router on PGlite with the simulated provider at 10 tokens/s. Reports its RSS over IPC.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSimulatedProvider } from '@twin/core';
+import pino from 'pino';
+import { createApiKey, createTwinRouter, createTwinService, createTwinStore, openDatabase } from '../src/index';
+import { stampedProvider } from './stamped-provider';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'twin-load-'));
+const database = await openDatabase({ dataDir });
+const logger = pino({ level: 'warn' });
+const store = createTwinStore(database.db, { onWriteError: (table, err) => logger.warn({ table, err }, 'batch write failed') });
+const provider = stampedProvider(createSimulatedProvider({ tokensPerSecond: Number(process.env.TOKENS_PER_SECOND ?? 10), outputTokens: Number(process.env.OUTPUT_TOKENS ?? 500) }));
+const service = await createTwinService({
+  store,
+  providers: [provider],
+  stream: { maxConnections: 20_000, maxConnectionsPerKey: 20_000 },
+  persistChunks: process.env.PERSIST_CHUNKS !== '0',
+  logger,
+  processMetrics: false,
+});
+const key = (await createApiKey(store, { tenantId: 'bench' })).key;
+const router = createTwinRouter({ service });
+const server = createServer((req, res) => router(req as never, res as never, () => res.writeHead(404).end()));
+server.timeout = 0;
+server.listen({ port: 0, host: '127.0.0.1', backlog: 8_192 });
+await new Promise((r) => server.once('listening', r));
+
+let maxRss = 0;
+const sampler = setInterval(() => {
+  maxRss = Math.max(maxRss, process.memoryUsage().rss);
+}, 200);
+
+process.on('message', async (message: { type: string }) => {
+  if (message.type === 'report') {
+    maxRss = Math.max(maxRss, process.memoryUsage().rss);
+    process.send!({
+      type: 'report',
+      rss: process.memoryUsage().rss,
+      maxRss,
+      activeStreams: service.hub.activeStreams,
+      openConnections: service.hub.openConnections,
+      pendingChunkRows: store.chunks.pending,
+      slowClientCloses: (await service.metrics.slowClientCloses.get()).values[0]?.value ?? 0,
+    });
+  } else if (message.type === 'stop') {
+    clearInterval(sampler);
+    await service.shutdown(20_000);
+    server.closeAllConnections();
+    server.close();
+    await store.close();
+    await database.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(0);
+  }
+});
+process.send!({ type: 'ready', port: (server.address() as AddressInfo).port, key });

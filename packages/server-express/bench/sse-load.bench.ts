@@ -1,0 +1,116 @@
+/**
+ * Load bench: 10,000 concurrent SSE streams at 10 events/s each, from a separate load-generator
+ * process against the server in its own process (loopback only), then the time to first token the
+ * server adds over calling the simulated provider directly, both measured in this run.
+ *
+ * Targets (2-core machine): p99 delivery latency < 100 ms, server RSS < 1.5 GiB, added TTFB p99 ≤ 5 ms.
+ * Knobs: STREAMS (10000), MEASURE_MS (20000), PERSIST_CHUNKS (1; 0 disables the stream_chunks audit copy).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { Bench } from 'tinybench';
+import { createSimulatedProvider } from '@twin/core';
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const STREAMS = Number(process.env.STREAMS ?? 10_000);
+const MEASURE_MS = Number(process.env.MEASURE_MS ?? 20_000);
+const GiB = 1024 ** 3;
+
+type Message = { type: string; [key: string]: unknown };
+function nextMessage(child: ChildProcess, type: string, timeoutMs = 120_000): Promise<Message> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "${type}" message within ${timeoutMs} ms`)), timeoutMs);
+    const onMessage = (m: Message) => {
+      if (m.type !== type) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(m);
+    };
+    child.on('message', onMessage);
+    child.once('exit', (code) => reject(new Error(`child exited (${code}) before "${type}"`)));
+  });
+}
+
+const started = performance.now();
+const server = fork(here('./load-server.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env }, stdio: 'inherit' });
+const ready = await nextMessage(server, 'ready');
+const url = `http://127.0.0.1:${ready.port as number}`;
+const key = ready.key as string;
+
+// ── 1. TTFB the server adds, unloaded: first chunk over SSE vs first text part from the provider ──
+const direct = createSimulatedProvider({ tokensPerSecond: 10, outputTokens: 500 });
+const firstChunkOverSSE = () =>
+  new Promise<void>((resolve, reject) => {
+    const req = request(`${url}/api/stream?prompt=ttfb`, { headers: { authorization: `Bearer ${key}` } }, (res) => {
+      let seen = '';
+      res.setEncoding('utf8');
+      res.on('data', (text: string) => {
+        seen += text;
+        if (seen.includes('event: chunk')) {
+          req.destroy();
+          resolve();
+        }
+      });
+    });
+    req.on('error', (e) => (e.message.includes('socket hang up') ? resolve() : reject(e)));
+    req.end();
+  });
+const bench = new Bench({ name: 'time to first token', time: 4_000, warmupTime: 500 });
+bench
+  .add('simulated provider, called directly', async () => {
+    const controller = new AbortController();
+    for await (const part of direct.stream({ messages: [{ role: 'user', content: 'ttfb' }] }, { signal: controller.signal })) {
+      if (part.type === 'text-delta') break;
+    }
+    controller.abort();
+  })
+  .add('through twin-server (HTTP + SSE, first chunk event)', firstChunkOverSSE);
+await bench.run();
+console.table(bench.table());
+const [d, s] = bench.tasks.map((t) => t.result as unknown as { latency: { p50: number; p99: number } });
+const addedP50 = s!.latency.p50 - d!.latency.p50;
+const addedP99 = s!.latency.p99 - d!.latency.p99;
+console.log(
+  `TTFB: direct p50 ${d!.latency.p50.toFixed(3)} ms, p99 ${d!.latency.p99.toFixed(3)} ms; through the server p50 ${s!.latency.p50.toFixed(3)} ms, p99 ${s!.latency.p99.toFixed(3)} ms; ` +
+    `added p50 ${addedP50.toFixed(2)} ms, added p99 ${addedP99.toFixed(2)} ms (target ≤ 5 ms) — ratio of medians ${(s!.latency.p50 / d!.latency.p50).toFixed(1)}×`,
+);
+await new Promise((r) => setTimeout(r, 1_000)); // let those aborted streams bill
+
+// ── 2. 10,000 concurrent streams from a separate load-generator process ──
+const client = fork(here('./load-client.ts'), [], {
+  execArgv: ['--import', 'tsx'],
+  env: { ...process.env, URL_BASE: url, KEY: key, STREAMS: String(STREAMS), MEASURE_MS: String(MEASURE_MS) },
+  stdio: 'inherit',
+});
+const opened = await nextMessage(client, 'opened');
+console.log(`opened ${STREAMS} streams in ${((opened.openedMs as number) / 1000).toFixed(1)} s (${opened.failures as number} failed)`);
+server.send({ type: 'report' });
+const atOpen = await nextMessage(server, 'report');
+const resultPromise = nextMessage(client, 'result', MEASURE_MS + 60_000);
+const result = await resultPromise;
+server.send({ type: 'report' });
+const atEnd = await nextMessage(server, 'report');
+const maxRss = Math.max(atOpen.maxRss as number, atEnd.maxRss as number);
+
+console.log(
+  `load: ${result.streams as number} concurrent streams, ${(result.eventsPerSecond as number).toFixed(0)} events/s received, ` +
+    `${result.samples as number} chunk latencies over ${((result.measuredMs as number) / 1000).toFixed(1)} s`,
+);
+console.log(
+  `delivery latency (provider emission → client parsed): p50 ${(result.p50 as number).toFixed(1)} ms, p90 ${(result.p90 as number).toFixed(1)} ms, ` +
+    `p99 ${(result.p99 as number).toFixed(1)} ms, max ${(result.max as number).toFixed(1)} ms (target p99 < 100 ms)`,
+);
+console.log(
+  `server RSS: ${((atEnd.rss as number) / 1024 ** 2).toFixed(0)} MiB now, max ${(maxRss / 1024 ** 2).toFixed(0)} MiB (target < ${1.5 * 1024} MiB); ` +
+    `active streams ${atEnd.activeStreams as number}, open connections ${atEnd.openConnections as number}, ` +
+    `audit rows queued ${atEnd.pendingChunkRows as number}, slow-client closes ${atEnd.slowClientCloses as number}, failures ${result.failures as number}`,
+);
+const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+console.log(
+  `targets: p99 latency ${pass((result.p99 as number) < 100)}, RSS ${pass(maxRss < 1.5 * GiB)}, added TTFB p99 ${pass(addedP99 <= 5)}; ` +
+    `bench took ${((performance.now() - started) / 1000).toFixed(0)} s`,
+);
+
+server.send({ type: 'stop' });
+await new Promise((r) => server.once('exit', r));

@@ -1,0 +1,1 @@
+ALTER TABLE "stream_chunks" ADD COLUMN "last_seq" integer;
