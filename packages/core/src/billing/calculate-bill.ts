@@ -251,11 +251,16 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   }
   // Lift to D1.
   const TR = T === 1n ? R : T * R;
-  const k = TR === 1n ? fxN : TR * fxN;
+  const k = fxN === 1n ? TR : TR === 1n ? fxN : TR * fxN;
   // D1 and D2 below are kept divided by p.roundGcd (see CompiledPricing.roundDivisor): same fractions, smaller divisions.
   const D1 = F === 1n ? (TR === 1n ? p.roundDivisor : p.roundDivisor * TR) : p.roundDivisor * TR * F;
   const tokenCost = k === 1n ? tok.n : tok.n * k;
-  const discount = dsc.num === 0n ? 0n : T === 1n ? tok.n * dsc.num * fxN : tok.n * T * dsc.num * fxN;
+  let discount = 0n;
+  if (dsc.num !== 0n) {
+    discount = tok.n * dsc.num;
+    if (T !== 1n) discount *= T;
+    if (fxN !== 1n) discount *= fxN;
+  }
   const streaming = k === 1n ? streamingN : streamingN * k;
   const premium = premiumN === 0n ? 0n : premiumN * R * fxN;
   const infrastructure = k === 1n ? infraN : infraN * k;
@@ -273,9 +278,10 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   const Q = applicable.length > 0 ? p.taxDen : 1n;
   // Lift to D2 (only when there is a penalty or a tax).
   const second = P !== 1n || Q !== 1n;
-  const D2 = second ? D1 * P * Q : D1;
+  const PQ = Q === 1n ? P : P * Q;
+  const D2 = second ? D1 * PQ : D1;
   const afterPenaltyBase = second ? subtotal * (P - sla.num) : subtotal; // (subtotal − penalty) over D1 × P
-  const penalty = sla.num === 0n ? 0n : subtotal * sla.num * Q;
+  const penalty = sla.num === 0n ? 0n : Q === 1n ? subtotal * sla.num : subtotal * sla.num * Q;
   const afterPenalty = Q === 1n ? afterPenaltyBase : afterPenaltyBase * Q;
   const taxes: bigint[] = applicable.length === 0 ? NO_TAX_AMOUNTS : [];
   let total = afterPenalty;
