@@ -23,8 +23,11 @@ export class DecimalSum {
       digits = value;
       places = 0;
     } else {
-      digits = value.slice(0, dot) + value.slice(dot + 1);
       places = value.length - dot - 1;
+      const before = value.charCodeAt(dot - 1);
+      if (dot === 0 || places === 0 || !(before >= 48 && before <= 57)) throw new TwinError('invalid_argument', `"${value}" is not a decimal string.`);
+      // Per-stream amounts are mostly below 1: "0.001234" needs one slice, not two and a concatenation.
+      digits = dot === 1 && value.charCodeAt(0) === 48 ? value.slice(2) : value.slice(0, dot) + value.slice(dot + 1);
     }
     // BigInt() also takes "", surrounding whitespace and 0x/0o/0b prefixes; a decimal string starts
     // with a digit or "-" followed by a digit, and ends with a digit. O(1) checks, then BigInt parses.
@@ -32,7 +35,8 @@ export class DecimalSum {
     const c0 = digits.charCodeAt(0);
     const c1 = len > 1 ? digits.charCodeAt(1) : 48;
     const cl = digits.charCodeAt(len - 1);
-    if (len === 0 || !((c0 >= 48 && c0 <= 57) || c0 === 45) || c1 < 48 || c1 > 57 || cl < 48 || cl > 57) {
+    const signOk = c0 !== 45 || value.charCodeAt(0) === 45; // a "-" only in front of the whole value
+    if (len === 0 || !((c0 >= 48 && c0 <= 57) || c0 === 45) || !signOk || c1 < 48 || c1 > 57 || cl < 48 || cl > 57) {
       throw new TwinError('invalid_argument', `"${value}" is not a decimal string.`);
     }
     let n: bigint;

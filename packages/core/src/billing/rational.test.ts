@@ -71,7 +71,8 @@ describe('DecimalSum', () => {
     // Zero lines keep the scale they were written with.
     expect(sumDecimals(['0.000000', '0.000000'])).toBe('0.000000');
     expect(sumDecimals(['0.00', '0.10', '0.00', '2'])).toBe('2.10');
-    for (const bad of ['1e3', '12e3', '1.2e3', '0x10', ' 1', '1 ', '', '+1', '1.2.3', '-', 'NaN']) {
+    expect(sumDecimals(['0.000123', '-0.5', '10.25', '-0.000023'])).toBe('9.750100');
+    for (const bad of ['1e3', '12e3', '1.2e3', '0x10', ' 1', '1 ', '', '+1', '1.2.3', '-', 'NaN', '1.', '.5', '-.5', '0.-5']) {
       expect(() => new DecimalSum().add(bad), bad).toThrow(/not a decimal string/);
     }
     // Long values (beyond 15 digits) take the exact BigInt path.
