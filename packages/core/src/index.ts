@@ -201,7 +201,7 @@ export type { StreamHead } from './providers/stream-head';
 
 // ── billing, metering & alerts ───────────────────────────────────────────────
 export { calculateBill } from './billing/calculate-bill';
-export type { Bill, BillingContext, ExactBill, MeasuredSla, MeteredUsage } from './billing/calculate-bill';
+export type { Bill, BillingContext, ExactBill, MeasuredSla, MeteredUsage } from './billing/bill-types';
 export { DEFAULT_PRICING } from './billing/default-pricing';
 export { findPricing, parsePricingConfigs } from './billing/find-pricing';
 export { DecimalSum, sumDecimals } from './billing/decimal-sum';

@@ -1,7 +1,7 @@
 import { TwinError } from '../errors/twin-error';
 import type { BillingEndReason, StreamBillingRecord } from '../protocol/billing';
 import type { CostReceipt } from '../protocol/stream-event';
-import type { Bill, MeteredUsage } from './calculate-bill';
+import type { Bill, MeteredUsage } from './bill-types';
 
 /**
  * The idempotency key of a stream's billing record: one stream, one key, whatever retries happen.

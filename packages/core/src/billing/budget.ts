@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { TwinError } from '../errors/twin-error';
 import { decimalStringSchema, type StreamBillingConfig } from '../protocol/billing';
-import { calculateBill, type Bill, type BillingContext, type MeteredUsage } from './calculate-bill';
+import type { Bill, BillingContext, MeteredUsage } from './bill-types';
+import { calculateBill } from './calculate-bill';
 import { add, compare, parseDecimal, sub, type Rational } from './rational';
 import { formatUnits, roundRationalToUnits } from './round-rational';
 

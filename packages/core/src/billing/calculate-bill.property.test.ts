@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BillLines } from '../protocol/billing';
-import { calculateBill, type MeteredUsage } from './calculate-bill';
+import type { MeteredUsage } from './bill-types';
+import { calculateBill } from './calculate-bill';
 import { add, compare, equals, parseDecimal, sub, type Rational } from './rational';
 import { DecimalSum } from './decimal-sum';
 import { testConfig } from './test-configs';

@@ -1,71 +1,10 @@
 import { TwinError } from '../errors/twin-error';
 import type { BillLines, StreamBillingConfig } from '../protocol/billing';
-import type { Usage } from '../protocol/usage';
+import type { Bill, BillingContext, MeasuredSla, MeteredUsage } from './bill-types';
 import { compilePricing, type CompiledPricing } from './compile-pricing';
+import { ExactAmounts } from './exact-amounts';
 import { compare, parseDecimal, parseMeasurement, type Rational } from './rational';
 import { formatUnits, roundQuotientToUnits, roundRationalToUnits } from './round-rational';
-
-/** What one stream consumed, as the calculator prices it (built by {@link meterStream}). */
-export interface MeteredUsage {
-  /** Token usage. A field that is `undefined` is unknown (never read as 0 silently: see the flags). */
-  usage?: Pick<Usage, 'inputTokens' | 'cacheReadTokens' | 'cacheWriteTokens' | 'outputTokens' | 'reasoningTokens' | 'estimated'>;
-  /** Wall time the stream was open, in milliseconds (integer). */
-  durationMs: number;
-  /** Bytes written to the client (integer). */
-  bytes: number;
-  /** SSE connections used (1 + reconnects). Default 1. */
-  connections?: number;
-}
-
-/** Measured service levels for the SLA check. Unmeasured guarantees are not judged (never breached). */
-export interface MeasuredSla {
-  /** Measured uptime in percent, e.g. "99.2" or 99.2. */
-  uptimePercent?: string | number;
-  /** Measured latency in ms at the percentile the config declares. */
-  latencyMs?: string | number;
-  /** Measured bandwidth in MB/s (1 MB = 1,000,000 bytes). */
-  bandwidthMBps?: string | number;
-}
-
-/** Everything besides the stream itself that the bill depends on. */
-export interface BillingContext {
-  /** The customer's tokens in the billing period BEFORE this usage (default 0). */
-  periodTokensBefore?: number;
-  sla?: MeasuredSla;
-  /** The customer's tax jurisdiction ("DE", "CA-BC"). Without one, only "*" rates apply. */
-  jurisdiction?: string;
-  /** Issue the bill in another currency: every exact amount is multiplied by `rate` before rounding. */
-  exchangeRate?: { to: string; rate: string };
-}
-
-/** Exact (unrounded) values of a bill, for callers that keep summing before they round. */
-export interface ExactBill {
-  readonly tokenCost: Rational;
-  readonly discount: Rational;
-  readonly streaming: Rational;
-  readonly bandwidthPremium: Rational;
-  readonly infrastructure: Rational;
-  readonly subtotal: Rational;
-  readonly slaPenalty: Rational;
-  readonly taxes: Rational[];
-  readonly total: Rational;
-}
-
-/** An itemised bill for one stream. */
-export interface Bill {
-  currency: string;
-  /** Rounded lines; they sum exactly to `subtotal` and `total` (see `docs/billing.md`, "Rounding"). */
-  lines: BillLines;
-  exact: ExactBill;
-  /** Tokens this usage adds to the period total (input incl. cache + output incl. reasoning). */
-  billableTokens: number;
-  /** The counts came from a local tokenizer, not the provider. */
-  usageEstimated: boolean;
-  /** Input or output tokens were unknown; the unknown part is not priced. */
-  usageMissing: boolean;
-  exchangeRate?: { from: string; to: string; rate: string };
-  pricingConfigId?: string;
-}
 
 /** A count (tokens, bytes, ms) checked to be a non-negative safe integer; counts are not amounts. */
 function count(name: string, value: number | undefined): number {
@@ -332,7 +271,7 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
     subtotal: fmt(rSubtotal, places),
     slaPenalty: fmt(rSubtotal - rAfterPenalty, places),
     slaBreaches: sla.breaches.length === 0 ? [] : sla.breaches,
-    slaPenaltyPercent: asPercent(sla.num, P),
+    slaPenaltyPercent: sla.num === 0n ? '0' : penaltyPercent(p, sla.num),
     taxes: taxLines,
     discountPercent: dsc.num === 0n ? '0' : p.discount!.mode === 'volume' ? percentOf(p, dsc.num) : asPercent(dsc.num, R),
     total: fmt(rTotal, places),
@@ -350,41 +289,18 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   return bill;
 }
 
+// Penalty percentages take few distinct values per table (sums of its guarantees, capped).
+const penaltyPercents = new WeakMap<CompiledPricing, Map<bigint, string>>();
+function penaltyPercent(p: CompiledPricing, num: bigint): string {
+  let m = penaltyPercents.get(p);
+  if (!m) penaltyPercents.set(p, (m = new Map()));
+  let s = m.get(num);
+  if (s === undefined) m.set(num, (s = asPercent(num, p.sla!.penaltyDen)));
+  return s;
+}
+
 /** The configured percent string of a volume tier rate numerator (no arithmetic needed). */
 function percentOf(p: CompiledPricing, num: bigint): string {
   const i = p.discount!.rateNums.indexOf(num);
   return i >= 0 ? p.discount!.ratesPercent[i]! : asPercent(num, p.discount!.rateDen);
-}
-
-/**
- * The exact amounts of a bill over their one shared denominator. Rationals are made on access, so
- * pricing a million streams does not allocate nine objects per bill that nobody reads.
- */
-class ExactAmounts implements ExactBill {
-  // The denominators are stored divided by `g` (see CompiledPricing.roundDivisor) and restored on access.
-  constructor(
-    private readonly d1r: bigint,
-    private readonly d2r: bigint,
-    private readonly g: bigint,
-    private readonly tokenCostN: bigint,
-    private readonly discountN: bigint,
-    private readonly streamingN: bigint,
-    private readonly premiumN: bigint,
-    private readonly infrastructureN: bigint,
-    private readonly subtotalN: bigint,
-    private readonly penaltyN: bigint,
-    private readonly taxesN: bigint[],
-    private readonly totalN: bigint,
-  ) {}
-  private get d1(): bigint { return this.d1r * this.g; }
-  private get d2(): bigint { return this.d2r * this.g; }
-  get tokenCost(): Rational { return { n: this.tokenCostN, d: this.d1 }; }
-  get discount(): Rational { return { n: this.discountN, d: this.d1 }; }
-  get streaming(): Rational { return { n: this.streamingN, d: this.d1 }; }
-  get bandwidthPremium(): Rational { return { n: this.premiumN, d: this.d1 }; }
-  get infrastructure(): Rational { return { n: this.infrastructureN, d: this.d1 }; }
-  get subtotal(): Rational { return { n: this.subtotalN, d: this.d1 }; }
-  get slaPenalty(): Rational { return { n: this.penaltyN, d: this.d2 }; }
-  get taxes(): Rational[] { return this.taxesN.map((n) => ({ n, d: this.d2 })); }
-  get total(): Rational { return { n: this.totalN, d: this.d2 }; }
 }

@@ -1,7 +1,7 @@
 import { TwinError } from '../errors/twin-error';
 import type { StreamPart } from '../protocol/stream-part';
 import type { Usage } from '../protocol/usage';
-import type { MeteredUsage } from './calculate-bill';
+import type { MeteredUsage } from './bill-types';
 
 type BilledUsage = NonNullable<MeteredUsage['usage']>;
 
