@@ -29,26 +29,18 @@ export class DecimalSum {
       // Per-stream amounts are mostly below 1: "0.001234" needs one slice, not two and a concatenation.
       digits = dot === 1 && value.charCodeAt(0) === 48 ? value.slice(2) : value.slice(0, dot) + value.slice(dot + 1);
     }
-    // BigInt() also takes "", surrounding whitespace and 0x/0o/0b prefixes; a decimal string starts
-    // with a digit or "-" followed by a digit, and ends with a digit. O(1) checks, then BigInt parses.
+    // A decimal string is an optional "-" (in front of the whole value) and digits. Checking that
+    // here matters: BigInt() and Number() also take "", whitespace, 0x/0o/0b prefixes and exponents.
     const len = digits.length;
-    const c0 = digits.charCodeAt(0);
-    const c1 = len > 1 ? digits.charCodeAt(1) : 48;
-    const cl = digits.charCodeAt(len - 1);
-    const signOk = c0 !== 45 || value.charCodeAt(0) === 45; // a "-" only in front of the whole value
-    if (len === 0 || !((c0 >= 48 && c0 <= 57) || c0 === 45) || !signOk || c1 < 48 || c1 > 57 || cl < 48 || cl > 57) {
-      throw new TwinError('invalid_argument', `"${value}" is not a decimal string.`);
+    let i = digits.charCodeAt(0) === 45 && value.charCodeAt(0) === 45 ? 1 : 0;
+    if (i === len) throw new TwinError('invalid_argument', `"${value}" is not a decimal string.`);
+    for (; i < len; i++) {
+      const c = digits.charCodeAt(i);
+      if (c < 48 || c > 57) throw new TwinError('invalid_argument', `"${value}" is not a decimal string.`);
     }
-    let n: bigint;
-    try {
-      // Up to 15 digits, the digit string is an integer below 2^53: reading it as a number is exact
-      // (no fraction, no arithmetic) and converting that to bigint is much faster than BigInt(string).
-      // Exponents ("12e3") are refused first, since Number() would accept them.
-      if (len <= 15 && digits.indexOf('e') < 0 && digits.indexOf('E') < 0) n = BigInt(+digits);
-      else n = BigInt(digits);
-    } catch (cause) {
-      throw new TwinError('invalid_argument', `"${value}" is not a decimal string.`, { cause });
-    }
+    // Up to 15 digits, the digit string is an integer below 2^53: reading it as a number is exact (no
+    // fraction, no arithmetic), and converting that to bigint is much faster than BigInt(string).
+    const n = len <= 15 ? BigInt(+digits) : BigInt(digits);
     if (n === 0n) this.lastZero = value;
     if (places === this.scale) this.units += n;
     else if (places < this.scale) this.units += n * pow10(this.scale - places);
