@@ -4,7 +4,7 @@ import type { Bill, BillingContext, MeasuredSla, MeteredUsage } from './bill-typ
 import { compilePricing, type CompiledPricing } from './compile-pricing';
 import { ExactAmounts } from './exact-amounts';
 import { compare, parseDecimal, parseMeasurement, type Rational } from './rational';
-import { formatUnits, roundQuotientToUnits, roundRationalToUnits } from './round-rational';
+import { formatUnits, roundEvenQuotientToUnits, roundRationalToUnits } from './round-rational';
 
 /** A count (tokens, bytes, ms) checked to be a non-negative safe integer; counts are not amounts. */
 function count(name: string, value: number | undefined): number {
@@ -105,7 +105,9 @@ function slaPenalty(p: CompiledPricing, m: MeasuredSla | undefined): { num: bigi
     breaches.push('uptime');
     num += sla.uptime.penalty;
   }
-  if (sla.latency && m.latencyMs !== undefined && compare(measured(m.latencyMs), sla.latency.maxMs) > 0) {
+  const lat = m.latencyMs;
+  // An integer latency against the integer maximum compares exactly as numbers; anything else as rationals.
+  if (sla.latency && lat !== undefined && (typeof lat === 'number' && Number.isSafeInteger(lat) ? lat > sla.latency.maxMsInt : compare(measured(lat), sla.latency.maxMs) > 0)) {
     breaches.push('latency');
     num += sla.latency.penalty;
   }
@@ -224,7 +226,8 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   const afterPenalty = Q === 1n ? afterPenaltyBase : afterPenaltyBase * Q;
   const taxes: bigint[] = applicable.length === 0 ? NO_TAX_AMOUNTS : [];
   let total = afterPenalty;
-  for (const t of applicable) {
+  for (let i = 0; i < applicable.length; i++) {
+    const t = applicable[i]!;
     const amount = t.reverseCharge ? 0n : afterPenaltyBase * t.rateNum;
     taxes.push(amount);
     total += amount;
@@ -238,22 +241,25 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   const places = config.rounding.minorUnits;
   const mode = config.rounding.mode;
   const scale = p.roundFactor;
-  const rTokenCost = roundQuotientToUnits(tokenCost, D1, scale, mode);
+  // D1 (and so D2) is even: it carries the factor 36 of the unit LCM (see CompiledPricing.roundDivisor).
+  const h1 = D1 >> 1n;
+  const h2 = second ? D2 >> 1n : h1;
+  const rTokenCost = roundEvenQuotientToUnits(tokenCost, D1, h1, scale, mode);
   let running = tokenCost - discount;
-  const r1 = discount === 0n ? rTokenCost : roundQuotientToUnits(running, D1, scale, mode);
+  const r1 = discount === 0n ? rTokenCost : roundEvenQuotientToUnits(running, D1, h1, scale, mode);
   running += streaming;
-  const r2 = streaming === 0n ? r1 : roundQuotientToUnits(running, D1, scale, mode);
+  const r2 = streaming === 0n ? r1 : roundEvenQuotientToUnits(running, D1, h1, scale, mode);
   running += premium;
-  const r3 = premium === 0n ? r2 : roundQuotientToUnits(running, D1, scale, mode);
-  const rSubtotal = infrastructure === 0n ? r3 : roundQuotientToUnits(subtotal, D1, scale, mode);
-  let prev = penalty === 0n ? rSubtotal : roundQuotientToUnits(afterPenalty, D2, scale, mode);
+  const r3 = premium === 0n ? r2 : roundEvenQuotientToUnits(running, D1, h1, scale, mode);
+  const rSubtotal = infrastructure === 0n ? r3 : roundEvenQuotientToUnits(subtotal, D1, h1, scale, mode);
+  let prev = penalty === 0n ? rSubtotal : roundEvenQuotientToUnits(afterPenalty, D2, h2, scale, mode);
   const rAfterPenalty = prev;
   running = afterPenalty;
   const taxLines: BillLines['taxes'] = [];
   for (let i = 0; i < applicable.length; i++) {
     const t = applicable[i]!;
     running += taxes[i]!;
-    const r = taxes[i] === 0n ? prev : roundQuotientToUnits(running, D2, scale, mode);
+    const r = taxes[i] === 0n ? prev : roundEvenQuotientToUnits(running, D2, h2, scale, mode);
     const line: BillLines['taxes'][number] = { jurisdiction: t.jurisdiction, name: t.name, ratePercent: t.ratePercent, amount: fmt(r - prev, places) };
     if (t.reverseCharge) line.reverseCharge = true;
     taxLines.push(line);

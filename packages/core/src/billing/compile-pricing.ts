@@ -42,7 +42,8 @@ export interface CompiledPricing {
   readonly sla:
     | {
         uptime?: { min: Rational; penalty: bigint };
-        latency?: { maxMs: Rational; percentile: string; penalty: bigint };
+        /** `maxMs` as an exact rational, and as the integer it is (schema: int) for integer measurements. */
+        latency?: { maxMs: Rational; maxMsInt: number; percentile: string; penalty: bigint };
         bandwidth?: { min: Rational; penalty: bigint };
         maxPenalty: bigint;
         penaltyDen: bigint;
@@ -153,7 +154,7 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
     sla: s
       ? {
           uptime: s.uptime ? { min: parseDecimal(s.uptime.minPercent), penalty: pen.nums[0]! } : undefined,
-          latency: s.latency ? { maxMs: parseDecimal(s.latency.maxMs), percentile: s.latency.percentile, penalty: pen.nums[1]! } : undefined,
+          latency: s.latency ? { maxMs: parseDecimal(s.latency.maxMs), maxMsInt: s.latency.maxMs, percentile: s.latency.percentile, penalty: pen.nums[1]! } : undefined,
           bandwidth: s.bandwidth ? { min: parseDecimal(s.bandwidth.minMBps), penalty: pen.nums[2]! } : undefined,
           maxPenalty: pen.nums[3]!,
           penaltyDen: pen.den,

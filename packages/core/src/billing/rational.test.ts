@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { add, compare, div, divInt, equals, formatFraction, parseDecimal, parseMeasurement, rational } from './rational';
-import { formatUnits, roundRational } from './round-rational';
+import { formatUnits, roundEvenQuotientToUnits, roundQuotientToUnits, roundRational } from './round-rational';
 import { DecimalSum, sumDecimals } from './decimal-sum';
 
 describe('rational arithmetic', () => {
@@ -43,6 +44,23 @@ describe('roundRational', () => {
     expect(roundRational(rational(1n, 8n), 2, 'half-even')).toBe('0.12');
     expect(roundRational(rational(1n, 8n), 2, 'half-up')).toBe('0.13');
     expect(roundRational(rational(2n, 3n), 4, 'half-up')).toBe('0.6667');
+  });
+
+  it('rounds the same with a precomputed half of an even divisor as without it', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }),
+        fc.bigInt({ min: 1n, max: 10n ** 20n }).map((d) => d * 2n),
+        fc.constantFrom(1n, 10n, 1000n),
+        fc.constantFrom('half-up' as const, 'half-even' as const, 'down' as const, 'up' as const),
+        (n, d, unit, mode) => {
+          expect(roundEvenQuotientToUnits(n, d, d >> 1n, unit, mode)).toBe(roundQuotientToUnits(n, d, unit, mode));
+          // Exact ties are where the two forms could part: n/d = k + 1/2.
+          const tie = d * 7n + (d >> 1n);
+          expect(roundEvenQuotientToUnits(tie, d, d >> 1n, 1n, mode)).toBe(roundQuotientToUnits(tie, d, 1n, mode));
+        },
+      ),
+    );
   });
 
   it('formats units with leading zeros and no decimals when places is 0', () => {

@@ -15,6 +15,23 @@ export function roundRationalToUnits(value: Rational, places: number, mode: Roun
   return roundQuotientToUnits(value.n, value.d, pow10(places), mode);
 }
 
+/**
+ * {@link roundQuotientToUnits} for an EVEN divisor `d` whose half `half = d / 2` the caller computed
+ * once for several roundings (ties compare the remainder with `half` instead of doubling it).
+ */
+export function roundEvenQuotientToUnits(n: bigint, d: bigint, half: bigint, unitFactor: bigint, mode: RoundingMode): bigint {
+  const negative = n < 0n;
+  const abs = negative ? -n : n;
+  const num = unitFactor === 1n ? abs : abs * unitFactor;
+  let q = num / d;
+  const r = num - q * d;
+  if (r !== 0n) {
+    if (mode === 'up') q += 1n;
+    else if (mode !== 'down' && (r > half || (r === half && (mode === 'half-up' || (q & 1n) === 1n)))) q += 1n;
+  }
+  return negative ? -q : q;
+}
+
 /** {@link roundRationalToUnits} for `n / d` (d > 0) with the unit factor 10^places given: the hot-path form. */
 export function roundQuotientToUnits(n: bigint, d: bigint, unitFactor: bigint, mode: RoundingMode): bigint {
   const negative = n < 0n;
