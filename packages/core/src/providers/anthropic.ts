@@ -1,12 +1,12 @@
 import { TwinError } from '../errors/twin-error';
 import type { StreamPart } from '../protocol/stream-part';
 import type { FinishReason, Usage } from '../protocol/usage';
-import { safeParseJSON } from '../util/safe-parse-json';
 import { toAnthropicMessages, toAnthropicTools } from './anthropic-messages';
 import { resolveEnvironment, type ProviderEnvironment } from './environment';
 import type { TokenCounter } from './estimate-usage';
 import { joinUrl, postForStream } from './fetch-json-stream';
 import { guardProviderStream } from './guard-provider-stream';
+import { parseEventBatches } from './parse-event-batches';
 import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
 import { bodyReadError, providerHttpError } from './provider-error';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
@@ -251,21 +251,4 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
       });
     },
   };
-}
-
-async function* parseEventBatches(batches: AsyncIterable<ReadonlyArray<{ data: string }>>, provider: string): AsyncGenerator<unknown[]> {
-  for await (const events of batches) {
-    const parsed: unknown[] = [];
-    for (const event of events) {
-      if (event.data === '') continue;
-      const result = safeParseJSON(event.data);
-      if (!result.success) {
-        // Events before the bad one still count: hand them over, then fail.
-        if (parsed.length) yield parsed;
-        throw new TwinError('provider_error', `${provider} sent an event that is not JSON.`, { provider, cause: result.error });
-      }
-      parsed.push(result.value);
-    }
-    if (parsed.length) yield parsed;
-  }
 }
