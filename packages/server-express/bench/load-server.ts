@@ -12,8 +12,11 @@ import pino from 'pino';
 import { createApiKey, createTwinRouter, createTwinService, createTwinStore, openDatabase } from '../src/index';
 import { stampedProvider } from './stamped-provider';
 
+// BENCH_DATABASE_URL runs the same bench on a Postgres server (in a schema of its own) instead of PGlite.
 const dataDir = mkdtempSync(join(tmpdir(), 'twin-load-'));
-const database = await openDatabase({ dataDir });
+const pgUrl = process.env.BENCH_DATABASE_URL;
+const schemaName = `twin_bench_${process.pid}`;
+const database = await openDatabase(pgUrl ? { url: pgUrl, schemaName } : { dataDir });
 const logger = pino({ level: 'warn' });
 const store = createTwinStore(database.db, { onWriteError: (table, err) => logger.warn({ table, err }, 'batch write failed') });
 const provider = stampedProvider(createSimulatedProvider({ tokensPerSecond: Number(process.env.TOKENS_PER_SECOND ?? 10), outputTokens: Number(process.env.OUTPUT_TOKENS ?? 500) }));
@@ -57,7 +60,13 @@ process.on('message', async (message: { type: string }) => {
     await store.close();
     await database.close();
     rmSync(dataDir, { recursive: true, force: true });
+    if (pgUrl) {
+      const { default: postgres } = await import('postgres');
+      const admin = postgres(pgUrl, { max: 1, onnotice: () => {} });
+      await admin.unsafe(`DROP SCHEMA IF EXISTS "${schemaName}" CASCADE`);
+      await admin.end();
+    }
     process.exit(0);
   }
 });
-process.send!({ type: 'ready', port: (server.address() as AddressInfo).port, key });
+process.send!({ type: 'ready', port: (server.address() as AddressInfo).port, key, driver: database.driver });

@@ -4,6 +4,7 @@ import {
   createStreamSession,
   encodeSSE,
   estimateInputTokens,
+  isContentPart,
   toTwinError,
   type BillingEndReason,
   type ConnectionWriter,
@@ -161,9 +162,8 @@ export class LiveStream {
     return this.session.lastSeq;
   }
 
-  get firstTokenAt(): number | undefined {
-    return this.session.getSnapshot().metrics.firstTokenAt;
-  }
+  /** When the first content part arrived (kept here: a session snapshot copies the whole text). */
+  firstTokenAt: number | undefined;
 
   /** Opens the billing record, emits `start` and runs the provider in the background. */
   begin(): void {
@@ -278,6 +278,7 @@ export class LiveStream {
         const now = Date.now();
         this.lastActivityAt = now;
         if (part.type === 'error' && this.stopReason) part = { ...part, error: this.stopReason.error };
+        else if (this.firstTokenAt === undefined && isContentPart(part)) this.firstTokenAt = now;
         const events = this.session.push(part, now);
         this.deliver(events);
         // The session may end the stream on its own (an error part, or its buffer_overflow policy).
