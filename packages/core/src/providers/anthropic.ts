@@ -1,14 +1,14 @@
-import { TwinError } from '../errors/twin-error';
 import type { StreamPart } from '../protocol/stream-part';
 import type { FinishReason, Usage } from '../protocol/usage';
 import { toAnthropicMessages, toAnthropicTools } from './anthropic-messages';
+import { createGuardedProvider } from './create-guarded-provider';
 import { resolveEnvironment, type ProviderEnvironment } from './environment';
 import type { TokenCounter } from './estimate-usage';
 import { joinUrl, postForStream } from './fetch-json-stream';
-import { guardProviderStream } from './guard-provider-stream';
+import { mapEventBatches, singleEventBatches } from './map-event-batches';
 import { parseEventBatches } from './parse-event-batches';
-import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
-import { bodyReadError, providerHttpError } from './provider-error';
+import type { Provider, ProviderRequest } from './provider';
+import { providerHttpError } from './provider-error';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
 import { sdkResponseBody, type SdkStreamCall } from './sdk-call';
 import { ToolCallAssembler } from './tool-call-assembler';
@@ -183,18 +183,13 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
   const env = resolveEnvironment(options.env);
   const baseURL = options.baseURL ?? 'https://api.anthropic.com';
 
-  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart[]> {
-    const model = request.model ?? options.defaultModel;
-    if (!model) throw new TwinError('invalid_request', `No model given for ${name} and it has no default model.`, { provider: name });
+  return createGuardedProvider(name, options, async function* raw(request, model, signal) {
     const body = anthropicBody(request, model, options.defaultMaxTokens ?? 4096);
-    const mapper = new AnthropicEventMapper(name);
-    let events: AsyncIterable<unknown> | undefined;
-    let batches: AsyncIterable<unknown[]> | undefined;
+    let batches: AsyncIterable<unknown[]>;
     if (options.client) {
       const call = options.client.messages.create(body as Parameters<AnthropicClient['messages']['create']>[0], { signal, maxRetries: 0 });
       const rawBody = await sdkResponseBody(call);
-      if (rawBody) batches = parseEventBatches(readServerSentEventBatches(rawBody), name);
-      else events = await call;
+      batches = rawBody ? parseEventBatches(readServerSentEventBatches(rawBody), name) : singleEventBatches(await call);
     } else {
       const stream = await postForStream({
         provider: name,
@@ -211,44 +206,6 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
       });
       batches = parseEventBatches(readServerSentEventBatches(stream), name);
     }
-    let out: StreamPart[] = [];
-    try {
-      if (batches) {
-        for await (const batch of batches) {
-          for (let i = 0; i < batch.length && !mapper.done; i++) mapper.map(batch[i], out);
-          if (out.length) {
-            yield out;
-            out = [];
-          }
-          if (mapper.done) break;
-        }
-      } else if (events) {
-        for await (const event of events) {
-          mapper.map(event, out);
-          if (out.length) {
-            yield out;
-            out = [];
-          }
-          if (mapper.done) break;
-        }
-      }
-    } catch (error) {
-      if (out.length) yield out;
-      throw bodyReadError(name, error);
-    }
-    if (mapper.done) yield [mapper.finish()];
-  }
-
-  return {
-    name,
-    ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
-    stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
-      return guardProviderStream(raw(request, streamOptions.signal), {
-        provider: name,
-        request,
-        signal: streamOptions.signal,
-        countTokens: options.countTokens,
-      });
-    },
-  };
+    yield* mapEventBatches(batches, new AnthropicEventMapper(name), name);
+  });
 }

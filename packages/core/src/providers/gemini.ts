@@ -2,12 +2,12 @@ import { TwinError } from '../errors/twin-error';
 import type { StreamPart } from '../protocol/stream-part';
 import type { FinishReason, Usage } from '../protocol/usage';
 import { safeParseJSON } from '../util/safe-parse-json';
+import { createGuardedProvider } from './create-guarded-provider';
 import { resolveEnvironment, type ProviderEnvironment } from './environment';
 import type { TokenCounter } from './estimate-usage';
 import { joinUrl, postForStream } from './fetch-json-stream';
 import { toGeminiContents, toGeminiTools } from './gemini-contents';
-import { guardProviderStream } from './guard-provider-stream';
-import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
+import type { Provider, ProviderRequest } from './provider';
 import { bodyReadError, providerHttpError } from './provider-error';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
 
@@ -166,9 +166,7 @@ export function createGeminiProvider(options: GeminiProviderOptions = {}): Provi
   const env = resolveEnvironment(options.env);
   const baseURL = options.baseURL ?? 'https://generativelanguage.googleapis.com/v1beta';
 
-  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart[]> {
-    const model = request.model ?? options.defaultModel;
-    if (!model) throw new TwinError('invalid_request', `No model given for ${name} and it has no default model.`, { provider: name });
+  return createGuardedProvider(name, options, async function* raw(request, model, signal) {
     const stream = await postForStream({
       provider: name,
       url: joinUrl(baseURL, `models/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`),
@@ -196,18 +194,5 @@ export function createGeminiProvider(options: GeminiProviderOptions = {}): Provi
       throw bodyReadError(name, error);
     }
     if (mapper.done) yield [mapper.end()];
-  }
-
-  return {
-    name,
-    ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
-    stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
-      return guardProviderStream(raw(request, streamOptions.signal), {
-        provider: name,
-        request,
-        signal: streamOptions.signal,
-        countTokens: options.countTokens,
-      });
-    },
-  };
+  });
 }

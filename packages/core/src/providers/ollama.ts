@@ -3,12 +3,12 @@ import type { Message, ToolDefinition } from '../protocol/message';
 import type { StreamPart } from '../protocol/stream-part';
 import type { FinishReason, Usage } from '../protocol/usage';
 import { safeParseJSON } from '../util/safe-parse-json';
+import { createGuardedProvider } from './create-guarded-provider';
 import { resolveEnvironment, type ProviderEnvironment } from './environment';
 import type { TokenCounter } from './estimate-usage';
 import { joinUrl, postForStream } from './fetch-json-stream';
-import { guardProviderStream } from './guard-provider-stream';
 import { toolResultText } from './openai-chat-messages';
-import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
+import type { Provider, ProviderRequest } from './provider';
 import { bodyReadError, providerHttpError } from './provider-error';
 import { readNdjsonLineBatches } from './read-ndjson-line-batches';
 
@@ -157,9 +157,7 @@ export function createOllamaProvider(options: OllamaProviderOptions = {}): Provi
   const env = resolveEnvironment(options.env);
   const baseURL = options.baseURL ?? 'http://127.0.0.1:11434';
 
-  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart[]> {
-    const model = request.model ?? options.defaultModel;
-    if (!model) throw new TwinError('invalid_request', `No model given for ${name} and it has no default model.`, { provider: name });
+  return createGuardedProvider(name, options, async function* raw(request, model, signal) {
     const stream = await postForStream({
       provider: name,
       url: joinUrl(baseURL, 'api/chat'),
@@ -197,18 +195,5 @@ export function createOllamaProvider(options: OllamaProviderOptions = {}): Provi
     }
     if (unparsable) throw new TwinError('stream_truncated', `The ${name} stream ended inside a line.`, { provider: name, cause: unparsable });
     if (mapper.done) yield [mapper.finish()];
-  }
-
-  return {
-    name,
-    ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
-    stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
-      return guardProviderStream(raw(request, streamOptions.signal), {
-        provider: name,
-        request,
-        signal: streamOptions.signal,
-        countTokens: options.countTokens,
-      });
-    },
-  };
+  });
 }

@@ -2,12 +2,12 @@ import { TwinError } from '../errors/twin-error';
 import type { StreamPart } from '../protocol/stream-part';
 import type { FinishReason, Usage } from '../protocol/usage';
 import { safeParseJSON } from '../util/safe-parse-json';
+import { createGuardedProvider } from './create-guarded-provider';
 import { resolveEnvironment, type ProviderEnvironment } from './environment';
 import type { TokenCounter } from './estimate-usage';
 import { joinUrl, postForStream } from './fetch-json-stream';
-import { guardProviderStream } from './guard-provider-stream';
 import { toOpenAIChatMessages, toOpenAIChatTools } from './openai-chat-messages';
-import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
+import type { Provider, ProviderRequest } from './provider';
 import { bodyReadError, providerHttpError } from './provider-error';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
 import { sdkResponseBody, type SdkStreamCall } from './sdk-call';
@@ -188,9 +188,7 @@ export function createOpenAIChatProvider(options: OpenAIChatProviderOptions = {}
   const maxTokensField = options.maxTokensField ?? 'max_completion_tokens';
   const baseURL = options.baseURL ?? 'https://api.openai.com/v1';
 
-  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart[]> {
-    const model = request.model ?? options.defaultModel;
-    if (!model) throw new TwinError('invalid_request', `No model given for ${name} and it has no default model.`, { provider: name });
+  return createGuardedProvider(name, options, async function* raw(request, model, signal) {
     const body = openAIChatBody(request, model, maxTokensField);
     const mapper = new OpenAIChatChunkMapper(name);
     let out: StreamPart[] = [];
@@ -199,9 +197,9 @@ export function createOpenAIChatProvider(options: OpenAIChatProviderOptions = {}
         signal,
         maxRetries: 0,
       });
-      const raw = await sdkResponseBody(call);
-      if (raw) {
-        yield* mapOpenAIChatEvents(readServerSentEventBatches(raw), mapper, name);
+      const rawBody = await sdkResponseBody(call);
+      if (rawBody) {
+        yield* mapOpenAIChatEvents(readServerSentEventBatches(rawBody), mapper, name);
         return;
       }
       // A client without asResponse(): iterate its parsed chunks (it hides `[DONE]`, so a chunk
@@ -230,20 +228,7 @@ export function createOpenAIChatProvider(options: OpenAIChatProviderOptions = {}
       env,
     });
     yield* mapOpenAIChatEvents(readServerSentEventBatches(stream), mapper, name);
-  }
-
-  return {
-    name,
-    ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
-    stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
-      return guardProviderStream(raw(request, streamOptions.signal), {
-        provider: name,
-        request,
-        signal: streamOptions.signal,
-        countTokens: options.countTokens,
-      });
-    },
-  };
+  });
 }
 
 /** Maps batches of raw SSE events of a Chat Completions stream to batches of parts: `[DONE]` is the terminal event. */

@@ -1,15 +1,15 @@
-import { TwinError } from '../errors/twin-error';
 import type { Message, ToolDefinition } from '../protocol/message';
 import type { StreamPart } from '../protocol/stream-part';
 import type { FinishReason, Usage } from '../protocol/usage';
+import { createGuardedProvider } from './create-guarded-provider';
 import { resolveEnvironment, type ProviderEnvironment } from './environment';
 import type { TokenCounter } from './estimate-usage';
 import { joinUrl, postForStream } from './fetch-json-stream';
-import { guardProviderStream } from './guard-provider-stream';
+import { mapEventBatches, singleEventBatches } from './map-event-batches';
 import { imageUrl, toolResultText } from './openai-chat-messages';
 import { parseEventBatches } from './parse-event-batches';
-import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
-import { bodyReadError, providerHttpError } from './provider-error';
+import type { Provider, ProviderRequest } from './provider';
+import { providerHttpError } from './provider-error';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
 import { sdkResponseBody, type SdkStreamCall } from './sdk-call';
 import { ToolCallAssembler } from './tool-call-assembler';
@@ -103,6 +103,16 @@ export class OpenAIResponsesEventMapper {
 
   constructor(private readonly provider: string) {}
 
+  /** True once the terminal event arrived. */
+  get done(): boolean {
+    return this.terminal !== undefined;
+  }
+
+  /** The terminal part (call once {@link done}). */
+  finish(): StreamPart {
+    return this.terminal!;
+  }
+
   map(event: unknown, out: StreamPart[]): void {
     if (typeof event !== 'object' || event === null) return;
     const e = event as Record<string, unknown>;
@@ -192,17 +202,13 @@ export function createOpenAIResponsesProvider(options: OpenAIResponsesProviderOp
   const env = resolveEnvironment(options.env);
   const baseURL = options.baseURL ?? 'https://api.openai.com/v1';
 
-  async function* raw(request: ProviderRequest, signal: AbortSignal | undefined): AsyncGenerator<StreamPart[]> {
-    const model = request.model ?? options.defaultModel;
-    if (!model) throw new TwinError('invalid_request', `No model given for ${name} and it has no default model.`, { provider: name });
+  return createGuardedProvider(name, options, async function* raw(request, model, signal) {
     const body = openAIResponsesBody(request, model);
-    let events: AsyncIterable<unknown> | undefined;
-    let batches: AsyncIterable<unknown[]> | undefined;
+    let batches: AsyncIterable<unknown[]>;
     if (options.client) {
       const call = options.client.responses.create(body as Parameters<OpenAIResponsesClient['responses']['create']>[0], { signal, maxRetries: 0 });
       const rawBody = await sdkResponseBody(call);
-      if (rawBody) batches = parseEventBatches(readServerSentEventBatches(rawBody), name);
-      else events = await call;
+      batches = rawBody ? parseEventBatches(readServerSentEventBatches(rawBody), name) : singleEventBatches(await call);
     } else {
       const stream = await postForStream({
         provider: name,
@@ -214,45 +220,6 @@ export function createOpenAIResponsesProvider(options: OpenAIResponsesProviderOp
       });
       batches = parseEventBatches(readServerSentEventBatches(stream), name);
     }
-    const mapper = new OpenAIResponsesEventMapper(name);
-    let out: StreamPart[] = [];
-    try {
-      if (batches) {
-        for await (const batch of batches) {
-          for (let i = 0; i < batch.length && !mapper.terminal; i++) mapper.map(batch[i], out);
-          if (out.length) {
-            yield out;
-            out = [];
-          }
-          if (mapper.terminal) break;
-        }
-      } else if (events) {
-        for await (const event of events) {
-          mapper.map(event, out);
-          if (out.length) {
-            yield out;
-            out = [];
-          }
-          if (mapper.terminal) break;
-        }
-      }
-    } catch (error) {
-      if (out.length) yield out;
-      throw bodyReadError(name, error);
-    }
-    if (mapper.terminal) yield [mapper.terminal];
-  }
-
-  return {
-    name,
-    ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
-    stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
-      return guardProviderStream(raw(request, streamOptions.signal), {
-        provider: name,
-        request,
-        signal: streamOptions.signal,
-        countTokens: options.countTokens,
-      });
-    },
-  };
+    yield* mapEventBatches(batches, new OpenAIResponsesEventMapper(name), name);
+  });
 }
