@@ -7,9 +7,11 @@ import { createGuardedProvider } from './create-guarded-provider';
 import { resolveEnvironment, type ProviderEnvironment } from './environment';
 import type { TokenCounter } from './estimate-usage';
 import { joinUrl, postForStream } from './fetch-json-stream';
+import { mapEventBatches } from './map-event-batches';
 import { toolResultText } from './openai-chat-messages';
+import { parseNdjsonLineBatches } from './parse-ndjson-line-batches';
 import type { Provider, ProviderRequest } from './provider';
-import { bodyReadError, providerHttpError } from './provider-error';
+import { providerHttpError } from './provider-error';
 import { readNdjsonLineBatches } from './read-ndjson-line-batches';
 
 export interface OllamaProviderOptions {
@@ -166,34 +168,6 @@ export function createOllamaProvider(options: OllamaProviderOptions = {}): Provi
       signal,
       env,
     });
-    const mapper = new OllamaLineMapper(name);
-    let out: StreamPart[] = [];
-    // A line that is not JSON is a protocol error, unless it is the last one: then it is a line cut
-    // off with the connection, i.e. a truncated stream.
-    let unparsable: Error | undefined;
-    try {
-      for await (const lines of readNdjsonLineBatches(stream)) {
-        for (const line of lines) {
-          if (unparsable) throw new TwinError('provider_error', `${name} sent a line that is not JSON.`, { provider: name, cause: unparsable });
-          const parsed = safeParseJSON(line);
-          if (!parsed.success) {
-            unparsable = parsed.error;
-            continue;
-          }
-          mapper.map(parsed.value, out);
-          if (mapper.done) break;
-        }
-        if (out.length) {
-          yield out;
-          out = [];
-        }
-        if (mapper.done) break;
-      }
-    } catch (error) {
-      if (out.length) yield out;
-      throw bodyReadError(name, error);
-    }
-    if (unparsable) throw new TwinError('stream_truncated', `The ${name} stream ended inside a line.`, { provider: name, cause: unparsable });
-    if (mapper.done) yield [mapper.finish()];
+    yield* mapEventBatches(parseNdjsonLineBatches(readNdjsonLineBatches(stream), name), new OllamaLineMapper(name), name);
   });
 }
