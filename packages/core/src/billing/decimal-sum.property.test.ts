@@ -53,4 +53,34 @@ describe('DecimalSum — properties', () => {
       }),
     );
   });
+
+  it('reads 14 to 17 digit amounts exactly on both sides of the 15-digit fast path (2^53 ≈ 9.007e15)', () => {
+    const digits = fc.integer({ min: 14, max: 17 }).chain((len) =>
+      fc.tuple(fc.constant(len), fc.bigInt({ min: 10n ** BigInt(len - 1), max: 10n ** BigInt(len) - 1n }), fc.nat(len - 1), fc.boolean()),
+    );
+    fc.assert(
+      fc.property(digits, ([, n, places, neg]) => {
+        const d = n.toString();
+        const s = `${neg ? '-' : ''}${places === 0 ? d : `${d.slice(0, -places)}.${d.slice(-places)}`}`;
+        expect(equals(new DecimalSum().add(s).toRational(), exact(s))).toBe(true);
+        // The same amount added twice: the running sum is exact past 2^53 too.
+        const twice = new DecimalSum().add(s).add(s).toRational();
+        expect(equals(twice, { n: exact(s).n * 2n, d: exact(s).d })).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('keeps the most decimal places seen, also when they come from a zero', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(1000), fc.nat(8)), { maxLength: 12 }), (values) => {
+        const strings = values.map(([n, p]) => (p === 0 ? String(n) : `${String(n).padStart(p + 1, '0').slice(0, -p)}.${String(n).padStart(p + 1, '0').slice(-p)}`));
+        const sum = new DecimalSum();
+        for (const s of strings) sum.add(s);
+        const places = Math.max(0, ...values.map(([, p]) => p));
+        const total = strings.reduce((acc, s) => acc + exact(s).n * 10n ** BigInt(places) / exact(s).d, 0n);
+        expect(sum.toRational()).toEqual({ n: total, d: 10n ** BigInt(places) });
+      }),
+    );
+  });
 });

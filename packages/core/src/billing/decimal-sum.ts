@@ -16,36 +16,36 @@ export class DecimalSum {
   add(value: string): this {
     // Zero lines are frequent (no discount, no premium, no penalty) and share one string per scale.
     if (value === this.lastZero) return this;
-    const dot = value.indexOf('.');
-    let digits: string;
-    let places: number;
-    if (dot < 0) {
-      digits = value;
-      places = 0;
-    } else {
-      places = value.length - dot - 1;
-      const before = value.charCodeAt(dot - 1);
-      if (dot === 0 || places === 0 || !(before >= 48 && before <= 57)) throw new TwinError('invalid_argument', `"${value}" is not a decimal string.`);
-      // Per-stream amounts are mostly below 1: "0.001234" needs one slice, not two and a concatenation.
-      digits = dot === 1 && value.charCodeAt(0) === 48 ? value.slice(2) : value.slice(0, dot) + value.slice(dot + 1);
+    // One pass over the characters validates the strict form (an optional "-" in front, digits, at
+    // most one "." with digits on both sides; BigInt() and Number() would also take "", whitespace,
+    // 0x/0o/0b prefixes and exponents) and reads the digits as an integer, dot left out. Up to 15
+    // digits that integer is below 2^53, so each step n × 10 + d is exact integer arithmetic (no
+    // fraction is ever formed); converting it to bigint is much faster than slicing the string and
+    // calling BigInt(string) or Number(string), which were half the cost of a usage report.
+    const len = value.length;
+    const start = len > 0 && value.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+    let dot = -1;
+    let n = 0;
+    for (let i = start; i < len; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 48 && c <= 57) n = n * 10 + (c - 48);
+      else if (c === 46 /* . */ && dot < 0) dot = i;
+      else throw notDecimal(value);
     }
-    // A decimal string is an optional "-" (in front of the whole value) and digits. Checking that
-    // here matters: BigInt() and Number() also take "", whitespace, 0x/0o/0b prefixes and exponents.
-    const len = digits.length;
-    let i = digits.charCodeAt(0) === 45 && value.charCodeAt(0) === 45 ? 1 : 0;
-    if (i === len) throw new TwinError('invalid_argument', `"${value}" is not a decimal string.`);
-    for (; i < len; i++) {
-      const c = digits.charCodeAt(i);
-      if (c < 48 || c > 57) throw new TwinError('invalid_argument', `"${value}" is not a decimal string.`);
+    const places = dot < 0 ? 0 : len - dot - 1;
+    if (len === start || dot === start || (dot >= 0 && places === 0)) throw notDecimal(value);
+    const digitCount = len - start - (dot < 0 ? 0 : 1);
+    // Past 15 digits `n` is not exact and is not used: the digits are read by BigInt instead.
+    let units = digitCount <= 15 ? BigInt(n) : BigInt(dot < 0 ? value.slice(start) : value.slice(start, dot) + value.slice(dot + 1));
+    if (units === 0n) {
+      this.lastZero = value;
+      if (places <= this.scale) return this;
     }
-    // Up to 15 digits, the digit string is an integer below 2^53: reading it as a number is exact (no
-    // fraction, no arithmetic), and converting that to bigint is much faster than BigInt(string).
-    const n = len <= 15 ? BigInt(+digits) : BigInt(digits);
-    if (n === 0n) this.lastZero = value;
-    if (places === this.scale) this.units += n;
-    else if (places < this.scale) this.units += n * pow10(this.scale - places);
+    if (start === 1) units = -units;
+    if (places === this.scale) this.units += units;
+    else if (places < this.scale) this.units += units * pow10(this.scale - places);
     else {
-      this.units = this.units * pow10(places - this.scale) + n;
+      this.units = this.units * pow10(places - this.scale) + units;
       this.scale = places;
     }
     return this;
@@ -70,6 +70,10 @@ export class DecimalSum {
     if (minPlaces > this.scale) return formatUnits(this.units * pow10(minPlaces - this.scale), minPlaces);
     return formatUnits(this.units, this.scale);
   }
+}
+
+function notDecimal(value: string): TwinError {
+  return new TwinError('invalid_argument', `"${value}" is not a decimal string.`);
 }
 
 /** Exact sum of decimal strings. */
