@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createKeyring, createPayloadOpener, createPayloadSealer, type ChunkContent } from '@twin/core';
 import { createStreamClient } from '@twin/client';
-import { startScriptedServer, textScript, fullText, type ConnectionTransform, type ScriptedServer } from './scripted-sse-server';
+import { textScript, fullText, type ConnectionTransform } from './scripted-sse-server';
+import { scriptedServerPerTest } from './scripted-server-per-test';
 
 // The real thing on both ends: @twin/core's sealer on the server side of each connection (compress,
 // then encrypt with a chain over the connection's frames) and its opener in the client's `decode`.
@@ -21,15 +22,11 @@ function sealing(tamperSeq?: number): () => ConnectionTransform {
   };
 }
 
-let server: ScriptedServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const startServer = scriptedServerPerTest();
 
 describe('with @twin/core payload sealing', () => {
   it('opens compressed + encrypted chunks across a resumed connection (fresh opener per connection)', async () => {
-    server = await startScriptedServer(textScript(12), [{ stallAfterEvents: 6 }], sealing());
+    const server = await startServer(textScript(12), [{ stallAfterEvents: 6 }], sealing());
     const client = createStreamClient({ url: server.url, decode, heartbeatTimeoutMs: 150, reconnect: { initialDelayMs: 1 } });
     const final = await client.start();
     expect(final.status).toBe('done');
@@ -38,7 +35,7 @@ describe('with @twin/core payload sealing', () => {
   });
 
   it('a tampered frame puts the client in error with decrypt_failed and no garbage text', async () => {
-    server = await startScriptedServer(textScript(6), [], sealing(4));
+    const server = await startServer(textScript(6), [], sealing(4));
     const final = await createStreamClient({ url: server.url, decode }).start();
     expect(final.status).toBe('error');
     expect(final.error?.code).toBe('decrypt_failed');

@@ -1,22 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { streamEvents, type ClientStreamEvent } from '@twin/client';
-import { fullText, startScriptedServer, textScript, type ScriptedServer } from './scripted-sse-server';
+import { describe, expect, it } from 'vitest';
+import { streamEvents } from '@twin/client';
+import { collect } from './collect';
+import { fullText, textScript } from './scripted-sse-server';
+import { scriptedServerPerTest } from './scripted-server-per-test';
 
-let server: ScriptedServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function collect(iterable: AsyncIterable<ClientStreamEvent>): Promise<ClientStreamEvent[]> {
-  const out: ClientStreamEvent[] = [];
-  for await (const e of iterable) out.push(e);
-  return out;
-}
+const startServer = scriptedServerPerTest();
 
 describe('HTTP status handling', () => {
   it('does not retry a 4xx and reports the server error code and message', async () => {
-    server = await startScriptedServer(textScript(2), [
+    const server = await startServer(textScript(2), [
       { status: 401, body: { error: { code: 'unauthorized', message: 'Missing or invalid API key.', retryable: false } } },
     ]);
     const events = await collect(streamEvents({ url: server.url, reconnect: { initialDelayMs: 1 } }));
@@ -32,7 +24,7 @@ describe('HTTP status handling', () => {
   });
 
   it('retries a 5xx and then streams normally', async () => {
-    server = await startScriptedServer(textScript(3), [{ status: 503, body: { code: 'capacity_exceeded', message: 'busy' } }]);
+    const server = await startServer(textScript(3), [{ status: 503, body: { code: 'capacity_exceeded', message: 'busy' } }]);
     const events = await collect(streamEvents({ url: server.url, reconnect: { initialDelayMs: 1 } }));
     expect(server.requests.length).toBe(2);
     expect(events.map((e) => e.type)).toEqual(['reconnecting', 'open', 'start', 'chunk', 'chunk', 'chunk', 'complete']);
@@ -40,7 +32,7 @@ describe('HTTP status handling', () => {
   });
 
   it('waits at least Retry-After on a 429 before trying again', async () => {
-    server = await startScriptedServer(textScript(1), [{ status: 429, headers: { 'retry-after': '1' } }]);
+    const server = await startServer(textScript(1), [{ status: 429, headers: { 'retry-after': '1' } }]);
     const events = await collect(streamEvents({ url: server.url, reconnect: { initialDelayMs: 1 } }));
     const reconnecting = events.find((e) => e.type === 'reconnecting');
     expect(reconnecting?.type === 'reconnecting' && reconnecting.delayMs).toBeGreaterThanOrEqual(1000);
@@ -49,7 +41,7 @@ describe('HTTP status handling', () => {
 
   it('gives up after maxAttempts reconnects with the last error', async () => {
     const always503 = Array.from({ length: 10 }, () => ({ status: 503 }));
-    server = await startScriptedServer(textScript(1), always503);
+    const server = await startServer(textScript(1), always503);
     const events = await collect(streamEvents({ url: server.url, reconnect: { initialDelayMs: 1, maxAttempts: 3 } }));
     expect(server.requests.length).toBe(4); // the first try + 3 reconnects
     expect(events.filter((e) => e.type === 'reconnecting').map((e) => (e as { attempt: number }).attempt)).toEqual([1, 2, 3]);
@@ -59,7 +51,7 @@ describe('HTTP status handling', () => {
   });
 
   it('fails at once when reconnect is disabled', async () => {
-    server = await startScriptedServer(textScript(3), [{ endAtByte: 200 }]);
+    const server = await startServer(textScript(3), [{ endAtByte: 200 }]);
     const events = await collect(streamEvents({ url: server.url, reconnect: false }));
     expect(server.requests.length).toBe(1);
     const last = events.at(-1);
@@ -67,7 +59,7 @@ describe('HTTP status handling', () => {
   });
 
   it('uses the server retry: hint as the backoff base', async () => {
-    server = await startScriptedServer(textScript(3), [{ retry: 300, endAtByte: 120 }]);
+    const server = await startServer(textScript(3), [{ retry: 300, endAtByte: 120 }]);
     const events = await collect(streamEvents({ url: server.url, reconnect: { initialDelayMs: 1 }, random: () => 0 }));
     const reconnecting = events.find((e) => e.type === 'reconnecting');
     // Equal jitter with random() = 0 gives half the base: 150 ms, not the 1 ms initial delay.
@@ -76,7 +68,7 @@ describe('HTTP status handling', () => {
   });
 
   it('reports a network failure as retryable and reconnects', async () => {
-    server = await startScriptedServer(textScript(2), [{ cutAtByte: 0 }]);
+    const server = await startServer(textScript(2), [{ cutAtByte: 0 }]);
     const events = await collect(streamEvents({ url: server.url, reconnect: { initialDelayMs: 1 } }));
     const reconnecting = events.find((e) => e.type === 'reconnecting');
     expect(reconnecting?.type === 'reconnecting' && reconnecting.error.retryable).toBe(true);

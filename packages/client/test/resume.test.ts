@@ -1,20 +1,12 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
-import { streamEvents, type ClientStreamEvent } from '@twin/client';
-import { fullText, startScriptedServer, textScript, type ConnectionPlan, type ScriptedServer } from './scripted-sse-server';
+import { describe, expect, it } from 'vitest';
+import { streamEvents } from '@twin/client';
+import { collect } from './collect';
+import { fullText, textScript, type ConnectionPlan } from './scripted-sse-server';
+import { scriptedServerPerTest } from './scripted-server-per-test';
 
 const fast = { initialDelayMs: 1, maxDelayMs: 5, maxAttempts: 20 };
-let server: ScriptedServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function collect(iterable: AsyncIterable<ClientStreamEvent>): Promise<ClientStreamEvent[]> {
-  const out: ClientStreamEvent[] = [];
-  for await (const e of iterable) out.push(e);
-  return out;
-}
+const startServer = scriptedServerPerTest();
 
 describe('resume after a cut connection', () => {
   it('loses and repeats no chunk when connections are cut at random byte offsets', async () => {
@@ -25,7 +17,7 @@ describe('resume after a cut connection', () => {
         fc.array(fc.record({ at: fc.integer({ min: 0, max: 900 }), clean: fc.boolean() }), { minLength: 1, maxLength: 5 }),
         async (cuts) => {
           const plans: ConnectionPlan[] = cuts.map((c) => (c.clean ? { endAtByte: c.at } : { cutAtByte: c.at }));
-          server = await startScriptedServer(script, plans);
+          const server = await startServer(script, plans);
           const events = await collect(streamEvents({ url: server.url, body: { messages: [] }, reconnect: fast }));
           const content = events.filter((e) => e.type === 'start' || e.type === 'chunk' || e.type === 'complete');
           // Every seq exactly once, in order: nothing lost, nothing twice.
@@ -45,7 +37,6 @@ describe('resume after a cut connection', () => {
             expect(r.url).toContain('streamId=str_test');
           }
           await server.close();
-          server = undefined;
         },
       ),
       { numRuns: 25 },
@@ -55,7 +46,7 @@ describe('resume after a cut connection', () => {
   it('drops events a server replays twice (seq at or below the last applied)', async () => {
     const script = textScript(6);
     // First connection goes silent after the start and two chunks; the resume replays 2 events too many.
-    server = await startScriptedServer(script, [{ stallAfterEvents: 3 }, { overlap: 2 }]);
+    const server = await startServer(script, [{ stallAfterEvents: 3 }, { overlap: 2 }]);
     const events = await collect(streamEvents({ url: server.url, reconnect: fast, heartbeatTimeoutMs: 100 }));
     const seqs = events.flatMap((e) => ('seq' in e && e.seq !== undefined ? [e.seq] : []));
     expect(seqs).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
@@ -64,7 +55,7 @@ describe('resume after a cut connection', () => {
   });
 
   it('sends the API key on the first request and on every resume', async () => {
-    server = await startScriptedServer(textScript(3), [{ endAtByte: 150 }]);
+    const server = await startServer(textScript(3), [{ endAtByte: 150 }]);
     await collect(streamEvents({ url: server.url, apiKey: 'sk_test_123', body: { messages: [] }, reconnect: fast }));
     expect(server.requests.length).toBe(2);
     expect(server.requests.every((r) => r.authorization === 'Bearer sk_test_123')).toBe(true);

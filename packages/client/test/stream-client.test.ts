@@ -1,12 +1,9 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createStreamClient, type StreamStatus } from '@twin/client';
-import { fullText, startScriptedServer, textScript, type ScriptedServer } from './scripted-sse-server';
+import { fullText, textScript } from './scripted-sse-server';
+import { scriptedServerPerTest } from './scripted-server-per-test';
 
-let server: ScriptedServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const startServer = scriptedServerPerTest();
 
 function statuses(client: ReturnType<typeof createStreamClient>): StreamStatus[] {
   const seen: StreamStatus[] = [];
@@ -19,7 +16,7 @@ function statuses(client: ReturnType<typeof createStreamClient>): StreamStatus[]
 
 describe('stream client state machine', () => {
   it('goes idle → connecting → streaming → done with text, usage, cost and metrics', async () => {
-    server = await startScriptedServer(textScript(4), [{ eventDelayMs: 5 }]);
+    const server = await startServer(textScript(4), [{ eventDelayMs: 5 }]);
     let t = 1_000;
     const client = createStreamClient({ url: server.url, now: () => (t += 10) });
     expect(client.getSnapshot().status).toBe('idle');
@@ -40,7 +37,7 @@ describe('stream client state machine', () => {
   });
 
   it('shows reconnecting while a lost connection is replaced, then streams on', async () => {
-    server = await startScriptedServer(textScript(4), [{ stallAfterEvents: 2 }]);
+    const server = await startServer(textScript(4), [{ stallAfterEvents: 2 }]);
     const client = createStreamClient({ url: server.url, heartbeatTimeoutMs: 100, reconnect: { initialDelayMs: 1 } });
     const seen = statuses(client);
     const final = await client.start();
@@ -50,7 +47,7 @@ describe('stream client state machine', () => {
   });
 
   it('stop() aborts, keeps the partial text and asks the server to cancel the stream', async () => {
-    server = await startScriptedServer(textScript(6), [{ stallAfterEvents: 3 }]);
+    const server = await startServer(textScript(6), [{ stallAfterEvents: 3 }]);
     const client = createStreamClient({ url: server.url, apiKey: 'sk_1' });
     const done = client.start();
     await new Promise<void>((resolve) => {
@@ -73,7 +70,7 @@ describe('stream client state machine', () => {
   });
 
   it('retry() after a retryable error resumes the same stream and keeps its text', async () => {
-    server = await startScriptedServer(textScript(4), [{ stallAfterEvents: 3 }]);
+    const server = await startServer(textScript(4), [{ stallAfterEvents: 3 }]);
     const client = createStreamClient({ url: server.url, heartbeatTimeoutMs: 100, reconnect: false });
     const failed = await client.start();
     expect(failed.status).toBe('error');
@@ -85,7 +82,7 @@ describe('stream client state machine', () => {
   });
 
   it('retry() after a non-retryable error starts the request again', async () => {
-    server = await startScriptedServer(textScript(2), [{ status: 400, body: { code: 'invalid_request', message: 'bad' } }]);
+    const server = await startServer(textScript(2), [{ status: 400, body: { code: 'invalid_request', message: 'bad' } }]);
     const client = createStreamClient({ url: server.url, body: { messages: [{ role: 'user', content: 'hi' }] } });
     expect((await client.start()).error?.code).toBe('invalid_request');
     const final = await client.retry();
@@ -94,7 +91,7 @@ describe('stream client state machine', () => {
   });
 
   it('start() while streaming replaces the old stream; reset() returns to idle', async () => {
-    server = await startScriptedServer(textScript(3), [{ stallAfterEvents: 2 }]);
+    const server = await startServer(textScript(3), [{ stallAfterEvents: 2 }]);
     const client = createStreamClient({ url: server.url });
     const first = client.start();
     await new Promise((r) => setTimeout(r, 50));
@@ -108,7 +105,7 @@ describe('stream client state machine', () => {
   });
 
   it('keeps the snapshot object stable between changes and stops notifying after unsubscribe', async () => {
-    server = await startScriptedServer(textScript(2));
+    const server = await startServer(textScript(2));
     const client = createStreamClient({ url: server.url });
     expect(client.getSnapshot()).toBe(client.getSnapshot());
     let calls = 0;

@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStreamClient, type PayloadOpenerFactory } from '@twin/client';
-import { startScriptedServer, type ScriptedEvent, type ScriptedServer } from './scripted-sse-server';
+import type { ScriptedEvent } from './scripted-sse-server';
+import { scriptedServerPerTest } from './scripted-server-per-test';
 
 // A real AEAD (AES-256-GCM from node:crypto) stands in for the app's opener here: what is under test is
 // the client's contract with ANY opener — a frame the opener refuses ends the stream in `error`, and
@@ -46,22 +47,18 @@ function sealedScript(texts: string[], tamperSeq?: number): ScriptedEvent[] {
   return script;
 }
 
-let server: ScriptedServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const startServer = scriptedServerPerTest();
 
 describe('sealed and tampered frames', () => {
   it('opens sealed chunks with the decode the app provides', async () => {
-    server = await startScriptedServer(sealedScript(['Hello', ', ', 'world']));
+    const server = await startServer(sealedScript(['Hello', ', ', 'world']));
     const final = await createStreamClient({ url: server.url, decode }).start();
     expect(final.status).toBe('done');
     expect(final.text).toBe('Hello, world');
   });
 
   it('ends in error on a tampered frame and keeps only the text before it', async () => {
-    server = await startScriptedServer(sealedScript(['Hello', 'SECRET', 'world'], 2));
+    const server = await startServer(sealedScript(['Hello', 'SECRET', 'world'], 2));
     const final = await createStreamClient({ url: server.url, decode }).start();
     expect(final.status).toBe('error');
     expect(final.error?.code).toBe('decrypt_failed');
@@ -71,7 +68,7 @@ describe('sealed and tampered frames', () => {
   });
 
   it('refuses sealed chunks when no decode option was given', async () => {
-    server = await startScriptedServer(sealedScript(['Hello']));
+    const server = await startServer(sealedScript(['Hello']));
     const final = await createStreamClient({ url: server.url }).start();
     expect(final.status).toBe('error');
     expect(final.error?.code).toBe('decode_failed');
@@ -79,7 +76,7 @@ describe('sealed and tampered frames', () => {
   });
 
   it('ends in error, without reconnecting, when the decode factory itself throws', async () => {
-    server = await startScriptedServer(sealedScript(['Hello']));
+    const server = await startServer(sealedScript(['Hello']));
     const broken: PayloadOpenerFactory = () => {
       throw Object.assign(new Error('No key "k1" in the keyring.'), { name: 'TwinError', code: 'unknown_key' });
     };
@@ -92,14 +89,14 @@ describe('sealed and tampered frames', () => {
   it('refuses an opened payload that is not chunk content', async () => {
     const script = sealedScript(['x']);
     (script[1] as ScriptedEvent).data.data = seal('s1', 1, { text: 42 });
-    server = await startScriptedServer(script);
+    const server = await startServer(script);
     const final = await createStreamClient({ url: server.url, decode }).start();
     expect(final.error?.code).toBe('decode_failed');
     expect(final.text).toBe('');
   });
 
   it('calls decode once per connection, so a resumed connection gets a fresh decompressor', async () => {
-    server = await startScriptedServer(sealedScript(['a', 'b', 'c', 'd']), [{ stallAfterEvents: 3 }]);
+    const server = await startServer(sealedScript(['a', 'b', 'c', 'd']), [{ stallAfterEvents: 3 }]);
     const contexts: string[] = [];
     const counting: PayloadOpenerFactory = (ctx) => {
       contexts.push(ctx.streamId);
