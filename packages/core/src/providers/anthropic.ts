@@ -5,12 +5,12 @@ import { createGuardedProvider } from './create-guarded-provider';
 import { resolveEnvironment, type ProviderEnvironment } from './environment';
 import type { TokenCounter } from './estimate-usage';
 import { joinUrl, postForStream } from './fetch-json-stream';
-import { mapEventBatches, singleEventBatches } from './map-event-batches';
+import { mapEventBatches } from './map-event-batches';
 import { parseEventBatches } from './parse-event-batches';
 import type { Provider, ProviderRequest } from './provider';
 import { providerHttpError } from './provider-error';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
-import { sdkResponseBody, type SdkStreamCall } from './sdk-call';
+import { sdkEventBatches, type SdkStreamCall } from './sdk-call';
 import { ToolCallAssembler } from './tool-call-assembler';
 
 /**
@@ -188,8 +188,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
     let batches: AsyncIterable<unknown[]>;
     if (options.client) {
       const call = options.client.messages.create(body as Parameters<AnthropicClient['messages']['create']>[0], { signal, maxRetries: 0 });
-      const rawBody = await sdkResponseBody(call);
-      batches = rawBody ? parseEventBatches(readServerSentEventBatches(rawBody), name) : singleEventBatches(await call);
+      batches = await sdkEventBatches(call, name);
     } else {
       const stream = await postForStream({
         provider: name,

@@ -39,8 +39,3 @@ export async function* mapEventBatches(
   }
   if (mapper.done) yield [mapper.finish()];
 }
-
-/** Events of an SDK stream that yields one parsed event at a time, as batches of one for {@link mapEventBatches}. */
-export async function* singleEventBatches(events: AsyncIterable<unknown>): AsyncGenerator<unknown[]> {
-  for await (const event of events) yield [event];
-}

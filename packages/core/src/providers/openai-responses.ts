@@ -5,13 +5,13 @@ import { createGuardedProvider } from './create-guarded-provider';
 import { resolveEnvironment, type ProviderEnvironment } from './environment';
 import type { TokenCounter } from './estimate-usage';
 import { joinUrl, postForStream } from './fetch-json-stream';
-import { mapEventBatches, singleEventBatches } from './map-event-batches';
+import { mapEventBatches } from './map-event-batches';
 import { imageUrl, toolResultText } from './openai-chat-messages';
 import { parseEventBatches } from './parse-event-batches';
 import type { Provider, ProviderRequest } from './provider';
 import { providerHttpError } from './provider-error';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
-import { sdkResponseBody, type SdkStreamCall } from './sdk-call';
+import { sdkEventBatches, type SdkStreamCall } from './sdk-call';
 import { ToolCallAssembler } from './tool-call-assembler';
 
 /** The part of the official `openai` client this adapter uses (structural; no runtime dependency). */
@@ -207,8 +207,7 @@ export function createOpenAIResponsesProvider(options: OpenAIResponsesProviderOp
     let batches: AsyncIterable<unknown[]>;
     if (options.client) {
       const call = options.client.responses.create(body as Parameters<OpenAIResponsesClient['responses']['create']>[0], { signal, maxRetries: 0 });
-      const rawBody = await sdkResponseBody(call);
-      batches = rawBody ? parseEventBatches(readServerSentEventBatches(rawBody), name) : singleEventBatches(await call);
+      batches = await sdkEventBatches(call, name);
     } else {
       const stream = await postForStream({
         provider: name,
