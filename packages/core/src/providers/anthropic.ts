@@ -10,6 +10,7 @@ import { parseEventBatches } from './parse-event-batches';
 import type { Provider, ProviderRequest } from './provider';
 import { providerHttpError } from './provider-error';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
+import { responseMetadataPart } from './response-metadata-part';
 import { sdkEventBatches, type SdkStreamCall } from './sdk-call';
 import { ToolCallAssembler } from './tool-call-assembler';
 
@@ -85,11 +86,7 @@ export class AnthropicEventMapper {
     switch (e.type) {
       case 'message_start': {
         const message = (e.message ?? {}) as Record<string, unknown>;
-        out.push({
-          type: 'response-metadata',
-          ...(typeof message.id === 'string' ? { id: message.id } : {}),
-          ...(typeof message.model === 'string' ? { model: message.model } : {}),
-        });
+        out.push(responseMetadataPart(message.id, message.model));
         if (typeof message.usage === 'object' && message.usage !== null) this.updateUsage(message.usage as Record<string, unknown>, out);
         return;
       }

@@ -10,6 +10,7 @@ import { toGeminiContents, toGeminiTools } from './gemini-contents';
 import type { Provider, ProviderRequest } from './provider';
 import { bodyReadError, providerHttpError } from './provider-error';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
+import { responseMetadataPart } from './response-metadata-part';
 
 export interface GeminiProviderOptions {
   /** Sent as `x-goog-api-key`. Never logged. */
@@ -72,11 +73,7 @@ export class GeminiChunkMapper {
     if (c.error !== undefined && c.error !== null) throw providerHttpError({ provider: this.provider, body: c });
     if (!this.metadataSent && (typeof c.responseId === 'string' || typeof c.modelVersion === 'string')) {
       this.metadataSent = true;
-      out.push({
-        type: 'response-metadata',
-        ...(typeof c.responseId === 'string' ? { id: c.responseId } : {}),
-        ...(typeof c.modelVersion === 'string' ? { model: c.modelVersion } : {}),
-      });
+      out.push(responseMetadataPart(c.responseId, c.modelVersion));
     }
     // usageMetadata is cumulative: each chunk repeats the totals so far; the last one wins (the guard keeps the last).
     if (typeof c.usageMetadata === 'object' && c.usageMetadata !== null) {

@@ -10,6 +10,7 @@ import { toOpenAIChatMessages, toOpenAIChatTools } from './openai-chat-messages'
 import type { Provider, ProviderRequest } from './provider';
 import { bodyReadError, providerHttpError } from './provider-error';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
+import { responseMetadataPart } from './response-metadata-part';
 import { sdkResponseBody, type SdkStreamCall } from './sdk-call';
 import { ToolCallAssembler } from './tool-call-assembler';
 
@@ -96,11 +97,7 @@ export class OpenAIChatChunkMapper {
     if (c.error !== undefined && c.error !== null) throw providerHttpError({ provider: this.provider, body: c });
     if (!this.metadataSent && (typeof c.id === 'string' || typeof c.model === 'string')) {
       this.metadataSent = true;
-      out.push({
-        type: 'response-metadata',
-        ...(typeof c.id === 'string' ? { id: c.id } : {}),
-        ...(typeof c.model === 'string' ? { model: c.model } : {}),
-      });
+      out.push(responseMetadataPart(c.id, c.model));
     }
     const choices = c.choices as Array<Record<string, unknown>> | undefined;
     // Only the first choice is streamed (with `n > 1` in providerOptions, other choices interleave).

@@ -11,6 +11,7 @@ import { parseEventBatches } from './parse-event-batches';
 import type { Provider, ProviderRequest } from './provider';
 import { providerHttpError } from './provider-error';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
+import { responseMetadataPart } from './response-metadata-part';
 import { sdkEventBatches, type SdkStreamCall } from './sdk-call';
 import { ToolCallAssembler } from './tool-call-assembler';
 
@@ -140,11 +141,7 @@ export class OpenAIResponsesEventMapper {
         return;
       case 'response.created': {
         const r = (e.response ?? {}) as Record<string, unknown>;
-        out.push({
-          type: 'response-metadata',
-          ...(typeof r.id === 'string' ? { id: r.id } : {}),
-          ...(typeof r.model === 'string' ? { model: r.model } : {}),
-        });
+        out.push(responseMetadataPart(r.id, r.model));
         return;
       }
       case 'response.output_item.added': {
