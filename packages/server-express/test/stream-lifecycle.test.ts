@@ -63,7 +63,11 @@ describe('SSE stream lifecycle', () => {
     const r = await openSSE(`${t.url}/api/stream`, { headers: auth(), body: { messages: [{ role: 'user', content: 'bill me' }], options: { purpose: 'chat' } } });
     await r.done;
     const start = r.events[0]!.json as { streamId: string };
-    const complete = r.events.at(-1)!.json as { cost: { recordId: string; total: string; currency: string }; usage: { outputTokens: number } };
+    const complete = r.events.at(-1)!.json as {
+      cost: { recordId: string; total: string; currency: string };
+      usage: { outputTokens: number };
+      metrics: { bytes: number };
+    };
     expect(complete.cost.total).toMatch(/^\d+\.\d+$/);
     const record = await finalRecord(t.keys.t1, start.streamId);
     expect(record.id).toBe(complete.cost.recordId);
@@ -71,6 +75,8 @@ describe('SSE stream lifecycle', () => {
     expect(record.purpose).toBe('chat');
     expect(record.outputTokens).toBe(complete.usage.outputTokens);
     expect(record.lines.total).toBe(complete.cost.total);
+    // The record keeps the bytes the bill was computed on (the receipt's own event excluded).
+    expect(record.bytes).toBe(complete.metrics.bytes);
     const rows = await t.store.listBillingRecords(record.tenantId, { limit: 1000 });
     expect(rows.filter((x) => x.streamId === start.streamId)).toHaveLength(1);
   });

@@ -382,6 +382,8 @@ export class LiveStream {
       provider,
       model,
       durationMs,
+      // The record carries what was billed: bytes up to the terminal event (the receipt rides in it).
+      billedBytes: before.bytesSent,
       bill,
       metadata: this.init.metadata,
     }).finally(() => this.resolveFinished());

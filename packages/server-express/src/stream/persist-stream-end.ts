@@ -18,6 +18,8 @@ export async function persistStreamEnd(input: {
   provider: string;
   model: string;
   durationMs: number;
+  /** Bytes the bill was computed on. */
+  billedBytes: number;
   bill: ReturnType<PricingBook['bill']>;
   metadata: Record<string, string> | undefined;
 }): Promise<void> {
@@ -39,7 +41,7 @@ export async function persistStreamEnd(input: {
       usageEstimated: bill?.usageEstimated ?? usage?.estimated === true,
       usageMissing: bill?.usageMissing ?? (usage?.inputTokens === undefined || usage?.outputTokens === undefined),
       durationMs: input.durationMs,
-      bytes: metrics.bytesSent,
+      bytes: input.billedBytes,
       currency: bill?.currency ?? 'USD',
       ...(bill?.pricingConfigId ? { pricingConfigId: bill.pricingConfigId } : {}),
       ...(bill ? { lines: bill.lines } : {}),
