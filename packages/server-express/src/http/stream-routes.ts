@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TwinError, createPayloadSealer, safeParseJSON, streamRequestSchema, type StreamRequest } from '@twin/core';
 import { randomId } from '../auth/api-key';
+import { createNodeAead } from '../crypto/node-aead';
 import type { AuthContext } from '../auth/authenticator';
 import type { LiveStream, SealingFactory } from '../stream/live-stream';
 import type { TwinService } from '../twin-service';
@@ -59,6 +60,9 @@ function requestFromQuery(query: ReturnType<typeof streamQuerySchema.parse>): un
   };
 }
 
+// node:crypto AEAD for sealing on the server (stateless; one per process).
+const NODE_AEAD = createNodeAead();
+
 /**
  * The sealing a request asks for (`options.codec`, `options.encryption`), as a factory: each
  * connection of the stream (the first and every resume) gets its own core payload sealer.
@@ -80,7 +84,7 @@ function sealingFor(ctx: RouteContext, streamId: string, request: Pick<StreamReq
   }
   const cipher = encryption && keyring ? { keyring, alg: encryption.alg } : undefined;
   return () => {
-    const sealer = createPayloadSealer({ streamId, codec: codec ?? 'identity', ...(cipher ? { cipher } : {}) });
+    const sealer = createPayloadSealer({ streamId, codec: codec ?? 'identity', aead: NODE_AEAD, ...(cipher ? { cipher } : {}) });
     return {
       sealer,
       ...(codec && codec !== 'auto' && codec !== 'identity' ? { codec } : {}),
