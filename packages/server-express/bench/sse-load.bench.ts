@@ -5,7 +5,8 @@
  *
  * Targets (2-core machine): p99 delivery latency < 100 ms, server RSS < 1.5 GiB, added TTFB p99 ≤ 5 ms.
  * Knobs: STREAMS (10000), MEASURE_MS (20000), PERSIST_CHUNKS (1; 0 disables the stream_chunks audit copy),
- * BENCH_DATABASE_URL (run the server on a Postgres server instead of PGlite).
+ * BENCH_DATABASE_URL (run the server on a Postgres server instead of PGlite), SERVER_NODE_FLAGS (extra node flags
+ * for the server process, e.g. --max-semi-space-size=64), OPEN_BUDGET_MS (60000: stop opening after it).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
@@ -38,7 +39,7 @@ const children: ChildProcess[] = [];
 process.on('exit', () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
 });
-const server = fork(here('./load-server.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env }, stdio: 'inherit' });
+const server = fork(here('./load-server.ts'), [], { execArgv: ['--import', 'tsx', ...(process.env.SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean)], env: { ...process.env }, stdio: 'inherit' });
 children.push(server);
 const ready = await nextMessage(server, 'ready');
 const url = `http://127.0.0.1:${ready.port as number}`;
