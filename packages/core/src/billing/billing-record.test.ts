@@ -59,4 +59,15 @@ describe('billing records', () => {
       lines: { tokenCost: '0.010000', discount: '0.000000', streaming: '0.000000', bandwidthPremium: '0.000000', infrastructure: '0.001000', subtotal: '0.011000', slaPenalty: '0.000000' },
     });
   });
+
+  it('keeps canonical ISO times as they are and normalises every other form', () => {
+    const record = (startedAt: string | number) => openBillingRecord({ streamId: 's', tenantId: 't', provider: 'p', model: 'm', startedAt, currency: 'USD' });
+    const canonical = '2025-06-10T12:00:30.000Z';
+    expect(record(canonical).startedAt).toBe(canonical);
+    expect(record('2025-06-10T12:00:30Z').startedAt).toBe(canonical);
+    expect(record('2025-06-10T14:00:30.000+02:00').startedAt).toBe(canonical);
+    expect(record('2025-06-10 12:00:30.000Z').startedAt).toBe(canonical);
+    expect(record(Date.parse(canonical)).startedAt).toBe(canonical);
+    expect(() => record('2025-06-1x')).toThrow(/valid dates/);
+  });
 });

@@ -28,11 +28,21 @@ export interface OpenBillingRecordInput {
   pricingConfigId?: string;
 }
 
-const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** `YYYY-MM-DDTHH:mm:ss.sssZ` exactly (what `toISOString()` writes), checked character by character. */
+function isCanonicalIso(s: string): boolean {
+  if (s.length !== 24) return false;
+  for (let i = 0; i < 24; i++) {
+    const c = s.charCodeAt(i);
+    const expected = ISO_SHAPE.charCodeAt(i);
+    if (expected === 100 /* d */ ? c < 48 || c > 57 : c !== expected) return false;
+  }
+  return true;
+}
+const ISO_SHAPE = 'dddd-dd-ddTdd:dd:dd.dddZ';
 
 function iso(t: number | Date | string): string {
   // A time already in canonical form (e.g. read back from storage) is kept as it is.
-  if (typeof t === 'string' && CANONICAL_ISO.test(t)) return t;
+  if (typeof t === 'string' && isCanonicalIso(t)) return t;
   const d = t instanceof Date ? t : new Date(t);
   if (Number.isNaN(d.getTime())) throw new TwinError('invalid_argument', 'Billing record times must be valid dates.');
   return d.toISOString();

@@ -4,7 +4,7 @@ import type { Bill, BillingContext, MeasuredSla, MeteredUsage } from './bill-typ
 import { compilePricing, type CompiledPricing } from './compile-pricing';
 import { ExactAmounts } from './exact-amounts';
 import { compare, parseDecimal, parseMeasurement, type Rational } from './rational';
-import { formatUnits, roundEvenQuotientToUnits, roundRationalToUnits } from './round-rational';
+import { formatPercent, formatUnits, roundEvenQuotientToUnits } from './round-rational';
 
 /** A count (tokens, bytes, ms) checked to be a non-negative safe integer; counts are not amounts. */
 function count(name: string, value: number | undefined): number {
@@ -15,9 +15,14 @@ function count(name: string, value: number | undefined): number {
   return value;
 }
 
-/** The token cost numerator over `p.base` and the billable token count. */
-function tokenNumerator(p: CompiledPricing, u: MeteredUsage['usage']): { n: bigint; tokens: number } {
-  if (!u) return { n: 0n, tokens: 0 };
+/**
+ * The token cost numerator over `p.base / p.lift` (see CompiledPricing.lift). The billable token
+ * count is left in `lastTokens` instead of a returned pair: a million bills, a million fewer objects.
+ */
+let lastTokens = 0;
+function tokenNumerator(p: CompiledPricing, u: MeteredUsage['usage']): bigint {
+  lastTokens = 0;
+  if (!u) return 0n;
   const input = count('inputTokens', u.inputTokens);
   const cacheRead = count('cacheReadTokens', u.cacheReadTokens);
   const cacheWrite = count('cacheWriteTokens', u.cacheWriteTokens);
@@ -34,44 +39,33 @@ function tokenNumerator(p: CompiledPricing, u: MeteredUsage['usage']): { n: bigi
   // Reasoning is output; when output is unknown, known reasoning tokens are still priced.
   const plainOutput = output > reasoning ? output - reasoning : 0;
   let n = 0n;
-  if (nonCached !== 0) n += BigInt(nonCached) * p.perInputToken;
+  if (nonCached !== 0) n = BigInt(nonCached) * p.perInputToken;
   if (cacheRead !== 0) n += BigInt(cacheRead) * p.perCacheReadToken;
   if (cacheWrite !== 0) n += BigInt(cacheWrite) * p.perCacheWriteToken;
   if (plainOutput !== 0) n += BigInt(plainOutput) * p.perOutputToken;
   if (reasoning !== 0) n += BigInt(reasoning) * p.perReasoningToken;
-  return { n, tokens: input + (output > reasoning ? output : reasoning) };
+  lastTokens = input + (output > reasoning ? output : reasoning);
+  return n;
 }
 
-const NO_DISCOUNT = Object.freeze({ num: 0n, den: 1n });
 const NO_TAXES: CompiledPricing['taxes'] = Object.freeze([]) as unknown as CompiledPricing['taxes'];
 const NO_TAX_AMOUNTS: bigint[] = Object.freeze([]) as unknown as bigint[];
 
 /**
- * The discount for `tokens` added on top of `before` period tokens, as `num / den` of the token cost.
- * Volume: the rate of the highest tier the period total reaches (≥ threshold). Graduated: tier i
- * covers period positions above threshold_i, and the rate is the token-weighted mean, Σ nᵢ·rateᵢ / N.
+ * Graduated tiers: tier i covers period positions above threshold_i, and the discount rate is the
+ * token-weighted mean Σ nᵢ·rateᵢ / N; this returns Σ nᵢ·rateNumᵢ (over rateDen × N).
+ * Token positions are counts (safe integers), not amounts; only the rates are money-grade bigints.
  */
-function discountFraction(p: CompiledPricing, before: number, tokens: number): { num: bigint; den: bigint } {
-  const dsc = p.discount;
-  if (!dsc || tokens === 0) return NO_DISCOUNT;
-  // Token positions are counts (safe integers), not amounts; only the rates are money-grade bigints.
-  const after = before + tokens;
-  if (!Number.isSafeInteger(after)) throw new TwinError('invalid_argument', 'periodTokensBefore + this usage exceeds 2^53 tokens.');
-  const th = dsc.thresholds;
-  if (dsc.mode === 'volume') {
-    let num = 0n;
-    for (let i = 0; i < th.length; i++) if (after >= th[i]!) num = dsc.rateNums[i]!;
-    return num === 0n ? NO_DISCOUNT : { num, den: dsc.rateDen };
-  }
+function graduatedWeight(th: readonly number[], rateNums: readonly bigint[], before: number, after: number): bigint {
   let weighted = 0n;
   for (let i = 0; i < th.length; i++) {
     const lo = th[i]!;
     const hi = i + 1 < th.length ? th[i + 1]! : after;
     const from = before > lo ? before : lo;
     const to = after < hi ? after : hi;
-    if (to > from) weighted += dsc.rateNums[i]! * BigInt(to - from);
+    if (to > from) weighted += rateNums[i]! * BigInt(to - from);
   }
-  return weighted === 0n ? NO_DISCOUNT : { num: weighted, den: dsc.rateDen * BigInt(tokens) };
+  return weighted;
 }
 
 function taxApplies(taxJurisdiction: string, customer: string | undefined): boolean {
@@ -80,53 +74,31 @@ function taxApplies(taxJurisdiction: string, customer: string | undefined): bool
   return customer === taxJurisdiction || customer.startsWith(`${taxJurisdiction}-`);
 }
 
-// Measured figures repeat (a server passes the same window's SLA figures to many bills): a small
-// cache spares the decimal parsing. Bounded so that it cannot grow with distinct inputs.
-const measurementCache = new Map<string | number, Rational>();
-function measured(value: string | number): Rational {
-  let r = measurementCache.get(value);
-  if (r === undefined) {
-    r = parseMeasurement(value);
-    if (measurementCache.size >= 1024) measurementCache.clear();
-    measurementCache.set(value, r);
+/**
+ * Whether a measured figure breaches a guarantee (`sign` −1: below the minimum, 1: above the maximum),
+ * compared exactly as rationals. Measured figures repeat (a server passes the same window's SLA
+ * figures to many bills), so each guarantee keeps a small verdict cache, bounded so that it cannot
+ * grow with distinct inputs.
+ */
+function breaches(cache: Map<string | number, boolean>, value: string | number, limit: Rational, sign: number): boolean {
+  let v = cache.get(value);
+  if (v === undefined) {
+    v = compare(parseMeasurement(value), limit) === sign;
+    if (cache.size >= 1024) cache.clear();
+    cache.set(value, v);
   }
-  return r;
+  return v;
 }
 
-const NO_BREACH: { num: bigint; den: bigint; breaches: BillLines['slaBreaches'] } = Object.freeze({ num: 0n, den: 1n, breaches: [] as BillLines['slaBreaches'] });
-
-/** The summed penalty fraction of the breached guarantees, capped; a guarantee met exactly is not breached. */
-function slaPenalty(p: CompiledPricing, m: MeasuredSla | undefined): { num: bigint; den: bigint; breaches: BillLines['slaBreaches'] } {
-  const sla = p.sla;
-  if (!sla || !m) return NO_BREACH;
-  let num = 0n;
-  const breaches: BillLines['slaBreaches'] = [];
-  if (sla.uptime && m.uptimePercent !== undefined && compare(measured(m.uptimePercent), sla.uptime.min) < 0) {
-    breaches.push('uptime');
-    num += sla.uptime.penalty;
-  }
+/** The bit mask of breached guarantees (1 uptime, 2 latency, 4 bandwidth); a guarantee met exactly is not breached. */
+function slaBreachMask(sla: NonNullable<CompiledPricing['sla']>, m: MeasuredSla): number {
+  let mask = 0;
+  if (sla.uptime && m.uptimePercent !== undefined && breaches(sla.uptime.breached, m.uptimePercent, sla.uptime.min, -1)) mask |= 1;
   const lat = m.latencyMs;
   // An integer latency against the integer maximum compares exactly as numbers; anything else as rationals.
-  if (sla.latency && lat !== undefined && (typeof lat === 'number' && Number.isSafeInteger(lat) ? lat > sla.latency.maxMsInt : compare(measured(lat), sla.latency.maxMs) > 0)) {
-    breaches.push('latency');
-    num += sla.latency.penalty;
-  }
-  if (sla.bandwidth && m.bandwidthMBps !== undefined && compare(measured(m.bandwidthMBps), sla.bandwidth.min) < 0) {
-    breaches.push('bandwidth');
-    num += sla.bandwidth.penalty;
-  }
-  if (breaches.length === 0) return NO_BREACH;
-  return { num: num > sla.maxPenalty ? sla.maxPenalty : num, den: sla.penaltyDen, breaches };
-}
-
-/** A fraction as a percent string, for display (6 places, trailing zeros trimmed); the math uses the fraction. */
-function asPercent(num: bigint, den: bigint): string {
-  if (num === 0n) return '0';
-  const units = roundRationalToUnits({ n: num * 100n, d: den }, 6, 'half-even');
-  const whole = units / 1_000_000n;
-  const frac = units % 1_000_000n;
-  if (frac === 0n) return whole.toString();
-  return `${whole}.${frac.toString().padStart(6, '0').replace(/0+$/, '')}`;
+  if (sla.latency && lat !== undefined && (typeof lat === 'number' && Number.isSafeInteger(lat) ? lat > sla.latency.maxMsInt : breaches(sla.latency.breached, lat, sla.latency.maxMs, 1))) mask |= 2;
+  if (sla.bandwidth && m.bandwidthMBps !== undefined && breaches(sla.bandwidth.breached, m.bandwidthMBps, sla.bandwidth.min, -1)) mask |= 4;
+  return mask;
 }
 
 const zeroStrings: string[] = [];
@@ -162,14 +134,40 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
 
   // Every amount is an integer numerator over a shared denominator, built up step by step, so each
   // step is exact and each line's rounding is one division:
-  //   D1 = base × T (premium threshold) × R (discount) × F (exchange rate) for the lines up to the subtotal,
+  //   D1 = base × T (premium threshold) × R (graduated discount) × F (exchange rate) for the lines up to the subtotal,
   //   D2 = D1 × P (penalty) × Q (taxes) for the penalty, the taxes and the total.
-  // Factors equal to 1 (the usual case) cost nothing.
-  // 1. Token cost (over base).
-  const tok = tokenNumerator(p, u);
-  // 2. Discount fraction num/R of the token cost.
-  const dsc = discountFraction(p, before, tok.tokens);
-  const R = dsc.den;
+  // Factors equal to 1 (the usual case) cost nothing; a volume discount's denominator is already in
+  // `base` (CompiledPricing.lift), so only graduated tiers make R differ from 1.
+  // 1. Token cost (over base / lift).
+  const tokens0 = tokenNumerator(p, u);
+  const tokenCount = lastTokens;
+  // 2. Discount: dscNum × tokens0 over D1 (before the lifts T and F): the tier rate × the token cost.
+  let dscNum = 0n;
+  let R = 1n;
+  let discountPercent = '0';
+  const dsc = p.discount;
+  if (dsc && tokenCount !== 0) {
+    const after = before + tokenCount;
+    if (!Number.isSafeInteger(after)) throw new TwinError('invalid_argument', 'periodTokensBefore + this usage exceeds 2^53 tokens.');
+    const th = dsc.thresholds;
+    if (dsc.mode === 'volume') {
+      // The highest tier the period total including this usage reaches (≥ threshold); rate rateNum / lift.
+      let tier = -1;
+      for (let i = 0; i < th.length; i++) if (after >= th[i]!) tier = i;
+      if (tier >= 0 && dsc.rateNums[tier] !== 0n) {
+        dscNum = dsc.rateNums[tier]!;
+        discountPercent = dsc.ratesPercent[tier]!;
+      }
+    } else {
+      const weighted = graduatedWeight(th, dsc.rateNums, before, after);
+      if (weighted !== 0n) {
+        // Rate weighted / (rateDen × N): the token cost over base becomes tokens0 × weighted over base × R.
+        R = dsc.rateDen * BigInt(tokenCount);
+        dscNum = weighted;
+        discountPercent = formatPercent(weighted, R);
+      }
+    }
+  }
   // 3. Streaming and infrastructure over base; premium over base × T.
   const T = p.premiumThresholdDen;
   const streamingN = ms * p.perMs + bytes * p.perByte;
@@ -190,15 +188,18 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
     F = fx.d;
     exchangeRate = { from: config.currency, to: context.exchangeRate.to, rate: context.exchangeRate.rate };
   }
-  // Lift to D1.
+  // Lift to D1 (k = T × R × fxN; 1 in the usual case).
   const TR = T === 1n ? R : T * R;
   const k = fxN === 1n ? TR : TR === 1n ? fxN : TR * fxN;
   // D1 and D2 below are kept divided by p.roundGcd (see CompiledPricing.roundDivisor): same fractions, smaller divisions.
-  const D1 = F === 1n ? (TR === 1n ? p.roundDivisor : p.roundDivisor * TR) : p.roundDivisor * TR * F;
-  const tokenCost = k === 1n ? tok.n : tok.n * k;
+  const lifted = k !== 1n || F !== 1n;
+  const D1 = lifted ? p.roundDivisor * TR * F : p.roundDivisor;
+  const tokensL = p.lift === 1n ? tokens0 : tokens0 * p.lift;
+  const tokenCost = k === 1n ? tokensL : tokensL * k;
   let discount = 0n;
-  if (dsc.num !== 0n) {
-    discount = tok.n * dsc.num;
+  if (dscNum !== 0n) {
+    // tokens0 / (base / lift) × dscNum / (lift or R): over D1 that is tokens0 × dscNum × T × fxN.
+    discount = tokens0 * dscNum;
     if (T !== 1n) discount *= T;
     if (fxN !== 1n) discount *= fxN;
   }
@@ -208,8 +209,10 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   // 4. Subtotal (over D1).
   const subtotal = tokenCost - discount + streaming + premium + infrastructure;
   // 5. SLA penalty num/P of the subtotal (cap ≤ 100%, so it never exceeds the subtotal).
-  const sla = slaPenalty(p, context.sla);
-  const P = sla.den;
+  const slaP = p.sla;
+  const outcome = slaP && context.sla ? slaP.outcomes[slaBreachMask(slaP, context.sla)]! : undefined;
+  const penaltyNum = outcome ? outcome.num : 0n;
+  const P = penaltyNum === 0n ? 1n : slaP!.penaltyDen;
   // 6. Taxes on (subtotal − penalty), each rate num/Q on the same base, not compounded.
   let applicable: CompiledPricing['taxes'] = NO_TAXES;
   if (p.taxes.length > 0) {
@@ -220,9 +223,21 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   // Lift to D2 (only when there is a penalty or a tax).
   const second = P !== 1n || Q !== 1n;
   const PQ = Q === 1n ? P : P * Q;
-  const D2 = second ? D1 * PQ : D1;
-  const afterPenaltyBase = second ? subtotal * (P - sla.num) : subtotal; // (subtotal − penalty) over D1 × P
-  const penalty = sla.num === 0n ? 0n : Q === 1n ? subtotal * sla.num : subtotal * sla.num * Q;
+  // D1 is even (it carries the factor 36 of the unit LCM, see CompiledPricing.roundDivisor), so D2 is too.
+  const h1 = lifted ? D1 >> 1n : p.roundHalf;
+  let D2 = D1;
+  let h2 = h1;
+  if (second) {
+    if (!lifted && Q === 1n) {
+      D2 = slaP!.roundDivisorP;
+      h2 = slaP!.roundHalfP;
+    } else {
+      D2 = D1 * PQ;
+      h2 = D2 >> 1n;
+    }
+  }
+  const afterPenaltyBase = second ? (penaltyNum === 0n ? subtotal : subtotal * (P - penaltyNum)) : subtotal; // (subtotal − penalty) over D1 × P
+  const penalty = penaltyNum === 0n ? 0n : Q === 1n ? subtotal * penaltyNum : subtotal * penaltyNum * Q;
   const afterPenalty = Q === 1n ? afterPenaltyBase : afterPenaltyBase * Q;
   const taxes: bigint[] = applicable.length === 0 ? NO_TAX_AMOUNTS : [];
   let total = afterPenalty;
@@ -241,9 +256,6 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   const places = config.rounding.minorUnits;
   const mode = config.rounding.mode;
   const scale = p.roundFactor;
-  // D1 (and so D2) is even: it carries the factor 36 of the unit LCM (see CompiledPricing.roundDivisor).
-  const h1 = D1 >> 1n;
-  const h2 = second ? D2 >> 1n : h1;
   const rTokenCost = roundEvenQuotientToUnits(tokenCost, D1, h1, scale, mode);
   let running = tokenCost - discount;
   const r1 = discount === 0n ? rTokenCost : roundEvenQuotientToUnits(running, D1, h1, scale, mode);
@@ -267,6 +279,7 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   }
   // `prev` is the rounding of the full running sum, i.e. of the exact total.
   const rTotal = prev;
+  const subtotalString = fmt(rSubtotal, places);
 
   const lines: BillLines = {
     tokenCost: fmt(rTokenCost, places),
@@ -274,39 +287,24 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
     streaming: fmt(r2 - r1, places),
     bandwidthPremium: fmt(r3 - r2, places),
     infrastructure: fmt(rSubtotal - r3, places),
-    subtotal: fmt(rSubtotal, places),
+    subtotal: subtotalString,
     slaPenalty: fmt(rSubtotal - rAfterPenalty, places),
-    slaBreaches: sla.breaches.length === 0 ? [] : sla.breaches,
-    slaPenaltyPercent: sla.num === 0n ? '0' : penaltyPercent(p, sla.num),
+    slaBreaches: outcome && outcome.breaches.length > 0 ? outcome.breaches.slice() : [],
+    slaPenaltyPercent: penaltyNum === 0n ? '0' : outcome!.percent,
     taxes: taxLines,
-    discountPercent: dsc.num === 0n ? '0' : p.discount!.mode === 'volume' ? percentOf(p, dsc.num) : asPercent(dsc.num, R),
-    total: fmt(rTotal, places),
+    discountPercent,
+    // Without a penalty or a tax the total is the subtotal: the same string, written once.
+    total: rTotal === rSubtotal ? subtotalString : fmt(rTotal, places),
   };
   const bill: Bill = {
     currency: exchangeRate ? exchangeRate.to : config.currency,
     lines,
     exact: new ExactAmounts(D1, D2, p.roundGcd, tokenCost, discount, streaming, premium, infrastructure, subtotal, penalty, taxes, total),
-    billableTokens: tok.tokens,
+    billableTokens: tokenCount,
     usageEstimated: u?.estimated === true,
     usageMissing: !u || u.inputTokens === undefined || u.outputTokens === undefined,
   };
   if (exchangeRate) bill.exchangeRate = exchangeRate;
   if (config.id !== undefined) bill.pricingConfigId = config.id;
   return bill;
-}
-
-// Penalty percentages take few distinct values per table (sums of its guarantees, capped).
-const penaltyPercents = new WeakMap<CompiledPricing, Map<bigint, string>>();
-function penaltyPercent(p: CompiledPricing, num: bigint): string {
-  let m = penaltyPercents.get(p);
-  if (!m) penaltyPercents.set(p, (m = new Map()));
-  let s = m.get(num);
-  if (s === undefined) m.set(num, (s = asPercent(num, p.sla!.penaltyDen)));
-  return s;
-}
-
-/** The configured percent string of a volume tier rate numerator (no arithmetic needed). */
-function percentOf(p: CompiledPricing, num: bigint): string {
-  const i = p.discount!.rateNums.indexOf(num);
-  return i >= 0 ? p.discount!.ratesPercent[i]! : asPercent(num, p.discount!.rateDen);
 }

@@ -1,6 +1,7 @@
 import { TwinError } from '../errors/twin-error';
 import type { StreamBillingConfig } from '../protocol/billing';
 import { parseDecimal, pow10, type Rational } from './rational';
+import { formatPercent } from './round-rational';
 
 /**
  * A price table parsed once into exact integers, so pricing a million streams parses no strings.
@@ -14,14 +15,24 @@ import { parseDecimal, pow10, type Rational } from './rational';
  */
 export interface CompiledPricing {
   readonly config: StreamBillingConfig;
+  /**
+   * The table's denominator, `36,000,000 × 10^scale × lift`. `lift` is the tier-rate denominator of
+   * `volume` discounts (100 for whole percents) and 1 otherwise: a volume tier takes `rateNum / lift`
+   * of the token cost, so with `lift` already in the denominator a discounted bill is integer
+   * numerators over the same `base` as an undiscounted one, and no bill has to lift its lines.
+   */
   readonly base: bigint;
-  /** Per-1K token prices × (36,000 × 10^scale) / 1,000 … i.e. numerators per token over `base`. */
+  readonly lift: bigint;
+  /**
+   * Per-1K token prices × (36,000 × 10^scale) / 1,000 … i.e. numerators per token over `base / lift`
+   * (the token cost is lifted once per bill, because the discount is a fraction of the unlifted cost).
+   */
   readonly perInputToken: bigint;
   readonly perCacheReadToken: bigint;
   readonly perCacheWriteToken: bigint;
   readonly perOutputToken: bigint;
   readonly perReasoningToken: bigint;
-  /** Numerator per millisecond of streaming (price/s) and of infrastructure (price/h). */
+  /** Numerator per millisecond of streaming (price/s) and of infrastructure (price/h), over `base`. */
   readonly perMs: bigint;
   readonly perMsInfra: bigint;
   /** Numerator per byte of streaming (price/MB) and per byte of premium (price/KB). */
@@ -41,12 +52,22 @@ export interface CompiledPricing {
   /** Penalty fractions over one denominator `penaltyDen`. */
   readonly sla:
     | {
-        uptime?: { min: Rational; penalty: bigint };
+        /** `breached` caches, per measured figure, whether it breaches (measured figures repeat across bills). */
+        uptime?: { min: Rational; penalty: bigint; breached: Map<string | number, boolean> };
         /** `maxMs` as an exact rational, and as the integer it is (schema: int) for integer measurements. */
-        latency?: { maxMs: Rational; maxMsInt: number; percentile: string; penalty: bigint };
-        bandwidth?: { min: Rational; penalty: bigint };
+        latency?: { maxMs: Rational; maxMsInt: number; percentile: string; penalty: bigint; breached: Map<string | number, boolean> };
+        bandwidth?: { min: Rational; penalty: bigint; breached: Map<string | number, boolean> };
         maxPenalty: bigint;
         penaltyDen: bigint;
+        /**
+         * The eight possible outcomes, indexed by a bit mask of the breached guarantees (1 uptime,
+         * 2 latency, 4 bandwidth): the capped penalty numerator, the breaches in order and the
+         * percent string. A bill looks its outcome up instead of summing, capping and formatting.
+         */
+        outcomes: readonly SlaOutcome[];
+        /** `roundDivisor × penaltyDen` and its half: D2 of a bill with a penalty and nothing else to lift. */
+        roundDivisorP: bigint;
+        roundHalfP: bigint;
       }
     | undefined;
   /** Tax rates as fractions `rateNum / taxDen` (one denominator for all rates). */
@@ -59,8 +80,17 @@ export interface CompiledPricing {
    * a million times smaller, which matters when pricing millions of streams.
    */
   readonly roundDivisor: bigint;
+  /** `roundDivisor / 2` (roundDivisor is even: it carries the 36 of the unit LCM). */
+  readonly roundHalf: bigint;
   readonly roundFactor: bigint;
   readonly roundGcd: bigint;
+}
+
+/** One SLA outcome of a price table (see `CompiledPricing.sla.outcomes`). */
+export interface SlaOutcome {
+  readonly num: bigint;
+  readonly breaches: readonly ('uptime' | 'latency' | 'bandwidth')[];
+  readonly percent: string;
 }
 
 /** 36,000,000 = lcm(1,000 tokens, 1,000 ms, 1,000,000 bytes/MB, 1,000 bytes/KB, 3,600,000 ms/h). */
@@ -75,6 +105,25 @@ function decimalPlaces(s: string): number {
 function percents(values: readonly string[]): { nums: bigint[]; den: bigint } {
   const places = Math.max(0, ...values.map(decimalPlaces));
   return { nums: values.map((v) => parseDecimal(v).n * pow10(places - decimalPlaces(v))), den: 100n * pow10(places) };
+}
+
+/** Every combination of breached guarantees (bit mask 1 uptime, 2 latency, 4 bandwidth), capped and formatted once. */
+function slaOutcomes(nums: bigint[], den: bigint): SlaOutcome[] {
+  const names = ['uptime', 'latency', 'bandwidth'] as const;
+  const out: SlaOutcome[] = [];
+  for (let mask = 0; mask < 8; mask++) {
+    let num = 0n;
+    const breaches: ('uptime' | 'latency' | 'bandwidth')[] = [];
+    for (let i = 0; i < 3; i++) {
+      if (mask & (1 << i)) {
+        num += nums[i]!;
+        breaches.push(names[i]!);
+      }
+    }
+    if (num > nums[3]!) num = nums[3]!;
+    out.push(Object.freeze({ num, breaches: Object.freeze(breaches), percent: formatPercent(num, den) }));
+  }
+  return out;
 }
 
 const cache = new WeakMap<StreamBillingConfig, CompiledPricing>();
@@ -110,14 +159,15 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
   const scale = Math.max(...prices.map(decimalPlaces));
   // Integer price in 10^-scale units.
   const units = (s: string): bigint => parseDecimal(s).n * pow10(scale - decimalPlaces(s));
-  const base = UNIT_LCM * pow10(scale);
+  const tiers = config.volumeDiscount?.tiers ?? [];
+  const tierRates = percents(tiers.map((x) => x.ratePercent));
+  const lift = config.volumeDiscount?.mode === 'volume' && tiers.length > 0 ? tierRates.den : 1n;
+  const base = UNIT_LCM * pow10(scale) * lift;
   // base = 36 × 10^(6 + scale), so 10^min(places, 6 + scale) divides both base and 10^minorUnits.
   const roundGcd = pow10(Math.min(config.rounding.minorUnits, 6 + scale));
   const [inP, crP, cwP, outP, reasP, secP, mbP, connP, hourP, kbP] = prices.map(units) as [
     bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint,
   ];
-  const tiers = config.volumeDiscount?.tiers ?? [];
-  const tierRates = percents(tiers.map((x) => x.ratePercent));
   const discount = config.volumeDiscount && tiers.length > 0
     ? {
         mode: config.volumeDiscount.mode,
@@ -132,9 +182,11 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
   const tax = percents(config.taxes.map((x) => x.ratePercent));
   const thr = config.bandwidthPremium ? parseDecimal(config.bandwidthPremium.thresholdKB) : undefined;
   const thrPlaces = config.bandwidthPremium ? decimalPlaces(config.bandwidthPremium.thresholdKB) : 0;
+  const roundDivisor = base / roundGcd;
   const compiled: CompiledPricing = {
     config,
     base,
+    lift,
     // price per 1K tokens → per token over base: × 36,000,000 / 1,000.
     perInputToken: inP * 36_000n,
     perCacheReadToken: crP * 36_000n,
@@ -142,27 +194,31 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
     perOutputToken: outP * 36_000n,
     perReasoningToken: reasP * 36_000n,
     // price per second → per ms: / 1,000; price per hour → per ms: / 3,600,000.
-    perMs: secP * 36_000n,
-    perMsInfra: hourP * 10n,
+    perMs: secP * 36_000n * lift,
+    perMsInfra: hourP * 10n * lift,
     // price per MB → per byte: / 1,000,000; price per KB → per byte: / 1,000.
-    perByte: mbP * 36n,
-    perBytePremium: kbP * 36_000n,
+    perByte: mbP * 36n * lift,
+    perBytePremium: kbP * 36_000n * lift,
     premiumThresholdNum: thr === undefined ? undefined : thrPlaces <= 3 ? thr.n * pow10(3 - thrPlaces) : thr.n,
     premiumThresholdDen: thr === undefined || thrPlaces <= 3 ? 1n : pow10(thrPlaces - 3),
-    perConnection: connP * UNIT_LCM,
+    perConnection: connP * UNIT_LCM * lift,
     discount,
     sla: s
       ? {
-          uptime: s.uptime ? { min: parseDecimal(s.uptime.minPercent), penalty: pen.nums[0]! } : undefined,
-          latency: s.latency ? { maxMs: parseDecimal(s.latency.maxMs), maxMsInt: s.latency.maxMs, percentile: s.latency.percentile, penalty: pen.nums[1]! } : undefined,
-          bandwidth: s.bandwidth ? { min: parseDecimal(s.bandwidth.minMBps), penalty: pen.nums[2]! } : undefined,
+          uptime: s.uptime ? { min: parseDecimal(s.uptime.minPercent), penalty: pen.nums[0]!, breached: new Map() } : undefined,
+          latency: s.latency ? { maxMs: parseDecimal(s.latency.maxMs), maxMsInt: s.latency.maxMs, percentile: s.latency.percentile, penalty: pen.nums[1]!, breached: new Map() } : undefined,
+          bandwidth: s.bandwidth ? { min: parseDecimal(s.bandwidth.minMBps), penalty: pen.nums[2]!, breached: new Map() } : undefined,
           maxPenalty: pen.nums[3]!,
           penaltyDen: pen.den,
+          outcomes: slaOutcomes(pen.nums, pen.den),
+          roundDivisorP: roundDivisor * pen.den,
+          roundHalfP: (roundDivisor * pen.den) >> 1n,
         }
       : undefined,
     taxes: config.taxes.map((x, i) => ({ jurisdiction: x.jurisdiction, name: x.name, ratePercent: x.ratePercent, rateNum: tax.nums[i]!, reverseCharge: x.reverseCharge })),
     taxDen: tax.den,
-    roundDivisor: base / roundGcd,
+    roundDivisor,
+    roundHalf: roundDivisor >> 1n,
     roundFactor: pow10(config.rounding.minorUnits) / roundGcd,
     roundGcd,
   };

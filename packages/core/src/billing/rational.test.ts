@@ -68,6 +68,17 @@ describe('roundRational', () => {
     expect(formatUnits(-5n, 2)).toBe('-0.05');
     expect(formatUnits(1234n, 0)).toBe('1234');
   });
+
+  it('formats any units at any places like the plain integer-and-fraction split', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.nat(12), (units, places) => {
+        const abs = (units < 0n ? -units : units).toString().padStart(places + 1, '0');
+        const plain = places === 0 ? abs : `${abs.slice(0, -places)}.${abs.slice(-places)}`;
+        expect(formatUnits(units, places)).toBe(units < 0n ? `-${plain}` : plain);
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });
 
 describe('DecimalSum', () => {

@@ -49,25 +49,39 @@ export function roundQuotientToUnits(n: bigint, d: bigint, unitFactor: bigint, m
   return negative ? -q : q;
 }
 
-const ZEROS: string[] = [''];
-function zeros(k: number): string {
-  let z = ZEROS[k];
-  if (z === undefined) ZEROS[k] = z = '0'.repeat(k);
+// "0.", "0.0", "0.00", …: the prefix of a value below 1 with k leading zeros after the point, so
+// writing one is a single concatenation (string additions were a tenth of the cost of pricing).
+const FRACTION_PREFIX: string[] = [];
+function fractionPrefix(k: number): string {
+  let z = FRACTION_PREFIX[k];
+  if (z === undefined) FRACTION_PREFIX[k] = z = `0.${'0'.repeat(k)}`;
   return z;
 }
 
 /** Writes an integer count of 10^-places units as a decimal string ("-0.05", "12.300"). */
 export function formatUnits(units: bigint, places: number): string {
-  const negative = units < 0n;
-  const digits = (negative ? -units : units).toString();
-  const sign = negative ? '-' : '';
-  if (places === 0) return sign + digits;
+  if (units < 0n) return `-${formatUnits(-units, places)}`;
+  const digits = units.toString();
+  if (places === 0) return digits;
   const len = digits.length;
-  if (len > places) return `${sign}${digits.slice(0, len - places)}.${digits.slice(len - places)}`;
-  return `${sign}0.${zeros(places - len)}${digits}`;
+  if (len > places) return `${digits.slice(0, len - places)}.${digits.slice(len - places)}`;
+  return fractionPrefix(places - len) + digits;
 }
 
 /** Rounds an exact rational once, to `places` decimal places, and writes it as a decimal string. */
 export function roundRational(value: Rational, places: number, mode: RoundingMode = 'half-up'): string {
   return formatUnits(roundRationalToUnits(value, places, mode), places);
+}
+
+/** A fraction `num / den` (den > 0) as a percent string for display: 6 places, trailing zeros trimmed. */
+export function formatPercent(num: bigint, den: bigint): string {
+  if (num === 0n) return '0';
+  const units = roundQuotientToUnits(num * 100n, den, 1_000_000n, 'half-even');
+  const negative = units < 0n;
+  const abs = negative ? -units : units;
+  const whole = abs / 1_000_000n;
+  const frac = abs % 1_000_000n;
+  const sign = negative ? '-' : '';
+  if (frac === 0n) return `${sign}${whole}`;
+  return `${sign}${whole}.${frac.toString().padStart(6, '0').replace(/0+$/, '')}`;
 }
