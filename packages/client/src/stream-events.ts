@@ -136,6 +136,8 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
               event = wire.type === 'chunk'
                 ? { type: 'chunk', seq: wire.seq, content: checkContent(opened) }
                 : { type: 'resync', seq: wire.seq, state: checkState(opened) };
+            } else if (options.requireEncryption && (wire.type === 'chunk' || wire.type === 'resync')) {
+              throw new TwinClientError('decrypt_failed', 'Plain chunk refused');
             } else if (wire.type === 'chunk') event = { type: 'chunk', seq: wire.seq, content: wire.content };
             else if (wire.type === 'resync') event = { type: 'resync', seq: wire.seq, state: wire.state };
             else if (wire.type === 'error') {

@@ -22,6 +22,12 @@ export interface StreamOptions {
    * `decode_failed` error. Opt-in so codecs and ciphers stay out of bundles that do not need them.
    */
   decode?: PayloadOpenerFactory;
+  /**
+   * Refuse content sent in clear. Set it whenever the app expects end-to-end encryption: otherwise a
+   * proxy between you and the server could inject a plain chunk that no cipher ever checks (a
+   * downgrade). A plain `chunk` or `resync` then ends the stream with a `decrypt_failed` error.
+   */
+  requireEncryption?: boolean;
   /** Reconnect policy, or `false` to fail on the first lost connection. */
   reconnect?: ReconnectOptions | false;
   /**

@@ -67,6 +67,19 @@ describe('sealed and tampered frames', () => {
     expect(server.requests.length).toBe(1); // tampering is not a network problem: no reconnect
   });
 
+  it('refuses a plain chunk slipped into an encrypted stream when encryption is required', async () => {
+    const script = sealedScript(['Hello', 'world']);
+    script.splice(2, 0, { event: 'chunk', data: { text: 'INJECTED' } });
+    // The scripted server numbers events by position: the injected chunk is seq 2. Without the check
+    // its text would be shown ('HelloINJECTED') before 'world' (sealed for seq 2) failed to open.
+    const server = await startServer(script);
+    const final = await createStreamClient({ url: server.url, decode, requireEncryption: true }).start();
+    expect(final.status).toBe('error');
+    expect(final.error?.code).toBe('decrypt_failed');
+    expect(final.text).toBe('Hello');
+    expect(final.text).not.toContain('INJECTED');
+  });
+
   it('refuses sealed chunks when no decode option was given', async () => {
     const server = await startServer(sealedScript(['Hello']));
     const final = await createStreamClient({ url: server.url }).start();
