@@ -162,6 +162,7 @@ export {
 export type { OpenAIChatClient, OpenAIChatProviderOptions } from './providers/openai-chat';
 export { toOpenAIChatMessages, toOpenAIChatTools } from './providers/openai-chat-messages';
 export { ToolCallAssembler } from './providers/tool-call-assembler';
+export type { PendingCall } from './providers/tool-call-assembler';
 export { readServerSentEventBatches } from './providers/read-server-sent-event-batches';
 export { readNdjsonLineBatches } from './providers/read-ndjson-line-batches';
 export { sdkResponseBody } from './providers/sdk-call';

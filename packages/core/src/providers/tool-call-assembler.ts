@@ -1,7 +1,8 @@
 import type { ToolCallPart } from '../protocol/stream-part';
 import { safeParseJSON } from '../util/safe-parse-json';
 
-interface PendingCall {
+/** A tool call whose arguments are still arriving. */
+export interface PendingCall {
   toolCallId: string;
   index: number;
   toolName: string;

@@ -6,7 +6,8 @@ import type { StreamEvent } from '../protocol/stream-event';
 import { streamEventDataSchemas } from '../protocol/stream-event';
 import { encodeSSE } from '../sse/encode-sse';
 import { safeParseJSON } from '../util/safe-parse-json';
-import { createConnectionWriter, type PayloadSealer } from './connection-writer';
+import type { PayloadSealer } from '../payload/payload-sealer';
+import { createConnectionWriter } from './connection-writer';
 import { createStreamBuffer } from './stream-buffer';
 
 function streamOf(deltas: string[]): StreamEvent[] {

@@ -1,16 +1,7 @@
-import type { CipherAlg, CodecName, SealedFields, StreamEvent } from '../protocol/stream-event';
+import type { PayloadSealer } from '../payload/payload-sealer';
+import type { CipherAlg, CodecName, StreamEvent } from '../protocol/stream-event';
 import { SSE_HEARTBEAT } from '../sse/encode-sse';
 import { utf8ByteLength } from '../sse/utf8-byte-length';
-
-/**
- * Seals (compresses and/or encrypts) the content of one event for one SSE connection. Created by the
- * codec & cipher area (`createPayloadSealer`); typed here by shape so the writer does not depend on
- * it. `content` is the chunk's {@link ChunkContent} or the resync's {@link StreamState}; the sealer
- * binds stream id, event type and `seq` as associated data.
- */
-export interface PayloadSealer {
-  seal(event: 'chunk' | 'resync', seq: number, content: object): SealedFields;
-}
 
 export interface ConnectionWriterOptions {
   streamId: string;
