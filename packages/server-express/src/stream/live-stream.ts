@@ -28,6 +28,7 @@ import type { StreamStatsWindow } from '../observability/stream-stats';
 import type { TwinStore } from '../storage/twin-store';
 import type { PricingBook } from './pricing-book';
 import { persistStreamEnd } from './persist-stream-end';
+import type { TickScheduler, Tickable } from './tick-scheduler';
 
 /** Why a stream was stopped from our side. */
 export interface StopReason {
@@ -47,6 +48,8 @@ export interface LiveStreamDeps {
   config: StreamConfig;
   /** Counts prompt tokens at start, stored so a crash can still be billed with an estimate. */
   countTokens?: TokenCounter;
+  /** Wakes the stream for its age-based flushes (one timer shared by every stream). */
+  scheduler: TickScheduler;
   /** Keep an audit copy of every event in stream_chunks (default true). */
   persistChunks: boolean;
   /** The stream ended (its connection slot and running count are released). */
@@ -93,7 +96,7 @@ interface Attached {
  * writer to the (at most one) attached SSE connection with backpressure, queues audit rows behind,
  * and bills exactly once when it ends, however it ends.
  */
-export class LiveStream {
+export class LiveStream implements Tickable {
   readonly id: string;
   readonly tenantId: string;
   readonly apiKeyId: string;
@@ -117,7 +120,6 @@ export class LiveStream {
   private attached: Attached | undefined;
   private backpressure = false;
   private stopReason: StopReason | undefined;
-  private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private flushAt = Infinity;
   private detachTimer: ReturnType<typeof setTimeout> | undefined;
   private terminal: StreamEvent | undefined;
@@ -306,7 +308,7 @@ export class LiveStream {
   private async finish(failed: boolean): Promise<void> {
     const now = Date.now();
     this.endedAt = now;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushAt = Infinity;
     if (this.detachTimer) clearTimeout(this.detachTimer);
     const outcome = this.session.getOutcome();
     let endReason: BillingEndReason = 'complete';
@@ -415,9 +417,10 @@ export class LiveStream {
       return;
     }
     if (frames === '') return;
+    const bytes = attached.writer.bytesWritten - before;
     this.deps.metrics.eventsSent.inc(attached.writer.eventsWritten - beforeEvents);
-    this.deps.metrics.bytesSent.inc(attached.writer.bytesWritten - before);
-    if (!attached.response.write(frames) && !this.backpressure) {
+    this.deps.metrics.bytesSent.inc(bytes);
+    if (!attached.response.write(frames, bytes) && !this.backpressure) {
       this.backpressure = true;
       this.deps.metrics.backpressure.inc();
       this.deliver(this.session.setBackpressure(true, Date.now()));
@@ -489,15 +492,16 @@ export class LiveStream {
 
   private scheduleFlush(): void {
     const at = this.session.nextFlushAt();
-    if (at === undefined) return;
-    if (this.flushTimer && at >= this.flushAt) return;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (at === undefined || at >= this.flushAt) return;
     this.flushAt = at;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = undefined;
-      this.flushAt = Infinity;
-      this.deliver(this.session.tick(Date.now()));
-    }, Math.max(0, at - Date.now()));
+    this.deps.scheduler.schedule(this, at);
+  }
+
+  /** The shared scheduler's wake-up: flushes what has aged, unless this entry is stale. */
+  onTick(now: number): void {
+    if (this.flushAt > now || !this.isRunning) return;
+    this.flushAt = Infinity;
+    this.deliver(this.session.tick(now));
   }
 
   private closeConnection(): void {

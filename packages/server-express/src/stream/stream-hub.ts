@@ -4,6 +4,7 @@ import type { AuthContext } from '../auth/authenticator';
 import { randomId } from '../auth/api-key';
 import type { TransportEncoding } from '../http/negotiate-encoding';
 import { openSSEResponse, type SSEResponse } from '../http/sse-response';
+import { TickScheduler } from './tick-scheduler';
 import { LiveStream, SHUTDOWN_STOP, type LiveStreamDeps, type SealingFactory } from './live-stream';
 
 /** Connection and lifetime limits of the hub. */
@@ -44,9 +45,10 @@ export class StreamHub {
   private running = 0;
   private readonly sweeper: ReturnType<typeof setInterval>;
   private shuttingDown = false;
+  private readonly scheduler = new TickScheduler();
 
   constructor(
-    private readonly deps: Omit<LiveStreamDeps, 'onFinished' | 'config'>,
+    private readonly deps: Omit<LiveStreamDeps, 'onFinished' | 'config' | 'scheduler'>,
     private readonly options: StreamHubOptions,
   ) {
     this.sweeper = setInterval(() => this.sweep(Date.now()), 1_000);
@@ -99,6 +101,7 @@ export class StreamHub {
       {
         ...this.deps,
         config: this.options.config,
+        scheduler: this.scheduler,
         onFinished: () => {
           this.running--;
           this.deps.metrics.activeStreams.set(this.running);
