@@ -46,22 +46,37 @@ export function createAuthenticator(store: TwinStore, auth: AuthMode = { mode: '
     return { authenticate: async () => context, clearCache() {} };
   }
   const ttl = auth.cacheTtlMs ?? 30_000;
-  const cache = new Map<string, { context: AuthContext | null; expires: number }>();
+  interface Entry {
+    context: AuthContext | null;
+    expires: number;
+    /** A background re-read in flight (stale-while-revalidate). */
+    refreshing?: Promise<unknown>;
+  }
+  const cache = new Map<string, Entry>();
+  const lookup = async (hash: string): Promise<Entry> => {
+    const row = await store.findApiKeyByHash(hash);
+    const context: AuthContext | null =
+      row && !row.revokedAt ? { tenantId: row.tenantId, apiKeyId: row.id, role: row.role === 'admin' ? 'admin' : 'member' } : null;
+    const entry: Entry = { context, expires: Date.now() + ttl };
+    if (cache.size > 10_000) cache.clear();
+    cache.set(hash, entry);
+    return entry;
+  };
   return {
     async authenticate(req, url) {
       const key = readApiKey(req, url);
       if (!key) throw new TwinError('unauthorized', 'Missing API key: send "Authorization: Bearer <key>".');
       if (key.length > 256) throw new TwinError('unauthorized', 'Invalid API key.');
       const hash = hashApiKey(key);
-      const now = Date.now();
       let hit = cache.get(hash);
-      if (!hit || hit.expires < now) {
-        const row = await store.findApiKeyByHash(hash);
-        const context: AuthContext | null =
-          row && !row.revokedAt ? { tenantId: row.tenantId, apiKeyId: row.id, role: row.role === 'admin' ? 'admin' : 'member' } : null;
-        hit = { context, expires: now + ttl };
-        if (cache.size > 10_000) cache.clear();
-        cache.set(hash, hit);
+      if (!hit || (hit.expires < Date.now() && !hit.context)) hit = await lookup(hash);
+      else if (hit.expires < Date.now() && !hit.refreshing) {
+        // A known-good key keeps answering from memory while it is re-read in the background, so a
+        // stream start never waits on the database; a revoked key stops within the TTL plus one read.
+        const entry = hit;
+        entry.refreshing = lookup(hash).catch(() => {
+          entry.refreshing = undefined;
+        });
       }
       if (!hit.context) throw new TwinError('unauthorized', 'Invalid or revoked API key.');
       return hit.context;

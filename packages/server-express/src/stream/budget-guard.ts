@@ -16,10 +16,20 @@ export function budgetPeriodStart(period: string, at: Date): Date {
  * Checks a tenant's budgets before a stream starts: raises an alert (stored in stream_alerts, once
  * per threshold and period) as spend crosses each threshold, and refuses new streams with 402
  * `budget_exceeded` when a `block` budget is used up. Spend is read from the database at most every
- * `cacheMs` per tenant, so a burst of starts costs one query. Amounts are compared in Postgres numeric.
+ * `cacheMs` per tenant, so a burst of starts costs one query; once a tenant has a verdict, the refresh
+ * runs in the background (stale-while-revalidate) and no stream start waits on it. Amounts are
+ * compared in Postgres numeric.
  */
 export function createBudgetGuard(store: TwinStore, logger: Logger, cacheMs = 5_000) {
-  const cache = new Map<string, { at: number; verdict: Promise<void> }>();
+  interface Verdict {
+    at: number;
+    verdict: Promise<void>;
+    /** Set once `verdict` settled: `{}` allowed, `{ error }` refused or failed. */
+    settled?: { error?: unknown };
+    /** The previous settled verdict, answering while this one is still being read. */
+    stale?: Verdict;
+  }
+  const cache = new Map<string, Verdict>();
 
   async function evaluate(tenantId: string, now: Date): Promise<void> {
     const budgets = await store.listBudgets(tenantId);
@@ -71,17 +81,37 @@ export function createBudgetGuard(store: TwinStore, logger: Logger, cacheMs = 5_
       const now = Date.now();
       let hit = cache.get(tenantId);
       if (!hit || now - hit.at > cacheMs) {
-        hit = { at: now, verdict: evaluate(tenantId, new Date(now)) };
-        hit.verdict.catch(() => {});
+        const previous = hit?.settled ? hit : hit?.stale;
+        const fresh: Verdict = { at: now, verdict: evaluate(tenantId, new Date(now)), ...(previous ? { stale: previous } : {}) };
+        fresh.verdict.then(
+          () => {
+            fresh.settled = {};
+            delete fresh.stale;
+          },
+          (error: unknown) => {
+            fresh.settled = { error };
+            delete fresh.stale;
+          },
+        );
         if (cache.size > 10_000) cache.clear();
-        cache.set(tenantId, hit);
+        cache.set(tenantId, fresh);
+        hit = fresh;
       }
-      try {
-        await hit.verdict;
-      } catch (error) {
-        if (error instanceof TwinError && error.code === 'budget_exceeded') throw error;
-        logger.warn({ err: error, tenantId }, 'budget check failed; allowing the stream');
+      // Stale-while-revalidate: once a tenant has a verdict, a stream start never waits on the
+      // database; the refresh (every `cacheMs`) lands in the background.
+      const known = hit.settled ?? hit.stale?.settled;
+      let error: unknown;
+      if (known) error = known.error;
+      else {
+        try {
+          await hit.verdict;
+        } catch (e) {
+          error = e;
+        }
       }
+      if (error === undefined) return;
+      if (error instanceof TwinError && error.code === 'budget_exceeded') throw error;
+      logger.warn({ err: error, tenantId }, 'budget check failed; allowing the stream');
     },
     forget(tenantId: string): void {
       cache.delete(tenantId);
