@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSimulatedProvider } from '@twin/core';
 import pino from 'pino';
-import { createApiKey, createTwinRouter, createTwinService, createTwinStore, openDatabase } from '../src/index';
+import { createApiKey, createSlotSleep, createTwinRouter, createTwinService, createTwinStore, openDatabase } from '../src/index';
 import { stampedProvider } from './stamped-provider';
 
 // BENCH_DATABASE_URL runs the same bench on a Postgres server (in a schema of its own) instead of PGlite.
@@ -19,7 +19,14 @@ const schemaName = `twin_bench_${process.pid}`;
 const database = await openDatabase(pgUrl ? { url: pgUrl, schemaName } : { dataDir });
 const logger = pino({ level: 'warn' });
 const store = createTwinStore(database.db, { onWriteError: (table, err) => logger.warn({ table, err }, 'batch write failed') });
-const provider = stampedProvider(createSimulatedProvider({ tokensPerSecond: Number(process.env.TOKENS_PER_SECOND ?? 10), outputTokens: Number(process.env.OUTPUT_TOKENS ?? 500) }));
+// As the reference server does: the simulated provider's per-token sleeps share one timer (SLOT_SLEEP=0: core's timerSleep).
+const provider = stampedProvider(
+  createSimulatedProvider({
+    tokensPerSecond: Number(process.env.TOKENS_PER_SECOND ?? 10),
+    outputTokens: Number(process.env.OUTPUT_TOKENS ?? 500),
+    ...(process.env.SLOT_SLEEP === '0' ? {} : { env: { sleep: createSlotSleep() } }),
+  }),
+);
 const service = await createTwinService({
   store,
   providers: [provider],
@@ -42,10 +49,15 @@ const sampler = setInterval(() => {
 
 process.on('message', async (message: { type: string }) => {
   if (message.type === 'report') {
+    // With --expose-gc in SERVER_NODE_FLAGS the heap figure is live objects, not garbage not yet collected.
+    (globalThis as { gc?: () => void }).gc?.();
     maxRss = Math.max(maxRss, process.memoryUsage().rss);
     process.send!({
       type: 'report',
       rss: process.memoryUsage().rss,
+      heapUsed: process.memoryUsage().heapUsed,
+      cpuMicros: process.cpuUsage().user + process.cpuUsage().system,
+      eventsSent: (await service.metrics.eventsSent.get()).values.reduce((sum, v) => sum + v.value, 0),
       maxRss,
       activeStreams: service.hub.activeStreams,
       openConnections: service.hub.openConnections,
@@ -69,4 +81,4 @@ process.on('message', async (message: { type: string }) => {
     process.exit(0);
   }
 });
-process.send!({ type: 'ready', port: (server.address() as AddressInfo).port, key, driver: database.driver });
+process.send!({ type: 'ready', rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed, port: (server.address() as AddressInfo).port, key, driver: database.driver });

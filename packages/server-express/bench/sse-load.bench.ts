@@ -98,11 +98,23 @@ console.log(
 );
 server.send({ type: 'report' });
 const atOpen = await nextMessage(server, 'report');
+const MiB = 1024 ** 2;
+const perStream = (now: number, before: number) => (((now - before) / Math.max(1, opened.opened as number)) / 1024).toFixed(1);
+console.log(
+  `memory: before the first stream RSS ${((ready.rss as number) / MiB).toFixed(0)} MiB, heap ${((ready.heapUsed as number) / MiB).toFixed(0)} MiB; ` +
+    `with ${opened.opened as number} streams open RSS ${((atOpen.rss as number) / MiB).toFixed(0)} MiB, heap ${((atOpen.heapUsed as number) / MiB).toFixed(0)} MiB ` +
+    `(per stream: RSS ${perStream(atOpen.rss as number, ready.rss as number)} KiB, heap ${perStream(atOpen.heapUsed as number, ready.heapUsed as number)} KiB)`,
+);
 const resultPromise = nextMessage(client, 'result', MEASURE_MS + 60_000);
 const result = await resultPromise;
 server.send({ type: 'report' });
 const atEnd = await nextMessage(server, 'report');
 const maxRss = Math.max(atOpen.maxRss as number, atEnd.maxRss as number);
+const serverEvents = (atEnd.eventsSent as number) - (atOpen.eventsSent as number);
+const serverCpu = (atEnd.cpuMicros as number) - (atOpen.cpuMicros as number);
+console.log(
+  `server CPU from open to end of measurement: ${(serverCpu / 1e6).toFixed(1)} s for ${serverEvents} events written = ${(serverCpu / Math.max(1, serverEvents)).toFixed(1)} µs per event`,
+);
 
 console.log(
   `load: ${result.streams as number} concurrent streams (of ${result.requested as number} requested), ${(result.eventsPerSecond as number).toFixed(0)} events/s received, ` +

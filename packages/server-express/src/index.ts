@@ -40,6 +40,9 @@ export type { BatchWriter, BatchWriterOptions } from './storage/batch-writer';
 export { buildUsageReport } from './storage/usage-report';
 export * as tables from './storage/schema';
 
+// ── providers ────────────────────────────────────────────────────────────────
+export { createSlotSleep } from './providers/slot-sleep';
+
 // ── crypto ───────────────────────────────────────────────────────────────────
 export { createNodeAead } from './crypto/node-aead';
 

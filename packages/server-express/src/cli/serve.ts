@@ -6,6 +6,7 @@ import express from 'express';
 import pino, { type Logger } from 'pino';
 import { createApiKey } from '../auth/authenticator';
 import { createTwinRouter } from '../express/create-twin-router';
+import { createSlotSleep } from '../providers/slot-sleep';
 import { openDatabase, type OpenedDatabase } from '../storage/open-database';
 import { createTwinStore } from '../storage/twin-store';
 import { createTwinService, type TwinService } from '../twin-service';
@@ -62,7 +63,12 @@ export async function startReferenceServer(vars: Record<string, string | undefin
     instanceId: env.TWIN_INSTANCE_ID,
     onWriteError: (table, err, rows) => logger.warn({ table, rows, err }, 'batch write failed; will retry'),
   });
-  const registry = createProviderRegistry({ ...providerConfigFromEnv(vars), simulated: { tokensPerSecond: env.TWIN_SIMULATED_TOKENS_PER_SECOND } });
+  const registry = createProviderRegistry({ ...providerConfigFromEnv(vars), simulated: {
+      tokensPerSecond: env.TWIN_SIMULATED_TOKENS_PER_SECOND,
+      // One shared timer for every simulated stream's per-token sleep (see slot-sleep.ts).
+      env: { sleep: createSlotSleep() },
+    },
+  });
   if (registry.usingSimulated) {
     logger.warn('no provider key set (OPENAI_API_KEY, ANTHROPIC_API_KEY, GOOGLE_API_KEY, OLLAMA_BASE_URL): serving the offline simulated provider');
   }
