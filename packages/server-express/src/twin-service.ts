@@ -71,10 +71,21 @@ export interface TwinService {
   shutdown(timeoutMs?: number): Promise<void>;
 }
 
+/**
+ * The server's replay window per stream, smaller than core's default (1,024 events / 1 MiB): the
+ * events a stream keeps for `Last-Event-ID` resume are most of its memory (about 130 B per chunk
+ * event), and at 10,000 streams the core default allows up to 10 GiB. 256 events are 25 s at 10
+ * events/s; a resume from further back gets a `resync` (the full state), which is still exact.
+ */
+const SERVER_REPLAY_WINDOW = { replayWindowEvents: 256, replayWindowBytes: 65_536 };
+
 /** Builds the service; call `reconcile()` before taking traffic (the CLI does). */
 export async function createTwinService(options: TwinServiceOptions): Promise<TwinService> {
   const logger = options.logger ?? pino({ level: 'silent' });
-  const config = streamConfigSchema.parse(options.stream ?? {});
+  const config = streamConfigSchema.parse({
+    ...options.stream,
+    buffer: { ...SERVER_REPLAY_WINDOW, ...options.stream?.buffer },
+  });
   const providers = new Map<string, Provider>();
   const given = options.providers;
   if (isRegistry(given)) for (const name of given.names) providers.set(name, given.resolveProvider(name));
