@@ -2,7 +2,8 @@
  * The server side of the load bench, run in its own process (forked by sse-load.bench.ts): the
  * Twin router on PGlite with the simulated provider at 10 tokens/s. Reports its RSS over IPC.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -47,8 +48,25 @@ const sampler = setInterval(() => {
   maxRss = Math.max(maxRss, process.memoryUsage().rss);
 }, 200);
 
+// PROFILE_FILE: a CPU profile of exactly the measured window (from the first report, when every stream is
+// open, to the second, at the end of the measurement), written with node:inspector.
+const profileFile = process.env.PROFILE_FILE;
+const inspector = profileFile ? new Session() : undefined;
+inspector?.connect();
+let reports = 0;
+const post = (method: string) =>
+  new Promise<unknown>((resolve, reject) => inspector!.post(method, (err, result) => (err ? reject(err) : resolve(result))));
+
 process.on('message', async (message: { type: string }) => {
   if (message.type === 'report') {
+    reports++;
+    if (inspector && reports === 1) {
+      await post('Profiler.enable');
+      await post('Profiler.start');
+    } else if (inspector && reports === 2) {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      writeFileSync(profileFile!, JSON.stringify(profile));
+    }
     // With --expose-gc in SERVER_NODE_FLAGS the heap figure is live objects, not garbage not yet collected.
     (globalThis as { gc?: () => void }).gc?.();
     maxRss = Math.max(maxRss, process.memoryUsage().rss);
