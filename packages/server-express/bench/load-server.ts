@@ -74,6 +74,7 @@ process.on('message', async (message: { type: string }) => {
       type: 'report',
       rss: process.memoryUsage().rss,
       heapUsed: process.memoryUsage().heapUsed,
+      external: process.memoryUsage().external,
       cpuMicros: process.cpuUsage().user + process.cpuUsage().system,
       eventsSent: (await service.metrics.eventsSent.get()).values.reduce((sum, v) => sum + v.value, 0),
       maxRss,

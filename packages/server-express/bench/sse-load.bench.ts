@@ -103,7 +103,8 @@ const perStream = (now: number, before: number) => (((now - before) / Math.max(1
 console.log(
   `memory: before the first stream RSS ${((ready.rss as number) / MiB).toFixed(0)} MiB, heap ${((ready.heapUsed as number) / MiB).toFixed(0)} MiB; ` +
     `with ${opened.opened as number} streams open RSS ${((atOpen.rss as number) / MiB).toFixed(0)} MiB, heap ${((atOpen.heapUsed as number) / MiB).toFixed(0)} MiB ` +
-    `(per stream: RSS ${perStream(atOpen.rss as number, ready.rss as number)} KiB, heap ${perStream(atOpen.heapUsed as number, ready.heapUsed as number)} KiB)`,
+    `(per stream: RSS ${perStream(atOpen.rss as number, ready.rss as number)} KiB, heap ${perStream(atOpen.heapUsed as number, ready.heapUsed as number)} KiB); ` +
+    `external (Buffers, outside the JS heap) ${((atOpen.external as number) / MiB).toFixed(0)} MiB`,
 );
 const resultPromise = nextMessage(client, 'result', MEASURE_MS + 60_000);
 const result = await resultPromise;

@@ -120,17 +120,22 @@ function toRecord(row: typeof streamBillingRecords.$inferSelect): StreamBillingR
 
 /**
  * A Postgres array literal (`{"a","b"}`), passed as ONE text parameter: both drivers send it as is,
- * and the `::type[]` cast in the statement parses it. Every element is quoted and escaped.
+ * and the `::type[]` cast in the statement parses it. Every element is quoted and escaped; `null`
+ * and `undefined` become SQL NULL.
  */
-export function pgArray(values: ReadonlyArray<string | number>): string {
+export function pgArray(values: ReadonlyArray<string | number | null | undefined>): string {
   let out = '{';
   for (let i = 0; i < values.length; i++) {
     if (i > 0) out += ',';
-    const v = values[i]!;
-    out += typeof v === 'number' ? String(v) : '"' + v.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+    const v = values[i];
+    if (v === null || v === undefined) out += 'NULL';
+    else out += typeof v === 'number' ? String(v) : '"' + v.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
   }
   return out + '}';
 }
+
+const isoOrNull = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+const jsonOrNull = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 
 /** Sums the per-jurisdiction taxes of a bill (exact: the strings go to Postgres `numeric`). */
 function taxSumSql(lines: BillLines) {
@@ -303,7 +308,12 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
     intervalMs,
     maxBatch: 1_000,
     write: async (rows) => {
-      await db.insert(streamEvents).values(rows);
+      // unnest, as for chunks: one array parameter per column instead of a parameter per value.
+      await db.execute(sql`insert into ${streamEvents} (stream_id, tenant_id, type, data, created_at)
+        select * from unnest(
+          ${pgArray(rows.map((r) => r.streamId))}::text[], ${pgArray(rows.map((r) => r.tenantId))}::text[],
+          ${pgArray(rows.map((r) => r.type))}::text[], ${pgArray(rows.map((r) => jsonOrNull(r.data)))}::jsonb[],
+          ${pgArray(rows.map((r) => (r.createdAt ?? new Date()).toISOString()))}::timestamptz[])`);
     },
     onError: (e, n) => options.onWriteError?.('stream_events', e, n),
   });
@@ -311,27 +321,20 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
     // Short: this is the window in which a crash could lose the opening of a just-started stream.
     intervalMs: 10,
     maxBatch: 500,
+    // unnest: a burst of stream starts is one statement with 13 array parameters, not 13 per row
+    // (an embedded database parses and plans it on the event loop, before the next first byte).
     write: async (rows) => {
-      await db
-        .insert(streamBillingRecords)
-        .values(
-          rows.map((r) => ({
-            id: r.id,
-            streamId: r.streamId,
-            idempotencyKey: r.streamId,
-            tenantId: r.tenantId,
-            apiKeyId: r.apiKeyId ?? null,
-            userId: r.userId ?? null,
-            provider: r.provider,
-            model: r.model,
-            purpose: r.purpose ?? null,
-            instanceId,
-            state: 'open',
-            startedAt: r.startedAt,
-            currency: r.currency,
-          })),
-        )
-        .onConflictDoNothing();
+      await db.execute(sql`insert into ${streamBillingRecords}
+          (id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, instance_id, state, started_at, currency)
+        select id, stream_id, stream_id, tenant_id, api_key_id, user_id, provider, model, purpose, ${instanceId}, 'open', started_at, currency
+        from unnest(
+          ${pgArray(rows.map((r) => r.id))}::text[], ${pgArray(rows.map((r) => r.streamId))}::text[],
+          ${pgArray(rows.map((r) => r.tenantId))}::text[], ${pgArray(rows.map((r) => r.apiKeyId))}::text[],
+          ${pgArray(rows.map((r) => r.userId))}::text[], ${pgArray(rows.map((r) => r.provider))}::text[],
+          ${pgArray(rows.map((r) => r.model))}::text[], ${pgArray(rows.map((r) => r.purpose))}::text[],
+          ${pgArray(rows.map((r) => r.startedAt.toISOString()))}::timestamptz[], ${pgArray(rows.map((r) => r.currency))}::text[])
+          as t(id, stream_id, tenant_id, api_key_id, user_id, provider, model, purpose, started_at, currency)
+        on conflict do nothing`);
     },
     onError: (e, n) => options.onWriteError?.('stream_billing_records', e, n),
   });
@@ -340,7 +343,15 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
     intervalMs,
     maxBatch: 500,
     write: async (rows) => {
-      await db.insert(streamConnections).values(rows).onConflictDoNothing();
+      await db.execute(sql`insert into ${streamConnections}
+          (id, tenant_id, api_key_id, provider, model, purpose, status, created_at, last_seq, metadata)
+        select * from unnest(
+          ${pgArray(rows.map((r) => r.id))}::text[], ${pgArray(rows.map((r) => r.tenantId))}::text[],
+          ${pgArray(rows.map((r) => r.apiKeyId))}::text[], ${pgArray(rows.map((r) => r.provider))}::text[],
+          ${pgArray(rows.map((r) => r.model))}::text[], ${pgArray(rows.map((r) => r.purpose))}::text[],
+          ${pgArray(rows.map((r) => r.status))}::text[], ${pgArray(rows.map((r) => isoOrNull(r.createdAt)))}::timestamptz[],
+          ${pgArray(rows.map((r) => r.lastSeq ?? 0))}::int[], ${pgArray(rows.map((r) => jsonOrNull(r.metadata)))}::jsonb[])
+        on conflict do nothing`);
     },
     onError: (e, n) => options.onWriteError?.('stream_connections', e, n),
   });
