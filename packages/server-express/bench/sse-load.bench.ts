@@ -6,7 +6,8 @@
  * Targets (2-core machine): p99 delivery latency < 100 ms, server RSS < 1.5 GiB, added TTFB p99 ≤ 5 ms.
  * Knobs: STREAMS (10000), MEASURE_MS (20000), PERSIST_CHUNKS (1; 0 disables the stream_chunks audit copy),
  * BENCH_DATABASE_URL (run the server on a Postgres server instead of PGlite), SERVER_NODE_FLAGS (extra node flags
- * for the server process, e.g. --max-semi-space-size=64), OPEN_BUDGET_MS (60000: stop opening after it).
+ * for the server process, e.g. --expose-gc for live-heap figures), OPEN_BUDGET_MS (60000: stop opening after it),
+ * PROFILE_FILE (CPU profile of the measured window), SLOT_SLEEP (0: core's timerSleep for the simulated provider).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
