@@ -170,7 +170,7 @@ function median(samples: number[], n: number): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-// Everything lives inside main() so the million inputs are garbage once it returns (run-all.ts
+// Everything lives inside main() so the million inputs are garbage once it returns (scripts/run-benches.ts
 // imports the benches one after another in one process).
 async function main(): Promise<void> {
   const inputs = makeInputs(N);
