@@ -1,10 +1,8 @@
 import { defineConfig } from 'vitest/config';
-import { twinAliases } from './vitest.shared';
 
-// One run over every package; each package may add its own vitest.config.ts (environment, setup)
-// which is picked up as a project.
+// One run over every package and example; each has its own vitest.config.ts (environment, the
+// @twin/* source aliases from vitest.shared.ts), picked up as a project.
 export default defineConfig({
-  resolve: { alias: twinAliases },
   test: {
     projects: ['packages/*', 'examples/*'],
     // CI machines have 2 cores; integration suites open servers and databases.
