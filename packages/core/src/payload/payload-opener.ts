@@ -49,7 +49,7 @@ export function createPayloadOpener(opts: PayloadOpenerOptions): PayloadOpener {
   if (opts.aead !== undefined) assertAeadBackend(opts.aead, 'opts.aead');
   const aead = opts.aead ?? nobleAead;
   const decompressors = new Map<CodecName, FrameDecompressor>();
-  const streamKeys = new Map<string, { entry: KeyringEntry; alg: CipherAlg; key: Uint8Array }>();
+  const streamKeys = new Map<string, { entry: KeyringEntry; key: Uint8Array }>();
   let lastSeq = -1;
   let failure: TwinError | undefined;
 
@@ -59,7 +59,7 @@ export function createPayloadOpener(opts: PayloadOpenerOptions): PayloadOpener {
     const cached = streamKeys.get(cacheKey);
     if (cached && cached.entry === entry) return cached.key;
     const key = deriveStreamKey(entry.key, streamId, alg);
-    streamKeys.set(cacheKey, { entry, alg, key });
+    streamKeys.set(cacheKey, { entry, key });
     return key;
   };
 
