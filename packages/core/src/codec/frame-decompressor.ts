@@ -4,7 +4,6 @@ import type { CodecName } from '../protocol/stream-event';
 import { concatChunks } from './concat-chunks';
 import { describeValue } from './describe-value';
 
-
 /** Decompresses the frames of ONE received connection, in the order they were compressed. */
 export interface FrameDecompressor {
   readonly codec: CodecName;
@@ -56,7 +55,7 @@ export function createFrameDecompressor(codec: CodecName): FrameDecompressor {
         failure = error;
         throw new TwinError('decode_failed', `The ${codec} payload could not be decompressed.`, { cause: error });
       }
-      return chunks.length === 0 ? new Uint8Array(0) : concatChunks(chunks);
+      return concatChunks(chunks);
     },
   };
 }
