@@ -138,9 +138,7 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
                 : { type: 'resync', seq: wire.seq, state: checkState(opened) };
             } else if (options.requireEncryption && (wire.type === 'chunk' || wire.type === 'resync')) {
               throw new TwinClientError('decrypt_failed', 'Plain chunk refused');
-            } else if (wire.type === 'chunk') event = { type: 'chunk', seq: wire.seq, content: wire.content };
-            else if (wire.type === 'resync') event = { type: 'resync', seq: wire.seq, state: wire.state };
-            else if (wire.type === 'error') {
+            } else if (wire.type === 'error') {
               const d = wire.data;
               const error = new TwinClientError(d.code as TwinErrorCode, d.message, {
                 retryable: d.retryable === true,
@@ -148,7 +146,7 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
                 retryAfterMs: d.retryAfterMs,
               });
               event = d.usage ? { type: 'error', seq: wire.seq, error, usage: d.usage } : { type: 'error', seq: wire.seq, error };
-            } else event = wire;
+            } else event = wire; // a plain start, chunk, resync or complete already has the event's shape
             if (wire.seq <= lastSeq) continue; // already yielded: never apply an event twice
             if (wire.type !== 'resync' && wire.seq > lastSeq + 1) {
               // A hole in the sequence: resume from what we have rather than render a gap.
