@@ -115,15 +115,8 @@ export class GeminiChunkMapper {
   /** The terminal part: finish, or a `content_filtered` error for a blocked prompt. */
   end(): StreamPart {
     if (this.blockReason !== undefined) {
-      return {
-        type: 'error',
-        error: {
-          code: 'content_filtered',
-          message: `${this.provider} blocked the prompt (${this.blockReason}).`,
-          retryable: false,
-          provider: this.provider,
-        },
-      };
+      const error = new TwinError('content_filtered', `${this.provider} blocked the prompt (${this.blockReason}).`, { provider: this.provider });
+      return { type: 'error', error: error.toPayload() };
     }
     const raw = this.finishReason ?? 'STOP';
     // Gemini says STOP even when the turn ended in function calls.
