@@ -116,6 +116,9 @@ export function createStreamClient(options: StreamClientOptions): StreamClient {
     return isActive(own.status) ? { ...own, status: 'aborted' } : own;
   };
 
+  // A new stream's first snapshot (start(), or retry() when it cannot resume).
+  const connecting = (): StreamSnapshot => ({ ...IDLE_SNAPSHOT, status: 'connecting', metrics: { ...IDLE_SNAPSHOT.metrics, startedAt: now() } });
+
   return {
     getSnapshot: () => snapshot,
     subscribe(listener) {
@@ -126,7 +129,7 @@ export function createStreamClient(options: StreamClientOptions): StreamClient {
     },
     start(overrides) {
       const opts = overrides ? { ...options, ...overrides } : options;
-      return run(opts, {}, { ...IDLE_SNAPSHOT, status: 'connecting', metrics: { ...IDLE_SNAPSHOT.metrics, startedAt: now() } });
+      return run(opts, {}, connecting());
     },
     stop() {
       if (!isActive(snapshot.status)) return;
@@ -139,7 +142,7 @@ export function createStreamClient(options: StreamClientOptions): StreamClient {
         const resume = { streamId: s.streamId, lastSeq: s.lastSeq };
         return run(lastOptions, { resume }, { ...s, status: 'reconnecting', error: undefined, metrics: { ...s.metrics, endedAt: undefined } });
       }
-      return run(lastOptions, {}, { ...IDLE_SNAPSHOT, status: 'connecting', metrics: { ...IDLE_SNAPSHOT.metrics, startedAt: now() } });
+      return run(lastOptions, {}, connecting());
     },
     reset() {
       halt(true);
