@@ -1,16 +1,9 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
-import { TwinError } from '@twin/core';
+import { TwinError, budgetPeriodBounds, type Budget } from '@twin/core';
 import type { Logger } from 'pino';
 import { randomId } from '../auth/api-key';
 import { streamAlerts, streamBillingRecords } from '../storage/schema';
 import type { BudgetRow, TwinStore } from '../storage/twin-store';
-
-/** Start of the budget period `at` falls in (UTC). */
-export function budgetPeriodStart(period: string, at: Date): Date {
-  return period === 'day'
-    ? new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()))
-    : new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));
-}
 
 /**
  * Checks a tenant's budgets before a stream starts: raises an alert (stored in stream_alerts, once
@@ -37,7 +30,7 @@ export function createBudgetGuard(store: TwinStore, logger: Logger, cacheMs = 5_
   }
 
   async function evaluateOne(budget: BudgetRow, now: Date): Promise<void> {
-    const from = budgetPeriodStart(budget.period, now);
+    const from = budgetPeriodBounds(budget.period as Budget['period'], now).from;
     const thresholds = ((budget.config as { alertAtPercent?: number[] }).alertAtPercent ?? [80, 100]).slice().sort((a, b) => a - b);
     const rows = await store.db
       .select({

@@ -1,5 +1,6 @@
 import {
   DEFAULT_PRICING,
+  budgetPeriodBounds,
   calculateBill,
   findPricing,
   type Bill,
@@ -32,7 +33,7 @@ export interface PricingBook {
 
 /** Start of the calendar month (UTC) `at` falls in: the billing period volume tiers count over. */
 export function billingPeriodStart(at: Date): Date {
-  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));
+  return budgetPeriodBounds('month', at).from;
 }
 
 export async function createPricingBook(store: TwinStore, fileConfigs: readonly StreamBillingConfig[] = []): Promise<PricingBook> {
