@@ -11,6 +11,7 @@ import type { Provider, ProviderRequest } from './provider';
 import { bodyReadError, providerHttpError } from './provider-error';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
 import { responseMetadataPart } from './response-metadata-part';
+import { pushWholeToolCall } from './tool-call-assembler';
 
 export interface GeminiProviderOptions {
   /** Sent as `x-goog-api-key`. Never logged. */
@@ -92,16 +93,13 @@ export class GeminiChunkMapper {
         if (typeof part.text === 'string') {
           if (part.text !== '') out.push({ type: part.thought === true ? 'reasoning-delta' : 'text-delta', text: part.text });
         } else if (typeof part.functionCall === 'object' && part.functionCall !== null) {
-          // Gemini sends each call whole; Twin still emits start → delta → call, like every adapter.
+          // Gemini sends each call whole.
           const fn = part.functionCall as Record<string, unknown>;
           const index = this.calls++;
           const toolCallId = typeof fn.id === 'string' ? fn.id : `call_${index}`;
           const toolName = typeof fn.name === 'string' ? fn.name : '';
           const args = fn.args ?? {};
-          const argsText = JSON.stringify(args);
-          out.push({ type: 'tool-call-start', toolCallId, index, toolName });
-          out.push({ type: 'tool-call-delta', toolCallId, index, argsTextDelta: argsText });
-          out.push({ type: 'tool-call', toolCallId, index, toolName, args, argsText });
+          pushWholeToolCall(out, { toolCallId, index, toolName, args, argsText: JSON.stringify(args) });
         }
       }
     }

@@ -13,6 +13,7 @@ import { parseNdjsonLineBatches } from './parse-ndjson-line-batches';
 import type { Provider, ProviderRequest } from './provider';
 import { providerHttpError } from './provider-error';
 import { readNdjsonLineBatches } from './read-ndjson-line-batches';
+import { pushWholeToolCall } from './tool-call-assembler';
 
 export interface OllamaProviderOptions {
   /** Default `http://127.0.0.1:11434` (the native API; for its OpenAI-compatible `/v1` use the OpenAI chat adapter). */
@@ -130,9 +131,7 @@ export class OllamaLineMapper {
           const argsText = typeof args === 'string' ? args : JSON.stringify(args);
           const parsedText = typeof args === 'string' ? safeParseJSON(args) : undefined;
           const parsed = parsedText ? (parsedText.success ? parsedText.value : undefined) : args;
-          out.push({ type: 'tool-call-start', toolCallId, index, toolName });
-          out.push({ type: 'tool-call-delta', toolCallId, index, argsTextDelta: argsText });
-          out.push({ type: 'tool-call', toolCallId, index, toolName, args: parsed, argsText });
+          pushWholeToolCall(out, { toolCallId, index, toolName, args: parsed, argsText });
         }
       }
     }
