@@ -5,7 +5,8 @@ import type { StreamClientMetrics, StreamSnapshot, ToolCallState } from './strea
 // A cheap, dependency-free estimate for live tokens/s; the provider's exact count replaces it at the end.
 const CHARS_PER_TOKEN = 4;
 
-function withTokens(metrics: StreamClientMetrics, chars: number, now: number): StreamClientMetrics {
+// `chunks` is the new content-event count, so a chunk's transition copies the metrics once.
+function withTokens(metrics: StreamClientMetrics, chars: number, now: number, chunks = metrics.chunks): StreamClientMetrics {
   const firstTokenAt = metrics.firstTokenAt ?? now;
   const outputTokens = Math.ceil(chars / CHARS_PER_TOKEN);
   const elapsed = now - firstTokenAt;
@@ -16,6 +17,7 @@ function withTokens(metrics: StreamClientMetrics, chars: number, now: number): S
     outputTokens,
     tokensEstimated: true,
     tokensPerSecond: elapsed > 0 ? (outputTokens * 1000) / elapsed : metrics.tokensPerSecond,
+    chunks,
   };
 }
 
@@ -64,8 +66,8 @@ export function applyClientEvent(s: StreamSnapshot, event: ClientStreamEvent, no
       const text = c.text ? s.text + c.text : s.text;
       const reasoning = c.reasoning ? s.reasoning + c.reasoning : s.reasoning;
       const toolCalls = c.tools && c.tools.length > 0 ? applyTools(s.toolCalls, c.tools) : s.toolCalls;
-      const metrics = withTokens(s.metrics, text.length + reasoning.length, now);
-      return { ...s, lastSeq: event.seq, text, reasoning, toolCalls, metrics: { ...metrics, chunks: metrics.chunks + 1 } };
+      const metrics = withTokens(s.metrics, text.length + reasoning.length, now, s.metrics.chunks + 1);
+      return { ...s, lastSeq: event.seq, text, reasoning, toolCalls, metrics };
     }
     case 'resync': {
       const { text, reasoning = '' } = event.state;
