@@ -1,7 +1,7 @@
 import type { StreamOptions } from './stream-options';
 
 /** Appends one query parameter to a (possibly relative) URL. */
-export function withQuery(url: string, name: string, value: string): string {
+function withQuery(url: string, name: string, value: string): string {
   return `${url}${url.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`;
 }
 
