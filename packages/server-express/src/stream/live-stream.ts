@@ -1,6 +1,7 @@
 import {
   TwinError,
   createConnectionWriter,
+  costReceiptFromBill,
   createStreamSession,
   encodeSSE,
   estimateInputTokens,
@@ -340,22 +341,7 @@ export class LiveStream implements Tickable {
       this.deps.logger.error({ err: error, streamId: this.id }, 'billing calculation failed; record finalised without lines');
     }
     if (bill) {
-      this.receipt = {
-        currency: bill.currency,
-        total: bill.lines.total,
-        lines: {
-          tokens: bill.lines.tokenCost,
-          discount: bill.lines.discount,
-          streaming: bill.lines.streaming,
-          bandwidthPremium: bill.lines.bandwidthPremium,
-          infrastructure: bill.lines.infrastructure,
-          subtotal: bill.lines.subtotal,
-          slaPenalty: bill.lines.slaPenalty,
-          ...Object.fromEntries(bill.lines.taxes.map((t) => [`tax:${t.jurisdiction}:${t.name}`, t.amount])),
-        },
-        estimated: bill.usageEstimated,
-        recordId: this.billingRecordId,
-      };
+      this.receipt = costReceiptFromBill(bill, this.billingRecordId);
     }
     if (!failed) this.deliver(this.session.finish(this.receipt ? { cost: this.receipt } : {}, now));
     this.flushAudit(true);
