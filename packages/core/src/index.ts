@@ -214,6 +214,8 @@ export type { StreamMeterOptions, StreamLifecycle, MeterTokenCounter } from './b
 export { billingIdempotencyKey, openBillingRecord, finalizeBillingRecord, costReceiptFromBill } from './billing/billing-record';
 export type { OpenBillingRecordInput, FinalizeBillingRecordInput } from './billing/billing-record';
 export { buildUsageReport, REPORT_COST_LINES } from './billing/usage-report';
+export { usageTrend, usageProjection } from './billing/usage-trend';
+export type { UsageReportTotals } from './billing/usage-trend';
 export type { UsageReportOptions, ReportCostLine } from './billing/usage-report';
 export { budgetSchema, evaluateBudget, priceRunningStream, budgetExceededError, budgetPeriodBounds } from './billing/budget';
 export type { Budget, BudgetInput, BudgetStatus, BudgetEvaluation } from './billing/budget';

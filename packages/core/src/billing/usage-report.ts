@@ -1,14 +1,11 @@
 import { TwinError } from '../errors/twin-error';
 import type { RoundingMode, StreamBillingRecord, StreamUsageReport, UsageReportDimension } from '../protocol/billing';
 import { DecimalSum } from './decimal-sum';
-import { divInt, mulInt, type Rational } from './rational';
-import { roundRational } from './round-rational';
+import { usageProjection, usageTrend } from './usage-trend';
 
 /** The cost lines a report sums (each record's bill lines; `taxes` is the sum of its tax lines). */
 export const REPORT_COST_LINES = ['tokenCost', 'discount', 'streaming', 'bandwidthPremium', 'infrastructure', 'subtotal', 'slaPenalty', 'taxes', 'total'] as const;
 export type ReportCostLine = (typeof REPORT_COST_LINES)[number];
-
-const COUNT_MEASURES = ['count', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens', 'bytes', 'durationMs'] as const;
 
 export interface UsageReportOptions {
   /** Start of the period (inclusive). A record belongs to the period its stream ENDED in (when it was billed). */
@@ -113,14 +110,6 @@ function exportTotals(t: Totals) {
     usageMissing: t.usageMissing,
     cost,
   };
-}
-
-/** Every measure of a totals object as an exact rational, by name. */
-function measures(t: Totals): Map<string, Rational> {
-  const m = new Map<string, Rational>();
-  for (const k of COUNT_MEASURES) m.set(k, { n: BigInt(t[k]), d: 1n });
-  REPORT_COST_LINES.forEach((name, i) => m.set(name, t.cost[i]!.toRational()));
-  return m;
 }
 
 function ms(t: Date | string | number, name: string): number {
@@ -241,28 +230,10 @@ export function buildUsageReport(records: Iterable<StreamBillingRecord>, options
   };
 
   const mode = options.rounding ?? 'half-even';
-  const current = measures(totals);
-  if (previous.count > 0) {
-    const trend: Record<string, string> = {};
-    for (const [name, before] of measures(previous)) {
-      if (before.n === 0n) continue; // a change from nothing has no percentage
-      const now = current.get(name)!;
-      // (now − before) / before × 100, exactly, then rounded once.
-      const change: Rational = { n: (now.n * before.d - before.n * now.d) * 100n, d: now.d * before.n };
-      trend[name] = roundRational(change.d < 0n ? { n: -change.n, d: -change.d } : change, options.trendPlaces ?? 2, mode);
-    }
-    report.trend = trend;
-  }
+  if (previous.count > 0) report.trend = usageTrend(report.totals, exportTotals(previous), options.trendPlaces ?? 2, mode);
   if (options.now !== undefined) {
-    const now = ms(options.now, 'now');
-    if (now > from) {
-      const elapsed = BigInt(Math.round(Math.min(now, to) - from)) || 1n;
-      const length = BigInt(Math.round(to - from));
-      const projection: Record<string, string> = {};
-      // value × length / elapsed: the rate so far carried to the end of the period.
-      for (const [name, value] of current) projection[name] = roundRational(divInt(mulInt(value, length), elapsed), options.projectionPlaces ?? 6, mode);
-      report.projection = projection;
-    }
+    const projection = usageProjection(report.totals, { from, to, now: ms(options.now, 'now') }, options.projectionPlaces ?? 6, mode);
+    if (projection) report.projection = projection;
   }
   return report;
 }
