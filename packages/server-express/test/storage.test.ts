@@ -86,13 +86,20 @@ function storageSuite(name: string, open: () => Promise<OpenedDatabase>) {
       expect(rows[0]!.tax).toBe('0.3');
     });
 
-    it('aggregates reports in numeric: 0.1 + 0.2 is exactly 0.3', async () => {
+    it('aggregates reports in numeric: 0.1 + 0.2 is exactly 0.3, over the records that ENDED in the period', async () => {
       const from = new Date(Date.UTC(2031, 0, 1));
-      for (const [id, total] of [['r1', '0.1'], ['r2', '0.2']] as const) {
-        openRecord(id, new Date(from.getTime() + 1000));
-        await store.finaliseBillingRecord(id, { endReason: 'complete', endedAt: new Date(), usageEstimated: false, usageMissing: false, durationMs: 1, bytes: 1, currency: 'USD', inputTokens: 1, outputTokens: 2, lines: lines(total) });
+      const to = new Date(Date.UTC(2031, 1, 1));
+      const at = (d: Date, ms: number) => new Date(d.getTime() + ms);
+      // r1 started in December and ended in January: January's. r3 started in January and ended in February: not.
+      for (const [id, total, startedAt, endedAt] of [
+        ['r1', '0.1', at(from, -60_000), at(from, 1_000)],
+        ['r2', '0.2', at(from, 1_000), at(from, 2_000)],
+        ['r3', '5', at(to, -1_000), at(to, 1_000)],
+      ] as const) {
+        openRecord(id, startedAt);
+        await store.finaliseBillingRecord(id, { endReason: 'complete', endedAt, usageEstimated: false, usageMissing: false, durationMs: 1, bytes: 1, currency: 'USD', inputTokens: 1, outputTokens: 2, lines: lines(total) });
       }
-      const report = await buildUsageReport(db.db, { tenantId, from, to: new Date(Date.UTC(2031, 1, 1)), groupBy: ['model'] });
+      const report = await buildUsageReport(db.db, { tenantId, from, to, groupBy: ['model'] });
       expect(report.totals.cost.total).toBe('0.3');
       expect(report.totals.count).toBe(2);
       expect(report.groups[0]!.key.model).toBe('sim-1');

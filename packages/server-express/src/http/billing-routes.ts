@@ -25,14 +25,24 @@ export async function listRecords(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { records, ...(records.length === q.limit && last ? { next: { before: last.startedAt } } : {}) });
 }
 
-/** `GET /api/billing/report?from&to&groupBy=`: aggregation, trend against the previous period, projection. */
+/**
+ * `GET /api/billing/report?from&to&groupBy=&currency=`: final records whose stream ended in the
+ * period, aggregated in SQL; trend against the previous period, projection (core's semantics).
+ */
 export async function report(ctx: RouteContext): Promise<void> {
   const q = validate(billingReportQuerySchema, queryObject(ctx.url), 'query');
   const now = new Date();
   const from = q.from ? new Date(q.from) : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
   const to = q.to ? new Date(q.to) : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
   if (!(to > from)) throw new TwinError('invalid_request', 'Invalid query: to: must be after from.', { details: { field: 'to' } });
-  const result = await buildUsageReport(ctx.service.store.db, { tenantId: ctx.auth.tenantId, from, to, groupBy: q.groupBy, now });
+  const result = await buildUsageReport(ctx.service.store.db, {
+    tenantId: ctx.auth.tenantId,
+    from,
+    to,
+    groupBy: q.groupBy,
+    now,
+    ...(q.currency ? { currency: q.currency } : {}),
+  });
   sendJson(ctx.res, 200, result);
 }
 

@@ -126,7 +126,8 @@ export function buildOpenApiDocument(): Json {
       },
       '/api/billing/report': {
         get: {
-          summary: 'Aggregations, trend against the previous period, projection to the end of the period.',
+          summary:
+            'Final records whose stream ended in [from, to), in one currency (`currency`, or the only one of the records: 400 when they span several), summed per group and in total; trend against the previous period, projection to the end of the period.',
           parameters: queryParameters(billingReportQuerySchema),
           responses: { '200': json({ $ref: '#/components/schemas/UsageReport' }), ...errors },
         },

@@ -33,6 +33,7 @@ export const metricsQuerySchema = z.object({
 export const PERIOD_MS: Record<string, number> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '24h': 86_400_000 };
 
 const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date());
+const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter currency code in upper case, such as USD');
 
 export const billingRecordsQuerySchema = z.object({
   from: isoDate.optional(),
@@ -66,6 +67,11 @@ export const billingReportQuerySchema = z.object({
       }
       return out;
     }),
+  /**
+   * Report only records in this currency (ISO 4217, upper case). Without it the report is in the
+   * one currency of the records; records in several currencies are refused (400), never added.
+   */
+  currency: currencyCode.optional().describe('Report only records in this currency; without it, the one currency of the records (400 when they span several).'),
   api_key: z.string().optional(),
 });
 
@@ -74,7 +80,7 @@ export const budgetInputSchema = z.object({
   period: z.enum(['day', 'month']),
   /** Exact decimal string in `currency`. */
   limit: decimalStringSchema.refine((s) => !s.startsWith('-'), 'must not be negative'),
-  currency: z.string().regex(/^[A-Z]{3}$/).default('USD'),
+  currency: currencyCode.default('USD'),
   /** Alert thresholds in percent of the limit. */
   alertAtPercent: z.array(z.number().positive().max(1_000)).max(10).default([80, 100]),
   /** What happens at 100%: only alert, or refuse new streams (402). */

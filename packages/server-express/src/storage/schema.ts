@@ -155,6 +155,10 @@ export const streamBillingRecords = pgTable(
     uniqueIndex('stream_billing_records_stream_uq').on(t.streamId),
     uniqueIndex('stream_billing_records_idem_uq').on(t.idempotencyKey),
     index('stream_billing_records_tenant_started_idx').on(t.tenantId, t.startedAt),
+    // Reports, budgets and volume tiers count a final record in the period its stream ended in.
+    index('stream_billing_records_tenant_billed_idx')
+      .on(t.tenantId, sql`coalesce(${t.endedAt}, ${t.startedAt})`)
+      .where(sql`${t.state} = 'final'`),
     index('stream_billing_records_open_idx').on(t.instanceId).where(sql`${t.state} = 'open'`),
   ],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX "stream_billing_records_tenant_billed_idx" ON "stream_billing_records" USING btree ("tenant_id",coalesce("ended_at", "started_at")) WHERE "stream_billing_records"."state" = 'final';
