@@ -4,6 +4,7 @@ import { getTableColumns } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { createBatchWriter, type BatchWriter } from './batch-writer';
 import { createGroupCommit } from './group-commit';
+import { billedAt } from './usage-report';
 import type { TwinDatabase } from './open-database';
 import {
   apiKeys,
@@ -186,7 +187,7 @@ export interface TwinStore {
   /** Open records of every tenant opened by this instance (what a restart reconciles). */
   listOpenBillingRecords(limit?: number): Promise<StreamBillingRecord[]>;
   readonly instanceId: string;
-  /** Tokens billed to a tenant since `from` (for volume discounts). */
+  /** Tokens of the tenant's final records whose stream ended at or after `from` (period-to-date, for volume discounts). */
   tenantTokensSince(tenantId: string, from: Date): Promise<number>;
 
   /** Text and reasoning the stream sent, from the audit copy (usage estimation on reconcile). */
@@ -473,7 +474,8 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
           n: sql<string>`coalesce(sum(coalesce(${streamBillingRecords.inputTokens}, 0) + coalesce(${streamBillingRecords.outputTokens}, 0)), 0)::text`,
         })
         .from(streamBillingRecords)
-        .where(and(eq(streamBillingRecords.tenantId, tenantId), gte(streamBillingRecords.startedAt, from), eq(streamBillingRecords.state, 'final')));
+        // A stream's tokens count in the period it ended (was billed) in, like the usage report.
+        .where(and(eq(streamBillingRecords.tenantId, tenantId), eq(streamBillingRecords.state, 'final'), sql`${billedAt} >= ${from.toISOString()}::timestamptz`));
       return Number(rows[0]?.n ?? 0);
     },
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { randomId } from '../auth/api-key';
 import { streamAlerts, streamBillingRecords } from '../storage/schema';
 import type { BudgetRow, TwinStore } from '../storage/twin-store';
+import { billedAt } from '../storage/usage-report';
 
 /**
  * Checks a tenant's budgets before a stream starts: raises an alert (stored in stream_alerts, once
@@ -39,7 +40,15 @@ export function createBudgetGuard(store: TwinStore, logger: Logger, cacheMs = 5_
         exceeded: sql<boolean>`coalesce(sum(${streamBillingRecords.total}), 0) >= ${budget.limitAmount}::numeric`,
       })
       .from(streamBillingRecords)
-      .where(and(eq(streamBillingRecords.tenantId, budget.tenantId), gte(streamBillingRecords.startedAt, from), eq(streamBillingRecords.currency, budget.currency)));
+      // Money billed in the period: final records whose stream ended in it (as in the usage report).
+      .where(
+        and(
+          eq(streamBillingRecords.tenantId, budget.tenantId),
+          eq(streamBillingRecords.state, 'final'),
+          sql`${billedAt} >= ${from.toISOString()}::timestamptz`,
+          eq(streamBillingRecords.currency, budget.currency),
+        ),
+      );
     const row = rows[0];
     if (!row) return;
     const percent = row.percent === null ? (row.exceeded ? Infinity : 0) : Number(row.percent);
