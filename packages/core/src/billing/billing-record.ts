@@ -28,14 +28,20 @@ export interface OpenBillingRecordInput {
   pricingConfigId?: string;
 }
 
-/** `YYYY-MM-DDTHH:mm:ss.sssZ` exactly (what `toISOString()` writes), checked character by character. */
+/**
+ * `YYYY-MM-DDTHH:mm:ss.sssZ` exactly (what `toISOString()` writes), checked character by character.
+ * Records finalised together usually share their end time, so the last string that passed is remembered.
+ */
+let lastCanonical = '';
 function isCanonicalIso(s: string): boolean {
+  if (s === lastCanonical) return true;
   if (s.length !== 24) return false;
   for (let i = 0; i < 24; i++) {
     const c = s.charCodeAt(i);
     const expected = ISO_SHAPE.charCodeAt(i);
     if (expected === 100 /* d */ ? c < 48 || c > 57 : c !== expected) return false;
   }
+  lastCanonical = s;
   return true;
 }
 const ISO_SHAPE = 'dddd-dd-ddTdd:dd:dd.dddZ';
@@ -97,40 +103,38 @@ export function finalizeBillingRecord(record: StreamBillingRecord, input: Finali
   if (record.state === 'final') return record;
   const u = input.metered.usage;
   const bill = input.bill;
-  // One literal (not a spread plus deletes): records are finalised by the million in reports and benches.
-  const final: StreamBillingRecord = {
+  // Every field in one literal, the optional ones too (undefined when absent; JSON leaves them out):
+  // records are finalised by the million, and one built up by conditional assignments moves its
+  // later fields to a separately allocated property store (about 3% of the billing bench).
+  return {
     id: record.id,
     streamId: record.streamId,
     idempotencyKey: record.idempotencyKey,
     tenantId: record.tenantId,
+    apiKeyId: record.apiKeyId,
+    userId: record.userId,
     provider: input.provider ?? record.provider,
     model: input.model ?? record.model,
+    purpose: record.purpose,
     state: 'final',
     endReason: input.endReason,
     startedAt: record.startedAt,
     endedAt: iso(input.endedAt),
     usageEstimated: bill.usageEstimated,
     usageMissing: bill.usageMissing,
+    inputTokens: u?.inputTokens,
+    cacheReadTokens: u?.cacheReadTokens,
+    cacheWriteTokens: u?.cacheWriteTokens,
+    outputTokens: u?.outputTokens,
+    reasoningTokens: u?.reasoningTokens,
     durationMs: input.metered.durationMs,
     bytes: input.metered.bytes,
     connections: input.metered.connections ?? 1,
     currency: bill.currency,
+    exchangeRate: bill.exchangeRate,
+    pricingConfigId: bill.pricingConfigId ?? record.pricingConfigId,
     lines: bill.lines,
   };
-  if (record.apiKeyId !== undefined) final.apiKeyId = record.apiKeyId;
-  if (record.userId !== undefined) final.userId = record.userId;
-  if (record.purpose !== undefined) final.purpose = record.purpose;
-  if (u) {
-    if (u.inputTokens !== undefined) final.inputTokens = u.inputTokens;
-    if (u.cacheReadTokens !== undefined) final.cacheReadTokens = u.cacheReadTokens;
-    if (u.cacheWriteTokens !== undefined) final.cacheWriteTokens = u.cacheWriteTokens;
-    if (u.outputTokens !== undefined) final.outputTokens = u.outputTokens;
-    if (u.reasoningTokens !== undefined) final.reasoningTokens = u.reasoningTokens;
-  }
-  if (bill.exchangeRate) final.exchangeRate = bill.exchangeRate;
-  const configId = bill.pricingConfigId ?? record.pricingConfigId;
-  if (configId !== undefined) final.pricingConfigId = configId;
-  return final;
 }
 
 /** What the client is told a stream cost (the `cost` of the `complete` event), from a bill. */

@@ -3,6 +3,7 @@ import type { BillLines, StreamBillingConfig } from '../protocol/billing';
 import type { Bill, BillingContext, MeasuredSla, MeteredUsage } from './bill-types';
 import { compilePricing, type CompiledPricing } from './compile-pricing';
 import { ExactAmounts } from './exact-amounts';
+import { PricedBillLines } from './priced-bill-lines';
 import { compare, parseDecimal, parseMeasurement, type Rational } from './rational';
 import { formatPercent, formatUnits, roundEvenQuotientToUnits } from './round-rational';
 
@@ -50,6 +51,9 @@ function tokenNumerator(p: CompiledPricing, u: MeteredUsage['usage']): bigint {
 
 const NO_TAXES: CompiledPricing['taxes'] = Object.freeze([]) as unknown as CompiledPricing['taxes'];
 const NO_TAX_AMOUNTS: bigint[] = Object.freeze([]) as unknown as bigint[];
+const NO_TAX_LINES: BillLines['taxes'] = Object.freeze([]) as unknown as BillLines['taxes'];
+// Shared by every bill without a breach (most of them); frozen, so no bill can change another's.
+const NO_BREACHES: BillLines['slaBreaches'] = Object.freeze([]) as unknown as BillLines['slaBreaches'];
 
 /**
  * Graduated tiers: tier i covers period positions above threshold_i, and the discount rate is the
@@ -267,35 +271,44 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   let prev = penalty === 0n ? rSubtotal : roundEvenQuotientToUnits(afterPenalty, D2, h2, scale, mode);
   const rAfterPenalty = prev;
   running = afterPenalty;
-  const taxLines: BillLines['taxes'] = [];
+  const taxLines: BillLines['taxes'] = applicable.length === 0 ? NO_TAX_LINES : [];
   for (let i = 0; i < applicable.length; i++) {
     const t = applicable[i]!;
     running += taxes[i]!;
     const r = taxes[i] === 0n ? prev : roundEvenQuotientToUnits(running, D2, h2, scale, mode);
     const line: BillLines['taxes'][number] = { jurisdiction: t.jurisdiction, name: t.name, ratePercent: t.ratePercent, amount: fmt(r - prev, places) };
     if (t.reverseCharge) line.reverseCharge = true;
-    taxLines.push(line);
+    taxLines.push(Object.freeze(line));
     prev = r;
   }
+  if (taxLines !== NO_TAX_LINES) Object.freeze(taxLines);
   // `prev` is the rounding of the full running sum, i.e. of the exact total.
   const rTotal = prev;
   const subtotalString = fmt(rSubtotal, places);
 
-  const lines: BillLines = {
-    tokenCost: fmt(rTokenCost, places),
-    discount: fmt(rTokenCost - r1, places),
-    streaming: fmt(r2 - r1, places),
-    bandwidthPremium: fmt(r3 - r2, places),
-    infrastructure: fmt(rSubtotal - r3, places),
-    subtotal: subtotalString,
-    slaPenalty: fmt(rSubtotal - rAfterPenalty, places),
-    slaBreaches: outcome && outcome.breaches.length > 0 ? outcome.breaches.slice() : [],
-    slaPenaltyPercent: penaltyNum === 0n ? '0' : outcome!.percent,
-    taxes: taxLines,
+  // Each line in units of 10^-places, in REPORT_COST_LINES order; the strings are written from them.
+  const discountU = rTokenCost - r1;
+  const streamingU = r2 - r1;
+  const premiumU = r3 - r2;
+  const infrastructureU = rSubtotal - r3;
+  const penaltyU = rSubtotal - rAfterPenalty;
+  const lines = new PricedBillLines(
+    fmt(rTokenCost, places),
+    fmt(discountU, places),
+    fmt(streamingU, places),
+    fmt(premiumU, places),
+    fmt(infrastructureU, places),
+    subtotalString,
+    fmt(penaltyU, places),
+    outcome && outcome.breaches.length > 0 ? (outcome.breaches.slice() as BillLines['slaBreaches']) : NO_BREACHES,
+    penaltyNum === 0n ? '0' : outcome!.percent,
+    taxLines,
     discountPercent,
     // Without a penalty or a tax the total is the subtotal: the same string, written once.
-    total: rTotal === rSubtotal ? subtotalString : fmt(rTotal, places),
-  };
+    rTotal === rSubtotal ? subtotalString : fmt(rTotal, places),
+    [rTokenCost, discountU, streamingU, premiumU, infrastructureU, rSubtotal, penaltyU, rTotal - rAfterPenalty, rTotal],
+    places,
+  );
   const bill: Bill = {
     currency: exchangeRate ? exchangeRate.to : config.currency,
     lines,

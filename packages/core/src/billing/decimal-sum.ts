@@ -42,6 +42,12 @@ export class DecimalSum {
       if (places <= this.scale) return this;
     }
     if (start === 1) units = -units;
+    return this.addUnits(units, places);
+  }
+
+  /** Adds an exact integer count of 10^-places units (what a bill's amounts are before they are written). */
+  addUnits(units: bigint, places: number): this {
+    if (units === 0n && places <= this.scale) return this;
     if (places === this.scale) this.units += units;
     else if (places < this.scale) this.units += units * pow10(this.scale - places);
     else {

@@ -1,6 +1,7 @@
 import { TwinError } from '../errors/twin-error';
 import type { RoundingMode, StreamBillingRecord, StreamUsageReport, UsageReportDimension } from '../protocol/billing';
 import { DecimalSum } from './decimal-sum';
+import { PricedBillLines } from './priced-bill-lines';
 import { usageProjection, usageTrend } from './usage-trend';
 
 /** The cost lines a report sums (each record's bill lines; `taxes` is the sum of its tax lines). */
@@ -69,6 +70,7 @@ function addRecord(t: Totals, r: StreamBillingRecord): void {
   const l = r.lines;
   if (!l) return;
   const c = t.cost;
+  if (PricedBillLines.addUnitsTo(l, c)) return;
   c[0]!.add(l.tokenCost);
   c[1]!.add(l.discount);
   c[2]!.add(l.streaming);
