@@ -20,4 +20,13 @@ export default defineConfig([
     clean: false,
     target: 'es2022',
   },
+  {
+    // The embedded database's worker thread, started from dist/index.{js,cjs} and dist/cli.js as
+    // ./pglite-worker.js beside them (src/storage/pglite-worker-client.ts).
+    entry: { 'pglite-worker': 'src/storage/pglite-worker.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    clean: false,
+    target: 'es2022',
+  },
 ]);

@@ -1,14 +1,15 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { migrate as migrateProxy } from 'drizzle-orm/pg-proxy/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { TwinError } from '@twin/core';
+import { startPgliteWorker } from './pglite-worker-client';
+import { drizzleOverWorker } from './pglite-worker-drizzle';
 import { schema } from './schema';
 
 /** The Drizzle database Twin's store works on, whichever driver is underneath. */
@@ -18,7 +19,10 @@ export type TwinDatabase = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface OpenDatabaseOptions {
   /** A Postgres connection string. When set, the `postgres` driver is used; otherwise embedded PGlite. */
   url?: string;
-  /** PGlite data folder (embedded mode). `memory://` keeps everything in memory. Default `.twin-data/pglite`. */
+  /**
+   * PGlite data folder (embedded mode). `memory://` keeps everything in memory. Default `.twin-data/pglite`.
+   * The embedded database runs in a worker thread, so its queries never block the event loop.
+   */
   dataDir?: string;
   /**
    * Postgres schema to create and use (tables and the migrations journal). Lets test runs and
@@ -51,6 +55,9 @@ export function migrationsFolder(): string {
   throw new TwinError('internal', `Twin migrations folder not found near ${here}.`);
 }
 
+/** Postgres settings of the embedded database (see docs/server.md, "Embedded database"). */
+const EMBEDDED_SETTINGS: string[] = [];
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Opens (and by default migrates) the database: Postgres when `url` is set, embedded PGlite otherwise. */
@@ -82,10 +89,26 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<O
   const dataDir = options.dataDir ?? join('.twin-data', 'pglite');
   const inMemory = dataDir.startsWith('memory://');
   if (!inMemory) mkdirSync(resolve(dataDir), { recursive: true });
-  const client = await PGlite.create(inMemory ? dataDir : resolve(dataDir));
-  const db = drizzlePglite(client, { schema }) as unknown as TwinDatabase;
-  if (shouldMigrate) await migratePglite(db as never, { migrationsFolder: folder });
-  return { db, driver: 'pglite', location: inMemory ? dataDir : resolve(dataDir), close: () => client.close() };
+  const location = inMemory ? dataDir : resolve(dataDir);
+  const worker = await startPgliteWorker({ dataDir: location, settings: EMBEDDED_SETTINGS });
+  try {
+    const db = drizzleOverWorker(worker, schema) as unknown as TwinDatabase;
+    if (shouldMigrate) {
+      // pg-proxy's migrator reads the same drizzle.__drizzle_migrations journal as the pglite one
+      // did, so existing data folders carry on; the pending statements run in one transaction.
+      await migrateProxy(
+        db as never,
+        (queries) => db.transaction(async (tx) => {
+          for (const query of queries) await tx.execute(sql.raw(query));
+        }),
+        { migrationsFolder: folder },
+      );
+    }
+    return { db, driver: 'pglite', location, close: () => worker.close() };
+  } catch (error) {
+    await worker.close().catch(() => {});
+    throw error;
+  }
 }
 
 /** Drops the password (and any query) from a connection string so it can be logged. */

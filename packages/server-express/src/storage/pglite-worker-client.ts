@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { TwinError } from '@twin/core';
+import type { PgliteReply, PgliteRequest, PgliteWorkerData, RowMode, SerializedError } from './pglite-worker-protocol';
+
+/** The embedded database, answered by a worker thread. */
+export interface PgliteWorkerClient {
+  /** Runs one statement; inside transaction `tx` when given. Resolves to its rows. */
+  query(sql: string, params: unknown[], mode: RowMode, tx?: number): Promise<unknown[]>;
+  /** Opens a transaction (the database's only one: other queries wait until it ends); resolves to its id. */
+  begin(): Promise<number>;
+  commit(tx: number): Promise<void>;
+  rollback(tx: number): Promise<void>;
+  /** Closes PGlite (its data flushed), then ends the worker. Later calls reject. */
+  close(): Promise<void>;
+}
+
+/** A Postgres error raised in the worker, with its SQLSTATE `code`, `constraint`, `detail`, … */
+export class EmbeddedDatabaseError extends Error {
+  readonly code?: string;
+  readonly severity?: string;
+  readonly detail?: string;
+  readonly hint?: string;
+  readonly schema?: string;
+  readonly table?: string;
+  readonly column?: string;
+  readonly dataType?: string;
+  readonly constraint?: string;
+  readonly where?: string;
+  readonly routine?: string;
+
+  constructor(error: SerializedError) {
+    super(error.message);
+    const { message: _message, name, ...fields } = error;
+    this.name = name && name !== 'Error' ? name : 'EmbeddedDatabaseError';
+    Object.assign(this, fields);
+  }
+}
+
+/**
+ * How to start the worker entry: `dist/pglite-worker.js` beside the bundle, or, when running from
+ * the .ts sources (vitest, tsx), `pglite-worker.ts` through tsx's `tsImport` — on Node 20 a
+ * worker inherits no module hooks, and `--import tsx` in its execArgv is not applied.
+ */
+function workerEntry(): { entry: string | URL; eval: boolean } {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return { entry: new URL('./pglite-worker.js', here), eval: false };
+  const source = new URL('./pglite-worker.ts', here).href;
+  const require = createRequire(here);
+  const tsxPackage = require.resolve('tsx/package.json');
+  const exports = JSON.parse(readFileSync(tsxPackage, 'utf8')).exports as Record<string, { import: { default: string } }>;
+  const api = pathToFileURL(join(dirname(tsxPackage), exports['./esm/api']!.import.default)).href;
+  return {
+    entry: `import(${JSON.stringify(api)}).then(({ tsImport }) => tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)}))`,
+    eval: true,
+  };
+}
+
+/** A request without its id (the client numbers them). */
+type Request = PgliteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/**
+ * Starts the PGlite worker and resolves once the database is open (and fails if it cannot open).
+ * `entry` replaces the worker script (tests start one that crashes).
+ */
+export async function startPgliteWorker(data: PgliteWorkerData, { entry: script }: { entry?: URL } = {}): Promise<PgliteWorkerClient> {
+  const { entry, eval: isEval } = script ? { entry: script, eval: false } : workerEntry();
+  const worker = new Worker(entry, { eval: isEval, workerData: data, name: 'twin-pglite' });
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
+  let lastId = 0;
+  // Set once the worker can no longer answer: every call after that rejects with it.
+  let stopped: Error | undefined;
+  let closing: Promise<void> | undefined;
+
+  const fail = (error: Error) => {
+    stopped ??= error;
+    for (const waiting of pending.values()) waiting.reject(stopped);
+    pending.clear();
+  };
+  // Idle, the worker must not keep the process alive; with a call in flight it must (or a script
+  // awaiting only a query would exit before the answer).
+  const refWhileBusy = () => (pending.size > 0 ? worker.ref() : worker.unref());
+  const answer = (id: number) =>
+    new Promise<unknown>((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      refWhileBusy();
+    });
+  const call = (request: Request): Promise<unknown> => {
+    if (stopped) return Promise.reject(stopped);
+    const id = ++lastId;
+    const answered = answer(id);
+    worker.postMessage({ ...request, id });
+    return answered;
+  };
+
+  worker.on('message', (message: PgliteReply) => {
+    const waiting = pending.get(message.id);
+    if (!waiting) return;
+    pending.delete(message.id);
+    refWhileBusy();
+    if (message.ok) waiting.resolve(message.value);
+    else waiting.reject(new EmbeddedDatabaseError(message.error));
+  });
+  worker.on('error', (error) => fail(new TwinError('internal', `The embedded database worker crashed: ${error.message}`, { cause: error })));
+  worker.on('exit', (code) => fail(new TwinError('internal', `The embedded database worker exited (code ${code}).`)));
+
+  // Reply 0 is the worker's own: the database opened, or why it could not.
+  try {
+    await answer(0);
+  } catch (error) {
+    await worker.terminate();
+    throw new TwinError('internal', `Could not open the embedded database at ${data.dataDir}: ${(error as Error).message}`, { cause: error });
+  }
+
+  return {
+    query: (sql, params, mode, tx) => call({ op: 'query', sql, params, mode, ...(tx === undefined ? {} : { tx }) }) as Promise<unknown[]>,
+    begin: () => call({ op: 'begin' }) as Promise<number>,
+    commit: async (tx) => void (await call({ op: 'commit', tx })),
+    rollback: async (tx) => void (await call({ op: 'rollback', tx })),
+    close() {
+      closing ??= (async () => {
+        await call({ op: 'close' });
+        stopped ??= new TwinError('internal', 'The embedded database is closed.');
+        await worker.terminate();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { createTableRelationsHelpers, extractTablesRelationalConfig, sql, type ExtractTablesWithRelations, type RelationalSchemaConfig, type TablesRelationalConfig } from 'drizzle-orm';
+import { PgDialect, PgTransaction, type PgTransactionConfig } from 'drizzle-orm/pg-core';
+import { PgRemoteDatabase, PgRemoteSession, type PgRemoteQueryResultHKT } from 'drizzle-orm/pg-proxy';
+import type { PgliteWorkerClient } from './pglite-worker-client';
+
+type Relations = RelationalSchemaConfig<TablesRelationalConfig> | undefined;
+
+/**
+ * drizzle-orm/pg-proxy's session (its query path: `all` → array rows mapped onto fields, `execute`
+ * → object rows) over the PGlite worker, plus the transactions pg-proxy leaves out: a transaction
+ * gets an id in the worker and its statements run inside it while everything else waits.
+ */
+class WorkerSession extends PgRemoteSession<Record<string, unknown>, TablesRelationalConfig> {
+  constructor(
+    private readonly worker: PgliteWorkerClient,
+    private readonly pgDialect: PgDialect,
+    private readonly relations: Relations,
+    txId?: number,
+  ) {
+    super(async (query, params, mode) => ({ rows: await worker.query(query, params, mode, txId) }), pgDialect, relations);
+  }
+
+  override async transaction<T>(run: (tx: WorkerTransaction) => Promise<T>, config?: PgTransactionConfig): Promise<T> {
+    const id = await this.worker.begin();
+    const tx = new WorkerTransaction(this.pgDialect, new WorkerSession(this.worker, this.pgDialect, this.relations, id), this.relations);
+    let result: T;
+    try {
+      if (config) await tx.setTransaction(config);
+      result = await run(tx);
+    } catch (error) {
+      // The callback's error is the one to report; a failed ROLLBACK (worker gone) says less.
+      await this.worker.rollback(id).catch(() => {});
+      throw error;
+    }
+    await this.worker.commit(id);
+    return result;
+  }
+}
+
+/** A transaction; a nested one is a savepoint, as with drizzle-orm/pglite. */
+class WorkerTransaction extends PgTransaction<PgRemoteQueryResultHKT, Record<string, unknown>, TablesRelationalConfig> {
+  constructor(
+    private readonly pgDialect: PgDialect,
+    private readonly workerSession: WorkerSession,
+    private readonly relations: Relations,
+    nestedIndex = 0,
+  ) {
+    super(pgDialect, workerSession, relations, nestedIndex);
+  }
+
+  override async transaction<T>(run: (tx: WorkerTransaction) => Promise<T>): Promise<T> {
+    const savepoint = `sp${this.nestedIndex + 1}`;
+    const tx = new WorkerTransaction(this.pgDialect, this.workerSession, this.relations, this.nestedIndex + 1);
+    await tx.execute(sql.raw(`savepoint ${savepoint}`));
+    try {
+      const result = await run(tx);
+      await tx.execute(sql.raw(`release savepoint ${savepoint}`));
+      return result;
+    } catch (error) {
+      await tx.execute(sql.raw(`rollback to savepoint ${savepoint}`));
+      throw error;
+    }
+  }
+}
+
+/** A Drizzle database whose queries run in the PGlite worker. */
+export function drizzleOverWorker<TSchema extends Record<string, unknown>>(worker: PgliteWorkerClient, schema: TSchema): PgRemoteDatabase<TSchema> {
+  const dialect = new PgDialect();
+  const tables = extractTablesRelationalConfig(schema, createTableRelationsHelpers);
+  const relations = { fullSchema: schema, schema: tables.tables, tableNamesMap: tables.tableNamesMap };
+  // What drizzle-orm/pg-proxy's drizzle() builds, with this session instead of its own.
+  return new PgRemoteDatabase<TSchema>(dialect, new WorkerSession(worker, dialect, relations), relations as RelationalSchemaConfig<ExtractTablesWithRelations<TSchema>>);
+}

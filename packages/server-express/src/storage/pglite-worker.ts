@@ -1,0 +1,118 @@
+/**
+ * Worker-thread entry: runs the embedded Postgres (PGlite) off the main thread, so its queries and
+ * synchronous commits never stall the event loop that serves streams. Started by
+ * {@link startPgliteWorker}; answers {@link PgliteRequest}s in order of arrival, except that a
+ * query outside an open transaction waits for it to end (PGlite's own transaction lock).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite, types, type Transaction } from '@electric-sql/pglite';
+import type { PgliteReply, PgliteRequest, PgliteWorkerData, SerializedError } from './pglite-worker-protocol';
+
+// The parsers drizzle-orm/pglite sets: date/time values stay the strings Postgres sent, for
+// Drizzle's own column mappers (timestamp → Date, …); everything else uses PGlite's defaults
+// (jsonb → object, numeric → string, int8 → number|bigint as PGlite gives it).
+const raw = (value: string) => value;
+const parsers = {
+  [types.TIMESTAMP]: raw,
+  [types.TIMESTAMPTZ]: raw,
+  [types.INTERVAL]: raw,
+  [types.DATE]: raw,
+  1231: raw, // numeric[]
+  1115: raw, // timestamp[]
+  1185: raw, // timestamptz[]
+  1187: raw, // interval[]
+  1182: raw, // date[]
+};
+const arrayRows = { rowMode: 'array', parsers } as const;
+const objectRows = { rowMode: 'object', parsers } as const;
+
+const port = parentPort!;
+const { dataDir, settings } = workerData as PgliteWorkerData;
+
+interface OpenTransaction {
+  tx: Transaction;
+  /** Ends the transaction: true commits, false rolls back. */
+  end(commit: boolean): void;
+  /** Settles once COMMIT or ROLLBACK ran (rejects if COMMIT failed). */
+  ended: Promise<void>;
+}
+const transactions = new Map<number, OpenTransaction>();
+let lastTransaction = 0;
+const ROLLBACK = Symbol('rollback');
+
+function serializeError(error: unknown): SerializedError {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const e = error as Error & Record<string, unknown>;
+  const out: SerializedError = { message: e.message, name: e.name };
+  for (const key of ['code', 'severity', 'detail', 'hint', 'schema', 'table', 'column', 'dataType', 'constraint', 'where', 'routine'] as const) {
+    if (typeof e[key] === 'string') out[key] = e[key] as string;
+  }
+  return out;
+}
+
+function begin(pg: PGlite): Promise<number> {
+  return new Promise<number>((began, failed) => {
+    const id = ++lastTransaction;
+    let end!: (commit: boolean) => void;
+    const decided = new Promise<boolean>((resolve) => (end = resolve));
+    // PGlite holds its transaction lock for the whole callback: pg.query() from outside waits.
+    const ended = pg
+      .transaction(async (tx) => {
+        transactions.set(id, { tx, end, ended });
+        began(id);
+        if (!(await decided)) throw ROLLBACK;
+      })
+      .catch((error: unknown) => {
+        if (error !== ROLLBACK) throw error;
+      })
+      .finally(() => transactions.delete(id));
+    // BEGIN itself failed (the callback never ran).
+    ended.catch(failed);
+  });
+}
+
+function openTransaction(id: number): OpenTransaction {
+  const open = transactions.get(id);
+  if (!open) throw new Error(`Transaction ${id} is not open in the PGlite worker.`);
+  return open;
+}
+
+async function handle(pg: PGlite, request: PgliteRequest): Promise<unknown> {
+  switch (request.op) {
+    case 'query': {
+      const options = request.mode === 'all' ? arrayRows : objectRows;
+      const result = request.tx === undefined ? await pg.query(request.sql, request.params, options) : await openTransaction(request.tx).tx.query(request.sql, request.params, options);
+      return result.rows;
+    }
+    case 'begin':
+      return begin(pg);
+    case 'commit':
+    case 'rollback': {
+      const open = openTransaction(request.tx);
+      open.end(request.op === 'commit');
+      await open.ended;
+      return undefined;
+    }
+    case 'close':
+      await pg.close();
+      return undefined;
+  }
+}
+
+const reply = (message: PgliteReply) => port.postMessage(message);
+
+try {
+  const pg = await PGlite.create({
+    dataDir,
+    startParams: [...PGlite.defaultStartParams, ...settings.flatMap((setting) => ['-c', setting])],
+  });
+  port.on('message', (request: PgliteRequest) => {
+    handle(pg, request).then(
+      (value) => reply({ id: request.id, ok: true, value }),
+      (error: unknown) => reply({ id: request.id, ok: false, error: serializeError(error) }),
+    );
+  });
+  reply({ id: 0, ok: true });
+} catch (error) {
+  reply({ id: 0, ok: false, error: serializeError(error) });
+}

@@ -1,0 +1,192 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { asc, eq, sql } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrationsFolder, openDatabase, type OpenedDatabase, type TwinDatabase } from '../src/index';
+import { EmbeddedDatabaseError, startPgliteWorker } from '../src/storage/pglite-worker-client';
+import { apiKeys, schema, streamBillingRecords, streamEvents } from '../src/storage/schema';
+
+// The embedded database runs in a worker thread behind drizzle-orm/pg-proxy. These tests hold it
+// to what the app got from PGlite on the main thread (drizzle-orm/pglite), which they open as the
+// reference, and to the transaction, error and shutdown behaviour the store relies on.
+
+const key = (id: string) => ({ id, tenantId: 't1', name: id, keyHash: `hash-${id}`, prefix: id.slice(0, 4) });
+
+/** One billing record using every column type of the schema (text, integer, bigint, boolean, numeric, jsonb, timestamptz) and nulls. */
+const record = {
+  id: 'bill_1',
+  streamId: 'str_1',
+  idempotencyKey: 'idem_1',
+  tenantId: 't1',
+  apiKeyId: null,
+  provider: 'simulated',
+  model: 'sim-1',
+  state: 'final',
+  startedAt: new Date('2026-03-01T12:34:56.789Z'),
+  endedAt: new Date('2026-03-01T12:35:00.001Z'),
+  inputTokens: 2_147_483_647,
+  outputTokens: 0,
+  usageEstimated: true,
+  usageMissing: false,
+  durationMs: 3212,
+  bytes: 9_007_199_254_740_991,
+  currency: 'EUR',
+  exchangeRate: { from: 'USD', to: 'EUR', rate: '0.92' },
+  tokenCost: '12345678901234567890.123456789012345678',
+  discount: '-0.000000000000000001',
+  total: '0',
+  lines: { taxes: [{ amount: '0.1', ratePercent: '10' }], nested: { ok: true, n: 1.5, none: null }, text: 'é "quoted" \\ ✓' },
+};
+
+async function roundTrip(db: TwinDatabase) {
+  await db.insert(streamBillingRecords).values(record);
+  await db.insert(streamEvents).values([
+    { streamId: 'str_1', type: 'start', data: { a: 1 }, createdAt: record.startedAt },
+    { streamId: 'str_1', type: 'end', data: null, createdAt: record.endedAt },
+  ]);
+  const [selected] = await db.select().from(streamBillingRecords).where(eq(streamBillingRecords.id, 'bill_1'));
+  const partial = await db
+    .select({ total: streamBillingRecords.total, ended: streamBillingRecords.endedAt, sum: sql<string>`${streamBillingRecords.tokenCost} + 1`, n: sql<number>`count(*) over ()` })
+    .from(streamBillingRecords);
+  const events = await db.select().from(streamEvents).orderBy(asc(streamEvents.id));
+  const relational = await db.query.streamBillingRecords.findFirst({ columns: { id: true, startedAt: true, lines: true } });
+  const updated = await db.update(streamBillingRecords).set({ total: '1.50' }).where(eq(streamBillingRecords.id, 'bill_1')).returning({ total: streamBillingRecords.total });
+  const executed = await db.execute(sql`select id, started_at, token_cost, bytes, usage_estimated, exchange_rate from ${streamBillingRecords}`);
+  return { selected, partial, events, relational, updated, executedRows: Array.isArray(executed) ? executed : (executed as { rows: unknown[] }).rows };
+}
+
+describe('PGlite in a worker thread', () => {
+  let opened: OpenedDatabase;
+  let reference: PGlite;
+  beforeAll(async () => {
+    opened = await openDatabase({ dataDir: 'memory://' });
+    reference = await PGlite.create('memory://');
+    await migratePglite(drizzlePglite(reference, { schema }), { migrationsFolder: migrationsFolder() });
+  });
+  afterAll(async () => {
+    await opened?.close();
+    await reference?.close();
+  });
+
+  it('returns every column type exactly as drizzle-orm/pglite on the main thread did (Date, numeric string, bigint number, jsonb object, boolean, null)', async () => {
+    const viaWorker = await roundTrip(opened.db);
+    const onMainThread = await roundTrip(drizzlePglite(reference, { schema }) as unknown as TwinDatabase);
+    expect(viaWorker).toEqual(onMainThread);
+
+    const row = viaWorker.selected!;
+    expect(row.startedAt).toBeInstanceOf(Date);
+    expect(row.startedAt.toISOString()).toBe('2026-03-01T12:34:56.789Z');
+    expect(row.endedAt!.toISOString()).toBe('2026-03-01T12:35:00.001Z');
+    expect(row.tokenCost).toBe('12345678901234567890.123456789012345678');
+    expect(row.discount).toBe('-0.000000000000000001');
+    expect(row.bytes).toBe(9_007_199_254_740_991);
+    expect(row.inputTokens).toBe(2_147_483_647);
+    expect(row.usageEstimated).toBe(true);
+    expect(row.apiKeyId).toBeNull();
+    expect(row.exchangeRate).toEqual(record.exchangeRate);
+    expect(row.lines).toEqual(record.lines);
+    expect(viaWorker.events.map((e) => [e.id, e.data])).toEqual([
+      [1, { a: 1 }],
+      [2, null],
+    ]);
+    expect(viaWorker.partial[0]!.ended).toBeInstanceOf(Date);
+    expect(viaWorker.updated).toEqual([{ total: '1.50' }]);
+    // Raw db.execute: object rows; timestamps stay Postgres text, as drizzle-orm/pglite left them.
+    expect(viaWorker.executedRows).toEqual([
+      { id: 'bill_1', started_at: '2026-03-01 12:34:56.789+00', token_cost: record.tokenCost, bytes: 9_007_199_254_740_991, usage_estimated: true, exchange_rate: record.exchangeRate },
+    ]);
+  });
+
+  it('runs a transaction alone: a query issued while it is open waits, is not lost, and is not undone by its rollback', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let inserted!: () => void;
+    const firstInsert = new Promise<void>((resolve) => (inserted = resolve));
+    const transaction = opened.db.transaction(async (tx) => {
+      await tx.insert(apiKeys).values(key('in-tx-1'));
+      inserted();
+      await gate;
+      await tx.insert(apiKeys).values(key('in-tx-2'));
+      // Sees its own uncommitted rows.
+      expect((await tx.select().from(apiKeys)).map((k) => k.id).sort()).toEqual(['in-tx-1', 'in-tx-2']);
+      tx.rollback();
+    });
+    await firstInsert;
+    // Issued while the transaction is open (it holds the only connection).
+    const outsideWrite = opened.db.insert(apiKeys).values(key('outside'));
+    const outsideRead = opened.db.select().from(apiKeys);
+    release();
+    await expect(transaction).rejects.toThrow(/rollback/i);
+    await outsideWrite;
+    // The read ran after the rollback, never inside the transaction: it saw none of its rows.
+    expect((await outsideRead).map((k) => k.id)).not.toContain('in-tx-1');
+    expect((await opened.db.select().from(apiKeys)).map((k) => k.id)).toEqual(['outside']);
+    await opened.db.delete(apiKeys);
+  });
+
+  it('commits a transaction, with a nested one rolled back to its savepoint', async () => {
+    await opened.db.transaction(async (tx) => {
+      await tx.insert(apiKeys).values(key('kept'));
+      await expect(
+        tx.transaction(async (inner) => {
+          await inner.insert(apiKeys).values(key('undone'));
+          throw new Error('inner failure');
+        }),
+      ).rejects.toThrow('inner failure');
+    });
+    expect((await opened.db.select().from(apiKeys)).map((k) => k.id)).toEqual(['kept']);
+    await opened.db.delete(apiKeys);
+  });
+
+  it('passes Postgres errors to the main thread with their SQLSTATE code and constraint; a failing transaction is rolled back', async () => {
+    await opened.db.insert(apiKeys).values(key('dup'));
+    const error = await opened.db.insert(apiKeys).values(key('dup')).catch((e: unknown) => e);
+    const cause = (error as Error).cause as EmbeddedDatabaseError;
+    expect(cause).toBeInstanceOf(EmbeddedDatabaseError);
+    expect(cause.code).toBe('23505');
+    expect(cause.constraint).toBe('twin_api_keys_pkey');
+    expect(cause.message).toMatch(/duplicate key/);
+
+    await expect(
+      opened.db.transaction(async (tx) => {
+        await tx.insert(apiKeys).values(key('before-dup'));
+        await tx.insert(apiKeys).values(key('dup'));
+      }),
+    ).rejects.toMatchObject({ cause: { code: '23505' } });
+    expect((await opened.db.select().from(apiKeys)).map((k) => k.id)).toEqual(['dup']);
+    // The connection is usable again after the failed transaction.
+    await opened.db.delete(apiKeys);
+  });
+});
+
+describe('PGlite worker lifecycle', () => {
+  it('close() flushes the data to the folder and ends the worker; a query after it fails with a clear error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twin-pglite-worker-'));
+    try {
+      const first = await openDatabase({ dataDir: dir });
+      await first.db.insert(apiKeys).values(key('persisted'));
+      await first.close();
+      await expect(first.db.select().from(apiKeys)).rejects.toMatchObject({ cause: { message: 'The embedded database is closed.' } });
+
+      const second = await openDatabase({ dataDir: dir });
+      expect((await second.db.select().from(apiKeys)).map((k) => k.id)).toEqual(['persisted']);
+      await second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a crashed worker rejects the query in flight and every later one instead of hanging', async () => {
+    const client = await startPgliteWorker({ dataDir: 'memory://', settings: [] }, { entry: new URL('./fixtures/crashing-pglite-worker.mjs', import.meta.url) });
+    await expect(client.query('select 1', [], 'all')).rejects.toThrow(/worker crashed: simulated worker crash/);
+    await expect(client.query('select 1', [], 'all')).rejects.toThrow(/worker crashed/);
+  });
+
+  it('refuses to start when the database cannot open, naming the data folder', async () => {
+    await expect(startPgliteWorker({ dataDir: 'memory://', settings: ['no_such_setting=1'] })).rejects.toThrow(/Could not open the embedded database at memory:\/\//);
+  });
+});
