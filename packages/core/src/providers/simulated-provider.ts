@@ -100,11 +100,6 @@ function lastUserText(request: ProviderRequest): string {
   return '';
 }
 
-/** The guard takes batches of parts; the simulation produces one part per timer tick. */
-async function* batched(parts: AsyncIterable<StreamPart>): AsyncGenerator<StreamPart[]> {
-  for await (const part of parts) yield [part];
-}
-
 /** Splits text into tokens: each word with the whitespace that follows it. */
 function tokenize(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [];
@@ -124,7 +119,9 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
   const perChunk = Math.max(1, Math.floor(options.tokensPerChunk ?? 1));
   let calls = 0;
 
-  async function* raw(request: ProviderRequest, call: number, signal: AbortSignal | undefined): AsyncGenerator<StreamPart> {
+  // Yields the batches the guard takes (one per timer tick), from ONE generator: every async layer
+  // between a token's timer and the socket costs promises and microtask hops, per token, per stream.
+  async function* raw(request: ProviderRequest, call: number, signal: AbortSignal | undefined): AsyncGenerator<StreamPart[]> {
     const failure = typeof options.failure === 'function' ? options.failure({ call, request }) : options.failure;
     const model = request.model ?? defaultModel;
     if (options.firstTokenLatencyMs) await env.sleep(options.firstTokenLatencyMs, signal);
@@ -135,7 +132,7 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
         ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
       });
     }
-    yield { type: 'response-metadata', id: `sim-${options.seed ?? 1}-${call}`, model };
+    yield [{ type: 'response-metadata', id: `sim-${options.seed ?? 1}-${call}`, model }];
 
     let text: string;
     if (typeof options.text === 'function') text = options.text(request);
@@ -162,24 +159,23 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
     let sent = 0;
     let reasoningSent = 0;
     let truncatedByLength = false;
-    const emit = async function* (tokens: string[], type: 'text-delta' | 'reasoning-delta'): AsyncGenerator<StreamPart> {
-      for (let i = 0; i < tokens.length; ) {
+    for (const type of ['reasoning-delta', 'text-delta'] as const) {
+      const tokens = type === 'reasoning-delta' ? reasoningTokens : textTokens;
+      for (let i = 0; i < tokens.length && !truncatedByLength; ) {
         if (sent >= budget) {
           truncatedByLength = true;
-          return;
+          break;
         }
-        if (sent >= failAfter) return;
+        if (sent >= failAfter) break;
         const n = Math.min(perChunk, tokens.length - i, budget - sent, failAfter - sent);
         if (sent > 0 && interval > 0) await env.sleep(interval * n, signal);
         if (signal?.aborted) return;
-        yield { type, text: tokens.slice(i, i + n).join('') };
+        yield [{ type, text: n === 1 ? tokens[i]! : tokens.slice(i, i + n).join('') }];
         sent += n;
         if (type === 'reasoning-delta') reasoningSent += n;
         i += n;
       }
-    };
-    yield* emit(reasoningTokens, 'reasoning-delta');
-    if (!truncatedByLength) yield* emit(textTokens, 'text-delta');
+    }
     if (signal?.aborted) return;
 
     if (sent >= failAfter && failure) {
@@ -202,9 +198,11 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
       for (const tool of options.toolCalls) {
         const toolCallId = `call_sim_${call}_${index}`;
         const argsText = JSON.stringify(tool.args);
-        yield { type: 'tool-call-start', toolCallId, index, toolName: tool.name };
-        yield { type: 'tool-call-delta', toolCallId, index, argsTextDelta: argsText };
-        yield { type: 'tool-call', toolCallId, index, toolName: tool.name, args: tool.args, argsText };
+        yield [
+          { type: 'tool-call-start', toolCallId, index, toolName: tool.name },
+          { type: 'tool-call-delta', toolCallId, index, argsTextDelta: argsText },
+          { type: 'tool-call', toolCallId, index, toolName: tool.name, args: tool.args, argsText },
+        ];
         sent += simulatedTokenCount(tool.name + argsText);
         index++;
       }
@@ -218,8 +216,10 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
       ...(reasoningTokens.length ? { reasoningTokens: reasoningSent } : {}),
       raw: { simulated: true, input_tokens: inputTokens, output_tokens: sent },
     };
-    yield { type: 'usage', usage };
-    yield { type: 'finish', reason, rawReason: stopped ? 'stop_sequence' : reason };
+    yield [
+      { type: 'usage', usage },
+      { type: 'finish', reason, rawReason: stopped ? 'stop_sequence' : reason },
+    ];
   }
 
   return {
@@ -227,7 +227,7 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
     defaultModel,
     stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
       const call = calls++;
-      return guardProviderStream(batched(raw(request, call, streamOptions.signal)), {
+      return guardProviderStream(raw(request, call, streamOptions.signal), {
         provider: name,
         request,
         signal: streamOptions.signal,
