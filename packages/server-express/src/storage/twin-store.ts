@@ -119,6 +119,9 @@ function toRecord(row: typeof streamBillingRecords.$inferSelect): StreamBillingR
   return record;
 }
 
+// Backslashes and double quotes, escaped in one pass (audit segments are JSON: quotes everywhere).
+const ARRAY_ELEMENT_ESCAPES = /["\\]/g;
+
 /**
  * A Postgres array literal (`{"a","b"}`), passed as ONE text parameter: both drivers send it as is,
  * and the `::type[]` cast in the statement parses it. Every element is quoted and escaped; `null`
@@ -130,7 +133,7 @@ export function pgArray(values: ReadonlyArray<string | number | null | undefined
     if (i > 0) out += ',';
     const v = values[i];
     if (v === null || v === undefined) out += 'NULL';
-    else out += typeof v === 'number' ? String(v) : '"' + v.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+    else out += typeof v === 'number' ? String(v) : '"' + v.replace(ARRAY_ELEMENT_ESCAPES, '\\$&') + '"';
   }
   return out + '}';
 }
