@@ -51,21 +51,38 @@ const sampler = setInterval(() => {
 // PROFILE_FILE: a CPU profile of exactly the measured window (from the first report, when every stream is
 // open, to the second, at the end of the measurement), written with node:inspector.
 const profileFile = process.env.PROFILE_FILE;
-const inspector = profileFile ? new Session() : undefined;
+// ALLOCATION_FILE: a sampling profile of every allocation in the measured window, collected ones
+// included (what the garbage collector is kept busy with), for `Heap.*.heapprofile` viewers.
+const allocationFile = process.env.ALLOCATION_FILE;
+const inspector = profileFile || allocationFile ? new Session() : undefined;
 inspector?.connect();
 let reports = 0;
 const post = (method: string) =>
   new Promise<unknown>((resolve, reject) => inspector!.post(method, (err, result) => (err ? reject(err) : resolve(result))));
+const postWith = (method: string, params: object) =>
+  new Promise<unknown>((resolve, reject) => inspector!.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
 
 process.on('message', async (message: { type: string }) => {
   if (message.type === 'report') {
     reports++;
     if (inspector && reports === 1) {
-      await post('Profiler.enable');
-      await post('Profiler.start');
+      if (profileFile) {
+        await post('Profiler.enable');
+        await post('Profiler.start');
+      }
+      if (allocationFile) {
+        await post('HeapProfiler.enable');
+        await postWith('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      }
     } else if (inspector && reports === 2) {
-      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
-      writeFileSync(profileFile!, JSON.stringify(profile));
+      if (profileFile) {
+        const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+        writeFileSync(profileFile, JSON.stringify(profile));
+      }
+      if (allocationFile) {
+        const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+        writeFileSync(allocationFile, JSON.stringify(profile));
+      }
     }
     // With --expose-gc in SERVER_NODE_FLAGS the heap figure is live objects, not garbage not yet collected.
     (globalThis as { gc?: () => void }).gc?.();

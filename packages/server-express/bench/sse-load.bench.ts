@@ -1,13 +1,15 @@
 /**
  * Load bench: 10,000 concurrent SSE streams at 10 events/s each, from a separate load-generator
  * process against the server in its own process (loopback only), then the time to first token the
- * server adds over calling the simulated provider directly, both measured in this run.
+ * server adds over calling the simulated provider directly, both measured in this run. The peer: the
+ * same load generator against a bare node:http SSE server with no logic (bench/bare-sse-server.ts),
+ * the floor of what one event on one socket costs on this machine.
  *
  * Targets (2-core machine): p99 delivery latency < 100 ms, server RSS < 1.5 GiB, added TTFB p99 ≤ 5 ms.
  * Knobs: STREAMS (10000), MEASURE_MS (20000), PERSIST_CHUNKS (1; 0 disables the stream_chunks audit copy),
  * BENCH_DATABASE_URL (run the server on a Postgres server instead of PGlite), SERVER_NODE_FLAGS (extra node flags
  * for the server process, e.g. --expose-gc for live-heap figures), OPEN_BUDGET_MS (60000: stop opening after it),
- * PROFILE_FILE (CPU profile of the measured window), SLOT_SLEEP (0: core's timerSleep for the simulated provider).
+ * PROFILE_FILE (CPU profile of the measured window), ALLOCATION_FILE (sampled allocations of that window, collected ones too), SLOT_SLEEP (0: core's timerSleep for the simulated provider).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
@@ -87,55 +89,81 @@ console.log(
 await new Promise((r) => setTimeout(r, 1_000)); // let those aborted streams bill
 
 // ── 2. 10,000 concurrent streams from a separate load-generator process ──
-const client = fork(here('./load-client.ts'), [], {
-  execArgv: ['--import', 'tsx'],
-  env: { ...process.env, URL_BASE: url, KEY: key, STREAMS: String(STREAMS), MEASURE_MS: String(MEASURE_MS) },
-  stdio: 'inherit',
-});
-children.push(client);
-const opened = await nextMessage(client, 'opened', 180_000);
-console.log(
-  `opened ${opened.opened as number} of ${STREAMS} streams in ${((opened.openedMs as number) / 1000).toFixed(1)} s (${opened.failures as number} failed; opening stops after OPEN_BUDGET_MS)`,
-);
-server.send({ type: 'report' });
-const atOpen = await nextMessage(server, 'report');
-const MiB = 1024 ** 2;
-const perStream = (now: number, before: number) => (((now - before) / Math.max(1, opened.opened as number)) / 1024).toFixed(1);
-console.log(
-  `memory: before the first stream RSS ${((ready.rss as number) / MiB).toFixed(0)} MiB, heap ${((ready.heapUsed as number) / MiB).toFixed(0)} MiB; ` +
-    `with ${opened.opened as number} streams open RSS ${((atOpen.rss as number) / MiB).toFixed(0)} MiB, heap ${((atOpen.heapUsed as number) / MiB).toFixed(0)} MiB ` +
-    `(per stream: RSS ${perStream(atOpen.rss as number, ready.rss as number)} KiB, heap ${perStream(atOpen.heapUsed as number, ready.heapUsed as number)} KiB); ` +
-    `external (Buffers, outside the JS heap) ${((atOpen.external as number) / MiB).toFixed(0)} MiB`,
-);
-const resultPromise = nextMessage(client, 'result', MEASURE_MS + 60_000);
-const result = await resultPromise;
-server.send({ type: 'report' });
-const atEnd = await nextMessage(server, 'report');
-const maxRss = Math.max(atOpen.maxRss as number, atEnd.maxRss as number);
-const serverEvents = (atEnd.eventsSent as number) - (atOpen.eventsSent as number);
-const serverCpu = (atEnd.cpuMicros as number) - (atOpen.cpuMicros as number);
-console.log(
-  `server CPU from open to end of measurement: ${(serverCpu / 1e6).toFixed(1)} s for ${serverEvents} events written = ${(serverCpu / Math.max(1, serverEvents)).toFixed(1)} µs per event`,
-);
+interface LoadFigures { streams: number; p50: number; p99: number; max: number; eventsPerSecond: number; cpuPerEvent: number; maxRss: number; openedMs: number }
+async function loadTest(target: ChildProcess, label: string, url: string, key: string, readyRss: number, readyHeap: number): Promise<LoadFigures> {
+  const client = fork(here('./load-client.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, URL_BASE: url, KEY: key, STREAMS: String(STREAMS), MEASURE_MS: String(MEASURE_MS) },
+    stdio: 'inherit',
+  });
+  children.push(client);
+  const opened = await nextMessage(client, 'opened', 180_000);
+  console.log(
+    `[${label}] opened ${opened.opened as number} of ${STREAMS} streams in ${((opened.openedMs as number) / 1000).toFixed(1)} s (${opened.failures as number} failed; opening stops after OPEN_BUDGET_MS)`,
+  );
+  target.send({ type: 'report' });
+  const atOpen = await nextMessage(target, 'report');
+  const MiB = 1024 ** 2;
+  const perStream = (now: number, before: number) => (((now - before) / Math.max(1, opened.opened as number)) / 1024).toFixed(1);
+  console.log(
+    `[${label}] memory: before the first stream RSS ${(readyRss / MiB).toFixed(0)} MiB, heap ${(readyHeap / MiB).toFixed(0)} MiB; ` +
+      `with ${opened.opened as number} streams open RSS ${((atOpen.rss as number) / MiB).toFixed(0)} MiB, heap ${((atOpen.heapUsed as number) / MiB).toFixed(0)} MiB ` +
+      `(per stream: RSS ${perStream(atOpen.rss as number, readyRss)} KiB, heap ${perStream(atOpen.heapUsed as number, readyHeap)} KiB); ` +
+      `external (Buffers, outside the JS heap) ${((atOpen.external as number) / MiB).toFixed(0)} MiB`,
+  );
+  const result = await nextMessage(client, 'result', MEASURE_MS + 60_000);
+  target.send({ type: 'report' });
+  const atEnd = await nextMessage(target, 'report');
+  const maxRss = Math.max(atOpen.maxRss as number, atEnd.maxRss as number);
+  const serverEvents = (atEnd.eventsSent as number) - (atOpen.eventsSent as number);
+  const serverCpu = (atEnd.cpuMicros as number) - (atOpen.cpuMicros as number);
+  const cpuPerEvent = serverCpu / Math.max(1, serverEvents);
+  console.log(`[${label}] server CPU from open to end of measurement: ${(serverCpu / 1e6).toFixed(1)} s for ${serverEvents} events written = ${cpuPerEvent.toFixed(1)} µs per event`);
+  console.log(
+    `[${label}] load: ${result.streams as number} concurrent streams (of ${result.requested as number} requested), ${(result.eventsPerSecond as number).toFixed(0)} events/s received, ` +
+      `${result.samples as number} chunk latencies over ${((result.measuredMs as number) / 1000).toFixed(1)} s`,
+  );
+  console.log(
+    `[${label}] delivery latency (emission → client parsed): p50 ${(result.p50 as number).toFixed(1)} ms, p90 ${(result.p90 as number).toFixed(1)} ms, ` +
+      `p99 ${(result.p99 as number).toFixed(1)} ms, max ${(result.max as number).toFixed(1)} ms (target p99 < 100 ms)`,
+  );
+  console.log(
+    `[${label}] server RSS: ${((atEnd.rss as number) / MiB).toFixed(0)} MiB now, max ${(maxRss / MiB).toFixed(0)} MiB (target < ${1.5 * 1024} MiB); ` +
+      `active streams ${atEnd.activeStreams as number}, open connections ${atEnd.openConnections as number}, ` +
+      `audit rows queued ${atEnd.pendingChunkRows as number}, slow-client closes ${atEnd.slowClientCloses as number}, failures ${result.failures as number}`,
+  );
+  await new Promise((r) => client.once('exit', r));
+  return {
+    streams: result.streams as number,
+    p50: result.p50 as number,
+    p99: result.p99 as number,
+    max: result.max as number,
+    eventsPerSecond: result.eventsPerSecond as number,
+    cpuPerEvent,
+    maxRss,
+    openedMs: opened.openedMs as number,
+  };
+}
+
+const twin = await loadTest(server, 'twin', url, key, ready.rss as number, ready.heapUsed as number);
+server.send({ type: 'stop' });
+await new Promise((r) => server.once('exit', r));
+
+// ── 3. The peer: a bare node:http SSE server (no logic) under the same load, same machine, same run ──
+const bare = fork(here('./bare-sse-server.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env }, stdio: 'inherit' });
+children.push(bare);
+const bareReady = await nextMessage(bare, 'ready');
+const peer = await loadTest(bare, 'bare node:http', `http://127.0.0.1:${bareReady.port as number}`, 'none', bareReady.rss as number, bareReady.heapUsed as number);
+bare.send({ type: 'stop' });
+await new Promise((r) => bare.once('exit', r));
 
 console.log(
-  `load: ${result.streams as number} concurrent streams (of ${result.requested as number} requested), ${(result.eventsPerSecond as number).toFixed(0)} events/s received, ` +
-    `${result.samples as number} chunk latencies over ${((result.measuredMs as number) / 1000).toFixed(1)} s`,
-);
-console.log(
-  `delivery latency (provider emission → client parsed): p50 ${(result.p50 as number).toFixed(1)} ms, p90 ${(result.p90 as number).toFixed(1)} ms, ` +
-    `p99 ${(result.p99 as number).toFixed(1)} ms, max ${(result.max as number).toFixed(1)} ms (target p99 < 100 ms)`,
-);
-console.log(
-  `server RSS: ${((atEnd.rss as number) / 1024 ** 2).toFixed(0)} MiB now, max ${(maxRss / 1024 ** 2).toFixed(0)} MiB (target < ${1.5 * 1024} MiB); ` +
-    `active streams ${atEnd.activeStreams as number}, open connections ${atEnd.openConnections as number}, ` +
-    `audit rows queued ${atEnd.pendingChunkRows as number}, slow-client closes ${atEnd.slowClientCloses as number}, failures ${result.failures as number}`,
+  `twin vs bare node:http at ${STREAMS} streams: CPU per event ${twin.cpuPerEvent.toFixed(1)} vs ${peer.cpuPerEvent.toFixed(1)} µs (${(twin.cpuPerEvent / peer.cpuPerEvent).toFixed(1)}×); ` +
+    `events/s ${twin.eventsPerSecond.toFixed(0)} vs ${peer.eventsPerSecond.toFixed(0)}; p50 ${twin.p50.toFixed(1)} vs ${peer.p50.toFixed(1)} ms; p99 ${twin.p99.toFixed(1)} vs ${peer.p99.toFixed(1)} ms; ` +
+    `max RSS ${(twin.maxRss / 1024 ** 2).toFixed(0)} vs ${(peer.maxRss / 1024 ** 2).toFixed(0)} MiB`,
 );
 const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 console.log(
-  `targets: p99 latency ${pass((result.p99 as number) < 100)}, RSS ${pass(maxRss < 1.5 * GiB)}, added TTFB p99 ${pass(addedP99 <= 5)}; ` +
+  `targets (twin): p99 latency ${pass(twin.p99 < 100)}, RSS ${pass(twin.maxRss < 1.5 * GiB)}, added TTFB p99 ${pass(addedP99 <= 5)}; ` +
     `bench took ${((performance.now() - started) / 1000).toFixed(0)} s`,
 );
-
-server.send({ type: 'stop' });
-await new Promise((r) => server.once('exit', r));

@@ -12,10 +12,18 @@ export function stampedProvider(inner: Provider): Provider {
   return {
     name: inner.name,
     ...(inner.defaultModel ? { defaultModel: inner.defaultModel } : {}),
-    async *stream(request, options): AsyncGenerator<StreamPart> {
-      for await (const part of inner.stream(request, options)) {
-        yield part.type === 'text-delta' ? { type: 'text-delta', text: `${part.text}|${wallNow().toFixed(1)}|` } : part;
-      }
+    stream(request, options): AsyncIterable<StreamPart> {
+      // A plain mapping iterator, not an async generator: the instrumentation should not add an
+      // async layer (promises and microtask hops per token) to the server path it measures.
+      const source = inner.stream(request, options)[Symbol.asyncIterator]();
+      const stamp = (r: IteratorResult<StreamPart>): IteratorResult<StreamPart> =>
+        r.done || r.value.type !== 'text-delta' ? r : { done: false, value: { type: 'text-delta', text: `${r.value.text}|${wallNow().toFixed(1)}|` } };
+      const iterator: AsyncIterableIterator<StreamPart> = {
+        next: () => source.next().then(stamp),
+        return: (value?: unknown) => source.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
+        [Symbol.asyncIterator]: () => iterator,
+      };
+      return iterator;
     },
   };
 }
