@@ -54,7 +54,10 @@ const profileFile = process.env.PROFILE_FILE;
 // ALLOCATION_FILE: a sampling profile of every allocation in the measured window, collected ones
 // included (what the garbage collector is kept busy with), for `Heap.*.heapprofile` viewers.
 const allocationFile = process.env.ALLOCATION_FILE;
-const inspector = profileFile || allocationFile ? new Session() : undefined;
+// LIVE_HEAP_FILE: what is still alive when every stream is open, sampled from start-up on (what each
+// open stream holds).
+const liveHeapFile = process.env.LIVE_HEAP_FILE;
+const inspector = profileFile || allocationFile || liveHeapFile ? new Session() : undefined;
 inspector?.connect();
 let reports = 0;
 const post = (method: string) =>
@@ -62,10 +65,19 @@ const post = (method: string) =>
 const postWith = (method: string, params: object) =>
   new Promise<unknown>((resolve, reject) => inspector!.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
 
+if (liveHeapFile) {
+  await post('HeapProfiler.enable');
+  await postWith('HeapProfiler.startSampling', { samplingInterval: 4_096 });
+}
+
 process.on('message', async (message: { type: string }) => {
   if (message.type === 'report') {
     reports++;
     if (inspector && reports === 1) {
+      if (liveHeapFile) {
+        const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+        writeFileSync(liveHeapFile, JSON.stringify(profile));
+      }
       if (profileFile) {
         await post('Profiler.enable');
         await post('Profiler.start');

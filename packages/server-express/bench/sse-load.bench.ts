@@ -9,7 +9,7 @@
  * Knobs: STREAMS (10000), MEASURE_MS (20000), PERSIST_CHUNKS (1; 0 disables the stream_chunks audit copy),
  * BENCH_DATABASE_URL (run the server on a Postgres server instead of PGlite), SERVER_NODE_FLAGS (extra node flags
  * for the server process, e.g. --expose-gc for live-heap figures), OPEN_BUDGET_MS (60000: stop opening after it),
- * PROFILE_FILE (CPU profile of the measured window), ALLOCATION_FILE (sampled allocations of that window, collected ones too), SLOT_SLEEP (0: core's timerSleep for the simulated provider).
+ * PEER (1; 0 skips the bare node:http run), PROFILE_FILE (CPU profile of the measured window), LIVE_HEAP_FILE (what is alive once every stream is open), ALLOCATION_FILE (sampled allocations of that window, collected ones too), SLOT_SLEEP (0: core's timerSleep for the simulated provider).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
@@ -150,6 +150,7 @@ server.send({ type: 'stop' });
 await new Promise((r) => server.once('exit', r));
 
 // ── 3. The peer: a bare node:http SSE server (no logic) under the same load, same machine, same run ──
+if (process.env.PEER === '0') process.exit(0); // quick runs while profiling Twin alone
 const bare = fork(here('./bare-sse-server.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env }, stdio: 'inherit' });
 children.push(bare);
 const bareReady = await nextMessage(bare, 'ready');

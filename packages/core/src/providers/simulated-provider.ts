@@ -100,9 +100,25 @@ function lastUserText(request: ProviderRequest): string {
   return '';
 }
 
-/** Splits text into tokens: each word with the whitespace that follows it. */
-function tokenize(text: string): string[] {
-  return text.match(/\S+\s*|\s+/g) ?? [];
+/**
+ * Reads text as tokens (each word with the whitespace that follows it) one at a time: a stream
+ * holds its text and a position, not an array of every token (16 KB per 500-token stream, times
+ * thousands of concurrent streams).
+ */
+class TokenCursor {
+  private readonly pattern = /\S+\s*|\s+/y;
+  constructor(private readonly text: string) {}
+  get done(): boolean {
+    return this.pattern.lastIndex >= this.text.length;
+  }
+  /** Up to `n` next tokens, joined. */
+  take(n: number): { text: string; count: number } {
+    const start = this.pattern.lastIndex;
+    let count = 0;
+    // Never exec at the end: a failed sticky match resets lastIndex to 0 (back to the start).
+    while (count < n && !this.done && this.pattern.exec(this.text)) count++;
+    return { text: this.text.slice(start, this.pattern.lastIndex), count };
+  }
 }
 
 /**
@@ -151,8 +167,7 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
         stopped = true;
       }
     }
-    const reasoningTokens = tokenize(options.reasoning ?? '');
-    const textTokens = tokenize(text);
+    const reasoning = options.reasoning ?? '';
     const budget = request.maxTokens ?? Infinity;
     const failAfter = failure ? (failure.afterTokens ?? 3) : Infinity;
 
@@ -160,20 +175,20 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
     let reasoningSent = 0;
     let truncatedByLength = false;
     for (const type of ['reasoning-delta', 'text-delta'] as const) {
-      const tokens = type === 'reasoning-delta' ? reasoningTokens : textTokens;
-      for (let i = 0; i < tokens.length && !truncatedByLength; ) {
+      const tokens = new TokenCursor(type === 'reasoning-delta' ? reasoning : text);
+      while (!tokens.done && !truncatedByLength) {
         if (sent >= budget) {
           truncatedByLength = true;
           break;
         }
         if (sent >= failAfter) break;
-        const n = Math.min(perChunk, tokens.length - i, budget - sent, failAfter - sent);
+        const n = Math.min(perChunk, budget - sent, failAfter - sent);
         if (sent > 0 && interval > 0) await env.sleep(interval * n, signal);
         if (signal?.aborted) return;
-        yield [{ type, text: n === 1 ? tokens[i]! : tokens.slice(i, i + n).join('') }];
-        sent += n;
-        if (type === 'reasoning-delta') reasoningSent += n;
-        i += n;
+        const next = tokens.take(n);
+        yield [{ type, text: next.text }];
+        sent += next.count;
+        if (type === 'reasoning-delta') reasoningSent += next.count;
       }
     }
     if (signal?.aborted) return;
@@ -213,7 +228,7 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
       inputTokens,
       ...(options.cachedInputTokens !== undefined ? { cacheReadTokens: options.cachedInputTokens } : {}),
       outputTokens: sent,
-      ...(reasoningTokens.length ? { reasoningTokens: reasoningSent } : {}),
+      ...(reasoning.length ? { reasoningTokens: reasoningSent } : {}),
       raw: { simulated: true, input_tokens: inputTokens, output_tokens: sent },
     };
     yield [

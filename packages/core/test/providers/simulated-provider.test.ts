@@ -40,6 +40,13 @@ describe('simulated provider', () => {
     expect(last(parts)).toEqual({ type: 'finish', reason: 'stop', rawReason: 'stop' });
   });
 
+  it('groups tokensPerChunk tokens per delta, the last one shorter, and counts every token once', async () => {
+    const parts = await collect(createSimulatedProvider({ text: 'a b c d e f g', tokensPerChunk: 3, tokensPerSecond: Infinity }).stream(request));
+    expect(parts.filter((p) => p.type === 'text-delta').map((p) => (p as { text: string }).text)).toEqual(['a b c ', 'd e f ', 'g']);
+    expect(parts.find((p): p is Extract<StreamPart, { type: 'usage' }> => p.type === 'usage')!.usage.outputTokens).toBe(7);
+    expect(last(parts)).toMatchObject({ type: 'finish', reason: 'stop' });
+  });
+
   it('paces tokens with the injected sleep: first-token latency, then 1000/rate ms per token', async () => {
     const clock = fakeClock();
     const provider = createSimulatedProvider({ text: 'a b c d', tokensPerSecond: 10, firstTokenLatencyMs: 250, env: clock.env });
