@@ -293,17 +293,26 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
   const chunks = createBatchWriter<ChunkRow>({
     intervalMs: options.chunkBatchIntervalMs ?? options.batchIntervalMs ?? 250,
     maxBatch: 1_000,
-    // One statement with one array parameter per column (unnest) instead of a VALUES list with
-    // seven parameters per row: about seven times faster to parse and plan, on both drivers. A
-    // retried batch may have landed already (the reply was lost): the primary key makes it a no-op.
+    // One statement with ONE json parameter for the whole batch (json_to_recordset) instead of a
+    // VALUES list with eight parameters per row: cheap to parse and plan on both drivers, and the
+    // escaping of the audit JSON is JSON.stringify's (native) instead of a regex pass per segment.
+    // A retried batch may have landed already (the reply was lost): the primary key makes it a no-op.
     write: async (rows) => {
+      const batch = JSON.stringify(
+        rows.map((r) => ({
+          stream_id: r.streamId,
+          seq: r.seq,
+          last_seq: r.lastSeq ?? r.seq,
+          tenant_id: r.tenantId,
+          event: r.event,
+          data: r.data,
+          bytes: r.bytes,
+          created_at: (r.createdAt ?? new Date()).toISOString(),
+        })),
+      );
       await db.execute(sql`insert into ${streamChunks} (stream_id, seq, last_seq, tenant_id, event, data, bytes, created_at)
-        select * from unnest(
-          ${pgArray(rows.map((r) => r.streamId))}::text[], ${pgArray(rows.map((r) => r.seq))}::int[],
-          ${pgArray(rows.map((r) => r.lastSeq ?? r.seq))}::int[],
-          ${pgArray(rows.map((r) => r.tenantId))}::text[], ${pgArray(rows.map((r) => r.event))}::text[],
-          ${pgArray(rows.map((r) => r.data))}::text[], ${pgArray(rows.map((r) => r.bytes))}::int[],
-          ${pgArray(rows.map((r) => (r.createdAt ?? new Date()).toISOString()))}::timestamptz[])
+        select * from json_to_recordset(${batch}::json)
+          as t(stream_id text, seq int, last_seq int, tenant_id text, event text, data text, bytes int, created_at timestamptz)
         on conflict do nothing`);
     },
     onError: (e, n) => options.onWriteError?.('stream_chunks', e, n),
