@@ -101,6 +101,10 @@ describe('PGlite in a worker thread', () => {
     ]);
   });
 
+  it('runs Postgres with the small shared buffer pool that keeps its resident memory down', async () => {
+    expect(await opened.db.execute(sql`show shared_buffers`)).toEqual([{ shared_buffers: '16MB' }]);
+  });
+
   it('runs a transaction alone: a query issued while it is open waits, is not lost, and is not undone by its rollback', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));

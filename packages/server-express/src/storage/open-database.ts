@@ -55,8 +55,12 @@ export function migrationsFolder(): string {
   throw new TwinError('internal', `Twin migrations folder not found near ${here}.`);
 }
 
-/** Postgres settings of the embedded database (see docs/server.md, "Embedded database"). */
-const EMBEDDED_SETTINGS: string[] = [];
+/**
+ * Postgres settings of the embedded database. shared_buffers is allocated whole in PGlite's WASM
+ * memory at start: Postgres' default 128MB is most of its resident size, and 16MB is plenty for
+ * Twin's tables (evicted pages come back from the OS page cache). See docs/server.md.
+ */
+const EMBEDDED_SETTINGS = ['shared_buffers=16MB'];
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -90,6 +94,12 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<O
   const inMemory = dataDir.startsWith('memory://');
   if (!inMemory) mkdirSync(resolve(dataDir), { recursive: true });
   const location = inMemory ? dataDir : resolve(dataDir);
+  if (!inMemory && !existsSync(join(location, 'PG_VERSION'))) {
+    // First start on this folder: PGlite runs initdb in a second WASM instance whose memory
+    // (~400 MiB resident) the thread keeps afterwards. Doing it in a throwaway worker hands that
+    // memory back when the worker ends.
+    await (await startPgliteWorker({ dataDir: location, settings: EMBEDDED_SETTINGS })).close();
+  }
   const worker = await startPgliteWorker({ dataDir: location, settings: EMBEDDED_SETTINGS });
   try {
     const db = drizzleOverWorker(worker, schema) as unknown as TwinDatabase;

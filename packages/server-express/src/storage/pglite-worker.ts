@@ -8,11 +8,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import type { PgliteReply, PgliteRequest, PgliteWorkerData, SerializedError } from './pglite-worker-protocol';
 
-// The parsers drizzle-orm/pglite sets: date/time values stay the strings Postgres sent, for
-// Drizzle's own column mappers (timestamp → Date, …); everything else uses PGlite's defaults
-// (jsonb → object, numeric → string, int8 → number|bigint as PGlite gives it).
+// The parsers drizzle-orm/pglite passes with every query: date/time values stay the strings
+// Postgres sent, for Drizzle's own column mappers (timestamp → Date, …); everything else uses
+// PGlite's defaults (jsonb → object, numeric → string, int8 → number). They are installed once on
+// the instance instead: PGlite copies its whole parser table for a query that brings its own.
 const raw = (value: string) => value;
-const parsers = {
+const drizzleParsers = {
   [types.TIMESTAMP]: raw,
   [types.TIMESTAMPTZ]: raw,
   [types.INTERVAL]: raw,
@@ -23,8 +24,8 @@ const parsers = {
   1187: raw, // interval[]
   1182: raw, // date[]
 };
-const arrayRows = { rowMode: 'array', parsers } as const;
-const objectRows = { rowMode: 'object', parsers } as const;
+const arrayRows = { rowMode: 'array' } as const;
+const objectRows = { rowMode: 'object' } as const;
 
 const port = parentPort!;
 const { dataDir, settings } = workerData as PgliteWorkerData;
@@ -106,6 +107,8 @@ try {
     dataDir,
     startParams: [...PGlite.defaultStartParams, ...settings.flatMap((setting) => ['-c', setting])],
   });
+  // After create: PGlite's start-up installs array parsers (numeric[], timestamp[], …) that these replace.
+  Object.assign(pg.parsers, drizzleParsers);
   port.on('message', (request: PgliteRequest) => {
     handle(pg, request).then(
       (value) => reply({ id: request.id, ok: true, value }),
