@@ -40,8 +40,10 @@ setInterval(() => {
 const server = createServer((req, res) => {
   res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive' });
   req.socket.setNoDelay(true);
-  res.write(': bare\nretry: 1000\n\nid: 0\nevent: start\ndata: {"v":1,"seq":0}\n\n');
-  const s: Live = { res, seq: 0, due: Date.now() };
+  // The first chunk goes out with the headers, as Twin's first token does (its provider has no first-token delay).
+  res.write(`: bare\nretry: 1000\n\nid: 0\nevent: start\ndata: {"v":1,"seq":0}\n\nid: 1\nevent: chunk\ndata: {"v":1,"seq":1,"text":"the |${wallNow().toFixed(1)}|"}\n\n`);
+  eventsSent += 2;
+  const s: Live = { res, seq: 1, due: Date.now() + interval };
   live.add(s);
   openConnections++;
   res.on('close', () => {

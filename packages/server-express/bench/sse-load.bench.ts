@@ -51,9 +51,9 @@ const key = ready.key as string;
 
 // ── 1. TTFB the server adds, unloaded: first chunk over SSE vs first text part from the provider ──
 const direct = createSimulatedProvider({ tokensPerSecond: 10, outputTokens: 500 });
-const firstChunkOverSSE = () =>
+const firstChunkOverSSE = (base: string, auth: string) => () =>
   new Promise<void>((resolve, reject) => {
-    const req = request(`${url}/api/stream?prompt=ttfb`, { headers: { authorization: `Bearer ${key}` } }, (res) => {
+    const req = request(`${base}/api/stream?prompt=ttfb`, { headers: { authorization: `Bearer ${auth}` } }, (res) => {
       let seen = '';
       res.setEncoding('utf8');
       res.on('data', (text: string) => {
@@ -76,7 +76,7 @@ bench
     }
     controller.abort();
   })
-  .add('through twin-server (HTTP + SSE, first chunk event)', firstChunkOverSSE);
+  .add('through twin-server (HTTP + SSE, first chunk event)', firstChunkOverSSE(url, key));
 await bench.run();
 console.table(bench.table());
 const [d, s] = bench.tasks.map((t) => t.result as unknown as { latency: { p50: number; p99: number } });
@@ -154,6 +154,16 @@ if (process.env.PEER === '0') process.exit(0); // quick runs while profiling Twi
 const bare = fork(here('./bare-sse-server.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env }, stdio: 'inherit' });
 children.push(bare);
 const bareReady = await nextMessage(bare, 'ready');
+// The same first-chunk measurement against the bare server (it writes its first chunk at once, as
+// Twin does): what a new connection, HTTP and SSE parsing cost on their own on this machine.
+const bareTtfb = new Bench({ name: 'time to first chunk, bare node:http', time: 3_000, warmupTime: 500 });
+bareTtfb.add('through bare node:http (HTTP + SSE, first chunk event)', firstChunkOverSSE(`http://127.0.0.1:${bareReady.port as number}`, 'none'));
+await bareTtfb.run();
+const b = bareTtfb.tasks[0]!.result as unknown as { latency: { p50: number; p99: number } };
+console.log(
+  `TTFB through bare node:http p50 ${b.latency.p50.toFixed(3)} ms, p99 ${b.latency.p99.toFixed(3)} ms; Twin's own share of its added TTFB ` +
+    `(Twin − bare): p50 ${(s!.latency.p50 - b.latency.p50).toFixed(2)} ms, p99 ${(s!.latency.p99 - b.latency.p99).toFixed(2)} ms`,
+);
 const peer = await loadTest(bare, 'bare node:http', `http://127.0.0.1:${bareReady.port as number}`, 'none', bareReady.rss as number, bareReady.heapUsed as number);
 bare.send({ type: 'stop' });
 await new Promise((r) => bare.once('exit', r));
