@@ -120,9 +120,12 @@ describe('PGlite in a worker thread', () => {
       tx.rollback();
     });
     await firstInsert;
-    // Issued while the transaction is open (it holds the only connection).
-    const outsideWrite = opened.db.insert(apiKeys).values(key('outside'));
-    const outsideRead = opened.db.select().from(apiKeys);
+    // Sent to the worker while the transaction is open (it holds the only connection). Drizzle's
+    // builders are lazy: execute() sends now, and one turn of the loop lets both messages go out
+    // before the transaction's next statements.
+    const outsideWrite = opened.db.insert(apiKeys).values(key('outside')).execute();
+    const outsideRead = opened.db.select().from(apiKeys).execute();
+    await new Promise((resolve) => setImmediate(resolve));
     release();
     await expect(transaction).rejects.toThrow(/rollback/i);
     await outsideWrite;
