@@ -71,7 +71,10 @@ if (liveHeapFile) {
 }
 
 process.on('message', async (message: { type: string }) => {
-  if (message.type === 'report') {
+  if (message.type === 'status') {
+    // Polled before the load phase (does not count as a report: those mark the measured window).
+    process.send!({ type: 'status', activeStreams: service.hub.activeStreams, pendingChunkRows: store.chunks.pending });
+  } else if (message.type === 'report') {
     reports++;
     if (inspector && reports === 1) {
       if (liveHeapFile) {

@@ -17,7 +17,7 @@ export interface GroupCommit<T, R> {
 
 /**
  * Group commit: items submitted within `intervalMs` are written in ONE transaction. An embedded
- * database pays per transaction (its commit is synchronous file I/O on the event loop), so a burst
+ * database pays per transaction (its commit is synchronous file I/O in its one worker thread), so a burst
  * of stream endings costs one commit instead of one per stream. A failed batch rejects every item
  * in it (callers retry).
  */
