@@ -39,6 +39,8 @@ export interface TwinServiceOptions {
   maxQueuedBytesPerConnection?: number;
   /** Store every event in stream_chunks (default true). */
   persistChunks?: boolean;
+  /** Rows waiting for the database above which new streams get 503 + Retry-After (default 20,000). */
+  maxStorageBacklog?: number;
   /** Prompt token counter for the crash-time estimate (default: gpt-tokenizer, loaded once); `false` disables. */
   countTokens?: TokenCounter | false;
   /**
@@ -106,6 +108,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       config,
       maxQueuedBytesPerConnection: options.maxQueuedBytesPerConnection ?? 1_048_576,
       detachGraceMs: options.detachGraceMs ?? 0,
+      ...(options.maxStorageBacklog !== undefined ? { maxStorageBacklog: options.maxStorageBacklog } : {}),
     },
   );
   const budgets = createBudgetGuard(store, logger);

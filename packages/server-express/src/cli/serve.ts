@@ -85,6 +85,7 @@ export async function startReferenceServer(vars: Record<string, string | undefin
     logger,
     detachGraceMs: env.TWIN_DETACH_GRACE_MS,
     persistChunks: env.TWIN_PERSIST_CHUNKS,
+    maxStorageBacklog: env.TWIN_MAX_STORAGE_BACKLOG,
     ...(env.TWIN_CIPHER_KEYS ? { keyring: parseKeyring(env.TWIN_CIPHER_KEYS)! } : {}),
   });
   const reconciled = await service.reconcile();

@@ -31,6 +31,8 @@ export const serverEnvSchema = z.object({
   TWIN_HEARTBEAT_MS: int(1).default(15_000),
   TWIN_DETACH_GRACE_MS: int(0).default(0),
   TWIN_PERSIST_CHUNKS: bool.default(true),
+  /** Rows waiting for the database above which new streams get 503 + Retry-After. */
+  TWIN_MAX_STORAGE_BACKLOG: int(0).default(20_000),
   /** Speed of the simulated provider, tokens per second. */
   TWIN_SIMULATED_TOKENS_PER_SECOND: z.coerce.number().positive().default(20),
   /** Comma-separated `id:base64key` entries (32-byte keys), newest last: enables payload encryption. */

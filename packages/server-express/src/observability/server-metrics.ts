@@ -37,7 +37,7 @@ export function createServerMetrics(options: { defaultMetrics?: boolean } = {}):
     }),
     eventsSent: new Counter({ name: 'twin_events_sent_total', help: 'SSE events written to clients.', registers }),
     bytesSent: new Counter({ name: 'twin_bytes_sent_total', help: 'SSE event bytes written to clients (before transport compression).', registers }),
-    rejected: new Counter({ name: 'twin_rejected_total', help: 'Requests refused by a connection limit.', labelNames: ['reason'], registers }),
+    rejected: new Counter({ name: 'twin_rejected_total', help: 'Requests refused by a connection limit or a storage backlog.', labelNames: ['reason'], registers }),
     slowClientCloses: new Counter({ name: 'twin_slow_client_closes_total', help: 'Streams closed by the slow-client policy.', registers }),
     backpressure: new Counter({ name: 'twin_backpressure_total', help: 'Times a connection reported backpressure.', registers }),
     resumes: new Counter({ name: 'twin_resumes_total', help: 'Reconnects with Last-Event-ID.', registers }),

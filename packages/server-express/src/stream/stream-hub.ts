@@ -17,6 +17,13 @@ export interface StreamHubOptions {
    * provider is aborted (default 0: abort at once, bill what was used).
    */
   detachGraceMs: number;
+  /**
+   * Rows waiting for the database (audit chunks and events) above which new streams are refused
+   * with 503 + Retry-After until storage catches up (default 20,000). Queued rows are never dropped,
+   * so without this a database slower than the streams (an embedded one starved of CPU) would grow
+   * memory without bound.
+   */
+  maxStorageBacklog?: number;
 }
 
 /** A request to start a stream, already validated. */
@@ -35,7 +42,7 @@ export interface StartStreamInput {
 
 /**
  * Every stream of this server: starts, resumes and stops them, enforces connection limits
- * (global → 503, per API key → 429, both with Retry-After), cleans up idle and expired streams,
+ * (global or storage backlog → 503, per API key → 429, all with Retry-After), cleans up idle and expired streams,
  * and keeps finished streams resumable for `timeouts.resumeGraceMs`.
  */
 export class StreamHub {
@@ -67,6 +74,14 @@ export class StreamHub {
   checkCapacity(auth: AuthContext): void {
     if (this.shuttingDown) {
       throw new TwinError('capacity_exceeded', 'The server is shutting down.', { retryAfterMs: 5_000 });
+    }
+    const backlog = this.deps.store.chunks.pending + this.deps.store.events.pending;
+    const maxBacklog = this.options.maxStorageBacklog ?? 20_000;
+    if (backlog > maxBacklog) {
+      this.deps.metrics.rejected.inc({ reason: 'storage_backlog' });
+      throw new TwinError('capacity_exceeded', `The server's storage is behind (${backlog} rows waiting, limit ${maxBacklog}); retry shortly.`, {
+        retryAfterMs: 2_000,
+      });
     }
     if (this.connections >= this.options.config.maxConnections) {
       this.deps.metrics.rejected.inc({ reason: 'global' });
