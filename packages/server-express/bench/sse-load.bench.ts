@@ -6,7 +6,7 @@
  * the floor of what one event on one socket costs on this machine.
  *
  * Targets (2-core machine): p99 delivery latency < 100 ms, server RSS < 1.5 GiB, added TTFB p99 ≤ 5 ms.
- * Knobs: STREAMS (10000), MEASURE_MS (20000), PERSIST_CHUNKS (1; 0 disables the stream_chunks audit copy),
+ * Knobs: STREAMS (10000), MEASURE_MS (20000), OUTPUT_TOKENS (long enough for every stream to outlive the run), PERSIST_CHUNKS (1; 0 disables the stream_chunks audit copy),
  * BENCH_DATABASE_URL (run the server on a Postgres server instead of PGlite), SERVER_NODE_FLAGS (extra node flags
  * for the server process, e.g. --expose-gc for live-heap figures), OPEN_BUDGET_MS (60000: stop opening after it),
  * PEER (1; 0 skips the bare node:http run), PROFILE_FILE (CPU profile of the measured window), LIVE_HEAP_FILE (what is alive once every stream is open), ALLOCATION_FILE (sampled allocations of that window, collected ones too), SLOT_SLEEP (0: core's timerSleep for the simulated provider).
@@ -20,6 +20,12 @@ import { createSimulatedProvider } from '@twin/core';
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const STREAMS = Number(process.env.STREAMS ?? 10_000);
 const MEASURE_MS = Number(process.env.MEASURE_MS ?? 20_000);
+// Every stream must outlive opening, warm-up and measurement: at 10 tokens/s a 500-token answer ends
+// after 50 s, before a slow opening phase is over, and the load would quietly shrink. Both servers
+// read OUTPUT_TOKENS from the environment they inherit.
+process.env.OUTPUT_TOKENS ??= String(
+  Math.ceil(((Number(process.env.OPEN_BUDGET_MS ?? 60_000) + Number(process.env.WARMUP_MS ?? 3_000) + MEASURE_MS) / 1000 + 30) * Number(process.env.TOKENS_PER_SECOND ?? 10)),
+);
 const GiB = 1024 ** 3;
 
 type Message = { type: string; [key: string]: unknown };
