@@ -33,6 +33,8 @@ const service = await createTwinService({
   providers: [provider],
   stream: { maxConnections: 20_000, maxConnectionsPerKey: 20_000 },
   persistChunks: process.env.PERSIST_CHUNKS !== '0',
+  // MAX_EVENT_LOOP_LAG_MS: the server's load shedding (off unless set, as in the reference server).
+  ...(process.env.MAX_EVENT_LOOP_LAG_MS ? { maxEventLoopLagMs: Number(process.env.MAX_EVENT_LOOP_LAG_MS) } : {}),
   logger,
   processMetrics: false,
 });

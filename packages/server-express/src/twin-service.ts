@@ -13,6 +13,7 @@ import {
 import pino, { type Logger } from 'pino';
 import { createAuthenticator, type AuthMode, type Authenticator } from './auth/authenticator';
 import { createServerMetrics, type ServerMetrics } from './observability/server-metrics';
+import { monitorEventLoopLag } from './observability/event-loop-lag';
 import { StreamStatsWindow } from './observability/stream-stats';
 import type { TwinStore } from './storage/twin-store';
 import { createBudgetGuard, type BudgetGuard } from './stream/budget-guard';
@@ -41,6 +42,11 @@ export interface TwinServiceOptions {
   persistChunks?: boolean;
   /** Rows waiting for the database above which new streams get 503 + Retry-After (default 20,000). */
   maxStorageBacklog?: number;
+  /**
+   * Load shedding: event-loop lag (p99 over the last 250 ms) above which new streams get 503 +
+   * Retry-After, so running streams keep their latency. Off by default.
+   */
+  maxEventLoopLagMs?: number;
   /** Prompt token counter for the crash-time estimate (default: gpt-tokenizer, loaded once); `false` disables. */
   countTokens?: TokenCounter | false;
   /**
@@ -102,6 +108,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   const store = options.store;
   const pricing = await createPricingBook(store, options.pricing ?? []);
   const countTokens = options.countTokens === false ? undefined : (options.countTokens ?? (await loadDefaultTokenCounter()));
+  const lag = options.maxEventLoopLagMs !== undefined ? monitorEventLoopLag() : undefined;
   const hub = new StreamHub(
     { store, pricing, metrics, stats, logger, persistChunks: options.persistChunks !== false, ...(countTokens ? { countTokens } : {}) },
     {
@@ -109,6 +116,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       maxQueuedBytesPerConnection: options.maxQueuedBytesPerConnection ?? 1_048_576,
       detachGraceMs: options.detachGraceMs ?? 0,
       ...(options.maxStorageBacklog !== undefined ? { maxStorageBacklog: options.maxStorageBacklog } : {}),
+      ...(lag ? { maxEventLoopLagMs: options.maxEventLoopLagMs, eventLoopLagMs: () => lag.ms } : {}),
     },
   );
   const budgets = createBudgetGuard(store, logger);
@@ -143,6 +151,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
         liveStreamIds: hub.runningIds(),
       }),
     async shutdown(timeoutMs) {
+      lag?.stop();
       await hub.shutdown(timeoutMs);
       await store.flush();
     },

@@ -86,6 +86,7 @@ export async function startReferenceServer(vars: Record<string, string | undefin
     detachGraceMs: env.TWIN_DETACH_GRACE_MS,
     persistChunks: env.TWIN_PERSIST_CHUNKS,
     maxStorageBacklog: env.TWIN_MAX_STORAGE_BACKLOG,
+    ...(env.TWIN_MAX_EVENT_LOOP_LAG_MS !== undefined ? { maxEventLoopLagMs: env.TWIN_MAX_EVENT_LOOP_LAG_MS } : {}),
     ...(env.TWIN_CIPHER_KEYS ? { keyring: parseKeyring(env.TWIN_CIPHER_KEYS)! } : {}),
   });
   const reconciled = await service.reconcile();

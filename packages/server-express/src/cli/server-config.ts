@@ -33,6 +33,8 @@ export const serverEnvSchema = z.object({
   TWIN_PERSIST_CHUNKS: bool.default(true),
   /** Rows waiting for the database above which new streams get 503 + Retry-After. */
   TWIN_MAX_STORAGE_BACKLOG: int(0).default(20_000),
+  /** Load shedding: event-loop lag (ms) above which new streams get 503 + Retry-After. Unset: off. */
+  TWIN_MAX_EVENT_LOOP_LAG_MS: int(1).optional(),
   /** Speed of the simulated provider, tokens per second. */
   TWIN_SIMULATED_TOKENS_PER_SECOND: z.coerce.number().positive().default(20),
   /** Comma-separated `id:base64key` entries (32-byte keys), newest last: enables payload encryption. */

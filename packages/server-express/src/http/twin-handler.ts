@@ -110,7 +110,11 @@ async function run(
     await handler({ req, res, url, params, service, auth });
   } catch (error) {
     const twin = error instanceof TwinError ? error : undefined;
-    if (!twin || twin.status >= 500) {
+    if (twin?.code === 'capacity_exceeded') {
+      // A deliberate refusal (a limit, a backlog, overload), counted in twin_rejected_total: under
+      // overload an error line with a stack per refused request would only add to the load.
+      service.logger.debug({ code: twin.code, method: req.method, path: url.pathname, reason: twin.message }, 'request refused');
+    } else if (!twin || twin.status >= 500) {
       service.logger.error({ err: error, method: req.method, path: url.pathname }, 'request failed');
     }
     sendError(res, error);

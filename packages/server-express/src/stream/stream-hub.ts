@@ -24,6 +24,14 @@ export interface StreamHubOptions {
    * memory without bound.
    */
   maxStorageBacklog?: number;
+  /**
+   * Event-loop lag (p99 of the last quarter second, ms) above which new streams are refused with
+   * 503 + Retry-After, so the streams already running keep their latency (load shedding). Off
+   * (undefined) by default.
+   */
+  maxEventLoopLagMs?: number;
+  /** The current event-loop lag in ms (required with `maxEventLoopLagMs`). */
+  eventLoopLagMs?: () => number;
 }
 
 /** A request to start a stream, already validated. */
@@ -42,7 +50,7 @@ export interface StartStreamInput {
 
 /**
  * Every stream of this server: starts, resumes and stops them, enforces connection limits
- * (global or storage backlog → 503, per API key → 429, all with Retry-After), cleans up idle and expired streams,
+ * (global, storage backlog or event-loop lag → 503, per API key → 429, all with Retry-After), cleans up idle and expired streams,
  * and keeps finished streams resumable for `timeouts.resumeGraceMs`.
  */
 export class StreamHub {
@@ -80,6 +88,14 @@ export class StreamHub {
     if (backlog > maxBacklog) {
       this.deps.metrics.rejected.inc({ reason: 'storage_backlog' });
       throw new TwinError('capacity_exceeded', `The server's storage is behind (${backlog} rows waiting, limit ${maxBacklog}); retry shortly.`, {
+        retryAfterMs: 2_000,
+      });
+    }
+    const maxLag = this.options.maxEventLoopLagMs;
+    const lag = maxLag !== undefined ? (this.options.eventLoopLagMs?.() ?? 0) : 0;
+    if (maxLag !== undefined && lag > maxLag) {
+      this.deps.metrics.rejected.inc({ reason: 'event_loop_lag' });
+      throw new TwinError('capacity_exceeded', `The server is overloaded (its event loop is ${Math.round(lag)} ms behind, limit ${maxLag}); retry shortly.`, {
         retryAfterMs: 2_000,
       });
     }
