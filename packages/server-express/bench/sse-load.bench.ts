@@ -99,7 +99,7 @@ const addedP99 = s!.latency.p99 - d!.latency.p99;
 console.log(
   `TTFB: direct p50 ${d!.latency.p50.toFixed(3)} ms, p99 ${d!.latency.p99.toFixed(3)} ms; through the server p50 ${s!.latency.p50.toFixed(3)} ms, p99 ${s!.latency.p99.toFixed(3)} ms; ` +
     `added p50 ${addedP50.toFixed(2)} ms, added p99 ${addedP99.toFixed(2)} ms (target ≤ 5 ms) — ratio of medians ${(s!.latency.p50 / d!.latency.p50).toFixed(1)}×` +
-    (ttfbRefused > 0 ? `; ${ttfbRefused} requests refused (not in these figures' meaning: they carry no first chunk)` : ''),
+    (ttfbRefused > 0 ? `; ${ttfbRefused} of the timed requests were refused (503) and are timed to their refusal` : ''),
 );
 // Let those aborted streams end and bill (and their audit rows land) before the load phase, so
 // their endings do not count in its CPU per event.
