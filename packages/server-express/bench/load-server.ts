@@ -62,14 +62,12 @@ const liveHeapFile = process.env.LIVE_HEAP_FILE;
 const inspector = profileFile || allocationFile || liveHeapFile ? new Session() : undefined;
 inspector?.connect();
 let reports = 0;
-const post = (method: string) =>
-  new Promise<unknown>((resolve, reject) => inspector!.post(method, (err, result) => (err ? reject(err) : resolve(result))));
-const postWith = (method: string, params: object) =>
+const post = (method: string, params: object = {}) =>
   new Promise<unknown>((resolve, reject) => inspector!.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
 
 if (liveHeapFile) {
   await post('HeapProfiler.enable');
-  await postWith('HeapProfiler.startSampling', { samplingInterval: 4_096 });
+  await post('HeapProfiler.startSampling', { samplingInterval: 4_096 });
 }
 
 process.on('message', async (message: { type: string }) => {
@@ -89,7 +87,7 @@ process.on('message', async (message: { type: string }) => {
       }
       if (allocationFile) {
         await post('HeapProfiler.enable');
-        await postWith('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+        await post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
       }
     } else if (inspector && reports === 2) {
       if (profileFile) {

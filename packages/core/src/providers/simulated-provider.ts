@@ -111,13 +111,16 @@ class TokenCursor {
   get done(): boolean {
     return this.pattern.lastIndex >= this.text.length;
   }
-  /** Up to `n` next tokens, joined. */
-  take(n: number): { text: string; count: number } {
+  /** How many tokens the last `take` read. */
+  taken = 0;
+  /** Up to `n` next tokens, joined (a field, not a pair per token: this runs for every token of every stream). */
+  take(n: number): string {
     const start = this.pattern.lastIndex;
     let count = 0;
     // Never exec at the end: a failed sticky match resets lastIndex to 0 (back to the start).
     while (count < n && !this.done && this.pattern.exec(this.text)) count++;
-    return { text: this.text.slice(start, this.pattern.lastIndex), count };
+    this.taken = count;
+    return this.text.slice(start, this.pattern.lastIndex);
   }
 }
 
@@ -185,10 +188,10 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
         const n = Math.min(perChunk, budget - sent, failAfter - sent);
         if (sent > 0 && interval > 0) await env.sleep(interval * n, signal);
         if (signal?.aborted) return;
-        const next = tokens.take(n);
-        yield [{ type, text: next.text }];
-        sent += next.count;
-        if (type === 'reasoning-delta') reasoningSent += next.count;
+        const delta = tokens.take(n);
+        yield [{ type, text: delta }];
+        sent += tokens.taken;
+        if (type === 'reasoning-delta') reasoningSent += tokens.taken;
       }
     }
     if (signal?.aborted) return;

@@ -143,7 +143,8 @@ export async function buildUsageReport(db: TwinDatabase, input: UsageReportInput
         and ${billedAt} >= ${prevFrom.toISOString()}::timestamptz and ${billedAt} < ${to.toISOString()}::timestamptz${currencyFilter}
     ) s
     group by ${sql.raw(groupClause)}`);
-  const rows = rowsOf<Row>(result);
+  // Both drivers resolve execute() to the array of rows (PGlite through its worker's pg-proxy session).
+  const rows = result as unknown as Row[];
 
   const currencies = [...new Set(rows.map((row) => String(row.currency)))].sort();
   if (!input.currency && currencies.length > 1) {
@@ -190,8 +191,3 @@ export async function buildUsageReport(db: TwinDatabase, input: UsageReportInput
   return report;
 }
 
-/** postgres-js returns an array; PGlite returns `{ rows }`. */
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
-}
