@@ -74,6 +74,39 @@ describe('StreamBuffer flush rules', () => {
     expect(contents(buffer.push(text('b'), 25))).toEqual([{ text: 'ab' }]);
   });
 
+  it('emits a part at once when no content went out for the latency budget (a sparse stream is not delayed)', () => {
+    const buffer = started({ flush: { maxAgeMs: 15 } });
+    buffer.push(text('first'), 0);
+    // 100 ms later: nothing pending, nothing recent.
+    expect(contents(buffer.push(text('a'), 100))).toEqual([{ text: 'a' }]);
+    expect(contents(buffer.push(text('b'), 200))).toEqual([{ text: 'b' }]);
+    // Exactly the budget after the last write still counts as quiet.
+    expect(contents(buffer.push(text('c'), 215))).toEqual([{ text: 'c' }]);
+    expect(buffer.nextFlushAt()).toBeUndefined();
+  });
+
+  it('coalesces parts that follow a write within the latency budget (the leading edge does not end coalescing)', () => {
+    const buffer = started({ flush: { maxAgeMs: 15 } });
+    buffer.push(text('first'), 0);
+    expect(contents(buffer.push(text('a'), 100))).toEqual([{ text: 'a' }]);
+    // 10 ms after that write: held, with the next parts, until the oldest is 15 ms old.
+    expect(buffer.push(text('b'), 110)).toEqual([]);
+    expect(buffer.push(text('c'), 120)).toEqual([]);
+    expect(buffer.nextFlushAt()).toBe(125);
+    expect(contents(buffer.tick(125))).toEqual([{ text: 'bc' }]);
+    // A part 10 ms after the tick's write is held again; a second one joins it even after the budget.
+    expect(buffer.push(text('d'), 135)).toEqual([]);
+    expect(contents(buffer.push(text('e'), 150))).toEqual([{ text: 'de' }]);
+  });
+
+  it('keeps coalescing under backpressure even after a quiet spell', () => {
+    const buffer = started({ flush: { maxAgeMs: 15, backpressureMaxAgeMs: 100 } });
+    buffer.push(text('first'), 0);
+    buffer.setBackpressure(true, 0);
+    expect(buffer.push(text('a'), 500)).toEqual([]);
+    expect(buffer.nextFlushAt()).toBe(600);
+  });
+
   it('while backpressured ignores size and count, waits for backpressureMaxAgeMs, and flushes what is due on release', () => {
     const buffer = started({ flush: { maxParts: 2, maxBytes: 4, maxAgeMs: 10, backpressureMaxAgeMs: 100 } });
     buffer.push(text('first'), 0);

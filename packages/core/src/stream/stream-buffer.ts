@@ -53,6 +53,7 @@ const CONTROL_EVENT_BYTES = 256;
  *
  * Flush rules (see docs/streaming.md):
  * - the first content part of the stream is emitted at once (time to first token is never delayed);
+ *   so is a part arriving after no content went out for `flush.maxAgeMs` (a quiet stream is not delayed);
  * - after that, content coalesces into one frame until `flush.maxBytes` bytes or `flush.maxParts`
  *   parts are pending, or the oldest pending part is `flush.maxAgeMs` old;
  * - while the writer reports backpressure, size and count are ignored and only
@@ -81,7 +82,8 @@ export class StreamBuffer {
   private closed = false;
   private overflowed = false;
   private backpressure = false;
-  private firstContentSent = false;
+  /** When content last went out (`-Infinity` before the first content part). */
+  private lastContentFlushAt = -Infinity;
   private terminal: StreamEvent | undefined;
 
   private readonly frames = new FrameCoalescer();
@@ -126,33 +128,33 @@ export class StreamBuffer {
       case 'text-delta':
         if (part.text === '') break;
         this.state.appendText(part.text);
-        this.beforeContent(TEXT, out);
+        this.beforeContent(TEXT, now, out);
         this.frames.addText(TEXT, part.text, utf8ByteLength(part.text), now);
         this.afterContent(now, out);
         return out;
       case 'reasoning-delta':
         if (part.text === '') break;
         this.state.appendReasoning(part.text);
-        this.beforeContent(REASONING, out);
+        this.beforeContent(REASONING, now, out);
         this.frames.addText(REASONING, part.text, utf8ByteLength(part.text), now);
         this.afterContent(now, out);
         return out;
       case 'tool-call-start':
         this.state.toolStart(part.toolCallId, part.index, part.toolName);
-        this.beforeContent(TOOLS, out);
+        this.beforeContent(TOOLS, now, out);
         this.frames.addTool(part.toolCallId, part.index, part.toolName, undefined, false, undefined, utf8ByteLength(part.toolName), now);
         this.afterContent(now, out);
         return out;
       case 'tool-call-delta':
         if (part.argsTextDelta === '') break;
         this.state.toolDelta(part.toolCallId, part.index, part.argsTextDelta);
-        this.beforeContent(TOOLS, out);
+        this.beforeContent(TOOLS, now, out);
         this.frames.addTool(part.toolCallId, part.index, undefined, part.argsTextDelta, false, undefined, utf8ByteLength(part.argsTextDelta), now);
         this.afterContent(now, out);
         return out;
       case 'tool-call': {
         const rest = this.state.toolDone(part.toolCallId, part.index, part.toolName, part.args, part.argsText);
-        this.beforeContent(TOOLS, out);
+        this.beforeContent(TOOLS, now, out);
         this.frames.addTool(part.toolCallId, part.index, part.toolName, rest, true, part.args, utf8ByteLength(part.argsText), now);
         this.afterContent(now, out);
         return out;
@@ -288,14 +290,20 @@ export class StreamBuffer {
    * A closed frame cannot grow any more, so outside backpressure it goes out before content of
    * another kind starts a new frame; under backpressure it waits with the rest.
    */
-  private beforeContent(kind: ContentKind, out: StreamEvent[]): void {
-    if (!this.backpressure && this.frames.kind !== 0 && this.frames.kind !== kind) this.flushInto(out);
+  private beforeContent(kind: ContentKind, now: number, out: StreamEvent[]): void {
+    if (!this.backpressure && this.frames.kind !== 0 && this.frames.kind !== kind) this.flushInto(out, now);
   }
 
+  /**
+   * The first content part goes out at once, even under backpressure. So does a part that arrives
+   * alone after no content went out for the latency budget (leading edge): with nothing pending and
+   * nothing recent, waiting could only add latency, and a sparse stream (one delta per 100 ms, say)
+   * would otherwise pay the whole budget on every delta without ever coalescing. Parts that follow
+   * within the budget coalesce as before.
+   */
   private afterContent(now: number, out: StreamEvent[]): void {
-    if (!this.firstContentSent) {
-      this.firstContentSent = true;
-      this.flushInto(out);
+    if (this.lastContentFlushAt === -Infinity || (!this.backpressure && this.frames.parts === 1 && now - this.lastContentFlushAt >= this.maxAgeMs)) {
+      this.flushInto(out, now);
       return;
     }
     this.maybeFlush(now, out);
@@ -306,9 +314,9 @@ export class StreamBuffer {
     if (frames.parts === 0) return;
     const age = now - frames.since;
     if (this.backpressure) {
-      if (age >= this.backpressureMaxAgeMs) return this.flushInto(out);
+      if (age >= this.backpressureMaxAgeMs) return this.flushInto(out, now);
     } else if (frames.bytes >= this.maxBytes || frames.parts >= this.maxParts || age >= this.maxAgeMs) {
-      return this.flushInto(out);
+      return this.flushInto(out, now);
     }
     if (frames.bytes > this.overflowLimit) {
       this.overflowed = true;
@@ -323,8 +331,10 @@ export class StreamBuffer {
     }
   }
 
-  private flushInto(out: StreamEvent[]): void {
+  /** `now`: when the frames go out (omitted by flushes outside the flush rules, which keep the last time). */
+  private flushInto(out: StreamEvent[], now?: number): void {
     if (this.frames.parts === 0) return;
+    if (now !== undefined) this.lastContentFlushAt = now;
     const frames = this.frames.drain();
     for (let i = 0; i < frames.length; i++) out.push(this.emitChunk(frames[i]!.content, frames[i]!.bytes));
   }
