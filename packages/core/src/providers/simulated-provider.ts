@@ -125,6 +125,33 @@ class TokenCursor {
 }
 
 /**
+ * The generated answer read word by word straight from the PRNG: exactly the tokens a
+ * {@link TokenCursor} reads from `words.join(' ') + '.'`, without building that text first (about
+ * 30 KB of garbage per 500-token stream before its first token, and the text held for its whole life).
+ */
+class WordCursor {
+  taken = 0;
+  constructor(
+    private readonly next: () => number,
+    private left: number,
+  ) {}
+  get done(): boolean {
+    return this.left <= 0;
+  }
+  take(n: number): string {
+    let out = '';
+    let count = 0;
+    while (count < n && this.left > 0) {
+      this.left--;
+      out += WORDS[Math.floor(this.next() * WORDS.length)]! + (this.left > 0 ? ' ' : '.');
+      count++;
+    }
+    this.taken = count;
+    return out;
+  }
+}
+
+/**
  * An offline, deterministic provider: the reference server's default when no key is configured
  * and the tool every test uses. It is cheap (one timer per chunk, no per-stream state beyond the
  * generator), so thousands of concurrent streams at realistic token rates are fine.
@@ -153,14 +180,20 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
     }
     yield [{ type: 'response-metadata', id: `sim-${options.seed ?? 1}-${call}`, model }];
 
-    let text: string;
+    let text = '';
+    // The generated answer is read lazily unless stop sequences must search all of it.
+    let generated: WordCursor | undefined;
     if (typeof options.text === 'function') text = options.text(request);
     else if (typeof options.text === 'string') text = options.text;
     else {
       const next = prng(hashString(lastUserText(request), options.seed ?? 1));
-      const words: string[] = [];
-      for (let i = 0; i < (options.outputTokens ?? 48); i++) words.push(WORDS[Math.floor(next() * WORDS.length)]!);
-      text = words.join(' ') + '.';
+      const count = options.outputTokens ?? 48;
+      if (count > 0 && !request.stop?.length) generated = new WordCursor(next, count);
+      else {
+        const words: string[] = [];
+        for (let i = 0; i < count; i++) words.push(WORDS[Math.floor(next() * WORDS.length)]!);
+        text = words.join(' ') + '.';
+      }
     }
     let stopped = false;
     for (const stop of request.stop ?? []) {
@@ -178,7 +211,7 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
     let reasoningSent = 0;
     let truncatedByLength = false;
     for (const type of ['reasoning-delta', 'text-delta'] as const) {
-      const tokens = new TokenCursor(type === 'reasoning-delta' ? reasoning : text);
+      const tokens = type === 'reasoning-delta' ? new TokenCursor(reasoning) : (generated ?? new TokenCursor(text));
       while (!tokens.done && !truncatedByLength) {
         if (sent >= budget) {
           truncatedByLength = true;

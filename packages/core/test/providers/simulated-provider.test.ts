@@ -29,6 +29,23 @@ describe('simulated provider', () => {
     expect(textOf(a)).not.toEqual(textOf(c));
   });
 
+  it('reads the generated answer lazily with exactly the deltas of the whole generated text (which stop sequences still search)', async () => {
+    for (const tokensPerChunk of [1, 3]) {
+      const lazy = await collect(createSimulatedProvider({ seed: 3, outputTokens: 40, tokensPerChunk, tokensPerSecond: Infinity }).stream(request));
+      // A stop sequence that never matches makes the provider build the whole text first.
+      const whole = await collect(
+        createSimulatedProvider({ seed: 3, outputTokens: 40, tokensPerChunk, tokensPerSecond: Infinity }).stream({ ...request, stop: ['\u0000'] }),
+      );
+      expect(lazy).toEqual(whole);
+      const deltas = lazy.filter((p): p is Extract<StreamPart, { type: 'text-delta' }> => p.type === 'text-delta').map((p) => p.text);
+      expect(deltas).toHaveLength(Math.ceil(40 / tokensPerChunk));
+      expect(textOf(lazy).split(' ')).toHaveLength(40);
+      expect(textOf(lazy).endsWith('.')).toBe(true);
+    }
+    const one = await collect(createSimulatedProvider({ seed: 3, outputTokens: 1, tokensPerSecond: Infinity }).stream(request));
+    expect(textOf(one)).toMatch(/^\S+\.$/);
+  });
+
   it('emits metadata, one delta per token, exact usage, then finish', async () => {
     const parts = await collect(createSimulatedProvider({ text: 'one two three', tokensPerSecond: Infinity }).stream(request));
     expect(parts.map((p) => p.type)).toEqual(['response-metadata', 'text-delta', 'text-delta', 'text-delta', 'usage', 'finish']);
