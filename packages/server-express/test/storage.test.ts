@@ -74,6 +74,58 @@ function storageSuite(name: string, open: () => Promise<OpenedDatabase>) {
       expect(mine[0]!.outputTokens).toBe(5);
     });
 
+    it('endStream finalises a group of records in one statement exactly as finaliseBillingRecord does one, and only once', async () => {
+      const endedAt = new Date('2031-05-05T10:00:00.123Z');
+      const bills: Array<Parameters<TwinStore['finaliseBillingRecord']>[1]> = [
+        // lines with two taxes, every token count, a pricing config, provider and model reported by the stream
+        { endReason: 'complete', endedAt, inputTokens: 7, cacheReadTokens: 1, cacheWriteTokens: 2, outputTokens: 9, reasoningTokens: 3, usageEstimated: false, usageMissing: false, durationMs: 1234.6, bytes: 4_321, currency: 'EUR', pricingConfigId: 'cfg-1', lines: lines('1.000000000000000001', ['0.1', '0.2']), provider: 'openai', model: 'gpt-x' },
+        // no lines (the bill could not be priced): money columns stay as opened, no provider/model change
+        { endReason: 'interrupted', endedAt, usageEstimated: true, usageMissing: true, durationMs: 0, bytes: 0, currency: 'USD' },
+        // lines without taxes
+        { endReason: 'client_abort', endedAt, outputTokens: 0, usageEstimated: true, usageMissing: false, durationMs: 5, bytes: 10, currency: 'USD', lines: lines('0.0032') },
+      ];
+      bills.forEach((_, i) => {
+        openRecord(`s-one-${i}`);
+        openRecord(`s-group-${i}`);
+      });
+      await store.flush();
+      for (const [i, bill] of bills.entries()) await store.finaliseBillingRecord(`s-one-${i}`, bill);
+      const ending = (streamId: string, bill: (typeof bills)[number]) => ({
+        streamId,
+        tenantId,
+        bill,
+        connection: { id: streamId, tenantId, provider: 'simulated', model: 'sim-1', status: 'completed', createdAt: endedAt, lastSeq: 3 },
+        metrics: { streamId, tenantId, durationMs: 1, bytesSent: 1, eventsSent: 1, metrics: {}, updatedAt: endedAt },
+        buffer: {},
+      });
+      // Submitted together: one group commit.
+      const finalised = await Promise.all(bills.map((bill, i) => store.endStream(ending(`s-group-${i}`, bill))));
+      expect(finalised).toEqual([true, true, true]);
+      const again = await store.endStream(ending('s-group-0', { ...bills[0]!, endReason: 'error', outputTokens: 999, lines: lines('9') }));
+      expect(again).toBe(false);
+
+      const t = tables.streamBillingRecords;
+      const rowOf = async (streamId: string) => {
+        const [row] = await db.db
+          .select({
+            state: t.state, endReason: t.endReason, endedAt: t.endedAt, provider: t.provider, model: t.model,
+            inputTokens: t.inputTokens, cacheReadTokens: t.cacheReadTokens, cacheWriteTokens: t.cacheWriteTokens, outputTokens: t.outputTokens, reasoningTokens: t.reasoningTokens,
+            usageEstimated: t.usageEstimated, usageMissing: t.usageMissing, durationMs: t.durationMs, bytes: t.bytes, currency: t.currency, pricingConfigId: t.pricingConfigId,
+            tokenCost: sql<string>`${t.tokenCost}::text`, discount: sql<string>`${t.discount}::text`, streaming: sql<string>`${t.streaming}::text`, bandwidthPremium: sql<string>`${t.bandwidthPremium}::text`,
+            infrastructure: sql<string>`${t.infrastructure}::text`, subtotal: sql<string>`${t.subtotal}::text`, slaPenalty: sql<string>`${t.slaPenalty}::text`,
+            taxTotal: sql<string>`${t.taxTotal}::text`, total: sql<string>`${t.total}::text`, lines: t.lines,
+          })
+          .from(t)
+          .where(sql`${t.streamId} = ${streamId}`);
+        return row;
+      };
+      for (let i = 0; i < bills.length; i++) expect(await rowOf(`s-group-${i}`)).toEqual(await rowOf(`s-one-${i}`));
+      const first = await rowOf('s-group-0');
+      expect(first).toMatchObject({ state: 'final', endReason: 'complete', provider: 'openai', model: 'gpt-x', taxTotal: '0.3', total: '1.000000000000000001', durationMs: 1235, outputTokens: 9 });
+      expect(await rowOf('s-group-1')).toMatchObject({ state: 'final', provider: 'simulated', total: null, taxTotal: null, lines: null, usageMissing: true });
+      expect((await rowOf('s-group-2'))!.taxTotal).toBe('0');
+    });
+
     it('stores money as exact numeric: long decimals round-trip and taxes sum without float error', async () => {
       openRecord('s-money');
       const total = '12345678901234567890.123456789012345678';

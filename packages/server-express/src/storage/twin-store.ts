@@ -182,9 +182,9 @@ export interface TwinStore {
   /**
    * Everything a finished stream leaves behind (final bill, connection row, metrics, buffer
    * snapshot), group-committed with the other streams ending at the same time: one transaction.
-   * Resolves with the record when this call finalised it (`undefined`: it was already final).
+   * Resolves `true` when this call finalised the billing record (`false`: it was already final).
    */
-  endStream(ending: StreamEnding): Promise<StreamBillingRecord | undefined>;
+  endStream(ending: StreamEnding): Promise<boolean>;
   getBillingRecord(tenantId: string, streamId: string): Promise<StreamBillingRecord | undefined>;
   listBillingRecords(tenantId: string, query?: BillingRecordQuery): Promise<StreamBillingRecord[]>;
   /** Open records of every tenant opened by this instance (what a restart reconciles). */
@@ -280,6 +280,62 @@ async function finalise(db: Pick<TwinDatabase, 'update'>, streamId: string, bill
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 
+/**
+ * {@link finalise} for a whole group commit in ONE statement with one json parameter
+ * (json_to_recordset), instead of an UPDATE built by Drizzle per stream (about 25 KB of garbage and
+ * a statement to parse and plan, per ending stream). Same rules: only open records change, line
+ * columns change only with lines, provider and model only when given, and `tax_total` is the
+ * numeric sum of the tax lines. Returns the stream ids whose record this call finalised.
+ */
+async function finaliseMany(db: Pick<TwinDatabase, 'execute'>, items: readonly StreamEnding[]): Promise<Set<string>> {
+  const batch = JSON.stringify(
+    items.map(({ streamId, bill }) => ({
+      stream_id: streamId,
+      end_reason: bill.endReason,
+      ended_at: bill.endedAt.toISOString(),
+      input_tokens: bill.inputTokens ?? null,
+      cache_read_tokens: bill.cacheReadTokens ?? null,
+      cache_write_tokens: bill.cacheWriteTokens ?? null,
+      output_tokens: bill.outputTokens ?? null,
+      reasoning_tokens: bill.reasoningTokens ?? null,
+      usage_estimated: bill.usageEstimated,
+      usage_missing: bill.usageMissing,
+      duration_ms: Math.max(0, Math.round(bill.durationMs)),
+      bytes: bill.bytes,
+      currency: bill.currency,
+      pricing_config_id: bill.pricingConfigId ?? null,
+      provider: bill.provider || null,
+      model: bill.model || null,
+      lines: bill.lines ?? null,
+    })),
+  );
+  const money = (column: string) => sql.raw(`${column} = case when x.lines is null then r.${column} else (x.lines->>'${camel(column)}')::numeric end`);
+  const rows = (await db.execute(sql`update ${streamBillingRecords} as r set
+      state = 'final', end_reason = x.end_reason, ended_at = x.ended_at,
+      input_tokens = x.input_tokens, cache_read_tokens = x.cache_read_tokens, cache_write_tokens = x.cache_write_tokens,
+      output_tokens = x.output_tokens, reasoning_tokens = x.reasoning_tokens,
+      usage_estimated = x.usage_estimated, usage_missing = x.usage_missing, duration_ms = x.duration_ms, bytes = x.bytes,
+      currency = x.currency, pricing_config_id = x.pricing_config_id,
+      provider = coalesce(x.provider, r.provider), model = coalesce(x.model, r.model),
+      ${money('token_cost')}, ${money('discount')}, ${money('streaming')}, ${money('bandwidth_premium')}, ${money('infrastructure')},
+      ${money('subtotal')}, ${money('sla_penalty')}, ${money('total')},
+      tax_total = case when x.lines is null then r.tax_total
+        else (select coalesce(sum((t->>'amount')::numeric), 0) from jsonb_array_elements(x.lines->'taxes') as t) end,
+      lines = coalesce(x.lines, r.lines)
+    from json_to_recordset(${batch}::json) as x(
+      stream_id text, end_reason text, ended_at timestamptz, input_tokens int, cache_read_tokens int, cache_write_tokens int,
+      output_tokens int, reasoning_tokens int, usage_estimated boolean, usage_missing boolean, duration_ms int, bytes bigint,
+      currency text, pricing_config_id text, provider text, model text, lines jsonb)
+    where r.stream_id = x.stream_id and r.state = 'open'
+    returning r.stream_id`)) as unknown as Array<{ stream_id: string }>;
+  return new Set(rows.map((row) => row.stream_id));
+}
+
+/** `bandwidth_premium` → `bandwidthPremium` (the bill lines' key of a money column). */
+function camel(column: string): string {
+  return column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
 /** `SET col = excluded.col` for a multi-row upsert. */
 function excludedSet<T extends PgTable>(table: T, keys: Array<keyof T['$inferInsert'] & string>) {
   const columns = getTableColumns(table) as Record<string, { name: string }>;
@@ -369,13 +425,13 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
     onError: (e, n) => options.onWriteError?.('stream_connections', e, n),
   });
 
-  const endings = createGroupCommit<StreamEnding, StreamBillingRecord | undefined>({
+  const endings = createGroupCommit<StreamEnding, boolean>({
     intervalMs: 20,
     run: async (items) => {
       if (openings.pending > 0) await openings.flush();
       return db.transaction(async (tx) => {
-        const results: Array<StreamBillingRecord | undefined> = [];
-        for (const item of items) results.push(await finalise(tx, item.streamId, item.bill));
+        const finalised = await finaliseMany(tx, items);
+        const results = items.map((i) => finalised.has(i.streamId));
         await tx
           .insert(streamConnections)
           .values(items.map((i) => i.connection))
