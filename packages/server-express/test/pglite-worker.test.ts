@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { asc, eq, sql } from 'drizzle-orm';
@@ -185,6 +185,24 @@ describe('PGlite worker lifecycle', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it.runIf(process.platform === 'linux')('runs its thread at the niceness asked for, so the event loop serving streams gets the CPU first; the main thread keeps its own', async () => {
+    // Relative to the process's own niceness: raising it needs no privilege, lowering it would.
+    const mine = getPriority(process.pid);
+    const asked = Math.min(19, mine + 5);
+    const client = await startPgliteWorker({ dataDir: 'memory://', settings: [], nice: asked });
+    try {
+      expect(client.threadId).toBeTypeOf('number');
+      expect(client.threadId).not.toBe(process.pid);
+      expect(getPriority(client.threadId!)).toBe(asked);
+      expect(getPriority(process.pid)).toBe(mine);
+    } finally {
+      await client.close();
+    }
+    const plain = await startPgliteWorker({ dataDir: 'memory://', settings: [] });
+    expect(plain.threadId).toBeUndefined();
+    await plain.close();
   });
 
   it('a crashed worker rejects the query in flight and every later one instead of hanging', async () => {

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
@@ -61,6 +62,13 @@ export function migrationsFolder(): string {
  * Twin's tables (evicted pages come back from the OS page cache). See docs/server.md.
  */
 const EMBEDDED_SETTINGS = ['shared_buffers=16MB'];
+/**
+ * How much nicer than the process the embedded database's thread runs: on a busy machine the event
+ * loop serving streams gets the CPU first (see docs/server.md, "Embedded database").
+ */
+const EMBEDDED_NICE = 10;
+/** Raising a thread's niceness needs no privilege; lowering it would. */
+const embeddedNice = () => Math.min(19, getPriority() + EMBEDDED_NICE);
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -100,7 +108,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<O
     // memory back when the worker ends.
     await (await startPgliteWorker({ dataDir: location, settings: EMBEDDED_SETTINGS })).close();
   }
-  const worker = await startPgliteWorker({ dataDir: location, settings: EMBEDDED_SETTINGS });
+  const worker = await startPgliteWorker({ dataDir: location, settings: EMBEDDED_SETTINGS, nice: embeddedNice() });
   try {
     const db = drizzleOverWorker(worker, schema) as unknown as TwinDatabase;
     if (shouldMigrate) {

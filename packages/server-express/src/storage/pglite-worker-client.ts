@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { TwinError } from '@twin/core';
-import type { PgliteReply, PgliteRequest, PgliteWorkerData, RowMode, SerializedError } from './pglite-worker-protocol';
+import type { PgliteReply, PgliteRequest, PgliteWorkerData, PgliteWorkerStarted, RowMode, SerializedError } from './pglite-worker-protocol';
 
 /** The embedded database, answered by a worker thread. */
 export interface PgliteWorkerClient {
@@ -14,6 +14,8 @@ export interface PgliteWorkerClient {
   begin(): Promise<number>;
   commit(tx: number): Promise<void>;
   rollback(tx: number): Promise<void>;
+  /** The worker's kernel thread id (Linux, when its niceness was set). */
+  readonly threadId: number | undefined;
   /** Closes PGlite (its data flushed), then ends the worker. Later calls reject. */
   close(): Promise<void>;
 }
@@ -108,14 +110,16 @@ export async function startPgliteWorker(data: PgliteWorkerData, { entry: script 
   worker.on('exit', (code) => fail(new TwinError('internal', `The embedded database worker exited (code ${code}).`)));
 
   // Reply 0 is the worker's own: the database opened, or why it could not.
+  let started: PgliteWorkerStarted | undefined;
   try {
-    await answer(0);
+    started = (await answer(0)) as PgliteWorkerStarted | undefined;
   } catch (error) {
     await worker.terminate();
     throw new TwinError('internal', `Could not open the embedded database at ${data.dataDir}: ${(error as Error).message}`, { cause: error });
   }
 
   return {
+    threadId: started?.threadId,
     query: (sql, params, mode, tx) => call({ op: 'query', sql, params, mode, ...(tx === undefined ? {} : { tx }) }) as Promise<unknown[]>,
     begin: () => call({ op: 'begin' }) as Promise<number>,
     commit: async (tx) => void (await call({ op: 'commit', tx })),

@@ -9,6 +9,18 @@ export interface PgliteWorkerData {
   dataDir: string;
   /** Postgres settings (`name=value`) passed as `-c` start parameters. */
   settings: string[];
+  /**
+   * Scheduling niceness of the worker thread (Linux; ignored elsewhere). Above 0 the database yields
+   * the CPU to the event loop that serves streams when both want it: its writes are batched, and new
+   * streams are refused (503) while it is too far behind.
+   */
+  nice?: number;
+}
+
+/** The worker's start-up reply value. */
+export interface PgliteWorkerStarted {
+  /** The worker's kernel thread id (Linux), whose niceness was set. */
+  threadId?: number;
 }
 
 /**

@@ -4,9 +4,11 @@
  * {@link startPgliteWorker}; answers {@link PgliteRequest}s in order of arrival, except that a
  * query outside an open transaction waits for it to end (PGlite's own transaction lock).
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
-import type { PgliteReply, PgliteRequest, PgliteWorkerData, SerializedError } from './pglite-worker-protocol';
+import type { PgliteReply, PgliteRequest, PgliteWorkerData, PgliteWorkerStarted, SerializedError } from './pglite-worker-protocol';
 
 // The parsers drizzle-orm/pglite passes with every query: date/time values stay the strings
 // Postgres sent, for Drizzle's own column mappers (timestamp → Date, …); everything else uses
@@ -28,7 +30,22 @@ const arrayRows = { rowMode: 'array' } as const;
 const objectRows = { rowMode: 'object' } as const;
 
 const port = parentPort!;
-const { dataDir, settings } = workerData as PgliteWorkerData;
+const { dataDir, settings, nice } = workerData as PgliteWorkerData;
+
+/**
+ * Lowers this thread's priority. On Linux a thread's own id names it for setpriority (which then
+ * applies to that thread only); /proc/thread-self gives that id. Returns it, or undefined elsewhere.
+ */
+function setThreadNice(value: number): number | undefined {
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isSafeInteger(threadId)) return undefined;
+    setPriority(threadId, value);
+    return threadId;
+  } catch {
+    return undefined;
+  }
+}
 
 interface OpenTransaction {
   tx: Transaction;
@@ -115,7 +132,10 @@ try {
       (error: unknown) => reply({ id: request.id, ok: false, error: serializeError(error) }),
     );
   });
-  reply({ id: 0, ok: true });
+  const started: PgliteWorkerStarted = {};
+  const threadId = nice ? setThreadNice(nice) : undefined;
+  if (threadId !== undefined) started.threadId = threadId;
+  reply({ id: 0, ok: true, value: started });
 } catch (error) {
   reply({ id: 0, ok: false, error: serializeError(error) });
 }
