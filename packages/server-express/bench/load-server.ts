@@ -13,6 +13,11 @@ import pino from 'pino';
 import { createApiKey, createSlotSleep, createTwinRouter, createTwinService, createTwinStore, openDatabase } from '../src/index';
 import { stampedProvider } from './stamped-provider';
 
+// As `twin-server` (node dist/cli.js) runs: without source-mapped stack traces. tsx turns them on,
+// and Node's http server formats the stack of the ECONNRESET error of every request a client
+// aborts, which through source maps costs tens of µs per request.
+process.setSourceMapsEnabled(false);
+
 // BENCH_DATABASE_URL runs the same bench on a Postgres server (in a schema of its own) instead of PGlite.
 const dataDir = mkdtempSync(join(tmpdir(), 'twin-load-'));
 const pgUrl = process.env.BENCH_DATABASE_URL;
