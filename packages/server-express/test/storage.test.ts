@@ -120,6 +120,13 @@ function storageSuite(name: string, open: () => Promise<OpenedDatabase>) {
         return row;
       };
       for (let i = 0; i < bills.length; i++) expect(await rowOf(`s-group-${i}`)).toEqual(await rowOf(`s-one-${i}`));
+      // The same statement upserted the connection row, metrics and buffer snapshot of each stream.
+      const [connection] = await db.db.select().from(tables.streamConnections).where(sql`${tables.streamConnections.id} = 's-group-1'`);
+      expect(connection).toMatchObject({ tenantId, status: 'completed', lastSeq: 3, createdAt: endedAt, endedAt: null, apiKeyId: null, metadata: null });
+      const [metric] = await db.db.select().from(tables.streamMetrics).where(sql`${tables.streamMetrics.streamId} = 's-group-1'`);
+      expect(metric).toMatchObject({ tenantId, durationMs: 1, bytesSent: 1, eventsSent: 1, metrics: {}, updatedAt: endedAt });
+      const [buffer] = await db.db.select().from(tables.streamBuffers).where(sql`${tables.streamBuffers.streamId} = 's-group-1'`);
+      expect(buffer).toMatchObject({ tenantId, state: {} });
       const first = await rowOf('s-group-0');
       expect(first).toMatchObject({ state: 'final', endReason: 'complete', provider: 'openai', model: 'gpt-x', taxTotal: '0.3', total: '1.000000000000000001', durationMs: 1235, outputTokens: 9 });
       expect(await rowOf('s-group-1')).toMatchObject({ state: 'final', provider: 'simulated', total: null, taxTotal: null, lines: null, usageMissing: true });

@@ -1,7 +1,5 @@
 import { and, asc, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import { safeParseJSON, type BillLines, type BillingEndReason, type StreamBillingConfig, type StreamBillingRecord } from '@twin/core';
-import { getTableColumns } from 'drizzle-orm';
-import type { PgTable } from 'drizzle-orm/pg-core';
 import { createBatchWriter, type BatchWriter } from './batch-writer';
 import { createGroupCommit } from './group-commit';
 import { billedAt } from './usage-report';
@@ -280,16 +278,22 @@ async function finalise(db: Pick<TwinDatabase, 'update'>, streamId: string, bill
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 
+/** A timestamp for a json parameter (`null` stays null). */
+const iso = (value: Date | null | undefined) => (value ? value.toISOString() : null);
+
 /**
- * {@link finalise} for a whole group commit in ONE statement with one json parameter
- * (json_to_recordset), instead of an UPDATE built by Drizzle per stream (about 25 KB of garbage and
- * a statement to parse and plan, per ending stream). Same rules: only open records change, line
- * columns change only with lines, provider and model only when given, and `tax_total` is the
- * numeric sum of the tax lines. Returns the stream ids whose record this call finalised.
+ * Writes a group of stream endings as ONE statement with one json parameter: data-modifying CTEs
+ * finalise the billing records (as {@link finalise} does one: only open records change, line
+ * columns only with lines, provider and model only when given, `tax_total` the numeric sum of the
+ * tax lines) and upsert the connection rows, metrics and buffer snapshots. One statement is one
+ * transaction, so the group still commits or fails whole, without BEGIN and COMMIT round trips;
+ * and nothing is built per stream by Drizzle (about 25 KB of garbage per stream with an UPDATE
+ * each). Returns the stream ids whose record this call finalised.
  */
-async function finaliseMany(db: Pick<TwinDatabase, 'execute'>, items: readonly StreamEnding[]): Promise<Set<string>> {
+async function writeEndings(db: Pick<TwinDatabase, 'execute'>, items: readonly StreamEnding[]): Promise<Set<string>> {
+  const now = new Date().toISOString();
   const batch = JSON.stringify(
-    items.map(({ streamId, bill }) => ({
+    items.map(({ streamId, tenantId, bill, connection: c, metrics: m, buffer }) => ({
       stream_id: streamId,
       end_reason: bill.endReason,
       ended_at: bill.endedAt.toISOString(),
@@ -307,39 +311,80 @@ async function finaliseMany(db: Pick<TwinDatabase, 'execute'>, items: readonly S
       provider: bill.provider || null,
       model: bill.model || null,
       lines: bill.lines ?? null,
+      c_id: c.id,
+      c_tenant_id: c.tenantId,
+      c_api_key_id: c.apiKeyId ?? null,
+      c_provider: c.provider,
+      c_model: c.model,
+      c_purpose: c.purpose ?? null,
+      c_status: c.status,
+      c_end_reason: c.endReason ?? null,
+      c_error_code: c.errorCode ?? null,
+      c_created_at: iso(c.createdAt),
+      c_first_byte_at: iso(c.firstByteAt),
+      c_ended_at: iso(c.endedAt),
+      c_last_seq: c.lastSeq ?? 0,
+      c_metadata: c.metadata ?? null,
+      m_tenant_id: m.tenantId,
+      m_ttft_ms: m.ttftMs ?? null,
+      m_duration_ms: m.durationMs,
+      m_bytes_sent: m.bytesSent,
+      m_events_sent: m.eventsSent,
+      m_metrics: m.metrics,
+      m_updated_at: iso(m.updatedAt),
+      b_tenant_id: tenantId,
+      b_state: buffer,
     })),
   );
   const money = (column: string) => sql.raw(`${column} = case when x.lines is null then r.${column} else (x.lines->>'${camel(column)}')::numeric end`);
-  const rows = (await db.execute(sql`update ${streamBillingRecords} as r set
-      state = 'final', end_reason = x.end_reason, ended_at = x.ended_at,
-      input_tokens = x.input_tokens, cache_read_tokens = x.cache_read_tokens, cache_write_tokens = x.cache_write_tokens,
-      output_tokens = x.output_tokens, reasoning_tokens = x.reasoning_tokens,
-      usage_estimated = x.usage_estimated, usage_missing = x.usage_missing, duration_ms = x.duration_ms, bytes = x.bytes,
-      currency = x.currency, pricing_config_id = x.pricing_config_id,
-      provider = coalesce(x.provider, r.provider), model = coalesce(x.model, r.model),
-      ${money('token_cost')}, ${money('discount')}, ${money('streaming')}, ${money('bandwidth_premium')}, ${money('infrastructure')},
-      ${money('subtotal')}, ${money('sla_penalty')}, ${money('total')},
-      tax_total = case when x.lines is null then r.tax_total
-        else (select coalesce(sum((t->>'amount')::numeric), 0) from jsonb_array_elements(x.lines->'taxes') as t) end,
-      lines = coalesce(x.lines, r.lines)
-    from json_to_recordset(${batch}::json) as x(
-      stream_id text, end_reason text, ended_at timestamptz, input_tokens int, cache_read_tokens int, cache_write_tokens int,
-      output_tokens int, reasoning_tokens int, usage_estimated boolean, usage_missing boolean, duration_ms int, bytes bigint,
-      currency text, pricing_config_id text, provider text, model text, lines jsonb)
-    where r.stream_id = x.stream_id and r.state = 'open'
-    returning r.stream_id`)) as unknown as Array<{ stream_id: string }>;
+  const rows = (await db.execute(sql`with x as (
+      select * from json_to_recordset(${batch}::json) as x(
+        stream_id text, end_reason text, ended_at timestamptz, input_tokens int, cache_read_tokens int, cache_write_tokens int,
+        output_tokens int, reasoning_tokens int, usage_estimated boolean, usage_missing boolean, duration_ms int, bytes bigint,
+        currency text, pricing_config_id text, provider text, model text, lines jsonb,
+        c_id text, c_tenant_id text, c_api_key_id text, c_provider text, c_model text, c_purpose text, c_status text, c_end_reason text,
+        c_error_code text, c_created_at timestamptz, c_first_byte_at timestamptz, c_ended_at timestamptz, c_last_seq int, c_metadata jsonb,
+        m_tenant_id text, m_ttft_ms int, m_duration_ms int, m_bytes_sent bigint, m_events_sent int, m_metrics jsonb, m_updated_at timestamptz,
+        b_tenant_id text, b_state jsonb)
+    ), finalised as (
+      update ${streamBillingRecords} as r set
+        state = 'final', end_reason = x.end_reason, ended_at = x.ended_at,
+        input_tokens = x.input_tokens, cache_read_tokens = x.cache_read_tokens, cache_write_tokens = x.cache_write_tokens,
+        output_tokens = x.output_tokens, reasoning_tokens = x.reasoning_tokens,
+        usage_estimated = x.usage_estimated, usage_missing = x.usage_missing, duration_ms = x.duration_ms, bytes = x.bytes,
+        currency = x.currency, pricing_config_id = x.pricing_config_id,
+        provider = coalesce(x.provider, r.provider), model = coalesce(x.model, r.model),
+        ${money('token_cost')}, ${money('discount')}, ${money('streaming')}, ${money('bandwidth_premium')}, ${money('infrastructure')},
+        ${money('subtotal')}, ${money('sla_penalty')}, ${money('total')},
+        tax_total = case when x.lines is null then r.tax_total
+          else (select coalesce(sum((t->>'amount')::numeric), 0) from jsonb_array_elements(x.lines->'taxes') as t) end,
+        lines = coalesce(x.lines, r.lines)
+      from x
+      where r.stream_id = x.stream_id and r.state = 'open'
+      returning r.stream_id
+    ), connections as (
+      insert into ${streamConnections} (id, tenant_id, api_key_id, provider, model, purpose, status, end_reason, error_code, created_at, first_byte_at, ended_at, last_seq, metadata)
+      select c_id, c_tenant_id, c_api_key_id, c_provider, c_model, c_purpose, c_status, c_end_reason, c_error_code, c_created_at, c_first_byte_at, c_ended_at, c_last_seq, c_metadata from x
+      on conflict (id) do update set tenant_id = excluded.tenant_id, api_key_id = excluded.api_key_id, provider = excluded.provider, model = excluded.model,
+        purpose = excluded.purpose, status = excluded.status, end_reason = excluded.end_reason, error_code = excluded.error_code, created_at = excluded.created_at,
+        first_byte_at = excluded.first_byte_at, ended_at = excluded.ended_at, last_seq = excluded.last_seq, metadata = excluded.metadata
+    ), metrics as (
+      insert into ${streamMetrics} (stream_id, tenant_id, ttft_ms, duration_ms, bytes_sent, events_sent, metrics, updated_at)
+      select stream_id, m_tenant_id, m_ttft_ms, m_duration_ms, m_bytes_sent, m_events_sent, m_metrics, m_updated_at from x
+      on conflict (stream_id) do update set tenant_id = excluded.tenant_id, ttft_ms = excluded.ttft_ms, duration_ms = excluded.duration_ms,
+        bytes_sent = excluded.bytes_sent, events_sent = excluded.events_sent, metrics = excluded.metrics, updated_at = excluded.updated_at
+    ), buffers as (
+      insert into ${streamBuffers} (stream_id, tenant_id, state, updated_at)
+      select stream_id, b_tenant_id, b_state, ${now}::timestamptz from x
+      on conflict (stream_id) do update set state = excluded.state, updated_at = excluded.updated_at
+    )
+    select stream_id from finalised`)) as unknown as Array<{ stream_id: string }>;
   return new Set(rows.map((row) => row.stream_id));
 }
 
 /** `bandwidth_premium` → `bandwidthPremium` (the bill lines' key of a money column). */
 function camel(column: string): string {
   return column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-}
-
-/** `SET col = excluded.col` for a multi-row upsert. */
-function excludedSet<T extends PgTable>(table: T, keys: Array<keyof T['$inferInsert'] & string>) {
-  const columns = getTableColumns(table) as Record<string, { name: string }>;
-  return Object.fromEntries(keys.map((k) => [k, sql.raw(`excluded."${columns[k]!.name}"`)]));
 }
 
 /** Builds the {@link TwinStore} on an opened database. */
@@ -429,24 +474,8 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
     intervalMs: 20,
     run: async (items) => {
       if (openings.pending > 0) await openings.flush();
-      return db.transaction(async (tx) => {
-        const finalised = await finaliseMany(tx, items);
-        const results = items.map((i) => finalised.has(i.streamId));
-        await tx
-          .insert(streamConnections)
-          .values(items.map((i) => i.connection))
-          .onConflictDoUpdate({ target: streamConnections.id, set: excludedSet(streamConnections, ['tenantId', 'apiKeyId', 'provider', 'model', 'purpose', 'status', 'endReason', 'errorCode', 'createdAt', 'firstByteAt', 'endedAt', 'lastSeq', 'metadata']) });
-        await tx
-          .insert(streamMetrics)
-          .values(items.map((i) => i.metrics))
-          .onConflictDoUpdate({ target: streamMetrics.streamId, set: excludedSet(streamMetrics, ['tenantId', 'ttftMs', 'durationMs', 'bytesSent', 'eventsSent', 'metrics', 'updatedAt']) });
-        const now = new Date();
-        await tx
-          .insert(streamBuffers)
-          .values(items.map((i) => ({ streamId: i.streamId, tenantId: i.tenantId, state: i.buffer, updatedAt: now })))
-          .onConflictDoUpdate({ target: streamBuffers.streamId, set: excludedSet(streamBuffers, ['state', 'updatedAt']) });
-        return results;
-      });
+      const finalised = await writeEndings(db, items);
+      return items.map((i) => finalised.has(i.streamId));
     },
   });
 
