@@ -10,7 +10,7 @@
  * Knobs: STREAMS (10000), MEASURE_MS (20000), OUTPUT_TOKENS (long enough for every stream to outlive the run), PERSIST_CHUNKS (1; 0 disables the stream_chunks audit copy),
  * BENCH_DATABASE_URL (run the server on a Postgres server instead of PGlite), SERVER_NODE_FLAGS (extra node flags
  * for the server process, e.g. --expose-gc for live-heap figures), OPEN_BUDGET_MS (60000: stop opening after it),
- * MAX_EVENT_LOOP_LAG_MS (unset: the server's opt-in load shedding off), PEER (1; 0 skips the bare node:http run), PROFILE_FILE (CPU profile of the measured window), LIVE_HEAP_FILE (what is alive once every stream is open), ALLOCATION_FILE (sampled allocations of that window, collected ones too), SLOT_SLEEP (0: core's timerSleep for the simulated provider), TTFB_INTERVAL_MS (10) and TTFB_SAMPLES (1000) for the paced TTFB.
+ * MAX_EVENT_LOOP_LAG_MS (unset: the server's opt-in load shedding off), PEER (1; 0 skips the bare node:http run), PROFILE_FILE (CPU profile of the measured window), LIVE_HEAP_FILE (what is alive once every stream is open), ALLOCATION_FILE (sampled allocations of that window, collected ones too), SLOT_SLEEP (0: core's timerSleep for the simulated provider), TTFB_INTERVAL_MS (10) and TTFB_SAMPLES (2000) for the paced TTFB.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
@@ -87,7 +87,7 @@ const firstChunkOverSSE = (base: string, auth: string) => () =>
 // streams per second that back-to-back requests start and abort. The TTFB one request gets from the
 // server; back to back (tinybench, below) is the same figure under that churn.
 const TTFB_INTERVAL_MS = Number(process.env.TTFB_INTERVAL_MS ?? 10);
-const TTFB_SAMPLES = Number(process.env.TTFB_SAMPLES ?? 1_000);
+const TTFB_SAMPLES = Number(process.env.TTFB_SAMPLES ?? 2_000);
 async function pacedLatencies(task: () => Promise<void>): Promise<{ p50: number; p99: number }> {
   for (let i = 0; i < 100; i++) await task(); // warm-up
   const samples: number[] = [];
@@ -185,7 +185,7 @@ async function loadTest(target: ChildProcess, label: string, url: string, key: s
       `p99 ${(result.p99 as number).toFixed(1)} ms, max ${(result.max as number).toFixed(1)} ms (target p99 < 100 ms)`,
   );
   console.log(
-    `[${label}] server RSS: ${((atEnd.rss as number) / MiB).toFixed(0)} MiB now, max ${(maxRss / MiB).toFixed(0)} MiB (target < ${1.5 * 1024} MiB); ` +
+    `[${label}] server RSS: ${((atEnd.rss as number) / MiB).toFixed(0)} MiB now (JS heap ${((atEnd.heapUsed as number) / MiB).toFixed(0)} MiB), max ${(maxRss / MiB).toFixed(0)} MiB (target < ${1.5 * 1024} MiB); ` +
       `active streams ${atEnd.activeStreams as number}, open connections ${atEnd.openConnections as number}, ` +
       `audit rows queued ${atEnd.pendingChunkRows as number}, slow-client closes ${atEnd.slowClientCloses as number}, failures ${result.failures as number}`,
   );
