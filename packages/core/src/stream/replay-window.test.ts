@@ -27,4 +27,22 @@ describe('ReplayWindow', () => {
     expect(window.covers(3)).toBe(true);
     expect(window.covers(2)).toBe(false);
   });
+
+  it('gives back plain text chunks equal to those added, key order included, and every other event as the same object', () => {
+    const window = new ReplayWindow(100, 100_000);
+    const events: StreamEvent[] = [
+      { type: 'start', data: { v: 1, seq: 0, streamId: 's', provider: 'p', model: 'm', createdAt: '2026-01-01T00:00:00.000Z' } },
+      chunk(1),
+      { type: 'chunk', data: { v: 1, seq: 2, reasoning: 'think' } },
+      { type: 'chunk', data: { v: 1, seq: 3, text: '', tools: [] } } as StreamEvent,
+      { type: 'chunk', data: { v: 1, seq: 4, text: 'é "q" \\ ✓' } },
+      { type: 'chunk', data: { v: 1, seq: 5, tools: [{ id: 't', index: 0, name: 'f' }] } },
+    ];
+    for (const event of events) window.add(event, event.type === 'heartbeat' ? -1 : event.data.seq, 10);
+    const replayed = window.after(-1);
+    expect(replayed).toEqual(events);
+    expect(replayed.map((e) => JSON.stringify(e))).toEqual(events.map((e) => JSON.stringify(e)));
+    for (const i of [0, 2, 3, 5]) expect(replayed[i]).toBe(events[i]);
+    expect(window.after(3)).toEqual(events.slice(4));
+  });
 });
