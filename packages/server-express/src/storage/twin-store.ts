@@ -139,15 +139,6 @@ export function pgArray(values: ReadonlyArray<string | number | null | undefined
 const isoOrNull = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const jsonOrNull = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 
-/** Sums the per-jurisdiction taxes of a bill (exact: the strings go to Postgres `numeric`). */
-function taxSumSql(lines: BillLines) {
-  if (lines.taxes.length === 0) return '0';
-  return sql.join(
-    lines.taxes.map((t) => sql`${t.amount}::numeric`),
-    sql` + `,
-  );
-}
-
 /**
  * Everything the server stores, over Drizzle. Awaited calls are for the cold path (auth lookups,
  * start/end of a stream, reports); the hot path goes through the batch writers (`chunks`, `events`).
@@ -236,46 +227,67 @@ export interface TwinStoreOptions {
 }
 
 
-/** `UPDATE ... WHERE state = 'open'`: finalises once; a second call changes nothing. */
-async function finalise(db: Pick<TwinDatabase, 'update'>, streamId: string, bill: FinalBilling): Promise<StreamBillingRecord | undefined> {
-  const lines = bill.lines;
-  const rows = await db
-    .update(streamBillingRecords)
-    .set({
-      state: 'final',
-      endReason: bill.endReason,
-      endedAt: bill.endedAt,
-      inputTokens: bill.inputTokens ?? null,
-      cacheReadTokens: bill.cacheReadTokens ?? null,
-      cacheWriteTokens: bill.cacheWriteTokens ?? null,
-      outputTokens: bill.outputTokens ?? null,
-      reasoningTokens: bill.reasoningTokens ?? null,
-      usageEstimated: bill.usageEstimated,
-      usageMissing: bill.usageMissing,
-      durationMs: Math.max(0, Math.round(bill.durationMs)),
-      bytes: bill.bytes,
-      currency: bill.currency,
-      pricingConfigId: bill.pricingConfigId ?? null,
-      ...(bill.provider ? { provider: bill.provider } : {}),
-      ...(bill.model ? { model: bill.model } : {}),
-      ...(lines
-        ? {
-            tokenCost: lines.tokenCost,
-            discount: lines.discount,
-            streaming: lines.streaming,
-            bandwidthPremium: lines.bandwidthPremium,
-            infrastructure: lines.infrastructure,
-            subtotal: lines.subtotal,
-            slaPenalty: lines.slaPenalty,
-            taxTotal: sql`${taxSumSql(lines)}`,
-            total: lines.total,
-            lines: lines as unknown as Record<string, unknown>,
-          }
-        : {}),
-    })
-    .where(and(eq(streamBillingRecords.streamId, streamId), eq(streamBillingRecords.state, 'open')))
-    .returning();
-  return rows[0] ? toRecord(rows[0]) : undefined;
+/** A bill's final fields as a json row of {@link BILL_COLUMNS}. */
+function billRow(streamId: string, bill: FinalBilling) {
+  return {
+    stream_id: streamId,
+    end_reason: bill.endReason,
+    ended_at: bill.endedAt.toISOString(),
+    input_tokens: bill.inputTokens ?? null,
+    cache_read_tokens: bill.cacheReadTokens ?? null,
+    cache_write_tokens: bill.cacheWriteTokens ?? null,
+    output_tokens: bill.outputTokens ?? null,
+    reasoning_tokens: bill.reasoningTokens ?? null,
+    usage_estimated: bill.usageEstimated,
+    usage_missing: bill.usageMissing,
+    duration_ms: Math.max(0, Math.round(bill.durationMs)),
+    bytes: bill.bytes,
+    currency: bill.currency,
+    pricing_config_id: bill.pricingConfigId ?? null,
+    provider: bill.provider || null,
+    model: bill.model || null,
+    lines: bill.lines ?? null,
+  };
+}
+
+/** The json_to_recordset column list of {@link billRow}. */
+const BILL_COLUMNS = `stream_id text, end_reason text, ended_at timestamptz, input_tokens int, cache_read_tokens int, cache_write_tokens int,
+  output_tokens int, reasoning_tokens int, usage_estimated boolean, usage_missing boolean, duration_ms int, bytes bigint,
+  currency text, pricing_config_id text, provider text, model text, lines jsonb`;
+
+/**
+ * `UPDATE ... WHERE state = 'open'` from the bill rows in `x`: finalises once (a second call changes
+ * nothing); line columns change only with lines, provider and model only when given, and
+ * `tax_total` is the numeric sum of the tax lines. Returns the finalised stream ids.
+ */
+function finaliseFromX() {
+  const money = (column: string) => sql.raw(`${column} = case when x.lines is null then r.${column} else (x.lines->>'${camel(column)}')::numeric end`);
+  return sql`update ${streamBillingRecords} as r set
+      state = 'final', end_reason = x.end_reason, ended_at = x.ended_at,
+      input_tokens = x.input_tokens, cache_read_tokens = x.cache_read_tokens, cache_write_tokens = x.cache_write_tokens,
+      output_tokens = x.output_tokens, reasoning_tokens = x.reasoning_tokens,
+      usage_estimated = x.usage_estimated, usage_missing = x.usage_missing, duration_ms = x.duration_ms, bytes = x.bytes,
+      currency = x.currency, pricing_config_id = x.pricing_config_id,
+      provider = coalesce(x.provider, r.provider), model = coalesce(x.model, r.model),
+      ${money('token_cost')}, ${money('discount')}, ${money('streaming')}, ${money('bandwidth_premium')}, ${money('infrastructure')},
+      ${money('subtotal')}, ${money('sla_penalty')}, ${money('total')},
+      tax_total = case when x.lines is null then r.tax_total
+        else (select coalesce(sum((t->>'amount')::numeric), 0) from jsonb_array_elements(x.lines->'taxes') as t) end,
+      lines = coalesce(x.lines, r.lines)
+    from x
+    where r.stream_id = x.stream_id and r.state = 'open'
+    returning r.stream_id`;
+}
+
+/** Finalises one stream's billing record; resolves with it when this call finalised it (`undefined`: already final). */
+async function finalise(db: Pick<TwinDatabase, 'execute' | 'select'>, streamId: string, bill: FinalBilling): Promise<StreamBillingRecord | undefined> {
+  const batch = JSON.stringify([billRow(streamId, bill)]);
+  const done = (await db.execute(
+    sql`with x as (select * from json_to_recordset(${batch}::json) as x(${sql.raw(BILL_COLUMNS)})) ${finaliseFromX()}`,
+  )) as unknown as unknown[];
+  if (done.length === 0) return undefined;
+  const [row] = await db.select().from(streamBillingRecords).where(eq(streamBillingRecords.streamId, streamId)).limit(1);
+  return row ? toRecord(row) : undefined;
 }
 
 /** A timestamp for a json parameter (`null` stays null). */
@@ -283,9 +295,8 @@ const iso = (value: Date | null | undefined) => (value ? value.toISOString() : n
 
 /**
  * Writes a group of stream endings as ONE statement with one json parameter: data-modifying CTEs
- * finalise the billing records (as {@link finalise} does one: only open records change, line
- * columns only with lines, provider and model only when given, `tax_total` the numeric sum of the
- * tax lines) and upsert the connection rows, metrics and buffer snapshots. One statement is one
+ * finalise the billing records (the UPDATE {@link finalise} runs for one) and upsert the connection
+ * rows, metrics and buffer snapshots. One statement is one
  * transaction, so the group still commits or fails whole, without BEGIN and COMMIT round trips;
  * and nothing is built per stream by Drizzle (about 25 KB of garbage per stream with an UPDATE
  * each). Returns the stream ids whose record this call finalised.
@@ -294,23 +305,7 @@ async function writeEndings(db: Pick<TwinDatabase, 'execute'>, items: readonly S
   const now = new Date().toISOString();
   const batch = JSON.stringify(
     items.map(({ streamId, tenantId, bill, connection: c, metrics: m, buffer }) => ({
-      stream_id: streamId,
-      end_reason: bill.endReason,
-      ended_at: bill.endedAt.toISOString(),
-      input_tokens: bill.inputTokens ?? null,
-      cache_read_tokens: bill.cacheReadTokens ?? null,
-      cache_write_tokens: bill.cacheWriteTokens ?? null,
-      output_tokens: bill.outputTokens ?? null,
-      reasoning_tokens: bill.reasoningTokens ?? null,
-      usage_estimated: bill.usageEstimated,
-      usage_missing: bill.usageMissing,
-      duration_ms: Math.max(0, Math.round(bill.durationMs)),
-      bytes: bill.bytes,
-      currency: bill.currency,
-      pricing_config_id: bill.pricingConfigId ?? null,
-      provider: bill.provider || null,
-      model: bill.model || null,
-      lines: bill.lines ?? null,
+      ...billRow(streamId, bill),
       c_id: c.id,
       c_tenant_id: c.tenantId,
       c_api_key_id: c.apiKeyId ?? null,
@@ -336,32 +331,13 @@ async function writeEndings(db: Pick<TwinDatabase, 'execute'>, items: readonly S
       b_state: buffer,
     })),
   );
-  const money = (column: string) => sql.raw(`${column} = case when x.lines is null then r.${column} else (x.lines->>'${camel(column)}')::numeric end`);
   const rows = (await db.execute(sql`with x as (
-      select * from json_to_recordset(${batch}::json) as x(
-        stream_id text, end_reason text, ended_at timestamptz, input_tokens int, cache_read_tokens int, cache_write_tokens int,
-        output_tokens int, reasoning_tokens int, usage_estimated boolean, usage_missing boolean, duration_ms int, bytes bigint,
-        currency text, pricing_config_id text, provider text, model text, lines jsonb,
+      select * from json_to_recordset(${batch}::json) as x(${sql.raw(BILL_COLUMNS)},
         c_id text, c_tenant_id text, c_api_key_id text, c_provider text, c_model text, c_purpose text, c_status text, c_end_reason text,
         c_error_code text, c_created_at timestamptz, c_first_byte_at timestamptz, c_ended_at timestamptz, c_last_seq int, c_metadata jsonb,
         m_tenant_id text, m_ttft_ms int, m_duration_ms int, m_bytes_sent bigint, m_events_sent int, m_metrics jsonb, m_updated_at timestamptz,
         b_tenant_id text, b_state jsonb)
-    ), finalised as (
-      update ${streamBillingRecords} as r set
-        state = 'final', end_reason = x.end_reason, ended_at = x.ended_at,
-        input_tokens = x.input_tokens, cache_read_tokens = x.cache_read_tokens, cache_write_tokens = x.cache_write_tokens,
-        output_tokens = x.output_tokens, reasoning_tokens = x.reasoning_tokens,
-        usage_estimated = x.usage_estimated, usage_missing = x.usage_missing, duration_ms = x.duration_ms, bytes = x.bytes,
-        currency = x.currency, pricing_config_id = x.pricing_config_id,
-        provider = coalesce(x.provider, r.provider), model = coalesce(x.model, r.model),
-        ${money('token_cost')}, ${money('discount')}, ${money('streaming')}, ${money('bandwidth_premium')}, ${money('infrastructure')},
-        ${money('subtotal')}, ${money('sla_penalty')}, ${money('total')},
-        tax_total = case when x.lines is null then r.tax_total
-          else (select coalesce(sum((t->>'amount')::numeric), 0) from jsonb_array_elements(x.lines->'taxes') as t) end,
-        lines = coalesce(x.lines, r.lines)
-      from x
-      where r.stream_id = x.stream_id and r.state = 'open'
-      returning r.stream_id
+    ), finalised as (${finaliseFromX()}
     ), connections as (
       insert into ${streamConnections} (id, tenant_id, api_key_id, provider, model, purpose, status, end_reason, error_code, created_at, first_byte_at, ended_at, last_seq, metadata)
       select c_id, c_tenant_id, c_api_key_id, c_provider, c_model, c_purpose, c_status, c_end_reason, c_error_code, c_created_at, c_first_byte_at, c_ended_at, c_last_seq, c_metadata from x

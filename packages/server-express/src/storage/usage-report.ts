@@ -48,7 +48,7 @@ const MEASURES: Record<Measure, string> = {
   infrastructure: sum('infrastructure'),
   subtotal: sum('subtotal'),
   slaPenalty: sum('sla_penalty'),
-  // tax_total is written as the numeric sum of the bill's tax lines (twin-store `taxSumSql`).
+  // tax_total is written as the numeric sum of the bill's tax lines (twin-store `finaliseFromX`).
   taxes: sum('tax_total'),
   total: sum('total'),
 };
