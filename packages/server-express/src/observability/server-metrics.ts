@@ -17,6 +17,12 @@ export interface ServerMetrics {
   readonly duration: Histogram;
   readonly storagePending: Gauge<'table'>;
   readonly storageErrors: Counter<'table'>;
+  /**
+   * Counts events and bytes written (every write of every stream): plain additions, moved into
+   * `eventsSent` and `bytesSent` when they are read (a scrape, `get()`), since prom-client's `inc()`
+   * allocates on every call.
+   */
+  countWrite(events: number, bytes: number): void;
 }
 
 /** Creates the registry (its own, never the global one, so several servers can live in one process). */
@@ -24,6 +30,8 @@ export function createServerMetrics(options: { defaultMetrics?: boolean } = {}):
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'twin_' });
   const registers = [registry];
+  let eventsWritten = 0;
+  let bytesWritten = 0;
   return {
     registry,
     activeStreams: new Gauge({ name: 'twin_active_streams', help: 'Streams running now.', registers }),
@@ -35,8 +43,24 @@ export function createServerMetrics(options: { defaultMetrics?: boolean } = {}):
       labelNames: ['provider', 'reason'],
       registers,
     }),
-    eventsSent: new Counter({ name: 'twin_events_sent_total', help: 'SSE events written to clients.', registers }),
-    bytesSent: new Counter({ name: 'twin_bytes_sent_total', help: 'SSE event bytes written to clients (before transport compression).', registers }),
+    eventsSent: new Counter({
+      name: 'twin_events_sent_total',
+      help: 'SSE events written to clients.',
+      registers,
+      collect() {
+        if (eventsWritten > 0) this.inc(eventsWritten);
+        eventsWritten = 0;
+      },
+    }),
+    bytesSent: new Counter({
+      name: 'twin_bytes_sent_total',
+      help: 'SSE event bytes written to clients (before transport compression).',
+      registers,
+      collect() {
+        if (bytesWritten > 0) this.inc(bytesWritten);
+        bytesWritten = 0;
+      },
+    }),
     rejected: new Counter({ name: 'twin_rejected_total', help: 'Requests refused by a connection limit or a storage backlog.', labelNames: ['reason'], registers }),
     slowClientCloses: new Counter({ name: 'twin_slow_client_closes_total', help: 'Streams closed by the slow-client policy.', registers }),
     backpressure: new Counter({ name: 'twin_backpressure_total', help: 'Times a connection reported backpressure.', registers }),
@@ -55,5 +79,9 @@ export function createServerMetrics(options: { defaultMetrics?: boolean } = {}):
     }),
     storagePending: new Gauge({ name: 'twin_storage_pending_rows', help: 'Rows queued for a write-behind batch.', labelNames: ['table'], registers }),
     storageErrors: new Counter({ name: 'twin_storage_write_errors_total', help: 'Failed batch writes (retried).', labelNames: ['table'], registers }),
+    countWrite(events, bytes) {
+      eventsWritten += events;
+      bytesWritten += bytes;
+    },
   };
 }

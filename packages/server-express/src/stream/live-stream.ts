@@ -404,8 +404,7 @@ export class LiveStream implements Tickable {
     }
     if (frames === '') return;
     const bytes = attached.writer.bytesWritten - before;
-    this.deps.metrics.eventsSent.inc(attached.writer.eventsWritten - beforeEvents);
-    this.deps.metrics.bytesSent.inc(bytes);
+    this.deps.metrics.countWrite(attached.writer.eventsWritten - beforeEvents, bytes);
     if (!attached.response.write(frames, bytes) && !this.backpressure) {
       this.backpressure = true;
       this.deps.metrics.backpressure.inc();
