@@ -38,7 +38,12 @@ describe('ReplayWindow', () => {
       { type: 'chunk', data: { v: 1, seq: 4, text: 'é "q" \\ ✓' } },
       { type: 'chunk', data: { v: 1, seq: 5, tools: [{ id: 't', index: 0, name: 'f' }] } },
     ];
-    for (const event of events) window.add(event, event.type === 'heartbeat' ? -1 : event.data.seq, 10);
+    // The stream buffer says which events are plain text chunks (its text frames).
+    for (const event of events) {
+      const data = event.type === 'heartbeat' ? undefined : (event.data as { seq: number; text?: string });
+      const plain = data !== undefined && Object.keys(data).length === 3 && typeof data.text === 'string';
+      window.add(event, data?.seq ?? -1, 10, plain ? data.text : undefined);
+    }
     const replayed = window.after(-1);
     expect(replayed).toEqual(events);
     expect(replayed.map((e) => JSON.stringify(e))).toEqual(events.map((e) => JSON.stringify(e)));

@@ -8,16 +8,6 @@ import type { StreamEvent } from '../protocol/stream-event';
  */
 type Entry = StreamEvent | string;
 
-/** The text of a plain text chunk, which the window can hold as just that. */
-function plainChunkText(event: StreamEvent): string | undefined {
-  if (event.type !== 'chunk') return undefined;
-  const data = event.data as { v: number; text?: unknown };
-  if (data.v !== PROTOCOL_VERSION || typeof data.text !== 'string') return undefined;
-  let keys = 0;
-  for (const _key in data) keys++;
-  return keys === 3 ? data.text : undefined;
-}
-
 /**
  * The most recent events of one stream, bounded by count and by (approximate) bytes, for
  * `Last-Event-ID` resume. Events enter in sequence order with consecutive seqs, so the event for
@@ -41,10 +31,13 @@ export class ReplayWindow {
     return this.entries.length - this.head;
   }
 
-  /** Adds the event with seq `seq` (must be the next one), evicting the oldest past either bound. */
-  add(event: StreamEvent, seq: number, size: number): void {
+  /**
+   * Adds the event with seq `seq` (must be the next one), evicting the oldest past either bound.
+   * `text`: the event is a plain text chunk `{ v, seq, text }` with this text, held as the text alone.
+   */
+  add(event: StreamEvent, seq: number, size: number, text?: string): void {
     if (this.count === 0) this.startSeq = seq;
-    this.entries.push(plainChunkText(event) ?? event);
+    this.entries.push(text ?? event);
     this.sizes.push(size);
     this.bytes += size;
     while (this.count > 0 && (this.count > this.maxEvents || this.bytes > this.maxBytes)) {

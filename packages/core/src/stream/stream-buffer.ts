@@ -341,7 +341,8 @@ export class StreamBuffer {
 
   private emitChunk(content: ChunkContent, bytes: number): StreamEvent {
     // Spread order puts `v` and `seq` first in the JSON, before the content.
-    return this.emit({ type: 'chunk', data: { v: PROTOCOL_VERSION, seq: this.nextSeq, ...content } }, bytes + CHUNK_OVERHEAD_BYTES);
+    // A text frame's content is `{ text }` alone: the replay window can hold it as the text.
+    return this.emit({ type: 'chunk', data: { v: PROTOCOL_VERSION, seq: this.nextSeq, ...content } }, bytes + CHUNK_OVERHEAD_BYTES, content.text);
   }
 
   private endWithError(fields: ErrorFields, out: StreamEvent[]): void {
@@ -353,8 +354,8 @@ export class StreamBuffer {
     out.push(this.terminal);
   }
 
-  private emit(event: StreamEvent, bytes: number): StreamEvent {
-    this.window.add(event, this.nextSeq, bytes);
+  private emit(event: StreamEvent, bytes: number, text?: string): StreamEvent {
+    this.window.add(event, this.nextSeq, bytes, text);
     this.nextSeq++;
     return event;
   }
