@@ -9,8 +9,8 @@ export interface EventLoopLag {
 
 /**
  * Measures event-loop delay with node:perf_hooks' histogram and keeps the p99 of each `windowMs`
- * window (or how late the window's own timer fired, if more). When the loop is this far behind, every stream's next write is too: a new stream would
- * only make all of them later.
+ * window (or how late the window's own timer fired, if more). When the loop is this far behind,
+ * every stream's next write is too: a new stream would only make all of them later.
  */
 export function monitorEventLoopLag(windowMs = 250): EventLoopLag {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
