@@ -261,7 +261,12 @@ const BILL_COLUMNS = `stream_id text, end_reason text, ended_at timestamptz, inp
  * `tax_total` is the numeric sum of the tax lines. Returns the finalised stream ids.
  */
 function finaliseFromX() {
-  const money = (column: string) => sql.raw(`${column} = case when x.lines is null then r.${column} else (x.lines->>'${camel(column)}')::numeric end`);
+  // A money column from the bill line of the same name (the schema knows the column's SQL name).
+  type MoneyLine = 'tokenCost' | 'discount' | 'streaming' | 'bandwidthPremium' | 'infrastructure' | 'subtotal' | 'slaPenalty' | 'total';
+  const money = (line: MoneyLine) => {
+    const column = streamBillingRecords[line].name;
+    return sql.raw(`${column} = case when x.lines is null then r.${column} else (x.lines->>'${line}')::numeric end`);
+  };
   return sql`update ${streamBillingRecords} as r set
       state = 'final', end_reason = x.end_reason, ended_at = x.ended_at,
       input_tokens = x.input_tokens, cache_read_tokens = x.cache_read_tokens, cache_write_tokens = x.cache_write_tokens,
@@ -269,8 +274,8 @@ function finaliseFromX() {
       usage_estimated = x.usage_estimated, usage_missing = x.usage_missing, duration_ms = x.duration_ms, bytes = x.bytes,
       currency = x.currency, pricing_config_id = x.pricing_config_id,
       provider = coalesce(x.provider, r.provider), model = coalesce(x.model, r.model),
-      ${money('token_cost')}, ${money('discount')}, ${money('streaming')}, ${money('bandwidth_premium')}, ${money('infrastructure')},
-      ${money('subtotal')}, ${money('sla_penalty')}, ${money('total')},
+      ${money('tokenCost')}, ${money('discount')}, ${money('streaming')}, ${money('bandwidthPremium')}, ${money('infrastructure')},
+      ${money('subtotal')}, ${money('slaPenalty')}, ${money('total')},
       tax_total = case when x.lines is null then r.tax_total
         else (select coalesce(sum((t->>'amount')::numeric), 0) from jsonb_array_elements(x.lines->'taxes') as t) end,
       lines = coalesce(x.lines, r.lines)
@@ -356,11 +361,6 @@ async function writeEndings(db: Pick<TwinDatabase, 'execute'>, items: readonly S
     )
     select stream_id from finalised`)) as unknown as Array<{ stream_id: string }>;
   return new Set(rows.map((row) => row.stream_id));
-}
-
-/** `bandwidth_premium` → `bandwidthPremium` (the bill lines' key of a money column). */
-function camel(column: string): string {
-  return column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 /** Builds the {@link TwinStore} on an opened database. */
