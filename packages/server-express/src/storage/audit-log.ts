@@ -1,0 +1,125 @@
+import { and, asc, eq, gte, sql } from 'drizzle-orm';
+import { safeParseJSON } from '@twin/core';
+import { createBatchWriter, type BatchWriter } from './batch-writer';
+import type { TwinDatabase } from './open-database';
+import { jsonOrNull, pgArray } from './pg-array';
+import { streamChunks, streamEvents } from './schema';
+import type { ChunkRow, EventRow } from './store-rows';
+
+/** The audit log: copies of the SSE events a stream sent, and its lifecycle events. */
+export interface AuditLog {
+  /** Audit copies of SSE events, written behind. */
+  readonly chunks: BatchWriter<ChunkRow>;
+  /** Lifecycle audit log, written behind. */
+  readonly events: BatchWriter<EventRow>;
+  /** Text and reasoning the stream sent, from the audit copy (usage estimation on reconcile). */
+  readStreamContent(streamId: string): Promise<{ text: string; bytes: number; lastSeq: number; lastAt: Date | undefined }>;
+  /** The input-token estimate stored with the `stream.start` audit event, if it landed. */
+  readStartEstimate(streamId: string): Promise<{ inputTokens?: number } | undefined>;
+  /** Events and bytes a stream sent since `since` (from the audit copy). */
+  chunkWindow(tenantId: string, streamId: string, since: Date): Promise<{ events: number; bytes: number }>;
+}
+
+/** Options of {@link createAuditLog}. */
+export interface AuditLogOptions {
+  /** Batch interval of the lifecycle events. */
+  intervalMs: number;
+  /** Batch interval of the audit segments. */
+  chunkIntervalMs: number;
+  onWriteError: ((table: string, error: unknown, rows: number) => void) | undefined;
+}
+
+/** Builds the audit log writers and readers. */
+export function createAuditLog(db: TwinDatabase, options: AuditLogOptions): AuditLog {
+  const chunks = createBatchWriter<ChunkRow>({
+    intervalMs: options.chunkIntervalMs,
+    maxBatch: 1_000,
+    // One statement with ONE json parameter for the whole batch (json_to_recordset) instead of a
+    // VALUES list with eight parameters per row: cheap to parse and plan on both drivers, and the
+    // escaping of the audit JSON is JSON.stringify's (native) instead of a regex pass per segment.
+    // A retried batch may have landed already (the reply was lost): the primary key makes it a no-op.
+    write: async (rows) => {
+      const batch = JSON.stringify(
+        rows.map((r) => ({
+          stream_id: r.streamId,
+          seq: r.seq,
+          last_seq: r.lastSeq ?? r.seq,
+          tenant_id: r.tenantId,
+          event: r.event,
+          data: r.data,
+          bytes: r.bytes,
+          created_at: (r.createdAt ?? new Date()).toISOString(),
+        })),
+      );
+      await db.execute(sql`insert into ${streamChunks} (stream_id, seq, last_seq, tenant_id, event, data, bytes, created_at)
+        select * from json_to_recordset(${batch}::json)
+          as t(stream_id text, seq int, last_seq int, tenant_id text, event text, data text, bytes int, created_at timestamptz)
+        on conflict do nothing`);
+    },
+    onError: (e, n) => options.onWriteError?.('stream_chunks', e, n),
+  });
+  const events = createBatchWriter<EventRow>({
+    intervalMs: options.intervalMs,
+    maxBatch: 1_000,
+    write: async (rows) => {
+      // unnest, as for chunks: one array parameter per column instead of a parameter per value.
+      await db.execute(sql`insert into ${streamEvents} (stream_id, tenant_id, type, data, created_at)
+        select * from unnest(
+          ${pgArray(rows.map((r) => r.streamId))}::text[], ${pgArray(rows.map((r) => r.tenantId))}::text[],
+          ${pgArray(rows.map((r) => r.type))}::text[], ${pgArray(rows.map((r) => jsonOrNull(r.data)))}::jsonb[],
+          ${pgArray(rows.map((r) => (r.createdAt ?? new Date()).toISOString()))}::timestamptz[])`);
+    },
+    onError: (e, n) => options.onWriteError?.('stream_events', e, n),
+  });
+
+  return {
+    chunks,
+    events,
+
+    async readStreamContent(streamId) {
+      const rows = await db
+        .select({ seq: streamChunks.seq, lastSeq: streamChunks.lastSeq, event: streamChunks.event, data: streamChunks.data, bytes: streamChunks.bytes, createdAt: streamChunks.createdAt })
+        .from(streamChunks)
+        .where(eq(streamChunks.streamId, streamId))
+        .orderBy(asc(streamChunks.seq));
+      let text = '';
+      let bytes = 0;
+      let lastSeq = 0;
+      let lastAt: Date | undefined;
+      for (const row of rows) {
+        bytes += row.bytes;
+        lastSeq = row.lastSeq ?? row.seq;
+        lastAt = row.createdAt;
+        // Our own rows: a segment (JSON array of { event, data }) or a single event's data.
+        const parsed = safeParseJSON(row.data);
+        if (!parsed.success) continue;
+        const items = Array.isArray(parsed.value) ? (parsed.value as Array<{ event?: unknown; data?: unknown }>) : [{ event: row.event, data: parsed.value }];
+        for (const item of items) {
+          if (item.event !== 'chunk' && item.event !== 'resync') continue;
+          const data = (item.data ?? {}) as { text?: unknown; reasoning?: unknown };
+          // A sealed payload has no clear text to count (its bytes are still billed).
+          if (typeof data.text === 'string') text += data.text;
+          if (typeof data.reasoning === 'string') text += data.reasoning;
+        }
+      }
+      return { text, bytes, lastSeq, lastAt };
+    },
+    async readStartEstimate(streamId) {
+      const rows = await db
+        .select({ data: streamEvents.data })
+        .from(streamEvents)
+        .where(and(eq(streamEvents.streamId, streamId), eq(streamEvents.type, 'stream.start')))
+        .limit(1);
+      const data = rows[0]?.data as { inputTokens?: unknown } | undefined | null;
+      if (!data) return undefined;
+      return typeof data.inputTokens === 'number' ? { inputTokens: data.inputTokens } : {};
+    },
+    async chunkWindow(tenantId, streamId, since) {
+      const rows = await db
+        .select({ events: sql<number>`count(*)::int`, bytes: sql<number>`coalesce(sum(${streamChunks.bytes}), 0)::int` })
+        .from(streamChunks)
+        .where(and(eq(streamChunks.streamId, streamId), eq(streamChunks.tenantId, tenantId), gte(streamChunks.createdAt, since)));
+      return { events: rows[0]?.events ?? 0, bytes: rows[0]?.bytes ?? 0 };
+    },
+  };
+}

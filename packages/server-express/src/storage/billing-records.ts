@@ -1,0 +1,134 @@
+import { and, asc, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import type { StreamBillingRecord } from '@twin/core';
+import { finalise, writeEndings } from './billing-finalisation';
+import { createBatchWriter, type BatchWriter } from './batch-writer';
+import { createGroupCommit } from './group-commit';
+import type { TwinDatabase } from './open-database';
+import { pgArray } from './pg-array';
+import { streamBillingRecords } from './schema';
+import { toRecord, type BillingRecordQuery, type FinalBilling, type OpenBillingRecord, type StreamEnding } from './store-rows';
+import { billedAt } from './usage-report';
+
+/** The billing records: opened at stream start, finalised once at its end, read back for reports. */
+export interface BillingRecordStore {
+  /** Billing records opened at stream start, group-committed so a burst of starts is one INSERT. */
+  readonly openings: BatchWriter<OpenBillingRecord>;
+  /**
+   * Finalises a billing record exactly once (`UPDATE ... WHERE state = 'open'`). Returns the record
+   * when this call finalised it, `undefined` when it was already final (idempotent).
+   */
+  finaliseBillingRecord(streamId: string, bill: FinalBilling): Promise<StreamBillingRecord | undefined>;
+  /**
+   * Everything a finished stream leaves behind (final bill, connection row, metrics, buffer
+   * snapshot), group-committed with the other streams ending at the same time: one transaction.
+   * Resolves `true` when this call finalised the billing record (`false`: it was already final).
+   */
+  endStream(ending: StreamEnding): Promise<boolean>;
+  getBillingRecord(tenantId: string, streamId: string): Promise<StreamBillingRecord | undefined>;
+  listBillingRecords(tenantId: string, query?: BillingRecordQuery): Promise<StreamBillingRecord[]>;
+  /** Open records of every tenant opened by this instance (what a restart reconciles). */
+  listOpenBillingRecords(limit?: number): Promise<StreamBillingRecord[]>;
+  /** Tokens of the tenant's final records whose stream ended at or after `from` (period-to-date, for volume discounts). */
+  tenantTokensSince(tenantId: string, from: Date): Promise<number>;
+}
+
+/** The billing record store plus what the store facade needs to drain it. */
+export interface BillingRecordWriters extends BillingRecordStore {
+  /** Lands the queued stream endings. */
+  flushEndings(): Promise<void>;
+}
+
+/** Builds the billing record store of instance `instanceId`. */
+export function createBillingRecordStore(
+  db: TwinDatabase,
+  instanceId: string,
+  onWriteError: ((table: string, error: unknown, rows: number) => void) | undefined,
+): BillingRecordWriters {
+  const openings = createBatchWriter<OpenBillingRecord>({
+    // Short: this is the window in which a crash could lose the opening of a just-started stream.
+    intervalMs: 10,
+    maxBatch: 500,
+    // unnest: a burst of stream starts is one statement with 13 array parameters, not 13 per row
+    // (an embedded database parses and plans it on the event loop, before the next first byte).
+    write: async (rows) => {
+      await db.execute(sql`insert into ${streamBillingRecords}
+          (id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, instance_id, state, started_at, currency)
+        select id, stream_id, stream_id, tenant_id, api_key_id, user_id, provider, model, purpose, ${instanceId}, 'open', started_at, currency
+        from unnest(
+          ${pgArray(rows.map((r) => r.id))}::text[], ${pgArray(rows.map((r) => r.streamId))}::text[],
+          ${pgArray(rows.map((r) => r.tenantId))}::text[], ${pgArray(rows.map((r) => r.apiKeyId))}::text[],
+          ${pgArray(rows.map((r) => r.userId))}::text[], ${pgArray(rows.map((r) => r.provider))}::text[],
+          ${pgArray(rows.map((r) => r.model))}::text[], ${pgArray(rows.map((r) => r.purpose))}::text[],
+          ${pgArray(rows.map((r) => r.startedAt.toISOString()))}::timestamptz[], ${pgArray(rows.map((r) => r.currency))}::text[])
+          as t(id, stream_id, tenant_id, api_key_id, user_id, provider, model, purpose, started_at, currency)
+        on conflict do nothing`);
+    },
+    onError: (e, n) => onWriteError?.('stream_billing_records', e, n),
+  });
+
+  const endings = createGroupCommit<StreamEnding, boolean>({
+    intervalMs: 20,
+    run: async (items) => {
+      if (openings.pending > 0) await openings.flush();
+      const finalised = await writeEndings(db, items);
+      return items.map((i) => finalised.has(i.streamId));
+    },
+  });
+
+  return {
+    openings,
+    flushEndings: () => endings.flush(),
+
+    async finaliseBillingRecord(streamId, bill) {
+      // The opening may still sit in its group-commit queue: land it first, so the UPDATE finds it.
+      if (openings.pending > 0) await openings.flush();
+      return finalise(db, streamId, bill);
+    },
+    async endStream(ending) {
+      return endings.submit(ending);
+    },
+    async getBillingRecord(tenantId, streamId) {
+      const rows = await db
+        .select()
+        .from(streamBillingRecords)
+        .where(and(eq(streamBillingRecords.streamId, streamId), eq(streamBillingRecords.tenantId, tenantId)))
+        .limit(1);
+      return rows[0] ? toRecord(rows[0]) : undefined;
+    },
+    async listBillingRecords(tenantId, query = {}) {
+      const conditions = [eq(streamBillingRecords.tenantId, tenantId)];
+      if (query.from) conditions.push(gte(streamBillingRecords.startedAt, query.from));
+      if (query.to) conditions.push(lt(streamBillingRecords.startedAt, query.to));
+      if (query.before) conditions.push(lt(streamBillingRecords.startedAt, query.before));
+      if (query.provider) conditions.push(eq(streamBillingRecords.provider, query.provider));
+      if (query.model) conditions.push(eq(streamBillingRecords.model, query.model));
+      if (query.state) conditions.push(eq(streamBillingRecords.state, query.state));
+      const rows = await db
+        .select()
+        .from(streamBillingRecords)
+        .where(and(...conditions))
+        .orderBy(desc(streamBillingRecords.startedAt), desc(streamBillingRecords.id))
+        .limit(Math.min(query.limit ?? 100, 10_000));
+      return rows.map(toRecord);
+    },
+    async listOpenBillingRecords(limit = 10_000) {
+      const rows = await db
+        .select()
+        .from(streamBillingRecords)
+        .where(and(eq(streamBillingRecords.state, 'open'), eq(streamBillingRecords.instanceId, instanceId)))
+        .orderBy(asc(streamBillingRecords.startedAt))
+        .limit(limit);
+      return rows.map(toRecord);
+    },
+    async tenantTokensSince(tenantId, from) {
+      const rows = await db
+        .select({
+          n: sql<string>`coalesce(sum(coalesce(${streamBillingRecords.inputTokens}, 0) + coalesce(${streamBillingRecords.outputTokens}, 0)), 0)::text`,
+        })
+        .from(streamBillingRecords)
+        // A stream's tokens count in the period it ended (was billed) in, like the usage report.
+        .where(and(eq(streamBillingRecords.tenantId, tenantId), eq(streamBillingRecords.state, 'final'), sql`${billedAt} >= ${from.toISOString()}::timestamptz`));
+      return Number(rows[0]?.n ?? 0);
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { createBatchWriter, type BatchWriter } from './batch-writer';
+import type { TwinDatabase } from './open-database';
+import { isoOrNull, jsonOrNull, pgArray } from './pg-array';
+import { streamBuffers, streamConnections, streamMetrics, streamUsageReports } from './schema';
+import type { ConnectionRow, MetricsRow } from './store-rows';
+
+/** Per-stream state beside the bill: the connection row, its metrics and buffer snapshot. */
+export interface ConnectionStore {
+  /** stream_connections rows written at start (the final upsert at the end wins). */
+  readonly connectionsOpened: BatchWriter<ConnectionRow>;
+  upsertConnection(row: ConnectionRow): Promise<void>;
+  getConnection(tenantId: string, streamId: string): Promise<typeof streamConnections.$inferSelect | undefined>;
+  markConnectionInterrupted(streamId: string, endedAt: Date): Promise<void>;
+  upsertMetrics(row: MetricsRow): Promise<void>;
+  getMetrics(tenantId: string, streamId: string): Promise<typeof streamMetrics.$inferSelect | undefined>;
+  upsertBufferState(streamId: string, tenantId: string, state: Record<string, unknown>): Promise<void>;
+  insertUsageReport(row: typeof streamUsageReports.$inferInsert): Promise<void>;
+}
+
+/** Builds the {@link ConnectionStore}. */
+export function createConnectionStore(
+  db: TwinDatabase,
+  intervalMs: number,
+  onWriteError: ((table: string, error: unknown, rows: number) => void) | undefined,
+): ConnectionStore {
+  const connectionsOpened = createBatchWriter<ConnectionRow>({
+    intervalMs,
+    maxBatch: 500,
+    write: async (rows) => {
+      await db.execute(sql`insert into ${streamConnections}
+          (id, tenant_id, api_key_id, provider, model, purpose, status, created_at, last_seq, metadata)
+        select * from unnest(
+          ${pgArray(rows.map((r) => r.id))}::text[], ${pgArray(rows.map((r) => r.tenantId))}::text[],
+          ${pgArray(rows.map((r) => r.apiKeyId))}::text[], ${pgArray(rows.map((r) => r.provider))}::text[],
+          ${pgArray(rows.map((r) => r.model))}::text[], ${pgArray(rows.map((r) => r.purpose))}::text[],
+          ${pgArray(rows.map((r) => r.status))}::text[], ${pgArray(rows.map((r) => isoOrNull(r.createdAt)))}::timestamptz[],
+          ${pgArray(rows.map((r) => r.lastSeq ?? 0))}::int[], ${pgArray(rows.map((r) => jsonOrNull(r.metadata)))}::jsonb[])
+        on conflict do nothing`);
+    },
+    onError: (e, n) => onWriteError?.('stream_connections', e, n),
+  });
+
+  return {
+    connectionsOpened,
+
+    async upsertConnection(row) {
+      const { id: _id, ...rest } = row;
+      await db.insert(streamConnections).values(row).onConflictDoUpdate({ target: streamConnections.id, set: rest });
+    },
+    async getConnection(tenantId, streamId) {
+      const rows = await db
+        .select()
+        .from(streamConnections)
+        .where(and(eq(streamConnections.id, streamId), eq(streamConnections.tenantId, tenantId)))
+        .limit(1);
+      return rows[0];
+    },
+    async markConnectionInterrupted(streamId, endedAt) {
+      await db
+        .update(streamConnections)
+        .set({ status: 'interrupted', endReason: 'interrupted', endedAt })
+        .where(eq(streamConnections.id, streamId));
+    },
+    async upsertMetrics(row) {
+      const { streamId: _s, ...rest } = row;
+      await db.insert(streamMetrics).values(row).onConflictDoUpdate({ target: streamMetrics.streamId, set: rest });
+    },
+    async getMetrics(tenantId, streamId) {
+      const rows = await db
+        .select()
+        .from(streamMetrics)
+        .where(and(eq(streamMetrics.streamId, streamId), eq(streamMetrics.tenantId, tenantId)))
+        .limit(1);
+      return rows[0];
+    },
+    async upsertBufferState(streamId, tenantId, state) {
+      const updatedAt = new Date();
+      await db
+        .insert(streamBuffers)
+        .values({ streamId, tenantId, state, updatedAt })
+        .onConflictDoUpdate({ target: streamBuffers.streamId, set: { state, updatedAt } });
+    },
+    async insertUsageReport(row) {
+      await db.insert(streamUsageReports).values(row);
+    },
+  };
+}
