@@ -3,7 +3,8 @@ import { TwinError, createPayloadSealer, safeParseJSON, streamRequestSchema, typ
 import { randomId } from '../auth/api-key';
 import { createNodeAead } from '../crypto/node-aead';
 import type { AuthContext } from '../auth/authenticator';
-import type { LiveStream, SealingFactory } from '../stream/live-stream';
+import type { SealingFactory } from '../stream/connection-sealing';
+import type { LiveStream } from '../stream/live-stream';
 import type { TwinService } from '../twin-service';
 import { readJsonBody, sendJson, validate } from './http-util';
 import { negotiateEncoding } from './negotiate-encoding';

@@ -1,5 +1,5 @@
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
-import { safeParseJSON } from '@twin/core';
+import { auditRowText } from './audit-segment';
 import { createBatchWriter, type BatchWriter } from './batch-writer';
 import type { TwinDatabase } from './open-database';
 import { jsonOrNull, pgArray } from './pg-array';
@@ -90,17 +90,7 @@ export function createAuditLog(db: TwinDatabase, options: AuditLogOptions): Audi
         bytes += row.bytes;
         lastSeq = row.lastSeq ?? row.seq;
         lastAt = row.createdAt;
-        // Our own rows: a segment (JSON array of { event, data }) or a single event's data.
-        const parsed = safeParseJSON(row.data);
-        if (!parsed.success) continue;
-        const items = Array.isArray(parsed.value) ? (parsed.value as Array<{ event?: unknown; data?: unknown }>) : [{ event: row.event, data: parsed.value }];
-        for (const item of items) {
-          if (item.event !== 'chunk' && item.event !== 'resync') continue;
-          const data = (item.data ?? {}) as { text?: unknown; reasoning?: unknown };
-          // A sealed payload has no clear text to count (its bytes are still billed).
-          if (typeof data.text === 'string') text += data.text;
-          if (typeof data.reasoning === 'string') text += data.reasoning;
-        }
+        text += auditRowText(row.event, row.data);
       }
       return { text, bytes, lastSeq, lastAt };
     },

@@ -1,16 +1,12 @@
 import {
-  TwinError,
   createConnectionWriter,
-  costReceiptFromBill,
   createStreamSession,
   encodeSSE,
   estimateInputTokens,
   isContentPart,
   toTwinError,
-  type BillingEndReason,
   type ConnectionWriter,
   type CostReceipt,
-  type PayloadSealer,
   type Provider,
   type ProviderRequest,
   type StreamConfig,
@@ -20,24 +16,18 @@ import {
   type StreamSession,
   type StreamStatus,
   type TokenCounter,
-  type TwinErrorPayload,
 } from '@twin/core';
 import type { Logger } from 'pino';
 import type { SSEResponse } from '../http/sse-response';
 import type { ServerMetrics } from '../observability/server-metrics';
 import type { StreamStatsWindow } from '../observability/stream-stats';
+import { AuditSegmentWriter } from '../storage/audit-segment';
 import type { TwinStore } from '../storage/twin-store';
+import type { SealingFactory } from './connection-sealing';
 import type { PricingBook } from './pricing-book';
-import { persistStreamEnd } from './persist-stream-end';
+import { CLIENT_GONE_STOP, SLOW_CLIENT_STOP, type StopReason } from './stop-reason';
+import { endStream, type RunEnding } from './stream-end';
 import type { TickScheduler, Tickable } from './tick-scheduler';
-
-/** Why a stream was stopped from our side. */
-export interface StopReason {
-  endReason: BillingEndReason;
-  status: StreamStatus;
-  /** The error event the client gets (replaces the provider's generic `aborted`). */
-  error: TwinErrorPayload;
-}
 
 /** What a live stream needs from the server around it. */
 export interface LiveStreamDeps {
@@ -56,20 +46,6 @@ export interface LiveStreamDeps {
   /** The stream ended (its connection slot and running count are released). */
   onFinished(stream: LiveStream): void;
 }
-
-/**
- * Payload sealing for one connection: a fresh sealer per connection (compression contexts and the
- * cipher chain live per connection), plus what the `start` event announces.
- */
-export interface ConnectionSealing {
-  sealer: PayloadSealer;
-  codec?: 'identity' | 'gzip' | 'deflate';
-  alg?: 'aes-256-gcm' | 'xchacha20-poly1305';
-  kid?: string;
-}
-
-/** Makes the sealing of each new connection of a stream (the first one and every resume). */
-export type SealingFactory = () => ConnectionSealing;
 
 /** Identity and request of a stream. */
 export interface LiveStreamInit {
@@ -124,12 +100,7 @@ export class LiveStream implements Tickable {
   private flushAt = Infinity;
   private detachTimer: ReturnType<typeof setTimeout> | undefined;
   private terminal: StreamEvent | undefined;
-  private auditLines: string[] = [];
-  private auditFirstSeq = 0;
-  private auditLastSeq = 0;
-  private auditFirstType = 'chunk';
-  private auditBytes = 0;
-  private auditSince = 0;
+  private readonly auditSegment: AuditSegmentWriter;
   private resolveFinished!: () => void;
 
   constructor(init: LiveStreamInit, deps: LiveStreamDeps) {
@@ -150,6 +121,7 @@ export class LiveStream implements Tickable {
       now: Date.now,
       createdAt: this.createdAt,
     });
+    this.auditSegment = new AuditSegmentWriter({ streamId: init.id, tenantId: init.tenantId }, init.sealing !== undefined, (row) => deps.store.chunks.push(row));
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
   }
 
@@ -239,14 +211,9 @@ export class LiveStream implements Tickable {
     if (this.attached?.response !== response) return;
     this.attached = undefined;
     if (!this.isRunning) return;
-    const stop: StopReason = {
-      endReason: 'client_abort',
-      status: 'aborted',
-      error: { code: 'aborted', message: 'The client disconnected.', retryable: false },
-    };
-    if (graceMs <= 0) this.stop(stop);
+    if (graceMs <= 0) this.stop(CLIENT_GONE_STOP);
     else {
-      this.detachTimer = setTimeout(() => this.stop(stop), graceMs);
+      this.detachTimer = setTimeout(() => this.stop(CLIENT_GONE_STOP), graceMs);
       this.detachTimer.unref();
     }
   }
@@ -303,78 +270,27 @@ export class LiveStream implements Tickable {
     // Whatever ended the loop, the provider's request must not outlive the stream.
     if (!this.abortController.signal.aborted) this.abortController.abort();
     await warm;
-    await this.finish(closed);
+    await this.finish({ errorSent: closed, stopReason: this.stopReason });
   }
 
-  private async finish(failed: boolean): Promise<void> {
+  /** The end of the stream (see {@link endStream}); resolves `finished` once its record is written. */
+  private async finish(ending: RunEnding): Promise<void> {
     const now = Date.now();
     this.endedAt = now;
     this.flushAt = Infinity;
     if (this.detachTimer) clearTimeout(this.detachTimer);
-    const outcome = this.session.getOutcome();
-    let endReason: BillingEndReason = 'complete';
-    if (this.stopReason) {
-      endReason = this.stopReason.endReason;
-      this.status = this.stopReason.status;
-    } else if (failed) {
-      endReason = outcome.error?.code === 'stream_timeout' ? 'timeout' : 'error';
-      this.status = 'error';
-    } else {
-      this.status = 'completed';
-    }
-    const provider = outcome.provider ?? this.providerName;
-    const model = outcome.model ?? this.model;
-    const before = this.session.getSnapshot().metrics;
-    let bill;
-    try {
-      bill = this.deps.pricing.bill({
-        tenantId: this.tenantId,
-        provider,
-        model,
-        startedAt: this.createdAt,
-        usage: outcome.usage,
-        durationMs: now - this.startedAt,
-        bytes: before.bytesSent,
-        connections: 1 + before.reconnects,
-      });
-    } catch (error) {
-      this.deps.logger.error({ err: error, streamId: this.id }, 'billing calculation failed; record finalised without lines');
-    }
-    if (bill) {
-      this.receipt = costReceiptFromBill(bill, this.billingRecordId);
-    }
-    if (!failed) this.deliver(this.session.finish(this.receipt ? { cost: this.receipt } : {}, now));
-    this.flushAudit(true);
-    this.closeConnection();
-    const metrics = this.session.getSnapshot().metrics;
-    const durationMs = now - this.startedAt;
-    this.deps.metrics.streamsFinished.inc({ provider, reason: endReason });
-    this.deps.metrics.duration.observe(durationMs / 1000);
-    if (metrics.ttftMs !== undefined) this.deps.metrics.ttft.observe(metrics.ttftMs / 1000);
-    this.deps.stats.record({
-      tenantId: this.tenantId,
-      at: now,
-      ttftMs: metrics.ttftMs,
-      durationMs,
-      bytes: metrics.bytesSent,
-      events: metrics.eventsSent,
-      endReason,
-    });
-    this.deps.onFinished(this);
-    await persistStreamEnd({
-      store: this.deps.store,
-      logger: this.deps.logger,
+    const context = {
       stream: this,
-      snapshot: this.session.getSnapshot(),
-      endReason,
-      provider,
-      model,
-      durationMs,
-      // The record carries what was billed: bytes up to the terminal event (the receipt rides in it).
-      billedBytes: before.bytesSent,
-      bill,
+      session: this.session,
+      deps: this.deps,
       metadata: this.init.metadata,
-    }).finally(() => this.resolveFinished());
+      deliver: (events: StreamEvent[]) => this.deliver(events),
+      closeWire: () => {
+        this.flushAudit(true);
+        this.closeConnection();
+      },
+    };
+    await endStream(context, ending, now).finally(() => this.resolveFinished());
   }
 
   /** New events from the session: audit copy, then the wire. Schedules the next age-based flush. */
@@ -412,46 +328,16 @@ export class LiveStream implements Tickable {
     }
   }
 
-  /**
-   * Collects the audit copy of new events into a segment, written as ONE stream_chunks row when it
-   * is a second old, 64 KiB large, or the stream ended: a stream at 10 events/s costs one row per
-   * second instead of ten (an embedded database commits on the event loop).
-   */
+  /** The audit copy of new events, collected into a segment (see {@link AuditSegmentWriter}). */
   private audit(events: StreamEvent[]): void {
-    // A sealed stream's content stays out of the database: only its shape is audited.
-    const sealed = this.init.sealing !== undefined;
-    for (const event of events) {
-      if (event.type === 'heartbeat') continue;
-      const data = sealed && (event.type === 'chunk' || event.type === 'resync') ? `{"v":${event.data.v},"seq":${event.data.seq},"sealed":true}` : JSON.stringify(event.data);
-      if (this.auditLines.length === 0) {
-        this.auditFirstSeq = event.data.seq;
-        this.auditSince = Date.now();
-        this.auditFirstType = event.type;
-      }
-      this.auditLines.push(`{"event":"${event.type}","data":${data}}`);
-      this.auditLastSeq = event.data.seq;
-      this.auditBytes += data.length;
-    }
+    this.auditSegment.add(events);
     this.flushAudit(false);
   }
 
   /** Writes the pending audit segment when due (`force`: now). The hub's sweeper calls it for quiet streams. */
   flushAudit(force: boolean): void {
-    if (this.auditLines.length === 0) return;
-    if (!force && this.isRunning && Date.now() - this.auditSince < AUDIT_SEGMENT_MS && this.auditBytes < AUDIT_SEGMENT_BYTES) return;
-    const data = `[${this.auditLines.join(',')}]`;
-    this.deps.store.chunks.push({
-      streamId: this.id,
-      seq: this.auditFirstSeq,
-      lastSeq: this.auditLastSeq,
-      tenantId: this.tenantId,
-      event: this.auditLines.length === 1 ? this.auditFirstType : 'segment',
-      data,
-      bytes: Buffer.byteLength(data),
-      createdAt: new Date(),
-    });
-    this.auditLines = [];
-    this.auditBytes = 0;
+    // An ended stream's segment is due at once.
+    this.auditSegment.flush(force || !this.isRunning);
   }
 
   /** The socket drained: the session goes back to its normal flush rules. */
@@ -468,11 +354,7 @@ export class LiveStream implements Tickable {
    */
   onOverflow(): void {
     this.deps.metrics.slowClientCloses.inc();
-    this.stop({
-      endReason: 'error',
-      status: 'error',
-      error: { code: 'slow_client', message: 'The client read too slowly; the stream was closed.', retryable: false },
-    });
+    this.stop(SLOW_CLIENT_STOP);
   }
 
   private scheduleFlush(): void {
@@ -504,17 +386,7 @@ export class LiveStream implements Tickable {
   }
 }
 
-const AUDIT_SEGMENT_MS = 1_000;
-const AUDIT_SEGMENT_BYTES = 65_536;
-
 function endsStream(events: readonly StreamEvent[]): boolean {
   const last = events[events.length - 1];
   return last !== undefined && (last.type === 'error' || last.type === 'complete');
 }
-
-/** The error a stream ends with when the server shuts down under it. */
-export const SHUTDOWN_STOP: StopReason = {
-  endReason: 'interrupted',
-  status: 'interrupted',
-  error: new TwinError('capacity_exceeded', 'The server is shutting down; retry shortly.').toPayload(),
-};

@@ -5,7 +5,9 @@ import { randomId } from '../auth/api-key';
 import type { TransportEncoding } from '../http/negotiate-encoding';
 import { openSSEResponse, type SSEResponse } from '../http/sse-response';
 import { TickScheduler } from './tick-scheduler';
-import { LiveStream, SHUTDOWN_STOP, type LiveStreamDeps, type SealingFactory } from './live-stream';
+import type { SealingFactory } from './connection-sealing';
+import { LiveStream, type LiveStreamDeps } from './live-stream';
+import { SHUTDOWN_STOP } from './stop-reason';
 
 /** Connection and lifetime limits of the hub. */
 export interface StreamHubOptions {

@@ -1,0 +1,46 @@
+import type { StreamEvent } from '@twin/core';
+import { describe, expect, it } from 'vitest';
+import { AuditSegmentWriter, auditRowText } from './audit-segment';
+import type { ChunkRow } from './store-rows';
+
+const events = [
+  { type: 'chunk', data: { v: 1, seq: 1, text: 'Hel' } },
+  { type: 'heartbeat' },
+  { type: 'chunk', data: { v: 1, seq: 2, text: 'lo', reasoning: ' (why)' } },
+] as unknown as StreamEvent[];
+
+function writer(sealed: boolean, clock: { t: number }) {
+  const rows: ChunkRow[] = [];
+  const w = new AuditSegmentWriter({ streamId: 's1', tenantId: 't1' }, sealed, (row) => rows.push(row), () => clock.t);
+  return { w, rows };
+}
+
+describe('AuditSegmentWriter + auditRowText', () => {
+  it('writes a segment once it is a second old, and reads back its text and reasoning', () => {
+    const clock = { t: 0 };
+    const { w, rows } = writer(false, clock);
+    w.add(events);
+    w.flush(false);
+    expect(rows).toHaveLength(0); // not due yet
+    clock.t = 1_000;
+    w.flush(false);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ streamId: 's1', tenantId: 't1', seq: 1, lastSeq: 2, event: 'segment' });
+    expect(auditRowText(rows[0]!.event, rows[0]!.data)).toBe('Hello (why)');
+  });
+
+  it('a one-event segment is named after its event; a sealed stream keeps no text', () => {
+    const { w, rows } = writer(true, { t: 0 });
+    w.add(events.slice(0, 1));
+    w.flush(true);
+    expect(rows[0]!.event).toBe('chunk');
+    expect(rows[0]!.data).toBe('[{"event":"chunk","data":{"v":1,"seq":1,"sealed":true}}]');
+    expect(auditRowText(rows[0]!.event, rows[0]!.data)).toBe('');
+  });
+
+  it('reads a single event row (not a segment) and ignores rows that are not JSON', () => {
+    expect(auditRowText('chunk', '{"v":1,"seq":3,"text":"x"}')).toBe('x');
+    expect(auditRowText('complete', '{"v":1,"seq":4}')).toBe('');
+    expect(auditRowText('chunk', 'not json')).toBe('');
+  });
+});
