@@ -14,8 +14,6 @@ export interface StreamClientOptions extends StreamOptions {
    * function returns another URL; `false` only drops the connection.
    */
   cancelRequest?: false | ((context: { url: string; streamId: string }) => string);
-  /** The clock (default `Date.now`). */
-  now?: () => number;
 }
 
 /**

@@ -4,7 +4,7 @@ export { createStreamClient } from './create-stream-client';
 export type { StreamClient, StreamClientOptions } from './create-stream-client';
 export { streamEvents } from './stream-events';
 export type { StreamEventsInit } from './stream-events';
-export type { StreamOptions } from './stream-options';
+export type { StreamOptions, ClientTimers } from './stream-options';
 export type { ReconnectOptions } from './backoff';
 export { backoffDelay } from './backoff';
 export type { PayloadOpener, PayloadOpenerFactory } from './payload-opener';

@@ -1,12 +1,13 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import type { TwinErrorCode } from '@twin/core';
 import { backoffDelay } from './backoff';
 import { buildRequest } from './build-request';
 import type { ClientStreamEvent } from './client-event';
-import { checkContent, checkState, parseErrorBody, parseWireEvent, type WireEvent } from './parse-wire-event';
-import type { PayloadOpener } from './payload-opener';
-import type { StreamOptions } from './stream-options';
-import { toClientError, TwinClientError } from './twin-client-error';
+import { httpError } from './http-error';
+import { parseWireEvent } from './parse-wire-event';
+import { createSealedFrameOpener } from './sealed-frame-opener';
+import { GLOBAL_TIMERS, type ClientTimers, type StreamOptions } from './stream-options';
+import { toClientEvent } from './to-client-event';
+import { TwinClientError } from './twin-client-error';
 
 /** Per-call settings of {@link streamEvents}. */
 export interface StreamEventsInit {
@@ -16,26 +17,15 @@ export interface StreamEventsInit {
   resume?: { streamId: string; lastSeq: number };
 }
 
-// The code for an HTTP error whose body named none (Twin servers always name one).
-const codeForStatus = (status: number): TwinErrorCode =>
-  status === 401 ? 'unauthorized' : status === 429 ? 'rate_limited' : status < 500 ? 'invalid_request' : 'provider_unavailable';
-
-/** `Retry-After` as milliseconds (seconds or an HTTP date). */
-function retryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
-  return Number.isFinite(ms) && ms > 0 ? Math.ceil(ms) : undefined;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits `ms` on `timers`, or less when `signal` aborts. */
+function sleep(timers: ClientTimers, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       signal?.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = timers.setTimeout(done, ms);
     signal?.addEventListener('abort', done);
   });
 }
@@ -54,6 +44,8 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
   const maxAttempts = policy.maxAttempts ?? 6;
   const watchdogMs = options.heartbeatTimeoutMs ?? 45_000;
   const outer = init.signal;
+  const timers = options.timers ?? GLOBAL_TIMERS;
+  const now = options.now ?? Date.now;
   let streamId = init.resume?.streamId;
   let lastSeq = init.resume?.lastSeq ?? -1;
   let attempt = 0;
@@ -64,12 +56,12 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
     const onAbort = () => conn.abort();
     outer?.addEventListener('abort', onAbort);
     let stalled = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: unknown;
     // Any byte (a heartbeat comment included) re-arms the watchdog; silence past it kills the connection.
     const arm = () => {
       if (!watchdogMs) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => {
+      timers.clearTimeout(timer);
+      timer = timers.setTimeout(() => {
         stalled = true;
         conn.abort();
       }, watchdogMs);
@@ -81,14 +73,8 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
       const { url, init: request } = buildRequest(options, resume);
       const res = await doFetch(url, { ...request, signal: conn.signal });
       if (!res.ok) {
-        const info = parseErrorBody(await res.text().catch(() => ''));
-        const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
-        const error = new TwinClientError(
-          (info.code as TwinErrorCode | undefined) ?? codeForStatus(res.status),
-          info.message ?? `HTTP ${res.status}`,
-          { status: res.status, retryable, provider: info.provider, retryAfterMs: retryAfter(res.headers.get('retry-after')) },
-        );
-        if (!retryable) throw error;
+        const error = await httpError(res, now);
+        if (!error.retryable) throw error;
         lost = error;
       } else {
         const type = res.headers.get('content-type') ?? '';
@@ -100,21 +86,8 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
         const parser = createParser({ onEvent: (m) => queue.push(m), onRetry: (ms) => (retryHint = ms) });
         const reader = res.body.getReader();
         const decoder = new TextDecoder();
-        // Compression contexts are per connection, so each connection gets its own opener.
-        let opener: PayloadOpener | undefined;
-        const open = (wire: WireEvent & { sealed: unknown }): unknown => {
-          if (!options.decode) {
-            throw new TwinClientError('decode_failed', 'Sealed chunk, but no `decode` option');
-          }
-          if (streamId === undefined) throw new TwinClientError('decode_failed', 'Sealed chunk before start');
-          try {
-            opener ??= options.decode({ streamId });
-            return opener.open(wire.type as 'chunk' | 'resync', wire.seq, wire.sealed as never);
-          } catch (error) {
-            // Also a throwing `decode` factory (bad keyring): no reconnect could fix either.
-            throw toClientError(error, 'decrypt_failed');
-          }
-        };
+        // A fresh opener per connection: compression contexts are per connection.
+        const open = createSealedFrameOpener(options.decode, () => streamId);
         for (;;) {
           arm();
           const { done, value } = await reader.read();
@@ -129,24 +102,8 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
               if (msg.id && Number.isSafeInteger(id) && id > lastSeq) lastSeq = id;
               continue;
             }
-            // Open BEFORE de-duplicating: a stateful decompressor must see every frame of its connection.
-            let event: ClientStreamEvent;
-            if ('sealed' in wire) {
-              const opened = open(wire);
-              event = wire.type === 'chunk'
-                ? { type: 'chunk', seq: wire.seq, content: checkContent(opened) }
-                : { type: 'resync', seq: wire.seq, state: checkState(opened) };
-            } else if (options.requireEncryption && (wire.type === 'chunk' || wire.type === 'resync')) {
-              throw new TwinClientError('decrypt_failed', 'Plain chunk refused');
-            } else if (wire.type === 'error') {
-              const d = wire.data;
-              const error = new TwinClientError(d.code as TwinErrorCode, d.message, {
-                retryable: d.retryable === true,
-                provider: d.provider,
-                retryAfterMs: d.retryAfterMs,
-              });
-              event = d.usage ? { type: 'error', seq: wire.seq, error, usage: d.usage } : { type: 'error', seq: wire.seq, error };
-            } else event = wire; // a plain start, chunk, resync or complete already has the event's shape
+            // Map (and open) BEFORE de-duplicating: a stateful decompressor must see every frame of its connection.
+            const event = toClientEvent(wire, open, options.requireEncryption);
             if (wire.seq <= lastSeq) continue; // already yielded: never apply an event twice
             if (wire.type !== 'resync' && wire.seq > lastSeq + 1) {
               // A hole in the sequence: resume from what we have rather than render a gap.
@@ -172,7 +129,7 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
       else if (error instanceof TwinClientError) lost = error;
       else lost = new TwinClientError('network_error', 'Connection failed', { retryable: true, cause: error });
     } finally {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       outer?.removeEventListener('abort', onAbort);
       conn.abort(); // releases the socket of a connection we are leaving
     }
@@ -187,6 +144,6 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
     }
     const delayMs = backoffDelay(attempt, policy, options.random ?? Math.random, retryHint, lost.retryAfterMs);
     yield { type: 'reconnecting', attempt, delayMs, error: lost };
-    await sleep(delayMs, outer);
+    await sleep(timers, delayMs, outer);
   }
 }

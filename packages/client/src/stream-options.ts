@@ -42,4 +42,20 @@ export interface StreamOptions {
   resumeRequest?: (context: { url: string; streamId: string; lastEventId: string }) => { url: string; method?: 'GET' | 'POST'; body?: unknown };
   /** Random source for backoff jitter (tests pass a fixed one). Default `Math.random`. */
   random?: () => number;
+  /** The clock (default `Date.now`). */
+  now?: () => number;
+  /** The timers of the heartbeat watchdog and the reconnect backoff (tests pass fake ones). Default: the global ones. */
+  timers?: ClientTimers;
 }
+
+/** Timer functions, as `setTimeout`/`clearTimeout` (a handle is whatever `setTimeout` returned). */
+export interface ClientTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The global timers, called unbound-safe (a browser's `setTimeout` refuses a foreign `this`). */
+export const GLOBAL_TIMERS: ClientTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout> | undefined),
+};

@@ -35,4 +35,24 @@ describe('heartbeat watchdog', () => {
     const events = await collect(streamEvents({ url: server.url }, { signal: controller.signal }));
     expect(events.map((e) => e.type)).toEqual(['open', 'start', 'chunk']);
   });
+
+  it('runs its watchdog and backoff on the injected timers (the timer seam)', async () => {
+    // Timers that run 300 times faster than asked: a 60 s watchdog and 30 s backoff take 200 and 100 ms.
+    const asked: number[] = [];
+    const timers = {
+      setTimeout: (callback: () => void, ms: number) => {
+        asked.push(ms);
+        return setTimeout(callback, ms / 300);
+      },
+      clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    };
+    const server = await startServer(textScript(5), [{ stallAfterEvents: 3 }]);
+    const events = await collect(
+      streamEvents({ url: server.url, heartbeatTimeoutMs: 60_000, reconnect: { initialDelayMs: 30_000, maxDelayMs: 30_000 }, random: () => 1, timers }),
+    );
+    expect(events.find((e) => e.type === 'reconnecting')).toMatchObject({ error: { code: 'stream_stalled' } });
+    expect(events.at(-1)?.type).toBe('complete');
+    expect(asked).toContain(60_000);
+    expect(asked.some((ms) => ms >= 15_000 && ms <= 30_000)).toBe(true);
+  });
 });
