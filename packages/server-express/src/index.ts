@@ -19,6 +19,8 @@ export type { StreamHubOptions, StartStreamInput } from './stream/stream-hub';
 export { LiveStream } from './stream/live-stream';
 export type { ConnectionSealing, SealingFactory } from './stream/connection-sealing';
 export type { StopReason } from './stream/stop-reason';
+export { TWIN_SSE_FORMAT } from './stream/wire-format';
+export type { WireFormat } from './stream/wire-format';
 export { createPricingBook, billingPeriodStart } from './stream/pricing-book';
 export type { PricingBook } from './stream/pricing-book';
 export { reconcileOpenRecords } from './stream/reconcile-open-records';

@@ -1,7 +1,5 @@
 import {
-  createConnectionWriter,
   createStreamSession,
-  encodeSSE,
   estimateInputTokens,
   isContentPart,
   toTwinError,
@@ -28,6 +26,7 @@ import type { PricingBook } from './pricing-book';
 import { CLIENT_GONE_STOP, SLOW_CLIENT_STOP, type StopReason } from './stop-reason';
 import { endStream, type RunEnding } from './stream-end';
 import type { TickScheduler, Tickable } from './tick-scheduler';
+import { TWIN_SSE_FORMAT, type WireFormat } from './wire-format';
 
 /** What a live stream needs from the server around it. */
 export interface LiveStreamDeps {
@@ -182,13 +181,14 @@ export class LiveStream implements Tickable {
   /**
    * Attaches an SSE connection (a new stream, or a resume). A previous connection is closed: one
    * reader per stream. With `lastEventId`, first writes exactly the events after it (or a resync).
+   * `format` writes this connection's events (Twin's SSE unless a compatible door chose another).
    */
-  attach(response: SSEResponse, lastEventId?: number): void {
+  attach(response: SSEResponse, lastEventId?: number, format: WireFormat = TWIN_SSE_FORMAT): void {
     if (this.detachTimer) clearTimeout(this.detachTimer);
     this.detachTimer = undefined;
     const previous = this.attached;
     const sealing = this.init.sealing?.();
-    const writer = createConnectionWriter({
+    const writer = format.createWriter({
       streamId: this.id,
       ...(sealing ? { sealer: sealing.sealer, codec: sealing.codec, alg: sealing.alg, kid: sealing.kid } : {}),
       onWrite: this.session.recordWrite,
@@ -375,14 +375,10 @@ export class LiveStream implements Tickable {
     const attached = this.attached;
     this.attached = undefined;
     if (!attached) return;
-    // After an overflow the queued frames were dropped, the terminal event with them: send it last.
-    // Terminal events are never sealed, so the plain encoding is what any writer would produce.
+    // After an overflow the queued frames were dropped, the terminal event with them: send it last,
+    // in the connection's own format.
     const terminal = this.terminal;
-    attached.response.end(
-      attached.response.overflowed && terminal && terminal.type !== 'heartbeat'
-        ? encodeSSE({ id: terminal.data.seq, event: terminal.type, data: JSON.stringify(terminal.data) })
-        : undefined,
-    );
+    attached.response.end(attached.response.overflowed && terminal ? attached.writer.write([terminal]) : undefined);
   }
 }
 

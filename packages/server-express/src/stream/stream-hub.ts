@@ -3,11 +3,12 @@ import { TwinError, type Provider, type ProviderRequest, type StreamConfig } fro
 import type { AuthContext } from '../auth/authenticator';
 import { randomId } from '../auth/api-key';
 import type { TransportEncoding } from '../http/negotiate-encoding';
-import { openSSEResponse, type SSEResponse } from '../http/sse-response';
+import type { SSEResponse } from '../http/sse-response';
 import { TickScheduler } from './tick-scheduler';
 import type { SealingFactory } from './connection-sealing';
 import { LiveStream, type LiveStreamDeps } from './live-stream';
 import { SHUTDOWN_STOP } from './stop-reason';
+import { TWIN_SSE_FORMAT, type WireFormat } from './wire-format';
 
 /** Connection and lifetime limits of the hub. */
 export interface StreamHubOptions {
@@ -48,6 +49,11 @@ export interface StartStreamInput {
   encoding: TransportEncoding;
   /** Per-connection payload sealing (codec / cipher): called for the first connection and every resume. */
   sealing?: SealingFactory;
+  /**
+   * The wire format of this first connection (default: Twin's SSE). A resume always speaks Twin's
+   * SSE: it comes through Twin's own endpoint.
+   */
+  format?: WireFormat;
 }
 
 /**
@@ -145,8 +151,9 @@ export class StreamHub {
     this.running++;
     this.deps.metrics.activeStreams.set(this.running);
     this.deps.metrics.streamsStarted.inc({ provider: stream.providerName });
-    const response = this.connect(auth, stream, req, res, input.encoding);
-    stream.attach(response);
+    const format = input.format ?? TWIN_SSE_FORMAT;
+    const response = this.connect(auth, stream, req, res, input.encoding, format);
+    stream.attach(response, undefined, format);
     stream.begin();
     return stream;
   }
@@ -163,7 +170,7 @@ export class StreamHub {
     const stream = this.get(auth, streamId);
     if (!stream) throw new TwinError('not_found', `No resumable stream ${streamId}.`, { details: { field: 'streamId' } });
     this.checkCapacity(auth);
-    const response = this.connect(auth, stream, req, res, encoding);
+    const response = this.connect(auth, stream, req, res, encoding, TWIN_SSE_FORMAT);
     stream.attach(response, lastEventId);
     return stream;
   }
@@ -213,7 +220,14 @@ export class StreamHub {
     ]);
   }
 
-  private connect(auth: AuthContext, stream: LiveStream, req: IncomingMessage, res: ServerResponse, encoding: TransportEncoding): SSEResponse {
+  private connect(
+    auth: AuthContext,
+    stream: LiveStream,
+    req: IncomingMessage,
+    res: ServerResponse,
+    encoding: TransportEncoding,
+    format: WireFormat,
+  ): SSEResponse {
     this.connections++;
     this.perKey.set(auth.apiKeyId, (this.perKey.get(auth.apiKeyId) ?? 0) + 1);
     this.deps.metrics.openConnections.set(this.connections);
@@ -228,7 +242,7 @@ export class StreamHub {
       this.deps.metrics.openConnections.set(this.connections);
     };
     res.once('close', release);
-    const response: SSEResponse = openSSEResponse(req, res, {
+    const response: SSEResponse = format.openResponse(req, res, {
       encoding,
       retryMs: this.options.config.retryMs,
       heartbeatIntervalMs: this.options.config.heartbeatIntervalMs,

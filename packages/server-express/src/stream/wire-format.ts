@@ -1,0 +1,22 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createConnectionWriter, type ConnectionWriter, type ConnectionWriterOptions } from '@twin/core';
+import { openSSEResponse, type SSEResponse, type SSEResponseOptions } from '../http/sse-response';
+
+/**
+ * What one connection of a stream looks like on the wire. The stream (provider, session, flush
+ * rules, backpressure, metering, billing) is the same whatever the format; only the response and
+ * the text written to it change: Twin's own SSE, OpenAI's chunks, Anthropic's events, or one JSON
+ * answer once the stream ended.
+ */
+export interface WireFormat {
+  /** The writer of one connection (the first one and every resume). */
+  createWriter(options: ConnectionWriterOptions): ConnectionWriter;
+  /** Opens the response of one connection. */
+  openResponse(req: IncomingMessage, res: ServerResponse, options: SSEResponseOptions): SSEResponse;
+}
+
+/** Twin's own SSE protocol: what `/api/stream` speaks and what every resume gets. */
+export const TWIN_SSE_FORMAT: WireFormat = {
+  createWriter: createConnectionWriter,
+  openResponse: openSSEResponse,
+};
