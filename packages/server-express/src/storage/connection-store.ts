@@ -2,20 +2,19 @@ import { and, eq, sql } from 'drizzle-orm';
 import { createBatchWriter, type BatchWriter } from './batch-writer';
 import type { TwinDatabase } from './open-database';
 import { isoOrNull, jsonOrNull, pgArray } from './pg-array';
-import { streamBuffers, streamConnections, streamMetrics, streamUsageReports } from './schema';
-import type { ConnectionRow, MetricsRow } from './store-rows';
+import { streamConnections, streamMetrics } from './schema';
+import type { ConnectionRow } from './store-rows';
 
-/** Per-stream state beside the bill: the connection row, its metrics and buffer snapshot. */
+/**
+ * Per-stream state beside the bill: the connection row (opened at start; the end writes it, the
+ * metrics and the buffer snapshot with the final bill, see `writeEndings`).
+ */
 export interface ConnectionStore {
   /** stream_connections rows written at start (the final upsert at the end wins). */
   readonly connectionsOpened: BatchWriter<ConnectionRow>;
-  upsertConnection(row: ConnectionRow): Promise<void>;
   getConnection(tenantId: string, streamId: string): Promise<typeof streamConnections.$inferSelect | undefined>;
   markConnectionInterrupted(streamId: string, endedAt: Date): Promise<void>;
-  upsertMetrics(row: MetricsRow): Promise<void>;
   getMetrics(tenantId: string, streamId: string): Promise<typeof streamMetrics.$inferSelect | undefined>;
-  upsertBufferState(streamId: string, tenantId: string, state: Record<string, unknown>): Promise<void>;
-  insertUsageReport(row: typeof streamUsageReports.$inferInsert): Promise<void>;
 }
 
 /** Builds the {@link ConnectionStore}. */
@@ -44,10 +43,6 @@ export function createConnectionStore(
   return {
     connectionsOpened,
 
-    async upsertConnection(row) {
-      const { id: _id, ...rest } = row;
-      await db.insert(streamConnections).values(row).onConflictDoUpdate({ target: streamConnections.id, set: rest });
-    },
     async getConnection(tenantId, streamId) {
       const rows = await db
         .select()
@@ -62,10 +57,6 @@ export function createConnectionStore(
         .set({ status: 'interrupted', endReason: 'interrupted', endedAt })
         .where(eq(streamConnections.id, streamId));
     },
-    async upsertMetrics(row) {
-      const { streamId: _s, ...rest } = row;
-      await db.insert(streamMetrics).values(row).onConflictDoUpdate({ target: streamMetrics.streamId, set: rest });
-    },
     async getMetrics(tenantId, streamId) {
       const rows = await db
         .select()
@@ -73,16 +64,6 @@ export function createConnectionStore(
         .where(and(eq(streamMetrics.streamId, streamId), eq(streamMetrics.tenantId, tenantId)))
         .limit(1);
       return rows[0];
-    },
-    async upsertBufferState(streamId, tenantId, state) {
-      const updatedAt = new Date();
-      await db
-        .insert(streamBuffers)
-        .values({ streamId, tenantId, state, updatedAt })
-        .onConflictDoUpdate({ target: streamBuffers.streamId, set: { state, updatedAt } });
-    },
-    async insertUsageReport(row) {
-      await db.insert(streamUsageReports).values(row);
     },
   };
 }
