@@ -1,7 +1,8 @@
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, gte, sql } from 'drizzle-orm';
 import type { TwinDatabase } from './open-database';
-import { streamAlerts, streamBudgets } from './schema';
+import { streamAlerts, streamBillingRecords, streamBudgets } from './schema';
 import type { AlertRow, BudgetRow } from './store-rows';
+import { billedAt } from './usage-report';
 
 /** Tenants' budgets and the alerts raised against them. */
 export interface BudgetStore {
@@ -9,6 +10,13 @@ export interface BudgetStore {
   upsertBudget(row: typeof streamBudgets.$inferInsert): Promise<void>;
   insertAlert(row: AlertRow): Promise<void>;
   listAlerts(tenantId: string, limit?: number): Promise<(typeof streamAlerts.$inferSelect)[]>;
+  /**
+   * Money the tenant was billed in `currency` since `from`, an exact decimal string (the sum of
+   * the totals of final records whose stream ended at or after `from`, as in the usage report).
+   */
+  billedSince(tenantId: string, currency: string, from: Date): Promise<string>;
+  /** Whether an alert of `kind` was raised for the tenant at or after `since` (one alert per threshold and period). */
+  hasAlertSince(tenantId: string, kind: string, since: Date): Promise<boolean>;
 }
 
 /** Builds the {@link BudgetStore}. */
@@ -32,6 +40,28 @@ export function createBudgetStore(db: TwinDatabase): BudgetStore {
     },
     async listAlerts(tenantId, limit = 100) {
       return db.select().from(streamAlerts).where(eq(streamAlerts.tenantId, tenantId)).orderBy(desc(streamAlerts.createdAt)).limit(limit);
+    },
+    async billedSince(tenantId, currency, from) {
+      const rows = await db
+        .select({ spent: sql<string>`coalesce(sum(${streamBillingRecords.total}), 0)::text` })
+        .from(streamBillingRecords)
+        .where(
+          and(
+            eq(streamBillingRecords.tenantId, tenantId),
+            eq(streamBillingRecords.state, 'final'),
+            sql`${billedAt} >= ${from.toISOString()}::timestamptz`,
+            eq(streamBillingRecords.currency, currency),
+          ),
+        );
+      return rows[0]?.spent ?? '0';
+    },
+    async hasAlertSince(tenantId, kind, since) {
+      const rows = await db
+        .select({ id: streamAlerts.id })
+        .from(streamAlerts)
+        .where(and(eq(streamAlerts.tenantId, tenantId), eq(streamAlerts.kind, kind), gte(streamAlerts.createdAt, since)))
+        .limit(1);
+      return rows.length > 0;
     },
   };
 }

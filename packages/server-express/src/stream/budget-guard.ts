@@ -1,18 +1,16 @@
-import { and, eq, gte, sql } from 'drizzle-orm';
 import { TwinError, budgetPeriodBounds, type Budget } from '@twin/core';
 import type { Logger } from 'pino';
 import { randomId } from '../auth/api-key';
-import { streamAlerts, streamBillingRecords } from '../storage/schema';
 import type { BudgetRow, TwinStore } from '../storage/twin-store';
-import { billedAt } from '../storage/usage-report';
+import { judgeBudget } from './judge-budget';
 
 /**
  * Checks a tenant's budgets before a stream starts: raises an alert (stored in stream_alerts, once
  * per threshold and period) as spend crosses each threshold, and refuses new streams with 402
  * `budget_exceeded` when a `block` budget is used up. Spend is read from the database at most every
  * `cacheMs` per tenant, so a burst of starts costs one query; once a tenant has a verdict, the refresh
- * runs in the background (stale-while-revalidate) and no stream start waits on it. Amounts are
- * compared in Postgres numeric.
+ * runs in the background (stale-while-revalidate) and no stream start waits on it. The spend is
+ * summed in Postgres numeric and judged with core's `evaluateBudget`, exactly.
  */
 export function createBudgetGuard(store: TwinStore, logger: Logger, cacheMs = 5_000) {
   interface Verdict {
@@ -33,46 +31,23 @@ export function createBudgetGuard(store: TwinStore, logger: Logger, cacheMs = 5_
   async function evaluateOne(budget: BudgetRow, now: Date): Promise<void> {
     const from = budgetPeriodBounds(budget.period as Budget['period'], now).from;
     const thresholds = ((budget.config as { alertAtPercent?: number[] }).alertAtPercent ?? [80, 100]).slice().sort((a, b) => a - b);
-    const rows = await store.db
-      .select({
-        spent: sql<string>`coalesce(sum(${streamBillingRecords.total}), 0)::text`,
-        percent: sql<string | null>`case when ${budget.limitAmount}::numeric = 0 then null else (coalesce(sum(${streamBillingRecords.total}), 0) * 100 / ${budget.limitAmount}::numeric)::text end`,
-        exceeded: sql<boolean>`coalesce(sum(${streamBillingRecords.total}), 0) >= ${budget.limitAmount}::numeric`,
-      })
-      .from(streamBillingRecords)
-      // Money billed in the period: final records whose stream ended in it (as in the usage report).
-      .where(
-        and(
-          eq(streamBillingRecords.tenantId, budget.tenantId),
-          eq(streamBillingRecords.state, 'final'),
-          sql`${billedAt} >= ${from.toISOString()}::timestamptz`,
-          eq(streamBillingRecords.currency, budget.currency),
-        ),
-      );
-    const row = rows[0];
-    if (!row) return;
-    const percent = row.percent === null ? (row.exceeded ? Infinity : 0) : Number(row.percent);
-    for (const threshold of thresholds) {
-      if (percent < threshold) continue;
+    const spent = await store.billedSince(budget.tenantId, budget.currency, from);
+    const verdict = judgeBudget(budget.limitAmount, spent, thresholds);
+    for (const threshold of verdict.reached) {
       const kind = `budget.${budget.period}.${threshold}`;
-      const existing = await store.db
-        .select({ id: streamAlerts.id })
-        .from(streamAlerts)
-        .where(and(eq(streamAlerts.tenantId, budget.tenantId), eq(streamAlerts.kind, kind), gte(streamAlerts.createdAt, from)))
-        .limit(1);
-      if (existing.length > 0) continue;
+      if (await store.hasAlertSince(budget.tenantId, kind, from)) continue;
       await store.insertAlert({
         id: randomId('alert', 9),
         tenantId: budget.tenantId,
         kind,
         severity: threshold >= 100 ? 'critical' : 'warning',
-        message: `Spend ${row.spent} ${budget.currency} reached ${threshold}% of the ${budget.period} budget ${budget.limitAmount}.`,
-        data: { spent: row.spent, limit: budget.limitAmount, currency: budget.currency, threshold },
+        message: `Spend ${spent} ${budget.currency} reached ${threshold}% of the ${budget.period} budget ${budget.limitAmount}.`,
+        data: { spent, limit: budget.limitAmount, currency: budget.currency, threshold },
         createdAt: now,
       });
       logger.warn({ tenantId: budget.tenantId, threshold, period: budget.period }, 'budget threshold reached');
     }
-    if (row.exceeded && (budget.config as { action?: string }).action === 'block') {
+    if (verdict.exceeded && (budget.config as { action?: string }).action === 'block') {
       throw new TwinError('budget_exceeded', `The ${budget.period} budget of ${budget.limitAmount} ${budget.currency} is used up.`);
     }
   }
