@@ -89,7 +89,7 @@ describe.runIf(haveChromium)('chat example in real Chromium against the referenc
     await expect.poll(() => page.getByTestId('receipt').last().textContent()).toContain('stopped');
     await page.screenshot({ path: join(shots, 'stopped.png') });
 
-    // The server finalised exactly one bill for this stream, as a client abort, with the tokens sent.
+    // The server finalized exactly one bill for this stream, as a client abort, with the tokens sent.
     const records = async () => {
       const res = await fetch(`${server.url}/api/billing/records?limit=50`, { headers: { authorization: `Bearer ${server.apiKey}` } });
       const body = (await res.json()) as { records: Array<Record<string, unknown>> };

@@ -37,7 +37,7 @@ export { generateApiKey, hashApiKey, API_KEY_PREFIX } from './auth/api-key';
 export { openDatabase, migrationsFolder, redactUrl } from './storage/open-database';
 export type { OpenDatabaseOptions, OpenedDatabase, TwinDatabase } from './storage/open-database';
 export { createTwinStore } from './storage/twin-store';
-export type { TwinStore, TwinStoreOptions, OpenBillingRecord, FinalBilling, BillingRecordQuery } from './storage/twin-store';
+export type { TwinStore, TwinStoreOptions, BillingRecordQuery, StreamEnding } from './storage/twin-store';
 export { createBatchWriter } from './storage/batch-writer';
 export type { BatchWriter, BatchWriterOptions } from './storage/batch-writer';
 export { buildUsageReport } from './storage/usage-report';

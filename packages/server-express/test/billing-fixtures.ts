@@ -1,7 +1,48 @@
-import type { BillLines, StreamUsageReport } from '@twin/core';
-import type { FinalBilling, TwinStore } from '../src/index';
+import { openBillingRecord, type BillLines, type BillingEndReason, type StreamBillingRecord, type StreamUsageReport } from '@twin/core';
+import type { TwinStore } from '../src/index';
 
-/** A billing record to write through the store: opened at `startedAt`, finalised with `end` (open without). */
+/** How a test record ends: the fields of a final record, its end time as a Date. */
+export interface RecordEnd {
+  endReason: BillingEndReason;
+  endedAt: Date;
+  inputTokens?: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  outputTokens?: number;
+  reasoningTokens?: number;
+  usageEstimated: boolean;
+  usageMissing: boolean;
+  durationMs: number;
+  bytes: number;
+  currency: string;
+  pricingConfigId?: string;
+  lines?: BillLines;
+  provider?: string;
+  model?: string;
+}
+
+/** An open record as the server opens one (core's `openBillingRecord`); provider `simulated`, model `sim-1` unless given. */
+export function openRecordOf(spec: { streamId: string; tenantId: string; startedAt?: Date; provider?: string; model?: string; currency?: string; purpose?: string; userId?: string; apiKeyId?: string }): StreamBillingRecord {
+  return openBillingRecord({
+    id: `bill_${spec.streamId}`,
+    streamId: spec.streamId,
+    tenantId: spec.tenantId,
+    provider: spec.provider ?? 'simulated',
+    model: spec.model ?? 'sim-1',
+    currency: spec.currency ?? 'USD',
+    startedAt: spec.startedAt ?? new Date(),
+    ...(spec.purpose !== undefined ? { purpose: spec.purpose } : {}),
+    ...(spec.userId ? { userId: spec.userId } : {}),
+    ...(spec.apiKeyId ? { apiKeyId: spec.apiKeyId } : {}),
+  });
+}
+
+/** `open` made final with `end` (a test's stand-in for the server's `finalBillingRecord`). */
+export function finalRecordOf(open: StreamBillingRecord, end: RecordEnd): StreamBillingRecord {
+  return { ...open, ...end, state: 'final', endedAt: end.endedAt.toISOString(), provider: end.provider ?? open.provider, model: end.model ?? open.model };
+}
+
+/** A billing record to write through the store: opened at `startedAt`, finalized with `end` (open without). */
 export interface RecordSpec {
   streamId: string;
   tenantId: string;
@@ -12,27 +53,15 @@ export interface RecordSpec {
   apiKeyId?: string;
   currency: string;
   startedAt: Date;
-  end?: Omit<FinalBilling, 'currency'>;
+  end?: Omit<RecordEnd, 'currency'>;
 }
 
-/** Opens every record (one group commit), then finalises the ended ones, as the server does. */
+/** Opens every record (one group commit), then finalizes the ended ones, as the server does. */
 export async function insertRecords(store: TwinStore, specs: RecordSpec[]): Promise<void> {
-  for (const s of specs) {
-    store.openings.push({
-      id: `bill_${s.streamId}`,
-      streamId: s.streamId,
-      tenantId: s.tenantId,
-      provider: s.provider,
-      model: s.model,
-      currency: s.currency,
-      startedAt: s.startedAt,
-      ...(s.purpose !== undefined ? { purpose: s.purpose } : {}),
-      ...(s.userId ? { userId: s.userId } : {}),
-      ...(s.apiKeyId ? { apiKeyId: s.apiKeyId } : {}),
-    });
-  }
+  const opened = specs.map((s) => openRecordOf(s));
+  for (const record of opened) store.openings.push(record);
   await store.flush();
-  for (const s of specs) if (s.end) await store.finaliseBillingRecord(s.streamId, { ...s.end, currency: s.currency });
+  for (const [i, s] of specs.entries()) if (s.end) await store.finalizeBillingRecord(finalRecordOf(opened[i]!, { ...s.end, currency: s.currency }));
 }
 
 export function billLines(amounts: Partial<Omit<BillLines, 'taxes' | 'slaBreaches'>> & { taxes?: string[] } = {}): BillLines {
@@ -86,7 +115,7 @@ export function variedRecords(tenantId: string, from: Date, to: Date, count = 16
     const userId = pick(['u1', 'u2', undefined] as const);
     if (userId) spec.userId = userId;
     if (rnd() < 0.5) spec.apiKeyId = pick(['key_a', 'key_b']);
-    const end: Omit<FinalBilling, 'currency'> = {
+    const end: Omit<RecordEnd, 'currency'> = {
       endReason: pick(['complete', 'error', 'client_abort', 'interrupted'] as const),
       endedAt,
       usageEstimated: !usageMissing && rnd() < 0.15,

@@ -41,7 +41,7 @@ afterAll(() => {
 });
 
 describe('twin-server CLI', () => {
-  it('first run prints a dev key once; a server killed mid-stream leaves an open record that the next start finalises as interrupted', async () => {
+  it('first run prints a dev key once; a server killed mid-stream leaves an open record that the next start finalizes as interrupted', async () => {
     const first = await startCli();
     const key = readFileSync(join(dataDir, 'dev-api-key'), 'utf8').trim();
     expect(first.output()).toContain(key);

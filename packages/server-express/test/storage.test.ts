@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { billingIdempotencyKey } from '@twin/core';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,6 +11,7 @@ import {
   type OpenedDatabase,
   type TwinStore,
 } from '../src/index';
+import { finalRecordOf, openRecordOf, type RecordEnd } from './billing-fixtures';
 import { openPostgresTestDatabase, postgresReachable, POSTGRES_TEST_URL } from './postgres-test-database';
 import { openTestDatabase } from './test-server';
 
@@ -50,8 +52,8 @@ function storageSuite(name: string, open: () => Promise<OpenedDatabase>) {
       await db?.close();
     });
 
-    const openRecord = (streamId: string, startedAt = new Date()) =>
-      store.openings.push({ id: `bill_${streamId}`, streamId, tenantId, provider: 'simulated', model: 'sim-1', currency: 'USD', startedAt });
+    const openRecord = (streamId: string, startedAt = new Date()) => store.openings.push(openRecordOf({ streamId, tenantId, startedAt }));
+    const finalize = (streamId: string, end: RecordEnd) => store.finalizeBillingRecord(finalRecordOf(openRecordOf({ streamId, tenantId }), end));
 
     it('applies the drizzle-kit migrations: every table of the spec exists', async () => {
       for (const table of ['stream_connections', 'stream_buffers', 'stream_chunks', 'stream_metrics', 'stream_billing_records', 'stream_billing_configs', 'stream_usage_reports', 'stream_events', 'stream_alerts']) {
@@ -59,12 +61,12 @@ function storageSuite(name: string, open: () => Promise<OpenedDatabase>) {
       }
     });
 
-    it('keeps exactly one billing record per stream, and finalises it once', async () => {
+    it('keeps exactly one billing record per stream, and finalizes it once', async () => {
       openRecord('s-once');
       openRecord('s-once');
       await store.flush();
-      const first = await store.finaliseBillingRecord('s-once', { endReason: 'complete', endedAt: new Date(), usageEstimated: false, usageMissing: false, durationMs: 10, bytes: 100, currency: 'USD', outputTokens: 5, lines: lines('0.01') });
-      const second = await store.finaliseBillingRecord('s-once', { endReason: 'error', endedAt: new Date(), usageEstimated: true, usageMissing: false, durationMs: 99, bytes: 999, currency: 'USD', outputTokens: 50, lines: lines('9.99') });
+      const first = await finalize('s-once', { endReason: 'complete', endedAt: new Date(), usageEstimated: false, usageMissing: false, durationMs: 10, bytes: 100, currency: 'USD', outputTokens: 5, lines: lines('0.01') });
+      const second = await finalize('s-once', { endReason: 'error', endedAt: new Date(), usageEstimated: true, usageMissing: false, durationMs: 99, bytes: 999, currency: 'USD', outputTokens: 50, lines: lines('9.99') });
       expect(first?.state).toBe('final');
       expect(second).toBeUndefined();
       const rows = await store.listBillingRecords(tenantId, { limit: 100 });
@@ -74,9 +76,18 @@ function storageSuite(name: string, open: () => Promise<OpenedDatabase>) {
       expect(mine[0]!.outputTokens).toBe(5);
     });
 
-    it('endStream finalises a group of records in one statement exactly as finaliseBillingRecord does one, and only once', async () => {
+    it("opens every record with core's idempotency key (one stream, one key), and a second opening is a no-op", async () => {
+      openRecord('s-key');
+      openRecord('s-key');
+      await store.flush();
+      const rows = await db.db.select({ key: tables.streamBillingRecords.idempotencyKey }).from(tables.streamBillingRecords).where(sql`${tables.streamBillingRecords.streamId} = 's-key'`);
+      expect(rows).toEqual([{ key: billingIdempotencyKey(tenantId, 's-key') }]);
+      await finalize('s-key', { endReason: 'complete', endedAt: new Date(), usageEstimated: false, usageMissing: true, durationMs: 1, bytes: 1, currency: 'USD' });
+    });
+
+    it('endStream finalizes a group of records in one statement exactly as finalizeBillingRecord does one, and only once', async () => {
       const endedAt = new Date('2031-05-05T10:00:00.123Z');
-      const bills: Array<Parameters<TwinStore['finaliseBillingRecord']>[1]> = [
+      const bills: RecordEnd[] = [
         // lines with two taxes, every token count, a pricing config, provider and model reported by the stream
         { endReason: 'complete', endedAt, inputTokens: 7, cacheReadTokens: 1, cacheWriteTokens: 2, outputTokens: 9, reasoningTokens: 3, usageEstimated: false, usageMissing: false, durationMs: 1234.6, bytes: 4_321, currency: 'EUR', pricingConfigId: 'cfg-1', lines: lines('1.000000000000000001', ['0.1', '0.2']), provider: 'openai', model: 'gpt-x' },
         // no lines (the bill could not be priced): money columns stay as opened, no provider/model change
@@ -89,18 +100,16 @@ function storageSuite(name: string, open: () => Promise<OpenedDatabase>) {
         openRecord(`s-group-${i}`);
       });
       await store.flush();
-      for (const [i, bill] of bills.entries()) await store.finaliseBillingRecord(`s-one-${i}`, bill);
+      for (const [i, bill] of bills.entries()) await finalize(`s-one-${i}`, bill);
       const ending = (streamId: string, bill: (typeof bills)[number]) => ({
-        streamId,
-        tenantId,
-        bill,
+        record: finalRecordOf(openRecordOf({ streamId, tenantId }), bill),
         connection: { id: streamId, tenantId, provider: 'simulated', model: 'sim-1', status: 'completed', createdAt: endedAt, lastSeq: 3 },
         metrics: { streamId, tenantId, durationMs: 1, bytesSent: 1, eventsSent: 1, metrics: {}, updatedAt: endedAt },
         buffer: {},
       });
       // Submitted together: one group commit.
-      const finalised = await Promise.all(bills.map((bill, i) => store.endStream(ending(`s-group-${i}`, bill))));
-      expect(finalised).toEqual([true, true, true]);
+      const finalized = await Promise.all(bills.map((bill, i) => store.endStream(ending(`s-group-${i}`, bill))));
+      expect(finalized).toEqual([true, true, true]);
       const again = await store.endStream(ending('s-group-0', { ...bills[0]!, endReason: 'error', outputTokens: 999, lines: lines('9') }));
       expect(again).toBe(false);
 
@@ -136,7 +145,7 @@ function storageSuite(name: string, open: () => Promise<OpenedDatabase>) {
     it('stores money as exact numeric: long decimals round-trip and taxes sum without float error', async () => {
       openRecord('s-money');
       const total = '12345678901234567890.123456789012345678';
-      await store.finaliseBillingRecord('s-money', { endReason: 'complete', endedAt: new Date(), usageEstimated: false, usageMissing: false, durationMs: 1, bytes: 1, currency: 'USD', lines: lines(total, ['0.1', '0.2']) });
+      await finalize('s-money', { endReason: 'complete', endedAt: new Date(), usageEstimated: false, usageMissing: false, durationMs: 1, bytes: 1, currency: 'USD', lines: lines(total, ['0.1', '0.2']) });
       const rows = await db.db
         .select({ total: sql<string>`${tables.streamBillingRecords.total}::text`, tax: sql<string>`${tables.streamBillingRecords.taxTotal}::text` })
         .from(tables.streamBillingRecords)
@@ -156,7 +165,7 @@ function storageSuite(name: string, open: () => Promise<OpenedDatabase>) {
         ['r3', '5', at(to, -1_000), at(to, 1_000)],
       ] as const) {
         openRecord(id, startedAt);
-        await store.finaliseBillingRecord(id, { endReason: 'complete', endedAt, usageEstimated: false, usageMissing: false, durationMs: 1, bytes: 1, currency: 'USD', inputTokens: 1, outputTokens: 2, lines: lines(total) });
+        await finalize(id, { endReason: 'complete', endedAt, usageEstimated: false, usageMissing: false, durationMs: 1, bytes: 1, currency: 'USD', inputTokens: 1, outputTokens: 2, lines: lines(total) });
       }
       const report = await buildUsageReport(db.db, { tenantId, from, to, groupBy: ['model'] });
       expect(report.totals.cost.total).toBe('0.3');
@@ -173,7 +182,7 @@ function storageSuite(name: string, open: () => Promise<OpenedDatabase>) {
       store.events.push({ streamId: 's-crashed', tenantId, type: 'stream.start', data: { inputTokens: 11 }, createdAt: startedAt });
       // Another instance's open record must survive this instance's restart.
       const other = createTwinStore(db.db, { instanceId: 'node-b' });
-      other.openings.push({ id: 'bill_s-other', streamId: 's-other', tenantId, provider: 'simulated', model: 'sim-1', currency: 'USD', startedAt });
+      other.openings.push(openRecordOf({ streamId: 's-other', tenantId, startedAt }));
       await Promise.all([store.flush(), other.flush()]);
       const pricing = await createPricingBook(store);
       const result = await reconcileOpenRecords({ store, pricing, countTokens: (t) => t.split(' ').length, logger: pino({ level: 'silent' }) });

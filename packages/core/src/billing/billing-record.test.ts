@@ -15,7 +15,7 @@ describe('billing records', () => {
     expect(open()).toEqual(open());
   });
 
-  it('opens a schema-valid record flagged missing usage until it is finalised', () => {
+  it('opens a schema-valid record flagged missing usage until it is finalized', () => {
     const record = open();
     expect(streamBillingRecordSchema.parse(record)).toEqual(record);
     expect(record).toMatchObject({ state: 'open', usageMissing: true, startedAt: '2025-01-01T00:00:00.000Z' });
@@ -27,7 +27,7 @@ describe('billing records', () => {
     ['client_abort', false],
     ['budget_stop', true],
     ['interrupted', false],
-  ])('finalises a stream that ended with %s into exactly one billed record', (endReason, reported) => {
+  ])('finalizes a stream that ended with %s into exactly one billed record', (endReason, reported) => {
     const metered = meterStream({
       startedAt: Date.UTC(2025, 0, 1),
       endedAt: Date.UTC(2025, 0, 1) + 2_000,
@@ -42,7 +42,7 @@ describe('billing records', () => {
     expect(final.lines?.total).toBe(reported ? '0.003000' : '0.001000');
   });
 
-  it('ignores a retried finalisation: the first end and amounts stand', () => {
+  it('ignores a retried finalization: the first end and amounts stand', () => {
     const metered = meterStream({ startedAt: 0, endedAt: 1, bytesWritten: 1 });
     const first = finalizeBillingRecord(open(), { endReason: 'client_abort', endedAt: 1, metered, bill: calculateBill(metered, config) });
     const again = finalizeBillingRecord(first, { endReason: 'complete', endedAt: 9, metered, bill: calculateBill({ ...metered, connections: 5 }, config) });

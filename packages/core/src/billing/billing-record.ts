@@ -5,7 +5,7 @@ import type { Bill, MeteredUsage } from './bill-types';
 
 /**
  * The idempotency key of a stream's billing record: one stream, one key, whatever retries happen.
- * Storage puts a unique constraint on it, so a retried finalisation cannot create a second bill.
+ * Storage puts a unique constraint on it, so a retried finalization cannot create a second bill.
  */
 export function billingIdempotencyKey(tenantId: string, streamId: string): string {
   if (!tenantId || !streamId) throw new TwinError('invalid_argument', 'billingIdempotencyKey needs a tenantId and a streamId.');
@@ -30,7 +30,7 @@ export interface OpenBillingRecordInput {
 
 /**
  * `YYYY-MM-DDTHH:mm:ss.sssZ` exactly (what `toISOString()` writes), checked character by character.
- * Records finalised together usually share their end time, so the last string that passed is remembered.
+ * Records finalized together usually share their end time, so the last string that passed is remembered.
  */
 let lastCanonical = '';
 function isCanonicalIso(s: string): boolean {
@@ -56,7 +56,7 @@ function iso(t: number | Date | string): string {
 
 /**
  * The record written when a stream starts, before any byte is sent: if the process dies mid-stream,
- * the open record is still there to be finalised as `interrupted`, so no started stream goes unbilled.
+ * the open record is still there to be finalized as `interrupted`, so no started stream goes unbilled.
  */
 export function openBillingRecord(input: OpenBillingRecordInput): StreamBillingRecord {
   const key = billingIdempotencyKey(input.tenantId, input.streamId);
@@ -96,15 +96,15 @@ export interface FinalizeBillingRecordInput {
 
 /**
  * The final record of a stream, whatever its end (complete, error, client abort, budget stop,
- * interruption, timeout). Finalising an already final record returns it unchanged: a retried
- * finalisation is a no-op, and the first end reason and amounts stand.
+ * interruption, timeout). Finalizing an already final record returns it unchanged: a retried
+ * finalization is a no-op, and the first end reason and amounts stand.
  */
 export function finalizeBillingRecord(record: StreamBillingRecord, input: FinalizeBillingRecordInput): StreamBillingRecord {
   if (record.state === 'final') return record;
   const u = input.metered.usage;
   const bill = input.bill;
   // Every field in one literal, the optional ones too (undefined when absent; JSON leaves them out):
-  // records are finalised by the million, and one built up by conditional assignments moves its
+  // records are finalized by the million, and one built up by conditional assignments moves its
   // later fields to a separately allocated property store (about 3% of the billing bench).
   return {
     id: record.id,

@@ -134,11 +134,11 @@ export const billLinesSchema = z.object({
 });
 export type BillLines = z.infer<typeof billLinesSchema>;
 
-/** The one billing record every started stream gets. Opened at start, finalised at the end. */
+/** The one billing record every started stream gets. Opened at start, finalized at the end. */
 export const streamBillingRecordSchema = z.object({
   id: z.string(),
   streamId: z.string(),
-  /** One per stream; finalising twice with the same key changes nothing. */
+  /** One per stream; finalizing twice with the same key changes nothing. */
   idempotencyKey: z.string(),
   tenantId: z.string(),
   apiKeyId: z.string().optional(),

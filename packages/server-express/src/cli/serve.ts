@@ -90,7 +90,7 @@ export async function startReferenceServer(vars: Record<string, string | undefin
     ...(env.TWIN_CIPHER_KEYS ? { keyring: parseKeyring(env.TWIN_CIPHER_KEYS)! } : {}),
   });
   const reconciled = await service.reconcile();
-  if (reconciled.reconciled > 0) logger.warn({ count: reconciled.reconciled }, 'finalised billing records left open by the previous run');
+  if (reconciled.reconciled > 0) logger.warn({ count: reconciled.reconciled }, 'finalized billing records left open by the previous run');
 
   // First run in embedded mode: one admin key for tenant "dev", shown once and kept in the data dir.
   let devKeyFile: string | undefined;
@@ -141,7 +141,7 @@ export async function startReferenceServer(vars: Record<string, string | undefin
         server.closeAllConnections();
         await store.close();
         await database.close();
-        logger.info('twin-server stopped; every open stream was finalised');
+        logger.info('twin-server stopped; every open stream was finalized');
       })();
       return stopping;
     },

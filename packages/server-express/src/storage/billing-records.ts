@@ -1,27 +1,31 @@
 import { and, asc, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { StreamBillingRecord } from '@twin/core';
-import { finalise, writeEndings } from './billing-finalisation';
+import { finalize, writeEndings } from './billing-finalization';
 import { createBatchWriter, type BatchWriter } from './batch-writer';
 import { createGroupCommit } from './group-commit';
 import type { TwinDatabase } from './open-database';
 import { pgArray } from './pg-array';
 import { streamBillingRecords } from './schema';
-import { toRecord, type BillingRecordQuery, type FinalBilling, type OpenBillingRecord, type StreamEnding } from './store-rows';
+import { toRecord, type BillingRecordQuery, type StreamEnding } from './store-rows';
 import { billedAt } from './usage-report';
 
-/** The billing records: opened at stream start, finalised once at its end, read back for reports. */
+/** The billing records: opened at stream start, finalized once at its end, read back for reports. */
 export interface BillingRecordStore {
-  /** Billing records opened at stream start, group-committed so a burst of starts is one INSERT. */
-  readonly openings: BatchWriter<OpenBillingRecord>;
   /**
-   * Finalises a billing record exactly once (`UPDATE ... WHERE state = 'open'`). Returns the record
-   * when this call finalised it, `undefined` when it was already final (idempotent).
+   * Open billing records (core's `openBillingRecord`) written at stream start, group-committed so a
+   * burst of starts is one INSERT. A second opening of the same stream is a no-op.
    */
-  finaliseBillingRecord(streamId: string, bill: FinalBilling): Promise<StreamBillingRecord | undefined>;
+  readonly openings: BatchWriter<StreamBillingRecord>;
   /**
-   * Everything a finished stream leaves behind (final bill, connection row, metrics, buffer
-   * snapshot), group-committed with the other streams ending at the same time: one transaction.
-   * Resolves `true` when this call finalised the billing record (`false`: it was already final).
+   * Writes a final billing record (core's `finalizeBillingRecord`) exactly once (`UPDATE ... WHERE
+   * state = 'open'`). Returns the stored record when this call finalized it, `undefined` when it was
+   * already final (idempotent).
+   */
+  finalizeBillingRecord(record: StreamBillingRecord): Promise<StreamBillingRecord | undefined>;
+  /**
+   * Everything a finished stream leaves behind (final record, connection row, metrics, buffer
+   * snapshot), group-committed with the other streams ending at the same time: one statement.
+   * Resolves `true` when this call finalized the billing record (`false`: it was already final).
    */
   endStream(ending: StreamEnding): Promise<boolean>;
   getBillingRecord(tenantId: string, streamId: string): Promise<StreamBillingRecord | undefined>;
@@ -44,23 +48,23 @@ export function createBillingRecordStore(
   instanceId: string,
   onWriteError: ((table: string, error: unknown, rows: number) => void) | undefined,
 ): BillingRecordWriters {
-  const openings = createBatchWriter<OpenBillingRecord>({
+  const openings = createBatchWriter<StreamBillingRecord>({
     // Short: this is the window in which a crash could lose the opening of a just-started stream.
     intervalMs: 10,
     maxBatch: 500,
-    // unnest: a burst of stream starts is one statement with 13 array parameters, not 13 per row
+    // unnest: a burst of stream starts is one statement with 11 array parameters, not 11 per row
     // (an embedded database parses and plans it on the event loop, before the next first byte).
     write: async (rows) => {
       await db.execute(sql`insert into ${streamBillingRecords}
           (id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, instance_id, state, started_at, currency)
-        select id, stream_id, stream_id, tenant_id, api_key_id, user_id, provider, model, purpose, ${instanceId}, 'open', started_at, currency
+        select id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, ${instanceId}, 'open', started_at, currency
         from unnest(
-          ${pgArray(rows.map((r) => r.id))}::text[], ${pgArray(rows.map((r) => r.streamId))}::text[],
+          ${pgArray(rows.map((r) => r.id))}::text[], ${pgArray(rows.map((r) => r.streamId))}::text[], ${pgArray(rows.map((r) => r.idempotencyKey))}::text[],
           ${pgArray(rows.map((r) => r.tenantId))}::text[], ${pgArray(rows.map((r) => r.apiKeyId))}::text[],
           ${pgArray(rows.map((r) => r.userId))}::text[], ${pgArray(rows.map((r) => r.provider))}::text[],
           ${pgArray(rows.map((r) => r.model))}::text[], ${pgArray(rows.map((r) => r.purpose))}::text[],
-          ${pgArray(rows.map((r) => r.startedAt.toISOString()))}::timestamptz[], ${pgArray(rows.map((r) => r.currency))}::text[])
-          as t(id, stream_id, tenant_id, api_key_id, user_id, provider, model, purpose, started_at, currency)
+          ${pgArray(rows.map((r) => r.startedAt))}::timestamptz[], ${pgArray(rows.map((r) => r.currency))}::text[])
+          as t(id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, started_at, currency)
         on conflict do nothing`);
     },
     onError: (e, n) => onWriteError?.('stream_billing_records', e, n),
@@ -70,8 +74,8 @@ export function createBillingRecordStore(
     intervalMs: 20,
     run: async (items) => {
       if (openings.pending > 0) await openings.flush();
-      const finalised = await writeEndings(db, items);
-      return items.map((i) => finalised.has(i.streamId));
+      const finalized = await writeEndings(db, items);
+      return items.map((i) => finalized.has(i.record.streamId));
     },
   });
 
@@ -79,10 +83,10 @@ export function createBillingRecordStore(
     openings,
     flushEndings: () => endings.flush(),
 
-    async finaliseBillingRecord(streamId, bill) {
+    async finalizeBillingRecord(record) {
       // The opening may still sit in its group-commit queue: land it first, so the UPDATE finds it.
       if (openings.pending > 0) await openings.flush();
-      return finalise(db, streamId, bill);
+      return finalize(db, record);
     },
     async endStream(ending) {
       return endings.submit(ending);

@@ -107,7 +107,7 @@ export const streamMetrics = pgTable(
 
 /**
  * One row per started stream (unique on stream id and on idempotency key). Opened when the stream
- * starts, finalised once when it ends (`UPDATE ... WHERE state = 'open'`). Money is `numeric`.
+ * starts, finalized once when it ends (`UPDATE ... WHERE state = 'open'`). Money is `numeric`.
  */
 export const streamBillingRecords = pgTable(
   'stream_billing_records',
@@ -191,7 +191,7 @@ export const streamUsageReports = pgTable(
   (t) => [index('stream_usage_reports_tenant_idx').on(t.tenantId, t.createdAt)],
 );
 
-/** Audit log of lifecycle events (start, resume, abort, finalise, reconcile...), written in batches. */
+/** Audit log of lifecycle events (start, resume, abort, finalize, reconcile...), written in batches. */
 export const streamEvents = pgTable(
   'stream_events',
   {

@@ -9,45 +9,10 @@ export type MetricsRow = typeof streamMetrics.$inferInsert;
 export type AlertRow = typeof streamAlerts.$inferInsert;
 export type BudgetRow = typeof streamBudgets.$inferSelect;
 
-/** What is known when a stream starts: enough to open its one billing record. */
-export interface OpenBillingRecord {
-  id: string;
-  streamId: string;
-  tenantId: string;
-  apiKeyId?: string;
-  userId?: string;
-  provider: string;
-  model: string;
-  purpose?: string;
-  currency: string;
-  startedAt: Date;
-}
-
-/** What is known when a stream ends. */
-export interface FinalBilling {
-  endReason: BillingEndReason;
-  endedAt: Date;
-  inputTokens?: number;
-  cacheReadTokens?: number;
-  cacheWriteTokens?: number;
-  outputTokens?: number;
-  reasoningTokens?: number;
-  usageEstimated: boolean;
-  usageMissing: boolean;
-  durationMs: number;
-  bytes: number;
-  currency: string;
-  pricingConfigId?: string;
-  lines?: BillLines;
-  provider?: string;
-  model?: string;
-}
-
 /** What {@link TwinStore.endStream} writes. */
 export interface StreamEnding {
-  streamId: string;
-  tenantId: string;
-  bill: FinalBilling;
+  /** The stream's final billing record (core's `finalizeBillingRecord`, see `finalBillingRecord`). */
+  record: StreamBillingRecord;
   connection: ConnectionRow;
   metrics: MetricsRow;
   buffer: Record<string, unknown>;

@@ -7,7 +7,7 @@ import { createConnectionStore, type ConnectionStore } from './connection-store'
 import type { TwinDatabase } from './open-database';
 
 // The record types callers name with the store.
-export type { BillingRecordQuery, BudgetRow, FinalBilling, OpenBillingRecord } from './store-rows';
+export type { BillingRecordQuery, BudgetRow, StreamEnding } from './store-rows';
 
 /**
  * Everything the server stores, over Drizzle. Awaited calls are for the cold path (auth lookups,

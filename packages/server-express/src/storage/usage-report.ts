@@ -48,7 +48,7 @@ const MEASURES: Record<Measure, string> = {
   infrastructure: sum('infrastructure'),
   subtotal: sum('subtotal'),
   slaPenalty: sum('sla_penalty'),
-  // tax_total is written as the numeric sum of the bill's tax lines (twin-store `finaliseFromX`).
+  // tax_total is written as the numeric sum of the bill's tax lines (`finalizeFromX` in billing-finalization.ts).
   taxes: sum('tax_total'),
   total: sum('total'),
 };

@@ -2,12 +2,14 @@ import {
   createStreamSession,
   estimateInputTokens,
   isContentPart,
+  openBillingRecord,
   toTwinError,
   type ConnectionWriter,
   type CostReceipt,
   type Provider,
   type ProviderRequest,
   type StreamConfig,
+  type StreamBillingRecord,
   type StreamEvent,
   type StreamMetrics,
   type StreamPart,
@@ -100,6 +102,8 @@ export class LiveStream implements Tickable {
   private detachTimer: ReturnType<typeof setTimeout> | undefined;
   private terminal: StreamEvent | undefined;
   private readonly auditSegment: AuditSegmentWriter;
+  /** The stream's billing record as opened (core's model and idempotency key); finalized at the end. */
+  private readonly openRecord: StreamBillingRecord;
   private resolveFinished!: () => void;
 
   constructor(init: LiveStreamInit, deps: LiveStreamDeps) {
@@ -119,6 +123,17 @@ export class LiveStream implements Tickable {
       config: deps.config,
       now: Date.now,
       createdAt: this.createdAt,
+    });
+    this.openRecord = openBillingRecord({
+      id: init.billingRecordId,
+      streamId: init.id,
+      tenantId: init.tenantId,
+      apiKeyId: init.apiKeyId,
+      provider: init.provider.name,
+      model: init.model,
+      ...(init.purpose ? { purpose: init.purpose } : {}),
+      currency: 'USD',
+      startedAt: this.createdAt,
     });
     this.auditSegment = new AuditSegmentWriter({ streamId: init.id, tenantId: init.tenantId }, init.sealing !== undefined, (row) => deps.store.chunks.push(row));
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
@@ -142,17 +157,7 @@ export class LiveStream implements Tickable {
   /** Opens the billing record, emits `start` and runs the provider in the background. */
   begin(): void {
     const { store } = this.deps;
-    store.openings.push({
-      id: this.billingRecordId,
-      streamId: this.id,
-      tenantId: this.tenantId,
-      apiKeyId: this.apiKeyId,
-      provider: this.providerName,
-      model: this.model,
-      ...(this.purpose ? { purpose: this.purpose } : {}),
-      currency: 'USD',
-      startedAt: this.createdAt,
-    });
+    store.openings.push(this.openRecord);
     this.deliver(this.session.start());
     // After the start event is on the wire: nothing here delays the first byte.
     store.connectionsOpened.push({
@@ -281,6 +286,7 @@ export class LiveStream implements Tickable {
     if (this.detachTimer) clearTimeout(this.detachTimer);
     const context = {
       stream: this,
+      openRecord: this.openRecord,
       session: this.session,
       deps: this.deps,
       metadata: this.init.metadata,

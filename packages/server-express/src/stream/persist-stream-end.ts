@@ -1,62 +1,37 @@
-import type { BillingEndReason, StreamSessionSnapshot } from '@twin/core';
+import type { StreamSessionSnapshot } from '@twin/core';
 import type { Logger } from 'pino';
-import type { TwinStore } from '../storage/twin-store';
-import type { PricingBook } from './pricing-book';
+import type { StreamEnding, TwinStore } from '../storage/twin-store';
+import type { FinalBillingRecord } from './final-billing-record';
 
 /**
  * Writes what a finished stream leaves behind in one group-committed transaction: the billing
- * record (finalised once), the connection row, metrics and buffer snapshot. Retried with backoff:
+ * record (finalized once), the connection row, metrics and buffer snapshot. Retried with backoff:
  * the bill must not be lost; if it still fails, the record stays open and the next start
  * reconciles it.
  */
 export async function persistStreamEnd(input: {
   store: TwinStore;
   logger: Logger;
-  stream: { id: string; tenantId: string; apiKeyId: string; purpose: string | undefined; createdAt: Date; endedAt: number | undefined; status: string; lastSeq: number };
+  stream: { id: string; tenantId: string; apiKeyId: string; purpose: string | undefined; createdAt: Date; status: string; lastSeq: number };
   snapshot: StreamSessionSnapshot;
-  endReason: BillingEndReason;
-  provider: string;
-  model: string;
-  durationMs: number;
-  /** Bytes the bill was computed on. */
-  billedBytes: number;
-  bill: ReturnType<PricingBook['bill']>;
+  /** The stream's final billing record (`finalBillingRecord`). */
+  record: FinalBillingRecord;
   metadata: Record<string, string> | undefined;
 }): Promise<void> {
-  const { store, logger, stream, snapshot, bill } = input;
-  const usage = snapshot.usage;
+  const { store, logger, stream, snapshot, record } = input;
   const metrics = snapshot.metrics;
-  const ended = new Date(stream.endedAt ?? Date.now());
-  const ending = {
-    streamId: stream.id,
-    tenantId: stream.tenantId,
-    bill: {
-      endReason: input.endReason,
-      endedAt: ended,
-      ...(usage?.inputTokens !== undefined ? { inputTokens: usage.inputTokens } : {}),
-      ...(usage?.cacheReadTokens !== undefined ? { cacheReadTokens: usage.cacheReadTokens } : {}),
-      ...(usage?.cacheWriteTokens !== undefined ? { cacheWriteTokens: usage.cacheWriteTokens } : {}),
-      ...(usage?.outputTokens !== undefined ? { outputTokens: usage.outputTokens } : {}),
-      ...(usage?.reasoningTokens !== undefined ? { reasoningTokens: usage.reasoningTokens } : {}),
-      usageEstimated: bill?.usageEstimated ?? usage?.estimated === true,
-      usageMissing: bill?.usageMissing ?? (usage?.inputTokens === undefined || usage?.outputTokens === undefined),
-      durationMs: input.durationMs,
-      bytes: input.billedBytes,
-      currency: bill?.currency ?? 'USD',
-      ...(bill?.pricingConfigId ? { pricingConfigId: bill.pricingConfigId } : {}),
-      ...(bill ? { lines: bill.lines } : {}),
-      provider: input.provider,
-      model: input.model,
-    },
+  const ended = new Date(record.endedAt);
+  const ending: StreamEnding = {
+    record,
     connection: {
       id: stream.id,
       tenantId: stream.tenantId,
       apiKeyId: stream.apiKeyId,
-      provider: input.provider,
-      model: input.model,
+      provider: record.provider,
+      model: record.model,
       purpose: stream.purpose ?? null,
       status: stream.status,
-      endReason: input.endReason,
+      endReason: record.endReason,
       errorCode: snapshot.error?.code ?? null,
       createdAt: stream.createdAt,
       firstByteAt: metrics.firstTokenAt !== undefined ? new Date(metrics.firstTokenAt) : null,
@@ -82,11 +57,11 @@ export async function persistStreamEnd(input: {
       break;
     } catch (error) {
       if (attempt >= 5) {
-        logger.error({ err: error, streamId: stream.id }, 'could not finalise the billing record; the next start reconciles it');
+        logger.error({ err: error, streamId: stream.id }, 'could not finalize the billing record; the next start reconciles it');
         break;
       }
       await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
     }
   }
-  store.events.push({ streamId: stream.id, tenantId: stream.tenantId, type: 'stream.end', data: { endReason: input.endReason, status: stream.status }, createdAt: ended });
+  store.events.push({ streamId: stream.id, tenantId: stream.tenantId, type: 'stream.end', data: { endReason: record.endReason, status: stream.status }, createdAt: ended });
 }

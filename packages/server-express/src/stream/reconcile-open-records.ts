@@ -1,6 +1,7 @@
 import type { TokenCounter } from '@twin/core';
 import type { Logger } from 'pino';
 import type { TwinStore } from '../storage/twin-store';
+import { finalBillingRecord, meteredUsage } from './final-billing-record';
 import type { PricingBook } from './pricing-book';
 
 /** What {@link reconcileOpenRecords} did. */
@@ -10,7 +11,7 @@ export interface ReconcileResult {
 }
 
 /**
- * Finalises the billing records a previous process left open (killed mid-stream): each becomes
+ * Finalizes the billing records a previous process left open (killed mid-stream): each becomes
  * `interrupted` with usage estimated from the audit copy of what was sent (output) and the input
  * estimate stored at start. Run before accepting traffic; `liveStreamIds` are skipped (a record of
  * a stream this process is serving is not stale).
@@ -31,35 +32,16 @@ export async function reconcileOpenRecords(input: {
     const start = await store.readStartEstimate(record.streamId);
     const startedAt = new Date(record.startedAt);
     const endedAt = content.lastAt ?? startedAt;
-    const durationMs = Math.max(0, endedAt.getTime() - startedAt.getTime());
     const usage = {
       ...(start?.inputTokens !== undefined ? { inputTokens: start.inputTokens } : {}),
       outputTokens: content.text === '' ? 0 : countTokens(content.text),
       estimated: true,
     };
+    const metered = meteredUsage(usage, endedAt.getTime() - startedAt.getTime(), content.bytes, 1);
     await pricing.warm(record.tenantId, startedAt);
-    const bill = pricing.bill({
-      tenantId: record.tenantId,
-      provider: record.provider,
-      model: record.model,
-      startedAt,
-      usage,
-      durationMs,
-      bytes: content.bytes,
-      connections: 1,
-    });
-    const done = await store.finaliseBillingRecord(record.streamId, {
-      endReason: 'interrupted',
-      endedAt,
-      ...usage,
-      usageEstimated: true,
-      usageMissing: usage.inputTokens === undefined,
-      durationMs,
-      bytes: content.bytes,
-      currency: bill?.currency ?? record.currency,
-      ...(bill?.pricingConfigId ? { pricingConfigId: bill.pricingConfigId } : {}),
-      ...(bill ? { lines: bill.lines } : {}),
-    });
+    const bill = pricing.bill({ tenantId: record.tenantId, provider: record.provider, model: record.model, startedAt, ...metered, usage });
+    const final = finalBillingRecord(record, { endReason: 'interrupted', endedAt, metered, bill, provider: record.provider, model: record.model });
+    const done = await store.finalizeBillingRecord(final);
     if (!done) continue;
     await store.markConnectionInterrupted(record.streamId, endedAt);
     store.events.push({
@@ -71,7 +53,7 @@ export async function reconcileOpenRecords(input: {
     });
     streamIds.push(record.streamId);
   }
-  if (streamIds.length > 0) logger.warn({ count: streamIds.length }, 'reconciled billing records left open by a previous run (finalised as interrupted, usage estimated)');
+  if (streamIds.length > 0) logger.warn({ count: streamIds.length }, 'reconciled billing records left open by a previous run (finalized as interrupted, usage estimated)');
   await store.events.flush();
   return { reconciled: streamIds.length, streamIds };
 }

@@ -1,11 +1,13 @@
 import {
   costReceiptFromBill,
   type BillingEndReason,
+  type StreamBillingRecord,
   type StreamEvent,
   type StreamSession,
   type StreamStatus,
 } from '@twin/core';
 import type { LiveStream, LiveStreamDeps } from './live-stream';
+import { finalBillingRecord, meteredUsage } from './final-billing-record';
 import { persistStreamEnd } from './persist-stream-end';
 import type { StopReason } from './stop-reason';
 
@@ -25,6 +27,8 @@ export interface RunEnding {
 export interface StreamEndContext {
   /** The stream that ends; its `status` and `receipt` are set here. */
   stream: LiveStream;
+  /** Its open billing record (core's `openBillingRecord`), finalized here. */
+  openRecord: StreamBillingRecord;
   session: StreamSession;
   deps: LiveStreamDeps;
   metadata: Record<string, string> | undefined;
@@ -58,20 +62,13 @@ export async function endStream(context: StreamEndContext, ending: RunEnding, no
   const provider = outcome.provider ?? stream.providerName;
   const model = outcome.model ?? stream.model;
   const before = session.getSnapshot().metrics;
+  // The record carries what was billed: bytes up to the terminal event (the receipt rides in it).
+  const metered = meteredUsage(outcome.usage, now - stream.startedAt, before.bytesSent, 1 + before.reconnects);
   let bill;
   try {
-    bill = deps.pricing.bill({
-      tenantId: stream.tenantId,
-      provider,
-      model,
-      startedAt: stream.createdAt,
-      usage: outcome.usage,
-      durationMs: now - stream.startedAt,
-      bytes: before.bytesSent,
-      connections: 1 + before.reconnects,
-    });
+    bill = deps.pricing.bill({ tenantId: stream.tenantId, provider, model, startedAt: stream.createdAt, ...metered, usage: outcome.usage });
   } catch (error) {
-    deps.logger.error({ err: error, streamId: stream.id }, 'billing calculation failed; record finalised without lines');
+    deps.logger.error({ err: error, streamId: stream.id }, 'billing calculation failed; record finalized without lines');
   }
   if (bill) stream.receipt = costReceiptFromBill(bill, stream.billingRecordId);
   if (!ending.errorSent) context.deliver(session.finish(stream.receipt ? { cost: stream.receipt } : {}, now));
@@ -91,18 +88,6 @@ export async function endStream(context: StreamEndContext, ending: RunEnding, no
     endReason,
   });
   deps.onFinished(stream);
-  await persistStreamEnd({
-    store: deps.store,
-    logger: deps.logger,
-    stream,
-    snapshot: session.getSnapshot(),
-    endReason,
-    provider,
-    model,
-    durationMs,
-    // The record carries what was billed: bytes up to the terminal event (the receipt rides in it).
-    billedBytes: before.bytesSent,
-    bill,
-    metadata: context.metadata,
-  });
+  const record = finalBillingRecord(context.openRecord, { endReason, endedAt: new Date(now), metered, bill, provider, model });
+  await persistStreamEnd({ store: deps.store, logger: deps.logger, stream, snapshot: session.getSnapshot(), record, metadata: context.metadata });
 }

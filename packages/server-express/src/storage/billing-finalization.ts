@@ -1,44 +1,51 @@
 import { eq, sql } from 'drizzle-orm';
-import type { StreamBillingRecord } from '@twin/core';
+import { TwinError, type StreamBillingRecord } from '@twin/core';
 import type { TwinDatabase } from './open-database';
 import { isoOrNull } from './pg-array';
 import { streamBillingRecords, streamBuffers, streamConnections, streamMetrics } from './schema';
-import { toRecord, type FinalBilling, type StreamEnding } from './store-rows';
+import { toRecord, type StreamEnding } from './store-rows';
 
-/** A bill's final fields as a json row of {@link BILL_COLUMNS}. */
-function billRow(streamId: string, bill: FinalBilling) {
+/**
+ * A final record's fields as a json row of {@link BILL_COLUMNS}. The record is core's
+ * (`finalizeBillingRecord`), built in one place by the server; storage only writes it.
+ */
+function billRow(record: StreamBillingRecord) {
+  if (record.state !== 'final' || record.endReason === undefined || record.endedAt === undefined) {
+    throw new TwinError('invalid_argument', `Only a final billing record (with endReason and endedAt) can finalize stream ${record.streamId}.`);
+  }
   return {
-    stream_id: streamId,
-    end_reason: bill.endReason,
-    ended_at: bill.endedAt.toISOString(),
-    input_tokens: bill.inputTokens ?? null,
-    cache_read_tokens: bill.cacheReadTokens ?? null,
-    cache_write_tokens: bill.cacheWriteTokens ?? null,
-    output_tokens: bill.outputTokens ?? null,
-    reasoning_tokens: bill.reasoningTokens ?? null,
-    usage_estimated: bill.usageEstimated,
-    usage_missing: bill.usageMissing,
-    duration_ms: Math.max(0, Math.round(bill.durationMs)),
-    bytes: bill.bytes,
-    currency: bill.currency,
-    pricing_config_id: bill.pricingConfigId ?? null,
-    provider: bill.provider || null,
-    model: bill.model || null,
-    lines: bill.lines ?? null,
+    stream_id: record.streamId,
+    end_reason: record.endReason,
+    ended_at: record.endedAt,
+    input_tokens: record.inputTokens ?? null,
+    cache_read_tokens: record.cacheReadTokens ?? null,
+    cache_write_tokens: record.cacheWriteTokens ?? null,
+    output_tokens: record.outputTokens ?? null,
+    reasoning_tokens: record.reasoningTokens ?? null,
+    usage_estimated: record.usageEstimated,
+    usage_missing: record.usageMissing,
+    duration_ms: Math.max(0, Math.round(record.durationMs)),
+    bytes: record.bytes,
+    currency: record.currency,
+    pricing_config_id: record.pricingConfigId ?? null,
+    exchange_rate: record.exchangeRate ?? null,
+    provider: record.provider || null,
+    model: record.model || null,
+    lines: record.lines ?? null,
   };
 }
 
 /** The json_to_recordset column list of {@link billRow}. */
 const BILL_COLUMNS = `stream_id text, end_reason text, ended_at timestamptz, input_tokens int, cache_read_tokens int, cache_write_tokens int,
   output_tokens int, reasoning_tokens int, usage_estimated boolean, usage_missing boolean, duration_ms int, bytes bigint,
-  currency text, pricing_config_id text, provider text, model text, lines jsonb`;
+  currency text, pricing_config_id text, exchange_rate jsonb, provider text, model text, lines jsonb`;
 
 /**
- * `UPDATE ... WHERE state = 'open'` from the bill rows in `x`: finalises once (a second call changes
+ * `UPDATE ... WHERE state = 'open'` from the bill rows in `x`: finalizes once (a second call changes
  * nothing); line columns change only with lines, provider and model only when given, and
- * `tax_total` is the numeric sum of the tax lines. Returns the finalised stream ids.
+ * `tax_total` is the numeric sum of the tax lines. Returns the finalized stream ids.
  */
-function finaliseFromX() {
+function finalizeFromX() {
   // A money column from the bill line of the same name (the schema knows the column's SQL name).
   type MoneyLine = 'tokenCost' | 'discount' | 'streaming' | 'bandwidthPremium' | 'infrastructure' | 'subtotal' | 'slaPenalty' | 'total';
   const money = (line: MoneyLine) => {
@@ -50,7 +57,7 @@ function finaliseFromX() {
       input_tokens = x.input_tokens, cache_read_tokens = x.cache_read_tokens, cache_write_tokens = x.cache_write_tokens,
       output_tokens = x.output_tokens, reasoning_tokens = x.reasoning_tokens,
       usage_estimated = x.usage_estimated, usage_missing = x.usage_missing, duration_ms = x.duration_ms, bytes = x.bytes,
-      currency = x.currency, pricing_config_id = x.pricing_config_id,
+      currency = x.currency, pricing_config_id = x.pricing_config_id, exchange_rate = coalesce(x.exchange_rate, r.exchange_rate),
       provider = coalesce(x.provider, r.provider), model = coalesce(x.model, r.model),
       ${money('tokenCost')}, ${money('discount')}, ${money('streaming')}, ${money('bandwidthPremium')}, ${money('infrastructure')},
       ${money('subtotal')}, ${money('slaPenalty')}, ${money('total')},
@@ -62,31 +69,31 @@ function finaliseFromX() {
     returning r.stream_id`;
 }
 
-/** Finalises one stream's billing record; resolves with it when this call finalised it (`undefined`: already final). */
-export async function finalise(db: Pick<TwinDatabase, 'execute' | 'select'>, streamId: string, bill: FinalBilling): Promise<StreamBillingRecord | undefined> {
-  const batch = JSON.stringify([billRow(streamId, bill)]);
+/** Writes one stream's final record; resolves with it when this call finalized it (`undefined`: already final). */
+export async function finalize(db: Pick<TwinDatabase, 'execute' | 'select'>, record: StreamBillingRecord): Promise<StreamBillingRecord | undefined> {
+  const batch = JSON.stringify([billRow(record)]);
   const done = (await db.execute(
-    sql`with x as (select * from json_to_recordset(${batch}::json) as x(${sql.raw(BILL_COLUMNS)})) ${finaliseFromX()}`,
+    sql`with x as (select * from json_to_recordset(${batch}::json) as x(${sql.raw(BILL_COLUMNS)})) ${finalizeFromX()}`,
   )) as unknown as unknown[];
   if (done.length === 0) return undefined;
-  const [row] = await db.select().from(streamBillingRecords).where(eq(streamBillingRecords.streamId, streamId)).limit(1);
+  const [row] = await db.select().from(streamBillingRecords).where(eq(streamBillingRecords.streamId, record.streamId)).limit(1);
   return row ? toRecord(row) : undefined;
 }
 
 
 /**
  * Writes a group of stream endings as ONE statement with one json parameter: data-modifying CTEs
- * finalise the billing records (the UPDATE {@link finalise} runs for one) and upsert the connection
+ * finalize the billing records (the UPDATE {@link finalize} runs for one) and upsert the connection
  * rows, metrics and buffer snapshots. One statement is one
  * transaction, so the group still commits or fails whole, without BEGIN and COMMIT round trips;
  * and nothing is built per stream by Drizzle (about 25 KB of garbage per stream with an UPDATE
- * each). Returns the stream ids whose record this call finalised.
+ * each). Returns the stream ids whose record this call finalized.
  */
 export async function writeEndings(db: Pick<TwinDatabase, 'execute'>, items: readonly StreamEnding[]): Promise<Set<string>> {
   const now = new Date().toISOString();
   const batch = JSON.stringify(
-    items.map(({ streamId, tenantId, bill, connection: c, metrics: m, buffer }) => ({
-      ...billRow(streamId, bill),
+    items.map(({ record, connection: c, metrics: m, buffer }) => ({
+      ...billRow(record),
       c_id: c.id,
       c_tenant_id: c.tenantId,
       c_api_key_id: c.apiKeyId ?? null,
@@ -108,7 +115,7 @@ export async function writeEndings(db: Pick<TwinDatabase, 'execute'>, items: rea
       m_events_sent: m.eventsSent,
       m_metrics: m.metrics,
       m_updated_at: isoOrNull(m.updatedAt),
-      b_tenant_id: tenantId,
+      b_tenant_id: record.tenantId,
       b_state: buffer,
     })),
   );
@@ -118,7 +125,7 @@ export async function writeEndings(db: Pick<TwinDatabase, 'execute'>, items: rea
         c_error_code text, c_created_at timestamptz, c_first_byte_at timestamptz, c_ended_at timestamptz, c_last_seq int, c_metadata jsonb,
         m_tenant_id text, m_ttft_ms int, m_duration_ms int, m_bytes_sent bigint, m_events_sent int, m_metrics jsonb, m_updated_at timestamptz,
         b_tenant_id text, b_state jsonb)
-    ), finalised as (${finaliseFromX()}
+    ), finalized as (${finalizeFromX()}
     ), connections as (
       insert into ${streamConnections} (id, tenant_id, api_key_id, provider, model, purpose, status, end_reason, error_code, created_at, first_byte_at, ended_at, last_seq, metadata)
       select c_id, c_tenant_id, c_api_key_id, c_provider, c_model, c_purpose, c_status, c_end_reason, c_error_code, c_created_at, c_first_byte_at, c_ended_at, c_last_seq, c_metadata from x
@@ -135,6 +142,6 @@ export async function writeEndings(db: Pick<TwinDatabase, 'execute'>, items: rea
       select stream_id, b_tenant_id, b_state, ${now}::timestamptz from x
       on conflict (stream_id) do update set state = excluded.state, updated_at = excluded.updated_at
     )
-    select stream_id from finalised`)) as unknown as Array<{ stream_id: string }>;
+    select stream_id from finalized`)) as unknown as Array<{ stream_id: string }>;
   return new Set(rows.map((row) => row.stream_id));
 }
