@@ -23,6 +23,13 @@ export default tseslint.config(
           { group: ['express', 'react', 'drizzle-orm', 'drizzle-orm/*', 'postgres', '@electric-sql/*', '@twin/*'], message: '@twin/core imports no framework, database or sibling package.' },
         ],
       }],
+      // Node's globals do not exist in browsers and edge runtimes (tsconfig.json loads no Node types either).
+      'no-restricted-globals': ['error',
+        ...['Buffer', 'process', 'setImmediate', 'clearImmediate', 'require', 'module', '__dirname', '__filename', 'global'].map((name) => ({
+          name,
+          message: `@twin/core runs outside Node: no \`${name}\` (DESIGN.md §1); take what you need as an argument.`,
+        })),
+      ],
     },
   },
   {

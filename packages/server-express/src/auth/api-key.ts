@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** Keys look like `twin_sk_<43 base64url chars>` (256 random bits). */
 export const API_KEY_PREFIX = 'twin_sk_';
@@ -16,13 +16,6 @@ export function hashApiKey(key: string): string {
 /** A short id for lists and logs: never enough of the key to use it. */
 export function apiKeyDisplayPrefix(key: string): string {
   return key.slice(0, API_KEY_PREFIX.length + 4);
-}
-
-/** Constant-time comparison of two hex hashes. */
-export function sameHash(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex');
-  const y = Buffer.from(b, 'hex');
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** A random id with a readable prefix (`key_...`, `str_...`, `bill_...`). */

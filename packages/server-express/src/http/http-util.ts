@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TwinError, isTwinError, safeParseJSON, toTwinError } from '@twin/core';
+import { TwinError, safeParseJSON, toTwinError } from '@twin/core';
 import type { z } from 'zod';
 
 /** Writes a JSON answer. */
@@ -64,9 +64,4 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, where: 
   const issues = result.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(root)', message: i.message }));
   const first = issues[0]!;
   throw new TwinError('invalid_request', `Invalid ${where}: ${first.field}: ${first.message}`, { details: { field: first.field, issues } });
-}
-
-/** Turns anything thrown in a handler into a TwinError, keeping 4xx as they are. */
-export function asHttpError(error: unknown): TwinError {
-  return isTwinError(error) ? error : toTwinError(error);
 }

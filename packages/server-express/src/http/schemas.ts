@@ -86,4 +86,3 @@ export const budgetInputSchema = z.object({
   /** What happens at 100%: only alert, or refuse new streams (402). */
   action: z.enum(['alert', 'block']).default('alert'),
 });
-export type BudgetInput = z.infer<typeof budgetInputSchema>;
