@@ -4,7 +4,7 @@ const shared = {
   sourcemap: true,
   clean: false, // the build script empties dist/ once; two configs run in parallel
   target: 'es2022',
-  dts: { entry: 'src/index.ts', compilerOptions: { paths: {} } },
+  dts: { entry: ['src/index.ts', 'src/internal.ts'], compilerOptions: { paths: {} } },
 } as const;
 
 export default defineConfig([
@@ -20,8 +20,8 @@ export default defineConfig([
   },
   {
     ...shared,
-    // CommonJS consumers (Node `require`) load one file; tree-shaking does not apply there.
-    entry: ['src/index.ts'],
+    // CommonJS consumers (Node `require`) load one file per entry; tree-shaking does not apply there.
+    entry: ['src/index.ts', 'src/internal.ts'],
     format: ['cjs'],
   },
 ]);

@@ -7,10 +7,10 @@ export type { StreamEventsInit } from './stream-events';
 export type { StreamOptions, ClientTimers } from './stream-options';
 export type { ReconnectOptions } from './backoff';
 export { backoffDelay } from './backoff';
-export type { PayloadOpener, PayloadOpenerFactory } from './payload-opener';
+export type { ChunkOpener, ChunkOpenerFactory } from './chunk-opener';
 export { applyClientEvent } from './apply-client-event';
 export { IDLE_SNAPSHOT, isActive } from './stream-snapshot';
-export type { StreamSnapshot, StreamStatus, StreamClientMetrics, ToolCallState } from './stream-snapshot';
+export type { StreamSnapshot, ClientStreamStatus, StreamClientMetrics, ToolCallState } from './stream-snapshot';
 export type {
   ClientStreamEvent,
   ClientOpenEvent,

@@ -1,4 +1,4 @@
-import type { PayloadOpener } from './payload-opener';
+import type { ChunkOpener } from './chunk-opener';
 import type { WireEvent } from './parse-wire-event';
 import type { StreamOptions } from './stream-options';
 import { toClientError, TwinClientError } from './twin-client-error';
@@ -13,7 +13,7 @@ export type SealedWireEvent = Extract<WireEvent, { sealed: unknown }>;
  * a bad keyring or a frame that does not open.
  */
 export function createSealedFrameOpener(decode: StreamOptions['decode'], streamId: () => string | undefined): (wire: SealedWireEvent) => unknown {
-  let opener: PayloadOpener | undefined;
+  let opener: ChunkOpener | undefined;
   return (wire) => {
     if (!decode) {
       throw new TwinClientError('decode_failed', 'Sealed chunk, but no `decode` option');

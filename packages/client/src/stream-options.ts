@@ -1,5 +1,5 @@
 import type { ReconnectOptions } from './backoff';
-import type { PayloadOpenerFactory } from './payload-opener';
+import type { ChunkOpenerFactory } from './chunk-opener';
 
 /** Where and how to open a stream. Everything but `url` has a default. */
 export interface StreamOptions {
@@ -21,7 +21,7 @@ export interface StreamOptions {
    * Opens sealed (compressed and/or encrypted) chunks. Without it a sealed chunk ends the stream with a
    * `decode_failed` error. Opt-in so codecs and ciphers stay out of bundles that do not need them.
    */
-  decode?: PayloadOpenerFactory;
+  decode?: ChunkOpenerFactory;
   /**
    * Refuse content sent in clear. Set it whenever the app expects end-to-end encryption: otherwise a
    * proxy between you and the server could inject a plain chunk that no cipher ever checks (a

@@ -5,7 +5,7 @@ import type { TwinClientError } from './twin-client-error';
  * Where a stream is: `idle` (nothing started) → `connecting` → `streaming` ⇄ `reconnecting` →
  * `done` | `error` | `aborted`.
  */
-export type StreamStatus = 'idle' | 'connecting' | 'streaming' | 'reconnecting' | 'done' | 'error' | 'aborted';
+export type ClientStreamStatus = 'idle' | 'connecting' | 'streaming' | 'reconnecting' | 'done' | 'error' | 'aborted';
 
 /** One tool call as received so far. */
 export interface ToolCallState {
@@ -42,7 +42,7 @@ export interface StreamClientMetrics {
 
 /** Everything a UI needs about one stream. Immutable: each change makes a new object. */
 export interface StreamSnapshot {
-  status: StreamStatus;
+  status: ClientStreamStatus;
   streamId?: string;
   provider?: string;
   model?: string;
@@ -77,6 +77,6 @@ export const IDLE_SNAPSHOT: StreamSnapshot = Object.freeze({
 }) as StreamSnapshot;
 
 /** True while a stream is in flight (a request is open or about to be). */
-export function isActive(status: StreamStatus): boolean {
+export function isActive(status: ClientStreamStatus): boolean {
   return status === 'connecting' || status === 'streaming' || status === 'reconnecting';
 }

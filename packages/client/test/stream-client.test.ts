@@ -1,12 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createStreamClient, type StreamStatus } from '@twin/client';
+import { createStreamClient, type ClientStreamStatus } from '@twin/client';
 import { fullText, textScript } from './scripted-sse-server';
 import { scriptedServerPerTest } from './scripted-server-per-test';
 
 const startServer = scriptedServerPerTest();
 
-function statuses(client: ReturnType<typeof createStreamClient>): StreamStatus[] {
-  const seen: StreamStatus[] = [];
+function statuses(client: ReturnType<typeof createStreamClient>): ClientStreamStatus[] {
+  const seen: ClientStreamStatus[] = [];
   client.subscribe(() => {
     const s = client.getSnapshot().status;
     if (seen.at(-1) !== s) seen.push(s);

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createStreamClient, type PayloadOpenerFactory } from '@twin/client';
+import { createStreamClient, type ChunkOpenerFactory } from '@twin/client';
 import type { ScriptedEvent } from './scripted-sse-server';
 import { scriptedServerPerTest } from './scripted-server-per-test';
 
@@ -15,7 +15,7 @@ function seal(streamId: string, seq: number, content: unknown): string {
   const body = Buffer.concat([cipher.update(JSON.stringify(content)), cipher.final()]);
   return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64');
 }
-const decode: PayloadOpenerFactory = ({ streamId }) => ({
+const decode: ChunkOpenerFactory = ({ streamId }) => ({
   open(event, seq, sealed) {
     const bytes = Buffer.from(sealed.data, 'base64');
     const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12));
@@ -90,7 +90,7 @@ describe('sealed and tampered frames', () => {
 
   it('ends in error, without reconnecting, when the decode factory itself throws', async () => {
     const server = await startServer(sealedScript(['Hello']));
-    const broken: PayloadOpenerFactory = () => {
+    const broken: ChunkOpenerFactory = () => {
       throw Object.assign(new Error('No key "k1" in the keyring.'), { name: 'TwinError', code: 'unknown_key' });
     };
     const final = await createStreamClient({ url: server.url, decode: broken, reconnect: { initialDelayMs: 1 } }).start();
@@ -111,7 +111,7 @@ describe('sealed and tampered frames', () => {
   it('calls decode once per connection, so a resumed connection gets a fresh decompressor', async () => {
     const server = await startServer(sealedScript(['a', 'b', 'c', 'd']), [{ stallAfterEvents: 3 }]);
     const contexts: string[] = [];
-    const counting: PayloadOpenerFactory = (ctx) => {
+    const counting: ChunkOpenerFactory = (ctx) => {
       contexts.push(ctx.streamId);
       return decode(ctx);
     };

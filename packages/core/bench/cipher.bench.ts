@@ -19,7 +19,8 @@ import { managedNonce } from '@noble/ciphers/utils.js';
 import { Bench } from 'tinybench';
 // Benches may cross packages (core's src never imports server code): the server's node:crypto backend.
 import { createNodeAead } from '../../server-express/src/crypto/node-aead';
-import { createKeyring, createPayloadOpener, createPayloadSealer, frameAssociatedData, nobleAead, openFrame, sealFrame, type AeadBackend, type CipherAlg } from '../src/index';
+import { createKeyring, createPayloadOpener, createPayloadSealer, nobleAead, type AeadBackend, type CipherAlg } from '../src/index';
+import { frameAssociatedData, openFrame, sealFrame } from '../src/internal';
 
 const randomBytes = (n: number) => randomFillSync(new Uint8Array(n));
 const KEY = randomBytes(32);

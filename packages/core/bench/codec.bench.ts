@@ -12,7 +12,8 @@
  */
 import { constants, createDeflateRaw, createInflateRaw, deflateRawSync, inflateRawSync, type DeflateRaw, type InflateRaw } from 'node:zlib';
 import { Bench } from 'tinybench';
-import { createFrameCompressor, createFrameDecompressor, encodeBase64, decodeBase64 } from '../src/index';
+import { encodeBase64, decodeBase64 } from '../src/index';
+import { createFrameCompressor, createFrameDecompressor } from '../src/internal';
 
 const utf8 = new TextEncoder();
 

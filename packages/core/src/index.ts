@@ -1,5 +1,6 @@
 // @twin/core public API. Every public name is exported explicitly (DESIGN.md §4).
-// Each area owns one section below; keep additions inside your section.
+// Each area owns one section below; keep additions inside your section. Adapter internals and
+// frame-level primitives live in `@twin/core/internal` (src/internal.ts): usable, not promised stable.
 
 // ── errors & utilities ───────────────────────────────────────────────────────
 export { TwinError, isTwinError, toTwinError } from './errors/twin-error';
@@ -127,15 +128,8 @@ export type { Keyring, KeyringEntry } from './cipher/keyring';
 export { deriveKeyFromPassword, deriveKeyFromPasswordAsync, DEFAULT_SCRYPT_PARAMS, MIN_PASSWORD_SALT_BYTES } from './cipher/derive-key-from-password';
 export type { ScryptParams } from './cipher/derive-key-from-password';
 export { deriveStreamKey } from './cipher/derive-stream-key';
-export { sealFrame, openFrame, CIPHER_KEY_BYTES, CIPHER_NONCE_BYTES, CIPHER_TAG_BYTES } from './cipher/frame-cipher';
 export { nobleAead } from './cipher/noble-aead';
 export type { AeadBackend } from './cipher/aead-backend';
-export { frameAssociatedData } from './cipher/frame-associated-data';
-export type { FrameBinding } from './cipher/frame-associated-data';
-export { createFrameCompressor } from './codec/frame-compressor';
-export type { FrameCompressor, FrameCompressorOptions } from './codec/frame-compressor';
-export { createFrameDecompressor } from './codec/frame-decompressor';
-export type { FrameDecompressor } from './codec/frame-decompressor';
 export { createAutoCodecPolicy } from './codec/auto-codec-policy';
 export type { AutoCodecPolicy, AutoCodecPolicyOptions } from './codec/auto-codec-policy';
 export { encodeBase64, decodeBase64 } from './codec/base64';
@@ -152,36 +146,15 @@ export { estimateUsage, estimateInputTokens, loadDefaultTokenCounter } from './p
 export type { TokenCounter, EstimateUsageInput } from './providers/estimate-usage';
 export { createSimulatedProvider, simulatedTokenCount } from './providers/simulated-provider';
 export type { SimulatedProviderOptions, SimulatedFailure, SimulatedToolCall } from './providers/simulated-provider';
-export {
-  createOpenAIChatProvider,
-  OpenAIChatChunkMapper,
-  openAIChatUsage,
-  openAIChatBody,
-  mapOpenAIChatEvents,
-} from './providers/openai-chat';
+export { createOpenAIChatProvider } from './providers/openai-chat';
 export type { OpenAIChatClient, OpenAIChatProviderOptions } from './providers/openai-chat';
-export { toOpenAIChatMessages, toOpenAIChatTools } from './providers/openai-chat-messages';
-export { ToolCallAssembler } from './providers/tool-call-assembler';
-export type { PendingCall } from './providers/tool-call-assembler';
-export { readServerSentEventBatches } from './providers/read-server-sent-event-batches';
-export { readNdjsonLineBatches } from './providers/read-ndjson-line-batches';
-export { sdkResponseBody } from './providers/sdk-call';
-export type { SdkStreamCall } from './providers/sdk-call';
-export { createAnthropicProvider, AnthropicEventMapper, anthropicUsage, anthropicBody } from './providers/anthropic';
+export { createAnthropicProvider } from './providers/anthropic';
 export type { AnthropicClient, AnthropicProviderOptions } from './providers/anthropic';
-export { toAnthropicMessages, toAnthropicTools } from './providers/anthropic-messages';
-export { createGeminiProvider, GeminiChunkMapper, geminiUsage, geminiBody } from './providers/gemini';
+export { createGeminiProvider } from './providers/gemini';
 export type { GeminiProviderOptions } from './providers/gemini';
-export { toGeminiContents, toGeminiTools } from './providers/gemini-contents';
-export { createOllamaProvider, OllamaLineMapper, ollamaUsage, ollamaBody, toOllamaMessages } from './providers/ollama';
+export { createOllamaProvider } from './providers/ollama';
 export type { OllamaProviderOptions } from './providers/ollama';
-export {
-  createOpenAIResponsesProvider,
-  OpenAIResponsesEventMapper,
-  openAIResponsesUsage,
-  openAIResponsesBody,
-  toResponsesInput,
-} from './providers/openai-responses';
+export { createOpenAIResponsesProvider } from './providers/openai-responses';
 export type { OpenAIResponsesClient, OpenAIResponsesProviderOptions } from './providers/openai-responses';
 export { createProviderRegistry, providerConfigFromEnv, providerRegistryConfigSchema, DEFAULT_MODELS } from './providers/provider-registry';
 export type { ProviderRegistry, ProviderRegistryConfig } from './providers/provider-registry';
@@ -195,10 +168,8 @@ export { withRateLimit } from './providers/rate-limiter';
 export type { RateLimitOptions } from './providers/rate-limiter';
 export { withResponseCache, responseCacheKey, canonicalJson, createMemoryResponseCacheStore } from './providers/response-cache';
 export type { ResponseCacheOptions, ResponseCacheStore } from './providers/response-cache';
-export { readStreamHead } from './providers/stream-head';
 export { withTimeouts } from './providers/stream-timeouts';
 export type { StreamTimeoutOptions } from './providers/stream-timeouts';
-export type { StreamHead } from './providers/stream-head';
 
 // ── billing, metering & alerts ───────────────────────────────────────────────
 export { calculateBill } from './billing/calculate-bill';

@@ -5,10 +5,10 @@ export { bindClient } from './bind-client';
 export type { ClientBinding } from './bind-client';
 export type {
   StreamSnapshot,
-  StreamStatus,
+  ClientStreamStatus,
   StreamClientMetrics,
   StreamClientOptions,
   ToolCallState,
-  PayloadOpenerFactory,
+  ChunkOpenerFactory,
   TwinClientError,
 } from '@twin/client';

@@ -40,7 +40,7 @@ export { createTwinStore } from './storage/twin-store';
 export type { TwinStore, TwinStoreOptions, BillingRecordQuery, StreamEnding } from './storage/twin-store';
 export { createBatchWriter } from './storage/batch-writer';
 export type { BatchWriter, BatchWriterOptions } from './storage/batch-writer';
-export { buildUsageReport } from './storage/usage-report';
+export { queryUsageReport } from './storage/usage-report';
 export * as tables from './storage/schema';
 
 // ── providers ────────────────────────────────────────────────────────────────

@@ -3,7 +3,7 @@ import { billingIdempotencyKey } from '@twin/core';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  buildUsageReport,
+  queryUsageReport,
   createPricingBook,
   createTwinStore,
   reconcileOpenRecords,
@@ -167,7 +167,7 @@ function storageSuite(name: string, open: () => Promise<OpenedDatabase>) {
         openRecord(id, startedAt);
         await finalize(id, { endReason: 'complete', endedAt, usageEstimated: false, usageMissing: false, durationMs: 1, bytes: 1, currency: 'USD', inputTokens: 1, outputTokens: 2, lines: lines(total) });
       }
-      const report = await buildUsageReport(db.db, { tenantId, from, to, groupBy: ['model'] });
+      const report = await queryUsageReport(db.db, { tenantId, from, to, groupBy: ['model'] });
       expect(report.totals.cost.total).toBe('0.3');
       expect(report.totals.count).toBe(2);
       expect(report.groups[0]!.key.model).toBe('sim-1');

@@ -1,6 +1,6 @@
 import { buildUsageReport as coreReport, TwinError, type StreamBillingRecord, type UsageReportDimension } from '@twin/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildUsageReport, createTwinStore, type OpenedDatabase, type TwinStore } from '../src/index';
+import { createTwinStore, queryUsageReport, type OpenedDatabase, type TwinStore } from '../src/index';
 import { billLines, insertRecords, sortGroups, variedRecords, type RecordSpec } from './billing-fixtures';
 import { openPostgresTestDatabase, postgresReachable } from './postgres-test-database';
 import { openTestDatabase } from './test-server';
@@ -36,7 +36,7 @@ function differentialSuite(name: string, open: () => Promise<OpenedDatabase>) {
     });
 
     const expectSame = async (tenantId: string, rows: StreamBillingRecord[], groupBy: UsageReportDimension[], now: Date, currency?: string) => {
-      const sqlReport = await buildUsageReport(db.db, { tenantId, from, to, groupBy, now, ...(currency ? { currency } : {}) });
+      const sqlReport = await queryUsageReport(db.db, { tenantId, from, to, groupBy, now, ...(currency ? { currency } : {}) });
       const core = sortGroups(coreReport(rows, { from, to, groupBy, now, ...(currency ? { currency } : {}) }));
       expect(sqlReport).toStrictEqual(core);
       // Same key order too (the JSON a client sees).
@@ -68,7 +68,7 @@ function differentialSuite(name: string, open: () => Promise<OpenedDatabase>) {
     }
 
     it('counts a record in the period its stream ended in, not the one it started in', async () => {
-      const report = await buildUsageReport(db.db, { tenantId: mixed, from, to, groupBy: [], now: running, currency: 'USD' });
+      const report = await queryUsageReport(db.db, { tenantId: mixed, from, to, groupBy: [], now: running, currency: 'USD' });
       const ended = records.filter((r) => r.state === 'final' && r.currency === 'USD' && r.endedAt! >= from.toISOString() && r.endedAt! < to.toISOString());
       const started = records.filter((r) => r.state === 'final' && r.currency === 'USD' && r.startedAt >= from.toISOString() && r.startedAt < to.toISOString());
       expect(ended.length).not.toBe(started.length);
@@ -76,7 +76,7 @@ function differentialSuite(name: string, open: () => Promise<OpenedDatabase>) {
     });
 
     it('refuses to add currencies: without `currency`, mixed records are a 400 naming currency and listing them (core refuses too)', async () => {
-      const error = await buildUsageReport(db.db, { tenantId: mixed, from, to, groupBy: [], now: running }).catch((e: unknown) => e);
+      const error = await queryUsageReport(db.db, { tenantId: mixed, from, to, groupBy: [], now: running }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TwinError);
       expect(error).toMatchObject({ code: 'invalid_request', status: 400, details: { field: 'currency', currencies: ['EUR', 'USD'] } });
       expect(() => coreReport(records, { from, to })).toThrow(TwinError);

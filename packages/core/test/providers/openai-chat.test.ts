@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOpenAIChatProvider, OpenAIChatChunkMapper, type OpenAIChatClient, type Provider, type StreamPart } from '@twin/core';
+import { createOpenAIChatProvider, type OpenAIChatClient, type Provider, type StreamPart } from '@twin/core';
+import { OpenAIChatChunkMapper } from '@twin/core/internal';
 import { collect, last, textOf } from './collect';
 import { replayAtRandomSplits } from './replay';
 import { fixture, startTranscriptServer, type TranscriptServer } from './transcript-server';

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CIPHER_NONCE_BYTES, createKeyring, createPayloadOpener, createPayloadSealer, nobleAead, openFrame, sealFrame, type AeadBackend } from '@twin/core';
+import { createKeyring, createPayloadOpener, createPayloadSealer, nobleAead, type AeadBackend } from '@twin/core';
+import { CIPHER_NONCE_BYTES, openFrame, sealFrame } from '@twin/core/internal';
 import { createNodeAead } from './node-aead';
 
 const hex = (h: string) => Uint8Array.from(Buffer.from(h.replace(/\s+/g, ''), 'hex'));

@@ -1,6 +1,6 @@
 import { TwinError, streamBillingConfigSchema } from '@twin/core';
 import { z } from 'zod';
-import { buildUsageReport } from '../storage/usage-report';
+import { queryUsageReport } from '../storage/usage-report';
 import { readJsonBody, sendJson, validate } from './http-util';
 import { billingRecordsQuerySchema, billingReportQuerySchema, budgetInputSchema } from './schemas';
 import type { RouteContext } from './stream-routes';
@@ -35,7 +35,7 @@ export async function report(ctx: RouteContext): Promise<void> {
   const from = q.from ? new Date(q.from) : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
   const to = q.to ? new Date(q.to) : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
   if (!(to > from)) throw new TwinError('invalid_request', 'Invalid query: to: must be after from.', { details: { field: 'to' } });
-  const result = await buildUsageReport(ctx.service.store.db, {
+  const result = await queryUsageReport(ctx.service.store.db, {
     tenantId: ctx.auth.tenantId,
     from,
     to,

@@ -115,7 +115,7 @@ export interface UsageReportInput {
  * One statement reads the groups, the totals and the previous period's totals, per currency and
  * period (GROUPING SETS), so they all come from the same snapshot.
  */
-export async function buildUsageReport(db: TwinDatabase, input: UsageReportInput): Promise<StreamUsageReport> {
+export async function queryUsageReport(db: TwinDatabase, input: UsageReportInput): Promise<StreamUsageReport> {
   const { tenantId, from, to, groupBy } = input;
   if (!(to > from)) throw new TwinError('invalid_argument', 'A report period needs `to` after `from`.');
   const prevFrom = new Date(from.getTime() - (to.getTime() - from.getTime()));

@@ -6,7 +6,7 @@ import type { SealedFields } from '@twin/core';
  * with `decrypt_failed`, `decode_failed` or `unknown_key`) for a frame it cannot open — never return
  * garbage.
  */
-export interface PayloadOpener {
+export interface ChunkOpener {
   open(event: 'chunk' | 'resync', seq: number, sealed: SealedFields): unknown;
 }
 
@@ -17,4 +17,4 @@ export interface PayloadOpener {
  * Opt-in so that apps which never receive sealed chunks do not ship codecs and ciphers:
  * `decode: ({ streamId }) => createPayloadOpener({ streamId, keyring })`.
  */
-export type PayloadOpenerFactory = (context: { streamId: string }) => PayloadOpener;
+export type ChunkOpenerFactory = (context: { streamId: string }) => ChunkOpener;
