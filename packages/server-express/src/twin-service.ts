@@ -14,6 +14,8 @@ import pino, { type Logger } from 'pino';
 import { createAuthenticator, type AuthMode, type Authenticator } from './auth/authenticator';
 import { createServerMetrics, type ServerMetrics } from './observability/server-metrics';
 import { monitorEventLoopLag } from './observability/event-loop-lag';
+import { NetworkSignals } from './observability/network-signals';
+import { countUsage } from './observability/usage-counters';
 import { StreamStatsWindow } from './observability/stream-stats';
 import type { TwinStore } from './storage/twin-store';
 import { createBudgetGuard, type BudgetGuard } from './stream/budget-guard';
@@ -65,6 +67,8 @@ export interface TwinService {
   readonly pricing: PricingBook;
   readonly metrics: ServerMetrics;
   readonly stats: StreamStatsWindow;
+  /** Drops, resumes, write stalls and queued bytes (the admin traffic view and `/metrics`). */
+  readonly signals: NetworkSignals;
   readonly auth: Authenticator;
   readonly budgets: BudgetGuard;
   readonly config: StreamConfig;
@@ -106,7 +110,8 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   const metrics = createServerMetrics({ defaultMetrics: options.processMetrics !== false });
   const stats = new StreamStatsWindow();
   const store = options.store;
-  const pricing = await createPricingBook(store, options.pricing ?? []);
+  const signals = new NetworkSignals(metrics.registry);
+  const pricing = countUsage(await createPricingBook(store, options.pricing ?? []), metrics.registry);
   const countTokens = options.countTokens === false ? undefined : (options.countTokens ?? (await loadDefaultTokenCounter()));
   const lag = options.maxEventLoopLagMs !== undefined ? monitorEventLoopLag() : undefined;
   const hub = new StreamHub(
@@ -117,6 +122,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       detachGraceMs: options.detachGraceMs ?? 0,
       ...(options.maxStorageBacklog !== undefined ? { maxStorageBacklog: options.maxStorageBacklog } : {}),
       ...(lag ? { maxEventLoopLagMs: options.maxEventLoopLagMs, eventLoopLagMs: () => lag.ms } : {}),
+      signals,
     },
   );
   const budgets = createBudgetGuard(store, logger);
@@ -127,6 +133,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     pricing,
     metrics,
     stats,
+    signals,
     auth: createAuthenticator(store, options.auth),
     budgets,
     config,

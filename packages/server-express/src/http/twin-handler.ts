@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TwinError } from '@twin/core';
 import { sql } from 'drizzle-orm';
+import { createAdminConsole } from '../admin/admin-console';
+import { adminKeys, adminLiveFeed, adminStreamDetail, adminTraffic, adminWhoAmI } from '../admin/admin-routes';
+import { adminSpendSeries } from '../admin/spend-series';
 import type { TwinService } from '../twin-service';
 import { listAlerts, listBudgets, listConfigs, listRecords, putBudget, putConfigs, report } from './billing-routes';
 import { sendError, sendJson } from './http-util';
@@ -39,6 +42,12 @@ const ROUTES: Route[] = [
   route('/api/billing/configs', { GET: listConfigs, PUT: putConfigs }),
   route('/api/billing/budgets', { GET: listBudgets, PUT: putBudget }),
   route('/api/billing/alerts', { GET: listAlerts }),
+  route('/api/admin/whoami', { GET: adminWhoAmI }),
+  route('/api/admin/live', { GET: adminLiveFeed }),
+  route('/api/admin/traffic', { GET: adminTraffic }),
+  route('/api/admin/keys', { GET: adminKeys }),
+  route('/api/admin/spend', { GET: adminSpendSeries }),
+  route('/api/admin/streams/:id', { GET: adminStreamDetail }),
 ];
 
 /** A Node request handler; `next` (Express) is called for paths Twin does not own. */
@@ -46,10 +55,11 @@ export type TwinRequestHandler = (req: IncomingMessage, res: ServerResponse, nex
 
 /**
  * The framework-free HTTP surface of a {@link TwinService}: `/api/stream*`, `/api/billing/*`,
- * `/health`, `/metrics`, `/openapi.json`. Paths are read relative to where it is mounted.
+ * `/api/admin/*`, `/health`, `/metrics`, `/openapi.json`, and the admin console at `/admin`. Paths are read relative to where it is mounted.
  */
 export function createTwinHandler(service: TwinService): TwinRequestHandler {
   let openapi: string | undefined;
+  const adminConsole = createAdminConsole();
 
   return (req, res, next) => {
     const url = new URL(req.url ?? '/', 'http://twin.local');
@@ -70,6 +80,8 @@ export function createTwinHandler(service: TwinService): TwinRequestHandler {
       res.end(openapi);
       return;
     }
+
+    if ((method === 'GET' || method === 'HEAD') && adminConsole(path, res)) return;
 
     for (const r of ROUTES) {
       const match = r.pattern.exec(path);

@@ -50,10 +50,15 @@ export class StreamStatsWindow {
     this.next = (this.next + 1) % this.capacity;
   }
 
+  /** Finished streams since `since` (oldest kept: the newest `capacity`), of one tenant or everyone. */
+  samplesSince(since: number, tenantId: string | undefined): FinishedSample[] {
+    return this.samples.filter((s) => s.at >= since && (tenantId === undefined || s.tenantId === tenantId));
+  }
+
   /** Stats over the window, for one tenant or (`undefined`) everyone. */
   compute(now: number, tenantId: string | undefined, live: { activeStreams: number; openConnections: number }): StreamStats {
     const since = now - this.windowMs;
-    const rows = this.samples.filter((s) => s.at >= since && (tenantId === undefined || s.tenantId === tenantId));
+    const rows = this.samplesSince(since, tenantId);
     const ttfts = rows.map((r) => r.ttftMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
     const n = rows.length;
     const count = (reason: string) => rows.filter((r) => r.endReason === reason).length;

@@ -4,6 +4,7 @@ import type { AuthContext } from '../auth/authenticator';
 import { randomId } from '../auth/api-key';
 import type { TransportEncoding } from '../http/negotiate-encoding';
 import type { SSEResponse } from '../http/sse-response';
+import type { NetworkSignals } from '../observability/network-signals';
 import { TickScheduler } from './tick-scheduler';
 import type { SealingFactory } from './connection-sealing';
 import { LiveStream, type LiveStreamDeps } from './live-stream';
@@ -35,6 +36,8 @@ export interface StreamHubOptions {
   maxEventLoopLagMs?: number;
   /** The current event-loop lag in ms (required with `maxEventLoopLagMs`). */
   eventLoopLagMs?: () => number;
+  /** Where drops, resumes, write stalls and queued bytes are recorded (the admin traffic view, `/metrics`). */
+  signals?: NetworkSignals;
 }
 
 /** A request to start a stream, already validated. */
@@ -171,6 +174,7 @@ export class StreamHub {
     if (!stream) throw new TwinError('not_found', `No resumable stream ${streamId}.`, { details: { field: 'streamId' } });
     this.checkCapacity(auth);
     const response = this.connect(auth, stream, req, res, encoding, TWIN_SSE_FORMAT);
+    this.options.signals?.resume(stream.tenantId);
     stream.attach(response, lastEventId);
     return stream;
   }
@@ -242,16 +246,44 @@ export class StreamHub {
       this.deps.metrics.openConnections.set(this.connections);
     };
     res.once('close', release);
+    const signals = this.options.signals;
+    let stalledAt: number | undefined;
     const response: SSEResponse = format.openResponse(req, res, {
       encoding,
       retryMs: this.options.config.retryMs,
       heartbeatIntervalMs: this.options.config.heartbeatIntervalMs,
       maxQueuedBytes: this.options.maxQueuedBytesPerConnection,
       headers: { 'X-Twin-Stream-Id': stream.id },
-      onClientClose: () => stream.detach(response, this.options.detachGraceMs),
+      onClientClose: () => {
+        // Our own endings (DELETE, completion) end the response first and never get here.
+        if (stream.isRunning) {
+          signals?.drop(stream.tenantId);
+          this.deps.store.events.push({ streamId: stream.id, tenantId: stream.tenantId, type: 'stream.detach', data: { graceMs: this.options.detachGraceMs }, createdAt: new Date() });
+        }
+        stream.detach(response, this.options.detachGraceMs);
+      },
       onOverflow: () => stream.onOverflow(),
-      onDrain: () => stream.onDrain(),
+      onDrain: () => {
+        if (stalledAt !== undefined) signals?.stall(stream.tenantId, Date.now() - stalledAt);
+        stalledAt = undefined;
+        stream.onDrain();
+      },
     });
+    if (signals) {
+      // A write the socket refused starts a stall; the drain above ends it.
+      const write = response.write.bind(response);
+      response.write = (frames, bytes) => {
+        const ok = write(frames, bytes);
+        if (!ok && stalledAt === undefined && !response.closed) stalledAt = Date.now();
+        return ok;
+      };
+      const untrack = signals.track({
+        get queuedBytes() {
+          return response.queuedBytes + res.writableLength;
+        },
+      });
+      res.once('close', untrack);
+    }
     return response;
   }
 

@@ -1,0 +1,116 @@
+import { useState, type FormEvent } from 'react';
+import { ApiError, api } from './api';
+import { BudgetsPage } from './pages/budgets-page';
+import { KeysPage } from './pages/keys-page';
+import { LivePage } from './pages/live-page';
+import { SpendPage } from './pages/spend-page';
+import { StreamPage } from './pages/stream-page';
+import { TrafficPage } from './pages/traffic-page';
+import { currentKey, forgetKey, rememberKey } from './session-key';
+import { href, useHashRoute } from './use-hash-route';
+
+interface WhoAmI {
+  tenantId: string;
+  apiKeyId: string;
+  role: string;
+}
+
+const PAGES = [
+  ['live', 'Live'],
+  ['traffic', 'Traffic'],
+  ['spend', 'Spend'],
+  ['budgets', 'Budgets & alerts'],
+  ['keys', 'Keys & pricing'],
+] as const;
+
+function SignIn({ onSignedIn }: { onSignedIn: (who: WhoAmI, key: string) => void }) {
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const key = String(new FormData(e.currentTarget).get('key') ?? '').trim();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const who = await api<WhoAmI>('/api/admin/whoami', {}, key);
+      rememberKey(key);
+      onSignedIn(who, key);
+    } catch (err) {
+      setError(err instanceof ApiError && err.status === 403 ? 'This key is not an admin key.' : err instanceof ApiError && err.status === 401 ? 'Unknown or revoked key.' : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main className="signin">
+      <h1>Twin admin</h1>
+      <form onSubmit={submit}>
+        <label>
+          Admin API key
+          <input name="key" type="password" autoComplete="off" placeholder="twin_sk_…" required />
+        </label>
+        <button type="submit" disabled={busy}>
+          Sign in
+        </button>
+        {error && <p role="alert" className="error">{error}</p>}
+        <p className="hint">
+          First run? The key is in <code>.twin-data/dev-api-key</code>. It is kept for this tab only (memory and sessionStorage).
+        </p>
+      </form>
+    </main>
+  );
+}
+
+export function App() {
+  const [session, setSession] = useState<{ who: WhoAmI; key: string } | undefined>();
+  const [checked, setChecked] = useState(false);
+  const route = useHashRoute();
+
+  if (!session && !checked) {
+    const key = currentKey();
+    setChecked(true);
+    if (key) {
+      api<WhoAmI>('/api/admin/whoami', {}, key).then(
+        (who) => setSession({ who, key }),
+        () => forgetKey(),
+      );
+    }
+  }
+  if (!session) return <SignIn onSignedIn={(who, key) => setSession({ who, key })} />;
+
+  const [page, arg] = route;
+  return (
+    <div className="shell">
+      <header>
+        <strong>Twin admin</strong>
+        <nav>
+          {PAGES.map(([id, label]) => (
+            <a key={id} href={href(id)} aria-current={page === id ? 'page' : undefined}>
+              {label}
+            </a>
+          ))}
+        </nav>
+        <span className="who" data-testid="tenant">
+          tenant {session.who.tenantId}
+        </span>
+        <button
+          type="button"
+          onClick={() => {
+            forgetKey();
+            setSession(undefined);
+          }}
+        >
+          Sign out
+        </button>
+      </header>
+      <main>
+        {page === 'live' && <LivePage apiKey={session.key} />}
+        {page === 'stream' && arg && <StreamPage id={arg} />}
+        {page === 'traffic' && <TrafficPage />}
+        {page === 'spend' && <SpendPage />}
+        {page === 'budgets' && <BudgetsPage />}
+        {page === 'keys' && <KeysPage />}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,153 @@
+import { TwinError, encodeSSE, encodeSSEComment } from '@twin/core';
+import { z } from 'zod';
+import type { AuthContext } from '../auth/authenticator';
+import { sendJson, validate } from '../http/http-util';
+import type { RouteContext } from '../http/stream-routes';
+import { summariseLiveStream } from './live-stream-summary';
+import { readStreamReplay } from './stream-timeline';
+import { buildTrafficSeries } from './traffic-series';
+
+/** The console's API is for admin keys; every answer stays within the key's tenant. */
+function requireAdmin(auth: AuthContext): void {
+  if (auth.role !== 'admin') throw new TwinError('forbidden', 'The admin console needs an admin API key.');
+}
+
+const feedQuerySchema = z.object({ intervalMs: z.coerce.number().int().min(250).max(10_000).default(1_000) });
+
+/**
+ * `GET /api/admin/live`: an SSE feed (core's encoder) of the tenant's running streams, one `live`
+ * event per interval with every row, so a console that missed one needs nothing else to be right.
+ * A console that reads slowly gets fewer snapshots, never a queue: while the socket is
+ * backpressured the ticks are skipped.
+ */
+export async function adminLiveFeed(ctx: RouteContext): Promise<void> {
+  requireAdmin(ctx.auth);
+  const { intervalMs } = validate(feedQuerySchema, Object.fromEntries(ctx.url.searchParams), 'query');
+  const { res, req, service } = ctx;
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache, no-transform',
+    'X-Accel-Buffering': 'no',
+    ...(req.httpVersionMajor === 1 ? { Connection: 'keep-alive' } : {}),
+  });
+  res.write(encodeSSE({ comment: 'twin admin', retry: 2_000 }));
+  let seq = 0;
+  let blocked = false;
+  const tick = () => {
+    if (blocked || res.destroyed) return;
+    const now = Date.now();
+    const configs = service.pricing.list();
+    const running = service.hub.listActive(ctx.auth);
+    const streams = running.map((s) => summariseLiveStream(s, configs, now));
+    const stats = service.stats.compute(now, ctx.auth.tenantId, {
+      activeStreams: running.length,
+      openConnections: running.filter((s) => s.hasConnection).length,
+    });
+    const hour = service.signals.since(now - 3_600_000, ctx.auth.tenantId);
+    const data = {
+      v: 1,
+      at: now,
+      streams,
+      stats,
+      network: {
+        dropsLastHour: hour.filter((s) => s.kind === 'drop').length,
+        resumesLastHour: hour.filter((s) => s.kind === 'resume').length,
+        stallsLastHour: hour.filter((s) => s.kind === 'stall').length,
+      },
+    };
+    if (!res.write(encodeSSE({ id: seq++, event: 'live', data: JSON.stringify(data) }))) {
+      blocked = true;
+      res.once('drain', () => (blocked = false));
+    }
+  };
+  tick();
+  const timer = setInterval(tick, intervalMs);
+  // A comment now and then keeps proxies from closing a quiet feed (ticks are data, but may be skipped).
+  const heartbeat = setInterval(() => !blocked && !res.destroyed && res.write(encodeSSEComment('hb')), 15_000);
+  res.on('close', () => {
+    clearInterval(timer);
+    clearInterval(heartbeat);
+  });
+}
+
+/**
+ * `GET /api/admin/streams/:id`: one stream of the tenant: its bill, connection, metrics, the
+ * timeline from the audit log, the text replayed from it, and (while it runs) its live row.
+ */
+export async function adminStreamDetail(ctx: RouteContext): Promise<void> {
+  requireAdmin(ctx.auth);
+  const id = ctx.params.id!;
+  const { store, hub, pricing } = ctx.service;
+  const live = hub.get(ctx.auth, id);
+  const [billing, connection, metricsRow, replay] = await Promise.all([
+    store.getBillingRecord(ctx.auth.tenantId, id),
+    store.getConnection(ctx.auth.tenantId, id),
+    store.getMetrics(ctx.auth.tenantId, id),
+    readStreamReplay(store, ctx.auth.tenantId, id),
+  ]);
+  if (!live && !billing && !connection) throw new TwinError('not_found', `No stream ${id}.`, { details: { field: 'id' } });
+  sendJson(ctx.res, 200, {
+    streamId: id,
+    status: live?.status ?? connection?.status,
+    ...(live?.isRunning ? { live: summariseLiveStream(live, pricing.list(), Date.now()) } : {}),
+    metrics: live ? live.getMetrics() : metricsRow?.metrics,
+    connection: connection ?? null,
+    billing: billing ?? null,
+    ...replay,
+  });
+}
+
+const trafficQuerySchema = z.object({
+  window: z.enum(['5m', '15m', '1h', '6h', '24h']).default('15m'),
+  buckets: z.coerce.number().int().min(1).max(240).default(30),
+});
+const WINDOW_MS: Record<string, number> = { '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '6h': 21_600_000, '24h': 86_400_000 };
+
+/**
+ * `GET /api/admin/traffic?window=&buckets=`: throughput, latency, error and completion rates, drops,
+ * resumes and write stalls of the tenant, bucketed. From this process's memory (the newest 10,000
+ * finished streams and 20,000 network signals): a restart starts it afresh; Prometheus keeps history.
+ */
+export async function adminTraffic(ctx: RouteContext): Promise<void> {
+  requireAdmin(ctx.auth);
+  const q = validate(trafficQuerySchema, Object.fromEntries(ctx.url.searchParams), 'query');
+  const now = Date.now();
+  const windowMs = WINDOW_MS[q.window]!;
+  const since = now - windowMs;
+  const series = buildTrafficSeries({
+    finished: ctx.service.stats.samplesSince(since, ctx.auth.tenantId),
+    network: ctx.service.signals.since(since, ctx.auth.tenantId),
+    now,
+    windowMs,
+    buckets: q.buckets,
+  });
+  const running = ctx.service.hub.listActive(ctx.auth);
+  sendJson(ctx.res, 200, {
+    window: q.window,
+    ...series,
+    now: { activeStreams: running.length, openConnections: running.filter((s) => s.hasConnection).length },
+  });
+}
+
+/** `GET /api/admin/keys`: the tenant's API keys (id, name, role, display prefix; never a hash). */
+export async function adminKeys(ctx: RouteContext): Promise<void> {
+  requireAdmin(ctx.auth);
+  const rows = await ctx.service.store.listApiKeys(ctx.auth.tenantId);
+  sendJson(ctx.res, 200, {
+    keys: rows.map((k) => ({
+      id: k.id,
+      name: k.name,
+      role: k.role,
+      prefix: k.prefix,
+      createdAt: k.createdAt,
+      revokedAt: k.revokedAt ?? null,
+      current: k.id === ctx.auth.apiKeyId,
+    })),
+  });
+}
+
+/** `GET /api/admin/whoami`: what the console signed in as. */
+export async function adminWhoAmI(ctx: RouteContext): Promise<void> {
+  requireAdmin(ctx.auth);
+  sendJson(ctx.res, 200, { tenantId: ctx.auth.tenantId, apiKeyId: ctx.auth.apiKeyId, role: ctx.auth.role, providers: ctx.service.providerNames() });
+}

@@ -1,0 +1,83 @@
+import { calculateBill, findPricing, type StreamBillingConfig } from '@twin/core';
+import type { LiveStream } from '../stream/live-stream';
+
+/**
+ * Where a running stream is: `streaming` (a client is attached), `detached` (its client went away
+ * and the stream runs on in its detach grace, waiting for a resume), `resumed` (a client is attached
+ * again after at least one reconnect).
+ */
+export type LiveStreamState = 'streaming' | 'detached' | 'resumed';
+
+/** One row of the admin console's live table. Times are ms; money is an exact decimal string. */
+export interface LiveStreamSummary {
+  id: string;
+  tenantId: string;
+  apiKeyId: string;
+  provider: string;
+  model: string;
+  purpose?: string;
+  state: LiveStreamState;
+  startedAt: number;
+  ageMs: number;
+  /**
+   * Output tokens so far: the provider's count once it reported usage, until then an estimate from
+   * the text sent (4 characters a token, `tokensEstimated`), so the table moves while a stream runs.
+   */
+  outputTokens: number;
+  tokensEstimated: boolean;
+  tokensPerSecond?: number;
+  ttftMs?: number;
+  bytes: number;
+  events: number;
+  reconnects: number;
+  backpressureEvents: number;
+  /**
+   * What the stream would cost if it ended now, priced on what is known so far (output tokens,
+   * duration, bytes; the prompt's tokens are not known until the provider reports them): always
+   * `estimated`. The bill itself is computed once, at the end.
+   */
+  costSoFar?: { currency: string; total: string; estimated: true };
+}
+
+// The usual rule of thumb for English text; only for the live estimate, never for a bill.
+const CHARS_PER_TOKEN = 4;
+
+/** A running stream as the live table shows it; pure over the stream's own counters. */
+export function summariseLiveStream(stream: LiveStream, configs: readonly StreamBillingConfig[], now: number): LiveStreamSummary {
+  const m = stream.getMetrics();
+  const durationMs = Math.max(0, now - stream.startedAt);
+  const state: LiveStreamState = !stream.hasConnection ? 'detached' : m.reconnects > 0 ? 'resumed' : 'streaming';
+  const tokensEstimated = m.outputTokens === undefined;
+  const outputTokens = m.outputTokens ?? Math.ceil(m.textChars / CHARS_PER_TOKEN);
+  const since = m.firstTokenAt ?? stream.startedAt;
+  const tokensPerSecond = m.tokensPerSecond ?? (now > since && outputTokens > 0 ? (outputTokens * 1000) / (now - since) : undefined);
+  const config = findPricing(configs, stream.providerName, stream.model, stream.createdAt);
+  let costSoFar: LiveStreamSummary['costSoFar'];
+  if (config) {
+    const bill = calculateBill(
+      { usage: { outputTokens, estimated: true }, durationMs, bytes: m.bytesSent, connections: 1 + m.reconnects },
+      config,
+    );
+    costSoFar = { currency: bill.currency, total: bill.lines.total, estimated: true };
+  }
+  return {
+    id: stream.id,
+    tenantId: stream.tenantId,
+    apiKeyId: stream.apiKeyId,
+    provider: stream.providerName,
+    model: stream.model,
+    ...(stream.purpose ? { purpose: stream.purpose } : {}),
+    state,
+    startedAt: stream.startedAt,
+    ageMs: durationMs,
+    outputTokens,
+    tokensEstimated,
+    ...(tokensPerSecond !== undefined ? { tokensPerSecond } : {}),
+    ...(m.ttftMs !== undefined ? { ttftMs: m.ttftMs } : {}),
+    bytes: m.bytesSent,
+    events: m.eventsSent,
+    reconnects: m.reconnects,
+    backpressureEvents: m.backpressureEvents,
+    ...(costSoFar ? { costSoFar } : {}),
+  };
+}

@@ -1,0 +1,95 @@
+import { safeParseJSON } from '@twin/core';
+import { and, asc, eq } from 'drizzle-orm';
+import { streamChunks, streamEvents } from '../storage/schema';
+import type { TwinStore } from '../storage/twin-store';
+
+/** One line of a stream's timeline in the admin console. */
+export interface TimelineEntry {
+  at: string;
+  /** `start`, `chunks` (one audit segment), `detach`, `resume`, `error`, `complete`, `end`. */
+  kind: string;
+  seq?: number;
+  lastSeq?: number;
+  detail?: Record<string, unknown>;
+}
+
+/** What the audit log holds of one stream: its timeline and its text, replayed. */
+export interface StreamReplay {
+  timeline: TimelineEntry[];
+  /** The answer text, in order, exactly as the chunk events carried it (`sealed` streams: empty). */
+  text: string;
+  reasoning: string;
+  sealed: boolean;
+  /** Audit events stored (chunk, error, complete) and their data bytes. */
+  events: number;
+  bytes: number;
+}
+
+interface AuditItem {
+  event?: unknown;
+  data?: { seq?: unknown; text?: unknown; reasoning?: unknown; sealed?: unknown; code?: unknown; message?: unknown; cost?: unknown };
+}
+
+/**
+ * Reads a stream's audit log (`stream_events` and the `stream_chunks` segments), scoped to the
+ * tenant: another tenant's stream reads as empty. The text is what the chunk events carried, so it
+ * equals what a client that read the stream received.
+ */
+export async function readStreamReplay(store: TwinStore, tenantId: string, streamId: string): Promise<StreamReplay> {
+  const [events, segments] = await Promise.all([
+    store.db
+      .select({ type: streamEvents.type, data: streamEvents.data, createdAt: streamEvents.createdAt })
+      .from(streamEvents)
+      .where(and(eq(streamEvents.streamId, streamId), eq(streamEvents.tenantId, tenantId)))
+      .orderBy(asc(streamEvents.id))
+      .limit(1_000),
+    store.db
+      .select({ seq: streamChunks.seq, lastSeq: streamChunks.lastSeq, event: streamChunks.event, data: streamChunks.data, bytes: streamChunks.bytes, createdAt: streamChunks.createdAt })
+      .from(streamChunks)
+      .where(and(eq(streamChunks.streamId, streamId), eq(streamChunks.tenantId, tenantId)))
+      .orderBy(asc(streamChunks.seq)),
+  ]);
+  const timeline: TimelineEntry[] = [];
+  for (const e of events) {
+    const kind = e.type.startsWith('stream.') ? e.type.slice('stream.'.length) : e.type;
+    timeline.push({ at: e.createdAt.toISOString(), kind, ...(e.data ? { detail: e.data } : {}) });
+  }
+  let text = '';
+  let reasoning = '';
+  let sealed = false;
+  let count = 0;
+  let bytes = 0;
+  for (const row of segments) {
+    bytes += row.bytes;
+    const parsed = safeParseJSON(row.data);
+    if (!parsed.success) continue;
+    const items: AuditItem[] = Array.isArray(parsed.value) ? (parsed.value as AuditItem[]) : [{ event: row.event, data: parsed.value as AuditItem['data'] }];
+    let chunks = 0;
+    let chars = 0;
+    for (const item of items) {
+      count++;
+      const data = item.data ?? {};
+      if (item.event === 'chunk') {
+        chunks++;
+        if (data.sealed === true) sealed = true;
+        if (typeof data.text === 'string') {
+          text += data.text;
+          chars += data.text.length;
+        }
+        if (typeof data.reasoning === 'string') reasoning += data.reasoning;
+      } else if (item.event === 'error' || item.event === 'complete') {
+        timeline.push({
+          at: row.createdAt.toISOString(),
+          kind: item.event,
+          ...(typeof data.seq === 'number' ? { seq: data.seq } : {}),
+          detail: item.event === 'error' ? { code: data.code, message: data.message } : { ...(data.cost ? { cost: data.cost } : {}) },
+        });
+      }
+    }
+    if (chunks > 0) timeline.push({ at: row.createdAt.toISOString(), kind: 'chunks', seq: row.seq, lastSeq: row.lastSeq ?? row.seq, detail: { events: chunks, chars } });
+  }
+  // Audit rows arrive in write-behind batches: order by time, the stream's own order within a time.
+  const rank = (k: string) => (k === 'start' ? 0 : k === 'end' ? 3 : k === 'error' || k === 'complete' ? 2 : 1);
+  timeline.sort((a, b) => a.at.localeCompare(b.at) || rank(a.kind) - rank(b.kind));
+  return { timeline, text, reasoning, sealed, events: count, bytes };
+}

@@ -1,0 +1,96 @@
+import type { NetworkSample } from '../observability/network-signals';
+import type { FinishedSample } from '../observability/stream-stats';
+
+/** One time bucket of the traffic view. Rates are 0..1; times ms; `undefined` = no stream ended. */
+export interface TrafficBucket {
+  /** Bucket start, ms since the epoch. */
+  at: number;
+  finished: number;
+  completed: number;
+  errors: number;
+  aborts: number;
+  eventsPerSecond: number;
+  bytesPerSecond: number;
+  /** Stream duration (the latency of a whole answer): min / avg / p95 / p99. */
+  latency: { min?: number; avg?: number; p95?: number; p99?: number };
+  /** Time to first token: avg / p95. */
+  ttft: { avg?: number; p95?: number };
+  drops: number;
+  resumes: number;
+  stalls: number;
+  stallMs: number;
+}
+
+/** The traffic view over a window: buckets oldest first, and the whole window's totals. */
+export interface TrafficSeries {
+  from: number;
+  to: number;
+  bucketMs: number;
+  buckets: TrafficBucket[];
+  totals: Omit<TrafficBucket, 'at'> & { errorRate: number; completionRate: number; dropsPerHour: number };
+}
+
+function percentile(sorted: readonly number[], p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+function summarise(finished: readonly FinishedSample[], network: readonly NetworkSample[], ms: number): Omit<TrafficBucket, 'at'> {
+  const durations = finished.map((s) => s.durationMs).sort((a, b) => a - b);
+  const ttfts = finished.map((s) => s.ttftMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
+  const seconds = ms / 1000;
+  const stalls = network.filter((n) => n.kind === 'stall');
+  return {
+    finished: finished.length,
+    completed: finished.filter((s) => s.endReason === 'complete').length,
+    // Same classes as /api/stream/stats: timeouts and interruptions are errors, client aborts are not.
+    errors: finished.filter((s) => s.endReason === 'error' || s.endReason === 'timeout' || s.endReason === 'interrupted').length,
+    aborts: finished.filter((s) => s.endReason === 'client_abort').length,
+    eventsPerSecond: finished.reduce((a, s) => a + s.events, 0) / seconds,
+    bytesPerSecond: finished.reduce((a, s) => a + s.bytes, 0) / seconds,
+    latency: { min: durations[0], avg: mean(durations), p95: percentile(durations, 95), p99: percentile(durations, 99) },
+    ttft: { avg: mean(ttfts), p95: percentile(ttfts, 95) },
+    drops: network.filter((n) => n.kind === 'drop').length,
+    resumes: network.filter((n) => n.kind === 'resume').length,
+    stalls: stalls.length,
+    stallMs: stalls.reduce((a, n) => a + (n.ms ?? 0), 0),
+  };
+}
+
+/**
+ * Buckets finished streams (by end time) and network signals over `[now - windowMs, now)`.
+ * Throughput is counted when a stream ends (its events and bytes), so a long stream shows in the
+ * bucket it ended in: the live table shows what is running now.
+ */
+export function buildTrafficSeries(input: {
+  finished: readonly FinishedSample[];
+  network: readonly NetworkSample[];
+  now: number;
+  windowMs: number;
+  buckets: number;
+}): TrafficSeries {
+  const { now, windowMs } = input;
+  const n = Math.max(1, Math.floor(input.buckets));
+  const bucketMs = Math.ceil(windowMs / n);
+  const from = now - bucketMs * n;
+  const fin: FinishedSample[][] = Array.from({ length: n }, () => []);
+  const net: NetworkSample[][] = Array.from({ length: n }, () => []);
+  const inWindow = (at: number) => at >= from && at < from + bucketMs * n;
+  for (const s of input.finished) if (inWindow(s.at)) fin[Math.floor((s.at - from) / bucketMs)]!.push(s);
+  for (const s of input.network) if (inWindow(s.at)) net[Math.floor((s.at - from) / bucketMs)]!.push(s);
+  const buckets = fin.map((f, i) => ({ at: from + i * bucketMs, ...summarise(f, net[i]!, bucketMs) }));
+  const all = summarise(fin.flat(), net.flat(), bucketMs * n);
+  return {
+    from,
+    to: from + bucketMs * n,
+    bucketMs,
+    buckets,
+    totals: {
+      ...all,
+      errorRate: all.finished ? all.errors / all.finished : 0,
+      completionRate: all.finished ? all.completed / all.finished : 0,
+      dropsPerHour: (all.drops * 3_600_000) / (bucketMs * n),
+    },
+  };
+}
