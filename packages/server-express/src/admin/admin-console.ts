@@ -53,9 +53,9 @@ export function createAdminConsole(dir: string | undefined = findConsoleDir()): 
       return true;
     }
     const asset = /^\/admin\/assets\/([A-Za-z0-9._-]+\.(js|css|svg))$/.exec(path);
-    if (asset) {
-      const file = `assets/${asset[1]}`;
-      if (!existsSync(`${dir}${file}`)) {
+    if (path.startsWith('/admin/assets/')) {
+      const file = asset ? `assets/${asset[1]}` : undefined;
+      if (!asset || !file || !existsSync(`${dir}${file}`)) {
         res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
         res.end('Not found.\n');
         return true;

@@ -88,8 +88,10 @@ export async function readStreamReplay(store: TwinStore, tenantId: string, strea
     }
     if (chunks > 0) timeline.push({ at: row.createdAt.toISOString(), kind: 'chunks', seq: row.seq, lastSeq: row.lastSeq ?? row.seq, detail: { events: chunks, chars } });
   }
-  // Audit rows arrive in write-behind batches: order by time, the stream's own order within a time.
-  const rank = (k: string) => (k === 'start' ? 0 : k === 'end' ? 3 : k === 'error' || k === 'complete' ? 2 : 1);
-  timeline.sort((a, b) => a.at.localeCompare(b.at) || rank(a.kind) - rank(b.kind));
+  // Start first and end last whatever their stamps (a segment is stamped when it is flushed, which
+  // can be a millisecond after the end was); the rest by time, the stream's own order within a time.
+  const rank = (k: string) => (k === 'start' ? 0 : k === 'end' ? 4 : k === 'error' || k === 'complete' ? 2 : 1);
+  const edge = (k: string) => (k === 'start' ? -1 : k === 'end' ? 1 : 0);
+  timeline.sort((a, b) => edge(a.kind) - edge(b.kind) || a.at.localeCompare(b.at) || rank(a.kind) - rank(b.kind));
   return { timeline, text, reasoning, sealed, events: count, bytes };
 }
