@@ -15,7 +15,7 @@ import { createAuthenticator, type AuthMode, type Authenticator } from './auth/a
 import { createServerMetrics, type ServerMetrics } from './observability/server-metrics';
 import { monitorEventLoopLag } from './observability/event-loop-lag';
 import { NetworkSignals } from './observability/network-signals';
-import { countUsage } from './observability/usage-counters';
+import { budgetUsageGauge, countUsage } from './observability/usage-counters';
 import { StreamStatsWindow } from './observability/stream-stats';
 import type { TwinStore } from './storage/twin-store';
 import { createBudgetGuard, type BudgetGuard } from './stream/budget-guard';
@@ -125,7 +125,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       signals,
     },
   );
-  const budgets = createBudgetGuard(store, logger);
+  const budgets = createBudgetGuard(store, logger, undefined, budgetUsageGauge(metrics.registry));
 
   return {
     store,

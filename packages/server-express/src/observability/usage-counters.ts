@@ -1,4 +1,5 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { BudgetRow } from '../storage/twin-store';
 import type { PricingBook } from '../stream/pricing-book';
 
 /**
@@ -42,4 +43,19 @@ export function countUsage(pricing: PricingBook, registry: Registry): PricingBoo
       return bill;
     },
   };
+}
+
+/**
+ * `twin_budget_used_ratio{tenant,period,currency}`: the spend of each budget's current period over
+ * its limit (1 = used up), as of the last budget check (checks run as streams start, at most every
+ * 5 s per tenant). The "cost over limit" alert reads it.
+ */
+export function budgetUsageGauge(registry: Registry): (budget: BudgetRow, ratio: number) => void {
+  const gauge = new Gauge({
+    name: 'twin_budget_used_ratio',
+    help: "Spend of each budget's current period over its limit (1 = used up), as of the last budget check.",
+    labelNames: ['tenant', 'period', 'currency'],
+    registers: [registry],
+  });
+  return (budget, ratio) => gauge.set({ tenant: budget.tenantId, period: budget.period, currency: budget.currency }, Number.isFinite(ratio) ? ratio : 1e9);
 }

@@ -12,7 +12,13 @@ import { judgeBudget } from './judge-budget';
  * runs in the background (stale-while-revalidate) and no stream start waits on it. The spend is
  * summed in Postgres numeric and judged with core's `evaluateBudget`, exactly.
  */
-export function createBudgetGuard(store: TwinStore, logger: Logger, cacheMs = 5_000) {
+export function createBudgetGuard(
+  store: TwinStore,
+  logger: Logger,
+  cacheMs = 5_000,
+  /** Each evaluation's spend as a fraction of the limit (for `twin_budget_used_ratio`). */
+  onUsed?: (budget: BudgetRow, ratio: number) => void,
+) {
   interface Verdict {
     at: number;
     verdict: Promise<void>;
@@ -33,6 +39,9 @@ export function createBudgetGuard(store: TwinStore, logger: Logger, cacheMs = 5_
     const thresholds = ((budget.config as { alertAtPercent?: number[] }).alertAtPercent ?? [80, 100]).slice().sort((a, b) => a - b);
     const spent = await store.billedSince(budget.tenantId, budget.currency, from);
     const verdict = judgeBudget(budget.limitAmount, spent, thresholds);
+    // A float for the gauge only: the verdict above is exact.
+    const limit = Number(budget.limitAmount);
+    onUsed?.(budget, limit > 0 ? Number(spent) / limit : verdict.exceeded ? Infinity : 0);
     for (const threshold of verdict.reached) {
       const kind = `budget.${budget.period}.${threshold}`;
       if (await store.hasAlertSince(budget.tenantId, kind, from)) continue;
