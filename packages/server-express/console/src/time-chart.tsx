@@ -26,7 +26,8 @@ export function TimeChart({ title, times, series, height = 220, testId }: { titl
     const options: Options = {
       width: Math.max(300, el.clientWidth),
       height,
-      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, ...(s.dash ? { dash: s.dash } : {}), spanGaps: false }))],
+      // Points drawn too: a bucket alone between empty ones is a dot, not an invisible line.
+      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, ...(s.dash ? { dash: s.dash } : {}), spanGaps: false, points: { show: true, size: 5 } }))],
       axes: [{}, { size: 60 }],
       legend: { live: false },
     };

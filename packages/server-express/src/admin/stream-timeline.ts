@@ -25,6 +25,11 @@ export interface StreamReplay {
   bytes: number;
 }
 
+function receiptTotal(cost: unknown): Record<string, unknown> {
+  const c = cost as { total?: unknown; currency?: unknown } | undefined;
+  return c && typeof c.total === 'string' ? { total: c.total, currency: c.currency } : {};
+}
+
 interface AuditItem {
   event?: unknown;
   data?: { seq?: unknown; text?: unknown; reasoning?: unknown; sealed?: unknown; code?: unknown; message?: unknown; cost?: unknown };
@@ -82,7 +87,8 @@ export async function readStreamReplay(store: TwinStore, tenantId: string, strea
           at: row.createdAt.toISOString(),
           kind: item.event,
           ...(typeof data.seq === 'number' ? { seq: data.seq } : {}),
-          detail: item.event === 'error' ? { code: data.code, message: data.message } : { ...(data.cost ? { cost: data.cost } : {}) },
+          // The receipt's total (its lines are the bill's, shown beside the timeline).
+          detail: item.event === 'error' ? { code: data.code, message: data.message } : receiptTotal(data.cost),
         });
       }
     }

@@ -127,6 +127,7 @@ export async function startReferenceServer(vars: Record<string, string | undefin
   logger.info({ url, providers: registry.names, default: registry.defaultName, auth: env.TWIN_AUTH }, 'twin-server listening');
   const auth = env.TWIN_AUTH === 'off' ? '' : devKeyFile ? ` -H "Authorization: Bearer $(cat ${devKeyFile})"` : ' -H "Authorization: Bearer <your key>"';
   print(`  Try: curl -N${auth} "${url}/api/stream?prompt=Hello"\n`);
+  if (env.TWIN_AUTH !== 'off') print(`  Admin console: ${url}/admin (sign in with an admin key${devKeyFile ? `: the one in ${devKeyFile}` : ''})\n`);
 
   let stopping: Promise<void> | undefined;
   return {

@@ -77,10 +77,15 @@ export function SpendPage() {
 
   // The chart: spend per bucket and the running total; the projection continues it to the period's end.
   const chart = useMemo(() => {
-    const points = series?.points ?? [];
+    // Every bucket from the period's start to now (or its end), empty ones at 0, so the line runs
+    // through the quiet days. Floats only for drawing; the cards and the table show the exact strings.
+    const step = period === 'today' ? 3_600_000 : 86_400_000;
+    const byTime = new Map((series?.points ?? []).map((p) => [Date.parse(p.at), Number(p.total)]));
+    const end = Math.min(Date.parse(bounds.to), Date.now());
+    const times: number[] = [];
+    for (let at = Date.parse(bounds.from); at < end; at += step) times.push(at);
     let running = 0;
-    const times = points.map((p) => Date.parse(p.at));
-    const perBucket = points.map((p) => Number(p.total));
+    const perBucket = times.map((at) => byTime.get(at) ?? 0);
     const cumulative = perBucket.map((v) => (running += v));
     const projected = report?.projection?.total;
     if (projected !== undefined && times.length > 0) {
@@ -90,7 +95,7 @@ export function SpendPage() {
     }
     const projection = times.map((_, i) => (i === times.length - 1 && projected !== undefined ? Number(projected) : i === times.length - 2 ? cumulative[i]! : null));
     return { times, perBucket, cumulative, projection };
-  }, [series, report, bounds]);
+  }, [series, report, bounds, period]);
 
   const cost = report?.totals.cost ?? {};
   return (
