@@ -138,6 +138,10 @@ describe.runIf(haveChromium)('admin console in real Chromium against the built t
     await Promise.all(readers.slice(1).map((r) => r.done));
     for (const id of ids.slice(1)) await page.locator(`[data-testid="finished"] li[data-stream-id="${id}"]`).waitFor({ timeout: 15_000 });
     await expect.poll(async () => page.locator(`[data-testid="live-row"]`).count(), { timeout: 10_000 }).toBe(0);
+    // Their bills are listed under the table, final, with their end reason.
+    await expect
+      .poll(() => page.locator(`[data-testid="recent-bills"] tr[data-stream-id="${ids[1]}"]`).textContent(), { timeout: 10_000 })
+      .toMatch(/final.*complete.*USD/);
     await page.screenshot({ path: join(shots, '2-live-finished.png') });
   });
 

@@ -5,6 +5,7 @@ import { formatBytes, formatMoney, formatMs, formatPercent, formatRate } from '.
 import { createLiveFeed, type LiveFeed } from '../live-feed';
 import type { BillingRecord, LiveRow } from '../types';
 import { href } from '../use-hash-route';
+import { RecentBills } from './recent-bills';
 
 const ROW_HEIGHT = 30;
 const COLUMNS = '1.6fr 0.8fr 1.3fr 0.8fr 0.7fr 0.6fr 0.6fr 0.7fr 0.8fr 1fr 0.8fr 0.7fr';
@@ -132,14 +133,16 @@ export function LivePage({ apiKey }: { apiKey: string }) {
           </ul>
         </>
       )}
-      <h2>Recently finished</h2>
+      <h2>Latest bills</h2>
+      <RecentBills />
+      <h2>Finished while this page was open</h2>
       <ul className="plain" data-testid="finished">
         {state.finished.slice(0, 10).map((f) => (
           <li key={f.row.id} data-stream-id={f.row.id}>
             <a href={href('stream', f.row.id)} className="mono">
               {f.row.id}
             </a>{' '}
-            {f.row.provider}/{f.row.model}, {formatMs(f.row.ageMs)}, {f.row.outputTokens} tokens
+            {f.row.provider}/{f.row.model}, {formatMs(f.row.ageMs)}, {f.row.tokensEstimated ? "≈" : ""}{f.row.outputTokens} tokens
           </li>
         ))}
       </ul>

@@ -1,0 +1,70 @@
+import { useEffect, useState } from 'react';
+import { api } from '../api';
+import { formatMoney, formatMs, formatTime } from '../format';
+import type { BillingRecord } from '../types';
+import { href } from '../use-hash-route';
+
+/**
+ * The tenant's latest billing records (`/api/billing/records`), refreshed every 3 s: a stream that
+ * ended before the page was opened (a quick curl) is still one click from its bill.
+ */
+export function RecentBills() {
+  const [records, setRecords] = useState<BillingRecord[]>([]);
+  useEffect(() => {
+    let stop = false;
+    const load = () =>
+      api<{ records: BillingRecord[] }>('/api/billing/records?limit=10').then(
+        (r) => !stop && setRecords(r.records),
+        () => undefined,
+      );
+    void load();
+    const timer = setInterval(load, 3_000);
+    return () => {
+      stop = true;
+      clearInterval(timer);
+    };
+  }, []);
+  return (
+    <table data-testid="recent-bills">
+      <thead>
+        <tr>
+          <th>started</th>
+          <th>stream</th>
+          <th>provider/model</th>
+          <th>state</th>
+          <th>end</th>
+          <th>tokens in / out</th>
+          <th>duration</th>
+          <th>total</th>
+        </tr>
+      </thead>
+      <tbody>
+        {records.map((r) => (
+          <tr key={r.id} data-stream-id={r.streamId}>
+            <td>{formatTime(r.startedAt)}</td>
+            <td>
+              <a href={href('stream', r.streamId)} className="mono">
+                {r.streamId}
+              </a>
+            </td>
+            <td>
+              {r.provider}/{r.model}
+            </td>
+            <td>{r.state}</td>
+            <td>{r.endReason ?? '—'}</td>
+            <td>
+              {r.inputTokens ?? '?'} / {r.outputTokens ?? '?'}
+            </td>
+            <td>{r.state === 'final' ? formatMs(r.durationMs) : '—'}</td>
+            <td>{r.state === 'final' ? formatMoney(r.lines?.total as string | undefined, r.currency) : 'running'}</td>
+          </tr>
+        ))}
+        {records.length === 0 && (
+          <tr>
+            <td colSpan={8}>No stream yet: try the curl command twin-server printed.</td>
+          </tr>
+        )}
+      </tbody>
+    </table>
+  );
+}
