@@ -156,6 +156,35 @@ export function buildOpenApiDocument(): Json {
         },
       },
       '/api/billing/alerts': { get: { summary: 'Budget alerts.', responses: { '200': json({ type: 'object' }), ...errors } } },
+      '/api/admin/whoami': { get: { summary: 'The admin key the console signed in with (403 for member keys).', responses: { '200': json({ type: 'object' }), ...errors, '403': errorResponse } } },
+      '/api/admin/live': {
+        get: {
+          summary: "SSE: one `live` event per interval with every running stream of the key's tenant (admin keys).",
+          parameters: [{ name: 'intervalMs', in: 'query', required: false, schema: { type: 'integer', minimum: 250, maximum: 10000 } }],
+          responses: { '200': { description: 'SSE', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors, '403': errorResponse },
+        },
+      },
+      '/api/admin/streams/{id}': {
+        get: { summary: 'One stream: bill, connection, metrics, audit timeline and replayed text (admin keys).', parameters: [idParam], responses: { '200': json({ type: 'object' }), ...errors, '403': errorResponse } },
+      },
+      '/api/admin/traffic': {
+        get: {
+          summary: 'Throughput, latency, rates and network signals of the tenant, bucketed over a window (admin keys).',
+          parameters: [
+            { name: 'window', in: 'query', required: false, schema: { type: 'string', enum: ['5m', '15m', '1h', '6h', '24h'] } },
+            { name: 'buckets', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 240 } },
+          ],
+          responses: { '200': json({ type: 'object' }), ...errors, '403': errorResponse },
+        },
+      },
+      '/api/admin/spend': {
+        get: {
+          summary: "The tenant's spend per hour or day (exact decimal strings), for the trend chart (admin keys).",
+          parameters: ['from', 'to', 'bucket', 'currency'].map((name) => ({ name, in: 'query', required: name === 'from' || name === 'to', schema: { type: 'string' } })),
+          responses: { '200': json({ type: 'object' }), ...errors, '403': errorResponse },
+        },
+      },
+      '/api/admin/keys': { get: { summary: "The tenant's API keys (display prefix only; admin keys).", responses: { '200': json({ type: 'object' }), ...errors, '403': errorResponse } } },
       '/health': { get: { summary: 'Liveness and database reachability.', security: [], responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }) } } },
       '/metrics': { get: { summary: 'Prometheus text format.', security: [], responses: { '200': { description: 'OK', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/openapi.json': { get: { summary: 'This document.', security: [], responses: { '200': json({ type: 'object' }) } } },
