@@ -1,5 +1,5 @@
-import { safeParseJSON } from '@twin/core';
 import { and, asc, eq } from 'drizzle-orm';
+import { auditRowItems } from '../storage/audit-segment';
 import { streamChunks, streamEvents } from '../storage/schema';
 import type { TwinStore } from '../storage/twin-store';
 
@@ -28,11 +28,6 @@ export interface StreamReplay {
 function receiptTotal(cost: unknown): Record<string, unknown> {
   const c = cost as { total?: unknown; currency?: unknown } | undefined;
   return c && typeof c.total === 'string' ? { total: c.total, currency: c.currency } : {};
-}
-
-interface AuditItem {
-  event?: unknown;
-  data?: { seq?: unknown; text?: unknown; reasoning?: unknown; sealed?: unknown; code?: unknown; message?: unknown; cost?: unknown };
 }
 
 /**
@@ -66,9 +61,7 @@ export async function readStreamReplay(store: TwinStore, tenantId: string, strea
   let bytes = 0;
   for (const row of segments) {
     bytes += row.bytes;
-    const parsed = safeParseJSON(row.data);
-    if (!parsed.success) continue;
-    const items: AuditItem[] = Array.isArray(parsed.value) ? (parsed.value as AuditItem[]) : [{ event: row.event, data: parsed.value as AuditItem['data'] }];
+    const items = auditRowItems(row.event, row.data);
     let chunks = 0;
     let chars = 0;
     for (const item of items) {

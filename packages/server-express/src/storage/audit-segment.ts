@@ -65,18 +65,28 @@ export class AuditSegmentWriter {
   }
 }
 
+/** One audited event of a stream_chunks row. */
+export interface AuditItem {
+  event?: unknown;
+  data?: Record<string, unknown>;
+}
+
+/** The events one stream_chunks row holds: a segment (JSON array of `{ event, data }`) or a single event's data. */
+export function auditRowItems(event: string, data: string): AuditItem[] {
+  const parsed = safeParseJSON(data);
+  if (!parsed.success) return [];
+  return Array.isArray(parsed.value) ? (parsed.value as AuditItem[]) : [{ event, data: parsed.value as Record<string, unknown> }];
+}
+
 /**
- * The text and reasoning one stream_chunks row carries in clear: a segment (JSON array of
- * `{ event, data }`) or a single event's data. A sealed payload has none (its bytes are still billed).
+ * The text and reasoning one stream_chunks row carries in clear. A sealed payload has none (its
+ * bytes are still billed).
  */
 export function auditRowText(event: string, data: string): string {
-  const parsed = safeParseJSON(data);
-  if (!parsed.success) return '';
-  const items = Array.isArray(parsed.value) ? (parsed.value as Array<{ event?: unknown; data?: unknown }>) : [{ event, data: parsed.value }];
   let text = '';
-  for (const item of items) {
+  for (const item of auditRowItems(event, data)) {
     if (item.event !== 'chunk' && item.event !== 'resync') continue;
-    const content = (item.data ?? {}) as { text?: unknown; reasoning?: unknown };
+    const content = item.data ?? {};
     if (typeof content.text === 'string') text += content.text;
     if (typeof content.reasoning === 'string') text += content.reasoning;
   }
