@@ -14,6 +14,7 @@ import pino, { type Logger } from 'pino';
 import { createAuthenticator, type AuthMode, type Authenticator } from './auth/authenticator';
 import { createServerMetrics, type ServerMetrics } from './observability/server-metrics';
 import { monitorEventLoopLag } from './observability/event-loop-lag';
+import { ConnectionSamples, startConnectionSampler } from './observability/connection-samples';
 import { NetworkSignals } from './observability/network-signals';
 import { budgetUsageGauge, countUsage } from './observability/usage-counters';
 import { StreamStatsWindow } from './observability/stream-stats';
@@ -69,6 +70,8 @@ export interface TwinService {
   readonly stats: StreamStatsWindow;
   /** Drops, resumes, write stalls and queued bytes (the admin traffic view and `/metrics`). */
   readonly signals: NetworkSignals;
+  /** Running streams and connections per tenant, sampled every 10 s (the traffic view's connections chart). */
+  readonly connectionSamples: ConnectionSamples;
   readonly auth: Authenticator;
   readonly budgets: BudgetGuard;
   readonly config: StreamConfig;
@@ -125,6 +128,8 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       signals,
     },
   );
+  const connectionSamples = new ConnectionSamples();
+  const stopSampler = startConnectionSampler(connectionSamples, () => hub.countsByTenant());
   const budgets = createBudgetGuard(store, logger, undefined, budgetUsageGauge(metrics.registry));
 
   return {
@@ -134,6 +139,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     metrics,
     stats,
     signals,
+    connectionSamples,
     auth: createAuthenticator(store, options.auth),
     budgets,
     config,
@@ -159,6 +165,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       }),
     async shutdown(timeoutMs) {
       lag?.stop();
+      stopSampler();
       await hub.shutdown(timeoutMs);
       await store.flush();
     },

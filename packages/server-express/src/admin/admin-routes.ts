@@ -117,6 +117,7 @@ export async function adminTraffic(ctx: RouteContext): Promise<void> {
   const series = buildTrafficSeries({
     finished: ctx.service.stats.samplesSince(since, ctx.auth.tenantId),
     network: ctx.service.signals.since(since, ctx.auth.tenantId),
+    connections: ctx.service.connectionSamples.since(since, ctx.auth.tenantId),
     now,
     windowMs,
     buckets: q.buckets,

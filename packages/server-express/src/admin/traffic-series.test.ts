@@ -43,4 +43,25 @@ describe('buildTrafficSeries', () => {
     expect(s.buckets[0]!.latency.avg).toBeUndefined();
     expect(s.buckets).toHaveLength(6);
   });
+
+  it('charts the most streams and connections sampled in each bucket, adding the tenants of one instant; a bucket without samples has none', () => {
+    const s = buildTrafficSeries({
+      finished: [],
+      network: [],
+      connections: [
+        { at: 1_000, tenantId: 'a', streams: 3, connections: 2 },
+        { at: 1_000, tenantId: 'b', streams: 1, connections: 1 },
+        { at: 11_000, tenantId: 'a', streams: 2, connections: 2 },
+        { at: 40_000, tenantId: 'a', streams: 7, connections: 5 },
+      ],
+      now: 60_000,
+      windowMs: 60_000,
+      buckets: 3,
+    });
+    expect(s.buckets.map((b) => [b.streams, b.connections])).toEqual([
+      [4, 3],
+      [undefined, undefined],
+      [7, 5],
+    ]);
+  });
 });

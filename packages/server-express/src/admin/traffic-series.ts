@@ -1,3 +1,4 @@
+import type { ConnectionSample } from '../observability/connection-samples';
 import type { NetworkSample } from '../observability/network-signals';
 import type { FinishedSample } from '../observability/stream-stats';
 
@@ -19,6 +20,9 @@ export interface TrafficBucket {
   resumes: number;
   stalls: number;
   stallMs: number;
+  /** Most running streams / open connections sampled in the bucket (`undefined`: no sample). */
+  streams?: number;
+  connections?: number;
 }
 
 /** The traffic view over a window: buckets oldest first, and the whole window's totals. */
@@ -27,7 +31,7 @@ export interface TrafficSeries {
   to: number;
   bucketMs: number;
   buckets: TrafficBucket[];
-  totals: Omit<TrafficBucket, 'at'> & { errorRate: number; completionRate: number; dropsPerHour: number };
+  totals: Omit<TrafficBucket, 'at' | 'streams' | 'connections'> & { errorRate: number; completionRate: number; dropsPerHour: number };
 }
 
 function percentile(sorted: readonly number[], p: number): number | undefined {
@@ -35,7 +39,7 @@ function percentile(sorted: readonly number[], p: number): number | undefined {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-function summarise(finished: readonly FinishedSample[], network: readonly NetworkSample[], ms: number): Omit<TrafficBucket, 'at'> {
+function summarise(finished: readonly FinishedSample[], network: readonly NetworkSample[], ms: number): Omit<TrafficBucket, 'at' | 'streams' | 'connections'> {
   const durations = finished.map((s) => s.durationMs).sort((a, b) => a - b);
   const ttfts = finished.map((s) => s.ttftMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
   const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
@@ -66,6 +70,8 @@ function summarise(finished: readonly FinishedSample[], network: readonly Networ
 export function buildTrafficSeries(input: {
   finished: readonly FinishedSample[];
   network: readonly NetworkSample[];
+  /** Periodic samples of running streams and connections (one tenant's, or several tenants' added per instant). */
+  connections?: readonly ConnectionSample[];
   now: number;
   windowMs: number;
   buckets: number;
@@ -79,7 +85,22 @@ export function buildTrafficSeries(input: {
   const inWindow = (at: number) => at >= from && at < from + bucketMs * n;
   for (const s of input.finished) if (inWindow(s.at)) fin[Math.floor((s.at - from) / bucketMs)]!.push(s);
   for (const s of input.network) if (inWindow(s.at)) net[Math.floor((s.at - from) / bucketMs)]!.push(s);
-  const buckets = fin.map((f, i) => ({ at: from + i * bucketMs, ...summarise(f, net[i]!, bucketMs) }));
+  // Per bucket, the most seen at one sampling instant (several tenants' samples of an instant add up).
+  const perInstant = new Map<number, { streams: number; connections: number }>();
+  for (const s of input.connections ?? []) {
+    if (!inWindow(s.at)) continue;
+    const c = perInstant.get(s.at) ?? { streams: 0, connections: 0 };
+    c.streams += s.streams;
+    c.connections += s.connections;
+    perInstant.set(s.at, c);
+  }
+  const peak: Array<{ streams: number; connections: number } | undefined> = Array.from({ length: n }, () => undefined);
+  for (const [at, c] of perInstant) {
+    const i = Math.floor((at - from) / bucketMs);
+    const p = peak[i];
+    peak[i] = p ? { streams: Math.max(p.streams, c.streams), connections: Math.max(p.connections, c.connections) } : c;
+  }
+  const buckets = fin.map((f, i) => ({ at: from + i * bucketMs, ...summarise(f, net[i]!, bucketMs), ...(peak[i] ?? {}) }));
   const all = summarise(fin.flat(), net.flat(), bucketMs * n);
   return {
     from,

@@ -199,6 +199,19 @@ export class StreamHub {
     return out;
   }
 
+  /** Running streams and attached connections per tenant (tenants with a running stream only). */
+  countsByTenant(): Map<string, { streams: number; connections: number }> {
+    const counts = new Map<string, { streams: number; connections: number }>();
+    for (const stream of this.streams.values()) {
+      if (!stream.isRunning) continue;
+      const c = counts.get(stream.tenantId) ?? { streams: 0, connections: 0 };
+      c.streams++;
+      if (stream.hasConnection) c.connections++;
+      counts.set(stream.tenantId, c);
+    }
+    return counts;
+  }
+
   /** Closes a stream (DELETE): aborts the provider and waits for its bill. */
   async close(auth: AuthContext, streamId: string): Promise<LiveStream> {
     const stream = this.get(auth, streamId);

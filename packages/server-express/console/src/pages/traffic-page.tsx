@@ -17,11 +17,13 @@ interface Bucket {
   resumes: number;
   stalls: number;
   stallMs: number;
+  streams?: number;
+  connections?: number;
 }
 interface Traffic {
   window: string;
   buckets: Bucket[];
-  totals: Omit<Bucket, 'at'> & { errorRate: number; completionRate: number; dropsPerHour: number };
+  totals: Omit<Bucket, 'at' | 'streams' | 'connections'> & { errorRate: number; completionRate: number; dropsPerHour: number };
   now: { activeStreams: number; openConnections: number };
 }
 
@@ -98,6 +100,14 @@ export function TrafficPage() {
             { label: 'completed', values: col('completed'), color: '#16a34a' },
             { label: 'errors', values: col('errors'), color: '#dc2626' },
             { label: 'aborted', values: col('aborts'), color: '#6b7280' },
+          ]}
+        />
+        <TimeChart
+          title="Running streams and connections (most sampled, every 10 s)"
+          times={times}
+          series={[
+            { label: 'streams', values: col('streams'), color: '#2563eb' },
+            { label: 'connections', values: col('connections'), color: '#16a34a' },
           ]}
         />
         <TimeChart
