@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { AuthContext } from '../auth/authenticator';
 import { sendJson, validate } from '../http/http-util';
 import type { RouteContext } from '../http/stream-routes';
+import type { TwinService } from '../twin-service';
+import { LiveSnapshots } from './live-snapshots';
 import { summariseLiveStream } from './live-stream-summary';
 import { readStreamReplay } from './stream-timeline';
 import { buildTrafficSeries } from './traffic-series';
@@ -10,6 +12,14 @@ import { buildTrafficSeries } from './traffic-series';
 /** The console's API is for admin keys; every answer stays within the key's tenant. */
 function requireAdmin(auth: AuthContext): void {
   if (auth.role !== 'admin') throw new TwinError('forbidden', 'The admin console needs an admin API key.');
+}
+
+// One per service: the consoles of a tenant share its table (see LiveSnapshots).
+const snapshots = new WeakMap<TwinService, LiveSnapshots>();
+function snapshotsOf(service: TwinService): LiveSnapshots {
+  let s = snapshots.get(service);
+  if (!s) snapshots.set(service, (s = new LiveSnapshots()));
+  return s;
 }
 
 const feedQuerySchema = z.object({ intervalMs: z.coerce.number().int().min(250).max(10_000).default(1_000) });
@@ -36,9 +46,8 @@ export async function adminLiveFeed(ctx: RouteContext): Promise<void> {
   const tick = () => {
     if (blocked || res.destroyed) return;
     const now = Date.now();
-    const configs = service.pricing.list();
     const running = service.hub.listActive(ctx.auth);
-    const streams = running.map((s) => summariseLiveStream(s, configs, now));
+    const streams = snapshotsOf(service).rows(ctx.auth.tenantId, () => running, service.pricing.list(), now);
     const stats = service.stats.compute(now, ctx.auth.tenantId, {
       activeStreams: running.length,
       openConnections: running.filter((s) => s.hasConnection).length,

@@ -42,8 +42,29 @@ export interface LiveStreamSummary {
 // The usual rule of thumb for English text; only for the live estimate, never for a bill.
 const CHARS_PER_TOKEN = 4;
 
-/** A running stream as the live table shows it; pure over the stream's own counters. */
-export function summariseLiveStream(stream: LiveStream, configs: readonly StreamBillingConfig[], now: number): LiveStreamSummary {
+/** What it would cost if it ended now (see {@link LiveStreamSummary.costSoFar}). */
+export function costSoFar(stream: LiveStream, configs: readonly StreamBillingConfig[], now: number): LiveStreamSummary['costSoFar'] {
+  const config = findPricing(configs, stream.providerName, stream.model, stream.createdAt);
+  if (!config) return undefined;
+  const m = stream.getMetrics();
+  const outputTokens = m.outputTokens ?? Math.ceil(m.textChars / CHARS_PER_TOKEN);
+  const bill = calculateBill(
+    { usage: { outputTokens, estimated: true }, durationMs: Math.max(0, now - stream.startedAt), bytes: m.bytesSent, connections: 1 + m.reconnects },
+    config,
+  );
+  return { currency: bill.currency, total: bill.lines.total, estimated: true };
+}
+
+/**
+ * A running stream as the live table shows it, from the stream's own counters. `cost` prices it
+ * (default: {@link costSoFar} now; a caller showing many streams may pass a cached price).
+ */
+export function summariseLiveStream(
+  stream: LiveStream,
+  configs: readonly StreamBillingConfig[],
+  now: number,
+  cost: (stream: LiveStream) => LiveStreamSummary['costSoFar'] = (s) => costSoFar(s, configs, now),
+): LiveStreamSummary {
   const m = stream.getMetrics();
   const durationMs = Math.max(0, now - stream.startedAt);
   const state: LiveStreamState = !stream.hasConnection ? 'detached' : m.reconnects > 0 ? 'resumed' : 'streaming';
@@ -51,15 +72,7 @@ export function summariseLiveStream(stream: LiveStream, configs: readonly Stream
   const outputTokens = m.outputTokens ?? Math.ceil(m.textChars / CHARS_PER_TOKEN);
   const since = m.firstTokenAt ?? stream.startedAt;
   const tokensPerSecond = m.tokensPerSecond ?? (now > since && outputTokens > 0 ? (outputTokens * 1000) / (now - since) : undefined);
-  const config = findPricing(configs, stream.providerName, stream.model, stream.createdAt);
-  let costSoFar: LiveStreamSummary['costSoFar'];
-  if (config) {
-    const bill = calculateBill(
-      { usage: { outputTokens, estimated: true }, durationMs, bytes: m.bytesSent, connections: 1 + m.reconnects },
-      config,
-    );
-    costSoFar = { currency: bill.currency, total: bill.lines.total, estimated: true };
-  }
+  const price = cost(stream);
   return {
     id: stream.id,
     tenantId: stream.tenantId,
@@ -78,6 +91,6 @@ export function summariseLiveStream(stream: LiveStream, configs: readonly Stream
     events: m.eventsSent,
     reconnects: m.reconnects,
     backpressureEvents: m.backpressureEvents,
-    ...(costSoFar ? { costSoFar } : {}),
+    ...(price ? { costSoFar: price } : {}),
   };
 }
