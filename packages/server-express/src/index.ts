@@ -54,3 +54,13 @@ export { createServerMetrics } from './observability/server-metrics';
 export type { ServerMetrics } from './observability/server-metrics';
 export { StreamStatsWindow } from './observability/stream-stats';
 export type { StreamStats, FinishedSample } from './observability/stream-stats';
+export { NetworkSignals } from './observability/network-signals';
+export type { NetworkSample, NetworkSignalKind, QueuedConnection } from './observability/network-signals';
+export { ConnectionSamples } from './observability/connection-samples';
+export type { ConnectionSample } from './observability/connection-samples';
+
+// ── admin console ────────────────────────────────────────────────────────────
+export type { LiveStreamSummary, LiveStreamState } from './admin/live-stream-summary';
+export type { TimelineEntry, StreamReplay } from './admin/stream-timeline';
+export type { TrafficBucket, TrafficSeries } from './admin/traffic-series';
+export type { SpendPoint } from './admin/spend-series';
