@@ -14,9 +14,10 @@ export { openSSEResponse } from './http/sse-response';
 export type { SSEResponse, SSEResponseOptions } from './http/sse-response';
 
 // ── streams ──────────────────────────────────────────────────────────────────
-export { StreamHub } from './stream/stream-hub';
+// Types only: the service builds the hub and its streams; users read them, never construct them.
+export type { StreamHub } from './stream/stream-hub';
 export type { StreamHubOptions, StartStreamInput } from './stream/stream-hub';
-export { LiveStream } from './stream/live-stream';
+export type { LiveStream } from './stream/live-stream';
 export type { ConnectionSealing, SealingFactory } from './stream/connection-sealing';
 export type { StopReason } from './stream/stop-reason';
 export { TWIN_SSE_FORMAT } from './stream/wire-format';

@@ -59,6 +59,11 @@ export interface TwinServiceOptions {
   keyring?: Keyring;
   /** Register Node process metrics in `/metrics` (default true). */
   processMetrics?: boolean;
+  /**
+   * How often every billed tenant's month-to-date usage report is stored in stream_usage_reports
+   * (default hourly; 0 disables).
+   */
+  usageSnapshotIntervalMs?: number;
 }
 
 /** The framework-free server: storage, auth, streams, billing and monitoring. */
@@ -131,6 +136,14 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   const connectionSamples = new ConnectionSamples();
   const stopSampler = startConnectionSampler(connectionSamples, () => hub.countsByTenant());
   const budgets = createBudgetGuard(store, logger, undefined, budgetUsageGauge(metrics.registry));
+  const snapshotMs = options.usageSnapshotIntervalMs ?? 3_600_000;
+  const snapshots =
+    snapshotMs > 0
+      ? setInterval(() => {
+          store.snapshotUsageReports(new Date()).catch((error: unknown) => logger.warn({ err: error }, 'could not store the usage snapshots; the next run retries'));
+        }, snapshotMs)
+      : undefined;
+  snapshots?.unref();
 
   return {
     store,
@@ -166,6 +179,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     async shutdown(timeoutMs) {
       lag?.stop();
       stopSampler();
+      clearInterval(snapshots);
       await hub.shutdown(timeoutMs);
       await store.flush();
     },

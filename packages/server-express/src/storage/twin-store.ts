@@ -5,6 +5,7 @@ import { createBillingRecordStore, type BillingRecordStore } from './billing-rec
 import { createBudgetStore, type BudgetStore } from './budget-store';
 import { createConnectionStore, type ConnectionStore } from './connection-store';
 import type { TwinDatabase } from './open-database';
+import { listUsageSnapshots, snapshotUsageReports, type UsageSnapshot } from './usage-snapshots';
 
 // The record types callers name with the store.
 export type { BillingRecordQuery, BudgetRow, StreamEnding } from './store-rows';
@@ -18,6 +19,10 @@ export interface TwinStore extends ApiKeyStore, AuditLog, BillingRecordStore, Co
   readonly db: TwinDatabase;
   /** Rows an instance opens carry its id (see {@link TwinStoreOptions.instanceId}). */
   readonly instanceId: string;
+  /** Writes the month-to-date usage report of every tenant billed this month (see {@link snapshotUsageReports}). */
+  snapshotUsageReports(now: Date): Promise<number>;
+  /** A tenant's stored usage snapshots, newest first. */
+  listUsageSnapshots(tenantId: string, limit?: number): Promise<UsageSnapshot[]>;
   /** Writes everything queued behind. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -62,6 +67,8 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
     ...connections,
     ...createBillingConfigStore(db),
     ...createBudgetStore(db),
+    snapshotUsageReports: (now) => snapshotUsageReports(db, now),
+    listUsageSnapshots: (tenantId, limit) => listUsageSnapshots(db, tenantId, limit),
 
     async flush() {
       await Promise.all(writers.map((w) => w.flush()));
