@@ -38,7 +38,7 @@ describe('sealed streams (payload codec + encryption)', () => {
         .filter((e) => e.event === 'chunk')
         .map((e) => {
           expect(e.json.text).toBeUndefined();
-          return (opener.open('chunk', Number(e.id), e.json as unknown as SealedFields) as { text?: string }).text ?? '';
+          return (opener.open('chunk', e.json.seq as number, e.json as unknown as SealedFields) as { text?: string }).text ?? '';
         })
         .join('');
     };
