@@ -30,7 +30,7 @@ const key = () => `api_key=${encodeURIComponent(t.keys.t1)}`;
 const text = (events: ReceivedEvent[]) => events.filter((e) => e.event === 'chunk').map((e) => e.json.text as string).join('');
 const recordsOf = async (streamId?: string) => {
   await t.store.flush();
-  const all = (await fetchJson(`${t.url}/api/billing/records?limit=500`, { key: t.keys.t1 })).json.records as Array<{ streamId: string }>;
+  const all = (await fetchJson(`${t.url}/api/billing/records?limit=500`, { key: t.keys.t1 })).json.records as Array<{ streamId: string; tenantId: string }>;
   return streamId ? all.filter((r) => r.streamId === streamId) : all;
 };
 
@@ -64,7 +64,7 @@ describe('native EventSource resume (Last-Event-ID = <streamId>:<seq>)', () => {
     await r.done;
     const streamId = r.events[0]!.json.streamId as string;
     const lastId = r.events.at(-1)!.id!;
-    const [record] = (await recordsOf(streamId)) as Array<{ tenantId: string }>;
+    const [record] = await recordsOf(streamId);
     const before = (await recordsOf()).length;
     const started = await streamsStarted();
 

@@ -42,6 +42,8 @@ export interface SSEResponse {
   write(frames: string, bytes?: number, events?: number): boolean;
   readonly backpressure: boolean;
   readonly queuedBytes: number;
+  /** UTF-8 bytes of the queued frames (written before the response ends, unless it overflowed). */
+  readonly queuedUtf8Bytes: number;
   /** Bytes handed to the transport (before compression). */
   readonly bytesWritten: number;
   readonly closed: boolean;
@@ -202,6 +204,9 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
     },
     get queuedBytes() {
       return queuedBytes;
+    },
+    get queuedUtf8Bytes() {
+      return queuedUtf8;
     },
     get bytesWritten() {
       return bytesWritten;

@@ -25,7 +25,8 @@ import { AuditSegmentWriter } from '../storage/audit-segment';
 import type { TwinStore } from '../storage/twin-store';
 import type { SealingFactory } from './connection-sealing';
 import type { PricingBook } from './pricing-book';
-import { CLIENT_GONE_STOP, SLOW_CLIENT_STOP, type StopReason } from './stop-reason';
+import { OpeningGate } from './opening-gate';
+import { CLIENT_GONE_STOP, SLOW_CLIENT_STOP, STORAGE_STOP, type StopReason } from './stop-reason';
 import { endStream, type RunEnding } from './stream-end';
 import type { TickScheduler, Tickable } from './tick-scheduler';
 import { TWIN_SSE_FORMAT, type WireFormat } from './wire-format';
@@ -46,6 +47,8 @@ export interface LiveStreamDeps {
   persistChunks: boolean;
   /** The stream ended (its connection slot and running count are released). */
   onFinished(stream: LiveStream): void;
+  /** Longest the first content waits for the billing record's opening to commit (default 10 s). */
+  openingTimeoutMs?: number;
 }
 
 /** Identity and request of a stream. */
@@ -104,6 +107,7 @@ export class LiveStream implements Tickable {
   private readonly auditSegment: AuditSegmentWriter;
   /** The stream's billing record as opened (core's model and idempotency key); finalized at the end. */
   private readonly openRecord: StreamBillingRecord;
+  private gate: OpeningGate | undefined;
   private resolveFinished!: () => void;
 
   constructor(init: LiveStreamInit, deps: LiveStreamDeps) {
@@ -158,6 +162,13 @@ export class LiveStream implements Tickable {
   begin(): void {
     const { store } = this.deps;
     store.openings.push(this.openRecord);
+    // Crash safety: content waits for the opening's commit (start does not), see OpeningGate.
+    this.gate = new OpeningGate(
+      store.openings.durable(),
+      this.deps.openingTimeoutMs ?? 10_000,
+      (held) => this.onOpeningDurable(held),
+      () => this.stop(STORAGE_STOP),
+    );
     this.deliver(this.session.start());
     // After the start event is on the wire: nothing here delays the first byte.
     store.connectionsOpened.push({
@@ -192,11 +203,14 @@ export class LiveStream implements Tickable {
     if (this.detachTimer) clearTimeout(this.detachTimer);
     this.detachTimer = undefined;
     const previous = this.attached;
+    if (this.gate?.holding && previous) {
+      // Held content was meant for the replaced connection; the replay below covers it.
+      this.gate.discard();
+    }
     const sealing = this.init.sealing?.();
     const writer = format.createWriter({
       streamId: this.id,
       ...(sealing ? { sealer: sealing.sealer, codec: sealing.codec, alg: sealing.alg, kid: sealing.kid } : {}),
-      onWrite: this.session.recordWrite,
     });
     this.attached = { response, writer };
     this.backpressure = false;
@@ -211,16 +225,40 @@ export class LiveStream implements Tickable {
     if (!this.isRunning) this.closeConnection();
   }
 
-  /** The connection went away. Without a grace period the provider is aborted at once. */
+  /**
+   * The connection went away. The stream keeps running for `graceMs`, waiting for a resume
+   * (`twin_detaches_total`; the hub writes the `stream.detach` audit event); nobody back by then stops it and bills it
+   * `client_abort` (`stream.detach_expired`, `twin_detach_expired_total`). 0 aborts at once.
+   */
   detach(response: SSEResponse, graceMs: number): void {
     if (this.attached?.response !== response) return;
     this.attached = undefined;
+    this.gate?.discard();
     if (!this.isRunning) return;
-    if (graceMs <= 0) this.stop(CLIENT_GONE_STOP);
-    else {
-      this.detachTimer = setTimeout(() => this.stop(CLIENT_GONE_STOP), graceMs);
-      this.detachTimer.unref();
+    if (graceMs <= 0) {
+      this.stop(CLIENT_GONE_STOP);
+      return;
     }
+    this.deps.metrics.detaches.inc();
+    this.detachTimer = setTimeout(() => {
+      if (this.attached || !this.isRunning) return;
+      this.deps.metrics.detachExpired.inc();
+      this.deps.store.events.push({ streamId: this.id, tenantId: this.tenantId, type: 'stream.detach_expired', data: { graceMs }, createdAt: new Date() });
+      this.stop(CLIENT_GONE_STOP);
+    }, graceMs);
+    this.detachTimer.unref();
+  }
+
+  /** Bytes and events handed to this stream's socket (the SSE response reports them): metered and billed. */
+  recordWritten(bytes: number, events: number): void {
+    this.session.recordWrite(bytes, events);
+    this.deps.metrics.countWrite(events, bytes);
+  }
+
+  /** Bytes queued on the connection that will still be written before it closes (billed with the rest). */
+  get pendingBytes(): number {
+    const response = this.attached?.response;
+    return response && !response.overflowed ? response.queuedUtf8Bytes : 0;
   }
 
   /** Stops the provider; the stream ends with `reason.error` and is billed for what was used. */
@@ -275,6 +313,8 @@ export class LiveStream implements Tickable {
     // Whatever ended the loop, the provider's request must not outlive the stream.
     if (!this.abortController.signal.aborted) this.abortController.abort();
     await warm;
+    // The bill counts bytes written: held content goes out first (or is given up with the opening).
+    await this.gate?.settled;
     await this.finish({ errorSent: closed, stopReason: this.stopReason });
   }
 
@@ -310,10 +350,28 @@ export class LiveStream implements Tickable {
     const last = events[events.length - 1]!;
     if (last.type === 'error' || last.type === 'complete') this.terminal = last;
     if (fresh && this.deps.persistChunks) this.audit(events);
+    const gate = this.gate;
+    if (gate?.holding) {
+      const wasHolding = gate.holdingContent;
+      const now = gate.pass(events);
+      if (!wasHolding && gate.holdingContent && !this.backpressure) this.deliver(this.session.setBackpressure(true, Date.now()));
+      this.toConnection(now);
+      return;
+    }
+    this.toConnection(events);
+  }
+
+  /** The opening committed: what was held goes out, then the session's normal flush rules resume. */
+  private onOpeningDurable(held: StreamEvent[]): void {
+    this.toConnection(held);
+    if (!this.backpressure && this.isRunning) this.deliver(this.session.setBackpressure(false, Date.now()));
+  }
+
+  private toConnection(events: StreamEvent[]): void {
     const attached = this.attached;
-    if (!attached) return;
-    const before = attached.writer.bytesWritten;
+    if (!attached || events.length === 0) return;
     const beforeEvents = attached.writer.eventsWritten;
+    const before = attached.writer.bytesWritten;
     let frames: string;
     try {
       frames = attached.writer.write(events);
@@ -326,8 +384,7 @@ export class LiveStream implements Tickable {
     }
     if (frames === '') return;
     const bytes = attached.writer.bytesWritten - before;
-    this.deps.metrics.countWrite(attached.writer.eventsWritten - beforeEvents, bytes);
-    if (!attached.response.write(frames, bytes) && !this.backpressure) {
+    if (!attached.response.write(frames, bytes, attached.writer.eventsWritten - beforeEvents) && !this.backpressure) {
       this.backpressure = true;
       this.deps.metrics.backpressure.inc();
       this.deliver(this.session.setBackpressure(true, Date.now()));
@@ -350,7 +407,8 @@ export class LiveStream implements Tickable {
   onDrain(): void {
     if (!this.backpressure) return;
     this.backpressure = false;
-    if (this.isRunning) this.deliver(this.session.setBackpressure(false, Date.now()));
+    // Content held for the opening keeps the session coalescing until it is released.
+    if (this.isRunning && !this.gate?.holdingContent) this.deliver(this.session.setBackpressure(false, Date.now()));
   }
 
   /**
@@ -378,13 +436,16 @@ export class LiveStream implements Tickable {
   }
 
   private closeConnection(): void {
+    const gate = this.gate;
     const attached = this.attached;
     this.attached = undefined;
     if (!attached) return;
-    // After an overflow the queued frames were dropped, the terminal event with them: send it last,
-    // in the connection's own format.
+    // After an overflow the queued frames were dropped (and with no durable opening the held content
+    // is never sent): the terminal event goes out alone, last, in the connection's own format.
+    if (gate?.timedOut) gate.discard();
+    const dropped = attached.response.overflowed || gate?.timedOut === true;
     const terminal = this.terminal;
-    attached.response.end(attached.response.overflowed && terminal ? attached.writer.write([terminal]) : undefined);
+    attached.response.end(dropped && terminal ? attached.writer.write([terminal]) : undefined);
   }
 }
 

@@ -288,12 +288,13 @@ export class StreamHub {
         stalledAt = undefined;
         stream.onDrain();
       },
+      onWritten: (bytes, events) => stream.recordWritten(bytes, events),
     });
     if (signals) {
       // A write the socket refused starts a stall; the drain above ends it.
       const write = response.write.bind(response);
-      response.write = (frames, bytes) => {
-        const ok = write(frames, bytes);
+      response.write = (frames, bytes, events) => {
+        const ok = write(frames, bytes, events);
         if (!ok && stalledAt === undefined && !response.closed) stalledAt = Date.now();
         return ok;
       };
