@@ -1,70 +1,28 @@
 import {
   createStreamSession,
-  estimateInputTokens,
   isContentPart,
   openBillingRecord,
   toTwinError,
   type ConnectionWriter,
   type CostReceipt,
-  type Provider,
-  type ProviderRequest,
-  type StreamConfig,
   type StreamBillingRecord,
   type StreamEvent,
   type StreamMetrics,
   type StreamPart,
   type StreamSession,
   type StreamStatus,
-  type TokenCounter,
 } from '@twin/core';
-import type { Logger } from 'pino';
 import type { SSEResponse } from '../http/sse-response';
-import type { ServerMetrics } from '../observability/server-metrics';
-import type { StreamStatsWindow } from '../observability/stream-stats';
+import type { LiveStreamDeps, LiveStreamInit } from './live-stream-deps';
 import { AuditSegmentWriter } from '../storage/audit-segment';
-import type { TwinStore } from '../storage/twin-store';
-import type { SealingFactory } from './connection-sealing';
-import type { PricingBook } from './pricing-book';
 import { OpeningGate } from './opening-gate';
 import { CLIENT_GONE_STOP, SLOW_CLIENT_STOP, STORAGE_STOP, type StopReason } from './stop-reason';
 import { endStream, type RunEnding } from './stream-end';
-import type { TickScheduler, Tickable } from './tick-scheduler';
+import { queueStartRows, recordLifecycle } from './stream-records';
+import type { Tickable } from './tick-scheduler';
 import { TWIN_SSE_FORMAT, type WireFormat } from './wire-format';
 
-/** What a live stream needs from the server around it. */
-export interface LiveStreamDeps {
-  store: TwinStore;
-  pricing: PricingBook;
-  metrics: ServerMetrics;
-  stats: StreamStatsWindow;
-  logger: Logger;
-  config: StreamConfig;
-  /** Counts prompt tokens at start, stored so a crash can still be billed with an estimate. */
-  countTokens?: TokenCounter;
-  /** Wakes the stream for its age-based flushes (one timer shared by every stream). */
-  scheduler: TickScheduler;
-  /** Keep an audit copy of every event in stream_chunks (default true). */
-  persistChunks: boolean;
-  /** The stream ended (its connection slot and running count are released). */
-  onFinished(stream: LiveStream): void;
-  /** Longest the first content waits for the billing record's opening to commit (default 10 s). */
-  openingTimeoutMs?: number;
-}
-
-/** Identity and request of a stream. */
-export interface LiveStreamInit {
-  id: string;
-  billingRecordId: string;
-  tenantId: string;
-  apiKeyId: string;
-  provider: Provider;
-  model: string;
-  purpose?: string;
-  metadata?: Record<string, string>;
-  request: ProviderRequest;
-  /** Payload codec / cipher for every connection of this stream. */
-  sealing?: SealingFactory;
-}
+export type { LiveStreamDeps, LiveStreamInit } from './live-stream-deps';
 
 interface Attached {
   response: SSEResponse;
@@ -160,37 +118,17 @@ export class LiveStream implements Tickable {
 
   /** Opens the billing record, emits `start` and runs the provider in the background. */
   begin(): void {
-    const { store } = this.deps;
-    store.openings.push(this.openRecord);
+    this.deps.store.openings.push(this.openRecord);
     // Crash safety: content waits for the opening's commit (start does not), see OpeningGate.
     this.gate = new OpeningGate(
-      store.openings.durable(),
+      this.deps.store.openings.durable(),
       this.deps.openingTimeoutMs ?? 10_000,
       (held) => this.onOpeningDurable(held),
       () => this.stop(STORAGE_STOP),
     );
     this.deliver(this.session.start());
     // After the start event is on the wire: nothing here delays the first byte.
-    store.connectionsOpened.push({
-      id: this.id,
-      tenantId: this.tenantId,
-      apiKeyId: this.apiKeyId,
-      provider: this.providerName,
-      model: this.model,
-      purpose: this.purpose ?? null,
-      status: 'streaming',
-      createdAt: this.createdAt,
-      lastSeq: 0,
-      metadata: this.init.metadata ?? null,
-    });
-    const inputTokens = this.deps.countTokens ? estimateInputTokens(this.init.request, this.deps.countTokens) : undefined;
-    store.events.push({
-      streamId: this.id,
-      tenantId: this.tenantId,
-      type: 'stream.start',
-      data: { provider: this.providerName, model: this.model, ...(inputTokens !== undefined ? { inputTokens } : {}) },
-      createdAt: this.createdAt,
-    });
+    queueStartRows(this, this.deps, this.init);
     void this.run();
   }
 
@@ -217,7 +155,7 @@ export class LiveStream implements Tickable {
     if (previous && previous.response !== response) previous.response.end();
     if (lastEventId !== undefined) {
       this.deps.metrics.resumes.inc();
-      this.deps.store.events.push({ streamId: this.id, tenantId: this.tenantId, type: 'stream.resume', data: { lastEventId }, createdAt: new Date() });
+      recordLifecycle(this, this.deps, 'stream.resume', { lastEventId });
       // A sealed connection announces its codec and key in a start event (the client's opener needs
       // them); the stream's own start (seq 0) is replayed only when asked from the beginning.
       this.writeEvents(this.session.replayFrom(lastEventId), false);
@@ -243,7 +181,7 @@ export class LiveStream implements Tickable {
     this.detachTimer = setTimeout(() => {
       if (this.attached || !this.isRunning) return;
       this.deps.metrics.detachExpired.inc();
-      this.deps.store.events.push({ streamId: this.id, tenantId: this.tenantId, type: 'stream.detach_expired', data: { graceMs }, createdAt: new Date() });
+      recordLifecycle(this, this.deps, 'stream.detach_expired', { graceMs });
       this.stop(CLIENT_GONE_STOP);
     }, graceMs);
     this.detachTimer.unref();
