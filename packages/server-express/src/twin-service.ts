@@ -64,6 +64,12 @@ export interface TwinServiceOptions {
   keyring?: Keyring;
   /** Register Node process metrics in `/metrics` (default true). */
   processMetrics?: boolean;
+  /**
+   * Hold a stream's content until its billing record's opening has committed (default true), so a
+   * crash can never leave a stream whose content reached its client without a record. `false` lets
+   * content leave up to one group commit earlier (what the bench compares against).
+   */
+  holdContentUntilRecorded?: boolean;
   /** Test hooks of the request path (hold a request after an await). Not for production use. */
   hooks?: RequestHooks;
 }
@@ -129,7 +135,16 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   const countTokens = options.countTokens === false ? undefined : (options.countTokens ?? (await loadDefaultTokenCounter()));
   const lag = options.maxEventLoopLagMs !== undefined ? monitorEventLoopLag() : undefined;
   const hub = new StreamHub(
-    { store, pricing, metrics, stats, logger, persistChunks: options.persistChunks !== false, ...(countTokens ? { countTokens } : {}) },
+    {
+      store,
+      pricing,
+      metrics,
+      stats,
+      logger,
+      persistChunks: options.persistChunks !== false,
+      holdContentUntilRecorded: options.holdContentUntilRecorded !== false,
+      ...(countTokens ? { countTokens } : {}),
+    },
     {
       config,
       maxQueuedBytesPerConnection: options.maxQueuedBytesPerConnection ?? 1_048_576,

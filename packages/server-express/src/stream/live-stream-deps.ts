@@ -24,6 +24,8 @@ export interface LiveStreamDeps {
   persistChunks: boolean;
   /** The stream ended (its connection slot and running count are released). */
   onFinished(stream: LiveStream): void;
+  /** Hold content until the billing record's opening commits (crash safety; default true). */
+  holdContentUntilRecorded?: boolean;
   /** Longest the first content waits for the billing record's opening to commit (default 10 s). */
   openingTimeoutMs?: number;
 }

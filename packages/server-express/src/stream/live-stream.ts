@@ -120,7 +120,7 @@ export class LiveStream implements Tickable {
   begin(): void {
     this.deps.store.openings.push(this.openRecord);
     // Crash safety: content waits for the opening's commit (start does not), see OpeningGate.
-    this.gate = new OpeningGate(
+    if (this.deps.holdContentUntilRecorded !== false) this.gate = new OpeningGate(
       this.deps.store.openings.durable(),
       this.deps.openingTimeoutMs ?? 10_000,
       (held) => this.onOpeningDurable(held),
