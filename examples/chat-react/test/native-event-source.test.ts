@@ -115,7 +115,11 @@ describe.runIf(haveChromium)('native EventSource in real Chromium against the re
     const log = await logOf(page);
     expect(log.filter((e) => e.type === 'start')).toHaveLength(1);
     expect(log.filter((e) => e.type === 'complete')).toHaveLength(1);
-    expect(log.filter((e) => e.type === 'connection-error')).toEqual([{ type: 'connection-error', readyState: 2 }]);
+    // The server ends the response after `complete`: the browser reconnects (readyState 0), gets 204, closes (2).
+    expect(log.filter((e) => e.type === 'connection-error')).toEqual([
+      { type: 'connection-error', readyState: 0 },
+      { type: 'connection-error', readyState: 2 },
+    ]);
     // A closed EventSource never reconnects again: the count cannot grow after this point.
     await expect.poll(async () => (await records()).length).toBe(before + 1);
     expect((await records()).slice(0, 1)[0]).toMatchObject({ state: 'final', endReason: 'complete' });
