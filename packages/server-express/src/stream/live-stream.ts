@@ -250,15 +250,17 @@ export class LiveStream implements Tickable {
     }
     // Whatever ended the loop, the provider's request must not outlive the stream.
     if (!this.abortController.signal.aborted) this.abortController.abort();
+    // The stream's time ends with its provider (duration billed, the record's endedAt), not with
+    // the waits below.
+    const providerClosedAt = Date.now();
     await warm;
     // The bill counts bytes written: held content goes out first (or is given up with the opening).
     await this.gate?.settled;
-    await this.finish({ errorSent: closed, stopReason: this.stopReason });
+    await this.finish({ errorSent: closed, stopReason: this.stopReason }, providerClosedAt);
   }
 
   /** The end of the stream (see {@link endStream}); resolves `finished` once its record is written. */
-  private async finish(ending: RunEnding): Promise<void> {
-    const now = Date.now();
+  private async finish(ending: RunEnding, now: number): Promise<void> {
     this.endedAt = now;
     this.flushAt = Infinity;
     if (this.detachTimer) clearTimeout(this.detachTimer);
