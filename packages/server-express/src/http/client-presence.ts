@@ -3,9 +3,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** The awaits of a request before its stream starts, after each of which a vanished client is noticed. */
 export type RequestStage = 'auth' | 'body' | 'budget' | 'lookup' | 'start';
 
-/** The metric label of a request that ended because its client left: its stage, or `request` for an await that failed with it. */
-export type ClientGoneStage = RequestStage | 'request';
-
 /**
  * Whether the client of a request is still there. Watched from the moment the request is routed, so
  * a socket closed while the handler awaits the database (a cold key, a budget verdict, a body) is
