@@ -7,7 +7,11 @@ import type { SealedFields } from '@twin/core';
  * garbage.
  */
 export interface ChunkOpener {
-  open(event: 'chunk' | 'resync', seq: number, sealed: SealedFields): unknown;
+  /**
+   * `complete` and `error` are the sealed endings of encrypted streams (protocol 2): the opened
+   * value is the terminal event's fields, authenticated as the last frame of the connection's chain.
+   */
+  open(event: 'chunk' | 'resync' | 'complete' | 'error', seq: number, sealed: SealedFields): unknown;
 }
 
 /**

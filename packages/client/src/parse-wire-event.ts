@@ -14,8 +14,8 @@ export type WireEvent =
   | { type: 'chunk'; seq: number; sealed: SealedFields }
   | { type: 'resync'; seq: number; state: StreamState }
   | { type: 'resync'; seq: number; sealed: SealedFields }
-  | { type: 'error'; seq: number; data: ErrorEventData }
-  | { type: 'complete'; seq: number; data: CompleteEventData };
+  | { type: 'error'; seq: number; data: ErrorEventData; seal?: SealedFields }
+  | { type: 'complete'; seq: number; data: CompleteEventData; seal?: SealedFields };
 
 
 type Obj = Record<string, unknown>;
@@ -57,6 +57,15 @@ function sealedOf(d: Obj): SealedFields | undefined {
   return { codec: d.codec, data: d.data, alg: d.alg, kid: d.kid } as SealedFields;
 }
 
+/** Adds the `seal` of an encrypted stream's terminal event (protocol 2), when it has one. */
+function withSeal<E extends { type: 'error' | 'complete' }>(event: E, seal: unknown): E & { seal?: SealedFields } {
+  if (seal === undefined) return event;
+  if (!isObj(seal)) fail(event.type, '"seal" is not an object');
+  const sealed = sealedOf(seal);
+  if (!sealed) fail(event.type, '"seal" has no codec');
+  return { ...event, seal: sealed };
+}
+
 /**
  * Turns one SSE message into a {@link WireEvent}; `undefined` for event types this client does not
  * know. Throws a `decode_failed` {@link TwinClientError} for a known type whose data is malformed.
@@ -81,10 +90,10 @@ export function parseWireEvent(event: string | undefined, data: string): WireEve
     }
     case 'error':
       if (!isStr(d.code) || !isStr(d.message)) fail(event, '"code" and "message" are required');
-      return { type: event, seq, data: d as ErrorEventData };
+      return withSeal({ type: event, seq, data: d as ErrorEventData }, d.seal);
     case 'complete':
       if (!isStr(d.finishReason)) fail(event, '"finishReason" is missing');
-      return { type: event, seq, data: d as CompleteEventData };
+      return withSeal({ type: event, seq, data: d as CompleteEventData }, d.seal);
   }
 }
 

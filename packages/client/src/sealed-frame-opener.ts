@@ -1,10 +1,11 @@
+import type { SealedFields } from '@twin/core';
 import type { ChunkOpener } from './chunk-opener';
 import type { WireEvent } from './parse-wire-event';
 import type { StreamOptions } from './stream-options';
 import { toClientError, TwinClientError } from './twin-client-error';
 
-/** A sealed frame as parsed off the wire. */
-export type SealedWireEvent = Extract<WireEvent, { sealed: unknown }>;
+/** A sealed frame as parsed off the wire: sealed content, or the seal of an encrypted stream's ending. */
+export type SealedWireEvent = Extract<WireEvent, { sealed: unknown }> | { type: 'complete' | 'error'; seq: number; sealed: SealedFields };
 
 /**
  * Opens the sealed frames of ONE connection: compression contexts are per connection, so each

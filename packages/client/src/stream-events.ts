@@ -50,6 +50,13 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
   let lastSeq = init.resume?.lastSeq ?? -1;
   let attempt = 0;
   let retryHint: number | undefined;
+  // Once a stream announced encryption (its start event names a cipher), its content must be sealed
+  // on this connection and every resumed one (a plain chunk is a downgrade), and so must its ending
+  // when the server speaks protocol 2 (which seals endings). `requireEncryption: true` asks for both
+  // from the first byte, whatever the start event says.
+  const required = options.requireEncryption === true;
+  let encrypted = required;
+  let sealedEnding = required;
 
   while (!outer?.aborted) {
     const conn = new AbortController();
@@ -97,21 +104,29 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
             const msg = queue.shift() as EventSourceMessage;
             const wire = parseWireEvent(msg.event, msg.data);
             if (!wire) {
-              // An event type we do not know: ignore it, but remember its position.
-              const id = Number(msg.id);
+              // An event type we do not know: ignore it, but remember its position (the id is
+              // `<streamId>:<seq>` since protocol 2, a bare seq before).
+              const id = Number(msg.id?.slice(msg.id.lastIndexOf(':') + 1));
               if (msg.id && Number.isSafeInteger(id) && id > lastSeq) lastSeq = id;
               continue;
             }
-            // Map (and open) BEFORE de-duplicating: a stateful decompressor must see every frame of its connection.
-            const event = toClientEvent(wire, open, options.requireEncryption);
-            if (wire.seq <= lastSeq) continue; // already yielded: never apply an event twice
             if (wire.type !== 'resync' && wire.seq > lastSeq + 1) {
-              // A hole in the sequence: resume from what we have rather than render a gap.
+              // A hole in the sequence (checked before opening: the chain would not open past it):
+              // resume from what we have rather than render a gap.
               throw new TwinClientError('stream_truncated', `Missed events after ${lastSeq}`, { retryable: true });
             }
+            // Map (and open) BEFORE de-duplicating: a stateful decompressor must see every frame of its connection.
+            const event = toClientEvent(wire, open, { content: encrypted, ending: sealedEnding });
+            if (wire.seq <= lastSeq) continue; // already yielded: never apply an event twice
             lastSeq = wire.seq;
             attempt = 0; // progress: the reconnect budget starts again
-            if (wire.type === 'start') streamId = wire.data.streamId;
+            if (wire.type === 'start') {
+              streamId = wire.data.streamId;
+              if (wire.data.alg !== undefined) {
+                encrypted = true;
+                if (wire.data.v >= 2) sealedEnding = true;
+              }
+            }
             yield event;
             if (event.type === 'complete' || event.type === 'error') return;
           }

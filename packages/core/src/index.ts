@@ -11,6 +11,8 @@ export type { ParseResult } from './util/safe-parse-json';
 // ── protocol ─────────────────────────────────────────────────────────────────
 export { PROTOCOL_VERSION } from './protocol/version';
 export type { ProtocolVersion } from './protocol/version';
+export { formatEventId, parseEventId } from './protocol/event-id';
+export type { ParsedEventId } from './protocol/event-id';
 export { usageSchema, finishReasonSchema } from './protocol/usage';
 export type { Usage, FinishReason } from './protocol/usage';
 export {

@@ -38,6 +38,8 @@ const service = await createTwinService({
   providers: [provider],
   stream: { maxConnections: 20_000, maxConnectionsPerKey: 20_000 },
   persistChunks: process.env.PERSIST_CHUNKS !== '0',
+  // HOLD_FIRST_BYTE=0: content may leave before its billing record commits (to measure what the hold costs).
+  holdContentUntilRecorded: process.env.HOLD_FIRST_BYTE !== '0',
   // MAX_EVENT_LOOP_LAG_MS: the server's load shedding (off unless set, as in the reference server).
   ...(process.env.MAX_EVENT_LOOP_LAG_MS ? { maxEventLoopLagMs: Number(process.env.MAX_EVENT_LOOP_LAG_MS) } : {}),
   logger,

@@ -11,6 +11,7 @@ import {
   type ProviderRegistry,
 } from '@twin/core';
 import pino, { type Logger } from 'pino';
+import type { RequestHooks } from './http/client-presence';
 import { createAuthenticator, type AuthMode, type Authenticator } from './auth/authenticator';
 import { createServerMetrics, type ServerMetrics } from './observability/server-metrics';
 import { monitorEventLoopLag } from './observability/event-loop-lag';
@@ -37,7 +38,11 @@ export interface TwinServiceOptions {
   pricing?: readonly StreamBillingConfig[];
   auth?: AuthMode;
   logger?: Logger;
-  /** Keep a running stream this long after its client vanished, waiting for a resume (default 0). */
+  /**
+   * Keep a running stream this long after its client vanished, waiting for a resume (default
+   * 30,000 ms; 0 aborts the provider at once). A stream nobody resumes is billed `client_abort` for
+   * what the provider produced until then.
+   */
   detachGraceMs?: number;
   /** Per-connection write queue bound before the slow-client policy (default 1 MiB). */
   maxQueuedBytesPerConnection?: number;
@@ -64,7 +69,18 @@ export interface TwinServiceOptions {
    * (default hourly; 0 disables).
    */
   usageSnapshotIntervalMs?: number;
+  /**
+   * Hold a stream's content until its billing record's opening has committed (default true), so a
+   * crash can never leave a stream whose content reached its client without a record. `false` lets
+   * content leave up to one group commit earlier (what the bench compares against).
+   */
+  holdContentUntilRecorded?: boolean;
+  /** Test hooks of the request path (hold a request after an await). Not for production use. */
+  hooks?: RequestHooks;
 }
+
+/** How long a stream whose client vanished keeps running for a resume, by default. */
+export const DEFAULT_DETACH_GRACE_MS = 30_000;
 
 /** The framework-free server: storage, auth, streams, billing and monitoring. */
 export interface TwinService {
@@ -82,6 +98,7 @@ export interface TwinService {
   readonly config: StreamConfig;
   readonly logger: Logger;
   readonly keyring: Keyring | undefined;
+  readonly hooks: RequestHooks | undefined;
   /** Resolves a provider by name (`undefined` → default); 400 naming `provider` when unknown. */
   provider(name: string | undefined): Provider;
   providerNames(): string[];
@@ -123,11 +140,20 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   const countTokens = options.countTokens === false ? undefined : (options.countTokens ?? (await loadDefaultTokenCounter()));
   const lag = options.maxEventLoopLagMs !== undefined ? monitorEventLoopLag() : undefined;
   const hub = new StreamHub(
-    { store, pricing, metrics, stats, logger, persistChunks: options.persistChunks !== false, ...(countTokens ? { countTokens } : {}) },
+    {
+      store,
+      pricing,
+      metrics,
+      stats,
+      logger,
+      persistChunks: options.persistChunks !== false,
+      holdContentUntilRecorded: options.holdContentUntilRecorded !== false,
+      ...(countTokens ? { countTokens } : {}),
+    },
     {
       config,
       maxQueuedBytesPerConnection: options.maxQueuedBytesPerConnection ?? 1_048_576,
-      detachGraceMs: options.detachGraceMs ?? 0,
+      detachGraceMs: options.detachGraceMs ?? DEFAULT_DETACH_GRACE_MS,
       ...(options.maxStorageBacklog !== undefined ? { maxStorageBacklog: options.maxStorageBacklog } : {}),
       ...(lag ? { maxEventLoopLagMs: options.maxEventLoopLagMs, eventLoopLagMs: () => lag.ms } : {}),
       signals,
@@ -158,6 +184,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     config,
     logger,
     keyring: options.keyring,
+    hooks: options.hooks,
     provider(name) {
       const p = providers.get(name ?? defaultProvider);
       if (!p) {

@@ -35,7 +35,8 @@ describe('resume with Last-Event-ID', () => {
     await second.done;
     expect(second.events[0]!.event).not.toBe('resync');
     const all = [...got, ...second.events];
-    expect(all.map((e) => Number(e.id))).toEqual(all.map((_, i) => i));
+    expect(all.map((e) => e.json.seq)).toEqual(all.map((_, i) => i));
+    expect(all.map((e) => e.id)).toEqual(all.map((_, i) => `${streamId}:${i}`));
     expect(all.at(-1)!.event).toBe('complete');
 
     // The same request again without a break gives exactly the same text.

@@ -32,15 +32,20 @@ describe('sealed streams (payload codec + encryption)', () => {
     first.close();
     const start = first.events[0]!.json as { streamId: string; codec: string; alg: string; kid: string };
     expect(start).toMatchObject({ codec: 'deflate', alg: 'xchacha20-poly1305', kid: 'k1' });
+    let ending: unknown;
     const open = (events: typeof first.events) => {
       const opener = createPayloadOpener({ streamId: start.streamId, keyring: keyring() });
-      return events
+      const text = events
         .filter((e) => e.event === 'chunk')
         .map((e) => {
           expect(e.json.text).toBeUndefined();
-          return (opener.open('chunk', Number(e.id), e.json as unknown as SealedFields) as { text?: string }).text ?? '';
+          return (opener.open('chunk', e.json.seq as number, e.json as unknown as SealedFields) as { text?: string }).text ?? '';
         })
         .join('');
+      // Protocol 2: the ending is sealed as the last frame of the connection's chain.
+      const last = events.at(-1)!;
+      if (last.event === 'complete') ending = opener.open('complete', last.json.seq as number, last.json.seal as SealedFields);
+      return text;
     };
     const part1 = open(first.events);
     const lastId = first.events.at(-1)!.id!;
@@ -48,5 +53,6 @@ describe('sealed streams (payload codec + encryption)', () => {
     await second.done;
     expect(part1 + open(second.events)).toBe(expected);
     expect(second.events.at(-1)!.event).toBe('complete');
+    expect(ending).toMatchObject({ finishReason: second.events.at(-1)!.json.finishReason });
   });
 });

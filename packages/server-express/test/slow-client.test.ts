@@ -46,5 +46,11 @@ describe('slow client', () => {
     await r.done;
     const all = text.join('');
     expect(all).toMatch(/event: error\ndata: \{[^\n]*"code":"(slow_client|buffer_overflow)"/);
+    // Bytes billed are bytes written to the socket: everything the client received, give or take
+    // the closing error frame (written after the bill was made); never the frames the policy dropped.
+    const received = Buffer.byteLength(all);
+    const closing = Buffer.byteLength(all.slice(all.lastIndexOf('id: ')));
+    expect(record!.bytes).toBeLessThanOrEqual(received);
+    expect(record!.bytes).toBeGreaterThanOrEqual(received - closing);
   });
 });

@@ -21,7 +21,8 @@ beforeAll(async () => {
   db = await openTestDatabase();
   t = await startTestServer(db, {
     providers: [createSimulatedProvider({ tokensPerSecond: 400, outputTokens: 12 }), createSimulatedProvider({ name: 'slow', tokensPerSecond: 20, outputTokens: 400 }), gated.provider],
-    service: { pricing: [gatedPricing] },
+    // No detach grace: a vanished client's stream is aborted at once (the default keeps it 30 s for a resume).
+    service: { pricing: [gatedPricing], detachGraceMs: 0 },
   });
 });
 afterAll(async () => {
@@ -55,8 +56,10 @@ describe('SSE stream lifecycle', () => {
     const types = r.events.map((e) => e.event);
     expect(types[0]).toBe('start');
     expect(types.at(-1)).toBe('complete');
-    expect(r.events.map((e) => Number(e.id))).toEqual(r.events.map((_, i) => i));
-    expect(r.events.every((e) => e.json.seq === Number(e.id) && e.json.v === 1)).toBe(true);
+    // Protocol 2: the id carries the stream id and the seq, so a native EventSource resumes the right stream.
+    const streamId = r.events[0]!.json.streamId as string;
+    expect(r.events.map((e) => e.id)).toEqual(r.events.map((_, i) => `${streamId}:${i}`));
+    expect(r.events.every((e, i) => e.json.seq === i && e.json.v === 2)).toBe(true);
   });
 
   it('leaves exactly one final billing record whose id the complete event carries, money as exact decimal strings', async () => {
@@ -81,7 +84,7 @@ describe('SSE stream lifecycle', () => {
     expect(rows.filter((x) => x.streamId === start.streamId)).toHaveLength(1);
   });
 
-  it('aborts the provider when the client disconnects, and bills what was used', async () => {
+  it('with no detach grace, aborts the provider when the client disconnects, and bills what was used', async () => {
     const r = await openSSE(`${t.url}/api/stream?provider=gated&prompt=x`, { headers: auth() });
     await r.waitFor((e) => e.some((x) => x.event === 'chunk'));
     const streamId = (r.events[0]!.json as { streamId: string }).streamId;

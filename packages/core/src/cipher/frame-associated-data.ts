@@ -4,7 +4,7 @@ import type { CipherAlg, CodecName } from '../protocol/stream-event';
 /** What a sealed frame is bound to. Changing any field makes the frame fail to open. */
 export interface FrameBinding {
   streamId: string;
-  event: 'chunk' | 'resync';
+  event: 'chunk' | 'resync' | 'complete' | 'error';
   seq: number;
   /**
    * Seq of the previous sealed frame on the same connection, -1 for the first. Chaining the frames

@@ -7,7 +7,10 @@ describe('payload guards', () => {
   it('accepts only the sealable events', () => {
     expect(() => assertEvent('chunk')).not.toThrow();
     expect(() => assertEvent('resync')).not.toThrow();
-    expect(() => assertEvent('complete')).toThrowError(err("event must be 'chunk' or 'resync', got 'complete'"));
+    // The terminal events are sealable too: their seal binds the ending into the chain.
+    expect(() => assertEvent('complete')).not.toThrow();
+    expect(() => assertEvent('error')).not.toThrow();
+    expect(() => assertEvent('start')).toThrowError(err("event must be 'chunk', 'resync', 'complete' or 'error', got 'start'"));
   });
 
   it('accepts only non-negative safe integers as seq', () => {

@@ -139,7 +139,7 @@ describe('sealer guards and nonces', () => {
     // That frame entered the compression context but was never sent: the connection cannot go on.
     expect(() => bad.seal('chunk', 2, { text: 'y' })).toThrowError(expect.objectContaining({ code: 'internal' }));
     const sealer = createPayloadSealer({ streamId: 's', codec: 'gzip' });
-    expect(() => sealer.seal('start' as never, 1, {})).toThrowError(err("event must be 'chunk' or 'resync', got 'start'"));
+    expect(() => sealer.seal('start' as never, 1, {})).toThrowError(err("event must be 'chunk', 'resync', 'complete' or 'error', got 'start'"));
     expect(() => sealer.seal('chunk', -1, {})).toThrowError(err('seq must be a non-negative integer, got -1'));
     expect(() => sealer.seal('chunk', 1, 'text' as never)).toThrowError(err('content must be an object, got string'));
     sealer.seal('chunk', 2, {});

@@ -4,9 +4,10 @@ import { finishReasonSchema, usageSchema } from './usage';
 /**
  * The wire protocol, server → client (DESIGN.md §2).
  *
- * Every SSE event has `id: <seq>` and JSON `data` with `v` (protocol version) and `seq` (the same
- * number). Sequence numbers start at 0 (`start`) and grow by one per event of the stream, so a client
- * reconnecting with `Last-Event-ID: n` receives exactly the events with `seq > n`. Heartbeats are
+ * Every SSE event has `id: <streamId>:<seq>` (protocol 2; see `formatEventId`) and JSON `data` with
+ * `v` (protocol version) and `seq`. Sequence numbers start at 0 (`start`) and grow by one per event
+ * of the stream, so a client reconnecting with `Last-Event-ID: <streamId>:n` (or `n` with the stream
+ * id in the query) receives exactly the events with `seq > n`. Heartbeats are
  * SSE comment lines and carry no sequence number. Clients ignore unknown fields and event types.
  */
 export const STREAM_EVENT_TYPES = ['start', 'chunk', 'resync', 'error', 'complete'] as const;
@@ -107,6 +108,15 @@ export const resyncEventDataSchema = z.union([
 ]);
 export type ResyncEventData = z.infer<typeof resyncEventDataSchema>;
 
+/**
+ * On an encrypted connection, the terminal event (`complete` / `error`) carries `seal`: its own
+ * fields (all but `v`, `seq` and `seal`), sealed as the next frame of the connection's chain (the
+ * associated data binds stream id, event type, seq and the previous sealed frame's seq). The clear
+ * fields are for consumers without the key; a client with the key uses the opened ones, so a
+ * dropped, truncated or renumbered tail, or an altered ending, fails to open.
+ */
+const terminalSeal = sealedFieldsSchema.optional();
+
 export const errorEventDataSchema = z.object({
   v: version,
   seq,
@@ -117,6 +127,7 @@ export const errorEventDataSchema = z.object({
   retryAfterMs: z.number().nonnegative().optional(),
   /** Usage up to the failure, when known. */
   usage: usageSchema.omit({ raw: true }).optional(),
+  seal: terminalSeal,
 });
 export type ErrorEventData = z.infer<typeof errorEventDataSchema>;
 
@@ -150,6 +161,7 @@ export const completeEventDataSchema = z.object({
       events: z.number().int().nonnegative(),
     })
     .optional(),
+  seal: terminalSeal,
 });
 export type CompleteEventData = z.infer<typeof completeEventDataSchema>;
 

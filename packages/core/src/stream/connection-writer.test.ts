@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { streamConfigSchema } from '../protocol/stream-config';
 import type { StreamEvent } from '../protocol/stream-event';
 import { streamEventDataSchemas } from '../protocol/stream-event';
+import { formatEventId } from '../protocol/event-id';
 import { encodeSSE } from '../sse/encode-sse';
 import { safeParseJSON } from '../util/safe-parse-json';
 import type { PayloadSealer } from '../payload/payload-sealer';
@@ -31,16 +32,16 @@ function parse(text: string, cuts: number[]): EventSourceMessage[] {
 }
 
 describe('ConnectionWriter', () => {
-  it('writes each event as id: seq, event: type, data: JSON, exactly as encodeSSE would, and a parser gives back every event', () => {
+  it('writes each event as id: streamId:seq, event: type, data: JSON, exactly as encodeSSE would, and a parser gives back every event', () => {
     fc.assert(
       fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 6 }), { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 6 }), (deltas, rawCuts) => {
         const events = streamOf(deltas);
         const text = createConnectionWriter({ streamId: 's' }).write(events);
-        const expected = events.map((e) => (e.type === 'heartbeat' ? '' : encodeSSE({ id: e.data.seq, event: e.type, data: JSON.stringify(e.data) }))).join('');
+        const expected = events.map((e) => (e.type === 'heartbeat' ? '' : encodeSSE({ id: formatEventId('s', e.data.seq), event: e.type, data: JSON.stringify(e.data) }))).join('');
         expect(text).toBe(expected);
         const cuts = [...new Set(rawCuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
         const parsed = parse(text, cuts);
-        expect(parsed.map((m) => ({ id: m.id, event: m.event }))).toEqual(events.map((e) => ({ id: String(e.type === 'heartbeat' ? '' : e.data.seq), event: e.type })));
+        expect(parsed.map((m) => ({ id: m.id, event: m.event }))).toEqual(events.map((e) => ({ id: e.type === 'heartbeat' ? '' : `s:${e.data.seq}`, event: e.type })));
         parsed.forEach((message, i) => {
           const event = events[i]!;
           const result = safeParseJSON(message.data, streamEventDataSchemas[message.event as 'start']);
@@ -55,8 +56,8 @@ describe('ConnectionWriter', () => {
   it('writes the retry hint once, before the first event, and heartbeats as comments', () => {
     const writer = createConnectionWriter({ streamId: 's', retryMs: 1500 });
     const events = streamOf(['a']);
-    expect(writer.write(events.slice(0, 1))).toMatch(/^retry: 1500\n\nid: 0\nevent: start\n/);
-    expect(writer.write(events.slice(1, 2))).toMatch(/^id: 1\n/);
+    expect(writer.write(events.slice(0, 1))).toMatch(/^retry: 1500\n\nid: s:0\nevent: start\n/);
+    expect(writer.write(events.slice(1, 2))).toMatch(/^id: s:1\n/);
     expect(writer.heartbeat()).toBe(': hb\n\n');
     expect(writer.write([{ type: 'heartbeat' }])).toBe(': hb\n\n');
   });
@@ -96,17 +97,41 @@ describe('ConnectionWriter', () => {
     expect(JSON.parse(parsed[0]!.data)).toMatchObject({ seq: 0, alg: 'aes-256-gcm', kid: 'k1' });
     expect(JSON.parse(parsed[0]!.data).codec).toBeUndefined();
     const chunk = JSON.parse(parsed[1]!.data);
-    expect(chunk).toEqual({ v: 1, seq: 1, codec: 'identity', alg: 'aes-256-gcm', kid: 'k1', data: expect.any(String) });
+    expect(chunk).toEqual({ v: 2, seq: 1, codec: 'identity', alg: 'aes-256-gcm', kid: 'k1', data: expect.any(String) });
     expect(parsed[1]!.data).not.toContain('secret');
     expect(JSON.parse(Buffer.from(chunk.data, 'base64').toString())).toEqual({ text: 'secret' });
     const resync = JSON.parse(parsed[3]!.data);
     expect(parsed[3]!.event).toBe('resync');
-    expect(resync).toMatchObject({ v: 1, seq: 2, reason: 'out_of_window', codec: 'identity' });
+    expect(resync).toMatchObject({ v: 2, seq: 2, reason: 'out_of_window', codec: 'identity' });
     expect(streamEventDataSchemas.resync.safeParse(resync).success).toBe(true);
     expect(calls).toEqual([
       ['chunk', 1, { text: 'secret' }],
       ['chunk', 2, { text: 'more' }],
       ['resync', 2, { text: 'secretmore' }],
     ]);
+  });
+
+  it('seals the terminal event of an encrypted connection as the last frame of its chain, keeping its fields readable', () => {
+    const calls: Array<[string, number, object]> = [];
+    const sealer: PayloadSealer = {
+      seal(event, seq, content) {
+        calls.push([event, seq, content]);
+        return { codec: 'identity', alg: 'aes-256-gcm', kid: 'k1', data: Buffer.from(JSON.stringify(content)).toString('base64') };
+      },
+    };
+    const buffer = createStreamBuffer(streamConfigSchema.parse({}));
+    const events = [
+      ...buffer.start({ streamId: 's', provider: 'p', model: 'm', createdAt: '2026-01-01T00:00:00.000Z' }),
+      ...buffer.push({ type: 'text-delta', text: 'secret' }, 0),
+      ...buffer.complete({ finishReason: 'stop' }),
+    ];
+    const parsed = parse(createConnectionWriter({ streamId: 's', sealer, alg: 'aes-256-gcm', kid: 'k1' }).write(events), []);
+    const complete = JSON.parse(parsed[2]!.data);
+    expect(complete).toMatchObject({ v: 2, seq: 2, finishReason: 'stop', seal: { alg: 'aes-256-gcm', kid: 'k1' } });
+    expect(streamEventDataSchemas.complete.safeParse(complete).success).toBe(true);
+    expect(calls.at(-1)).toEqual(['complete', 2, { finishReason: 'stop' }]);
+    // A codec-only connection (no cipher) has nothing to authenticate: its ending stays as it was.
+    const encodedOnly = parse(createConnectionWriter({ streamId: 's', sealer, codec: 'gzip' }).write(events), []);
+    expect(JSON.parse(encodedOnly[2]!.data).seal).toBeUndefined();
   });
 });

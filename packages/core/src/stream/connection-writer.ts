@@ -1,4 +1,5 @@
 import type { PayloadSealer } from '../payload/payload-sealer';
+import { formatEventId } from '../protocol/event-id';
 import type { CipherAlg, CodecName, StreamEvent } from '../protocol/stream-event';
 import { SSE_HEARTBEAT } from '../sse/encode-sse';
 import { utf8ByteLength } from '../sse/utf8-byte-length';
@@ -34,9 +35,13 @@ class SSEConnectionWriter implements ConnectionWriter {
   bytesWritten = 0;
   eventsWritten = 0;
   private pendingRetry: number | undefined;
+  // `id: <streamId>:` — the part of every event's id line that never changes (protocol 2).
+  private readonly idPrefix: string;
 
   constructor(private readonly options: ConnectionWriterOptions) {
     this.pendingRetry = options.retryMs;
+    const zero = formatEventId(options.streamId, 0);
+    this.idPrefix = `id: ${zero.slice(0, zero.length - 1)}`;
   }
 
   write(events: readonly StreamEvent[]): string {
@@ -53,9 +58,9 @@ class SSEConnectionWriter implements ConnectionWriter {
         continue;
       }
       // The fields are safe by construction, so encodeSSE's guards are skipped on this hot path:
-      // `seq` is an integer, the type is one of five names, and JSON.stringify escapes CR, LF and
-      // lone surrogates, so the JSON is always one well-formed line.
-      out += `id: ${event.data.seq}\nevent: ${event.type}\ndata: ${this.json(event)}\n\n`;
+      // the stream id is `[A-Za-z0-9_-]`, `seq` an integer, the type one of five names, and
+      // JSON.stringify escapes CR, LF and lone surrogates, so the JSON is always one line.
+      out += `${this.idPrefix}${event.data.seq}\nevent: ${event.type}\ndata: ${this.json(event)}\n\n`;
       count++;
     }
     this.record(out, count);
@@ -85,6 +90,14 @@ class SSEConnectionWriter implements ConnectionWriter {
       const { codec, alg, kid } = this.options;
       if (codec === undefined && alg === undefined && kid === undefined) return JSON.stringify(event.data);
       return JSON.stringify({ ...event.data, codec, alg, kid });
+    }
+    if (sealer !== undefined && this.options.alg !== undefined && (event.type === 'complete' || event.type === 'error')) {
+      // The ending of an encrypted connection is the last frame of its chain (protocol 2).
+      const fields: Record<string, unknown> = { ...event.data };
+      delete fields.v;
+      delete fields.seq;
+      delete fields.seal;
+      return JSON.stringify({ ...event.data, seal: sealer.seal(event.type, event.data.seq, fields) });
     }
     if (sealer === undefined || (event.type !== 'chunk' && event.type !== 'resync')) return JSON.stringify(event.data);
     if (event.type === 'chunk') {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../protocol/stream-event';
 import { ReplayWindow } from './replay-window';
 
-const chunk = (seq: number): StreamEvent => ({ type: 'chunk', data: { v: 1, seq, text: String(seq) } });
+const chunk = (seq: number): StreamEvent => ({ type: 'chunk', data: { v: 2, seq, text: String(seq) } });
 
 describe('ReplayWindow', () => {
   it('keeps the newest events within the count bound and answers positions it covers', () => {
@@ -31,12 +31,12 @@ describe('ReplayWindow', () => {
   it('gives back plain text chunks equal to those added, key order included, and every other event as the same object', () => {
     const window = new ReplayWindow(100, 100_000);
     const events: StreamEvent[] = [
-      { type: 'start', data: { v: 1, seq: 0, streamId: 's', provider: 'p', model: 'm', createdAt: '2026-01-01T00:00:00.000Z' } },
+      { type: 'start', data: { v: 2, seq: 0, streamId: 's', provider: 'p', model: 'm', createdAt: '2026-01-01T00:00:00.000Z' } },
       chunk(1),
-      { type: 'chunk', data: { v: 1, seq: 2, reasoning: 'think' } },
-      { type: 'chunk', data: { v: 1, seq: 3, text: '', tools: [] } } as StreamEvent,
-      { type: 'chunk', data: { v: 1, seq: 4, text: 'é "q" \\ ✓' } },
-      { type: 'chunk', data: { v: 1, seq: 5, tools: [{ id: 't', index: 0, name: 'f' }] } },
+      { type: 'chunk', data: { v: 2, seq: 2, reasoning: 'think' } },
+      { type: 'chunk', data: { v: 2, seq: 3, text: '', tools: [] } } as StreamEvent,
+      { type: 'chunk', data: { v: 2, seq: 4, text: 'é "q" \\ ✓' } },
+      { type: 'chunk', data: { v: 2, seq: 5, tools: [{ id: 't', index: 0, name: 'f' }] } },
     ];
     // The stream buffer says which events are plain text chunks (its text frames).
     for (const event of events) {

@@ -120,7 +120,7 @@ describe('StreamBuffer replay (Last-Event-ID resume)', () => {
     buffer.push({ type: 'reasoning-delta', text: 'r' }, 0);
     expect(buffer.getSnapshot()).toMatchObject({ lastSeq: 5, windowStartSeq: 4, windowEvents: 2 });
     expect(buffer.replayFrom(3).map(seqOf)).toEqual([4, 5]);
-    expect(buffer.replayFrom(2)).toEqual([{ type: 'resync', data: { v: 1, seq: 5, reason: 'out_of_window', text: 'abcd', reasoning: 'r' } }]);
+    expect(buffer.replayFrom(2)).toEqual([{ type: 'resync', data: { v: 2, seq: 5, reason: 'out_of_window', text: 'abcd', reasoning: 'r' } }]);
     expect(buffer.replayFrom(99)[0]).toMatchObject({ type: 'resync', data: { seq: 5, reason: 'unknown_position' } });
     expect(() => buffer.replayFrom(-2)).toThrow(/Last-Event-ID/);
   });

@@ -205,7 +205,7 @@ describe('StreamBuffer terminal events and outcome', () => {
     expect(contents(out)).toEqual([{ text: 'b' }, 'error']);
     expect(out[1]).toEqual({
       type: 'error',
-      data: { v: 1, seq: 3, code: 'provider_overloaded', message: 'busy', retryable: true, provider: 'sim', usage: { inputTokens: 5 } },
+      data: { v: 2, seq: 3, code: 'provider_overloaded', message: 'busy', retryable: true, provider: 'sim', usage: { inputTokens: 5 } },
     });
     expect(buffer.getOutcome().error?.code).toBe('provider_overloaded');
   });

@@ -32,7 +32,7 @@ describe('StreamSession', () => {
     expect(end[0]).toEqual({
       type: 'complete',
       data: {
-        v: 1,
+        v: 2,
         seq: 3,
         finishReason: 'stop',
         rawFinishReason: 'end_turn',
@@ -102,7 +102,7 @@ describe('StreamSession', () => {
     failed.push({ type: 'text-delta', text: 'partial' }, 1);
     const events = failed.finish({ error: new TwinError('provider_timeout', 'no answer', { provider: 'p' }), usage: { outputTokens: 2, estimated: true } }, 5);
     expect(events).toEqual([
-      { type: 'error', data: { v: 1, seq: 2, code: 'provider_timeout', message: 'no answer', retryable: true, provider: 'p', usage: { outputTokens: 2, estimated: true } } },
+      { type: 'error', data: { v: 2, seq: 2, code: 'provider_timeout', message: 'no answer', retryable: true, provider: 'p', usage: { outputTokens: 2, estimated: true } } },
     ]);
     expect(failed.getSnapshot()).toMatchObject({ status: 'error', error: { code: 'provider_timeout' }, metrics: { errors: 1, endedAt: 5 } });
 

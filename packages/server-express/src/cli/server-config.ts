@@ -29,7 +29,8 @@ export const serverEnvSchema = z.object({
   TWIN_MAX_CONNECTIONS: int(1).default(10_000),
   TWIN_MAX_CONNECTIONS_PER_KEY: int(1).default(100),
   TWIN_HEARTBEAT_MS: int(1).default(15_000),
-  TWIN_DETACH_GRACE_MS: int(0).default(0),
+  /** How long a stream whose client vanished keeps running for a `Last-Event-ID` resume (0: abort at once). */
+  TWIN_DETACH_GRACE_MS: int(0).default(30_000),
   TWIN_PERSIST_CHUNKS: bool.default(true),
   /** Rows waiting for the database above which new streams get 503 + Retry-After. */
   TWIN_MAX_STORAGE_BACKLOG: int(0).default(20_000),

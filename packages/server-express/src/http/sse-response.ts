@@ -24,6 +24,11 @@ export interface SSEResponseOptions {
   onOverflow: () => void;
   /** Backpressure ended: everything queued was handed to the socket. */
   onDrain?: () => void;
+  /**
+   * Bytes (UTF-8, before transport compression) and events handed to the socket: what the stream is
+   * metered and billed for. Frames dropped from the queue by the slow-client policy never count.
+   */
+  onWritten?: (bytes: number, events: number) => void;
 }
 
 /** One SSE connection: writes frames with backpressure, heartbeats and optional transport compression. */
@@ -31,11 +36,14 @@ export interface SSEResponse {
   /**
    * Writes one or more encoded frames. Returns false while the connection is backpressured (the
    * frames are queued, bounded by `maxQueuedBytes`): write less often and coalesce until `onDrain`.
-   * `bytes`: their UTF-8 length when the caller already knows it (saves counting them again).
+   * `bytes`: their UTF-8 length when the caller already knows it (saves counting them again);
+   * `events`: how many events they hold (reported to `onWritten` once they reach the socket).
    */
-  write(frames: string, bytes?: number): boolean;
+  write(frames: string, bytes?: number, events?: number): boolean;
   readonly backpressure: boolean;
   readonly queuedBytes: number;
+  /** UTF-8 bytes of the queued frames (written before the response ends, unless it overflowed). */
+  readonly queuedUtf8Bytes: number;
   /** Bytes handed to the transport (before compression). */
   readonly bytesWritten: number;
   readonly closed: boolean;
@@ -102,6 +110,9 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
 
   let queue: string[] = [];
   let queuedBytes = 0;
+  // UTF-8 bytes and events of the queued frames, reported when they are handed to the socket.
+  let queuedUtf8 = 0;
+  let queuedEvents = 0;
   let backpressure = false;
   let bytesWritten = 0;
   let closed = false;
@@ -109,8 +120,10 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
   let overflowed = false;
   let lastWriteAt = Date.now();
 
-  const rawWrite = (text: string, bytes?: number): boolean => {
-    bytesWritten += bytes ?? Buffer.byteLength(text);
+  const rawWrite = (text: string, bytes?: number, events = 0): boolean => {
+    const utf8 = bytes ?? Buffer.byteLength(text);
+    bytesWritten += utf8;
+    options.onWritten?.(utf8, events);
     lastWriteAt = Date.now();
     const ok = target.write(text);
     flushCompressor?.();
@@ -119,15 +132,13 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
 
   const onDrain = () => {
     if (closed) return;
-    if (overflowed) {
-      queue = [];
-      queuedBytes = 0;
-    }
+    if (overflowed) dropQueue();
     if (queue.length > 0) {
       const text = queue.join('');
-      queue = [];
-      queuedBytes = 0;
-      if (!rawWrite(text)) {
+      const utf8 = queuedUtf8;
+      const events = queuedEvents;
+      dropQueue();
+      if (!rawWrite(text, utf8, events)) {
         target.once('drain', onDrain);
         return;
       }
@@ -144,12 +155,18 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
     },
   });
 
+  function dropQueue(): void {
+    queue = [];
+    queuedBytes = 0;
+    queuedUtf8 = 0;
+    queuedEvents = 0;
+  }
+
   const cleanup = () => {
     if (closed) return;
     closed = true;
     stopHeartbeat();
-    queue = [];
-    queuedBytes = 0;
+    dropQueue();
   };
   res.on('close', () => {
     const byClient = !endedByUs;
@@ -160,20 +177,22 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
   rawWrite(encodeSSE({ comment: 'twin', retry: options.retryMs }));
 
   return {
-    write(frames, bytes) {
+    write(frames, bytes, events = 0) {
       if (closed) return false;
       // Past the bound nothing more is queued: the caller ends the response with its closing event.
       if (overflowed) return false;
       if (backpressure) {
         queue.push(frames);
         queuedBytes += frames.length;
+        queuedUtf8 += bytes ?? Buffer.byteLength(frames);
+        queuedEvents += events;
         if (queuedBytes > options.maxQueuedBytes && !overflowed) {
           overflowed = true;
           options.onOverflow();
         }
         return false;
       }
-      if (!rawWrite(frames, bytes)) {
+      if (!rawWrite(frames, bytes, events)) {
         backpressure = true;
         target.once('drain', onDrain);
         return false;
@@ -185,6 +204,9 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
     },
     get queuedBytes() {
       return queuedBytes;
+    },
+    get queuedUtf8Bytes() {
+      return queuedUtf8;
     },
     get bytesWritten() {
       return bytesWritten;
@@ -200,15 +222,42 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
       endedByUs = true;
       // Whatever is queued goes first, so order holds. After an overflow the queue is dropped by
       // design: the client gets the closing event and resumes from its Last-Event-ID.
-      const last = (overflowed ? '' : queue.join('')) + (finalFrames ?? '');
-      queue = [];
-      queuedBytes = 0;
-      if (last) rawWrite(last);
+      const queued = overflowed ? '' : queue.join('');
+      const queuedCounts = overflowed ? [0, 0] : [queuedUtf8, queuedEvents];
+      dropQueue();
+      if (queued) rawWrite(queued, queuedCounts[0], queuedCounts[1]);
+      if (finalFrames) rawWrite(finalFrames, undefined, countEvents(finalFrames));
       stopHeartbeat();
       target.end();
-      const killer = setTimeout(() => res.destroy(), graceMs);
+      // A slow client still reading gets the closing event (slow_client, say) after the bytes ahead
+      // of it: the socket is destroyed only when a whole grace period passed with no progress in
+      // its send buffer (or after MAX_CLOSING_MS in all), never while the client drains it.
+      const startedAt = Date.now();
+      let lastPending = Number.POSITIVE_INFINITY;
+      let killer: ReturnType<typeof setTimeout>;
+      const check = () => {
+        const pending = (res.socket?.writableLength ?? 0) + res.writableLength;
+        if ((pending > 0 && pending >= lastPending) || Date.now() - startedAt > MAX_CLOSING_MS) {
+          res.destroy();
+          return;
+        }
+        lastPending = pending;
+        killer = setTimeout(check, graceMs);
+        killer.unref();
+      };
+      killer = setTimeout(check, graceMs);
       killer.unref();
       res.once('close', () => clearTimeout(killer));
     },
   };
+}
+
+/** The longest a response we ended may take to reach a client that keeps reading. */
+const MAX_CLOSING_MS = 60_000;
+
+/** Events in SSE text (frames that carry an `event:` line; heartbeats are comments). */
+function countEvents(frames: string): number {
+  let n = 0;
+  for (let i = frames.indexOf('\nevent: '); i !== -1; i = frames.indexOf('\nevent: ', i + 1)) n++;
+  return n;
 }

@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TwinError, createPayloadSealer, safeParseJSON, streamRequestSchema, type StreamRequest } from '@twin/core';
+import { TwinError, createPayloadSealer, parseEventId, safeParseJSON, streamRequestSchema, type StreamRequest } from '@twin/core';
 import { randomId } from '../auth/api-key';
 import { createNodeAead } from '../crypto/node-aead';
 import type { AuthContext } from '../auth/authenticator';
 import type { SealingFactory } from '../stream/connection-sealing';
 import type { LiveStream } from '../stream/live-stream';
 import type { TwinService } from '../twin-service';
+import type { RequestStage } from './client-presence';
 import { readJsonBody, sendJson, validate } from './http-util';
 import { negotiateEncoding } from './negotiate-encoding';
 import { PERIOD_MS, metricsQuerySchema, streamQuerySchema } from './schemas';
@@ -18,6 +19,11 @@ export interface RouteContext {
   params: Record<string, string>;
   service: TwinService;
   auth: AuthContext;
+  /**
+   * Call after every await of the handler: throws when the client has gone meanwhile, so nothing
+   * is started (no provider call, no slot, no bill) for a client that is no longer there.
+   */
+  checkpoint: (stage: RequestStage) => Promise<void>;
 }
 
 function queryObject(url: URL): Record<string, string> {
@@ -26,17 +32,55 @@ function queryObject(url: URL): Record<string, string> {
   return out;
 }
 
-/** `Last-Event-ID` header (what EventSource sends) or `lastEventId` query; -1 means from the start. */
-function lastEventIdOf(req: IncomingMessage, fromQuery: number | undefined): number {
+/** Where a reconnect wants to resume: the stream (when the id names it) and the last seq it has. */
+interface ResumePoint {
+  streamId?: string;
+  lastEventId: number;
+}
+
+/**
+ * `Last-Event-ID` header (what EventSource sends: `<streamId>:<seq>` since protocol 2, or a bare
+ * seq), else the `lastEventId` query; -1 means from the start.
+ */
+function resumePointOf(req: IncomingMessage, fromQuery: number | undefined): ResumePoint {
   const header = req.headers['last-event-id'];
   if (typeof header === 'string' && header.trim() !== '') {
-    const n = Number(header.trim());
-    if (!Number.isSafeInteger(n) || n < -1) {
-      throw new TwinError('invalid_request', 'Invalid Last-Event-ID: must be an integer ≥ -1.', { details: { field: 'Last-Event-ID' } });
+    const parsed = parseEventId(header);
+    if (!parsed) {
+      throw new TwinError('invalid_request', 'Invalid Last-Event-ID: must be "<streamId>:<seq>" or an integer ≥ -1.', { details: { field: 'Last-Event-ID' } });
     }
-    return n;
+    return { ...(parsed.streamId ? { streamId: parsed.streamId } : {}), lastEventId: parsed.seq };
   }
-  return fromQuery ?? -1;
+  return { lastEventId: fromQuery ?? -1 };
+}
+
+/** The stream a request resumes: `?streamId=`, or the one its `Last-Event-ID` names; both must agree. */
+function resumeTarget(queryStreamId: string | undefined | null, point: ResumePoint): string | undefined {
+  if (queryStreamId && point.streamId && queryStreamId !== point.streamId) {
+    throw new TwinError('invalid_request', 'Last-Event-ID names another stream than streamId.', { details: { field: 'Last-Event-ID' } });
+  }
+  return queryStreamId || point.streamId;
+}
+
+/**
+ * Resumes a stream. A reconnect to a stream that has ended, from the end (`Last-Event-ID` at or
+ * past its terminal event) or once it is no longer kept in memory, is answered **204 No Content**:
+ * the answer that makes a browser's EventSource stop reconnecting (HTML spec), so it never starts a
+ * new stream or a new bill. A reconnect from before the end still gets the events it missed.
+ */
+async function resumeStream(ctx: RouteContext, streamId: string, lastEventId: number): Promise<void> {
+  const hub = ctx.service.hub;
+  const live = hub.get(ctx.auth, streamId);
+  if (!live || (!live.isRunning && lastEventId >= live.lastSeq)) {
+    const ended = live !== undefined || (await ctx.service.store.getBillingRecord(ctx.auth.tenantId, streamId)) !== undefined;
+    await ctx.checkpoint('lookup');
+    if (!ended) throw new TwinError('not_found', `No resumable stream ${streamId}.`, { details: { field: 'streamId' } });
+    ctx.service.metrics.endedReconnects.inc();
+    ctx.res.writeHead(204, { 'Cache-Control': 'no-store' });
+    ctx.res.end();
+    return;
+  }
+  hub.resume(ctx.auth, streamId, lastEventId, ctx.req, ctx.res, negotiateEncoding(ctx.req.headers['accept-encoding']));
 }
 
 /** Builds the stream request of `GET /api/stream` from its query string. */
@@ -102,6 +146,7 @@ async function startStream(ctx: RouteContext, raw: unknown): Promise<void> {
   if (!model) throw new TwinError('invalid_request', `Provider "${provider.name}" needs a model.`, { details: { field: 'model' } });
   ctx.service.hub.checkCapacity(ctx.auth);
   await ctx.service.budgets.check(ctx.auth.tenantId);
+  await ctx.checkpoint('budget');
   // The id is chosen here because a sealer binds it into every sealed chunk's associated data.
   const streamId = randomId('str', 16);
   const sealing = sealingFor(ctx, streamId, request);
@@ -130,27 +175,32 @@ async function startStream(ctx: RouteContext, raw: unknown): Promise<void> {
   );
 }
 
-/** `GET /api/stream`: start from the query, or resume with `streamId` + `Last-Event-ID`. */
+/**
+ * `GET /api/stream`: start from the query, or resume with `streamId` + `Last-Event-ID`. A
+ * `Last-Event-ID` that names a stream resumes it whatever else the query says: that is a browser's
+ * EventSource reconnecting to the URL that started the stream.
+ */
 export async function getStream(ctx: RouteContext): Promise<void> {
   const query = validate(streamQuerySchema, queryObject(ctx.url), 'query');
-  if (query.streamId) {
-    const lastEventId = lastEventIdOf(ctx.req, query.lastEventId);
-    ctx.service.hub.resume(ctx.auth, query.streamId, lastEventId, ctx.req, ctx.res, negotiateEncoding(ctx.req.headers['accept-encoding']));
-    return;
-  }
+  const point = resumePointOf(ctx.req, query.lastEventId);
+  const target = resumeTarget(query.streamId, point);
+  if (target) return resumeStream(ctx, target, point.lastEventId);
   await startStream(ctx, requestFromQuery(query));
 }
 
-/** `POST /api/stream`: the body is a `StreamRequest`. `?streamId=` resumes instead. */
+/** `POST /api/stream`: the body is a `StreamRequest`. `?streamId=` (or a `Last-Event-ID` naming a stream) resumes instead. */
 export async function postStream(ctx: RouteContext): Promise<void> {
-  const streamId = ctx.url.searchParams.get('streamId');
-  if (streamId) {
-    const q = ctx.url.searchParams.get('lastEventId');
-    const lastEventId = lastEventIdOf(ctx.req, q === null ? undefined : Number(q));
-    ctx.service.hub.resume(ctx.auth, streamId, lastEventId, ctx.req, ctx.res, negotiateEncoding(ctx.req.headers['accept-encoding']));
-    return;
+  const q = ctx.url.searchParams.get('lastEventId');
+  const fromQuery = q === null ? undefined : Number(q);
+  if (fromQuery !== undefined && (!Number.isSafeInteger(fromQuery) || fromQuery < -1)) {
+    throw new TwinError('invalid_request', 'Invalid query: lastEventId: must be an integer ≥ -1.', { details: { field: 'lastEventId' } });
   }
-  await startStream(ctx, await readJsonBody(ctx.req));
+  const point = resumePointOf(ctx.req, fromQuery);
+  const target = resumeTarget(ctx.url.searchParams.get('streamId'), point);
+  if (target) return resumeStream(ctx, target, point.lastEventId);
+  const body = await readJsonBody(ctx.req);
+  await ctx.checkpoint('body');
+  await startStream(ctx, body);
 }
 
 function summary(stream: LiveStream) {

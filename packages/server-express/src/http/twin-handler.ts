@@ -6,6 +6,7 @@ import { adminKeys, adminLiveFeed, adminStreamDetail, adminTraffic, adminWhoAmI 
 import { adminSpendSeries } from '../admin/spend-series';
 import type { TwinService } from '../twin-service';
 import { listAlerts, listBudgets, listConfigs, listRecords, putBudget, putConfigs, report } from './billing-routes';
+import { ClientGoneError, watchClient, type RequestStage } from './client-presence';
 import { sendError, sendJson } from './http-util';
 import { buildOpenApiDocument } from './openapi';
 import { deleteStream, getStream, listActive, postStream, streamMetrics, streamStats, type RouteContext } from './stream-routes';
@@ -117,10 +118,24 @@ async function run(
   url: URL,
   params: Record<string, string>,
 ): Promise<void> {
+  // Watched before the first await: a client that leaves while we wait on the database is noticed.
+  const presence = watchClient(req, res);
+  const checkpoint = async (stage: RequestStage): Promise<void> => {
+    const hook = service.hooks?.afterAwait;
+    if (hook) await hook(stage, req);
+    if (presence.gone) throw new ClientGoneError(stage);
+  };
   try {
     const auth = await service.auth.authenticate(req, url);
-    await handler({ req, res, url, params, service, auth });
+    await checkpoint('auth');
+    await handler({ req, res, url, params, service, auth, checkpoint });
   } catch (error) {
+    if (error instanceof ClientGoneError || presence.gone) {
+      // Nobody to answer, nothing started, nothing billed: only counted. An await that failed
+      // because the client left (a body cut off mid-way) counts as `request`.
+      service.metrics.clientGone.inc({ stage: error instanceof ClientGoneError ? error.stage : 'request' });
+      return;
+    }
     const twin = error instanceof TwinError ? error : undefined;
     if (twin?.code === 'capacity_exceeded') {
       // A deliberate refusal (a limit, a backlog, overload), counted in twin_rejected_total: under

@@ -13,6 +13,14 @@ export interface ServerMetrics {
   readonly slowClientCloses: Counter;
   readonly backpressure: Counter;
   readonly resumes: Counter;
+  /** Requests whose client vanished before their stream started, by the await it was noticed after. */
+  readonly clientGone: Counter<'stage'>;
+  /** Connections lost while their stream ran on (detached, waiting for a resume). */
+  readonly detaches: Counter;
+  /** Detached streams nobody resumed within the grace period (then stopped and billed `client_abort`). */
+  readonly detachExpired: Counter;
+  /** Resumes of a stream that had already ended and been read to its end: answered 204, no stream, no bill. */
+  readonly endedReconnects: Counter;
   readonly ttft: Histogram;
   readonly duration: Histogram;
   readonly storagePending: Gauge<'table'>;
@@ -65,6 +73,15 @@ export function createServerMetrics(options: { defaultMetrics?: boolean } = {}):
     slowClientCloses: new Counter({ name: 'twin_slow_client_closes_total', help: 'Streams closed by the slow-client policy.', registers }),
     backpressure: new Counter({ name: 'twin_backpressure_total', help: 'Times a connection reported backpressure.', registers }),
     resumes: new Counter({ name: 'twin_resumes_total', help: 'Reconnects with Last-Event-ID.', registers }),
+    clientGone: new Counter({
+      name: 'twin_client_gone_total',
+      help: 'Requests whose client disconnected before the stream started (no provider call, no bill), by stage.',
+      labelNames: ['stage'],
+      registers,
+    }),
+    detaches: new Counter({ name: 'twin_detaches_total', help: 'Connections lost while their stream kept running for a resume.', registers }),
+    detachExpired: new Counter({ name: 'twin_detach_expired_total', help: 'Detached streams not resumed within the detach grace (stopped, billed client_abort).', registers }),
+    endedReconnects: new Counter({ name: 'twin_ended_reconnects_total', help: 'Reconnects to a stream that had ended, answered 204.', registers }),
     ttft: new Histogram({
       name: 'twin_time_to_first_token_seconds',
       help: 'Time from stream start to the first content part.',

@@ -33,4 +33,54 @@ describe('createBatchWriter', () => {
     expect(w.pending).toBe(0);
     await w.close();
   });
+
+  it('with intervalMs 0, group-commits: rows of one turn share a batch, rows pushed during a write form the next, and durable() resolves only once a row is written', async () => {
+    const batches: number[][] = [];
+    let release!: () => void;
+    let gate = new Promise<void>((r) => (release = r));
+    const w = createBatchWriter<number>({
+      intervalMs: 0,
+      write: async (rows) => {
+        batches.push([...rows]);
+        await gate;
+      },
+    });
+    w.push(1);
+    w.push(2);
+    let firstDurable = false;
+    const first = w.durable().then(() => (firstDurable = true));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1, 2]]);
+    w.push(3);
+    let secondDurable = false;
+    const second = w.durable().then(() => (secondDurable = true));
+    await new Promise((r) => setImmediate(r));
+    expect(firstDurable).toBe(false);
+    const previous = release;
+    gate = new Promise<void>((r) => (release = r));
+    previous();
+    await first;
+    expect(secondDurable).toBe(false);
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1, 2], [3]]);
+    release();
+    await second;
+    await expect(w.durable()).resolves.toBeUndefined();
+    await w.close();
+  });
+
+  it('durable() waits through failed writes until the rows land', async () => {
+    let fail = 1;
+    const w = createBatchWriter<number>({
+      intervalMs: 0,
+      retryMs: 5,
+      write: async () => {
+        if (fail-- > 0) throw new Error('database down');
+      },
+    });
+    w.push(1);
+    await w.durable();
+    expect(w.pending).toBe(0);
+    await w.close();
+  });
 });

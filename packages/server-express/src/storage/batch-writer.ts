@@ -4,7 +4,11 @@ export interface BatchWriterOptions<T> {
   write: (rows: T[]) => Promise<void>;
   /** Rows per write (default 500). */
   maxBatch?: number;
-  /** Longest a row waits before its batch is written (default 50 ms). */
+  /**
+   * Longest a row waits before its batch is written (default 50 ms). 0 is group commit with no
+   * added wait: a batch starts as soon as the current turn of the event loop is over (rows pushed in
+   * the same turn share it), and rows pushed while one is being written form the next.
+   */
   intervalMs?: number;
   /** Delay before retrying a failed batch (default 1,000 ms). */
   retryMs?: number;
@@ -14,6 +18,11 @@ export interface BatchWriterOptions<T> {
 /** A write-behind queue: `push` never waits on the database; rows land in batches. */
 export interface BatchWriter<T> {
   push(row: T): void;
+  /**
+   * Resolves once every row pushed so far is written (committed): what a caller waits on before it
+   * acts on a row being durable. Never rejects: a failed batch is retried until it lands.
+   */
+  durable(): Promise<void>;
   /** Rows waiting to be written. */
   readonly pending: number;
   /** Writes everything queued so far (and retries failures) before resolving. */
@@ -32,12 +41,24 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
   const intervalMs = options.intervalMs ?? 50;
   const retryMs = options.retryMs ?? 1_000;
   let queue: T[] = [];
+  let pushed = 0;
+  let written = 0;
+  // Callers of durable(), each waiting for the rows pushed before it (in push order).
+  const waiters: Array<{ upTo: number; resolve: () => void }> = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let immediate: ReturnType<typeof setImmediate> | undefined;
   let running: Promise<void> | undefined;
   let closed = false;
 
   const schedule = (delay: number) => {
-    if (timer || closed) return;
+    if (timer || immediate || closed) return;
+    if (delay === 0) {
+      immediate = setImmediate(() => {
+        immediate = undefined;
+        void drain();
+      });
+      return;
+    }
     timer = setTimeout(() => {
       timer = undefined;
       void drain();
@@ -51,6 +72,8 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
       try {
         await options.write(batch);
         queue = queue.slice(batch.length);
+        written += batch.length;
+        while (waiters.length > 0 && waiters[0]!.upTo <= written) waiters.shift()!.resolve();
       } catch (error) {
         options.onError?.(error, batch.length);
         return false;
@@ -75,8 +98,13 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
   return {
     push(row) {
       queue.push(row);
+      pushed++;
       if (queue.length >= maxBatch) void drain();
       else schedule(intervalMs);
+    },
+    durable() {
+      if (written >= pushed) return Promise.resolve();
+      return new Promise<void>((resolve) => waiters.push({ upTo: pushed, resolve }));
     },
     get pending() {
       return queue.length;
@@ -94,7 +122,9 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
     },
     async close() {
       if (timer) clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
       timer = undefined;
+      immediate = undefined;
       closed = true;
       await this.flush();
     },

@@ -49,8 +49,10 @@ export function createBillingRecordStore(
   onWriteError: ((table: string, error: unknown, rows: number) => void) | undefined,
 ): BillingRecordWriters {
   const openings = createBatchWriter<StreamBillingRecord>({
-    // Short: this is the window in which a crash could lose the opening of a just-started stream.
-    intervalMs: 10,
+    // Group commit with no added wait: a stream's first content waits for its opening to be
+    // durable (OpeningGate), so this is on the time to first token. Starts of one event-loop turn
+    // share a statement; those arriving while one commits form the next.
+    intervalMs: 0,
     maxBatch: 500,
     // unnest: a burst of stream starts is one statement with 11 array parameters, not 11 per row
     // (an embedded database parses and plans it on the event loop, before the next first byte).

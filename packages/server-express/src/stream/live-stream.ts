@@ -1,67 +1,28 @@
 import {
   createStreamSession,
-  estimateInputTokens,
   isContentPart,
   openBillingRecord,
   toTwinError,
   type ConnectionWriter,
   type CostReceipt,
-  type Provider,
-  type ProviderRequest,
-  type StreamConfig,
   type StreamBillingRecord,
   type StreamEvent,
   type StreamMetrics,
   type StreamPart,
   type StreamSession,
   type StreamStatus,
-  type TokenCounter,
 } from '@twin/core';
-import type { Logger } from 'pino';
 import type { SSEResponse } from '../http/sse-response';
-import type { ServerMetrics } from '../observability/server-metrics';
-import type { StreamStatsWindow } from '../observability/stream-stats';
+import type { LiveStreamDeps, LiveStreamInit } from './live-stream-deps';
 import { AuditSegmentWriter } from '../storage/audit-segment';
-import type { TwinStore } from '../storage/twin-store';
-import type { SealingFactory } from './connection-sealing';
-import type { PricingBook } from './pricing-book';
-import { CLIENT_GONE_STOP, SLOW_CLIENT_STOP, type StopReason } from './stop-reason';
+import { OpeningGate } from './opening-gate';
+import { CLIENT_GONE_STOP, SLOW_CLIENT_STOP, STORAGE_STOP, type StopReason } from './stop-reason';
 import { endStream, type RunEnding } from './stream-end';
-import type { TickScheduler, Tickable } from './tick-scheduler';
+import { queueStartRows, recordLifecycle } from './stream-records';
+import type { Tickable } from './tick-scheduler';
 import { TWIN_SSE_FORMAT, type WireFormat } from './wire-format';
 
-/** What a live stream needs from the server around it. */
-export interface LiveStreamDeps {
-  store: TwinStore;
-  pricing: PricingBook;
-  metrics: ServerMetrics;
-  stats: StreamStatsWindow;
-  logger: Logger;
-  config: StreamConfig;
-  /** Counts prompt tokens at start, stored so a crash can still be billed with an estimate. */
-  countTokens?: TokenCounter;
-  /** Wakes the stream for its age-based flushes (one timer shared by every stream). */
-  scheduler: TickScheduler;
-  /** Keep an audit copy of every event in stream_chunks (default true). */
-  persistChunks: boolean;
-  /** The stream ended (its connection slot and running count are released). */
-  onFinished(stream: LiveStream): void;
-}
-
-/** Identity and request of a stream. */
-export interface LiveStreamInit {
-  id: string;
-  billingRecordId: string;
-  tenantId: string;
-  apiKeyId: string;
-  provider: Provider;
-  model: string;
-  purpose?: string;
-  metadata?: Record<string, string>;
-  request: ProviderRequest;
-  /** Payload codec / cipher for every connection of this stream. */
-  sealing?: SealingFactory;
-}
+export type { LiveStreamDeps, LiveStreamInit } from './live-stream-deps';
 
 interface Attached {
   response: SSEResponse;
@@ -104,6 +65,7 @@ export class LiveStream implements Tickable {
   private readonly auditSegment: AuditSegmentWriter;
   /** The stream's billing record as opened (core's model and idempotency key); finalized at the end. */
   private readonly openRecord: StreamBillingRecord;
+  private gate: OpeningGate | undefined;
   private resolveFinished!: () => void;
 
   constructor(init: LiveStreamInit, deps: LiveStreamDeps) {
@@ -156,30 +118,17 @@ export class LiveStream implements Tickable {
 
   /** Opens the billing record, emits `start` and runs the provider in the background. */
   begin(): void {
-    const { store } = this.deps;
-    store.openings.push(this.openRecord);
+    this.deps.store.openings.push(this.openRecord);
+    // Crash safety: content waits for the opening's commit (start does not), see OpeningGate.
+    if (this.deps.holdContentUntilRecorded !== false) this.gate = new OpeningGate(
+      this.deps.store.openings.durable(),
+      this.deps.openingTimeoutMs ?? 10_000,
+      (held) => this.onOpeningDurable(held),
+      () => this.stop(STORAGE_STOP),
+    );
     this.deliver(this.session.start());
     // After the start event is on the wire: nothing here delays the first byte.
-    store.connectionsOpened.push({
-      id: this.id,
-      tenantId: this.tenantId,
-      apiKeyId: this.apiKeyId,
-      provider: this.providerName,
-      model: this.model,
-      purpose: this.purpose ?? null,
-      status: 'streaming',
-      createdAt: this.createdAt,
-      lastSeq: 0,
-      metadata: this.init.metadata ?? null,
-    });
-    const inputTokens = this.deps.countTokens ? estimateInputTokens(this.init.request, this.deps.countTokens) : undefined;
-    store.events.push({
-      streamId: this.id,
-      tenantId: this.tenantId,
-      type: 'stream.start',
-      data: { provider: this.providerName, model: this.model, ...(inputTokens !== undefined ? { inputTokens } : {}) },
-      createdAt: this.createdAt,
-    });
+    queueStartRows(this, this.deps, this.init);
     void this.run();
   }
 
@@ -192,18 +141,21 @@ export class LiveStream implements Tickable {
     if (this.detachTimer) clearTimeout(this.detachTimer);
     this.detachTimer = undefined;
     const previous = this.attached;
+    if (this.gate?.holding && previous) {
+      // Held content was meant for the replaced connection; the replay below covers it.
+      this.gate.discard();
+    }
     const sealing = this.init.sealing?.();
     const writer = format.createWriter({
       streamId: this.id,
       ...(sealing ? { sealer: sealing.sealer, codec: sealing.codec, alg: sealing.alg, kid: sealing.kid } : {}),
-      onWrite: this.session.recordWrite,
     });
     this.attached = { response, writer };
     this.backpressure = false;
     if (previous && previous.response !== response) previous.response.end();
     if (lastEventId !== undefined) {
       this.deps.metrics.resumes.inc();
-      this.deps.store.events.push({ streamId: this.id, tenantId: this.tenantId, type: 'stream.resume', data: { lastEventId }, createdAt: new Date() });
+      recordLifecycle(this, this.deps, 'stream.resume', { lastEventId });
       // A sealed connection announces its codec and key in a start event (the client's opener needs
       // them); the stream's own start (seq 0) is replayed only when asked from the beginning.
       this.writeEvents(this.session.replayFrom(lastEventId), false);
@@ -211,16 +163,40 @@ export class LiveStream implements Tickable {
     if (!this.isRunning) this.closeConnection();
   }
 
-  /** The connection went away. Without a grace period the provider is aborted at once. */
+  /**
+   * The connection went away. The stream keeps running for `graceMs`, waiting for a resume
+   * (`twin_detaches_total`; the hub writes the `stream.detach` audit event); nobody back by then stops it and bills it
+   * `client_abort` (`stream.detach_expired`, `twin_detach_expired_total`). 0 aborts at once.
+   */
   detach(response: SSEResponse, graceMs: number): void {
     if (this.attached?.response !== response) return;
     this.attached = undefined;
+    this.gate?.discard();
     if (!this.isRunning) return;
-    if (graceMs <= 0) this.stop(CLIENT_GONE_STOP);
-    else {
-      this.detachTimer = setTimeout(() => this.stop(CLIENT_GONE_STOP), graceMs);
-      this.detachTimer.unref();
+    if (graceMs <= 0) {
+      this.stop(CLIENT_GONE_STOP);
+      return;
     }
+    this.deps.metrics.detaches.inc();
+    this.detachTimer = setTimeout(() => {
+      if (this.attached || !this.isRunning) return;
+      this.deps.metrics.detachExpired.inc();
+      recordLifecycle(this, this.deps, 'stream.detach_expired', { graceMs });
+      this.stop(CLIENT_GONE_STOP);
+    }, graceMs);
+    this.detachTimer.unref();
+  }
+
+  /** Bytes and events handed to this stream's socket (the SSE response reports them): metered and billed. */
+  recordWritten(bytes: number, events: number): void {
+    this.session.recordWrite(bytes, events);
+    this.deps.metrics.countWrite(events, bytes);
+  }
+
+  /** Bytes queued on the connection that will still be written before it closes (billed with the rest). */
+  get pendingBytes(): number {
+    const response = this.attached?.response;
+    return response && !response.overflowed ? response.queuedUtf8Bytes : 0;
   }
 
   /** Stops the provider; the stream ends with `reason.error` and is billed for what was used. */
@@ -274,13 +250,17 @@ export class LiveStream implements Tickable {
     }
     // Whatever ended the loop, the provider's request must not outlive the stream.
     if (!this.abortController.signal.aborted) this.abortController.abort();
+    // The stream's time ends with its provider (duration billed, the record's endedAt), not with
+    // the waits below.
+    const providerClosedAt = Date.now();
     await warm;
-    await this.finish({ errorSent: closed, stopReason: this.stopReason });
+    // The bill counts bytes written: held content goes out first (or is given up with the opening).
+    await this.gate?.settled;
+    await this.finish({ errorSent: closed, stopReason: this.stopReason }, providerClosedAt);
   }
 
   /** The end of the stream (see {@link endStream}); resolves `finished` once its record is written. */
-  private async finish(ending: RunEnding): Promise<void> {
-    const now = Date.now();
+  private async finish(ending: RunEnding, now: number): Promise<void> {
     this.endedAt = now;
     this.flushAt = Infinity;
     if (this.detachTimer) clearTimeout(this.detachTimer);
@@ -310,10 +290,28 @@ export class LiveStream implements Tickable {
     const last = events[events.length - 1]!;
     if (last.type === 'error' || last.type === 'complete') this.terminal = last;
     if (fresh && this.deps.persistChunks) this.audit(events);
+    const gate = this.gate;
+    if (gate?.holding) {
+      const wasHolding = gate.holdingContent;
+      const now = gate.pass(events);
+      if (!wasHolding && gate.holdingContent && !this.backpressure) this.deliver(this.session.setBackpressure(true, Date.now()));
+      this.toConnection(now);
+      return;
+    }
+    this.toConnection(events);
+  }
+
+  /** The opening committed: what was held goes out, then the session's normal flush rules resume. */
+  private onOpeningDurable(held: StreamEvent[]): void {
+    this.toConnection(held);
+    if (!this.backpressure && this.isRunning) this.deliver(this.session.setBackpressure(false, Date.now()));
+  }
+
+  private toConnection(events: StreamEvent[]): void {
     const attached = this.attached;
-    if (!attached) return;
-    const before = attached.writer.bytesWritten;
+    if (!attached || events.length === 0) return;
     const beforeEvents = attached.writer.eventsWritten;
+    const before = attached.writer.bytesWritten;
     let frames: string;
     try {
       frames = attached.writer.write(events);
@@ -326,8 +324,7 @@ export class LiveStream implements Tickable {
     }
     if (frames === '') return;
     const bytes = attached.writer.bytesWritten - before;
-    this.deps.metrics.countWrite(attached.writer.eventsWritten - beforeEvents, bytes);
-    if (!attached.response.write(frames, bytes) && !this.backpressure) {
+    if (!attached.response.write(frames, bytes, attached.writer.eventsWritten - beforeEvents) && !this.backpressure) {
       this.backpressure = true;
       this.deps.metrics.backpressure.inc();
       this.deliver(this.session.setBackpressure(true, Date.now()));
@@ -350,7 +347,8 @@ export class LiveStream implements Tickable {
   onDrain(): void {
     if (!this.backpressure) return;
     this.backpressure = false;
-    if (this.isRunning) this.deliver(this.session.setBackpressure(false, Date.now()));
+    // Content held for the opening keeps the session coalescing until it is released.
+    if (this.isRunning && !this.gate?.holdingContent) this.deliver(this.session.setBackpressure(false, Date.now()));
   }
 
   /**
@@ -378,13 +376,16 @@ export class LiveStream implements Tickable {
   }
 
   private closeConnection(): void {
+    const gate = this.gate;
     const attached = this.attached;
     this.attached = undefined;
     if (!attached) return;
-    // After an overflow the queued frames were dropped, the terminal event with them: send it last,
-    // in the connection's own format.
+    // After an overflow the queued frames were dropped (and with no durable opening the held content
+    // is never sent): the terminal event goes out alone, last, in the connection's own format.
+    if (gate?.timedOut) gate.discard();
+    const dropped = attached.response.overflowed || gate?.timedOut === true;
     const terminal = this.terminal;
-    attached.response.end(attached.response.overflowed && terminal ? attached.writer.write([terminal]) : undefined);
+    attached.response.end(dropped && terminal ? attached.writer.write([terminal]) : undefined);
   }
 }
 

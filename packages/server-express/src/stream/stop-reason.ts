@@ -28,3 +28,10 @@ export const SHUTDOWN_STOP: StopReason = {
   status: 'interrupted',
   error: new TwinError('capacity_exceeded', 'The server is shutting down; retry shortly.').toPayload(),
 };
+
+/** The billing record's opening did not commit in time: no content may go out without it. */
+export const STORAGE_STOP: StopReason = {
+  endReason: 'error',
+  status: 'error',
+  error: { code: 'capacity_exceeded', message: "The server's database is not answering; retry shortly.", retryable: true },
+};

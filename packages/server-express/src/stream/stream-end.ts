@@ -62,8 +62,10 @@ export async function endStream(context: StreamEndContext, ending: RunEnding, no
   const provider = outcome.provider ?? stream.providerName;
   const model = outcome.model ?? stream.model;
   const before = session.getSnapshot().metrics;
-  // The record carries what was billed: bytes up to the terminal event (the receipt rides in it).
-  const metered = meteredUsage(outcome.usage, now - stream.startedAt, before.bytesSent, 1 + before.reconnects);
+  // The record carries what was billed: bytes handed to the socket up to the terminal event (the
+  // receipt rides in it), and those queued that will be before it closes; never frames the
+  // slow-client policy dropped.
+  const metered = meteredUsage(outcome.usage, now - stream.startedAt, before.bytesSent + stream.pendingBytes, 1 + before.reconnects);
   let bill;
   try {
     bill = deps.pricing.bill({ tenantId: stream.tenantId, provider, model, startedAt: stream.createdAt, ...metered, usage: outcome.usage });

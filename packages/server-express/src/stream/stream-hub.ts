@@ -3,6 +3,7 @@ import { TwinError, type Provider, type ProviderRequest, type StreamConfig } fro
 import type { AuthContext } from '../auth/authenticator';
 import { randomId } from '../auth/api-key';
 import type { TransportEncoding } from '../http/negotiate-encoding';
+import { ClientGoneError, socketGone } from '../http/client-presence';
 import type { SSEResponse } from '../http/sse-response';
 import type { NetworkSignals } from '../observability/network-signals';
 import { TickScheduler } from './tick-scheduler';
@@ -18,7 +19,7 @@ export interface StreamHubOptions {
   maxQueuedBytesPerConnection: number;
   /**
    * How long a stream whose client disconnected keeps running, waiting for a resume, before its
-   * provider is aborted (default 0: abort at once, bill what was used).
+   * provider is aborted and it is billed `client_abort` (the service's default is 30 s; 0 aborts at once).
    */
   detachGraceMs: number;
   /**
@@ -124,8 +125,13 @@ export class StreamHub {
     }
   }
 
-  /** Starts a stream and streams it over `res`. */
+  /**
+   * Starts a stream and streams it over `res`. Throws {@link ClientGoneError} when the request's
+   * socket has already closed: the provider is never called for a client that is gone (its `close`
+   * event has fired, so the connection's listener would never hear it and its slot would leak).
+   */
   start(auth: AuthContext, input: StartStreamInput, req: IncomingMessage, res: ServerResponse): LiveStream {
+    if (socketGone(req)) throw new ClientGoneError('start');
     this.checkCapacity(auth);
     const stream = new LiveStream(
       {
@@ -172,6 +178,7 @@ export class StreamHub {
   ): LiveStream {
     const stream = this.get(auth, streamId);
     if (!stream) throw new TwinError('not_found', `No resumable stream ${streamId}.`, { details: { field: 'streamId' } });
+    if (socketGone(req)) throw new ClientGoneError('start');
     this.checkCapacity(auth);
     const response = this.connect(auth, stream, req, res, encoding, TWIN_SSE_FORMAT);
     this.options.signals?.resume(stream.tenantId);
@@ -281,12 +288,13 @@ export class StreamHub {
         stalledAt = undefined;
         stream.onDrain();
       },
+      onWritten: (bytes, events) => stream.recordWritten(bytes, events),
     });
     if (signals) {
       // A write the socket refused starts a stall; the drain above ends it.
       const write = response.write.bind(response);
-      response.write = (frames, bytes) => {
-        const ok = write(frames, bytes);
+      response.write = (frames, bytes, events) => {
+        const ok = write(frames, bytes, events);
         if (!ok && stalledAt === undefined && !response.closed) stalledAt = Date.now();
         return ok;
       };

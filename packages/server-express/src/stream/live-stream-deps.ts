@@ -1,0 +1,46 @@
+import type { Provider, ProviderRequest, StreamConfig, TokenCounter } from '@twin/core';
+import type { Logger } from 'pino';
+import type { ServerMetrics } from '../observability/server-metrics';
+import type { StreamStatsWindow } from '../observability/stream-stats';
+import type { TwinStore } from '../storage/twin-store';
+import type { SealingFactory } from './connection-sealing';
+import type { LiveStream } from './live-stream';
+import type { PricingBook } from './pricing-book';
+import type { TickScheduler } from './tick-scheduler';
+
+/** What a live stream needs from the server around it. */
+export interface LiveStreamDeps {
+  store: TwinStore;
+  pricing: PricingBook;
+  metrics: ServerMetrics;
+  stats: StreamStatsWindow;
+  logger: Logger;
+  config: StreamConfig;
+  /** Counts prompt tokens at start, stored so a crash can still be billed with an estimate. */
+  countTokens?: TokenCounter;
+  /** Wakes the stream for its age-based flushes (one timer shared by every stream). */
+  scheduler: TickScheduler;
+  /** Keep an audit copy of every event in stream_chunks (default true). */
+  persistChunks: boolean;
+  /** The stream ended (its connection slot and running count are released). */
+  onFinished(stream: LiveStream): void;
+  /** Hold content until the billing record's opening commits (crash safety; default true). */
+  holdContentUntilRecorded?: boolean;
+  /** Longest the first content waits for the billing record's opening to commit (default 10 s). */
+  openingTimeoutMs?: number;
+}
+
+/** Identity and request of a stream. */
+export interface LiveStreamInit {
+  id: string;
+  billingRecordId: string;
+  tenantId: string;
+  apiKeyId: string;
+  provider: Provider;
+  model: string;
+  purpose?: string;
+  metadata?: Record<string, string>;
+  request: ProviderRequest;
+  /** Payload codec / cipher for every connection of this stream. */
+  sealing?: SealingFactory;
+}
