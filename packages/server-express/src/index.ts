@@ -64,3 +64,10 @@ export type { LiveStreamSummary, LiveStreamState } from './admin/live-stream-sum
 export type { TimelineEntry, StreamReplay } from './admin/stream-timeline';
 export type { TrafficBucket, TrafficSeries } from './admin/traffic-series';
 export type { SpendPoint } from './admin/spend-series';
+
+// ── routing ──────────────────────────────────────────────────────────────────
+export { createModelRouter } from './routing/model-router';
+export type { ModelRouter, ModelRouterOptions, ResolvedModel } from './routing/model-router';
+export { routingConfigSchema, parseRoutingConfig, readRoutingConfigFile, EMPTY_ROUTING_CONFIG } from './routing/routing-config';
+export type { RoutingConfig, RoutingProviderConfig, ResilienceConfig } from './routing/routing-config';
+export { recordAttempts } from './routing/record-attempts';

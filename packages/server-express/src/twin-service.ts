@@ -23,6 +23,8 @@ import { createBudgetGuard, type BudgetGuard } from './stream/budget-guard';
 import { createPricingBook, type PricingBook } from './stream/pricing-book';
 import { reconcileOpenRecords, type ReconcileResult } from './stream/reconcile-open-records';
 import { StreamHub } from './stream/stream-hub';
+import { createModelRouter, type ModelRouter, type ResolvedModel } from './routing/model-router';
+import { EMPTY_ROUTING_CONFIG, type RoutingConfig } from './routing/routing-config';
 
 /** Everything {@link createTwinService} takes. Only `store` and `providers` are required. */
 export interface TwinServiceOptions {
@@ -59,6 +61,10 @@ export interface TwinServiceOptions {
   keyring?: Keyring;
   /** Register Node process metrics in `/metrics` (default true). */
   processMetrics?: boolean;
+  /** Providers, aliases, fallback chains and resilience from a routing config file (`TWIN_CONFIG`). */
+  routing?: RoutingConfig;
+  /** Where the routing config's `apiKeyEnv` / `secretEnv` names are looked up (the CLI passes `process.env`). */
+  secrets?: Record<string, string | undefined>;
 }
 
 /** The framework-free server: storage, auth, streams, billing and monitoring. */
@@ -80,6 +86,20 @@ export interface TwinService {
   /** Resolves a provider by name (`undefined` → default); 400 naming `provider` when unknown. */
   provider(name: string | undefined): Provider;
   providerNames(): string[];
+  /**
+   * Resolves a requested model: an alias of the routing config (its fallback chain),
+   * `provider/model`, or a model of `provider` (default: the default provider).
+   */
+  resolveModel(input: { model?: string | undefined; provider?: string | undefined }): ResolvedModel;
+  /** The routing in force (providers, aliases, circuits). */
+  readonly router: ModelRouter;
+  /** The routing config in force. */
+  readonly routing: RoutingConfig;
+  /**
+   * Swaps in a new routing config. Streams already running keep the providers they started with,
+   * so none is dropped; a config that does not validate or build throws and changes nothing.
+   */
+  reloadRouting(config: RoutingConfig): void;
   /** Finalises billing records left open by a previous process. */
   reconcile(): Promise<ReconcileResult>;
   /** Stops every stream (billed as interrupted) and flushes storage. Does not close the database. */
@@ -109,6 +129,9 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   if (providers.size === 0) throw new TwinError('config_invalid', 'At least one provider is required.');
   const defaultProvider = options.defaultProvider ?? (isRegistry(given) ? given.defaultName : [...providers.keys()][0]!);
   if (!providers.has(defaultProvider)) throw new TwinError('config_invalid', `Default provider "${defaultProvider}" is not configured.`);
+  const secrets = options.secrets ?? {};
+  let routing = options.routing ?? EMPTY_ROUTING_CONFIG;
+  let router = createModelRouter({ base: providers, config: routing, secrets, defaultProvider });
 
   const metrics = createServerMetrics({ defaultMetrics: options.processMetrics !== false });
   const stats = new StreamStatsWindow();
@@ -145,16 +168,20 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     config,
     logger,
     keyring: options.keyring,
-    provider(name) {
-      const p = providers.get(name ?? defaultProvider);
-      if (!p) {
-        throw new TwinError('invalid_request', `Unknown provider "${name}". Configured: ${[...providers.keys()].join(', ')}.`, {
-          details: { field: 'provider' },
-        });
-      }
-      return p;
+    provider: (name) => router.provider(name),
+    providerNames: () => [...router.providerNames],
+    resolveModel: (input) => router.resolve(input),
+    get router() {
+      return router;
     },
-    providerNames: () => [...providers.keys()],
+    get routing() {
+      return routing;
+    },
+    reloadRouting(config) {
+      router = createModelRouter({ base: providers, config, secrets, defaultProvider, previous: router });
+      routing = config;
+      logger.info({ providers: router.providerNames, aliases: router.aliases }, 'routing config reloaded');
+    },
     reconcile: () =>
       reconcileOpenRecords({
         store,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TwinError, createPayloadSealer, safeParseJSON, streamRequestSchema, type StreamRequest } from '@twin/core';
+import { TwinError, createPayloadSealer, safeParseJSON, streamRequestSchema, type ProviderAttempt, type StreamRequest } from '@twin/core';
+import { recordAttempts } from '../routing/record-attempts';
 import { randomId } from '../auth/api-key';
 import { createNodeAead } from '../crypto/node-aead';
 import type { AuthContext } from '../auth/authenticator';
@@ -95,15 +96,26 @@ function sealingFor(ctx: RouteContext, streamId: string, request: Pick<StreamReq
   };
 }
 
+/** Which provider of a fallback chain served the stream, and why others were skipped, in its audit events. */
+function recordAttempt(ctx: RouteContext, streamId: string, attempt: ProviderAttempt): void {
+  ctx.service.store.events.push({
+    streamId,
+    tenantId: ctx.auth.tenantId,
+    type: 'provider.attempt',
+    data: { provider: attempt.provider, model: attempt.model ?? null, outcome: attempt.outcome, ...(attempt.error ? { error: { code: attempt.error.code, message: attempt.error.message } } : {}) },
+    createdAt: new Date(),
+  });
+}
+
 async function startStream(ctx: RouteContext, raw: unknown): Promise<void> {
   const request = validate(streamRequestSchema, raw, 'request');
-  const provider = ctx.service.provider(request.provider);
-  const model = request.model ?? provider.defaultModel;
-  if (!model) throw new TwinError('invalid_request', `Provider "${provider.name}" needs a model.`, { details: { field: 'model' } });
+  const resolved = ctx.service.resolveModel({ model: request.model, provider: request.provider });
+  const model = resolved.model;
   ctx.service.hub.checkCapacity(ctx.auth);
   await ctx.service.budgets.check(ctx.auth.tenantId);
   // The id is chosen here because a sealer binds it into every sealed chunk's associated data.
   const streamId = randomId('str', 16);
+  const provider = resolved.chain.length > 1 ? recordAttempts(resolved.provider, (attempt) => recordAttempt(ctx, streamId, attempt)) : resolved.provider;
   const sealing = sealingFor(ctx, streamId, request);
   ctx.service.hub.start(
     ctx.auth,
