@@ -25,6 +25,9 @@ import { reconcileOpenRecords, type ReconcileResult } from './stream/reconcile-o
 import { StreamHub } from './stream/stream-hub';
 import { createModelRouter, type ModelRouter, type ResolvedModel } from './routing/model-router';
 import { EMPTY_ROUTING_CONFIG, type RoutingConfig } from './routing/routing-config';
+import type { CorsOptions } from './http/cors';
+import { createApiKeyAdminStore, type ApiKeyAdminStore } from './storage/api-key-admin-store';
+import { createRequestLimits, type RateLimits, type RequestLimits } from './limits/request-limits';
 
 /** Everything {@link createTwinService} takes. Only `store` and `providers` are required. */
 export interface TwinServiceOptions {
@@ -61,10 +64,18 @@ export interface TwinServiceOptions {
   keyring?: Keyring;
   /** Register Node process metrics in `/metrics` (default true). */
   processMetrics?: boolean;
-  /** Providers, aliases, fallback chains and resilience from a routing config file (`TWIN_CONFIG`). */
+  /** Providers, aliases, fallback chains and resilience (what a routing config file holds). */
   routing?: RoutingConfig;
+  /** Where `reloadRouting()` re-reads the routing config from (the CLI: `TWIN_CONFIG`). */
+  routingSource?: () => RoutingConfig;
   /** Where the routing config's `apiKeyEnv` / `secretEnv` names are looked up (the CLI passes `process.env`). */
   secrets?: Record<string, string | undefined>;
+  /** Rate limits of keys that have none of their own (default: none). Tenant limits are stored. */
+  defaultKeyLimits?: RateLimits;
+  /** Browser origins allowed to call the API (CORS); default none. */
+  cors?: CorsOptions;
+  /** Clock of the rate limiter (tests); default `Date.now`. */
+  now?: () => number;
 }
 
 /** The framework-free server: storage, auth, streams, billing and monitoring. */
@@ -83,6 +94,11 @@ export interface TwinService {
   readonly config: StreamConfig;
   readonly logger: Logger;
   readonly keyring: Keyring | undefined;
+  /** API key management (create, list, revoke, rotate) and tenant limits. */
+  readonly keys: ApiKeyAdminStore;
+  readonly cors: CorsOptions | undefined;
+  /** Per-key and per-tenant requests / tokens per minute. */
+  readonly limits: RequestLimits;
   /** Resolves a provider by name (`undefined` → default); 400 naming `provider` when unknown. */
   provider(name: string | undefined): Provider;
   providerNames(): string[];
@@ -96,10 +112,11 @@ export interface TwinService {
   /** The routing config in force. */
   readonly routing: RoutingConfig;
   /**
-   * Swaps in a new routing config. Streams already running keep the providers they started with,
-   * so none is dropped; a config that does not validate or build throws and changes nothing.
+   * Swaps in a new routing config (default: re-read from `routingSource`). Streams already running
+   * keep the providers they started with, so none is dropped; a config that does not validate or
+   * build throws `config_invalid` and changes nothing.
    */
-  reloadRouting(config: RoutingConfig): void;
+  reloadRouting(config?: RoutingConfig): void;
   /** Finalises billing records left open by a previous process. */
   reconcile(): Promise<ReconcileResult>;
   /** Stops every stream (billed as interrupted) and flushes storage. Does not close the database. */
@@ -154,6 +171,16 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   const connectionSamples = new ConnectionSamples();
   const stopSampler = startConnectionSampler(connectionSamples, () => hub.countsByTenant());
   const budgets = createBudgetGuard(store, logger, undefined, budgetUsageGauge(metrics.registry));
+  const keys = createApiKeyAdminStore(store.db);
+  const limits = createRequestLimits({
+    keys,
+    metrics,
+    logger,
+    ...(options.defaultKeyLimits ? { defaultKeyLimits: options.defaultKeyLimits } : {}),
+    ...(countTokens ? { countTokens } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  await limits.refresh();
 
   return {
     store,
@@ -168,6 +195,9 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     config,
     logger,
     keyring: options.keyring,
+    keys,
+    limits,
+    cors: options.cors,
     provider: (name) => router.provider(name),
     providerNames: () => [...router.providerNames],
     resolveModel: (input) => router.resolve(input),
@@ -177,7 +207,9 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     get routing() {
       return routing;
     },
-    reloadRouting(config) {
+    reloadRouting(next) {
+      if (!next && !options.routingSource) throw new TwinError('config_invalid', 'This server has no routing config file to reload (set TWIN_CONFIG).');
+      const config = next ?? options.routingSource!();
       router = createModelRouter({ base: providers, config, secrets, defaultProvider, previous: router });
       routing = config;
       logger.info({ providers: router.providerNames, aliases: router.aliases }, 'routing config reloaded');
@@ -193,6 +225,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     async shutdown(timeoutMs) {
       lag?.stop();
       stopSampler();
+      limits.stop();
       await hub.shutdown(timeoutMs);
       await store.flush();
     },

@@ -6,7 +6,10 @@ import { adminKeys, adminLiveFeed, adminStreamDetail, adminTraffic, adminWhoAmI 
 import { adminSpendSeries } from '../admin/spend-series';
 import type { TwinService } from '../twin-service';
 import { listAlerts, listBudgets, listConfigs, listRecords, putBudget, putConfigs, report } from './billing-routes';
+import { getRouting, reloadRouting } from './admin-routes';
+import { applyCors } from './cors';
 import { sendError, sendJson } from './http-util';
+import { createKey, getKey, getTenantLimits, listKeys, putTenantLimits, revokeKey, rotateKey, updateKey } from './key-routes';
 import { buildOpenApiDocument } from './openapi';
 import { deleteStream, getStream, listActive, postStream, streamMetrics, streamStats, type RouteContext } from './stream-routes';
 
@@ -48,6 +51,12 @@ const ROUTES: Route[] = [
   route('/api/admin/keys', { GET: adminKeys }),
   route('/api/admin/spend', { GET: adminSpendSeries }),
   route('/api/admin/streams/:id', { GET: adminStreamDetail }),
+  route('/api/keys', { GET: listKeys, POST: createKey }),
+  route('/api/keys/:id/rotate', { POST: rotateKey }),
+  route('/api/keys/:id', { GET: getKey, PATCH: updateKey, DELETE: revokeKey }),
+  route('/api/tenants/:id/limits', { GET: getTenantLimits, PUT: putTenantLimits }),
+  route('/api/admin/routing', { GET: getRouting }),
+  route('/api/admin/routing/reload', { POST: reloadRouting }),
 ];
 
 /** A Node request handler; `next` (Express) is called for paths Twin does not own. */
@@ -65,6 +74,7 @@ export function createTwinHandler(service: TwinService): TwinRequestHandler {
     const url = new URL(req.url ?? '/', 'http://twin.local');
     const path = url.pathname;
     const method = req.method ?? 'GET';
+    if (applyCors(service.cors, req, res)) return;
 
     if (path === '/health' && (method === 'GET' || method === 'HEAD')) {
       void health(service, res);
