@@ -26,6 +26,8 @@ import { StreamHub } from './stream/stream-hub';
 import { createModelRouter, type ModelRouter, type ResolvedModel } from './routing/model-router';
 import { EMPTY_ROUTING_CONFIG, type RoutingConfig } from './routing/routing-config';
 import type { CorsOptions } from './http/cors';
+import { createAlertCenter, type AlertCenter } from './alerts/alert-center';
+import type { WebhookDispatcherEnv } from './alerts/webhook-dispatcher';
 import { createApiKeyAdminStore, type ApiKeyAdminStore } from './storage/api-key-admin-store';
 import { createRequestLimits, type RateLimits, type RequestLimits } from './limits/request-limits';
 
@@ -72,6 +74,10 @@ export interface TwinServiceOptions {
   secrets?: Record<string, string | undefined>;
   /** Rate limits of keys that have none of their own (default: none). Tenant limits are stored. */
   defaultKeyLimits?: RateLimits;
+  /** Timers, clock and fetch of alert webhook deliveries (tests). */
+  alertEnv?: Partial<WebhookDispatcherEnv>;
+  /** Run the operational alert checks on a timer (default true). */
+  alertChecks?: boolean;
   /** Browser origins allowed to call the API (CORS); default none. */
   cors?: CorsOptions;
   /** Clock of the rate limiter (tests); default `Date.now`. */
@@ -97,6 +103,8 @@ export interface TwinService {
   /** API key management (create, list, revoke, rotate) and tenant limits. */
   readonly keys: ApiKeyAdminStore;
   readonly cors: CorsOptions | undefined;
+  /** Alerts: webhook deliveries and the operational checks (error rate, latency, drops, cost). */
+  readonly alerts: AlertCenter;
   /** Per-key and per-tenant requests / tokens per minute. */
   readonly limits: RequestLimits;
   /** Resolves a provider by name (`undefined` → default); 400 naming `provider` when unknown. */
@@ -170,7 +178,8 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   );
   const connectionSamples = new ConnectionSamples();
   const stopSampler = startConnectionSampler(connectionSamples, () => hub.countsByTenant());
-  const budgets = createBudgetGuard(store, logger, undefined, budgetUsageGauge(metrics.registry));
+  const alerts = createAlertCenter({ store, stats, logger, routing: () => routing, secrets: options.secrets ?? {}, ...(options.alertEnv ? { env: options.alertEnv } : {}), schedule: options.alertChecks !== false });
+  const budgets = createBudgetGuard(store, logger, undefined, budgetUsageGauge(metrics.registry), (alert) => alerts.send(alert));
   const keys = createApiKeyAdminStore(store.db);
   const limits = createRequestLimits({
     keys,
@@ -198,6 +207,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     keys,
     limits,
     cors: options.cors,
+    alerts,
     provider: (name) => router.provider(name),
     providerNames: () => [...router.providerNames],
     resolveModel: (input) => router.resolve(input),
@@ -226,6 +236,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       lag?.stop();
       stopSampler();
       limits.stop();
+      alerts.stop();
       await hub.shutdown(timeoutMs);
       await store.flush();
     },

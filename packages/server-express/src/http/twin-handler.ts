@@ -6,7 +6,7 @@ import { adminKeys, adminLiveFeed, adminStreamDetail, adminTraffic, adminWhoAmI 
 import { adminSpendSeries } from '../admin/spend-series';
 import type { TwinService } from '../twin-service';
 import { listAlerts, listBudgets, listConfigs, listRecords, putBudget, putConfigs, report } from './billing-routes';
-import { getRouting, reloadRouting } from './admin-routes';
+import { getRouting, listDeliveries, reloadRouting, testAlert } from './admin-routes';
 import { applyCors } from './cors';
 import { sendError, sendJson } from './http-util';
 import { createKey, getKey, getTenantLimits, listKeys, putTenantLimits, revokeKey, rotateKey, updateKey } from './key-routes';
@@ -57,6 +57,8 @@ const ROUTES: Route[] = [
   route('/api/tenants/:id/limits', { GET: getTenantLimits, PUT: putTenantLimits }),
   route('/api/admin/routing', { GET: getRouting }),
   route('/api/admin/routing/reload', { POST: reloadRouting }),
+  route('/api/admin/webhooks/deliveries', { GET: listDeliveries }),
+  route('/api/admin/alerts/test', { POST: testAlert }),
 ];
 
 /** A Node request handler; `next` (Express) is called for paths Twin does not own. */

@@ -93,6 +93,8 @@ export const routingConfigSchema = z.strictObject({
       errorRatePercent: z.number().positive().max(100).default(5),
       meanLatencyMs: positiveInt.default(5_000),
       dropsPerHour: positiveInt.default(100),
+      /** Server-wide spend in the last hour above which a `cost.hour` alert is raised (exact decimal). */
+      costPerHour: z.strictObject({ amount: z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal string like "25.00"'), currency: z.string().regex(/^[A-Z]{3}$/) }).optional(),
       /** How often they are checked (default every 60 s, over the last 5 minutes / hour). */
       checkIntervalMs: positiveInt.default(60_000),
     })
