@@ -18,7 +18,9 @@ export async function startFakeOpenAIUpstream(behaviour: UpstreamBehaviour) {
     req.resume();
     if (behaviour.kind === 'status') {
       res.writeHead(behaviour.status, { 'Content-Type': 'application/json', ...(behaviour.retryAfter !== undefined ? { 'Retry-After': String(behaviour.retryAfter) } : {}) });
-      res.end(JSON.stringify({ error: { message: `upstream says ${behaviour.status}`, type: 'server_error' } }));
+      // OpenAI's own error bodies for these statuses.
+      const error = behaviour.status === 429 ? { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } : { message: 'The server had an error while processing your request.', type: 'server_error' };
+      res.end(JSON.stringify({ error }));
       return;
     }
     res.writeHead(200, { 'Content-Type': 'text/event-stream' });

@@ -55,7 +55,8 @@ export function createAlertCenter(options: AlertCenterOptions): AlertCenter {
     const alert: AlertMessage = { ...input, id: randomId('alert', 9), createdAt: new Date(now()) };
     await store.insertAlert({ ...alert, data: alert.data ?? {} });
     logger.warn({ kind: alert.kind, tenantId: alert.tenantId }, alert.message);
-    send(alert);
+    // The deliveries are recorded before this returns; their attempts run in the background.
+    await dispatcher.dispatch(alert).catch((err: unknown) => logger.warn({ err, alert: alert.id }, 'recording a webhook delivery failed'));
     return alert;
   };
   const monitor = createOpsMonitor({
