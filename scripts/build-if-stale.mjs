@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, URL */
 // `pnpm start` runs this before the server: it rebuilds a package only when one of its sources is
 // newer than its dist/ (tsup cleans dist/, so dist's newest file is the last build), and keeps the
 // build's output to itself unless the build fails. A start with nothing changed builds nothing.
