@@ -47,7 +47,8 @@ beforeAll(async () => {
   writeFileSync(configFile, 'models:\n  chat: [simulated/sim-1]\n');
   server = await serve();
   devKey = readFileSync(join(dataDir, 'dev-api-key'), 'utf8').trim();
-}, 120_000);
+  // A first start creates the embedded database (initdb), which takes minutes on a loaded machine.
+}, 300_000);
 afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
