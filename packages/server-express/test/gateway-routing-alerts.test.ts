@@ -102,6 +102,10 @@ describe.each([
       { provider: 'good', model: 'backup-1', outcome: 'served' },
       { provider: skipped, model: 'gpt-x', outcome: 'skipped', error: { code, message: expect.any(String) } },
     ]);
+    // The same, over HTTP, for the stream's owner only.
+    const listed = await fetchJson(`${t.url}/api/stream/${streamId}/events`, { key: t.keys.t1 });
+    expect(listed.json.events.filter((e: { type: string }) => e.type === 'provider.attempt').map((e: { data: { outcome: string } }) => e.data.outcome)).toEqual(['skipped', 'served']);
+    expect((await fetchJson(`${t.url}/api/stream/${streamId}/events`, { key: t.keys.t2 })).status).toBe(404);
   });
 
   run('skips a provider whose circuit opened without calling it again', async () => {

@@ -18,6 +18,9 @@ export function gatewayOpenApiPaths(errorResponse: Json): { paths: Json; respons
   return {
     responses: { Error: errorResponse },
     paths: {
+      '/api/stream/{id}/events': {
+        get: { summary: "A stream's audit events, oldest first: start, every provider a fallback chain tried (`provider.attempt`), end.", parameters: [id], responses: { '200': ok(), ...errors } },
+      },
       '/api/keys': {
         get: { summary: 'API keys of the caller\'s tenant (admins: every tenant, or `?tenant=`). Never a secret.', parameters: [{ name: 'tenant', in: 'query', required: false, schema: { type: 'string' } }], responses: { '200': ok(), ...errors } },
         post: { summary: 'Create a key (admin: any tenant; tenant-admin: its own). The answer holds the secret, this once.', requestBody: body(createKeyBodySchema), responses: { '201': ok('Created: `key` is the secret'), ...errors } },

@@ -8,6 +8,7 @@ import type { TwinService } from '../twin-service';
 import { listAlerts, listBudgets, listConfigs, listRecords, putBudget, putConfigs, report } from './billing-routes';
 import { getRouting, listDeliveries, reloadRouting, testAlert } from './admin-routes';
 import { applyCors } from './cors';
+import { listStreamEvents } from './stream-events-route';
 import { sendError, sendJson } from './http-util';
 import { createKey, getKey, getTenantLimits, listKeys, putTenantLimits, revokeKey, rotateKey, updateKey } from './key-routes';
 import { buildOpenApiDocument } from './openapi';
@@ -39,6 +40,7 @@ const ROUTES: Route[] = [
   route('/api/stream/active', { GET: listActive }),
   route('/api/stream/stats', { GET: streamStats }),
   route('/api/stream/:id/metrics', { GET: streamMetrics }),
+  route('/api/stream/:id/events', { GET: listStreamEvents }),
   route('/api/stream/:id', { DELETE: deleteStream }),
   route('/api/billing/records', { GET: listRecords }),
   route('/api/billing/report', { GET: report }),
