@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import postgres from 'postgres';
+import { POSTGRES_TEST_URL, postgresReachable } from './postgres-test-database';
 import { fetchJson, openSSE, type SSEReader } from './read-sse';
 
 // These tests run the BUILT server (`pnpm build` first), as an operator would.
@@ -129,4 +131,32 @@ describe('the built twin-server as an operator runs it', () => {
     expect(started.code).toBe(1);
     expect(started.err).toMatch(/providers\.x\.baseURL/);
   });
+});
+
+describe.skipIf(!(await postgresReachable()))('the built twin-server on Postgres', () => {
+  const schema = `twin_cli_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const pgEnv = { DATABASE_URL: POSTGRES_TEST_URL, TWIN_DB_SCHEMA: schema, TWIN_DATA_DIR: join(dataDir, 'pg-unused') };
+  afterAll(async () => {
+    const admin = postgres(POSTGRES_TEST_URL, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => admin.end({ timeout: 2 }));
+  });
+
+  it('creates the first admin key on the database, then manages keys through the running server with TWIN_URL and TWIN_ADMIN_KEY', async () => {
+    const first = await run(['keys', 'create', '--tenant', 'ops', '--role', 'admin', '--json'], pgEnv);
+    expect(first.code).toBe(0);
+    const admin = JSON.parse(first.out) as { key: string };
+    const pg = await serve({ ...pgEnv, TWIN_CONFIG: '' });
+    expect(pg.output()).toMatch(/storage {6}Postgres /);
+    const viaHttp = { ...pgEnv, TWIN_URL: pg.url, TWIN_ADMIN_KEY: admin.key };
+    const created = await run(['keys', 'create', '--tenant', 'acme', '--tpm', '1000', '--json'], viaHttp);
+    expect(created.code).toBe(0);
+    const key = JSON.parse(created.out) as { id: string; key: string };
+    expect(created.err).toBe('');
+    expect((await fetchJson(`${pg.url}/api/stream/active`, { key: key.key })).status).toBe(200);
+    expect((await run(['keys', 'rotate', key.id, '--json'], viaHttp)).code).toBe(0);
+    expect((await fetchJson(`${pg.url}/api/stream/active`, { key: key.key })).status).toBe(401);
+    const listed = await run(['keys', 'list', '--tenant', 'acme'], viaHttp);
+    expect(listed.out.trim().split('\n').map((l) => l.split('\t')[5])).toEqual(['revoked', 'active']);
+    pg.child.kill('SIGTERM');
+  }, 120_000);
 });
