@@ -7,11 +7,11 @@ import type { RouteContext } from './stream-routes';
 /**
  * `GET /api/stream/:id/events`: a stream's audit events (`stream.start`, `provider.attempt` for
  * each provider a fallback chain tried, the end), oldest first; another tenant's stream is 404.
+ * Events are written behind the stream (in batches every 50 ms), so a stream's last events appear
+ * a moment after its end; a read never forces a write on a busy server.
  */
 export async function listStreamEvents(ctx: RouteContext): Promise<void> {
   const id = ctx.params.id!;
-  // Events are written behind the stream: write what is queued, so a just-ended stream is complete.
-  await ctx.service.store.events.flush();
   const rows = await ctx.service.store.db
     .select({ type: streamEvents.type, data: streamEvents.data, createdAt: streamEvents.createdAt })
     .from(streamEvents)
