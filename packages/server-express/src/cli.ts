@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { isTwinError } from '@twin/core';
-import { createApiKey } from './auth/authenticator';
+import { keysCommand } from './cli/keys-command';
+import { acquireDataDirLock } from './storage/data-dir-lock';
 import { pgliteDir, readServerEnv } from './cli/server-config';
 import { startReferenceServer } from './cli/serve';
 import { openDatabase } from './storage/open-database';
@@ -11,17 +11,23 @@ const HELP = `twin-server — the Twin reference server
 
 Usage:
   twin-server [serve]                       start the server (config from the environment, see docs/server.md)
-  twin-server keys create --tenant <id> [--name <name>] [--role member|admin]
-  twin-server keys list [--tenant <id>]
+  twin-server keys create --tenant <id> [--name <label>] [--role member|tenant-admin|admin]
+                    [--expires-in 30d] [--models a,b] [--providers a,b] [--rpm N] [--tpm N]
+  twin-server keys list [--tenant <id>] [--json]
+  twin-server keys update <key-id> [--name ...] [--expires-in ...] [--models ...] [--rpm N|none] [--tpm N|none]
   twin-server keys revoke <key-id>
+  twin-server keys rotate <key-id> [--grace 1h]
+      With a server running, keys commands go through its HTTP API (--url / TWIN_URL, or the URL in
+      the data folder's lock file; --admin-key / TWIN_ADMIN_KEY, or the first-run key file).
   twin-server migrate                       apply database migrations and exit
 
 Environment: PORT (8787), HOST, DATABASE_URL (unset: embedded PGlite in TWIN_DATA_DIR=.twin-data),
-TWIN_PRICING_FILE, TWIN_AUTH (api-key|off), OPENAI_API_KEY, ANTHROPIC_API_KEY, GOOGLE_API_KEY,
+TWIN_PRICING_FILE, TWIN_CONFIG (routing file; SIGHUP reloads it), TWIN_AUTH (api-key|off), OPENAI_API_KEY, ANTHROPIC_API_KEY, GOOGLE_API_KEY,
 OLLAMA_BASE_URL, LOG_LEVEL.`;
 
 async function withStore<T>(fn: (store: ReturnType<typeof createTwinStore>) => Promise<T>): Promise<T> {
   const env = readServerEnv(process.env);
+  const lock = env.DATABASE_URL ? undefined : acquireDataDirLock(pgliteDir(env), 'migrate');
   const db = await openDatabase(
     env.DATABASE_URL ? { url: env.DATABASE_URL, ...(env.TWIN_DB_SCHEMA ? { schemaName: env.TWIN_DB_SCHEMA } : {}) } : { dataDir: pgliteDir(env) },
   );
@@ -31,6 +37,7 @@ async function withStore<T>(fn: (store: ReturnType<typeof createTwinStore>) => P
   } finally {
     await store.close();
     await db.close();
+    lock?.release();
   }
 }
 
@@ -52,6 +59,14 @@ async function main(argv: string[]): Promise<number> {
         () => process.exit(1),
       );
     };
+    // SIGHUP re-reads TWIN_CONFIG; running streams keep their providers. A bad file changes nothing.
+    process.on('SIGHUP', () => {
+      try {
+        running.reload();
+      } catch (error) {
+        running.service.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'routing config reload failed; keeping the previous config');
+      }
+    });
     process.on('SIGINT', () => onSignal('SIGINT'));
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     return -1;
@@ -62,33 +77,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'keys') {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: { tenant: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' } },
-    });
-    if (sub === 'create') {
-      if (!values.tenant) throw new Error('keys create needs --tenant <id>');
-      if (values.role !== undefined && values.role !== 'admin' && values.role !== 'member') throw new Error('--role must be member or admin');
-      const role = values.role as 'admin' | 'member' | undefined;
-      const created = await withStore((store) => createApiKey(store, { tenantId: values.tenant!, ...(values.name ? { name: values.name } : {}), ...(role ? { role } : {}) }));
-      process.stdout.write(`Created ${created.role} key ${created.id} for tenant ${created.tenantId}. Store it now; it is not shown again:\n${created.key}\n`);
-      return 0;
-    }
-    if (sub === 'list') {
-      const keys = await withStore((store) => store.listApiKeys(values.tenant));
-      for (const k of keys) {
-        process.stdout.write(`${k.id}\t${k.tenantId}\t${k.role}\t${k.prefix}…\t${k.name}\t${k.revokedAt ? 'revoked' : 'active'}\n`);
-      }
-      return 0;
-    }
-    if (sub === 'revoke') {
-      const id = positionals[0];
-      if (!id) throw new Error('keys revoke needs a key id');
-      const done = await withStore((store) => store.revokeApiKey(id));
-      process.stdout.write(done ? `revoked ${id}\n` : `no active key ${id}\n`);
-      return done ? 0 : 1;
-    }
+    const code = await keysCommand(sub, rest, readServerEnv(process.env), process.env, (text) => process.stdout.write(text));
+    if (code !== 2) return code;
   }
   process.stderr.write(HELP + '\n');
   return 2;

@@ -65,3 +65,35 @@ export type { LiveStreamSummary, LiveStreamState } from './admin/live-stream-sum
 export type { TimelineEntry, StreamReplay } from './admin/stream-timeline';
 export type { TrafficBucket, TrafficSeries } from './admin/traffic-series';
 export type { SpendPoint } from './admin/spend-series';
+
+// ── routing ──────────────────────────────────────────────────────────────────
+export { createModelRouter } from './routing/model-router';
+export type { ModelRouter, ModelRouterOptions, ResolvedModel } from './routing/model-router';
+export { routingConfigSchema, parseRoutingConfig, readRoutingConfigFile, EMPTY_ROUTING_CONFIG } from './routing/routing-config';
+export type { RoutingConfig, RoutingProviderConfig, ResilienceConfig } from './routing/routing-config';
+export { recordAttempts } from './routing/record-attempts';
+
+// ── gateway operations: keys, limits, alerts, CORS ───────────────────────────
+export { authContextOf, API_KEY_ROLES } from './auth/authenticator';
+export type { ApiKeyRole, NewApiKey } from './auth/authenticator';
+export { createKeyAs, listKeysAs, updateKeyAs, revokeKeyAs, rotateKeyAs, publicKey, createKeyBodySchema, updateKeyBodySchema, rotateKeyBodySchema, tenantLimitsBodySchema } from './auth/key-admin';
+export type { PublicApiKey, CreateKeyBody, UpdateKeyBody } from './auth/key-admin';
+export { createApiKeyAdminStore } from './storage/api-key-admin-store';
+export type { ApiKeyAdminStore, ApiKeyRecord, ApiKeyPatch, TenantLimitsRow } from './storage/api-key-admin-store';
+export { acquireDataDirLock, readDataDirLock, lockPathOf } from './storage/data-dir-lock';
+export type { DataDirLock, DataDirLockInfo } from './storage/data-dir-lock';
+export { createRateLimiter, createMemoryRateLimitCounters, formatResetDuration } from './limits/rate-limiter';
+export type { RateLimiter, RateLimitRule, RateLimitCounters, RateLimitDecision, RateLimitReservation } from './limits/rate-limiter';
+export { createRequestLimits } from './limits/request-limits';
+export type { RequestLimits, RequestLimitsOptions, RateLimits } from './limits/request-limits';
+export { signWebhook, verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER } from './alerts/webhook-signature';
+export { createWebhookDispatcher, webhookRetryDelayMs } from './alerts/webhook-dispatcher';
+export type { AlertMessage, WebhookEndpoint, WebhookDispatcher, WebhookDispatcherEnv, WebhookDispatcherOptions } from './alerts/webhook-dispatcher';
+export { createWebhookDeliveryStore } from './storage/webhook-delivery-store';
+export type { WebhookDeliveryStore, WebhookDeliveryRow } from './storage/webhook-delivery-store';
+export { createOpsMonitor } from './alerts/ops-monitor';
+export type { OpsMonitor, OpsThresholds, OpsMonitorOptions } from './alerts/ops-monitor';
+export { createAlertCenter } from './alerts/alert-center';
+export type { AlertCenter, AlertCenterOptions } from './alerts/alert-center';
+export { applyCors } from './http/cors';
+export type { CorsOptions } from './http/cors';

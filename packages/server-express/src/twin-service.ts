@@ -24,6 +24,13 @@ import { createBudgetGuard, type BudgetGuard } from './stream/budget-guard';
 import { createPricingBook, type PricingBook } from './stream/pricing-book';
 import { reconcileOpenRecords, type ReconcileResult } from './stream/reconcile-open-records';
 import { StreamHub } from './stream/stream-hub';
+import { createModelRouter, type ModelRouter, type ResolvedModel } from './routing/model-router';
+import { EMPTY_ROUTING_CONFIG, type RoutingConfig } from './routing/routing-config';
+import type { CorsOptions } from './http/cors';
+import { createAlertCenter, type AlertCenter } from './alerts/alert-center';
+import type { WebhookDispatcherEnv } from './alerts/webhook-dispatcher';
+import { createApiKeyAdminStore, type ApiKeyAdminStore } from './storage/api-key-admin-store';
+import { createRequestLimits, type RateLimits, type RequestLimits } from './limits/request-limits';
 
 /** Everything {@link createTwinService} takes. Only `store` and `providers` are required. */
 export interface TwinServiceOptions {
@@ -77,6 +84,22 @@ export interface TwinServiceOptions {
   holdContentUntilRecorded?: boolean;
   /** Test hooks of the request path (hold a request after an await). Not for production use. */
   hooks?: RequestHooks;
+  /** Providers, aliases, fallback chains and resilience (what a routing config file holds). */
+  routing?: RoutingConfig;
+  /** Where `reloadRouting()` re-reads the routing config from (the CLI: `TWIN_CONFIG`). */
+  routingSource?: () => RoutingConfig;
+  /** Where the routing config's `apiKeyEnv` / `secretEnv` names are looked up (the CLI passes `process.env`). */
+  secrets?: Record<string, string | undefined>;
+  /** Rate limits of keys that have none of their own (default: none). Tenant limits are stored. */
+  defaultKeyLimits?: RateLimits;
+  /** Timers, clock and fetch of alert webhook deliveries (tests). */
+  alertEnv?: Partial<WebhookDispatcherEnv>;
+  /** Run the operational alert checks on a timer (default true). */
+  alertChecks?: boolean;
+  /** Browser origins allowed to call the API (CORS); default none. */
+  cors?: CorsOptions;
+  /** Clock of the rate limiter (tests); default `Date.now`. */
+  now?: () => number;
 }
 
 /** How long a stream whose client vanished keeps running for a resume, by default. */
@@ -99,9 +122,31 @@ export interface TwinService {
   readonly logger: Logger;
   readonly keyring: Keyring | undefined;
   readonly hooks: RequestHooks | undefined;
+  /** API key management (create, list, revoke, rotate) and tenant limits. */
+  readonly keys: ApiKeyAdminStore;
+  readonly cors: CorsOptions | undefined;
+  /** Alerts: webhook deliveries and the operational checks (error rate, latency, drops, cost). */
+  readonly alerts: AlertCenter;
+  /** Per-key and per-tenant requests / tokens per minute. */
+  readonly limits: RequestLimits;
   /** Resolves a provider by name (`undefined` → default); 400 naming `provider` when unknown. */
   provider(name: string | undefined): Provider;
   providerNames(): string[];
+  /**
+   * Resolves a requested model: an alias of the routing config (its fallback chain),
+   * `provider/model`, or a model of `provider` (default: the default provider).
+   */
+  resolveModel(input: { model?: string | undefined; provider?: string | undefined }): ResolvedModel;
+  /** The routing in force (providers, aliases, circuits). */
+  readonly router: ModelRouter;
+  /** The routing config in force. */
+  readonly routing: RoutingConfig;
+  /**
+   * Swaps in a new routing config (default: re-read from `routingSource`). Streams already running
+   * keep the providers they started with, so none is dropped; a config that does not validate or
+   * build throws `config_invalid` and changes nothing.
+   */
+  reloadRouting(config?: RoutingConfig): void;
   /** Finalises billing records left open by a previous process. */
   reconcile(): Promise<ReconcileResult>;
   /** Stops every stream (billed as interrupted) and flushes storage. Does not close the database. */
@@ -131,6 +176,9 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   if (providers.size === 0) throw new TwinError('config_invalid', 'At least one provider is required.');
   const defaultProvider = options.defaultProvider ?? (isRegistry(given) ? given.defaultName : [...providers.keys()][0]!);
   if (!providers.has(defaultProvider)) throw new TwinError('config_invalid', `Default provider "${defaultProvider}" is not configured.`);
+  const secrets = options.secrets ?? {};
+  let routing = options.routing ?? EMPTY_ROUTING_CONFIG;
+  let router = createModelRouter({ base: providers, config: routing, secrets, defaultProvider });
 
   const metrics = createServerMetrics({ defaultMetrics: options.processMetrics !== false });
   const stats = new StreamStatsWindow();
@@ -161,7 +209,6 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   );
   const connectionSamples = new ConnectionSamples();
   const stopSampler = startConnectionSampler(connectionSamples, () => hub.countsByTenant());
-  const budgets = createBudgetGuard(store, logger, undefined, budgetUsageGauge(metrics.registry));
   const snapshotMs = options.usageSnapshotIntervalMs ?? 3_600_000;
   const snapshots =
     snapshotMs > 0
@@ -170,6 +217,18 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
         }, snapshotMs)
       : undefined;
   snapshots?.unref();
+  const alerts = createAlertCenter({ store, stats, logger, routing: () => routing, secrets: options.secrets ?? {}, ...(options.alertEnv ? { env: options.alertEnv } : {}), schedule: options.alertChecks !== false });
+  const budgets = createBudgetGuard(store, logger, undefined, budgetUsageGauge(metrics.registry), (alert) => alerts.send(alert));
+  const keys = createApiKeyAdminStore(store.db);
+  const limits = createRequestLimits({
+    keys,
+    metrics,
+    logger,
+    ...(options.defaultKeyLimits ? { defaultKeyLimits: options.defaultKeyLimits } : {}),
+    ...(countTokens ? { countTokens } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  await limits.refresh();
 
   return {
     store,
@@ -185,16 +244,26 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     logger,
     keyring: options.keyring,
     hooks: options.hooks,
-    provider(name) {
-      const p = providers.get(name ?? defaultProvider);
-      if (!p) {
-        throw new TwinError('invalid_request', `Unknown provider "${name}". Configured: ${[...providers.keys()].join(', ')}.`, {
-          details: { field: 'provider' },
-        });
-      }
-      return p;
+    keys,
+    limits,
+    cors: options.cors,
+    alerts,
+    provider: (name) => router.provider(name),
+    providerNames: () => [...router.providerNames],
+    resolveModel: (input) => router.resolve(input),
+    get router() {
+      return router;
     },
-    providerNames: () => [...providers.keys()],
+    get routing() {
+      return routing;
+    },
+    reloadRouting(next) {
+      if (!next && !options.routingSource) throw new TwinError('config_invalid', 'This server has no routing config file to reload (set TWIN_CONFIG).');
+      const config = next ?? options.routingSource!();
+      router = createModelRouter({ base: providers, config, secrets, defaultProvider, previous: router });
+      routing = config;
+      logger.info({ providers: router.providerNames, aliases: router.aliases }, 'routing config reloaded');
+    },
     reconcile: () =>
       reconcileOpenRecords({
         store,
@@ -207,6 +276,8 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       lag?.stop();
       stopSampler();
       clearInterval(snapshots);
+      limits.stop();
+      alerts.stop();
       await hub.shutdown(timeoutMs);
       await store.flush();
     },

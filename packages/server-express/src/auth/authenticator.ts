@@ -1,5 +1,6 @@
 import { TwinError } from '@twin/core';
 import type { IncomingMessage } from 'node:http';
+import type { ApiKeyRow } from '../storage/store-rows';
 import type { TwinStore } from '../storage/twin-store';
 import { apiKeyDisplayPrefix, generateApiKey, hashApiKey, randomId } from './api-key';
 
@@ -7,7 +8,34 @@ import { apiKeyDisplayPrefix, generateApiKey, hashApiKey, randomId } from './api
 export interface AuthContext {
   tenantId: string;
   apiKeyId: string;
-  role: 'admin' | 'member';
+  /** `admin`: the whole server; `tenant-admin`: its tenant's keys; `member`: streams and its tenant's data. */
+  role: ApiKeyRole;
+  /** Epoch ms after which the key no longer authenticates. */
+  expiresAt?: number;
+  /** When set, the only models / providers this key may stream from. */
+  allowedModels?: readonly string[];
+  allowedProviders?: readonly string[];
+  /** This key's own rate limits (its tenant's apply as well). */
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+}
+
+/** What an API key may do. */
+export type ApiKeyRole = 'admin' | 'tenant-admin' | 'member';
+export const API_KEY_ROLES: readonly ApiKeyRole[] = ['member', 'tenant-admin', 'admin'];
+
+/** The request context of a stored key row (no secret in it). */
+export function authContextOf(row: ApiKeyRow): AuthContext {
+  return {
+    tenantId: row.tenantId,
+    apiKeyId: row.id,
+    role: API_KEY_ROLES.includes(row.role as ApiKeyRole) ? (row.role as ApiKeyRole) : 'member',
+    ...(row.expiresAt ? { expiresAt: row.expiresAt.getTime() } : {}),
+    ...(row.allowedModels ? { allowedModels: row.allowedModels } : {}),
+    ...(row.allowedProviders ? { allowedProviders: row.allowedProviders } : {}),
+    ...(row.requestsPerMinute !== null ? { requestsPerMinute: row.requestsPerMinute } : {}),
+    ...(row.tokensPerMinute !== null ? { tokensPerMinute: row.tokensPerMinute } : {}),
+  };
 }
 
 /** How requests are authenticated. */
@@ -55,8 +83,7 @@ export function createAuthenticator(store: TwinStore, auth: AuthMode = { mode: '
   const cache = new Map<string, Entry>();
   const lookup = async (hash: string): Promise<Entry> => {
     const row = await store.findApiKeyByHash(hash);
-    const context: AuthContext | null =
-      row && !row.revokedAt ? { tenantId: row.tenantId, apiKeyId: row.id, role: row.role === 'admin' ? 'admin' : 'member' } : null;
+    const context: AuthContext | null = row && !row.revokedAt ? authContextOf(row) : null;
     const entry: Entry = { context, expires: Date.now() + ttl };
     if (cache.size > 10_000) cache.clear();
     cache.set(hash, entry);
@@ -79,6 +106,7 @@ export function createAuthenticator(store: TwinStore, auth: AuthMode = { mode: '
         });
       }
       if (!hit.context) throw new TwinError('unauthorized', 'Invalid or revoked API key.');
+      if (hit.context.expiresAt !== undefined && hit.context.expiresAt <= Date.now()) throw new TwinError('unauthorized', 'This API key has expired.');
       return hit.context;
     },
     clearCache() {
@@ -92,16 +120,26 @@ export interface CreatedApiKey {
   id: string;
   tenantId: string;
   name: string;
-  role: 'admin' | 'member';
+  role: ApiKeyRole;
   prefix: string;
   key: string;
 }
 
+/** What a new key is: its tenant and, optionally, its label, role, expiry, allow-lists and limits. */
+export interface NewApiKey {
+  tenantId: string;
+  name?: string;
+  role?: ApiKeyRole;
+  expiresAt?: Date | null;
+  allowedModels?: string[] | null;
+  allowedProviders?: string[] | null;
+  requestsPerMinute?: number | null;
+  tokensPerMinute?: number | null;
+  rotatedFrom?: string;
+}
+
 /** Creates an API key for a tenant and stores its hash. */
-export async function createApiKey(
-  store: TwinStore,
-  input: { tenantId: string; name?: string; role?: 'admin' | 'member' },
-): Promise<CreatedApiKey> {
+export async function createApiKey(store: Pick<TwinStore, 'insertApiKey'>, input: NewApiKey): Promise<CreatedApiKey> {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(input.tenantId)) {
     throw new TwinError('invalid_argument', 'tenantId must be 1-64 characters of A-Z, a-z, 0-9, "_", "." or "-".', { details: { field: 'tenantId' } });
   }
@@ -114,6 +152,12 @@ export async function createApiKey(
     keyHash: hashApiKey(key),
     prefix: apiKeyDisplayPrefix(key),
     role: input.role ?? 'member',
+    expiresAt: input.expiresAt ?? null,
+    allowedModels: input.allowedModels ?? null,
+    allowedProviders: input.allowedProviders ?? null,
+    requestsPerMinute: input.requestsPerMinute ?? null,
+    tokensPerMinute: input.tokensPerMinute ?? null,
+    rotatedFrom: input.rotatedFrom ?? null,
   };
   await store.insertApiKey(row);
   return { id, tenantId: row.tenantId, name: row.name, role: row.role, prefix: row.prefix, key };

@@ -10,6 +10,8 @@ import { createSlotSleep } from '../providers/slot-sleep';
 import { openDatabase, type OpenedDatabase } from '../storage/open-database';
 import { createTwinStore } from '../storage/twin-store';
 import { createTwinService, type TwinService } from '../twin-service';
+import { readRoutingConfigFile } from '../routing/routing-config';
+import { acquireDataDirLock } from '../storage/data-dir-lock';
 import { pgliteDir, readPricingFile, readServerEnv, type ServerEnv } from './server-config';
 
 /** A running reference server. */
@@ -18,6 +20,8 @@ export interface RunningServer {
   server: Server;
   service: TwinService;
   database: OpenedDatabase;
+  /** Re-reads `TWIN_CONFIG` (what SIGHUP does); running streams are untouched. */
+  reload(): void;
   /** Graceful stop: refuse new requests, end every stream (billed as interrupted), flush, close the database. */
   stop(): Promise<void>;
 }
@@ -55,10 +59,20 @@ export async function startReferenceServer(vars: Record<string, string | undefin
   if (env.TWIN_AUTH === 'off' && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
     throw new TwinError('config_invalid', 'TWIN_AUTH=off is for local development: bind HOST to 127.0.0.1.');
   }
-  const database = await openDatabase(
-    env.DATABASE_URL ? { url: env.DATABASE_URL, ...(env.TWIN_DB_SCHEMA ? { schemaName: env.TWIN_DB_SCHEMA } : {}) } : { dataDir: pgliteDir(env) },
-  );
-  logger.info({ driver: database.driver, location: database.location }, 'database ready (migrations applied)');
+  // Validated before anything is opened: a bad file fails the start with the path in the file.
+  const configFile = env.TWIN_CONFIG;
+  const routing = configFile ? readRoutingConfigFile(configFile) : undefined;
+  const lock = env.DATABASE_URL ? undefined : acquireDataDirLock(pgliteDir(env), 'serve');
+  let database: OpenedDatabase;
+  try {
+    database = await openDatabase(
+      env.DATABASE_URL ? { url: env.DATABASE_URL, ...(env.TWIN_DB_SCHEMA ? { schemaName: env.TWIN_DB_SCHEMA } : {}) } : { dataDir: pgliteDir(env) },
+    );
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  logger.debug({ driver: database.driver, location: database.location }, 'database ready (migrations applied)');
   const store = createTwinStore(database.db, {
     instanceId: env.TWIN_INSTANCE_ID,
     onWriteError: (table, err, rows) => logger.warn({ table, rows, err }, 'batch write failed; will retry'),
@@ -88,6 +102,14 @@ export async function startReferenceServer(vars: Record<string, string | undefin
     maxStorageBacklog: env.TWIN_MAX_STORAGE_BACKLOG,
     ...(env.TWIN_MAX_EVENT_LOOP_LAG_MS !== undefined ? { maxEventLoopLagMs: env.TWIN_MAX_EVENT_LOOP_LAG_MS } : {}),
     ...(env.TWIN_CIPHER_KEYS ? { keyring: parseKeyring(env.TWIN_CIPHER_KEYS)! } : {}),
+    ...(routing ? { routing, routingSource: () => readRoutingConfigFile(configFile!) } : {}),
+    secrets: vars,
+    ...(env.TWIN_RATE_LIMIT_RPM || env.TWIN_RATE_LIMIT_TPM
+      ? { defaultKeyLimits: { requestsPerMinute: env.TWIN_RATE_LIMIT_RPM, tokensPerMinute: env.TWIN_RATE_LIMIT_TPM } }
+      : {}),
+    ...(env.TWIN_CORS_ORIGINS
+      ? { cors: { origins: env.TWIN_CORS_ORIGINS === '*' ? '*' : env.TWIN_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean), credentials: env.TWIN_CORS_CREDENTIALS } }
+      : {}),
   });
   const reconciled = await service.reconcile();
   if (reconciled.reconciled > 0) logger.warn({ count: reconciled.reconciled }, 'finalized billing records left open by the previous run');
@@ -124,10 +146,23 @@ export async function startReferenceServer(vars: Record<string, string | undefin
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
   const url = `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${port}`;
-  logger.info({ url, providers: registry.names, default: registry.defaultName, auth: env.TWIN_AUTH }, 'twin-server listening');
+  lock?.setUrl(url);
+  const router0 = service.router;
+  logger.info({ url, providers: router0.providerNames, default: router0.defaultProvider, auth: env.TWIN_AUTH }, 'twin-server listening');
   const auth = env.TWIN_AUTH === 'off' ? '' : devKeyFile ? ` -H "Authorization: Bearer $(cat ${devKeyFile})"` : ' -H "Authorization: Bearer <your key>"';
-  print(`  Try: curl -N${auth} "${url}/api/stream?prompt=Hello"\n`);
-  if (env.TWIN_AUTH !== 'off') print(`  Admin console: ${url}/admin (sign in with an admin key${devKeyFile ? `: the one in ${devKeyFile}` : ''})\n`);
+  print(
+    [
+      '',
+      `  twin-server  ${url}`,
+      `  storage      ${database.driver === 'pglite' ? `PGlite in ${database.location}` : `Postgres ${database.location}`}`,
+      `  providers    ${router0.providerNames.map((n) => (n === router0.defaultProvider ? `${n} (default)` : n)).join(', ')}${router0.aliases.length ? `; aliases ${router0.aliases.join(', ')}` : ''}`,
+      ...(configFile ? [`  config       ${configFile} (reload: kill -HUP ${process.pid})`] : []),
+      `  api key      ${env.TWIN_AUTH === 'off' ? 'none (TWIN_AUTH=off)' : devKeyFile ? `${devKeyFile} (admin, tenant dev)` : 'create one: twin-server keys create --tenant <id>'}`,
+      `  try          curl -N${auth} "${url}/api/stream?prompt=Hello"`,
+      ...(env.TWIN_AUTH !== 'off' ? [`  console      ${url}/admin (sign in with an admin key)`] : []),
+      '',
+    ].join('\n'),
+  );
 
   let stopping: Promise<void> | undefined;
   return {
@@ -135,6 +170,9 @@ export async function startReferenceServer(vars: Record<string, string | undefin
     server,
     service,
     database,
+    reload() {
+      service.reloadRouting();
+    },
     stop() {
       stopping ??= (async () => {
         server.close();
@@ -142,6 +180,7 @@ export async function startReferenceServer(vars: Record<string, string | undefin
         server.closeAllConnections();
         await store.close();
         await database.close();
+        lock?.release();
         logger.info('twin-server stopped; every open stream was finalized');
       })();
       return stopping;

@@ -40,6 +40,14 @@ export const serverEnvSchema = z.object({
   TWIN_SIMULATED_TOKENS_PER_SECOND: z.coerce.number().positive().default(20),
   /** Comma-separated `id:base64key` entries (32-byte keys), newest last: enables payload encryption. */
   TWIN_CIPHER_KEYS: z.string().optional(),
+  /** Routing config file (JSON or YAML): providers, aliases, fallback chains, resilience, alerts. */
+  TWIN_CONFIG: z.string().min(1).optional(),
+  /** Default rate limits of a key that has none of its own. */
+  TWIN_RATE_LIMIT_RPM: int(1).optional(),
+  TWIN_RATE_LIMIT_TPM: int(1).optional(),
+  /** Comma-separated browser origins allowed to call the API (`*` for any). Unset: none. */
+  TWIN_CORS_ORIGINS: z.string().min(1).optional(),
+  TWIN_CORS_CREDENTIALS: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ServerEnv = z.infer<typeof serverEnvSchema>;

@@ -9,6 +9,7 @@ import {
   streamUsageReportSchema,
 } from '@twin/core';
 import { z } from 'zod';
+import { gatewayOpenApiPaths } from './openapi-gateway';
 import { billingRecordsQuerySchema, billingReportQuerySchema, budgetInputSchema, metricsQuerySchema, streamQuerySchema } from './schemas';
 
 type Json = Record<string, unknown>;
@@ -65,10 +66,12 @@ const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'strin
 
 /** The OpenAPI 3.1 description of the router, generated from the same zod schemas that validate requests. */
 export function buildOpenApiDocument(): Json {
+  const gateway = gatewayOpenApiPaths(errorResponse);
   return {
     openapi: '3.1.0',
     info: { title: 'Twin reference server', version: '1', description: 'Stream LLM output over SSE with exact billing.' },
     components: {
+      responses: gateway.responses,
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'API key (`twin-server keys create`).' },
         apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
@@ -188,6 +191,7 @@ export function buildOpenApiDocument(): Json {
       '/health': { get: { summary: 'Liveness and database reachability.', security: [], responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }) } } },
       '/metrics': { get: { summary: 'Prometheus text format.', security: [], responses: { '200': { description: 'OK', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/openapi.json': { get: { summary: 'This document.', security: [], responses: { '200': json({ type: 'object' }) } } },
+      ...gateway.paths,
     },
   };
 }

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TwinError, createPayloadSealer, parseEventId, safeParseJSON, streamRequestSchema, type StreamRequest } from '@twin/core';
+import { TwinError, createPayloadSealer, parseEventId, safeParseJSON, streamRequestSchema, type ProviderAttempt, type ProviderRequest, type StreamRequest } from '@twin/core';
+import { recordAttempts } from '../routing/record-attempts';
+import type { ResolvedModel } from '../routing/model-router';
 import { randomId } from '../auth/api-key';
 import { createNodeAead } from '../crypto/node-aead';
 import type { AuthContext } from '../auth/authenticator';
@@ -139,16 +141,59 @@ function sealingFor(ctx: RouteContext, streamId: string, request: Pick<StreamReq
   };
 }
 
+/** A key with allow-lists may only use the models and providers named in them (403 naming the field). */
+function assertAllowed(auth: AuthContext, requested: string | undefined, resolved: ResolvedModel): void {
+  if (auth.allowedProviders) {
+    const denied = resolved.chain.map((t) => t.slice(0, t.indexOf('/'))).find((p) => !auth.allowedProviders!.includes(p));
+    if (denied) throw new TwinError('forbidden', `This API key may not use provider "${denied}".`, { details: { field: 'provider' } });
+  }
+  if (auth.allowedModels) {
+    const names = [requested, resolved.alias, ...resolved.chain, resolved.chain.length === 1 ? resolved.model : undefined];
+    if (!names.some((n) => n !== undefined && auth.allowedModels!.includes(n))) {
+      throw new TwinError('forbidden', `This API key may not use model "${requested ?? resolved.model}".`, { details: { field: 'model' } });
+    }
+  }
+}
+
+/** Which provider of a fallback chain served the stream, and why others were skipped, in its audit events. */
+function recordAttempt(ctx: RouteContext, streamId: string, attempt: ProviderAttempt): void {
+  ctx.service.store.events.push({
+    streamId,
+    tenantId: ctx.auth.tenantId,
+    type: 'provider.attempt',
+    data: { provider: attempt.provider, model: attempt.model ?? null, outcome: attempt.outcome, ...(attempt.error ? { error: { code: attempt.error.code, message: attempt.error.message } } : {}) },
+    createdAt: new Date(),
+  });
+}
+
 async function startStream(ctx: RouteContext, raw: unknown): Promise<void> {
   const request = validate(streamRequestSchema, raw, 'request');
-  const provider = ctx.service.provider(request.provider);
-  const model = request.model ?? provider.defaultModel;
-  if (!model) throw new TwinError('invalid_request', `Provider "${provider.name}" needs a model.`, { details: { field: 'model' } });
+  const resolved = ctx.service.resolveModel({ model: request.model, provider: request.provider });
+  const model = resolved.model;
+  assertAllowed(ctx.auth, request.model, resolved);
   ctx.service.hub.checkCapacity(ctx.auth);
-  await ctx.service.budgets.check(ctx.auth.tenantId);
+  try {
+    await ctx.service.budgets.check(ctx.auth.tenantId);
+  } catch (error) {
+    if (error instanceof TwinError && error.code === 'budget_exceeded') ctx.service.metrics.rejected.inc({ reason: 'budget' });
+    throw error;
+  }
   await ctx.checkpoint('budget');
+  const providerRequest: ProviderRequest = {
+    model,
+    messages: request.messages,
+    ...(request.tools ? { tools: request.tools } : {}),
+    ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.stop ? { stop: request.stop } : {}),
+    ...(request.providerOptions ? { providerOptions: request.providerOptions } : {}),
+  };
+  // Last of the checks, so a request refused for another reason does not use up the allowance.
+  const reservation = ctx.service.limits.admit(ctx.auth, providerRequest, ctx.res);
   // The id is chosen here because a sealer binds it into every sealed chunk's associated data.
   const streamId = randomId('str', 16);
+  const chain = resolved.chain.length > 1 ? recordAttempts(resolved.provider, (attempt) => recordAttempt(ctx, streamId, attempt)) : resolved.provider;
+  const provider = ctx.service.limits.settling(chain, reservation, providerRequest);
   const sealing = sealingFor(ctx, streamId, request);
   ctx.service.hub.start(
     ctx.auth,
@@ -156,15 +201,7 @@ async function startStream(ctx: RouteContext, raw: unknown): Promise<void> {
       id: streamId,
       provider,
       model,
-      request: {
-        model,
-        messages: request.messages,
-        ...(request.tools ? { tools: request.tools } : {}),
-        ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
-        ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-        ...(request.stop ? { stop: request.stop } : {}),
-        ...(request.providerOptions ? { providerOptions: request.providerOptions } : {}),
-      },
+      request: providerRequest,
       ...(request.options?.purpose ? { purpose: request.options.purpose } : {}),
       ...(request.metadata ? { metadata: request.metadata } : {}),
       encoding: negotiateEncoding(ctx.req.headers['accept-encoding']),

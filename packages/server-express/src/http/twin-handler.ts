@@ -7,7 +7,11 @@ import { adminSpendSeries } from '../admin/spend-series';
 import type { TwinService } from '../twin-service';
 import { listAlerts, listBudgets, listConfigs, listRecords, putBudget, putConfigs, report } from './billing-routes';
 import { ClientGoneError, watchClient, type RequestStage } from './client-presence';
+import { getRouting, listDeliveries, reloadRouting, testAlert } from './admin-routes';
+import { applyCors } from './cors';
+import { listStreamEvents } from './stream-events-route';
 import { sendError, sendJson } from './http-util';
+import { createKey, getKey, getTenantLimits, listKeys, putTenantLimits, revokeKey, rotateKey, updateKey } from './key-routes';
 import { buildOpenApiDocument } from './openapi';
 import { deleteStream, getStream, listActive, postStream, streamMetrics, streamStats, type RouteContext } from './stream-routes';
 
@@ -37,6 +41,7 @@ const ROUTES: Route[] = [
   route('/api/stream/active', { GET: listActive }),
   route('/api/stream/stats', { GET: streamStats }),
   route('/api/stream/:id/metrics', { GET: streamMetrics }),
+  route('/api/stream/:id/events', { GET: listStreamEvents }),
   route('/api/stream/:id', { DELETE: deleteStream }),
   route('/api/billing/records', { GET: listRecords }),
   route('/api/billing/report', { GET: report }),
@@ -49,6 +54,14 @@ const ROUTES: Route[] = [
   route('/api/admin/keys', { GET: adminKeys }),
   route('/api/admin/spend', { GET: adminSpendSeries }),
   route('/api/admin/streams/:id', { GET: adminStreamDetail }),
+  route('/api/keys', { GET: listKeys, POST: createKey }),
+  route('/api/keys/:id/rotate', { POST: rotateKey }),
+  route('/api/keys/:id', { GET: getKey, PATCH: updateKey, DELETE: revokeKey }),
+  route('/api/tenants/:id/limits', { GET: getTenantLimits, PUT: putTenantLimits }),
+  route('/api/admin/routing', { GET: getRouting }),
+  route('/api/admin/routing/reload', { POST: reloadRouting }),
+  route('/api/admin/webhooks/deliveries', { GET: listDeliveries }),
+  route('/api/admin/alerts/test', { POST: testAlert }),
 ];
 
 /** A Node request handler; `next` (Express) is called for paths Twin does not own. */
@@ -66,6 +79,7 @@ export function createTwinHandler(service: TwinService): TwinRequestHandler {
     const url = new URL(req.url ?? '/', 'http://twin.local');
     const path = url.pathname;
     const method = req.method ?? 'GET';
+    if (applyCors(service.cors, req, res)) return;
 
     if (path === '/health' && (method === 'GET' || method === 'HEAD')) {
       void health(service, res);

@@ -55,6 +55,29 @@ export class StreamStatsWindow {
     return this.samples.filter((s) => s.at >= since && (tenantId === undefined || s.tenantId === tenantId));
   }
 
+  /**
+   * Counts over the finished streams kept (the newest `capacity`) that ended at or after `since`:
+   * what the operational alerts compare with their thresholds.
+   */
+  summarise(since: number): { finished: number; failed: number; dropped: number; ttftCount: number; ttftSumMs: number } {
+    let finished = 0;
+    let failed = 0;
+    let dropped = 0;
+    let ttftCount = 0;
+    let ttftSumMs = 0;
+    for (const s of this.samples) {
+      if (s.at < since) continue;
+      finished++;
+      if (s.endReason === 'error' || s.endReason === 'timeout' || s.endReason === 'interrupted') failed++;
+      if (s.endReason === 'client_abort') dropped++;
+      if (s.ttftMs !== undefined) {
+        ttftCount++;
+        ttftSumMs += s.ttftMs;
+      }
+    }
+    return { finished, failed, dropped, ttftCount, ttftSumMs };
+  }
+
   /** Stats over the window, for one tenant or (`undefined`) everyone. */
   compute(now: number, tenantId: string | undefined, live: { activeStreams: number; openConnections: number }): StreamStats {
     const since = now - this.windowMs;

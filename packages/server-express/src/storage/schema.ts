@@ -31,9 +31,20 @@ export const apiKeys = pgTable(
     keyHash: text('key_hash').notNull(),
     /** The first characters of the key, to recognise it in a list. Not secret. */
     prefix: text('prefix').notNull(),
+    /** `member`, `tenant-admin` (manages its tenant's keys) or `admin` (the whole server). */
     role: text('role').notNull().default('member'),
     createdAt: ts('created_at').notNull().defaultNow(),
     revokedAt: ts('revoked_at'),
+    /** Past this instant the key answers 401. */
+    expiresAt: ts('expires_at'),
+    /** When set, the only models (`provider/model`, a bare model or an alias) / providers this key may use. */
+    allowedModels: jsonb('allowed_models').$type<string[]>(),
+    allowedProviders: jsonb('allowed_providers').$type<string[]>(),
+    /** Rate limits of this key (null: none beyond its tenant's). */
+    requestsPerMinute: integer('requests_per_minute'),
+    tokensPerMinute: integer('tokens_per_minute'),
+    /** The key this one replaced (rotation). */
+    rotatedFrom: text('rotated_from'),
   },
   (t) => [uniqueIndex('twin_api_keys_hash_uq').on(t.keyHash), index('twin_api_keys_tenant_idx').on(t.tenantId)],
 );
@@ -235,6 +246,37 @@ export const streamBudgets = pgTable(
   (t) => [uniqueIndex('stream_budgets_tenant_period_uq').on(t.tenantId, t.period)],
 );
 
+/** Rate limits of a tenant, over all its keys. */
+export const tenantLimits = pgTable('twin_tenant_limits', {
+  tenantId: text('tenant_id').primaryKey(),
+  requestsPerMinute: integer('requests_per_minute'),
+  tokensPerMinute: integer('tokens_per_minute'),
+  updatedAt: ts('updated_at').notNull(),
+});
+
+/** Alert webhook deliveries: one row per (alert, endpoint), retried until delivered or given up. */
+export const webhookDeliveries = pgTable(
+  'twin_webhook_deliveries',
+  {
+    /** Sent as `Twin-Delivery-Id`: the same on every retry, so a receiver can drop duplicates. */
+    id: text('id').primaryKey(),
+    alertId: text('alert_id').notNull(),
+    tenantId: text('tenant_id'),
+    kind: text('kind').notNull(),
+    url: text('url').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    /** `pending`, `delivered` or `failed` (gave up). */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    createdAt: ts('created_at').notNull(),
+    nextAttemptAt: ts('next_attempt_at'),
+    deliveredAt: ts('delivered_at'),
+  },
+  (t) => [uniqueIndex('twin_webhook_deliveries_alert_url_uq').on(t.alertId, t.url), index('twin_webhook_deliveries_created_idx').on(t.createdAt)],
+);
+
 export const schema = {
   apiKeys,
   streamConnections,
@@ -247,4 +289,6 @@ export const schema = {
   streamEvents,
   streamAlerts,
   streamBudgets,
+  tenantLimits,
+  webhookDeliveries,
 };

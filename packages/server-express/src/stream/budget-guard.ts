@@ -1,5 +1,6 @@
 import { TwinError, budgetPeriodBounds, type Budget } from '@twin/core';
 import type { Logger } from 'pino';
+import type { AlertMessage } from '../alerts/webhook-dispatcher';
 import { randomId } from '../auth/api-key';
 import type { BudgetRow, TwinStore } from '../storage/twin-store';
 import { judgeBudget } from './judge-budget';
@@ -18,6 +19,8 @@ export function createBudgetGuard(
   cacheMs = 5_000,
   /** Each evaluation's spend as a fraction of the limit (for `twin_budget_used_ratio`). */
   onUsed?: (budget: BudgetRow, ratio: number) => void,
+  /** Each alert raised, once stored (the server sends it to the alert webhooks). */
+  onAlert?: (alert: AlertMessage) => void,
 ) {
   interface Verdict {
     at: number;
@@ -45,7 +48,7 @@ export function createBudgetGuard(
     for (const threshold of verdict.reached) {
       const kind = `budget.${budget.period}.${threshold}`;
       if (await store.hasAlertSince(budget.tenantId, kind, from)) continue;
-      await store.insertAlert({
+      const alert: AlertMessage = {
         id: randomId('alert', 9),
         tenantId: budget.tenantId,
         kind,
@@ -53,7 +56,9 @@ export function createBudgetGuard(
         message: `Spend ${spent} ${budget.currency} reached ${threshold}% of the ${budget.period} budget ${budget.limitAmount}.`,
         data: { spent, limit: budget.limitAmount, currency: budget.currency, threshold },
         createdAt: now,
-      });
+      };
+      await store.insertAlert(alert);
+      onAlert?.(alert);
       logger.warn({ tenantId: budget.tenantId, threshold, period: budget.period }, 'budget threshold reached');
     }
     if (verdict.exceeded && (budget.config as { action?: string }).action === 'block') {

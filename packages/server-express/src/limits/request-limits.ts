@@ -1,0 +1,117 @@
+import type { ServerResponse } from 'node:http';
+import { TwinError, estimateInputTokens, type Provider, type ProviderRequest, type StreamPart, type TokenCounter, type Usage } from '@twin/core';
+import type { Logger } from 'pino';
+import type { AuthContext } from '../auth/authenticator';
+import type { ServerMetrics } from '../observability/server-metrics';
+import type { ApiKeyAdminStore } from '../storage/api-key-admin-store';
+import { createRateLimiter, type RateLimitReservation, type RateLimitRule, type RateLimiter, type RateLimitCounters } from './rate-limiter';
+
+/** Requests and tokens per minute. */
+export interface RateLimits {
+  requestsPerMinute?: number | undefined;
+  tokensPerMinute?: number | undefined;
+}
+
+/** What {@link createRequestLimits} takes. */
+export interface RequestLimitsOptions {
+  keys: ApiKeyAdminStore;
+  metrics: ServerMetrics;
+  logger: Logger;
+  /** Limits of a key that has none of its own (default: none). */
+  defaultKeyLimits?: RateLimits;
+  countTokens?: TokenCounter;
+  now?: () => number;
+  counters?: RateLimitCounters;
+  /** How often tenant limits are re-read from the database (default 30 s; a PUT applies at once on this instance). */
+  refreshMs?: number;
+}
+
+/** Per-key and per-tenant rate limits of stream starts. */
+export interface RequestLimits {
+  readonly limiter: RateLimiter;
+  /**
+   * Counts a stream start against the caller's key and tenant limits. Sets the `x-ratelimit-*`
+   * headers on `res` either way; over a limit, throws 429 `rate_limited` with `Retry-After`.
+   */
+  admit(auth: AuthContext, request: ProviderRequest, res: ServerResponse): RateLimitReservation;
+  /** The provider of an admitted stream, settling the token estimate with the usage it reports. */
+  settling(provider: Provider, reservation: RateLimitReservation, request: ProviderRequest): Provider;
+  tenantLimits(tenantId: string): RateLimits;
+  setTenantLimits(tenantId: string, limits: RateLimits): Promise<void>;
+  /** Loads every tenant's limits (on start, then every `refreshMs`). */
+  refresh(): Promise<void>;
+  stop(): void;
+}
+
+export function createRequestLimits(options: RequestLimitsOptions): RequestLimits {
+  const now = options.now ?? Date.now;
+  const limiter = createRateLimiter({ now, ...(options.counters ? { counters: options.counters } : {}) });
+  let tenants = new Map<string, RateLimits>();
+  const estimateTokens = (request: ProviderRequest): number => {
+    const input = options.countTokens ? estimateInputTokens(request, options.countTokens) : Math.ceil(JSON.stringify(request.messages).length / 4);
+    return input + (request.maxTokens ?? 0);
+  };
+  const refresh = async () => {
+    const rows = await options.keys.listTenantLimits();
+    tenants = new Map(rows.map((r) => [r.tenantId, { ...(r.requestsPerMinute !== null ? { requestsPerMinute: r.requestsPerMinute } : {}), ...(r.tokensPerMinute !== null ? { tokensPerMinute: r.tokensPerMinute } : {}) }]));
+  };
+  const timer = setInterval(() => {
+    refresh().catch((err: unknown) => options.logger.warn({ err }, 'reading tenant rate limits failed; keeping the previous ones'));
+  }, options.refreshMs ?? 30_000);
+  timer.unref();
+
+  return {
+    limiter,
+    admit(auth, request, res) {
+      const key = {
+        requestsPerMinute: auth.requestsPerMinute ?? options.defaultKeyLimits?.requestsPerMinute,
+        tokensPerMinute: auth.tokensPerMinute ?? options.defaultKeyLimits?.tokensPerMinute,
+      };
+      const rules: RateLimitRule[] = [
+        { scope: `key:${auth.apiKeyId}`, ...key },
+        { scope: `tenant:${auth.tenantId}`, ...tenants.get(auth.tenantId) },
+      ];
+      const decision = limiter.acquire(rules, estimateTokens(request));
+      for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
+      if (decision.allowed) return decision.reservation!;
+      options.metrics.rejected.inc({ reason: decision.limitedBy === 'tokens' ? 'rate_limit_tokens' : 'rate_limit_requests' });
+      const who = decision.scope?.startsWith('tenant:') ? 'tenant' : 'API key';
+      throw new TwinError('rate_limited', `This ${who} is over its ${decision.limitedBy === 'tokens' ? 'tokens' : 'requests'} per minute limit; retry after the window resets.`, {
+        retryAfterMs: decision.resetMs,
+        details: { limit: decision.limitedBy === 'tokens' ? 'tokens_per_minute' : 'requests_per_minute', scope: who === 'tenant' ? 'tenant' : 'key' },
+      });
+    },
+    settling(provider, reservation, request) {
+      if (reservation.scopes.length === 0) return provider;
+      return {
+        name: provider.name,
+        ...(provider.defaultModel ? { defaultModel: provider.defaultModel } : {}),
+        stream: (req, streamOptions) => settleOnEnd(provider.stream(req, streamOptions), (usage) => {
+          const input = usage?.inputTokens ?? (options.countTokens ? estimateInputTokens(request, options.countTokens) : reservation.tokens);
+          limiter.settle(reservation, input + (usage?.outputTokens ?? 0));
+        }),
+      };
+    },
+    tenantLimits: (tenantId) => tenants.get(tenantId) ?? {},
+    async setTenantLimits(tenantId, limits) {
+      await options.keys.putTenantLimits({ tenantId, requestsPerMinute: limits.requestsPerMinute ?? null, tokensPerMinute: limits.tokensPerMinute ?? null, updatedAt: new Date(now()) });
+      tenants.set(tenantId, limits);
+    },
+    refresh,
+    stop: () => clearInterval(timer),
+  };
+}
+
+/** Passes parts through and reports the last usage seen once the stream is over, however it ends. */
+async function* settleOnEnd(parts: AsyncIterable<StreamPart>, onEnd: (usage: Usage | undefined) => void): AsyncGenerator<StreamPart> {
+  let usage: Usage | undefined;
+  try {
+    for await (const part of parts) {
+      if (part.type === 'usage') usage = part.usage;
+      else if (part.type === 'error' && part.usage) usage = part.usage;
+      yield part;
+    }
+  } finally {
+    onEnd(usage);
+  }
+}
