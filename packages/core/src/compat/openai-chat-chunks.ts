@@ -93,7 +93,8 @@ export function openAIWireUsage(usage: Omit<Usage, 'raw'> | undefined): OpenAIUs
  * endpoint); they are skipped.
  */
 export class OpenAIChatChunker {
-  private readonly announced = new Set<string>();
+  /** Argument characters sent per call id (a call with none gets `{}` when done: clients parse it as JSON). */
+  private readonly announced = new Map<string, number>();
   private readonly tail: { usage?: null };
 
   constructor(private readonly options: OpenAIChatChunkerOptions) {
@@ -146,12 +147,12 @@ export class OpenAIChatChunker {
   private toolDeltas(tools: ToolCallChunk[]) {
     const calls: NonNullable<OpenAIChatChunk['choices'][0]['delta']['tool_calls']> = [];
     for (const piece of tools) {
-      if (!this.announced.has(piece.id)) {
-        this.announced.add(piece.id);
-        calls.push({ index: piece.index, id: piece.id, type: 'function', function: { name: piece.name ?? '', arguments: piece.argsDelta ?? '' } });
-      } else if (piece.argsDelta) {
-        calls.push({ index: piece.index, function: { arguments: piece.argsDelta } });
-      }
+      const sent = this.announced.get(piece.id);
+      let args = piece.argsDelta ?? '';
+      if (piece.done && (sent ?? 0) + args.length === 0) args = JSON.stringify(piece.args ?? {});
+      this.announced.set(piece.id, (sent ?? 0) + args.length);
+      if (sent === undefined) calls.push({ index: piece.index, id: piece.id, type: 'function', function: { name: piece.name ?? '', arguments: args } });
+      else if (args) calls.push({ index: piece.index, function: { arguments: args } });
     }
     return calls;
   }

@@ -62,7 +62,7 @@ export function openAIChatAnswer(answer: CompatAnswer, options: { id: string; mo
             refusal: null,
             ...(reasoning !== undefined ? { reasoning_content: reasoning } : {}),
             ...(calls.length
-              ? { tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.argsText } })) }
+              ? { tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.argsText === '' ? JSON.stringify(c.args ?? {}) : c.argsText } })) }
               : {}),
           },
           logprobs: null,

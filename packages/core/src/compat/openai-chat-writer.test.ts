@@ -65,6 +65,11 @@ describe('createOpenAIChatWriter', () => {
       [{ index: 0, function: { arguments: '"Bern"}' } }],
     ]);
     expect(chunks.at(-1).choices[0].finish_reason).toBe('tool_calls');
+    // call_b sent `{}` as its text already; a call done with no argument text at all gets `{}` (parseable JSON).
+    const bare = createOpenAIChatWriter({ ...options, includeUsage: false }).write(
+      twinEvents().start().tools([{ id: 'call_c', index: 0, name: 'list_cities' }]).tools([{ id: 'call_c', index: 0, done: true, args: {} }]).events,
+    );
+    expect(sseMessages(bare).map((m) => JSON.parse(m.data).choices[0].delta.tool_calls?.[0].function.arguments)).toEqual([undefined, '', '{}']);
     // Without include_usage: no usage chunk and no `usage: null` on the chunks.
     expect(chunks.every((c) => !('usage' in c))).toBe(true);
     const theirs = sseMessages(recorded('tool-calls.sse')).map((m) => m.data);
