@@ -107,4 +107,11 @@ describe('OpenAI Chat Completions through Twin, with the official openai SDK', (
     const raw = await fetchJson(`${t.url}/v1/models/simulated/sim-1`, { key: t.keys.t1 });
     expect(raw.json.id).toBe('simulated/sim-1');
   });
+
+  it('describes the doors in /openapi.json from the schemas that validate them', async () => {
+    const doc = (await fetchJson(`${t.url}/openapi.json`)).json;
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/chat/completions', '/v1/models', '/v1/models/{id}', '/v1/messages']));
+    expect(doc.components.schemas.OpenAIChatRequest.required).toEqual(expect.arrayContaining(['model', 'messages']));
+    expect(doc.components.schemas.AnthropicMessagesRequest.required).toEqual(expect.arrayContaining(['model', 'max_tokens', 'messages']));
+  });
 });

@@ -9,6 +9,7 @@ import {
   streamUsageReportSchema,
 } from '@twin/core';
 import { z } from 'zod';
+import { compatOpenApiPaths, compatOpenApiSchemas } from './openapi-compat';
 import { billingRecordsQuerySchema, billingReportQuerySchema, budgetInputSchema, metricsQuerySchema, streamQuerySchema } from './schemas';
 
 type Json = Record<string, unknown>;
@@ -84,6 +85,7 @@ export function buildOpenApiDocument(): Json {
         BillingConfig: schemaOf(streamBillingConfigSchema),
         UsageReport: schemaOf(streamUsageReportSchema),
         Budget: schemaOf(budgetInputSchema),
+        ...compatOpenApiSchemas(),
       },
     },
     security: [{ bearer: [] }, { apiKeyHeader: [] }, { apiKeyQuery: [] }],
@@ -188,6 +190,7 @@ export function buildOpenApiDocument(): Json {
       '/health': { get: { summary: 'Liveness and database reachability.', security: [], responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }) } } },
       '/metrics': { get: { summary: 'Prometheus text format.', security: [], responses: { '200': { description: 'OK', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/openapi.json': { get: { summary: 'This document.', security: [], responses: { '200': json({ type: 'object' }) } } },
+      ...compatOpenApiPaths(),
     },
   };
 }
