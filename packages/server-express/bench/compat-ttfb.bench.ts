@@ -1,11 +1,12 @@
 /**
  * Time to first token through the compatible doors beside Twin's own SSE: the simulated provider
- * called directly, `GET /api/stream` (first `chunk` event), `POST /v1/chat/completions` with
- * `stream: true` (first chunk carrying content: the role chunk OpenAI sends first comes before the
- * first token) and `POST /v1/messages` with `stream: true` (first `content_block_delta`). Paced as in
- * sse-load.bench.ts (`POST /api/stream` too, the doors' like-for-like baseline: a JSON body to read): one request every TTFB_INTERVAL_MS (10), each started after the previous one's
- * first token; the four kinds take turns, so they share whatever else the machine is doing.
- * Knobs: TTFB_SAMPLES (1000 per kind), TTFB_INTERVAL_MS (10).
+ * called directly, `GET` and `POST /api/stream` (first `chunk` event; the POST is the doors'
+ * like-for-like baseline, a JSON body to read), `POST /v1/chat/completions` with `stream: true`
+ * (first chunk carrying content: the role chunk OpenAI sends first comes before the first token) and
+ * `POST /v1/messages` with `stream: true` (first `content_block_delta`). Paced as in
+ * sse-load.bench.ts: one request every TTFB_INTERVAL_MS (10), each started after the previous one's
+ * first token; the paths take turns, so they share whatever else the machine is doing.
+ * Knobs: TTFB_SAMPLES (1000 per path), TTFB_INTERVAL_MS (10).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
