@@ -36,6 +36,8 @@ describe("OpenAI door errors, in OpenAI's shape and statuses, as the official SD
     const unknown = await client(t.keys.t1).chat.completions.create({ ...ask, model: 'nope/model-x' }).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
     expect((unknown as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ param: 'model', code: 'not_found' });
+    // Priced in the catalogue, but its provider is not configured here: not served, 404.
+    expect(await client(t.keys.t1).chat.completions.create({ ...ask, model: 'gpt-4' }).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.NotFoundError);
 
     const bad = await client(t.keys.t1).chat.completions.create({ ...ask, model: 'simulated/sim-1', temperature: 7 }).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
@@ -82,6 +84,24 @@ describe("OpenAI door errors, in OpenAI's shape and statuses, as the official SD
       const record = await finalRecord(t2, t2.keys.t1, id);
       expect(record.endReason).toBe('client_abort');
       expect(fresh.state.aborted).toBe(true);
+
+      // Not streamed: the client waiting for the JSON answer goes away; the upstream is aborted too.
+      const waiting = createGatedProvider(['a ', 'b ']);
+      const t3 = await startCompatServer(db, [waiting.provider]);
+      try {
+        const gone = new AbortController();
+        const pending = new OpenAI({ baseURL: `${t3.url}/v1`, apiKey: t3.keys.t1, maxRetries: 0 }).chat.completions
+          .create(ask, { signal: gone.signal })
+          .catch((e: unknown) => e);
+        await expect.poll(() => waiting.state.emitted).toBe(1);
+        const running = (await fetchJson(`${t3.url}/api/stream/active`, { key: t3.keys.t1 })).json.streams[0].id as string;
+        gone.abort();
+        expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
+        expect((await finalRecord(t3, t3.keys.t1, running)).endReason).toBe('client_abort');
+        expect(waiting.state.aborted).toBe(true);
+      } finally {
+        await t3.close();
+      }
     } finally {
       await t2.close();
     }

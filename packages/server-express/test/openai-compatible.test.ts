@@ -81,8 +81,9 @@ describe('OpenAI Chat Completions through Twin, with the official openai SDK', (
   });
 
   it('takes a tool result back in the conversation (assistant tool_calls, then a tool message)', async () => {
+    // A bare model name resolves when one configured provider serves it (here the simulated default).
     const completion = await client.chat.completions.create({
-      model: 'simulated/sim-1',
+      model: 'sim-1',
       messages: [
         { role: 'user', content: 'Weather?' },
         { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Bern"}' } }] },
@@ -93,6 +94,7 @@ describe('OpenAI Chat Completions through Twin, with the official openai SDK', (
       stop: ['zzz'],
     });
     expect(completion.choices[0]!.finish_reason).toBe('length');
+    expect((completion as unknown as { twin: { provider: string } }).twin.provider).toBe('simulated');
     expect(completion.usage!.completion_tokens).toBe(5);
   });
 
