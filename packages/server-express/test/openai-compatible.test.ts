@@ -46,7 +46,10 @@ describe('OpenAI Chat Completions through Twin, with the official openai SDK', (
 
   it('streams with stream: true and include_usage: chunks in order, usage, and the receipt in the final usage chunk', async () => {
     const native = await nativeCall(t, t.keys.t1, nativeBody);
-    const stream = await client.chat.completions.create({ model: 'simulated/sim-1', messages, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create(
+      { model: 'simulated/sim-1', messages, stream: true, stream_options: { include_usage: true } },
+      { headers: { 'X-Twin-Purpose': 'chat' } },
+    );
     const chunks = [];
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks[0]!.choices[0]!.delta.role).toBe('assistant');
@@ -59,6 +62,8 @@ describe('OpenAI Chat Completions through Twin, with the official openai SDK', (
     expect(last.twin.cost.total).toBe(record.lines.total);
     expect(record.lines.total).toBe(native.record.lines.total);
     expect(record.bytes).toBeGreaterThan(0);
+    // The purpose header labels the record as `options.purpose` does natively.
+    expect(record.purpose).toBe('chat');
   });
 
   it('accumulates tool calls with chat.completions.stream(...).finalChatCompletion()', async () => {

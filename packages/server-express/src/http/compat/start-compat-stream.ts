@@ -1,4 +1,4 @@
-import { upstreamFamily, upstreamOptions, type CompatRequest } from '@twin/core';
+import { TwinError, upstreamFamily, upstreamOptions, type CompatRequest } from '@twin/core';
 import { randomId } from '../../auth/api-key';
 import type { WireFormat } from '../../stream/wire-format';
 import { negotiateEncoding } from '../negotiate-encoding';
@@ -12,6 +12,7 @@ import { resolveCompatModel } from './compat-model';
  * answer's `chatcmpl-…` / `msg_…` id is built from it).
  */
 export async function startCompatStream(ctx: RouteContext, request: CompatRequest, format: (streamId: string) => WireFormat): Promise<void> {
+  const purpose = purposeOf(ctx);
   const { provider, model } = resolveCompatModel(ctx.service, request.model);
   const providerOptions = upstreamOptions(upstreamFamily(provider.name), request.extras);
   ctx.service.hub.checkCapacity(ctx.auth);
@@ -32,6 +33,7 @@ export async function startCompatStream(ctx: RouteContext, request: CompatReques
         ...(request.stop ? { stop: request.stop } : {}),
         ...(providerOptions ? { providerOptions } : {}),
       },
+      ...(purpose ? { purpose } : {}),
       ...(request.metadata ? { metadata: request.metadata } : {}),
       // A JSON answer is small and written once: transport compression is for streams.
       encoding: request.stream ? negotiateEncoding(ctx.req.headers['accept-encoding']) : 'identity',
@@ -40,4 +42,18 @@ export async function startCompatStream(ctx: RouteContext, request: CompatReques
     ctx.req,
     ctx.res,
   );
+}
+
+/**
+ * `X-Twin-Purpose`: the label billing reports group by (`options.purpose` of a native request). A
+ * header, because the OpenAI and Anthropic bodies have no place for it and every SDK can send one
+ * (`defaultHeaders`, `headers`).
+ */
+function purposeOf(ctx: RouteContext): string | undefined {
+  const value = ctx.req.headers['x-twin-purpose'];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length < 1 || value.length > 64) {
+    throw new TwinError('invalid_request', 'X-Twin-Purpose must be one header of 1 to 64 characters.', { details: { field: 'X-Twin-Purpose' } });
+  }
+  return value;
 }
