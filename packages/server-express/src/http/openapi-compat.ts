@@ -1,13 +1,7 @@
 import { anthropicMessagesRequestSchema, openAIChatRequestSchema } from '@twin/core';
-import { z } from 'zod';
+import type { z } from 'zod';
 
 type Json = Record<string, unknown>;
-
-function schemaOf(schema: z.ZodType): Json {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;
-  delete json.$schema;
-  return json;
-}
 
 const openAIError = {
   description: "OpenAI's error shape: `{ error: { message, type, param, code } }` (`code` is Twin's stable error code).",
@@ -48,8 +42,8 @@ const costHeaders = {
 
 const errorsOf = (response: Json) => Object.fromEntries(['400', '401', '402', '404', '429', '503'].map((status) => [status, response]));
 
-/** Schemas of the compatible doors' request bodies (from the zod schemas that validate them). */
-export function compatOpenApiSchemas(): Json {
+/** Schemas of the compatible doors' request bodies, from the zod schemas that validate them (`schemaOf`: the document's zod → JSON Schema). */
+export function compatOpenApiSchemas(schemaOf: (schema: z.ZodType) => Json): Json {
   return { OpenAIChatRequest: schemaOf(openAIChatRequestSchema), AnthropicMessagesRequest: schemaOf(anthropicMessagesRequestSchema) };
 }
 

@@ -85,7 +85,7 @@ export function buildOpenApiDocument(): Json {
         BillingConfig: schemaOf(streamBillingConfigSchema),
         UsageReport: schemaOf(streamUsageReportSchema),
         Budget: schemaOf(budgetInputSchema),
-        ...compatOpenApiSchemas(),
+        ...compatOpenApiSchemas(schemaOf),
       },
     },
     security: [{ bearer: [] }, { apiKeyHeader: [] }, { apiKeyQuery: [] }],
