@@ -194,3 +194,31 @@ export { budgetSchema, evaluateBudget, priceRunningStream, budgetExceededError, 
 export type { Budget, BudgetInput, BudgetStatus, BudgetEvaluation } from './billing/budget';
 export { evaluateAlertRules, DEFAULT_ALERT_THRESHOLDS } from './billing/alert-rules';
 export type { AlertMetrics, AlertThresholds, AlertRule, Alert } from './billing/alert-rules';
+
+// ── compatible doors (OpenAI Chat Completions, Anthropic Messages) ──────────
+export type { CompatRequest, CompatExtras, CompatToolChoice, CompatResponseFormat } from './compat/compat-request';
+export { upstreamFamily, upstreamOptions } from './compat/upstream-options';
+export type { UpstreamFamily } from './compat/upstream-options';
+export { compatErrorInput } from './compat/compat-error';
+export type { CompatErrorInput } from './compat/compat-error';
+export { openAIError } from './compat/openai-error';
+export type { OpenAIErrorBody } from './compat/openai-error';
+export { anthropicError } from './compat/anthropic-error';
+export type { AnthropicErrorBody } from './compat/anthropic-error';
+export type { TwinAnswerInfo } from './compat/compat-stream-info';
+export { CompatAnswer } from './compat/compat-answer';
+export type { CompatAnswerBlock } from './compat/compat-answer';
+export { openAIChatRequestSchema, openAIChatRequestToTwin } from './compat/openai-chat-request';
+export type { OpenAIChatRequest } from './compat/openai-chat-request';
+export type { OpenAIChatChunk, OpenAIChatChunkerOptions, OpenAIUsage } from './compat/openai-chat-chunks';
+export { createOpenAIChatWriter } from './compat/openai-chat-writer';
+export type { OpenAIChatWriterOptions } from './compat/openai-chat-writer';
+export { openAIChatAnswer } from './compat/openai-chat-completion';
+export type { OpenAIChatCompletion, OpenAIChatAnswer } from './compat/openai-chat-completion';
+export { anthropicMessagesRequestSchema, anthropicMessagesRequestToTwin } from './compat/anthropic-messages-request';
+export type { AnthropicMessagesRequest } from './compat/anthropic-messages-request';
+export type { AnthropicUsage, AnthropicMessageEventsOptions } from './compat/anthropic-message-events';
+export { createAnthropicMessagesWriter } from './compat/anthropic-messages-writer';
+export type { AnthropicMessagesWriterOptions } from './compat/anthropic-messages-writer';
+export { anthropicAnswer } from './compat/anthropic-message';
+export type { AnthropicMessage, AnthropicAnswer } from './compat/anthropic-message';

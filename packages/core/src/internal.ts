@@ -28,3 +28,12 @@ export { createFrameCompressor } from './codec/frame-compressor';
 export type { FrameCompressor, FrameCompressorOptions } from './codec/frame-compressor';
 export { createFrameDecompressor } from './codec/frame-decompressor';
 export type { FrameDecompressor } from './codec/frame-decompressor';
+
+// ── compatible doors: the translators behind the OpenAI and Anthropic writers ──
+export { OpenAIChatChunker, openAIFinishReason, openAIWireUsage } from './compat/openai-chat-chunks';
+export type { OpenAIChunkOutput } from './compat/openai-chat-chunks';
+export { AnthropicMessageEvents, anthropicStopReason, anthropicWireUsage } from './compat/anthropic-message-events';
+export type { AnthropicStreamEvent } from './compat/anthropic-message-events';
+export { createCompatConnectionWriter } from './compat/compat-connection-writer';
+export type { CompatConnectionWriterOptions, EncodedEvent } from './compat/compat-connection-writer';
+export { twinAnswerInfo } from './compat/compat-stream-info';

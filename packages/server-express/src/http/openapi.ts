@@ -10,6 +10,7 @@ import {
 } from '@twin/core';
 import { z } from 'zod';
 import { gatewayOpenApiPaths } from './openapi-gateway';
+import { compatOpenApiPaths, compatOpenApiSchemas } from './openapi-compat';
 import { billingRecordsQuerySchema, billingReportQuerySchema, budgetInputSchema, metricsQuerySchema, streamQuerySchema } from './schemas';
 
 type Json = Record<string, unknown>;
@@ -87,6 +88,7 @@ export function buildOpenApiDocument(): Json {
         BillingConfig: schemaOf(streamBillingConfigSchema),
         UsageReport: schemaOf(streamUsageReportSchema),
         Budget: schemaOf(budgetInputSchema),
+        ...compatOpenApiSchemas(schemaOf),
       },
     },
     security: [{ bearer: [] }, { apiKeyHeader: [] }, { apiKeyQuery: [] }],
@@ -192,6 +194,7 @@ export function buildOpenApiDocument(): Json {
       '/metrics': { get: { summary: 'Prometheus text format.', security: [], responses: { '200': { description: 'OK', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/openapi.json': { get: { summary: 'This document.', security: [], responses: { '200': json({ type: 'object' }) } } },
       ...gateway.paths,
+      ...compatOpenApiPaths(),
     },
   };
 }

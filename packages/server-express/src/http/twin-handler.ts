@@ -14,25 +14,31 @@ import { sendError, sendJson } from './http-util';
 import { createKey, getKey, getTenantLimits, listKeys, putTenantLimits, revokeKey, rotateKey, updateKey } from './key-routes';
 import { buildOpenApiDocument } from './openapi';
 import { deleteStream, getStream, listActive, postStream, streamMetrics, streamStats, type RouteContext } from './stream-routes';
+import { sendAnthropicError, postMessages } from './compat/anthropic-routes';
+import { getModel, listModels, postChatCompletions, sendOpenAIError } from './compat/openai-routes';
 
 type Handler = (ctx: RouteContext) => Promise<void>;
+type ErrorSender = (res: ServerResponse, error: unknown) => void;
 interface Route {
   pattern: RegExp;
   keys: string[];
   methods: Partial<Record<string, Handler>>;
+  /** How this route answers errors (auth included): Twin's shape, or a compatible door's. */
+  sendError: ErrorSender;
 }
 
-function route(path: string, methods: Partial<Record<string, Handler>>): Route {
+/** `:key` matches one path segment, `:key*` the rest of the path (slashes included). */
+function route(path: string, methods: Partial<Record<string, Handler>>, errors: ErrorSender = sendError): Route {
   const keys: string[] = [];
   const pattern = new RegExp(
     '^' +
-      path.replace(/:(\w+)/g, (_, key: string) => {
+      path.replace(/:(\w+)(\*?)/g, (_, key: string, rest: string) => {
         keys.push(key);
-        return '([^/]+)';
+        return rest ? '(.+?)' : '([^/]+)';
       }) +
       '/?$',
   );
-  return { pattern, keys, methods };
+  return { pattern, keys, methods, sendError: errors };
 }
 
 // Static segments first: `/api/stream/active` must not be read as a stream id.
@@ -62,6 +68,11 @@ const ROUTES: Route[] = [
   route('/api/admin/routing/reload', { POST: reloadRouting }),
   route('/api/admin/webhooks/deliveries', { GET: listDeliveries }),
   route('/api/admin/alerts/test', { POST: testAlert }),
+  // Compatible doors: OpenAI's and Anthropic's APIs, answered in their own shapes, errors included.
+  route('/v1/chat/completions', { POST: postChatCompletions }, sendOpenAIError),
+  route('/v1/models', { GET: listModels }, sendOpenAIError),
+  route('/v1/models/:id*', { GET: getModel }, sendOpenAIError),
+  route('/v1/messages', { POST: postMessages }, sendAnthropicError),
 ];
 
 /** A Node request handler; `next` (Express) is called for paths Twin does not own. */
@@ -104,7 +115,7 @@ export function createTwinHandler(service: TwinService): TwinRequestHandler {
       const handler = r.methods[method];
       if (!handler) {
         res.setHeader('Allow', Object.keys(r.methods).join(', '));
-        sendError(res, new TwinError('invalid_request', `Method ${method} is not allowed on ${path}.`, { status: 405 }));
+        r.sendError(res, new TwinError('invalid_request', `Method ${method} is not allowed on ${path}.`, { status: 405 }));
         return;
       }
       const params: Record<string, string> = {};
@@ -115,7 +126,7 @@ export function createTwinHandler(service: TwinService): TwinRequestHandler {
           params[key] = match[i + 1]!;
         }
       });
-      void run(service, handler, req, res, url, params);
+      void run(service, handler, req, res, url, params, r.sendError);
       return;
     }
 
@@ -131,6 +142,7 @@ async function run(
   res: ServerResponse,
   url: URL,
   params: Record<string, string>,
+  errors: ErrorSender,
 ): Promise<void> {
   // Watched before the first await: a client that leaves while we wait on the database is noticed.
   const presence = watchClient(req, res);
@@ -158,7 +170,7 @@ async function run(
     } else if (!twin || twin.status >= 500) {
       service.logger.error({ err: error, method: req.method, path: url.pathname }, 'request failed');
     }
-    sendError(res, error);
+    errors(res, error);
   }
 }
 
