@@ -8,6 +8,7 @@ export type { TwinService, TwinServiceOptions } from './twin-service';
 export { createTwinHandler } from './http/twin-handler';
 export type { TwinRequestHandler } from './http/twin-handler';
 export { buildOpenApiDocument } from './http/openapi';
+export { answerClientError } from './http/answer-client-error';
 export { negotiateEncoding } from './http/negotiate-encoding';
 export type { TransportEncoding } from './http/negotiate-encoding';
 export { openSSEResponse } from './http/sse-response';

@@ -9,6 +9,7 @@ export type TwinErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
+  | 'method_not_allowed'
   | 'conflict'
   | 'payload_too_large'
   | 'rate_limited'
@@ -64,6 +65,7 @@ const HTTP_STATUS: Partial<Record<TwinErrorCode, number>> = {
   budget_exceeded: 402,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   conflict: 409,
   payload_too_large: 413,
   rate_limited: 429,

@@ -6,9 +6,11 @@ import type { AuthContext } from '../auth/authenticator';
 import type { SealingFactory } from '../stream/connection-sealing';
 import type { LiveStream } from '../stream/live-stream';
 import type { TwinService } from '../twin-service';
+import { describeValue } from './describe-value';
 import { readJsonBody, sendJson, validate } from './http-util';
+import { readQuery } from './read-query';
 import { negotiateEncoding } from './negotiate-encoding';
-import { PERIOD_MS, metricsQuerySchema, streamQuerySchema } from './schemas';
+import { PERIOD_MS, metricsQuerySchema, noQuerySchema, postStreamQuerySchema, streamQuerySchema } from './schemas';
 
 /** Context every route handler gets. */
 export interface RouteContext {
@@ -20,19 +22,20 @@ export interface RouteContext {
   auth: AuthContext;
 }
 
-function queryObject(url: URL): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) out[k] = v;
-  return out;
-}
-
-/** `Last-Event-ID` header (what EventSource sends) or `lastEventId` query; -1 means from the start. */
+/**
+ * `Last-Event-ID` header (what EventSource sends) or `lastEventId` query. `-1` is accepted and
+ * means "nothing received yet": the resume replays from the first event (id 0), the same as
+ * sending no id at all. Anything else must be the decimal sequence number of an event.
+ */
 function lastEventIdOf(req: IncomingMessage, fromQuery: number | undefined): number {
   const header = req.headers['last-event-id'];
   if (typeof header === 'string' && header.trim() !== '') {
-    const n = Number(header.trim());
-    if (!Number.isSafeInteger(n) || n < -1) {
-      throw new TwinError('invalid_request', 'Invalid Last-Event-ID: must be an integer ≥ -1.', { details: { field: 'Last-Event-ID' } });
+    const text = header.trim();
+    const n = Number(text);
+    if (!/^(?:-1|0|[1-9][0-9]{0,15})$/.test(text) || !Number.isSafeInteger(n)) {
+      throw new TwinError('invalid_request', `Invalid Last-Event-ID: ${describeValue(text)} is not an event id.`, {
+        details: { field: 'Last-Event-ID', received: describeValue(text), allowed: '-1 or a non-negative integer' },
+      });
     }
     return n;
   }
@@ -132,7 +135,7 @@ async function startStream(ctx: RouteContext, raw: unknown): Promise<void> {
 
 /** `GET /api/stream`: start from the query, or resume with `streamId` + `Last-Event-ID`. */
 export async function getStream(ctx: RouteContext): Promise<void> {
-  const query = validate(streamQuerySchema, queryObject(ctx.url), 'query');
+  const query = validate(streamQuerySchema, readQuery(ctx.url), 'query');
   if (query.streamId) {
     const lastEventId = lastEventIdOf(ctx.req, query.lastEventId);
     ctx.service.hub.resume(ctx.auth, query.streamId, lastEventId, ctx.req, ctx.res, negotiateEncoding(ctx.req.headers['accept-encoding']));
@@ -143,11 +146,10 @@ export async function getStream(ctx: RouteContext): Promise<void> {
 
 /** `POST /api/stream`: the body is a `StreamRequest`. `?streamId=` resumes instead. */
 export async function postStream(ctx: RouteContext): Promise<void> {
-  const streamId = ctx.url.searchParams.get('streamId');
-  if (streamId) {
-    const q = ctx.url.searchParams.get('lastEventId');
-    const lastEventId = lastEventIdOf(ctx.req, q === null ? undefined : Number(q));
-    ctx.service.hub.resume(ctx.auth, streamId, lastEventId, ctx.req, ctx.res, negotiateEncoding(ctx.req.headers['accept-encoding']));
+  const query = validate(postStreamQuerySchema, readQuery(ctx.url), 'query');
+  if (query.streamId) {
+    const lastEventId = lastEventIdOf(ctx.req, query.lastEventId);
+    ctx.service.hub.resume(ctx.auth, query.streamId, lastEventId, ctx.req, ctx.res, negotiateEncoding(ctx.req.headers['accept-encoding']));
     return;
   }
   await startStream(ctx, await readJsonBody(ctx.req));
@@ -169,12 +171,13 @@ function summary(stream: LiveStream) {
 
 /** `GET /api/stream/active`. */
 export async function listActive(ctx: RouteContext): Promise<void> {
+  validate(noQuerySchema, readQuery(ctx.url), 'query');
   sendJson(ctx.res, 200, { streams: ctx.service.hub.listActive(ctx.auth).map(summary) });
 }
 
 /** `GET /api/stream/:id/metrics?period=`: live from memory, or the stored copy once the stream is gone. */
 export async function streamMetrics(ctx: RouteContext): Promise<void> {
-  const query = validate(metricsQuerySchema, queryObject(ctx.url), 'query');
+  const query = validate(metricsQuerySchema, readQuery(ctx.url), 'query');
   const id = ctx.params.id!;
   const live = ctx.service.hub.get(ctx.auth, id);
   let metrics: Record<string, unknown> | undefined;
@@ -198,6 +201,7 @@ export async function streamMetrics(ctx: RouteContext): Promise<void> {
 
 /** `DELETE /api/stream/:id`: aborts the provider and answers with the bill. */
 export async function deleteStream(ctx: RouteContext): Promise<void> {
+  validate(noQuerySchema, readQuery(ctx.url), 'query');
   const stream = await ctx.service.hub.close(ctx.auth, ctx.params.id!);
   const record = await ctx.service.store.getBillingRecord(ctx.auth.tenantId, stream.id);
   sendJson(ctx.res, 200, { stream: summary(stream), billing: record });
@@ -205,6 +209,7 @@ export async function deleteStream(ctx: RouteContext): Promise<void> {
 
 /** `GET /api/stream/stats`: the caller's tenant; admins also see the whole server. */
 export async function streamStats(ctx: RouteContext): Promise<void> {
+  validate(noQuerySchema, readQuery(ctx.url), 'query');
   const now = Date.now();
   const hub = ctx.service.hub;
   const mine = hub.listActive(ctx.auth);

@@ -6,7 +6,9 @@ import { adminKeys, adminLiveFeed, adminStreamDetail, adminTraffic, adminWhoAmI 
 import { adminSpendSeries } from '../admin/spend-series';
 import type { TwinService } from '../twin-service';
 import { listAlerts, listBudgets, listConfigs, listRecords, putBudget, putConfigs, report } from './billing-routes';
+import { describeValue } from './describe-value';
 import { sendError, sendJson } from './http-util';
+import { streamIdParam } from './stream-id';
 import { buildOpenApiDocument } from './openapi';
 import { deleteStream, getStream, listActive, postStream, streamMetrics, streamStats, type RouteContext } from './stream-routes';
 
@@ -50,6 +52,19 @@ const ROUTES: Route[] = [
   route('/api/admin/streams/:id', { GET: adminStreamDetail }),
 ];
 
+// Paths outside the route table and the methods they answer.
+const FIXED_PATHS: Record<string, string[]> = { '/health': ['GET', 'HEAD'], '/metrics': ['GET'], '/openapi.json': ['GET'] };
+
+function methodNotAllowed(res: ServerResponse, method: string, path: string, allowed: string[]): void {
+  res.setHeader('Allow', allowed.join(', '));
+  sendError(
+    res,
+    new TwinError('method_not_allowed', `Method ${describeValue(method)} is not allowed on ${describeValue(path)}; allowed: ${allowed.join(', ')}.`, {
+      details: { field: '(method)', received: describeValue(method), allowed: allowed.join(', ') },
+    }),
+  );
+}
+
 /** A Node request handler; `next` (Express) is called for paths Twin does not own. */
 export type TwinRequestHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
 
@@ -66,18 +81,19 @@ export function createTwinHandler(service: TwinService): TwinRequestHandler {
     const path = url.pathname;
     const method = req.method ?? 'GET';
 
-    if (path === '/health' && (method === 'GET' || method === 'HEAD')) {
-      void health(service, res);
-      return;
-    }
-    if (path === '/metrics' && method === 'GET') {
-      void prometheus(service, res);
-      return;
-    }
-    if (path === '/openapi.json' && method === 'GET') {
-      openapi ??= JSON.stringify(buildOpenApiDocument());
-      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'public, max-age=300' });
-      res.end(openapi);
+    const fixed = FIXED_PATHS[path];
+    if (fixed) {
+      if (!fixed.includes(method)) {
+        methodNotAllowed(res, method, path, fixed);
+        return;
+      }
+      if (path === '/health') void health(service, res);
+      else if (path === '/metrics') void prometheus(service, res);
+      else {
+        openapi ??= JSON.stringify(buildOpenApiDocument());
+        res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'public, max-age=300' });
+        res.end(openapi);
+      }
       return;
     }
 
@@ -88,24 +104,23 @@ export function createTwinHandler(service: TwinService): TwinRequestHandler {
       if (!match) continue;
       const handler = r.methods[method];
       if (!handler) {
-        res.setHeader('Allow', Object.keys(r.methods).join(', '));
-        sendError(res, new TwinError('invalid_request', `Method ${method} is not allowed on ${path}.`, { status: 405 }));
+        methodNotAllowed(res, method, path, Object.keys(r.methods));
         return;
       }
       const params: Record<string, string> = {};
-      r.keys.forEach((key, i) => {
-        try {
-          params[key] = decodeURIComponent(match[i + 1]!);
-        } catch {
-          params[key] = match[i + 1]!;
-        }
-      });
+      try {
+        // Ids are checked here, before authentication and before any query can see them.
+        r.keys.forEach((key, i) => (params[key] = streamIdParam(match[i + 1]!, key)));
+      } catch (error) {
+        sendError(res, error);
+        return;
+      }
       void run(service, handler, req, res, url, params);
       return;
     }
 
     if (next) next();
-    else sendError(res, new TwinError('not_found', `No route ${method} ${path}.`));
+    else sendError(res, new TwinError('not_found', `No route ${describeValue(method)} ${describeValue(path)}.`, { details: { field: '(path)' } }));
   };
 }
 
