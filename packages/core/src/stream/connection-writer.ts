@@ -36,7 +36,9 @@ class SSEConnectionWriter implements ConnectionWriter {
   private pendingRetry: number | undefined;
 
   constructor(private readonly options: ConnectionWriterOptions) {
-    this.pendingRetry = options.retryMs;
+    // `retry: 0` would make every client of a failing server reconnect at once: no hint instead.
+    const retry = options.retryMs;
+    this.pendingRetry = retry !== undefined && Number.isSafeInteger(retry) && retry >= 1 ? retry : undefined;
   }
 
   write(events: readonly StreamEvent[]): string {
