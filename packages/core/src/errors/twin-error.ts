@@ -88,12 +88,21 @@ export interface TwinErrorPayload {
   provider?: string;
   /** Milliseconds the caller should wait before retrying, when known (e.g. from `Retry-After`). */
   retryAfterMs?: number;
+  /** The HTTP status the provider answered with, when the error came from its HTTP answer. */
+  providerStatus?: number;
+  /** The provider's own error type (`overloaded_error`, `server_error`, `RESOURCE_EXHAUSTED`), untranslated. */
+  providerErrorType?: string;
+  /** The provider's own error code (`rate_limit_exceeded`, `insufficient_quota`), untranslated. */
+  providerErrorCode?: string;
 }
 
 export interface TwinErrorOptions {
   retryable?: boolean;
   provider?: string;
   retryAfterMs?: number;
+  providerStatus?: number;
+  providerErrorType?: string;
+  providerErrorCode?: string;
   /** HTTP status to answer with; defaults from the code. */
   status?: number;
   /** Structured detail for programs (e.g. the zod issue path of an invalid field). Never secrets. */
@@ -111,6 +120,12 @@ export class TwinError extends Error {
   readonly retryable: boolean;
   readonly provider: string | undefined;
   readonly retryAfterMs: number | undefined;
+  /** See {@link TwinErrorPayload.providerStatus}. */
+  readonly providerStatus: number | undefined;
+  /** See {@link TwinErrorPayload.providerErrorType}. */
+  readonly providerErrorType: string | undefined;
+  /** See {@link TwinErrorPayload.providerErrorCode}. */
+  readonly providerErrorCode: string | undefined;
   readonly status: number;
   readonly details: unknown;
 
@@ -120,6 +135,9 @@ export class TwinError extends Error {
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
     this.provider = options.provider;
     this.retryAfterMs = options.retryAfterMs;
+    this.providerStatus = options.providerStatus;
+    this.providerErrorType = options.providerErrorType;
+    this.providerErrorCode = options.providerErrorCode;
     this.status = options.status ?? HTTP_STATUS[code] ?? (code === 'internal' ? 500 : 502);
     this.details = options.details;
   }
@@ -129,6 +147,9 @@ export class TwinError extends Error {
     const payload: TwinErrorPayload = { code: this.code, message: this.message, retryable: this.retryable };
     if (this.provider !== undefined) payload.provider = this.provider;
     if (this.retryAfterMs !== undefined) payload.retryAfterMs = this.retryAfterMs;
+    if (this.providerStatus !== undefined) payload.providerStatus = this.providerStatus;
+    if (this.providerErrorType !== undefined) payload.providerErrorType = this.providerErrorType;
+    if (this.providerErrorCode !== undefined) payload.providerErrorCode = this.providerErrorCode;
     return payload;
   }
 
@@ -138,6 +159,9 @@ export class TwinError extends Error {
       retryable: payload.retryable,
       provider: payload.provider,
       retryAfterMs: payload.retryAfterMs,
+      providerStatus: payload.providerStatus,
+      providerErrorType: payload.providerErrorType,
+      providerErrorCode: payload.providerErrorCode,
     });
   }
 }

@@ -115,6 +115,10 @@ export const errorEventDataSchema = z.object({
   retryable: z.boolean(),
   provider: z.string().optional(),
   retryAfterMs: z.number().nonnegative().optional(),
+  /** The provider's HTTP status and its own error type and code, untranslated (when known). */
+  providerStatus: z.number().int().optional(),
+  providerErrorType: z.string().optional(),
+  providerErrorCode: z.string().optional(),
   /** Usage up to the failure, when known. */
   usage: usageSchema.omit({ raw: true }).optional(),
 });
