@@ -12,7 +12,7 @@ export interface ProviderEnvironment {
    * `signal.aborted` themselves).
    */
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /** Uniform in [0, 1); used for retry jitter only. */
+  /** Uniform in [0, 1); used for retry jitter and for the ids of tool calls a provider sent without one. */
   random: () => number;
 }
 

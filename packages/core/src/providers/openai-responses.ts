@@ -140,7 +140,7 @@ export class OpenAIResponsesEventMapper {
       case 'response.refusal.delta':
         if (typeof e.delta === 'string' && e.delta !== '') {
           this.refused = true;
-          out.push({ type: 'text-delta', text: e.delta });
+          out.push({ type: 'text-delta', text: e.delta, refusal: true });
         }
         return;
       case 'response.created': {

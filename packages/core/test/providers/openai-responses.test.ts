@@ -89,6 +89,7 @@ describe.each(modes)('OpenAI Responses adapter (%s)', (_label, mode) => {
   it('a refusal is text with finish content-filter', async () => {
     const parts = await run('refusal.sse', mode);
     expect(textOf(parts)).toBe("I'm sorry, I can't assist with that.");
+    expect(parts.filter((p) => p.type === 'text-delta').every((p) => p.type === 'text-delta' && p.refusal === true)).toBe(true);
     expect(last(parts)).toEqual({ type: 'finish', reason: 'content-filter', rawReason: 'completed' });
   });
 
