@@ -1,4 +1,4 @@
-// @twin/core public API. Every public name is exported explicitly (DESIGN.md §4).
+// @twin/core public API. Every public name is exported explicitly (docs/design.md "Public API").
 // Each area owns one section below; keep additions inside your section. Adapter internals and
 // frame-level primitives live in `@twin/core/internal` (src/internal.ts): usable, not promised stable.
 

@@ -1,4 +1,4 @@
-// @twin/server-express public API. Every public name is exported explicitly (DESIGN.md §4).
+// @twin/server-express public API. Every public name is exported explicitly (docs/design.md "Public API").
 
 // ── Express adapter & service ────────────────────────────────────────────────
 export { createTwinRouter } from './express/create-twin-router';

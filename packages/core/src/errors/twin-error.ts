@@ -79,7 +79,7 @@ const HTTP_STATUS: Partial<Record<TwinErrorCode, number>> = {
   circuit_open: 503,
 };
 
-/** The JSON shape of an error on the wire (DESIGN.md §2): stable code, human message, retryable, provider. */
+/** The JSON shape of an error on the wire (docs/design.md "Wire protocol"): stable code, human message, retryable, provider. */
 export interface TwinErrorPayload {
   code: TwinErrorCode;
   message: string;
@@ -142,7 +142,7 @@ export class TwinError extends Error {
     this.details = options.details;
   }
 
-  /** The wire form (DESIGN.md §2). `cause` and `details` stay on the server. */
+  /** The wire form (docs/design.md "Wire protocol"). `cause` and `details` stay on the server. */
   toPayload(): TwinErrorPayload {
     const payload: TwinErrorPayload = { code: this.code, message: this.message, retryable: this.retryable };
     if (this.provider !== undefined) payload.provider = this.provider;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { finishReasonSchema, usageSchema } from './usage';
 
 /**
- * The wire protocol, server → client (DESIGN.md §2).
+ * The wire protocol, server → client (docs/design.md "Wire protocol").
  *
  * Every SSE event has `id: <seq>` and JSON `data` with `v` (protocol version) and `seq` (the same
  * number). Sequence numbers start at 0 (`start`) and grow by one per event of the stream, so a client

@@ -1,6 +1,6 @@
 /**
  * What providers take from the environment. Everything is injectable so that tests and benchmarks
- * are deterministic and core runs in browsers, edge runtimes and Node alike (DESIGN.md §1).
+ * are deterministic and core runs in browsers, edge runtimes and Node alike (docs/design.md "Shape").
  */
 export interface ProviderEnvironment {
   /** Used by fetch-based adapters (Gemini, Ollama, OpenAI/Anthropic without an SDK client). */
