@@ -1,3 +1,4 @@
+/* global console, process */
 // Typechecks the TypeScript snippets of the docs and READMEs, so an API change that breaks an
 // example fails `pnpm test` instead of a reader. Each ```ts / ```tsx block becomes one module in a
 // scratch directory, compiled against the packages' sources (as the tests are) with `tsc --noEmit`.
