@@ -17,4 +17,4 @@ export const twinAliases = {
  * back to vitest's 5 s: a property test that takes 1 s on an idle machine timed out on a loaded
  * 2-core one. Tests assert on events and injected clocks, so a limit only catches a hang.
  */
-export const sharedTimeouts = { testTimeout: 30_000, hookTimeout: 60_000 };
+export const sharedTimeouts = { testTimeout: 60_000, hookTimeout: 120_000 };

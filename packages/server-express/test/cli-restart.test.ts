@@ -2,17 +2,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cliArgs, packageDir } from './cli-entry';
 import { fetchJson, openSSE } from './read-sse';
 
-const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'twin-cli-'));
 const children: ChildProcess[] = [];
 
 /** Starts `twin-server` from source in a child process; resolves with its URL once it listens. */
 function startCli(env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts'], {
+  const child = spawn(process.execPath, cliArgs(), {
     cwd: packageDir,
     env: { PATH: process.env.PATH, TWIN_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', TWIN_SIMULATED_TOKENS_PER_SECOND: '10', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -84,19 +83,4 @@ describe('twin-server CLI', () => {
     third.child.kill('SIGTERM');
     await exited(third.child);
   }, 120_000);
-
-  it('creates API keys from the command line, stored hashed', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'keys', 'create', '--tenant', 'acme', '--name', 'ci'], {
-      cwd: packageDir,
-      env: { PATH: process.env.PATH, TWIN_DATA_DIR: dataDir },
-    });
-    children.push(child);
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    expect(await exited(child)).toBe(0);
-    const key = /(twin_sk_[\w-]+)/.exec(out)?.[1];
-    expect(key).toBeDefined();
-    expect(out).toContain('tenant acme');
-  }, 60_000);
 });
