@@ -13,7 +13,7 @@ beforeAll(async () => {
     await r.done;
   }
   await t.store.flush();
-  for (let i = 0; i < 50 && t.service.hub.activeStreams > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  await expect.poll(() => t.service.hub.activeStreams, { timeout: 60_000, interval: 20 }).toBe(0);
 });
 afterAll(async () => {
   await t.close();
