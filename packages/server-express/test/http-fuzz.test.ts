@@ -66,7 +66,8 @@ const headerValue = fc.stringMatching(/^[\x20-\x7e]{0,20}$/);
 const anyRequest = fc.record({
   method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
   path: fc.constantFrom(...PATHS),
-  id: rawComponent,
+  // An empty id is another path (`/api/stream//metrics`), which is the app's, not Twin's.
+  id: rawComponent.filter((id) => id !== ''),
   query,
   body: fc.option(body, { nil: undefined }),
   contentType: fc.constantFrom('application/json', 'text/plain', 'application/json; charset=latin1', ''),
@@ -110,9 +111,11 @@ describe('HTTP fuzz over every route', () => {
         // Cancelling does not cancel the bill: a started stream is billed (aborted) whatever the client does.
         if (started && !/streamId=/.test(r.query)) accepted++;
         if (!started && res.status >= 400 && r.method !== 'HEAD') {
-          const json = (await res.json()) as { error?: { code?: string; details?: unknown } };
-          expect(json.error?.code, `${r.method} ${url}`).toEqual(expect.any(String));
-          expect(typeof json.error?.details).toBe('object');
+          const text = await res.text();
+          const json = JSON.parse(text || 'null') as { error?: { code?: string; details?: unknown } } | null;
+          expect(json, `${r.method} ${url} answered ${res.status} ${text}`).not.toBeNull();
+          expect(json!.error?.code, `${r.method} ${url}`).toEqual(expect.any(String));
+          expect(typeof json!.error?.details).toBe('object');
         } else await res.body?.cancel();
         expect(res.status, `${r.method} ${url}`).toBeLessThan(500);
       }),
