@@ -90,14 +90,27 @@ function unionUnknownKeys(def: ZodDef, value: unknown, at: string): UnknownKey[]
     });
     return match ? findUnknownKeys(match, value, at) : [];
   }
-  // The option with the fewest unknown keys is the one the caller meant.
+  // Among the options of the value's kind (`content` is a string OR an array of parts), the one
+  // with the fewest unknown keys is the one the caller meant.
   let best: UnknownKey[] | undefined;
   for (const option of options) {
+    if (!sameKind(option, value)) continue;
     const found = findUnknownKeys(option, value, at);
     if (!best || found.length < best.length) best = found;
     if (found.length === 0) break;
   }
   return best ?? [];
+}
+
+const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional']);
+
+/** Whether `value` is of the kind `schema` takes at the top (object, array, or anything else). */
+function sameKind(schema: z.ZodType, value: unknown): boolean {
+  let def = defOf(schema);
+  while (WRAPPERS.has(def.type) || def.type === 'pipe') def = defOf(def.type === 'pipe' ? def.in! : def.innerType!);
+  if (def.type === 'object' || def.type === 'record') return isPlainObject(value);
+  if (def.type === 'array') return Array.isArray(value);
+  return !isPlainObject(value) && !Array.isArray(value);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
