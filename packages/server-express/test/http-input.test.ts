@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenedDatabase } from '../src/index';
-import { fetchJson } from './read-sse';
+import { fetchJson, openSSE } from './read-sse';
 import { openTestDatabase, startTestServer, type TestServer } from './test-server';
 
 let db: OpenedDatabase;
@@ -38,6 +38,25 @@ describe('ids are checked before any query', () => {
     expect(resume.json.details.field).toBe('streamId');
     const del = await fetchJson(`${t.url}/api/stream/${'x'.repeat(129)}`, { method: 'DELETE', key: t.keys.t1 });
     expect(del.status).toBe(400);
+  });
+});
+
+describe('Last-Event-ID', () => {
+  it('takes -1, <seq> and <streamId>:<seq> of the stream resumed; anything else is a 400 naming the header', async () => {
+    const r = await openSSE(`${t.url}/api/stream?prompt=resume+me`, { headers: { authorization: `Bearer ${t.keys.t1}` } });
+    await r.done;
+    const streamId = (r.events[0]!.json as { streamId: string }).streamId;
+    const resume = (id: string) => fetch(`${t.url}/api/stream?streamId=${streamId}`, { headers: { authorization: `Bearer ${t.keys.t1}`, 'last-event-id': id } });
+    for (const ok of ['-1', '1', `${streamId}:1`]) {
+      const res = await resume(ok);
+      await res.body?.cancel();
+      expect(res.status, ok).not.toBe(400);
+    }
+    for (const bad of ['str_other:1', 'abc', '1.5', '-2', '01']) {
+      const res = await resume(bad);
+      expect(res.status, bad).toBe(400);
+      expect(((await res.json()) as { error: { details: { field: string } } }).error.details.field).toBe('Last-Event-ID');
+    }
   });
 });
 

@@ -22,19 +22,25 @@ export interface RouteContext {
   auth: AuthContext;
 }
 
+// `-1`, `<seq>` or `<streamId>:<seq>` (an id that names its stream, so a browser's EventSource can
+// resume with nothing but the id); the stream id has the shape of STREAM_ID_PATTERN.
+const EVENT_ID = /^(?:-1|(?:([A-Za-z0-9_-]{1,128}):)?(0|[1-9][0-9]{0,15}))$/;
+
 /**
  * `Last-Event-ID` header (what EventSource sends) or `lastEventId` query. `-1` is accepted and
  * means "nothing received yet": the resume replays from the first event (id 0), the same as
- * sending no id at all. Anything else must be the decimal sequence number of an event.
+ * sending no id at all. Anything else is an event's sequence number, optionally prefixed by its
+ * stream id (`<streamId>:<seq>`), which must then be the stream being resumed.
  */
-function lastEventIdOf(req: IncomingMessage, fromQuery: number | undefined): number {
+function lastEventIdOf(req: IncomingMessage, fromQuery: number | undefined, streamId: string): number {
   const header = req.headers['last-event-id'];
   if (typeof header === 'string' && header.trim() !== '') {
     const text = header.trim();
-    const n = Number(text);
-    if (!/^(?:-1|0|[1-9][0-9]{0,15})$/.test(text) || !Number.isSafeInteger(n)) {
-      throw new TwinError('invalid_request', `Invalid Last-Event-ID: ${describeValue(text)} is not an event id.`, {
-        details: { field: 'Last-Event-ID', received: describeValue(text), allowed: '-1 or a non-negative integer' },
+    const m = EVENT_ID.exec(text);
+    const n = m ? (m[2] === undefined ? -1 : Number(m[2])) : NaN;
+    if (!m || !Number.isSafeInteger(n) || (m[1] !== undefined && m[1] !== streamId)) {
+      throw new TwinError('invalid_request', `Invalid Last-Event-ID: ${describeValue(text)} is not an event id of stream ${streamId}.`, {
+        details: { field: 'Last-Event-ID', received: describeValue(text), allowed: '-1, <seq> or <streamId>:<seq>' },
       });
     }
     return n;
@@ -137,7 +143,7 @@ async function startStream(ctx: RouteContext, raw: unknown): Promise<void> {
 export async function getStream(ctx: RouteContext): Promise<void> {
   const query = validate(streamQuerySchema, readQuery(ctx.url), 'query');
   if (query.streamId) {
-    const lastEventId = lastEventIdOf(ctx.req, query.lastEventId);
+    const lastEventId = lastEventIdOf(ctx.req, query.lastEventId, query.streamId);
     ctx.service.hub.resume(ctx.auth, query.streamId, lastEventId, ctx.req, ctx.res, negotiateEncoding(ctx.req.headers['accept-encoding']));
     return;
   }
@@ -148,7 +154,7 @@ export async function getStream(ctx: RouteContext): Promise<void> {
 export async function postStream(ctx: RouteContext): Promise<void> {
   const query = validate(postStreamQuerySchema, readQuery(ctx.url), 'query');
   if (query.streamId) {
-    const lastEventId = lastEventIdOf(ctx.req, query.lastEventId);
+    const lastEventId = lastEventIdOf(ctx.req, query.lastEventId, query.streamId);
     ctx.service.hub.resume(ctx.auth, query.streamId, lastEventId, ctx.req, ctx.res, negotiateEncoding(ctx.req.headers['accept-encoding']));
     return;
   }
