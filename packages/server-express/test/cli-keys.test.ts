@@ -32,5 +32,5 @@ describe('twin-server keys', () => {
     const key = /(twin_sk_[\w-]+)/.exec(out)?.[1];
     expect(key).toBeDefined();
     expect(out).toContain('tenant acme');
-  }, 60_000);
+  }, 240_000);
 });

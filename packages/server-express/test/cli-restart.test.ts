@@ -83,5 +83,5 @@ describe('twin-server CLI', () => {
     expect(closed).toMatchObject({ state: 'final', endReason: 'interrupted' });
     third.child.kill('SIGTERM');
     await exited(third.child);
-  }, 120_000);
+  }, 240_000);
 });
