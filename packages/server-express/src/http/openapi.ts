@@ -82,11 +82,22 @@ const OPERATION_IDS: Record<string, Record<string, string>> = {
   '/openapi.json': { get: 'getOpenApiDocument' },
 };
 
+/** `get /api/admin/streams/{id}` → `getAdminStreamsById`, for operations not named above. */
+function derivedOperationId(method: string, path: string): string {
+  const words = path
+    .split('/')
+    .filter((s) => s !== '' && s !== 'api')
+    .map((s) => (s.startsWith('{') ? `by-${s.slice(1, -1)}` : s))
+    .flatMap((s) => s.split(/[^A-Za-z0-9]+/))
+    .filter(Boolean);
+  return method + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+}
+
 function withOperationIds(paths: Record<string, Record<string, Json>>): Record<string, Record<string, Json>> {
   return Object.fromEntries(
     Object.entries(paths).map(([path, ops]) => [
       path,
-      Object.fromEntries(Object.entries(ops).map(([method, op]) => [method, { operationId: OPERATION_IDS[path]![method]!, ...op }])),
+      Object.fromEntries(Object.entries(ops).map(([method, op]) => [method, { operationId: OPERATION_IDS[path]?.[method] ?? derivedOperationId(method, path), ...op }])),
     ]),
   );
 }
