@@ -11,3 +11,10 @@ export const twinAliases = {
   '@twin/react': here('./packages/react/src/index.ts'),
   '@twin/server-express': here('./packages/server-express/src/index.ts'),
 };
+
+/**
+ * Time limits of every project. The root config's limits do not reach projects, which then fell
+ * back to vitest's 5 s: a property test that takes 1 s on an idle machine timed out on a loaded
+ * 2-core one. Tests assert on events and injected clocks, so a limit only catches a hang.
+ */
+export const sharedTimeouts = { testTimeout: 60_000, hookTimeout: 120_000 };

@@ -4,7 +4,7 @@ import { defineConfig } from 'vite';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // The reference server; `/api` is proxied to it so the page and the API share an origin (no CORS).
-const target = process.env.TWIN_SERVER ?? 'http://localhost:8787';
+const target = process.env.TWIN_URL ?? 'http://localhost:8787';
 const proxy = { '/api': { target, changeOrigin: true } };
 
 export default defineConfig({

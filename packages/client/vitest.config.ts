@@ -1,7 +1,7 @@
 import { defineProject } from 'vitest/config';
-import { twinAliases } from '../../vitest.shared';
+import { sharedTimeouts, twinAliases } from '../../vitest.shared';
 
 export default defineProject({
   resolve: { alias: twinAliases },
-  test: { name: 'client', environment: 'node', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
+  test: { ...sharedTimeouts, name: 'client', environment: 'node', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
 });

@@ -1,9 +1,10 @@
 import { defineProject } from 'vitest/config';
-import { twinAliases } from '../../vitest.shared';
+import { sharedTimeouts, twinAliases } from '../../vitest.shared';
 
 export default defineProject({
   resolve: { alias: twinAliases },
   test: {
+    ...sharedTimeouts,
     name: 'react',
     environment: 'jsdom',
     include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'test/**/*.test.ts', 'test/**/*.test.tsx'],

@@ -17,7 +17,7 @@ const USAGE = `Usage: twin-ask [options] <prompt...>
 Streams an answer from a Twin server to the terminal with a live progress line.
 
 Options:
-  --url <url>         stream endpoint (env TWIN_URL, default http://localhost:8787/api/stream)
+  --url <url>         stream endpoint (default: $TWIN_URL/api/stream, TWIN_URL defaulting to http://localhost:8787)
   --key <api key>     API key (env TWIN_API_KEY)
   --provider <name>   provider (server default when omitted)
   --model <name>      model (server default when omitted)
@@ -59,7 +59,8 @@ export async function runCli(io: CliIO): Promise<number> {
   }
 
   const client = createStreamClient({
-    url: args.values.url ?? io.env.TWIN_URL ?? 'http://localhost:8787/api/stream',
+    // TWIN_URL is the server's base URL, the same variable the chat example reads.
+    url: args.values.url ?? `${(io.env.TWIN_URL ?? 'http://localhost:8787').replace(/\/+$/, '')}/api/stream`,
     apiKey: args.values.key ?? io.env.TWIN_API_KEY,
     body: {
       messages: [{ role: 'user', content: prompt }],

@@ -8,6 +8,11 @@ export interface ReconnectOptions {
   maxDelayMs?: number;
   /** Growth per attempt (default 2). */
   factor?: number;
+  /**
+   * Floor under the server's `retry:` hint (default 250 ms): a `retry: 0` from a failing server
+   * must not make all its clients reconnect at once, over and over.
+   */
+  minDelayMs?: number;
 }
 
 /**

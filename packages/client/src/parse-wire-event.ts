@@ -6,7 +6,7 @@ import { TwinClientError } from './twin-client-error';
  * One received event, checked just enough to be used safely. Sealed content is still sealed here.
  *
  * This runs once per frame, so it uses plain guards rather than zod (which would also weigh more than
- * the whole client). Unknown fields are ignored; unknown event types give `undefined` (DESIGN.md §2).
+ * the whole client). Unknown fields are ignored; unknown event types give `undefined` (docs/design.md "Wire protocol").
  */
 export type WireEvent =
   | { type: 'start'; seq: number; data: StartEventData }

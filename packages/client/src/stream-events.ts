@@ -5,6 +5,7 @@ import type { ClientStreamEvent } from './client-event';
 import { httpError } from './http-error';
 import { parseWireEvent } from './parse-wire-event';
 import { createSealedFrameOpener } from './sealed-frame-opener';
+import { createSSEBlockTracker } from './sse-block-tracker';
 import { GLOBAL_TIMERS, type ClientTimers, type StreamOptions } from './stream-options';
 import { toClientEvent } from './to-client-event';
 import { TwinClientError } from './twin-client-error';
@@ -15,6 +16,12 @@ export interface StreamEventsInit {
   signal?: AbortSignal;
   /** Resume stream `streamId` after `lastSeq` instead of opening a new one. */
   resume?: { streamId: string; lastSeq: number };
+}
+
+/** The sequence number in an SSE id: `<seq>`, or `<streamId>:<seq>`. */
+function seqOfEventId(id: string): number | undefined {
+  const m = /(?:^|:)(\d{1,15})$/.exec(id);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** Waits `ms` on `timers`, or less when `signal` aborts. */
@@ -57,6 +64,7 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
   const required = options.requireEncryption === true;
   let encrypted = required;
   let sealedEnding = required;
+  const minRetryMs = policy.minDelayMs ?? 250;
 
   while (!outer?.aborted) {
     const conn = new AbortController();
@@ -90,7 +98,9 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
         }
         yield { type: 'open', resumed: resume !== undefined };
         const queue: EventSourceMessage[] = [];
-        const parser = createParser({ onEvent: (m) => queue.push(m), onRetry: (ms) => (retryHint = ms) });
+        // A server's `retry:` is a hint with a floor: `retry: 0` must not make every client reconnect at once.
+        const parser = createParser({ onEvent: (m) => queue.push(m), onRetry: (ms) => (retryHint = Math.max(ms, minRetryMs)) });
+        const blocks = createSSEBlockTracker();
         const reader = res.body.getReader();
         const decoder = new TextDecoder();
         // A fresh opener per connection: compression contexts are per connection.
@@ -99,9 +109,17 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
           arm();
           const { done, value } = await reader.read();
           if (done) break;
-          parser.feed(decoder.decode(value, { stream: true }));
-          while (queue.length > 0) {
-            const msg = queue.shift() as EventSourceMessage;
+          const text = decoder.decode(value, { stream: true });
+          parser.feed(text);
+          for (const block of blocks.feed(text)) {
+            if (!block.hasData) {
+              // An `id:` without data still moves the last event ID (WHATWG): resume from there.
+              const seq = block.setsId ? seqOfEventId(block.lastEventId) : undefined;
+              if (seq !== undefined && seq > lastSeq) lastSeq = seq;
+              continue;
+            }
+            const msg = queue.shift();
+            if (!msg) continue;
             const wire = parseWireEvent(msg.event, msg.data);
             if (!wire) {
               // An event type we do not know: ignore it, but remember its position (the id is

@@ -26,8 +26,8 @@ const startServer = scriptedServerPerTest();
 
 describe('with @twin/core payload sealing', () => {
   it('opens compressed + encrypted chunks across a resumed connection (fresh opener per connection)', async () => {
-    const server = await startServer(textScript(12), [{ stallAfterEvents: 6 }], sealing());
-    const client = createStreamClient({ url: server.url, decode, heartbeatTimeoutMs: 150, reconnect: { initialDelayMs: 1 } });
+    const server = await startServer(textScript(12), [{ stallAfterEvents: 6, suffix: '' }], sealing());
+    const client = createStreamClient({ url: server.url, decode, reconnect: { initialDelayMs: 1 } });
     const final = await client.start();
     expect(final.status).toBe('done');
     expect(final.metrics.reconnects).toBe(1);

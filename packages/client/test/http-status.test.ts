@@ -67,6 +67,22 @@ describe('HTTP status handling', () => {
     expect(events.at(-1)?.type).toBe('complete');
   });
 
+  it('puts a floor under the server retry: hint, so retry: 0 cannot make clients reconnect at once', async () => {
+    const server = await startServer(textScript(3), [{ prefix: 'retry: 0\n\n', endAtByte: 120 }]);
+    const events = await collect(streamEvents({ url: server.url, reconnect: { initialDelayMs: 1 }, random: () => 0 }));
+    const reconnecting = events.find((e) => e.type === 'reconnecting');
+    // Floor 250 ms, equal jitter with random() = 0: 125 ms (without the floor: 0).
+    expect(reconnecting?.type === 'reconnecting' && reconnecting.delayMs).toBe(125);
+    expect(events.at(-1)?.type).toBe('complete');
+  });
+
+  it('an id: in a block without data still moves the last event ID (WHATWG), so the resume starts after it', async () => {
+    const server = await startServer(textScript(6), [{ stallAfterEvents: 3, suffix: 'id: 4\n\n' }]);
+    const events = await collect(streamEvents({ url: server.url, reconnect: { initialDelayMs: 1 } }));
+    expect(server.requests[1]?.lastEventId).toBe('4');
+    expect(events.at(-1)?.type).toBe('complete');
+  });
+
   it('reports a network failure as retryable and reconnects', async () => {
     const server = await startServer(textScript(2), [{ cutAtByte: 0 }]);
     const events = await collect(streamEvents({ url: server.url, reconnect: { initialDelayMs: 1 } }));

@@ -26,6 +26,10 @@ export interface ConnectionPlan {
   overlap?: number;
   /** `retry:` hint sent first. */
   retry?: number;
+  /** Raw SSE text written before the events (e.g. `retry: 0`, which encodeSSE refuses to write). */
+  prefix?: string;
+  /** Raw SSE text written after the events; with `stallAfterEvents` the response then ends early. */
+  suffix?: string;
   /** Milliseconds between events (default 0: everything in one write). */
   eventDelayMs?: number;
 }
@@ -101,7 +105,7 @@ export async function startScriptedServer(
     let seqs = script.map((_, i) => i).slice(Math.max(0, from));
     if (plan.stallAfterEvents !== undefined) seqs = seqs.slice(0, plan.stallAfterEvents);
     const transform = perConnection?.();
-    let text = plan.retry === undefined ? '' : encodeSSE({ retry: plan.retry });
+    let text = (plan.prefix ?? '') + (plan.retry === undefined ? '' : encodeSSE({ retry: plan.retry }));
     const bytesLimit = plan.cutAtByte ?? plan.endAtByte;
     if (plan.eventDelayMs) {
       for (const seq of seqs) {
@@ -111,6 +115,10 @@ export async function startScriptedServer(
       }
     } else {
       for (const seq of seqs) text += frame(script, seq, transform);
+      if (plan.suffix !== undefined) {
+        res.end(text + plan.suffix);
+        return;
+      }
       const bytes = Buffer.from(text);
       if (bytesLimit !== undefined) {
         res.write(bytes.subarray(0, bytesLimit));

@@ -37,8 +37,8 @@ describe('stream client state machine', () => {
   });
 
   it('shows reconnecting while a lost connection is replaced, then streams on', async () => {
-    const server = await startServer(textScript(4), [{ stallAfterEvents: 2 }]);
-    const client = createStreamClient({ url: server.url, heartbeatTimeoutMs: 100, reconnect: { initialDelayMs: 1 } });
+    const server = await startServer(textScript(4), [{ stallAfterEvents: 2, suffix: '' }]);
+    const client = createStreamClient({ url: server.url, reconnect: { initialDelayMs: 1 } });
     const seen = statuses(client);
     const final = await client.start();
     expect(seen).toEqual(['connecting', 'streaming', 'reconnecting', 'streaming', 'done']);
@@ -71,7 +71,8 @@ describe('stream client state machine', () => {
 
   it('retry() after a retryable error resumes the same stream and keeps its text', async () => {
     const server = await startServer(textScript(4), [{ stallAfterEvents: 3 }]);
-    const client = createStreamClient({ url: server.url, heartbeatTimeoutMs: 100, reconnect: false });
+    // A watchdog well above a loaded machine's delays: only the real stall may trip it.
+    const client = createStreamClient({ url: server.url, heartbeatTimeoutMs: 1_000, reconnect: false });
     const failed = await client.start();
     expect(failed.status).toBe('error');
     expect(failed.error?.code).toBe('stream_stalled');

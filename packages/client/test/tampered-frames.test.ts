@@ -109,13 +109,13 @@ describe('sealed and tampered frames', () => {
   });
 
   it('calls decode once per connection, so a resumed connection gets a fresh decompressor', async () => {
-    const server = await startServer(sealedScript(['a', 'b', 'c', 'd']), [{ stallAfterEvents: 3 }]);
+    const server = await startServer(sealedScript(['a', 'b', 'c', 'd']), [{ stallAfterEvents: 3, suffix: '' }]);
     const contexts: string[] = [];
     const counting: ChunkOpenerFactory = (ctx) => {
       contexts.push(ctx.streamId);
       return decode(ctx);
     };
-    const final = await createStreamClient({ url: server.url, decode: counting, heartbeatTimeoutMs: 150, reconnect: { initialDelayMs: 1 } }).start();
+    const final = await createStreamClient({ url: server.url, decode: counting, reconnect: { initialDelayMs: 1 } }).start();
     expect(final.text).toBe('abcd');
     expect(contexts).toEqual(['s1', 's1']);
   });

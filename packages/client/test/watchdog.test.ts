@@ -9,7 +9,8 @@ const startServer = scriptedServerPerTest();
 describe('heartbeat watchdog', () => {
   it('replaces a connection that went silent and resumes where it stopped', async () => {
     const server = await startServer(textScript(5), [{ stallAfterEvents: 3 }]);
-    const events = await collect(streamEvents({ url: server.url, heartbeatTimeoutMs: 150, reconnect: { initialDelayMs: 1 } }));
+    // A watchdog well above a loaded machine's delays: only the real stall may trip it.
+    const events = await collect(streamEvents({ url: server.url, heartbeatTimeoutMs: 1_000, reconnect: { initialDelayMs: 1 } }));
     const reconnecting = events.find((e) => e.type === 'reconnecting');
     expect(reconnecting?.type === 'reconnecting' && reconnecting.error.code).toBe('stream_stalled');
     expect(server.requests[1]?.lastEventId).toBe('2');
@@ -18,22 +19,36 @@ describe('heartbeat watchdog', () => {
   });
 
   it('keeps a quiet connection alive while heartbeats arrive', async () => {
-    // Silent for content but heartbeating every 30 ms; the watchdog (150 ms) must not fire. The
-    // iteration is ended by aborting after 600 ms, four watchdog periods.
-    const server = await startServer(textScript(5), [{ stallAfterEvents: 2, heartbeatMs: 30 }]);
+    // Manual timers that never fire by themselves: what is checked is that every heartbeat re-arms
+    // the watchdog (clears the old timer, sets a new one), not how late a loaded machine delivers them.
+    let armed = 0;
+    let cleared = 0;
+    const timers = {
+      setTimeout: () => ++armed,
+      clearTimeout: (handle: unknown) => {
+        if (handle !== undefined) cleared++;
+      },
+    };
+    const server = await startServer(textScript(5), [{ stallAfterEvents: 2, heartbeatMs: 5 }]);
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 600);
-    const events = await collect(streamEvents({ url: server.url, heartbeatTimeoutMs: 150 }, { signal: controller.signal }));
-    expect(events.map((e) => e.type)).toEqual(['open', 'start', 'chunk']);
+    const done = collect(streamEvents({ url: server.url, heartbeatTimeoutMs: 150, timers }, { signal: controller.signal }));
+    // Wait (on the count, not a clock) until heartbeats re-armed the watchdog several times, then stop.
+    await expect.poll(() => armed, { timeout: 20_000, interval: 5 }).toBeGreaterThanOrEqual(8);
+    controller.abort();
+    expect((await done).map((e) => e.type)).toEqual(['open', 'start', 'chunk']);
+    expect(cleared).toBeGreaterThanOrEqual(armed - 1);
     expect(server.requests.length).toBe(1);
   });
 
   it('ends quietly when aborted mid-stream', async () => {
     const server = await startServer(textScript(5), [{ stallAfterEvents: 2 }]);
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 100);
-    const events = await collect(streamEvents({ url: server.url }, { signal: controller.signal }));
-    expect(events.map((e) => e.type)).toEqual(['open', 'start', 'chunk']);
+    const types: string[] = [];
+    for await (const e of streamEvents({ url: server.url }, { signal: controller.signal })) {
+      types.push(e.type);
+      if (e.type === 'chunk') controller.abort();
+    }
+    expect(types).toEqual(['open', 'start', 'chunk']);
   });
 
   it('runs its watchdog and backoff on the injected timers (the timer seam)', async () => {

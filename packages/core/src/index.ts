@@ -1,4 +1,4 @@
-// @twin/core public API. Every public name is exported explicitly (DESIGN.md §4).
+// @twin/core public API. Every public name is exported explicitly (docs/design.md "Public API").
 // Each area owns one section below; keep additions inside your section. Adapter internals and
 // frame-level primitives live in `@twin/core/internal` (src/internal.ts): usable, not promised stable.
 
@@ -78,6 +78,7 @@ export type {
 export { streamConfigSchema, DEFAULT_STREAM_CONFIG } from './protocol/stream-config';
 export type { StreamConfig, StreamConfigInput } from './protocol/stream-config';
 export { streamRequestSchema } from './protocol/stream-request';
+export { NAME_PATTERN, nameSchema, metadataKeySchema, metadataValueSchema } from './protocol/names';
 export type { StreamRequest, StreamResponse } from './protocol/stream-request';
 export { streamStatusSchema, streamConnectionSchema, streamChunkSchema } from './protocol/stream-connection';
 export type { StreamStatus, StreamConnection, StreamChunk } from './protocol/stream-connection';

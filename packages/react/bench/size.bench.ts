@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-// 6 kB read strictly as 6,000 bytes (DESIGN.md pins 1 KB = 1,000 bytes), which also meets 6 KiB.
+// 6 kB read strictly as 6,000 bytes (docs/design.md "Money" pins 1 KB = 1,000 bytes), which also meets 6 KiB.
 const TARGET_BYTES = 6_000;
 
 interface Measured {

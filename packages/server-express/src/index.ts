@@ -1,4 +1,4 @@
-// @twin/server-express public API. Every public name is exported explicitly (DESIGN.md §4).
+// @twin/server-express public API. Every public name is exported explicitly (docs/design.md "Public API").
 
 // ── Express adapter & service ────────────────────────────────────────────────
 export { createTwinRouter } from './express/create-twin-router';
@@ -8,6 +8,7 @@ export type { TwinService, TwinServiceOptions } from './twin-service';
 export { createTwinHandler } from './http/twin-handler';
 export type { TwinRequestHandler } from './http/twin-handler';
 export { buildOpenApiDocument } from './http/openapi';
+export { answerClientError } from './http/answer-client-error';
 export { negotiateEncoding } from './http/negotiate-encoding';
 export type { TransportEncoding } from './http/negotiate-encoding';
 export { openSSEResponse } from './http/sse-response';

@@ -62,6 +62,11 @@ export interface TwinServiceOptions {
    * Retry-After, so running streams keep their latency. Off by default.
    */
   maxEventLoopLagMs?: number;
+  /**
+   * The lag probe `maxEventLoopLagMs` is compared with (default: node:perf_hooks' event-loop delay,
+   * p99 per 250 ms). Tests inject one, so shedding is tested without depending on machine load.
+   */
+  eventLoopLagMs?: () => number;
   /** Prompt token counter for the crash-time estimate (default: gpt-tokenizer, loaded once); `false` disables. */
   countTokens?: TokenCounter | false;
   /**
@@ -186,7 +191,8 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   const signals = new NetworkSignals(metrics.registry);
   const pricing = countUsage(await createPricingBook(store, options.pricing ?? []), metrics.registry);
   const countTokens = options.countTokens === false ? undefined : (options.countTokens ?? (await loadDefaultTokenCounter()));
-  const lag = options.maxEventLoopLagMs !== undefined ? monitorEventLoopLag() : undefined;
+  const lag = options.maxEventLoopLagMs !== undefined && !options.eventLoopLagMs ? monitorEventLoopLag() : undefined;
+  const lagMs = options.eventLoopLagMs ?? (lag ? () => lag.ms : undefined);
   const hub = new StreamHub(
     {
       store,
@@ -203,7 +209,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       maxQueuedBytesPerConnection: options.maxQueuedBytesPerConnection ?? 1_048_576,
       detachGraceMs: options.detachGraceMs ?? DEFAULT_DETACH_GRACE_MS,
       ...(options.maxStorageBacklog !== undefined ? { maxStorageBacklog: options.maxStorageBacklog } : {}),
-      ...(lag ? { maxEventLoopLagMs: options.maxEventLoopLagMs, eventLoopLagMs: () => lag.ms } : {}),
+      ...(options.maxEventLoopLagMs !== undefined && lagMs ? { maxEventLoopLagMs: options.maxEventLoopLagMs, eventLoopLagMs: lagMs } : {}),
       signals,
     },
   );

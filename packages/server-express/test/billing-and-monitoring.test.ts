@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { OpenedDatabase } from '../src/index';
 import { fetchJson, openSSE } from './read-sse';
 import { openTestDatabase, startTestServer, type TestServer } from './test-server';
@@ -13,7 +13,7 @@ beforeAll(async () => {
     await r.done;
   }
   await t.store.flush();
-  for (let i = 0; i < 50 && t.service.hub.activeStreams > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  await vi.waitFor(() => expect(t.service.hub.activeStreams).toBe(0), { timeout: 60_000, interval: 20 });
 });
 afterAll(async () => {
   await t.close();

@@ -2,17 +2,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cliArgs, packageDir } from './cli-entry';
 import { fetchJson, openSSE } from './read-sse';
 
-const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'twin-cli-'));
 const children: ChildProcess[] = [];
 
 /** Starts `twin-server` from source in a child process; resolves with its URL once it listens. */
 function startCli(env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts'], {
+  const child = spawn(process.execPath, cliArgs(), {
     cwd: packageDir,
     env: { PATH: process.env.PATH, TWIN_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', TWIN_SIMULATED_TOKENS_PER_SECOND: '10', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -49,8 +48,9 @@ describe('twin-server CLI', () => {
     expect(first.output()).not.toMatch(/"level":\d+[^\n]*twin_sk_/); // never in a log line
 
     const r = await openSSE(`${first.url}/api/stream?prompt=crash+me`, { headers: { authorization: `Bearer ${key}` } });
-    // Audit segments are written once a second: wait past the first one.
-    await r.waitFor((e) => e.filter((x) => x.event === 'chunk').length >= 15);
+    // Audit segments are written once a second: wait well past the first one (1.5 s of margin for
+    // its write to land on a loaded machine; the child's database cannot be watched from here).
+    await r.waitFor((e) => e.filter((x) => x.event === 'chunk').length >= 25);
     const streamId = (r.events[0]!.json as { streamId: string }).streamId;
     const received = r.events.filter((x) => x.event === 'chunk').length;
     await new Promise((res) => setTimeout(res, 300)); // let the write-behind batches land
@@ -83,20 +83,5 @@ describe('twin-server CLI', () => {
     expect(closed).toMatchObject({ state: 'final', endReason: 'interrupted' });
     third.child.kill('SIGTERM');
     await exited(third.child);
-  }, 120_000);
-
-  it('creates API keys from the command line, stored hashed', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'keys', 'create', '--tenant', 'acme', '--name', 'ci'], {
-      cwd: packageDir,
-      env: { PATH: process.env.PATH, TWIN_DATA_DIR: dataDir },
-    });
-    children.push(child);
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    expect(await exited(child)).toBe(0);
-    const key = /(twin_sk_[\w-]+)/.exec(out)?.[1];
-    expect(key).toBeDefined();
-    expect(out).toContain('tenant acme');
-  }, 60_000);
+  }, 240_000);
 });

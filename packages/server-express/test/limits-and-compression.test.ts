@@ -46,7 +46,7 @@ describe('connection limits', () => {
 
     for (const r of open) r.close();
     // Closed connections free their slots.
-    for (let i = 0; i < 50 && t.service.hub.openConnections > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => t.service.hub.openConnections, { timeout: 60_000, interval: 20 }).toBe(0);
     const again = await openSSE(`${t.url}/api/stream?prompt=again`, { headers: { authorization: `Bearer ${t.keys.t1}` } });
     expect(again.status).toBe(200);
     again.close();
@@ -56,7 +56,7 @@ describe('connection limits', () => {
 describe('transport compression', () => {
   for (const encoding of ['gzip', 'deflate', 'br'] as const) {
     it(`${encoding}: every event arrives before the provider produces the next (flushed per write)`, async () => {
-      for (let i = 0; i < 50 && t.service.hub.openConnections > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      await expect.poll(() => t.service.hub.openConnections, { timeout: 60_000, interval: 20 }).toBe(0);
       const gate = gates[encoding];
       const r = await openSSE(`${t.url}/api/stream?provider=gate-${encoding}&prompt=x`, {
         headers: { authorization: `Bearer ${t.keys.t1}`, 'accept-encoding': encoding },
@@ -65,7 +65,7 @@ describe('transport compression', () => {
       // The provider only produces part i+1 after the client has decoded chunk i: a compressor that
       // held bytes back would deadlock here.
       for (let i = 1; i < 4; i++) {
-        await r.waitFor((e) => e.filter((x) => x.event === 'chunk').length >= i, 5_000);
+        await r.waitFor((e) => e.filter((x) => x.event === 'chunk').length >= i, 60_000);
         gate.release(i);
       }
       await r.done;
@@ -75,7 +75,7 @@ describe('transport compression', () => {
   }
 
   it('picks identity without Accept-Encoding', async () => {
-    for (let i = 0; i < 50 && t.service.hub.openConnections > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => t.service.hub.openConnections, { timeout: 60_000, interval: 20 }).toBe(0);
     const r = await openSSE(`${t.url}/api/stream?prompt=plain`, { headers: { authorization: `Bearer ${t.keys.t1}`, 'accept-encoding': 'identity' } });
     expect(r.headers['content-encoding']).toBeUndefined();
     r.close();

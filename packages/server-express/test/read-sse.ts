@@ -51,7 +51,7 @@ export function openSSE(
         // Set below, once the decoding pipeline exists: the end of the DECODED stream, so nothing a
         // decompressor still holds is missed.
         done: undefined as unknown as Promise<void>,
-        waitFor(predicate, timeoutMs = 10_000) {
+        waitFor(predicate, timeoutMs = 60_000) {
           return new Promise((ok, fail) => {
             if (predicate(events)) return ok();
             const timer = setTimeout(() => {

@@ -44,7 +44,7 @@ async function finalRecord(key: string, streamId: string) {
 }
 
 describe('SSE stream lifecycle', () => {
-  it('answers with the DESIGN.md §2 headers, an immediate comment with a retry hint, and sequenced events', async () => {
+  it('answers with the docs/design.md "Wire protocol" headers, an immediate comment with a retry hint, and sequenced events', async () => {
     const r = await openSSE(`${t.url}/api/stream?prompt=hello`, { headers: auth() });
     await r.done;
     expect(r.status).toBe(200);

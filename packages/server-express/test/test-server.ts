@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSimulatedProvider, type Provider, type SimulatedProviderOptions } from '@twin/core';
 import {
+  answerClientError,
   createApiKey,
   createTwinRouter,
   createTwinService,
@@ -48,6 +49,7 @@ export async function startTestServer(
     res.statusCode = 404;
     res.end();
   }));
+  server.on('clientError', answerClientError);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

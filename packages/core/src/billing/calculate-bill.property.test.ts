@@ -90,7 +90,7 @@ describe('calculateBill — properties', () => {
           const diff = sub(parseDecimal(line), exact);
           expect(compare(diff.n < 0n ? { n: -diff.n, d: diff.d } : diff, unit)).toBeLessThanOrEqual(0);
         }
-        // The exact values obey DESIGN.md §3 step 7 without any rounding.
+        // The exact values obey docs/design.md "Money" step 7 without any rounding.
         let total = sub(bill.exact.subtotal, bill.exact.slaPenalty);
         for (const t of bill.exact.taxes) total = add(total, t);
         expect(equals(total, bill.exact.total)).toBe(true);

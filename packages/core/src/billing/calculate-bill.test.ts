@@ -5,7 +5,7 @@ import { findPricing } from './find-pricing';
 import { equals, formatFraction } from './rational';
 import { testConfig } from './test-configs';
 
-// Golden values below are computed by hand in the comments next to them (DESIGN.md §3 order and units).
+// Golden values below are computed by hand in the comments next to them (docs/design.md "Money" order and units).
 
 describe('calculateBill — every line of one stream', () => {
   const config = testConfig({

@@ -113,7 +113,7 @@ function fmt(units: bigint, places: number): string {
 }
 
 /**
- * Prices one stream (DESIGN.md §3, in that order): token cost; volume discount; streaming,
+ * Prices one stream (docs/design.md "Money", in that order): token cost; volume discount; streaming,
  * bandwidth premium and infrastructure; subtotal; SLA penalty; taxes on (subtotal − penalty), not
  * compounded; total. Every intermediate is an exact rational; amounts are rounded once, at the end,
  * to `config.rounding.minorUnits` places with `config.rounding.mode`.

@@ -9,6 +9,7 @@ export type TwinErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
+  | 'method_not_allowed'
   | 'conflict'
   | 'payload_too_large'
   | 'rate_limited'
@@ -64,6 +65,7 @@ const HTTP_STATUS: Partial<Record<TwinErrorCode, number>> = {
   budget_exceeded: 402,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   conflict: 409,
   payload_too_large: 413,
   rate_limited: 429,
@@ -77,7 +79,7 @@ const HTTP_STATUS: Partial<Record<TwinErrorCode, number>> = {
   circuit_open: 503,
 };
 
-/** The JSON shape of an error on the wire (DESIGN.md §2): stable code, human message, retryable, provider. */
+/** The JSON shape of an error on the wire (docs/design.md "Wire protocol"): stable code, human message, retryable, provider. */
 export interface TwinErrorPayload {
   code: TwinErrorCode;
   message: string;
@@ -86,12 +88,21 @@ export interface TwinErrorPayload {
   provider?: string;
   /** Milliseconds the caller should wait before retrying, when known (e.g. from `Retry-After`). */
   retryAfterMs?: number;
+  /** The HTTP status the provider answered with, when the error came from its HTTP answer. */
+  providerStatus?: number;
+  /** The provider's own error type (`overloaded_error`, `server_error`, `RESOURCE_EXHAUSTED`), untranslated. */
+  providerErrorType?: string;
+  /** The provider's own error code (`rate_limit_exceeded`, `insufficient_quota`), untranslated. */
+  providerErrorCode?: string;
 }
 
 export interface TwinErrorOptions {
   retryable?: boolean;
   provider?: string;
   retryAfterMs?: number;
+  providerStatus?: number;
+  providerErrorType?: string;
+  providerErrorCode?: string;
   /** HTTP status to answer with; defaults from the code. */
   status?: number;
   /** Structured detail for programs (e.g. the zod issue path of an invalid field). Never secrets. */
@@ -109,6 +120,12 @@ export class TwinError extends Error {
   readonly retryable: boolean;
   readonly provider: string | undefined;
   readonly retryAfterMs: number | undefined;
+  /** See {@link TwinErrorPayload.providerStatus}. */
+  readonly providerStatus: number | undefined;
+  /** See {@link TwinErrorPayload.providerErrorType}. */
+  readonly providerErrorType: string | undefined;
+  /** See {@link TwinErrorPayload.providerErrorCode}. */
+  readonly providerErrorCode: string | undefined;
   readonly status: number;
   readonly details: unknown;
 
@@ -118,15 +135,21 @@ export class TwinError extends Error {
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
     this.provider = options.provider;
     this.retryAfterMs = options.retryAfterMs;
+    this.providerStatus = options.providerStatus;
+    this.providerErrorType = options.providerErrorType;
+    this.providerErrorCode = options.providerErrorCode;
     this.status = options.status ?? HTTP_STATUS[code] ?? (code === 'internal' ? 500 : 502);
     this.details = options.details;
   }
 
-  /** The wire form (DESIGN.md §2). `cause` and `details` stay on the server. */
+  /** The wire form (docs/design.md "Wire protocol"). `cause` and `details` stay on the server. */
   toPayload(): TwinErrorPayload {
     const payload: TwinErrorPayload = { code: this.code, message: this.message, retryable: this.retryable };
     if (this.provider !== undefined) payload.provider = this.provider;
     if (this.retryAfterMs !== undefined) payload.retryAfterMs = this.retryAfterMs;
+    if (this.providerStatus !== undefined) payload.providerStatus = this.providerStatus;
+    if (this.providerErrorType !== undefined) payload.providerErrorType = this.providerErrorType;
+    if (this.providerErrorCode !== undefined) payload.providerErrorCode = this.providerErrorCode;
     return payload;
   }
 
@@ -136,6 +159,9 @@ export class TwinError extends Error {
       retryable: payload.retryable,
       provider: payload.provider,
       retryAfterMs: payload.retryAfterMs,
+      providerStatus: payload.providerStatus,
+      providerErrorType: payload.providerErrorType,
+      providerErrorCode: payload.providerErrorCode,
     });
   }
 }

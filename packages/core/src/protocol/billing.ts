@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Billing shapes (DESIGN.md §3). Every amount, price and rate is an exact decimal STRING such as
+ * Billing shapes (docs/design.md "Money"). Every amount, price and rate is an exact decimal STRING such as
  * "0.0015": JSON numbers are binary floats and would lose cents. Percentages are written as percent
  * ("10" means 10%).
  */
@@ -29,7 +29,7 @@ export const volumeTierSchema = z.object({
 
 /**
  * Pricing for one provider + model (`model: "*"` matches any model of the provider). Versioned, with an
- * effective date. Units are pinned (DESIGN.md §3): prices per 1,000 tokens, per second, per MB
+ * effective date. Units are pinned (docs/design.md "Money"): prices per 1,000 tokens, per second, per MB
  * (1,000,000 bytes), per KB (1,000 bytes), per hour; percentages in percent.
  */
 export const streamBillingConfigSchema = z.object({
@@ -62,7 +62,7 @@ export const streamBillingConfigSchema = z.object({
   bandwidthPremium: z.object({ thresholdKB: nonNegativeDecimal, perKB: nonNegativeDecimal }).optional(),
   infrastructure: z.object({ perConnection: nonNegativeDecimal, perHour: nonNegativeDecimal }),
   /**
-   * Discount tiers on the customer's period-to-date tokens (DESIGN.md §3 step 2). `volume`: the tier
+   * Discount tiers on the customer's period-to-date tokens (docs/design.md "Money" step 2). `volume`: the tier
    * reached by the period total including this usage discounts all of this usage. `graduated`: each
    * token gets the rate of the band its position in the period falls in (the tier starts with the
    * token after `thresholdTokens`).

@@ -13,7 +13,7 @@ export const streamConfigSchema = z.object({
   /** Interval of SSE comment heartbeats that keep proxies from closing an idle connection. */
   heartbeatIntervalMs: z.number().int().positive().default(15_000),
   /** The `retry:` hint sent to EventSource-style clients (reconnect delay). */
-  retryMs: z.number().int().nonnegative().default(1_000),
+  retryMs: z.number().int().min(1).default(1_000),
   flush: z
     .object({
       /** Flush when this many bytes of content are pending. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { finishReasonSchema, usageSchema } from './usage';
 
 /**
- * The wire protocol, server → client (DESIGN.md §2).
+ * The wire protocol, server → client (docs/design.md "Wire protocol").
  *
  * Every SSE event has `id: <streamId>:<seq>` (protocol 2; see `formatEventId`) and JSON `data` with
  * `v` (protocol version) and `seq`. Sequence numbers start at 0 (`start`) and grow by one per event
@@ -125,6 +125,10 @@ export const errorEventDataSchema = z.object({
   retryable: z.boolean(),
   provider: z.string().optional(),
   retryAfterMs: z.number().nonnegative().optional(),
+  /** The provider's HTTP status and its own error type and code, untranslated (when known). */
+  providerStatus: z.number().int().optional(),
+  providerErrorType: z.string().optional(),
+  providerErrorCode: z.string().optional(),
   /** Usage up to the failure, when known. */
   usage: usageSchema.omit({ raw: true }).optional(),
   seal: terminalSeal,

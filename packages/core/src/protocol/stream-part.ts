@@ -31,6 +31,11 @@ export interface ResponseMetadataPart {
 export interface TextDeltaPart {
   type: 'text-delta';
   text: string;
+  /**
+   * True when this text is the model declining to answer (OpenAI's `refusal`), not an answer; the
+   * stream then finishes with `content-filter`. Absent on answer text.
+   */
+  refusal?: true;
 }
 export interface ReasoningDeltaPart {
   type: 'reasoning-delta';

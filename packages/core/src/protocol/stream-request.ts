@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { messageSchema, toolDefinitionSchema } from './message';
+import { metadataKeySchema, metadataValueSchema, nameSchema } from './names';
 import { cipherAlgSchema, codecNameSchema, type ToolCallChunk } from './stream-event';
 import type { FinishReason, Usage } from './usage';
 import type { CostReceipt } from './stream-event';
@@ -10,8 +11,8 @@ import type { CostReceipt } from './stream-event';
  */
 export const streamRequestSchema = z.object({
   /** Provider name (`openai`, `anthropic`, `google`, `ollama`, `simulated`, ...). Server default when omitted. */
-  provider: z.string().min(1).max(64).optional(),
-  model: z.string().min(1).max(256).optional(),
+  provider: nameSchema(64).optional(),
+  model: nameSchema(256).optional(),
   messages: z.array(messageSchema).min(1).max(1_000),
   tools: z.array(toolDefinitionSchema).max(128).optional(),
   maxTokens: z.number().int().positive().max(1_000_000).optional(),
@@ -24,11 +25,11 @@ export const streamRequestSchema = z.object({
       codec: z.union([codecNameSchema, z.literal('auto')]).optional(),
       encryption: z.object({ alg: cipherAlgSchema, keyId: z.string().min(1).max(128).optional() }).optional(),
       /** Free-form label billing reports group by (e.g. `chat`, `summarise`). */
-      purpose: z.string().min(1).max(64).optional(),
+      purpose: nameSchema(64).optional(),
     })
     .optional(),
   /** Caller metadata stored with the stream (never interpreted). */
-  metadata: z.record(z.string(), z.string().max(1_024)).optional(),
+  metadata: z.record(metadataKeySchema, metadataValueSchema).optional(),
 });
 export type StreamRequest = z.infer<typeof streamRequestSchema>;
 

@@ -22,6 +22,11 @@ export const usageSchema = z.object({
   outputTokens: tokenCount.optional(),
   reasoningTokens: tokenCount.optional(),
   estimated: z.boolean().optional(),
+  /**
+   * With `estimated`: which counts came from the local tokenizer. Every other count present was
+   * reported by the provider (an abort after the provider sent input tokens keeps those).
+   */
+  estimatedFields: z.array(z.enum(['inputTokens', 'outputTokens', 'reasoningTokens'])).optional(),
   /** The provider's own usage object, untouched, for audit. Not sent to clients by default. */
   raw: z.unknown().optional(),
 });

@@ -1,6 +1,6 @@
 /**
  * What providers take from the environment. Everything is injectable so that tests and benchmarks
- * are deterministic and core runs in browsers, edge runtimes and Node alike (DESIGN.md §1).
+ * are deterministic and core runs in browsers, edge runtimes and Node alike (docs/design.md "Shape").
  */
 export interface ProviderEnvironment {
   /** Used by fetch-based adapters (Gemini, Ollama, OpenAI/Anthropic without an SDK client). */
@@ -12,7 +12,7 @@ export interface ProviderEnvironment {
    * `signal.aborted` themselves).
    */
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /** Uniform in [0, 1); used for retry jitter only. */
+  /** Uniform in [0, 1); used for retry jitter and for the ids of tool calls a provider sent without one. */
   random: () => number;
 }
 

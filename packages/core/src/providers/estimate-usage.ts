@@ -55,21 +55,27 @@ export interface EstimateUsageInput {
 /**
  * Usage for a stream whose provider reported none (or only part of it): counts reported by the
  * provider are kept, missing input/output counts are filled with a tokenizer and the result is
- * flagged `estimated`. Cache counts stay `undefined` (unknowable locally).
+ * flagged `estimated`, with `estimatedFields` naming the counts that were filled. Cache counts stay `undefined` (unknowable locally).
  */
 export async function estimateUsage(input: EstimateUsageInput): Promise<Usage> {
   const count = input.countTokens ?? (await loadDefaultTokenCounter());
   const usage: Usage = { ...input.partial };
-  let estimated = false;
+  const estimatedFields: NonNullable<Usage['estimatedFields']> = [];
   if (usage.inputTokens === undefined) {
     usage.inputTokens = estimateInputTokens(input.request, count);
-    estimated = true;
+    estimatedFields.push('inputTokens');
   }
   if (usage.outputTokens === undefined) {
     usage.outputTokens = input.outputText === '' ? 0 : count(input.outputText);
-    estimated = true;
-    if (usage.reasoningTokens === undefined && input.reasoningText) usage.reasoningTokens = count(input.reasoningText);
+    estimatedFields.push('outputTokens');
+    if (usage.reasoningTokens === undefined && input.reasoningText) {
+      usage.reasoningTokens = count(input.reasoningText);
+      estimatedFields.push('reasoningTokens');
+    }
   }
-  if (estimated) usage.estimated = true;
+  if (estimatedFields.length) {
+    usage.estimated = true;
+    usage.estimatedFields = estimatedFields;
+  }
   return usage;
 }

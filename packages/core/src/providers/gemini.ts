@@ -1,16 +1,18 @@
 import { TwinError } from '../errors/twin-error';
 import type { StreamPart } from '../protocol/stream-part';
 import type { FinishReason, Usage } from '../protocol/usage';
-import { safeParseJSON } from '../util/safe-parse-json';
 import { createGuardedProvider } from './create-guarded-provider';
 import { resolveEnvironment, type ProviderEnvironment } from './environment';
 import type { TokenCounter } from './estimate-usage';
 import { joinUrl, postForStream } from './fetch-json-stream';
 import { toGeminiContents, toGeminiTools } from './gemini-contents';
 import type { Provider, ProviderRequest } from './provider';
-import { bodyReadError, providerHttpError } from './provider-error';
+import { mapEventBatches } from './map-event-batches';
+import { parseEventBatches } from './parse-event-batches';
+import { providerHttpError } from './provider-error';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
 import { responseMetadataPart } from './response-metadata-part';
+import { toolCallIdPrefix } from './synthetic-tool-call-id';
 import { pushWholeToolCall } from './tool-call-assembler';
 
 export interface GeminiProviderOptions {
@@ -58,20 +60,31 @@ export function geminiUsage(raw: Record<string, unknown>): Usage {
   return usage;
 }
 
-/** Translates `streamGenerateContent` chunks into parts. */
+/**
+ * Translates `streamGenerateContent` chunks into parts. Gemini has no terminal event: the body
+ * ends after the chunk with a finish reason (usage may follow in it), so the mapper reads to the
+ * end of the body (`done` stays false) and the stream is `complete` once a finish reason arrived.
+ */
 export class GeminiChunkMapper {
   /** Set once a candidate carried a finish reason (Gemini has no separate end event). */
   finishReason: string | undefined;
   blockReason: string | undefined;
+  readonly done = false;
   private metadataSent = false;
   private calls = 0;
+  private idPrefix: string | undefined;
 
-  constructor(private readonly provider: string) {}
+  /** `random` makes the ids of calls Gemini sent without one unique when the response has no id. */
+  constructor(
+    private readonly provider: string,
+    private readonly random: () => number = Math.random,
+  ) {}
 
   map(chunk: unknown, out: StreamPart[]): void {
     if (typeof chunk !== 'object' || chunk === null) return;
     const c = chunk as Record<string, unknown>;
     if (c.error !== undefined && c.error !== null) throw providerHttpError({ provider: this.provider, body: c });
+    if (this.idPrefix === undefined && typeof c.responseId === 'string' && c.responseId !== '') this.idPrefix = toolCallIdPrefix(this.random, c.responseId);
     if (!this.metadataSent && (typeof c.responseId === 'string' || typeof c.modelVersion === 'string')) {
       this.metadataSent = true;
       out.push(responseMetadataPart(c.responseId, c.modelVersion));
@@ -96,7 +109,8 @@ export class GeminiChunkMapper {
           // Gemini sends each call whole.
           const fn = part.functionCall as Record<string, unknown>;
           const index = this.calls++;
-          const toolCallId = typeof fn.id === 'string' ? fn.id : `call_${index}`;
+          this.idPrefix ??= toolCallIdPrefix(this.random);
+          const toolCallId = typeof fn.id === 'string' ? fn.id : `${this.idPrefix}_${index}`;
           const toolName = typeof fn.name === 'string' ? fn.name : '';
           const args = fn.args ?? {};
           pushWholeToolCall(out, { toolCallId, index, toolName, args, argsText: JSON.stringify(args) });
@@ -106,12 +120,13 @@ export class GeminiChunkMapper {
     if (typeof candidate.finishReason === 'string') this.finishReason = candidate.finishReason;
   }
 
-  get done(): boolean {
+  /** True once a finish reason (or a blocked prompt) arrived: the body ending now is a whole stream. */
+  get complete(): boolean {
     return this.finishReason !== undefined || this.blockReason !== undefined;
   }
 
   /** The terminal part: finish, or a `content_filtered` error for a blocked prompt. */
-  end(): StreamPart {
+  finish(): StreamPart {
     if (this.blockReason !== undefined) {
       const error = new TwinError('content_filtered', `${this.provider} blocked the prompt (${this.blockReason}).`, { provider: this.provider });
       return { type: 'error', error: error.toPayload() };
@@ -163,24 +178,6 @@ export function createGeminiProvider(options: GeminiProviderOptions = {}): Provi
       signal,
       env,
     });
-    const mapper = new GeminiChunkMapper(name);
-    let out: StreamPart[] = [];
-    try {
-      for await (const events of readServerSentEventBatches(stream)) {
-        for (const event of events) {
-          const parsed = safeParseJSON(event.data);
-          if (!parsed.success) throw new TwinError('provider_error', `${name} sent an event that is not JSON.`, { provider: name, cause: parsed.error });
-          mapper.map(parsed.value, out);
-        }
-        if (out.length) {
-          yield out;
-          out = [];
-        }
-      }
-    } catch (error) {
-      if (out.length) yield out;
-      throw bodyReadError(name, error);
-    }
-    if (mapper.done) yield [mapper.end()];
+    yield* mapEventBatches(parseEventBatches(readServerSentEventBatches(stream), name), new GeminiChunkMapper(name, env.random), name);
   });
 }

@@ -7,7 +7,12 @@ export interface EventBatchMapper {
   readonly done: boolean;
   /** Appends the parts for one parsed event to `out`; may throw a typed error (an `error` event). */
   map(event: unknown, out: StreamPart[]): void;
-  /** The terminal part, asked for once `done`. */
+  /**
+   * For providers without a terminal event (Gemini): true when the body ending now is a whole
+   * stream. The body is then read to its end, and the terminal part asked for if this is true.
+   */
+  readonly complete?: boolean;
+  /** The terminal part, asked for once `done` (or `complete` at the end of the body). */
   finish(): StreamPart;
 }
 
@@ -37,5 +42,5 @@ export async function* mapEventBatches(
     if (out.length) yield out;
     throw bodyReadError(provider, error);
   }
-  if (mapper.done) yield [mapper.finish()];
+  if (mapper.done || mapper.complete) yield [mapper.finish()];
 }

@@ -13,6 +13,7 @@ import { parseNdjsonLineBatches } from './parse-ndjson-line-batches';
 import type { Provider, ProviderRequest } from './provider';
 import { providerHttpError } from './provider-error';
 import { readNdjsonLineBatches } from './read-ndjson-line-batches';
+import { toolCallIdPrefix } from './synthetic-tool-call-id';
 import { pushWholeToolCall } from './tool-call-assembler';
 
 export interface OllamaProviderOptions {
@@ -105,8 +106,13 @@ export class OllamaLineMapper {
   done = false;
   private metadataSent = false;
   private calls = 0;
+  private idPrefix: string | undefined;
 
-  constructor(private readonly provider: string) {}
+  /** `random` makes the ids of tool calls (Ollama sends none) unique across a conversation. */
+  constructor(
+    private readonly provider: string,
+    private readonly random: () => number = Math.random,
+  ) {}
 
   map(line: unknown, out: StreamPart[]): void {
     if (typeof line !== 'object' || line === null) return;
@@ -125,7 +131,8 @@ export class OllamaLineMapper {
         for (const call of calls) {
           const fn = (call.function ?? {}) as Record<string, unknown>;
           const index = this.calls++;
-          const toolCallId = typeof call.id === 'string' ? call.id : `call_${index}`;
+          this.idPrefix ??= toolCallIdPrefix(this.random);
+          const toolCallId = typeof call.id === 'string' ? call.id : `${this.idPrefix}_${index}`;
           const toolName = typeof fn.name === 'string' ? fn.name : '';
           const args = fn.arguments ?? {};
           const argsText = typeof args === 'string' ? args : JSON.stringify(args);
@@ -167,6 +174,6 @@ export function createOllamaProvider(options: OllamaProviderOptions = {}): Provi
       signal,
       env,
     });
-    yield* mapEventBatches(parseNdjsonLineBatches(readNdjsonLineBatches(stream), name), new OllamaLineMapper(name), name);
+    yield* mapEventBatches(parseNdjsonLineBatches(readNdjsonLineBatches(stream), name), new OllamaLineMapper(name, env.random), name);
   });
 }

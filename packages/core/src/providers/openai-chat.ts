@@ -1,17 +1,17 @@
-import { TwinError } from '../errors/twin-error';
 import type { StreamPart } from '../protocol/stream-part';
 import type { FinishReason, Usage } from '../protocol/usage';
-import { safeParseJSON } from '../util/safe-parse-json';
 import { createGuardedProvider } from './create-guarded-provider';
 import { resolveEnvironment, type ProviderEnvironment } from './environment';
 import type { TokenCounter } from './estimate-usage';
 import { joinUrl, postForStream } from './fetch-json-stream';
 import { toOpenAIChatMessages, toOpenAIChatTools } from './openai-chat-messages';
 import type { Provider, ProviderRequest } from './provider';
-import { bodyReadError, providerHttpError } from './provider-error';
+import { mapEventBatches } from './map-event-batches';
+import { END_MARKER, parseEventBatches } from './parse-event-batches';
+import { providerHttpError } from './provider-error';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
 import { responseMetadataPart } from './response-metadata-part';
-import { sdkResponseBody, type SdkStreamCall } from './sdk-call';
+import { sdkEventBatches, type SdkStreamCall } from './sdk-call';
 import { ToolCallAssembler } from './tool-call-assembler';
 
 /**
@@ -86,12 +86,34 @@ export class OpenAIChatChunkMapper {
   finishReason: string | undefined;
   private refused = false;
   private metadataSent = false;
+  private ended = false;
   private readonly tools = new ToolCallAssembler();
 
-  constructor(private readonly provider: string) {}
+  /**
+   * `endsAtFinishReason`: the chunks come from an SDK iterator, which hides `[DONE]`, so a chunk
+   * with a finish reason is the end. Otherwise only `[DONE]` ({@link END_MARKER}) completes a stream.
+   */
+  constructor(
+    private readonly provider: string,
+    private readonly endsAtFinishReason = false,
+  ) {}
+
+  /** True once `[DONE]` arrived. */
+  get done(): boolean {
+    return this.ended;
+  }
+
+  /** True when the body ending now is a whole stream (SDK iterators without `[DONE]`). */
+  get complete(): boolean {
+    return this.endsAtFinishReason && this.finishReason !== undefined;
+  }
 
   /** Appends the parts for one chunk to `out`. */
   map(chunk: unknown, out: StreamPart[]): void {
+    if (chunk === END_MARKER) {
+      this.ended = true;
+      return;
+    }
     if (typeof chunk !== 'object' || chunk === null) return;
     const c = chunk as Record<string, unknown>;
     if (c.error !== undefined && c.error !== null) throw providerHttpError({ provider: this.provider, body: c });
@@ -113,7 +135,7 @@ export class OpenAIChatChunkMapper {
         const refusal = delta.refusal;
         if (typeof refusal === 'string' && refusal !== '') {
           this.refused = true;
-          out.push({ type: 'text-delta', text: refusal });
+          out.push({ type: 'text-delta', text: refusal, refusal: true });
         }
         const toolCalls = delta.tool_calls as Array<Record<string, unknown>> | undefined;
         if (toolCalls) for (const call of toolCalls) this.mapToolCall(call, out);
@@ -187,33 +209,15 @@ export function createOpenAIChatProvider(options: OpenAIChatProviderOptions = {}
 
   return createGuardedProvider(name, options, async function* raw(request, model, signal) {
     const body = openAIChatBody(request, model, maxTokensField);
-    const mapper = new OpenAIChatChunkMapper(name);
-    let out: StreamPart[] = [];
     if (options.client) {
       const call = options.client.chat.completions.create(body as Parameters<OpenAIChatClient['chat']['completions']['create']>[0], {
         signal,
         maxRetries: 0,
       });
-      const rawBody = await sdkResponseBody(call);
-      if (rawBody) {
-        yield* mapOpenAIChatEvents(readServerSentEventBatches(rawBody), mapper, name);
-        return;
-      }
-      // A client without asResponse(): iterate its parsed chunks (it hides `[DONE]`, so a chunk
-      // with `finish_reason` is the end).
-      const stream = await call;
-      try {
-        for await (const chunk of stream) {
-          mapper.map(chunk, out);
-          if (out.length) {
-            yield out;
-            out = [];
-          }
-        }
-      } catch (error) {
-        throw bodyReadError(name, error);
-      }
-      if (mapper.finishReason !== undefined && !signal?.aborted) yield [mapper.finish()];
+      // Twin parses the raw body when the SDK exposes it (`[DONE]` ends it); otherwise the SDK's
+      // parsed chunks, which hide `[DONE]`, so a chunk with a finish reason is the end.
+      const raw = Boolean(call.asResponse);
+      yield* mapEventBatches(await sdkEventBatches(call, name, '[DONE]'), new OpenAIChatChunkMapper(name, !raw), name);
       return;
     }
     const stream = await postForStream({
@@ -224,38 +228,15 @@ export function createOpenAIChatProvider(options: OpenAIChatProviderOptions = {}
       signal,
       env,
     });
-    yield* mapOpenAIChatEvents(readServerSentEventBatches(stream), mapper, name);
+    yield* mapOpenAIChatEvents(readServerSentEventBatches(stream), new OpenAIChatChunkMapper(name), name);
   });
 }
 
 /** Maps batches of raw SSE events of a Chat Completions stream to batches of parts: `[DONE]` is the terminal event. */
-export async function* mapOpenAIChatEvents(
+export function mapOpenAIChatEvents(
   batches: AsyncIterable<ReadonlyArray<{ data: string }>>,
   mapper: OpenAIChatChunkMapper,
   provider: string,
 ): AsyncGenerator<StreamPart[]> {
-  let out: StreamPart[] = [];
-  try {
-    for await (const events of batches) {
-      for (let i = 0; i < events.length; i++) {
-        const data = events[i]!.data;
-        if (data === '[DONE]') {
-          out.push(mapper.finish());
-          yield out;
-          return;
-        }
-        const parsed = safeParseJSON(data);
-        if (!parsed.success) throw new TwinError('provider_error', `${provider} sent an event that is not JSON.`, { provider, cause: parsed.error });
-        mapper.map(parsed.value, out);
-      }
-      if (out.length) {
-        yield out;
-        out = [];
-      }
-    }
-  } catch (error) {
-    // Parts mapped before the failure still reach the caller, then the error.
-    if (out.length) yield out;
-    throw bodyReadError(provider, error);
-  }
+  return mapEventBatches(parseEventBatches(batches, provider, '[DONE]'), mapper, provider);
 }

@@ -95,6 +95,10 @@ export function openAIResponsesUsage(raw: Record<string, unknown>): Usage {
   return usage;
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
 /** Translates Responses stream events into parts. */
 export class OpenAIResponsesEventMapper {
   /** The terminal part, once `response.completed` / `response.incomplete` arrived. */
@@ -136,7 +140,7 @@ export class OpenAIResponsesEventMapper {
       case 'response.refusal.delta':
         if (typeof e.delta === 'string' && e.delta !== '') {
           this.refused = true;
-          out.push({ type: 'text-delta', text: e.delta });
+          out.push({ type: 'text-delta', text: e.delta, refusal: true });
         }
         return;
       case 'response.created': {
@@ -179,11 +183,18 @@ export class OpenAIResponsesEventMapper {
         return;
       }
       case 'response.failed': {
+        // `response.error` is `{ code, message }`: the code (`server_error`, `rate_limit_exceeded`)
+        // decides retryable; the message is kept.
         const r = (e.response ?? {}) as Record<string, unknown>;
-        throw providerHttpError({ provider: this.provider, body: { error: r.error ?? { message: 'response failed' } } });
+        const error = isRecord(r.error) ? r.error : { message: 'response failed' };
+        throw providerHttpError({ provider: this.provider, body: { error: { type: error.type ?? error.code, code: error.code, message: error.message ?? 'response failed' } } });
       }
-      case 'error':
-        throw providerHttpError({ provider: this.provider, body: { error: { type: e.code, code: e.code, message: e.message } } });
+      case 'error': {
+        // Two shapes on the wire: flat `{type:"error", code, message}` and nested `{type:"error", error:{type, code, message}}`.
+        const error = isRecord(e.error) ? e.error : e;
+        const type = error.type !== 'error' ? (error.type ?? error.code) : error.code;
+        throw providerHttpError({ provider: this.provider, body: { error: { type, code: error.code, message: error.message } } });
+      }
       default:
         return;
     }

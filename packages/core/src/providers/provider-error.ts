@@ -110,6 +110,9 @@ export function providerHttpError(input: ProviderHttpErrorInput): TwinError {
   const detail = info.message ? `: ${info.message}` : '';
   return new TwinError(code, `${input.provider} failed with ${what}${detail}`, {
     provider: input.provider,
+    ...(input.status !== undefined ? { providerStatus: input.status } : {}),
+    ...(info.type !== undefined ? { providerErrorType: info.type } : {}),
+    ...(info.code !== undefined ? { providerErrorCode: info.code } : {}),
     ...(quota ? { retryable: false } : {}),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     cause: input.cause,

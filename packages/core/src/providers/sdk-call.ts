@@ -24,9 +24,9 @@ export async function sdkResponseBody(call: SdkStreamCall): Promise<ReadableStre
  * batches for `mapEventBatches`: parsed by Twin from the raw body, one batch per network
  * read, when the SDK exposes it; otherwise the SDK's own parsed events, one per batch.
  */
-export async function sdkEventBatches(call: SdkStreamCall, provider: string): Promise<AsyncIterable<unknown[]>> {
+export async function sdkEventBatches(call: SdkStreamCall, provider: string, endMarker?: string): Promise<AsyncIterable<unknown[]>> {
   const body = await sdkResponseBody(call);
-  return body ? parseEventBatches(readServerSentEventBatches(body), provider) : singleEventBatches(await call);
+  return body ? parseEventBatches(readServerSentEventBatches(body), provider, endMarker) : singleEventBatches(await call);
 }
 
 async function* singleEventBatches(events: AsyncIterable<unknown>): AsyncGenerator<unknown[]> {

@@ -19,11 +19,14 @@ import { TwinError } from '../errors/twin-error';
 export interface SSEMessage {
   /** The event id (`Last-Event-ID` on reconnect). Must not contain CR, LF or NUL. */
   id?: string | number;
-  /** The event type. Must not contain CR or LF. `''` means the default (`message`). */
+  /** The event type. Must not contain CR, LF or NUL. `''` means the default (`message`). */
   event?: string;
   /** The payload. Any text; line breaks (`\r\n`, `\r`, `\n`) split it into several `data:` lines. */
   data?: string;
-  /** Reconnection delay hint in milliseconds; a non-negative integer. */
+  /**
+   * Reconnection delay hint in milliseconds; a positive integer. `0` is refused: it would make every
+   * client of a failing server reconnect at once, in a tight loop.
+   */
   retry?: number;
   /** A comment (invisible to EventSource clients); line breaks split it into several comment lines. */
   comment?: string;
@@ -62,7 +65,7 @@ function checkWellFormed(field: string, value: string): void {
 /**
  * Encodes one SSE message to its wire text (UTF-8 encode it when writing). Throws a
  * {@link TwinError} `invalid_argument` naming the field when a value cannot be represented:
- * CR/LF/NUL in `id`, CR/LF in `event`, a `retry` that is not a non-negative integer, lone surrogates.
+ * CR/LF/NUL in `id` or `event`, a `retry` that is not a positive integer, lone surrogates.
  *
  * Runs once per event, so the common case (single-line data, numeric id) is a handful of string
  * concatenations and no arrays.
@@ -72,7 +75,7 @@ export function encodeSSE(message: SSEMessage): string {
   const { id, event, data, retry, comment } = message;
   if (comment !== undefined) out = encodeSSEComment(comment);
   if (retry !== undefined) {
-    if (!Number.isSafeInteger(retry) || retry < 0) throw invalid('retry', 'must be a non-negative integer');
+    if (!Number.isSafeInteger(retry) || retry < 1) throw invalid('retry', 'must be a positive integer (0 would make clients reconnect in a tight loop)');
     out += `retry: ${retry}\n`;
   }
   if (id !== undefined) {
@@ -86,7 +89,7 @@ export function encodeSSE(message: SSEMessage): string {
     }
   }
   if (event !== undefined && event !== '') {
-    if (hasLineBreak(event)) throw invalid('event', 'must not contain CR or LF');
+    if (hasLineBreak(event) || event.indexOf('\0') !== -1) throw invalid('event', 'must not contain CR, LF or NUL');
     checkWellFormed('event', event);
     out += `event: ${event}\n`;
   }

@@ -39,7 +39,9 @@ class SSEConnectionWriter implements ConnectionWriter {
   private readonly idPrefix: string;
 
   constructor(private readonly options: ConnectionWriterOptions) {
-    this.pendingRetry = options.retryMs;
+    // `retry: 0` would make every client of a failing server reconnect at once: no hint instead.
+    const retry = options.retryMs;
+    this.pendingRetry = retry !== undefined && Number.isSafeInteger(retry) && retry >= 1 ? retry : undefined;
     const zero = formatEventId(options.streamId, 0);
     this.idPrefix = `id: ${zero.slice(0, zero.length - 1)}`;
   }

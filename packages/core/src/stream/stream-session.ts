@@ -48,7 +48,7 @@ export type StreamSessionListener = (events: readonly StreamEvent[]) => void;
 
 /**
  * One stream on the server: the glue between a provider's parts and the connections that carry them
- * (DESIGN.md §1, "core stream session"). It owns the {@link StreamBuffer} (flush rules, sequence,
+ * (docs/design.md "Shape", "core stream session"). It owns the {@link StreamBuffer} (flush rules, sequence,
  * replay window) and the metrics (bytes, events, time to first token, text, tokens/s). It holds no
  * timers and reads no global clock: the server calls {@link StreamSession.tick} when
  * {@link StreamSession.nextFlushAt} is due, and reports written bytes with

@@ -129,7 +129,12 @@ describe.each(modes)('Anthropic adapter (%s)', (_label, mode) => {
       { status: 529, body: '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}' },
       { status: 429, headers: { 'retry-after': '7' }, body: '{"type":"error","error":{"type":"rate_limit_error","message":"Too many"}}' },
     );
-    expect((await collect(mode(server.url).stream(request)))[0]).toMatchObject({ error: { code: 'provider_overloaded', retryable: true } });
-    expect((await collect(mode(server.url).stream(request)))[0]).toMatchObject({ error: { code: 'provider_rate_limited', retryAfterMs: 7000 } });
+    // The provider's status and its own error type travel as fields, not only in the message.
+    expect((await collect(mode(server.url).stream(request)))[0]).toMatchObject({
+      error: { code: 'provider_overloaded', retryable: true, providerStatus: 529, providerErrorType: 'overloaded_error' },
+    });
+    expect((await collect(mode(server.url).stream(request)))[0]).toMatchObject({
+      error: { code: 'provider_rate_limited', retryAfterMs: 7000, providerStatus: 429, providerErrorType: 'rate_limit_error' },
+    });
   });
 });

@@ -13,12 +13,14 @@ describe('usage estimation', () => {
   it('counts prompt and output with the o200k tokenizer and flags the result estimated', async () => {
     const usage = await estimateUsage({ request, outputText: 'A prince hesitates.' });
     const expectedInput = 3 + (3 + countTokens('system') + countTokens('You are terse.')) + (3 + countTokens('user') + countTokens('Summarise Hamlet.'));
-    expect(usage).toEqual({ inputTokens: expectedInput, outputTokens: countTokens('A prince hesitates.'), estimated: true });
+    expect(usage).toEqual({ inputTokens: expectedInput, outputTokens: countTokens('A prince hesitates.'), estimated: true, estimatedFields: ['inputTokens', 'outputTokens'] });
   });
 
   it('keeps what the provider reported and only fills the gaps; unknown cache counts stay undefined', async () => {
     const usage = await estimateUsage({ request, outputText: 'abc', partial: { inputTokens: 1000, cacheReadTokens: 900 } });
     expect(usage).toMatchObject({ inputTokens: 1000, cacheReadTokens: 900, outputTokens: countTokens('abc'), estimated: true });
+    // Per field: input was reported by the provider, output was counted here.
+    expect(usage.estimatedFields).toEqual(['outputTokens']);
     expect(usage.cacheWriteTokens).toBeUndefined();
   });
 

@@ -68,11 +68,18 @@ describe('Gemini adapter', () => {
   it('parallel function calls (including one without arguments) finish as tool-calls although Gemini says STOP', async () => {
     const parts = await run('function-calls.sse');
     expect(parts.filter((p) => p.type === 'tool-call')).toEqual([
-      { type: 'tool-call', toolCallId: 'call_0', index: 0, toolName: 'get_weather', args: { location: 'São Paulo' }, argsText: '{"location":"São Paulo"}' },
-      { type: 'tool-call', toolCallId: 'call_1', index: 1, toolName: 'get_time', args: { tz: 'America/Sao_Paulo' }, argsText: '{"tz":"America/Sao_Paulo"}' },
-      { type: 'tool-call', toolCallId: 'call_2', index: 2, toolName: 'list_cities', args: {}, argsText: '{}' },
+      { type: 'tool-call', toolCallId: 'call_mG5YaeqhBoCtkdUP6NrS4Qg_0', index: 0, toolName: 'get_weather', args: { location: 'São Paulo' }, argsText: '{"location":"São Paulo"}' },
+      { type: 'tool-call', toolCallId: 'call_mG5YaeqhBoCtkdUP6NrS4Qg_1', index: 1, toolName: 'get_time', args: { tz: 'America/Sao_Paulo' }, argsText: '{"tz":"America/Sao_Paulo"}' },
+      { type: 'tool-call', toolCallId: 'call_mG5YaeqhBoCtkdUP6NrS4Qg_2', index: 2, toolName: 'list_cities', args: {}, argsText: '{}' },
     ]);
     expect(last(parts)).toEqual({ type: 'finish', reason: 'tool-calls', rawReason: 'STOP' });
+  });
+
+  it('gives calls without an id one unique to the response (two responses never share call ids)', async () => {
+    const body = new TextDecoder().decode(fixture('gemini/function-calls.sse')).replaceAll('mG5YaeqhBoCtkdUP6NrS4Qg', 'otherResponse1');
+    server.script({ body: new TextEncoder().encode(body) });
+    const ids = (await collect(make(server.url).stream(request))).flatMap((p) => (p.type === 'tool-call' ? [p.toolCallId] : []));
+    expect(ids).toEqual(['call_otherResponse1_0', 'call_otherResponse1_1', 'call_otherResponse1_2']);
   });
 
   it('thought parts are reasoning; thoughtsTokenCount is added to output, cached content counted', async () => {

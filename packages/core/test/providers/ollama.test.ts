@@ -25,7 +25,17 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const make = (baseURL: string, fetch?: typeof globalThis.fetch): Provider => createOllamaProvider({ baseURL, ...(fetch ? { env: { fetch } } : {}) });
+/** A seeded generator: each provider made gets the same sequence, so served and replayed runs agree. */
+function seededRandom(seed = 42): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+const make = (baseURL: string, fetch?: typeof globalThis.fetch): Provider =>
+  createOllamaProvider({ baseURL, env: { random: seededRandom(), ...(fetch ? { fetch } : {}) } });
 
 async function run(name: string): Promise<StreamPart[]> {
   const bytes = fixture(`ollama/${name}`);
@@ -73,6 +83,17 @@ describe('Ollama native adapter', () => {
       ['list_cities', {}],
     ]);
     expect(last(parts)).toEqual({ type: 'finish', reason: 'tool-calls', rawReason: 'stop' });
+  });
+
+  it('gives calls ids unique across a conversation, not call_0 in every response', async () => {
+    const provider = make(server.url);
+    const ids: string[] = [];
+    for (let turn = 0; turn < 2; turn++) {
+      server.script({ body: fixture('ollama/tool-calls.ndjson'), headers: { 'content-type': 'application/x-ndjson' } });
+      for (const p of await collect(provider.stream(request))) if (p.type === 'tool-call') ids.push(p.toolCallId);
+    }
+    expect(ids).toHaveLength(6);
+    expect(new Set(ids).size).toBe(6);
   });
 
   it('thinking is streamed as reasoning', async () => {

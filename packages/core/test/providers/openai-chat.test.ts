@@ -107,6 +107,10 @@ describe.each(modes)('OpenAI chat adapter (%s)', (label, mode) => {
   it('a refusal is streamed as text and finishes as content-filter (raw reason kept)', async () => {
     const parts = await run('refusal.sse', mode);
     expect(textOf(parts)).toBe("I'm sorry, I can't help with that.");
+    // Refusal text is marked, so it can be told from answer text.
+    const text = parts.filter((p) => p.type === 'text-delta');
+    expect(text.length).toBeGreaterThan(0);
+    expect(text.every((p) => p.type === 'text-delta' && p.refusal === true)).toBe(true);
     expect(last(parts)).toEqual({ type: 'finish', reason: 'content-filter', rawReason: 'stop' });
   });
 

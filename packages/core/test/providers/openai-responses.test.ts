@@ -89,6 +89,7 @@ describe.each(modes)('OpenAI Responses adapter (%s)', (_label, mode) => {
   it('a refusal is text with finish content-filter', async () => {
     const parts = await run('refusal.sse', mode);
     expect(textOf(parts)).toBe("I'm sorry, I can't assist with that.");
+    expect(parts.filter((p) => p.type === 'text-delta').every((p) => p.type === 'text-delta' && p.refusal === true)).toBe(true);
     expect(last(parts)).toEqual({ type: 'finish', reason: 'content-filter', rawReason: 'completed' });
   });
 
@@ -102,6 +103,25 @@ describe.each(modes)('OpenAI Responses adapter (%s)', (_label, mode) => {
     const parts = await run('mid-stream-error.sse', mode);
     expect(textOf(parts)).toBe('Partiell svar');
     expect(last(parts)).toMatchObject({ type: 'error', error: { code: 'provider_unavailable', retryable: true }, usage: { estimated: true } });
+  });
+
+  it('an error event with nested details keeps the message, its type and code, and is retryable', async () => {
+    const parts = await run('error-nested.sse', mode);
+    expect(textOf(parts)).toBe('Partiell svar');
+    expect(last(parts)).toMatchObject({
+      type: 'error',
+      error: { code: 'provider_unavailable', retryable: true, providerErrorType: 'server_error', providerErrorCode: 'server_error' },
+    });
+    const error = last(parts) as Extract<StreamPart, { type: 'error' }>;
+    expect(error.error.message).toContain('The server had an error while processing your request.');
+  });
+
+  it('response.failed is read: its code decides, its message is kept', async () => {
+    const parts = await run('failed.sse', mode);
+    expect(textOf(parts)).toBe('Hej');
+    const error = last(parts) as Extract<StreamPart, { type: 'error' }>;
+    expect(error.error).toMatchObject({ code: 'provider_rate_limited', retryable: true, providerErrorCode: 'rate_limit_exceeded' });
+    expect(error.error.message).toContain('Rate limit reached for gpt-4.1');
   });
 
   it('a stream without response.completed is stream_truncated', async () => {

@@ -6,6 +6,8 @@ import express from 'express';
 import pino, { type Logger } from 'pino';
 import { createApiKey } from '../auth/authenticator';
 import { createTwinRouter } from '../express/create-twin-router';
+import { answerClientError } from '../http/answer-client-error';
+import { sendError } from '../http/http-util';
 import { createSlotSleep } from '../providers/slot-sleep';
 import { openDatabase, type OpenedDatabase } from '../storage/open-database';
 import { createTwinStore } from '../storage/twin-store';
@@ -133,9 +135,12 @@ export async function startReferenceServer(vars: Record<string, string | undefin
   const router = createTwinRouter({ service });
   app.use(router);
   app.use((_req, res) => {
-    res.status(404).json({ error: { code: 'not_found', message: 'No such route. See /openapi.json.', retryable: false } });
+    sendError(res, new TwinError('not_found', 'No such route. See /openapi.json.', { details: { field: '(path)' } }));
   });
+  // Express answers its own errors with an HTML page; every error here is the JSON shape.
+  app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => sendError(res, error));
   const server = createServer(app);
+  server.on('clientError', answerClientError);
   // Streams are long-lived: no socket idle timeout (heartbeats keep proxies awake instead).
   server.timeout = 0;
   server.keepAliveTimeout = 65_000;

@@ -2,16 +2,13 @@ import { TwinError, streamBillingConfigSchema } from '@twin/core';
 import { z } from 'zod';
 import { queryUsageReport } from '../storage/usage-report';
 import { readJsonBody, sendJson, validate } from './http-util';
-import { billingRecordsQuerySchema, billingReportQuerySchema, budgetInputSchema } from './schemas';
+import { readQuery } from './read-query';
+import { billingRecordsQuerySchema, billingReportQuerySchema, budgetInputSchema, noQuerySchema } from './schemas';
 import type { RouteContext } from './stream-routes';
-
-function queryObject(url: URL): Record<string, string> {
-  return Object.fromEntries(url.searchParams);
-}
 
 /** `GET /api/billing/records`: the caller's records, newest first (keyset paging with `before`). */
 export async function listRecords(ctx: RouteContext): Promise<void> {
-  const q = validate(billingRecordsQuerySchema, queryObject(ctx.url), 'query');
+  const q = validate(billingRecordsQuerySchema, readQuery(ctx.url), 'query');
   const records = await ctx.service.store.listBillingRecords(ctx.auth.tenantId, {
     ...(q.from ? { from: new Date(q.from) } : {}),
     ...(q.to ? { to: new Date(q.to) } : {}),
@@ -30,7 +27,7 @@ export async function listRecords(ctx: RouteContext): Promise<void> {
  * period, aggregated in SQL; trend against the previous period, projection (core's semantics).
  */
 export async function report(ctx: RouteContext): Promise<void> {
-  const q = validate(billingReportQuerySchema, queryObject(ctx.url), 'query');
+  const q = validate(billingReportQuerySchema, readQuery(ctx.url), 'query');
   const now = new Date();
   const from = q.from ? new Date(q.from) : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
   const to = q.to ? new Date(q.to) : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
@@ -48,6 +45,7 @@ export async function report(ctx: RouteContext): Promise<void> {
 
 /** `GET /api/billing/configs`: the pricing in force (stored, file, shipped defaults). */
 export async function listConfigs(ctx: RouteContext): Promise<void> {
+  validate(noQuerySchema, readQuery(ctx.url), 'query');
   sendJson(ctx.res, 200, { configs: ctx.service.pricing.list() });
 }
 
@@ -55,6 +53,7 @@ const configListSchema = z.array(streamBillingConfigSchema).min(1).max(100);
 
 /** `PUT /api/billing/configs` (admin keys only): stores one config or a list. */
 export async function putConfigs(ctx: RouteContext): Promise<void> {
+  validate(noQuerySchema, readQuery(ctx.url), 'query');
   if (ctx.auth.role !== 'admin') throw new TwinError('forbidden', 'Only admin API keys may change pricing.');
   // One schema or the other (not a union), so the 400 names the field inside the config.
   const raw = await readJsonBody(ctx.req);
@@ -66,6 +65,7 @@ export async function putConfigs(ctx: RouteContext): Promise<void> {
 
 /** `GET /api/billing/budgets`. */
 export async function listBudgets(ctx: RouteContext): Promise<void> {
+  validate(noQuerySchema, readQuery(ctx.url), 'query');
   const rows = await ctx.service.store.listBudgets(ctx.auth.tenantId);
   sendJson(ctx.res, 200, {
     budgets: rows.map((b) => ({ id: b.id, period: b.period, limit: b.limitAmount, currency: b.currency, ...b.config, updatedAt: b.updatedAt.toISOString() })),
@@ -74,6 +74,7 @@ export async function listBudgets(ctx: RouteContext): Promise<void> {
 
 /** `PUT /api/billing/budgets`: sets the caller's budget for a period (one per period). */
 export async function putBudget(ctx: RouteContext): Promise<void> {
+  validate(noQuerySchema, readQuery(ctx.url), 'query');
   const input = validate(budgetInputSchema, await readJsonBody(ctx.req), 'budget');
   const updatedAt = new Date();
   await ctx.service.store.upsertBudget({
@@ -91,6 +92,7 @@ export async function putBudget(ctx: RouteContext): Promise<void> {
 
 /** `GET /api/billing/alerts`: budget alerts raised for the caller. */
 export async function listAlerts(ctx: RouteContext): Promise<void> {
+  validate(noQuerySchema, readQuery(ctx.url), 'query');
   const rows = await ctx.service.store.listAlerts(ctx.auth.tenantId);
   sendJson(ctx.res, 200, { alerts: rows });
 }

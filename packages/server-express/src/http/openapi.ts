@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { gatewayOpenApiPaths } from './openapi-gateway';
 import { compatOpenApiPaths, compatOpenApiSchemas } from './openapi-compat';
 import { billingRecordsQuerySchema, billingReportQuerySchema, budgetInputSchema, metricsQuerySchema, streamQuerySchema } from './schemas';
+import { STREAM_ID_PATTERN } from './stream-id';
 
 type Json = Record<string, unknown>;
 
@@ -44,10 +45,11 @@ const errorResponse = {
               retryable: { type: 'boolean' },
               provider: { type: 'string' },
               retryAfterMs: { type: 'number' },
+              details: { type: 'object', description: 'The field at fault (`field`), the value received (`received`), what is allowed (`allowed`); `{}` when there is nothing to add.' },
             },
-            required: ['code', 'message', 'retryable'],
+            required: ['code', 'message', 'retryable', 'details'],
           },
-          details: {},
+          details: { description: 'Same as `error.details` (kept for clients of the first shape).' },
         },
       },
     },
@@ -62,8 +64,45 @@ const sse = {
 };
 
 const json = (schema: Json, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
-const errors = { '400': errorResponse, '401': errorResponse, '404': errorResponse, '429': errorResponse, '503': errorResponse };
-const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const errors = { '400': errorResponse, '401': errorResponse, '404': errorResponse, '405': errorResponse, '429': errorResponse, '503': errorResponse };
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: STREAM_ID_PATTERN.source } };
+
+/** One stable `operationId` per operation, so generated clients get readable method names. */
+const OPERATION_IDS: Record<string, Record<string, string>> = {
+  '/api/stream': { get: 'startOrResumeStream', post: 'startStream' },
+  '/api/stream/active': { get: 'listActiveStreams' },
+  '/api/stream/stats': { get: 'getStreamStats' },
+  '/api/stream/{id}/metrics': { get: 'getStreamMetrics' },
+  '/api/stream/{id}': { delete: 'closeStream' },
+  '/api/billing/records': { get: 'listBillingRecords' },
+  '/api/billing/report': { get: 'getUsageReport' },
+  '/api/billing/configs': { get: 'listPricingConfigs', put: 'putPricingConfigs' },
+  '/api/billing/budgets': { get: 'listBudgets', put: 'putBudget' },
+  '/api/billing/alerts': { get: 'listBudgetAlerts' },
+  '/health': { get: 'getHealth' },
+  '/metrics': { get: 'getPrometheusMetrics' },
+  '/openapi.json': { get: 'getOpenApiDocument' },
+};
+
+/** `get /api/admin/streams/{id}` → `getAdminStreamsById`, for operations not named above. */
+function derivedOperationId(method: string, path: string): string {
+  const words = path
+    .split('/')
+    .filter((s) => s !== '' && s !== 'api')
+    .map((s) => (s.startsWith('{') ? `by-${s.slice(1, -1)}` : s))
+    .flatMap((s) => s.split(/[^A-Za-z0-9]+/))
+    .filter(Boolean);
+  return method + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+}
+
+function withOperationIds(paths: Record<string, Record<string, Json>>): Record<string, Record<string, Json>> {
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, ops]) => [
+      path,
+      Object.fromEntries(Object.entries(ops).map(([method, op]) => [method, { operationId: OPERATION_IDS[path]?.[method] ?? derivedOperationId(method, path), ...op }])),
+    ]),
+  );
+}
 
 /** The OpenAPI 3.1 description of the router, generated from the same zod schemas that validate requests. */
 export function buildOpenApiDocument(): Json {
@@ -71,6 +110,8 @@ export function buildOpenApiDocument(): Json {
   return {
     openapi: '3.1.0',
     info: { title: 'Twin reference server', version: '1', description: 'Stream LLM output over SSE with exact billing.' },
+    // Relative: the paths are served next to this document, wherever the router is mounted.
+    servers: [{ url: '.', description: 'Where this document is served (the router mount path).' }],
     components: {
       responses: gateway.responses,
       securitySchemes: {
@@ -92,7 +133,7 @@ export function buildOpenApiDocument(): Json {
       },
     },
     security: [{ bearer: [] }, { apiKeyHeader: [] }, { apiKeyQuery: [] }],
-    paths: {
+    paths: withOperationIds({
       '/api/stream': {
         get: {
           summary: 'Start a stream from query parameters, or resume one (`streamId` + `Last-Event-ID`).',
@@ -105,7 +146,7 @@ export function buildOpenApiDocument(): Json {
         post: {
           summary: 'Start a stream.',
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/StreamRequest' } } } },
-          responses: { '200': sse, ...errors, '402': errorResponse },
+          responses: { '200': sse, ...errors, '402': errorResponse, '413': errorResponse },
         },
       },
       '/api/stream/active': { get: { summary: "The caller's running streams.", responses: { '200': json({ type: 'object' }), ...errors } } },
@@ -195,6 +236,6 @@ export function buildOpenApiDocument(): Json {
       '/openapi.json': { get: { summary: 'This document.', security: [], responses: { '200': json({ type: 'object' }) } } },
       ...gateway.paths,
       ...compatOpenApiPaths(),
-    },
+    }),
   };
 }

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { codecNameSchema, decimalStringSchema, usageReportDimensionSchema } from '@twin/core';
+import { codecNameSchema, decimalStringSchema, nameSchema, usageReportDimensionSchema } from '@twin/core';
+import { STREAM_ID_PATTERN } from './stream-id';
+
+const streamIdSchema = z.string().regex(STREAM_ID_PATTERN, 'a stream id: 1 to 128 of A-Z a-z 0-9 _ -');
+/** `-1` (replay from the first event, id 0) or the sequence number of the last event received. */
+const lastEventIdSchema = z.coerce.number().int().min(-1).max(Number.MAX_SAFE_INTEGER);
 
 /**
  * `GET /api/stream` query. A quick request is `?prompt=...`; a full conversation goes in `messages`
@@ -7,8 +12,8 @@ import { codecNameSchema, decimalStringSchema, usageReportDimensionSchema } from
  */
 export const streamQuerySchema = z
   .object({
-    provider: z.string().min(1).max(64).optional(),
-    model: z.string().min(1).max(256).optional(),
+    provider: nameSchema(64).optional(),
+    model: nameSchema(256).optional(),
     prompt: z.string().min(1).max(100_000).optional(),
     system: z.string().max(100_000).optional(),
     /** JSON array of messages (same shape as the POST body's `messages`). */
@@ -16,12 +21,17 @@ export const streamQuerySchema = z
     maxTokens: z.coerce.number().int().positive().max(1_000_000).optional(),
     temperature: z.coerce.number().min(0).max(2).optional(),
     codec: z.union([codecNameSchema, z.literal('auto')]).optional(),
-    purpose: z.string().min(1).max(64).optional(),
+    purpose: nameSchema(64).optional(),
     /** Resume this stream (with `Last-Event-ID`, or `lastEventId` here for clients that cannot set headers). */
-    streamId: z.string().min(1).max(128).optional(),
-    lastEventId: z.coerce.number().int().min(-1).optional(),
+    streamId: streamIdSchema.optional(),
+    lastEventId: lastEventIdSchema.optional(),
     api_key: z.string().optional(),
   })
+  .strict();
+
+/** `POST /api/stream?streamId=&lastEventId=`: a resume by POST (the body is then ignored). */
+export const postStreamQuerySchema = z
+  .object({ streamId: streamIdSchema.optional(), lastEventId: lastEventIdSchema.optional(), api_key: z.string().optional() })
   .strict();
 
 /** `GET /api/stream/:id/metrics?period=`: the live window the throughput figures cover. */
@@ -39,8 +49,8 @@ export const billingRecordsQuerySchema = z.object({
   from: isoDate.optional(),
   to: isoDate.optional(),
   before: isoDate.optional(),
-  provider: z.string().max(64).optional(),
-  model: z.string().max(256).optional(),
+  provider: nameSchema(64).optional(),
+  model: nameSchema(256).optional(),
   state: z.enum(['open', 'final']).optional(),
   limit: z.coerce.number().int().min(1).max(1_000).default(100),
   api_key: z.string().optional(),
@@ -86,3 +96,6 @@ export const budgetInputSchema = z.object({
   /** What happens at 100%: only alert, or refuse new streams (402). */
   action: z.enum(['alert', 'block']).default('alert'),
 });
+
+/** The query of routes that take none: only `api_key` (for clients that cannot set headers). */
+export const noQuerySchema = z.object({ api_key: z.string().optional() }).strict();

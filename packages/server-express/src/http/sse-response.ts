@@ -57,7 +57,7 @@ export interface SSEResponse {
 }
 
 /**
- * Starts an SSE response (DESIGN.md §2 headers) and sends an immediate first comment with the
+ * Starts an SSE response (docs/design.md "Wire protocol" headers) and sends an immediate first comment with the
  * `retry:` hint, so proxies and clients see bytes at once.
  *
  * Transport compression uses node:zlib and is flushed after every write (`Z_SYNC_FLUSH` /

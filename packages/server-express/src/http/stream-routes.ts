@@ -9,9 +9,11 @@ import type { SealingFactory } from '../stream/connection-sealing';
 import type { LiveStream } from '../stream/live-stream';
 import type { TwinService } from '../twin-service';
 import type { RequestStage } from './client-presence';
+import { describeValue } from './describe-value';
 import { readJsonBody, sendJson, validate } from './http-util';
+import { readQuery } from './read-query';
 import { negotiateEncoding } from './negotiate-encoding';
-import { PERIOD_MS, metricsQuerySchema, streamQuerySchema } from './schemas';
+import { PERIOD_MS, metricsQuerySchema, noQuerySchema, postStreamQuerySchema, streamQuerySchema } from './schemas';
 
 /** Context every route handler gets. */
 export interface RouteContext {
@@ -26,12 +28,6 @@ export interface RouteContext {
    * is started (no provider call, no slot, no bill) for a client that is no longer there.
    */
   checkpoint: (stage: RequestStage) => Promise<void>;
-}
-
-function queryObject(url: URL): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) out[k] = v;
-  return out;
 }
 
 /** Where a reconnect wants to resume: the stream (when the id names it) and the last seq it has. */
@@ -49,7 +45,10 @@ function resumePointOf(req: IncomingMessage, fromQuery: number | undefined): Res
   if (typeof header === 'string' && header.trim() !== '') {
     const parsed = parseEventId(header);
     if (!parsed) {
-      throw new TwinError('invalid_request', 'Invalid Last-Event-ID: must be "<streamId>:<seq>" or an integer ≥ -1.', { details: { field: 'Last-Event-ID' } });
+      const text = header.trim();
+      throw new TwinError('invalid_request', `Invalid Last-Event-ID: ${describeValue(text)} is not an event id.`, {
+        details: { field: 'Last-Event-ID', received: describeValue(text), allowed: '-1, <seq> or <streamId>:<seq>' },
+      });
     }
     return { ...(parsed.streamId ? { streamId: parsed.streamId } : {}), lastEventId: parsed.seq };
   }
@@ -218,7 +217,7 @@ async function startStream(ctx: RouteContext, raw: unknown): Promise<void> {
  * EventSource reconnecting to the URL that started the stream.
  */
 export async function getStream(ctx: RouteContext): Promise<void> {
-  const query = validate(streamQuerySchema, queryObject(ctx.url), 'query');
+  const query = validate(streamQuerySchema, readQuery(ctx.url), 'query');
   const point = resumePointOf(ctx.req, query.lastEventId);
   const target = resumeTarget(query.streamId, point);
   if (target) return resumeStream(ctx, target, point.lastEventId);
@@ -227,13 +226,9 @@ export async function getStream(ctx: RouteContext): Promise<void> {
 
 /** `POST /api/stream`: the body is a `StreamRequest`. `?streamId=` (or a `Last-Event-ID` naming a stream) resumes instead. */
 export async function postStream(ctx: RouteContext): Promise<void> {
-  const q = ctx.url.searchParams.get('lastEventId');
-  const fromQuery = q === null ? undefined : Number(q);
-  if (fromQuery !== undefined && (!Number.isSafeInteger(fromQuery) || fromQuery < -1)) {
-    throw new TwinError('invalid_request', 'Invalid query: lastEventId: must be an integer ≥ -1.', { details: { field: 'lastEventId' } });
-  }
-  const point = resumePointOf(ctx.req, fromQuery);
-  const target = resumeTarget(ctx.url.searchParams.get('streamId'), point);
+  const query = validate(postStreamQuerySchema, readQuery(ctx.url), 'query');
+  const point = resumePointOf(ctx.req, query.lastEventId);
+  const target = resumeTarget(query.streamId, point);
   if (target) return resumeStream(ctx, target, point.lastEventId);
   const body = await readJsonBody(ctx.req);
   await ctx.checkpoint('body');
@@ -256,12 +251,13 @@ function summary(stream: LiveStream) {
 
 /** `GET /api/stream/active`. */
 export async function listActive(ctx: RouteContext): Promise<void> {
+  validate(noQuerySchema, readQuery(ctx.url), 'query');
   sendJson(ctx.res, 200, { streams: ctx.service.hub.listActive(ctx.auth).map(summary) });
 }
 
 /** `GET /api/stream/:id/metrics?period=`: live from memory, or the stored copy once the stream is gone. */
 export async function streamMetrics(ctx: RouteContext): Promise<void> {
-  const query = validate(metricsQuerySchema, queryObject(ctx.url), 'query');
+  const query = validate(metricsQuerySchema, readQuery(ctx.url), 'query');
   const id = ctx.params.id!;
   const live = ctx.service.hub.get(ctx.auth, id);
   let metrics: Record<string, unknown> | undefined;
@@ -285,6 +281,7 @@ export async function streamMetrics(ctx: RouteContext): Promise<void> {
 
 /** `DELETE /api/stream/:id`: aborts the provider and answers with the bill. */
 export async function deleteStream(ctx: RouteContext): Promise<void> {
+  validate(noQuerySchema, readQuery(ctx.url), 'query');
   const stream = await ctx.service.hub.close(ctx.auth, ctx.params.id!);
   const record = await ctx.service.store.getBillingRecord(ctx.auth.tenantId, stream.id);
   sendJson(ctx.res, 200, { stream: summary(stream), billing: record });
@@ -292,6 +289,7 @@ export async function deleteStream(ctx: RouteContext): Promise<void> {
 
 /** `GET /api/stream/stats`: the caller's tenant; admins also see the whole server. */
 export async function streamStats(ctx: RouteContext): Promise<void> {
+  validate(noQuerySchema, readQuery(ctx.url), 'query');
   const now = Date.now();
   const hub = ctx.service.hub;
   const mine = hub.listActive(ctx.auth);

@@ -9,9 +9,11 @@ import { listAlerts, listBudgets, listConfigs, listRecords, putBudget, putConfig
 import { ClientGoneError, watchClient, type RequestStage } from './client-presence';
 import { getRouting, listDeliveries, reloadRouting, testAlert } from './admin-routes';
 import { applyCors } from './cors';
+import { describeValue } from './describe-value';
 import { listStreamEvents } from './stream-events-route';
 import { sendError, sendJson } from './http-util';
 import { createKey, getKey, getTenantLimits, listKeys, putTenantLimits, revokeKey, rotateKey, updateKey } from './key-routes';
+import { modelIdParam, streamIdParam } from './stream-id';
 import { buildOpenApiDocument } from './openapi';
 import { deleteStream, getStream, listActive, postStream, streamMetrics, streamStats, type RouteContext } from './stream-routes';
 import { sendAnthropicError, postMessages } from './compat/anthropic-routes';
@@ -25,10 +27,17 @@ interface Route {
   methods: Partial<Record<string, Handler>>;
   /** How this route answers errors (auth included): Twin's shape, or a compatible door's. */
   sendError: ErrorSender;
+  /** Checks and decodes one path parameter before anything sees it (400 when it has the wrong shape). */
+  param: (raw: string, key: string) => string;
 }
 
 /** `:key` matches one path segment, `:key*` the rest of the path (slashes included). */
-function route(path: string, methods: Partial<Record<string, Handler>>, errors: ErrorSender = sendError): Route {
+function route(
+  path: string,
+  methods: Partial<Record<string, Handler>>,
+  errors: ErrorSender = sendError,
+  param: (raw: string, key: string) => string = streamIdParam,
+): Route {
   const keys: string[] = [];
   const pattern = new RegExp(
     '^' +
@@ -38,7 +47,7 @@ function route(path: string, methods: Partial<Record<string, Handler>>, errors: 
       }) +
       '/?$',
   );
-  return { pattern, keys, methods, sendError: errors };
+  return { pattern, keys, methods, sendError: errors, param };
 }
 
 // Static segments first: `/api/stream/active` must not be read as a stream id.
@@ -71,9 +80,22 @@ const ROUTES: Route[] = [
   // Compatible doors: OpenAI's and Anthropic's APIs, answered in their own shapes, errors included.
   route('/v1/chat/completions', { POST: postChatCompletions }, sendOpenAIError),
   route('/v1/models', { GET: listModels }, sendOpenAIError),
-  route('/v1/models/:id*', { GET: getModel }, sendOpenAIError),
+  route('/v1/models/:id*', { GET: getModel }, sendOpenAIError, modelIdParam),
   route('/v1/messages', { POST: postMessages }, sendAnthropicError),
 ];
+
+// Paths outside the route table and the methods they answer.
+const FIXED_PATHS: Record<string, string[]> = { '/health': ['GET', 'HEAD'], '/metrics': ['GET'], '/openapi.json': ['GET'] };
+
+function methodNotAllowed(res: ServerResponse, method: string, path: string, allowed: string[]): void {
+  res.setHeader('Allow', allowed.join(', '));
+  sendError(
+    res,
+    new TwinError('method_not_allowed', `Method ${describeValue(method)} is not allowed on ${describeValue(path)}; allowed: ${allowed.join(', ')}.`, {
+      details: { field: '(method)', received: describeValue(method), allowed: allowed.join(', ') },
+    }),
+  );
+}
 
 /** A Node request handler; `next` (Express) is called for paths Twin does not own. */
 export type TwinRequestHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
@@ -92,18 +114,19 @@ export function createTwinHandler(service: TwinService): TwinRequestHandler {
     const method = req.method ?? 'GET';
     if (applyCors(service.cors, req, res)) return;
 
-    if (path === '/health' && (method === 'GET' || method === 'HEAD')) {
-      void health(service, res);
-      return;
-    }
-    if (path === '/metrics' && method === 'GET') {
-      void prometheus(service, res);
-      return;
-    }
-    if (path === '/openapi.json' && method === 'GET') {
-      openapi ??= JSON.stringify(buildOpenApiDocument());
-      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'public, max-age=300' });
-      res.end(openapi);
+    const fixed = FIXED_PATHS[path];
+    if (fixed) {
+      if (!fixed.includes(method)) {
+        methodNotAllowed(res, method, path, fixed);
+        return;
+      }
+      if (path === '/health') void health(service, res);
+      else if (path === '/metrics') void prometheus(service, res);
+      else {
+        openapi ??= JSON.stringify(buildOpenApiDocument());
+        res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'public, max-age=300' });
+        res.end(openapi);
+      }
       return;
     }
 
@@ -114,24 +137,27 @@ export function createTwinHandler(service: TwinService): TwinRequestHandler {
       if (!match) continue;
       const handler = r.methods[method];
       if (!handler) {
-        res.setHeader('Allow', Object.keys(r.methods).join(', '));
-        r.sendError(res, new TwinError('invalid_request', `Method ${method} is not allowed on ${path}.`, { status: 405 }));
+        if (r.sendError === sendError) methodNotAllowed(res, method, path, Object.keys(r.methods));
+        else {
+          res.setHeader('Allow', Object.keys(r.methods).join(', '));
+          r.sendError(res, new TwinError('method_not_allowed', `Method ${describeValue(method)} is not allowed on ${describeValue(path)}.`, { status: 405 }));
+        }
         return;
       }
       const params: Record<string, string> = {};
-      r.keys.forEach((key, i) => {
-        try {
-          params[key] = decodeURIComponent(match[i + 1]!);
-        } catch {
-          params[key] = match[i + 1]!;
-        }
-      });
+      try {
+        // Ids are checked here, before authentication and before any query can see them.
+        r.keys.forEach((key, i) => (params[key] = r.param(match[i + 1]!, key)));
+      } catch (error) {
+        r.sendError(res, error);
+        return;
+      }
       void run(service, handler, req, res, url, params, r.sendError);
       return;
     }
 
     if (next) next();
-    else sendError(res, new TwinError('not_found', `No route ${method} ${path}.`));
+    else sendError(res, new TwinError('not_found', `No route ${describeValue(method)} ${describeValue(path)}.`, { details: { field: '(path)' } }));
   };
 }
 

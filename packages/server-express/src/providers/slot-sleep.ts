@@ -1,3 +1,16 @@
+/** The clock and timer a slot sleep runs on (injected in tests; real time by default). */
+export interface SlotSleepClock {
+  now(): number;
+  setTimer(callback: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+const REAL_CLOCK: SlotSleepClock = {
+  now: () => Date.now(),
+  setTimer: (callback, ms) => setTimeout(callback, ms),
+  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
 /**
  * A `ProviderEnvironment.sleep` for many concurrent streams: one timer per `granularityMs` slot
  * for every sleeper in the process instead of a `setTimeout` plus an AbortSignal listener per call.
@@ -8,28 +21,34 @@
  * Same contract as core's `timerSleep`: resolves after at least `ms` (rounded up to the slot), or
  * as soon as `signal` aborts; it never rejects.
  */
-export function createSlotSleep(granularityMs = 5): (ms: number, signal?: AbortSignal) => Promise<void> {
+export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_CLOCK): (ms: number, signal?: AbortSignal) => Promise<void> {
+  const { now, setTimer, clearTimer } = clock;
   const slots = new Map<number, Array<() => void>>();
   // Resolvers of the sleeps each signal is waiting in (resolving twice is harmless).
   const waiting = new WeakMap<AbortSignal, Set<() => void>>();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: unknown;
   let timerSlot = Infinity;
 
   const arm = (slot: number) => {
-    if (timer) clearTimeout(timer);
+    if (timer !== undefined) clearTimer(timer);
     timerSlot = slot;
-    timer = setTimeout(run, Math.max(0, slot * granularityMs - Date.now()));
+    timer = setTimer(run, Math.max(0, slot * granularityMs - now()));
   };
   const run = () => {
     timer = undefined;
     timerSlot = Infinity;
-    const current = Math.floor(Date.now() / granularityMs);
+    const current = Math.floor(now() / granularityMs);
     let next = Infinity;
-    for (const [slot, list] of slots) {
-      if (slot > current) {
-        if (slot < next) next = slot;
-        continue;
-      }
+    const due: number[] = [];
+    for (const slot of slots.keys()) {
+      if (slot <= current) due.push(slot);
+      else if (slot < next) next = slot;
+    }
+    // Map order is insertion order: after an event-loop stall several slots are due at once, and
+    // a 30 ms sleeper queued first must still wake after the 10 ms one.
+    due.sort((a, b) => a - b);
+    for (const slot of due) {
+      const list = slots.get(slot)!;
       slots.delete(slot);
       for (const resolve of list) resolve();
     }
@@ -62,7 +81,7 @@ export function createSlotSleep(granularityMs = 5): (ms: number, signal?: AbortS
         };
         s.add(done);
       }
-      const slot = Math.ceil((Date.now() + Math.max(0, ms)) / granularityMs);
+      const slot = Math.ceil((now() + Math.max(0, ms)) / granularityMs);
       const list = slots.get(slot);
       if (list) list.push(done);
       else slots.set(slot, [done]);

@@ -231,7 +231,7 @@ export const streamAlerts = pgTable(
   (t) => [index('stream_alerts_tenant_idx').on(t.tenantId, t.createdAt)],
 );
 
-/** Spending limits per tenant (the design card names budgets but no table; see docs/server.md). */
+/** Spending limits per tenant, one per period (see docs/server.md). */
 export const streamBudgets = pgTable(
   'stream_budgets',
   {

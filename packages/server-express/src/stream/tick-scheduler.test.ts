@@ -1,18 +1,35 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TickScheduler, type Tickable } from './tick-scheduler';
 
-function recorder(): Tickable & { ticks: number[] } {
+// Fake timers and Date: the assertions hold however loaded the machine is.
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_000_000 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function recorder(log?: string[], name = ''): Tickable & { ticks: number[] } {
   const ticks: number[] = [];
-  return { ticks, onTick: (now) => ticks.push(now) };
+  return {
+    ticks,
+    onTick: (now) => {
+      ticks.push(now);
+      log?.push(name);
+    },
+  };
 }
 
 describe('TickScheduler', () => {
-  it('wakes every item once, not before its due time, with one timer for many items', async () => {
+  it('wakes every item once, not before its due time, with one timer for many items', () => {
     const scheduler = new TickScheduler(5);
     const start = Date.now();
     const items = Array.from({ length: 100 }, () => recorder());
     items.forEach((item, i) => scheduler.schedule(item, start + 10 + (i % 3) * 10));
-    await new Promise((r) => setTimeout(r, 80));
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(9);
+    expect(items.every((item) => item.ticks.length === 0)).toBe(true);
+    vi.advanceTimersByTime(80);
     items.forEach((item, i) => {
       expect(item.ticks).toHaveLength(1);
       expect(item.ticks[0]).toBeGreaterThanOrEqual(start + 10 + (i % 3) * 10);
@@ -20,7 +37,19 @@ describe('TickScheduler', () => {
     expect(scheduler.pending).toBe(0);
   });
 
-  it('re-arms for an earlier item and lets an item schedule again from its wake-up', async () => {
+  it('wakes slots in due-time order after an event-loop stall made several due at once', () => {
+    const scheduler = new TickScheduler(5);
+    const log: string[] = [];
+    const start = Date.now();
+    scheduler.schedule(recorder(log, '30'), start + 30);
+    scheduler.schedule(recorder(log, '10'), start + 10);
+    scheduler.schedule(recorder(log, '20'), start + 20);
+    vi.setSystemTime(start + 50);
+    vi.advanceTimersByTime(10);
+    expect(log).toEqual(['10', '20', '30']);
+  });
+
+  it('re-arms for an earlier item and lets an item schedule again from its wake-up', () => {
     const scheduler = new TickScheduler(5);
     const late = recorder();
     const start = Date.now();
@@ -33,19 +62,20 @@ describe('TickScheduler', () => {
       },
     };
     scheduler.schedule(chained, start + 5);
-    await new Promise((r) => setTimeout(r, 40));
+    vi.advanceTimersByTime(40);
     expect(again).toBe(3);
     expect(late.ticks).toHaveLength(0);
-    await new Promise((r) => setTimeout(r, 50));
+    vi.advanceTimersByTime(50);
     expect(late.ticks).toHaveLength(1);
   });
 
-  it('clear() drops pending wake-ups', async () => {
+  it('clear() drops pending wake-ups', () => {
     const scheduler = new TickScheduler(5);
     const item = recorder();
     scheduler.schedule(item, Date.now() + 5);
     scheduler.clear();
-    await new Promise((r) => setTimeout(r, 30));
+    vi.advanceTimersByTime(30);
     expect(item.ticks).toHaveLength(0);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -55,11 +55,16 @@ export class TickScheduler {
     const now = Date.now();
     const current = Math.floor(now / this.granularityMs);
     let next = Infinity;
-    for (const [slot, list] of this.slots) {
-      if (slot > current) {
-        if (slot < next) next = slot;
-        continue;
-      }
+    const due: number[] = [];
+    for (const slot of this.slots.keys()) {
+      if (slot <= current) due.push(slot);
+      else if (slot < next) next = slot;
+    }
+    // Map order is insertion order: after an event-loop stall several slots are due at once, and
+    // they must still wake in due-time order.
+    due.sort((a, b) => a - b);
+    for (const slot of due) {
+      const list = this.slots.get(slot)!;
       this.slots.delete(slot);
       for (const item of list) item.onTick(now);
     }
