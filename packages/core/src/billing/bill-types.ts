@@ -62,4 +62,8 @@ export interface Bill {
   usageMissing: boolean;
   exchangeRate?: { from: string; to: string; rate: string };
   pricingConfigId?: string;
+  /** The context-size tier that priced the tokens (its `aboveInputTokens`), when the input was above one. */
+  contextTier?: number;
+  /** Index of the volume-discount tier (band) applied; absent below the first tier. */
+  discountTier?: number;
 }

@@ -57,6 +57,25 @@ export const streamBillingConfigSchema = z.object({
     outputPer1K: nonNegativeDecimal,
     /** Defaults to `outputPer1K`. */
     reasoningPer1K: nonNegativeDecimal.optional(),
+    /**
+     * Context-size tiers, as providers price long prompts (Gemini, Claude long context): when this
+     * stream's input tokens (cache reads and writes included) are ABOVE `aboveInputTokens`, the
+     * highest such tier's prices price the whole stream's tokens. Prices a tier leaves out default as
+     * the base prices do (cached prices to the tier's input price, reasoning to its output price).
+     */
+    contextTiers: z
+      .array(
+        z.object({
+          aboveInputTokens: z.number().int().nonnegative(),
+          inputPer1K: nonNegativeDecimal,
+          cachedInputReadPer1K: nonNegativeDecimal.optional(),
+          cachedInputWritePer1K: nonNegativeDecimal.optional(),
+          outputPer1K: nonNegativeDecimal,
+          reasoningPer1K: nonNegativeDecimal.optional(),
+        }),
+      )
+      .refine((t) => t.every((tier, i) => i === 0 || tier.aboveInputTokens > t[i - 1]!.aboveInputTokens), 'context tiers must have strictly increasing aboveInputTokens')
+      .optional(),
   }),
   streaming: z.object({ perSecond: nonNegativeDecimal, perMB: nonNegativeDecimal }),
   bandwidthPremium: z.object({ thresholdKB: nonNegativeDecimal, perKB: nonNegativeDecimal }).optional(),
