@@ -195,6 +195,7 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
     // Every field in the literal (undefined when absent; JSON leaves them out): one object shape.
     exchangeRate: exchange.applied,
     pricingConfigId: config.id,
+    unpriced: config.unpriced === true ? true : undefined,
     contextTier: tier?.aboveInputTokens,
     discountTier: discountRate.tier >= 0 ? discountRate.tier : undefined,
   };

@@ -43,6 +43,11 @@ export const streamBillingConfigSchema = z.object({
   effectiveFrom: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date'),
   currency: z.string().regex(/^[A-Z]{3}$/).default('USD'),
   /**
+   * No token price is known for this model (the operator allows unpriced models): its token prices
+   * are 0 and every bill made with it is flagged `unpriced`, so the zero is never silent.
+   */
+  unpriced: z.boolean().optional(),
+  /**
    * How the bill's amounts are rounded, once, at the end. `minorUnits` is the number of decimal
    * places (2 = cents). A single stream usually costs a fraction of a cent, so per-stream tables
    * often bill to 6 places and invoices round their exact sums to the currency's 2.
@@ -184,6 +189,8 @@ export const streamBillingRecordSchema = z.object({
   /** Set when the bill was issued in another currency than the price table's. */
   exchangeRate: z.object({ from: z.string(), to: z.string(), rate: decimalStringSchema }).optional(),
   pricingConfigId: z.string().optional(),
+  /** The model had no price (allowed by the operator's policy): the token cost is unknown, not 0. */
+  unpriced: z.boolean().optional(),
   lines: billLinesSchema.optional(),
 });
 export type StreamBillingRecord = z.infer<typeof streamBillingRecordSchema>;
@@ -203,6 +210,8 @@ const reportTotalsSchema = z.object({
   /** How many of the records had tokenizer-estimated usage / unknown usage. */
   usageEstimated: z.number().int().nonnegative().optional(),
   usageMissing: z.number().int().nonnegative().optional(),
+  /** How many of the records were on an unpriced model (their token cost is unknown, not 0). */
+  unpriced: z.number().int().nonnegative().optional(),
   /** Sum of each bill line, exact decimal strings. */
   cost: z.record(z.string(), decimalStringSchema),
 });
