@@ -100,6 +100,8 @@ async function startStream(ctx: RouteContext, raw: unknown): Promise<void> {
   const provider = ctx.service.provider(request.provider);
   const model = request.model ?? provider.defaultModel;
   if (!model) throw new TwinError('invalid_request', `Provider "${provider.name}" needs a model.`, { details: { field: 'model' } });
+  // Never a silent zero: a model nobody prices is refused here, before any provider call (policy `reject`).
+  ctx.service.pricing.check(provider.name, model, new Date());
   ctx.service.hub.checkCapacity(ctx.auth);
   await ctx.service.budgets.check(ctx.auth.tenantId);
   // The id is chosen here because a sealer binds it into every sealed chunk's associated data.
