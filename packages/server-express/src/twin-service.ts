@@ -21,6 +21,7 @@ import { NetworkSignals } from './observability/network-signals';
 import { budgetUsageGauge, countUsage } from './observability/usage-counters';
 import { StreamStatsWindow } from './observability/stream-stats';
 import { createBillingProfileStore, type BillingProfileStore } from './storage/billing-profile-store';
+import { createInvoiceStore, type InvoiceStore } from './storage/invoice-store';
 import type { TwinStore } from './storage/twin-store';
 import { createBudgetGuard, type BudgetGuard } from './stream/budget-guard';
 import { createPricingBook, type PricingBook } from './stream/pricing-book';
@@ -78,6 +79,7 @@ export interface TwinService {
   readonly hub: StreamHub;
   readonly pricing: PricingBook;
   readonly profiles: BillingProfileStore;
+  readonly invoices: InvoiceStore;
   readonly metrics: ServerMetrics;
   readonly stats: StreamStatsWindow;
   /** Drops, resumes, write stalls and queued bytes (the admin traffic view and `/metrics`). */
@@ -162,6 +164,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     hub,
     pricing,
     profiles,
+    invoices: createInvoiceStore(store.db),
     metrics,
     stats,
     signals,

@@ -8,6 +8,7 @@ import type { TwinService } from '../twin-service';
 import { listAlerts, listBudgets, listConfigs, listRecords, putBudget, putConfigs, report } from './billing-routes';
 import { sendError, sendJson } from './http-util';
 import { buildOpenApiDocument } from './openapi';
+import { creditInvoice, getInvoice, getProfile, issueInvoice, listInvoices, putProfile } from './invoice-routes';
 import { deleteStream, getStream, listActive, postStream, streamMetrics, streamStats, type RouteContext } from './stream-routes';
 
 type Handler = (ctx: RouteContext) => Promise<void>;
@@ -48,6 +49,10 @@ const ROUTES: Route[] = [
   route('/api/admin/keys', { GET: adminKeys }),
   route('/api/admin/spend', { GET: adminSpendSeries }),
   route('/api/admin/streams/:id', { GET: adminStreamDetail }),
+  route('/api/billing/profile', { GET: getProfile, PUT: putProfile }),
+  route('/api/billing/invoices', { GET: listInvoices, POST: issueInvoice }),
+  route('/api/billing/invoices/:number/credit-note', { POST: creditInvoice }),
+  route('/api/billing/invoices/:number', { GET: getInvoice }),
 ];
 
 /** A Node request handler; `next` (Express) is called for paths Twin does not own. */

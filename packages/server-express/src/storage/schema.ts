@@ -251,7 +251,7 @@ export const billingProfiles = pgTable('billing_profiles', {
 
 /**
  * Issued invoices and credit notes: insert-only (an issued document is never updated; a correction
- * is a credit note referring to it). `number` is unique; one invoice per tenant and period.
+ * is a credit note referring to it, after which the period can be invoiced again (`-2`, `-3`...).
  */
 export const invoices = pgTable(
   'invoices',
@@ -271,7 +271,6 @@ export const invoices = pgTable(
   },
   (t) => [
     index('invoices_tenant_idx').on(t.tenantId, t.periodFrom),
-    uniqueIndex('invoices_tenant_period_uq').on(t.tenantId, t.periodFrom, t.periodTo).where(sql`${t.kind} = 'invoice'`),
     uniqueIndex('invoices_credit_note_uq').on(t.refersTo).where(sql`${t.kind} = 'credit_note'`),
   ],
 );
