@@ -101,9 +101,9 @@ async function startStream(ctx: RouteContext, raw: unknown): Promise<void> {
   const model = request.model ?? provider.defaultModel;
   if (!model) throw new TwinError('invalid_request', `Provider "${provider.name}" needs a model.`, { details: { field: 'model' } });
   // Never a silent zero: a model nobody prices is refused here, before any provider call (policy `reject`).
-  ctx.service.pricing.check(provider.name, model, new Date());
+  const { priced } = ctx.service.pricing.check(provider.name, model, new Date());
   ctx.service.hub.checkCapacity(ctx.auth);
-  await ctx.service.budgets.check(ctx.auth.tenantId);
+  await ctx.service.budgets.check(ctx.auth.tenantId, { unpriced: !priced });
   // The id is chosen here because a sealer binds it into every sealed chunk's associated data.
   const streamId = randomId('str', 16);
   const sealing = sealingFor(ctx, streamId, request);

@@ -32,7 +32,7 @@ export interface PricingBook {
    * Checks, before any provider call, that a stream on this model can be billed: throws
    * `model_unpriced` (422) under the `reject` policy when nobody prices it.
    */
-  check(provider: string, model: string, at: Date): void;
+  check(provider: string, model: string, at: Date): { priced: boolean };
   /** Which of these models nobody prices (for the start-up warning). */
   unpriced(models: readonly { provider: string; model: string }[], at: Date): { provider: string; model: string }[];
   /** Loads the tenant's period-to-date tokens and billing profile once, so billing at the end of a stream does not wait. */
@@ -97,7 +97,7 @@ export async function createPricingBook(store: TwinStore, options: PricingBookOp
     },
     check(provider, model, at) {
       try {
-        resolvePricing(priceBook(), provider, model, at);
+        return { priced: resolvePricing(priceBook(), provider, model, at).priced };
       } catch (error) {
         options.onUnpriced?.(provider, model, 'rejected');
         throw error;

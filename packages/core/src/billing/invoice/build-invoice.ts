@@ -180,7 +180,7 @@ export function buildInvoice(input: BuildInvoiceInput): Invoice {
     });
     const billable = new DecimalSum().addSum(g.tokens[0]).addSum(g.tokens[3]);
     line('Token cost', thousands(billable), '1K tokens', g.tokenCost.toString());
-    if (g.discount.toRational().n !== 0n) line('Volume discount', '1', 'stream', `-${g.discount.toString()}`);
+    if (g.discount.toRational().n !== 0n) line('Volume discount', String(g.streams), 'stream', `-${g.discount.toString()}`);
     line('Streaming (time and data)', roundRational({ n: BigInt(g.ms), d: 1000n }, 3, 'half-up'), 'second', g.streaming.toString());
     if (g.premium.toRational().n !== 0n) line('Bandwidth premium', roundRational({ n: BigInt(g.bytes), d: 1_000_000n }, 6, 'half-up'), 'MB', g.premium.toString());
     line('Infrastructure (connections and time)', String(g.connections), 'connection', g.infrastructure.toString());

@@ -49,7 +49,9 @@ export function invoiceToHtml(invoice: Invoice): string {
   const taxes = invoice.taxes
     .map((t) => `<tr><td colspan="2">${esc(t.name)} (${esc(t.jurisdiction)})${t.reverseCharge ? ', reverse charge: the customer accounts for it' : ''}</td><td class="num">${esc(t.ratePercent)}</td><td>%</td><td class="num">${esc(t.amount)}</td></tr>`)
     .join('\n');
-  const totals = TOTAL_LABELS.map(([k, label]) => `<tr class="${k === 'amountDue' ? 'due' : ''}"><th>${label}</th><td class="num" data-total="${k}">${esc(invoice.totals[k])}</td><td>${esc(invoice.currency)}</td></tr>`).join('\n');
+  // The discount and the SLA credit are subtracted: printed with a minus sign; data-total keeps the JSON value.
+  const shown = (k: keyof Invoice['totals']) => ((k === 'discount' || k === 'slaPenalty') && !/^-?0(\.0+)?$/.test(invoice.totals[k]) ? `−${invoice.totals[k]}` : invoice.totals[k]);
+  const totals = TOTAL_LABELS.map(([k, label]) => `<tr class="${k === 'amountDue' ? 'due' : ''}"><th>${label}</th><td class="num" data-total="${k}" data-value="${esc(invoice.totals[k])}">${esc(shown(k))}</td><td>${esc(invoice.currency)}</td></tr>`).join('\n');
   const rates = invoice.exchangeRates.map((r) => `${esc(r.from)} → ${esc(r.to)} at ${esc(r.rate)} (${r.records} streams)`).join('; ');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
