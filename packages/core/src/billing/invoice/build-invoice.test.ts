@@ -59,7 +59,7 @@ describe('invoices from a month of mixed streams, two tenants with different cur
     const csv = invoiceToCsv(invoice);
     expect(csv).toContain(`total,,,amountDue,,,${invoice.totals.amountDue},CAD\r\n`);
     const html = invoiceToHtml(invoice);
-    expect(html).toContain(`data-total="amountDue">${invoice.totals.amountDue}<`);
+    expect(html).toContain(`data-total="amountDue" data-value="${invoice.totals.amountDue}">${invoice.totals.amountDue}<`);
     expect(html).toContain('Maple Labs Inc.');
   });
 });
