@@ -3,6 +3,7 @@ import { isTwinError } from '@twin/core';
 import { keysCommand } from './cli/keys-command';
 import { acquireDataDirLock } from './storage/data-dir-lock';
 import { pgliteDir, readServerEnv } from './cli/server-config';
+import { INVOICE_HELP, invoiceCommand } from './cli/invoice-command';
 import { startReferenceServer } from './cli/serve';
 import { openDatabase } from './storage/open-database';
 import { createTwinStore } from './storage/twin-store';
@@ -20,9 +21,10 @@ Usage:
       With a server running, keys commands go through its HTTP API (--url / TWIN_URL, or the URL in
       the data folder's lock file; --admin-key / TWIN_ADMIN_KEY, or the first-run key file).
   twin-server migrate                       apply database migrations and exit
+${INVOICE_HELP}
 
 Environment: PORT (8787), HOST, DATABASE_URL (unset: embedded PGlite in TWIN_DATA_DIR=.twin-data),
-TWIN_PRICING_FILE, TWIN_CONFIG (routing file; SIGHUP reloads it), TWIN_AUTH (api-key|off), OPENAI_API_KEY, ANTHROPIC_API_KEY, GOOGLE_API_KEY,
+TWIN_PRICING_FILE, TWIN_UNPRICED_MODELS (reject|allow), TWIN_CONFIG (routing file; SIGHUP reloads it), TWIN_AUTH (api-key|off), OPENAI_API_KEY, ANTHROPIC_API_KEY, GOOGLE_API_KEY,
 OLLAMA_BASE_URL, LOG_LEVEL.`;
 
 async function withStore<T>(fn: (store: ReturnType<typeof createTwinStore>) => Promise<T>): Promise<T> {
@@ -75,6 +77,10 @@ async function main(argv: string[]): Promise<number> {
     await withStore(async () => undefined);
     process.stdout.write('migrations applied\n');
     return 0;
+  }
+  if (command === 'invoice' || command === 'profile') {
+    const code = await invoiceCommand(command, sub, rest, withStore, (s) => process.stdout.write(s));
+    if (code !== 2) return code;
   }
   if (command === 'keys') {
     const code = await keysCommand(sub, rest, readServerEnv(process.env), process.env, (text) => process.stdout.write(text));

@@ -3,7 +3,9 @@ import {
   loadDefaultTokenCounter,
   streamConfigSchema,
   type Provider,
+  type CatalogueModel,
   type StreamBillingConfig,
+  type UnpricedModelPolicy,
   type StreamConfig,
   type StreamConfigInput,
   type TokenCounter,
@@ -19,6 +21,8 @@ import { ConnectionSamples, startConnectionSampler } from './observability/conne
 import { NetworkSignals } from './observability/network-signals';
 import { budgetUsageGauge, countUsage } from './observability/usage-counters';
 import { StreamStatsWindow } from './observability/stream-stats';
+import { createBillingProfileStore, type BillingProfileStore } from './storage/billing-profile-store';
+import { createInvoiceStore, type InvoiceStore } from './storage/invoice-store';
 import type { TwinStore } from './storage/twin-store';
 import { createBudgetGuard, type BudgetGuard } from './stream/budget-guard';
 import { createPricingBook, type PricingBook } from './stream/pricing-book';
@@ -43,6 +47,14 @@ export interface TwinServiceOptions {
   stream?: StreamConfigInput;
   /** Pricing configs from a file; stored configs take precedence, shipped defaults fill the rest. */
   pricing?: readonly StreamBillingConfig[];
+  /**
+   * Streams on a model that neither a price table nor the catalogue prices: `reject` (default) refuses
+   * them with 422 `model_unpriced` before any provider call; `allow` serves them and flags their
+   * records `unpriced`. The CLI reads `TWIN_UNPRICED_MODELS`.
+   */
+  unpricedModels?: UnpricedModelPolicy;
+  /** Provider list prices used when no table prices a model (default core's `PRICE_CATALOGUE`; `false` for none). */
+  catalogue?: readonly CatalogueModel[] | false;
   auth?: AuthMode;
   logger?: Logger;
   /**
@@ -115,6 +127,8 @@ export interface TwinService {
   readonly store: TwinStore;
   readonly hub: StreamHub;
   readonly pricing: PricingBook;
+  readonly profiles: BillingProfileStore;
+  readonly invoices: InvoiceStore;
   readonly metrics: ServerMetrics;
   readonly stats: StreamStatsWindow;
   /** Drops, resumes, write stalls and queued bytes (the admin traffic view and `/metrics`). */
@@ -189,7 +203,20 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   const stats = new StreamStatsWindow();
   const store = options.store;
   const signals = new NetworkSignals(metrics.registry);
-  const pricing = countUsage(await createPricingBook(store, options.pricing ?? []), metrics.registry);
+  const profiles = createBillingProfileStore(store.db);
+  const pricing = countUsage(
+    await createPricingBook(store, {
+      onUnpriced: (provider, _model, outcome) => {
+        if (outcome === 'billed') metrics.unpricedStreams.inc({ provider });
+        else metrics.unpricedRejected.inc({ provider });
+      },
+      fileConfigs: options.pricing ?? [],
+      ...(options.catalogue !== undefined ? { catalogue: options.catalogue } : {}),
+      unpriced: options.unpricedModels ?? 'reject',
+      profiles,
+    }),
+    metrics.registry,
+  );
   const countTokens = options.countTokens === false ? undefined : (options.countTokens ?? (await loadDefaultTokenCounter()));
   const lag = options.maxEventLoopLagMs !== undefined && !options.eventLoopLagMs ? monitorEventLoopLag() : undefined;
   const lagMs = options.eventLoopLagMs ?? (lag ? () => lag.ms : undefined);
@@ -240,6 +267,8 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     store,
     hub,
     pricing,
+    profiles,
+    invoices: createInvoiceStore(store.db),
     metrics,
     stats,
     signals,

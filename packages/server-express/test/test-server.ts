@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSimulatedProvider, type Provider, type SimulatedProviderOptions } from '@twin/core';
+import { createSimulatedProvider, streamBillingConfigSchema, type Provider, type SimulatedProviderOptions, type StreamBillingConfig } from '@twin/core';
 import {
   answerClientError,
   createApiKey,
@@ -15,6 +15,22 @@ import {
   type TwinStore,
   type TwinRouter,
 } from '../src/index';
+
+const PRICED_BY_DEFAULT = new Set(['simulated', 'openai', 'anthropic', 'google']);
+
+/** A price table for a test provider: every model, small non-zero prices, older than any test's own. */
+function testPricing(provider: string): StreamBillingConfig {
+  return streamBillingConfigSchema.parse({
+    id: `test/${provider}`,
+    provider,
+    model: '*',
+    effectiveFrom: '2000-01-01T00:00:00Z',
+    rounding: { mode: 'half-up', minorUnits: 6 },
+    tokens: { inputPer1K: '0.001', outputPer1K: '0.002' },
+    streaming: { perSecond: '0.0001', perMB: '0.01' },
+    infrastructure: { perConnection: '0.001', perHour: '0.01' },
+  });
+}
 
 /** One embedded database per test file (PGlite takes seconds to boot). */
 export async function openTestDatabase(): Promise<OpenedDatabase> {
@@ -43,7 +59,16 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const store = createTwinStore(database.db, { batchIntervalMs: 10 });
   const providers = options.providers ?? [createSimulatedProvider({ tokensPerSecond: 200, outputTokens: 20, ...options.simulated })];
-  const service = await createTwinService({ store, providers, countTokens: (t) => Math.ceil(t.length / 4), processMetrics: false, ...options.service });
+  const service = await createTwinService({
+    store,
+    providers,
+    countTokens: (t) => Math.ceil(t.length / 4),
+    processMetrics: false,
+    ...options.service,
+    // Test providers under made-up names get a price (a model nobody prices is refused by default);
+    // the catalogue's providers and `simulated` keep their real prices, and a test's own tables win.
+    pricing: [...(options.service?.pricing ?? []), ...providers.filter((p) => !PRICED_BY_DEFAULT.has(p.name)).map((p) => testPricing(p.name))],
+  });
   const router = createTwinRouter({ service });
   const server = options.mount ? options.mount(router) : createServer((req, res) => router(req as never, res as never, () => {
     res.statusCode = 404;

@@ -60,6 +60,12 @@ export interface Bill {
   usageEstimated: boolean;
   /** Input or output tokens were unknown; the unknown part is not priced. */
   usageMissing: boolean;
+  /** The price table was an unpriced model's (see `unpricedPricing`): token cost unknown, not 0. */
+  unpriced?: boolean;
   exchangeRate?: { from: string; to: string; rate: string };
   pricingConfigId?: string;
+  /** The context-size tier that priced the tokens (its `aboveInputTokens`), when the input was above one. */
+  contextTier?: number;
+  /** Index of the volume-discount tier (band) applied; absent below the first tier. */
+  discountTier?: number;
 }

@@ -133,6 +133,7 @@ export function finalizeBillingRecord(record: StreamBillingRecord, input: Finali
     currency: bill.currency,
     exchangeRate: bill.exchangeRate,
     pricingConfigId: bill.pricingConfigId ?? record.pricingConfigId,
+    unpriced: bill.unpriced,
     lines: bill.lines,
   };
 }
@@ -151,6 +152,7 @@ export function costReceiptFromBill(bill: Bill, recordId?: string): CostReceipt 
   };
   for (const t of l.taxes) lines[`tax:${t.jurisdiction}:${t.name}`] = t.amount;
   const receipt: CostReceipt = { currency: bill.currency, total: l.total, lines, estimated: bill.usageEstimated || bill.usageMissing };
+  if (bill.unpriced) receipt.unpriced = true;
   if (recordId !== undefined) receipt.recordId = recordId;
   return receipt;
 }

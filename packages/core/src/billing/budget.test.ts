@@ -18,7 +18,7 @@ describe('evaluateBudget', () => {
   });
 
   it('reports spent and remaining exactly', () => {
-    expect(evaluateBudget(budget, '9.99', '0.011')).toEqual({ status: 'hard-stop', spent: '10.001', remaining: '-0.001', limit: '10' });
+    expect(evaluateBudget(budget, '9.99', '0.011')).toEqual({ status: 'hard-stop', spent: '10.001', remaining: '-0.001', limit: '10', reason: 'limit' });
     expect(evaluateBudget(budget, '0.1', '0.2')).toEqual({ status: 'ok', spent: '0.3', remaining: '9.7' });
   });
 
@@ -52,5 +52,14 @@ describe('budgetPeriodBounds', () => {
     expect(budgetPeriodBounds('week', at)).toEqual({ from: new Date('2025-06-16T00:00:00Z'), to: new Date('2025-06-23T00:00:00Z') });
     expect(budgetPeriodBounds('month', at)).toEqual({ from: new Date('2025-06-01T00:00:00Z'), to: new Date('2025-07-01T00:00:00Z') });
     expect(budgetPeriodBounds('week', Date.UTC(2025, 5, 22, 23)).from).toEqual(new Date('2025-06-16T00:00:00Z')); // Sunday belongs to the week before
+  });
+});
+
+describe('evaluateBudget — unpriced usage is never free', () => {
+  it('stops unpriced usage under a hard limit and alerts under a soft one, whatever was spent', () => {
+    const hard = budgetSchema.parse({ scope: { type: 'apiKey', id: 'k' }, period: 'day', hardLimit: '10' });
+    expect(evaluateBudget(hard, '0', '0', { unpriced: true })).toMatchObject({ status: 'hard-stop', reason: 'unpriced' });
+    const soft = budgetSchema.parse({ scope: { type: 'user', id: 'u' }, period: 'day', softLimit: '10' });
+    expect(evaluateBudget(soft, '0', '0', { unpriced: true })).toMatchObject({ status: 'soft-alert', reason: 'unpriced' });
   });
 });

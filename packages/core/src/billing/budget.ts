@@ -32,6 +32,8 @@ export interface BudgetEvaluation {
   remaining?: string;
   /** The limit that was reached (`soft-alert` / `hard-stop`). */
   limit?: string;
+  /** `unpriced`: the usage has no price, so the limit cannot be shown to hold (never read as free). */
+  reason?: 'limit' | 'unpriced';
 }
 
 function amount(value: string | Rational, name: string): Rational {
@@ -54,16 +56,27 @@ function exactString(r: Rational): string {
  * limit (≥), else `soft-alert` once it reaches the soft limit, else `ok`. Amounts are decimal strings
  * (or exact rationals, e.g. `bill.exact.total`) in the budget's currency.
  */
-export function evaluateBudget(budget: Budget, spentInPeriod: string | Rational, runningStreamCost: string | Rational = '0'): BudgetEvaluation {
+export function evaluateBudget(
+  budget: Budget,
+  spentInPeriod: string | Rational,
+  runningStreamCost: string | Rational = '0',
+  options: { unpriced?: boolean } = {},
+): BudgetEvaluation {
   const spent = add(amount(spentInPeriod, 'spentInPeriod'), amount(runningStreamCost, 'runningStreamCost'));
   const evaluation: BudgetEvaluation = { status: 'ok', spent: exactString(spent) };
+  // Usage on an unpriced model costs an unknown amount: a limit cannot be shown to hold, so a hard
+  // limit stops it and a soft limit alerts, instead of counting it as free.
+  if (options.unpriced) {
+    if (budget.hardLimit !== undefined) return { ...evaluation, status: 'hard-stop', limit: budget.hardLimit, reason: 'unpriced' };
+    if (budget.softLimit !== undefined) return { ...evaluation, status: 'soft-alert', limit: budget.softLimit, reason: 'unpriced' };
+  }
   if (budget.hardLimit !== undefined) {
     const hard = parseDecimal(budget.hardLimit);
     evaluation.remaining = exactString(sub(hard, spent));
-    if (compare(spent, hard) >= 0) return { ...evaluation, status: 'hard-stop', limit: budget.hardLimit };
+    if (compare(spent, hard) >= 0) return { ...evaluation, status: 'hard-stop', limit: budget.hardLimit, reason: 'limit' };
   }
   if (budget.softLimit !== undefined && compare(spent, parseDecimal(budget.softLimit)) >= 0) {
-    return { ...evaluation, status: 'soft-alert', limit: budget.softLimit };
+    return { ...evaluation, status: 'soft-alert', limit: budget.softLimit, reason: 'limit' };
   }
   return evaluation;
 }

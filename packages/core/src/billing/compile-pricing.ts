@@ -13,7 +13,7 @@ import { formatPercent } from './round-rational';
  * hour). So tokens, streaming, premium and infrastructure are exact integer numerators over one
  * shared denominator, and adding them is a bigint addition.
  */
-export interface CompiledPricing {
+export interface CompiledPricing extends TokenPrices {
   readonly config: StreamBillingConfig;
   /**
    * The table's denominator, `36,000,000 × 10^scale × lift`. `lift` is the tier-rate denominator of
@@ -32,6 +32,11 @@ export interface CompiledPricing {
   readonly perCacheWriteToken: bigint;
   readonly perOutputToken: bigint;
   readonly perReasoningToken: bigint;
+  /**
+   * Context-size tiers (ascending `aboveInputTokens`), each with its per-token numerators over
+   * `base / lift` like the base prices above; empty for tables without tiers.
+   */
+  readonly contextTiers: readonly ContextTierPrices[];
   /** Numerator per millisecond of streaming (price/s) and of infrastructure (price/h), over `base`. */
   readonly perMs: bigint;
   readonly perMsInfra: bigint;
@@ -47,7 +52,15 @@ export interface CompiledPricing {
   readonly perConnection: bigint;
   /** Tier rates as fractions `rateNums[i] / rateDen` (one denominator for all tiers). */
   readonly discount:
-    | { mode: 'volume' | 'graduated'; thresholds: number[]; rateNums: bigint[]; rateDen: bigint; ratesPercent: string[] }
+    | {
+        mode: 'volume' | 'graduated';
+        thresholds: number[];
+        rateNums: bigint[];
+        rateDen: bigint;
+        ratesPercent: string[];
+        /** Per tier, the step-2 result of a volume tier (or of a graduated band with no tokens), made once. */
+        tierResults: readonly VolumeDiscount[];
+      }
     | undefined;
   /** Penalty fractions over one denominator `penaltyDen`. */
   readonly sla:
@@ -84,6 +97,34 @@ export interface CompiledPricing {
   readonly roundHalf: bigint;
   readonly roundFactor: bigint;
   readonly roundGcd: bigint;
+}
+
+/**
+ * The result of a bill's step 2 (volume discount): the discount is `tokenCost × rateNumerator / rateDenominator`. For `volume` tiers
+ * the denominator is already in the table's `base` (CompiledPricing.lift) and `rateDenominator` is
+ * 1; graduated tiers divide by `rateDen × billableTokens` (the token-weighted mean).
+ */
+export interface VolumeDiscount {
+  readonly rateNumerator: bigint;
+  readonly rateDenominator: bigint;
+  /** The applied rate in percent ("0" without a discount plan or below the first tier). */
+  readonly percent: string;
+  /** The index of the tier (band) applied, -1 for none; under graduated tiers the highest band reached. */
+  readonly tier: number;
+}
+
+/** Per-token numerators of the five token buckets, over `base / lift`. */
+export interface TokenPrices {
+  readonly perInputToken: bigint;
+  readonly perCacheReadToken: bigint;
+  readonly perCacheWriteToken: bigint;
+  readonly perOutputToken: bigint;
+  readonly perReasoningToken: bigint;
+}
+
+/** The prices of one context-size tier (see `CompiledPricing.contextTiers`). */
+export interface ContextTierPrices extends TokenPrices {
+  readonly aboveInputTokens: number;
 }
 
 /** One SLA outcome of a price table (see `CompiledPricing.sla.outcomes`). */
@@ -128,9 +169,20 @@ function slaOutcomes(nums: bigint[], den: bigint): SlaOutcome[] {
 
 const cache = new WeakMap<StreamBillingConfig, CompiledPricing>();
 
+/** Freezes a config and everything in it, so an edit after its first use throws instead of being ignored. */
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const v of Object.values(value)) deepFreeze(v);
+}
+
 /**
  * Compiles (and caches per config object) a parsed {@link StreamBillingConfig}. Parse user configs with
  * `streamBillingConfigSchema` first; this function trusts the shape.
+ *
+ * The compiled table is cached per config object, so the config is deep-frozen on its first use: an
+ * edit in place afterwards throws (in strict-mode code) instead of being silently ignored. Build a
+ * new config object to change prices; bills already made keep the prices they were made with.
  */
 export function compilePricing(config: StreamBillingConfig): CompiledPricing {
   const hit = cache.get(config);
@@ -156,7 +208,20 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
       throw new TwinError('config_invalid', `Price "${p}" in the ${config.provider}/${config.model} table is not a non-negative decimal string.`);
     }
   }
-  const scale = Math.max(...prices.map(decimalPlaces));
+  const tiers0 = t.contextTiers ?? [];
+  const tierPrices = tiers0.map((x) => [
+    x.inputPer1K,
+    x.cachedInputReadPer1K ?? x.inputPer1K,
+    x.cachedInputWritePer1K ?? x.inputPer1K,
+    x.outputPer1K,
+    x.reasoningPer1K ?? x.outputPer1K,
+  ]);
+  for (const p of tierPrices.flat()) {
+    if (!/^(?:0|[1-9]\d*)(?:\.\d+)?$/.test(p)) {
+      throw new TwinError('config_invalid', `Price "${p}" in the ${config.provider}/${config.model} context tiers is not a non-negative decimal string.`);
+    }
+  }
+  const scale = Math.max(...prices.map(decimalPlaces), ...tierPrices.flat().map(decimalPlaces));
   // Integer price in 10^-scale units.
   const units = (s: string): bigint => parseDecimal(s).n * pow10(scale - decimalPlaces(s));
   const tiers = config.volumeDiscount?.tiers ?? [];
@@ -175,6 +240,7 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
         rateNums: tierRates.nums,
         rateDen: tierRates.den,
         ratesPercent: tiers.map((x) => x.ratePercent),
+        tierResults: tiers.map((x, i) => Object.freeze({ rateNumerator: tierRates.nums[i]!, rateDenominator: 1n, percent: x.ratePercent, tier: i })),
       }
     : undefined;
   const s = config.sla;
@@ -193,6 +259,10 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
     perCacheWriteToken: cwP * 36_000n,
     perOutputToken: outP * 36_000n,
     perReasoningToken: reasP * 36_000n,
+    contextTiers: tiers0.map((x, i) => {
+      const [a, b, c, d, e] = tierPrices[i]!.map((v) => units(v) * 36_000n) as [bigint, bigint, bigint, bigint, bigint];
+      return Object.freeze({ aboveInputTokens: x.aboveInputTokens, perInputToken: a, perCacheReadToken: b, perCacheWriteToken: c, perOutputToken: d, perReasoningToken: e });
+    }),
     // price per second → per ms: / 1,000; price per hour → per ms: / 3,600,000.
     perMs: secP * 36_000n * lift,
     perMsInfra: hourP * 10n * lift,
@@ -222,6 +292,7 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
     roundFactor: pow10(config.rounding.minorUnits) / roundGcd,
     roundGcd,
   };
+  deepFreeze(config);
   cache.set(config, compiled);
   return compiled;
 }

@@ -36,6 +36,7 @@ interface Totals {
   durationMs: number;
   usageEstimated: number;
   usageMissing: number;
+  unpriced: number;
   cost: DecimalSum[];
 }
 
@@ -51,6 +52,7 @@ function newTotals(): Totals {
     durationMs: 0,
     usageEstimated: 0,
     usageMissing: 0,
+    unpriced: 0,
     cost: REPORT_COST_LINES.map(() => new DecimalSum()),
   };
 }
@@ -67,6 +69,7 @@ function addRecord(t: Totals, r: StreamBillingRecord): void {
   t.durationMs += r.durationMs;
   if (r.usageEstimated) t.usageEstimated += 1;
   if (r.usageMissing) t.usageMissing += 1;
+  if (r.unpriced) t.unpriced += 1;
   const l = r.lines;
   if (!l) return;
   const c = t.cost;
@@ -93,6 +96,7 @@ function mergeTotals(into: Totals, t: Totals): void {
   into.durationMs += t.durationMs;
   into.usageEstimated += t.usageEstimated;
   into.usageMissing += t.usageMissing;
+  into.unpriced += t.unpriced;
   for (let i = 0; i < into.cost.length; i++) into.cost[i]!.addSum(t.cost[i]!);
 }
 
@@ -110,6 +114,7 @@ function exportTotals(t: Totals) {
     durationMs: t.durationMs,
     usageEstimated: t.usageEstimated,
     usageMissing: t.usageMissing,
+    unpriced: t.unpriced,
     cost,
   };
 }

@@ -14,6 +14,7 @@ export type TwinErrorCode =
   | 'payload_too_large'
   | 'rate_limited'
   | 'budget_exceeded'
+  | 'model_unpriced'
   | 'config_invalid'
   // Capacity (HTTP 503).
   | 'capacity_exceeded'
@@ -63,6 +64,7 @@ const HTTP_STATUS: Partial<Record<TwinErrorCode, number>> = {
   config_invalid: 400,
   unauthorized: 401,
   budget_exceeded: 402,
+  model_unpriced: 422,
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,

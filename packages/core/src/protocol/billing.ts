@@ -43,6 +43,11 @@ export const streamBillingConfigSchema = z.object({
   effectiveFrom: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 date'),
   currency: z.string().regex(/^[A-Z]{3}$/).default('USD'),
   /**
+   * No token price is known for this model (the operator allows unpriced models): its token prices
+   * are 0 and every bill made with it is flagged `unpriced`, so the zero is never silent.
+   */
+  unpriced: z.boolean().optional(),
+  /**
    * How the bill's amounts are rounded, once, at the end. `minorUnits` is the number of decimal
    * places (2 = cents). A single stream usually costs a fraction of a cent, so per-stream tables
    * often bill to 6 places and invoices round their exact sums to the currency's 2.
@@ -57,6 +62,25 @@ export const streamBillingConfigSchema = z.object({
     outputPer1K: nonNegativeDecimal,
     /** Defaults to `outputPer1K`. */
     reasoningPer1K: nonNegativeDecimal.optional(),
+    /**
+     * Context-size tiers, as providers price long prompts (Gemini, Claude long context): when this
+     * stream's input tokens (cache reads and writes included) are ABOVE `aboveInputTokens`, the
+     * highest such tier's prices price the whole stream's tokens. Prices a tier leaves out default as
+     * the base prices do (cached prices to the tier's input price, reasoning to its output price).
+     */
+    contextTiers: z
+      .array(
+        z.object({
+          aboveInputTokens: z.number().int().nonnegative(),
+          inputPer1K: nonNegativeDecimal,
+          cachedInputReadPer1K: nonNegativeDecimal.optional(),
+          cachedInputWritePer1K: nonNegativeDecimal.optional(),
+          outputPer1K: nonNegativeDecimal,
+          reasoningPer1K: nonNegativeDecimal.optional(),
+        }),
+      )
+      .refine((t) => t.every((tier, i) => i === 0 || tier.aboveInputTokens > t[i - 1]!.aboveInputTokens), 'context tiers must have strictly increasing aboveInputTokens')
+      .optional(),
   }),
   streaming: z.object({ perSecond: nonNegativeDecimal, perMB: nonNegativeDecimal }),
   bandwidthPremium: z.object({ thresholdKB: nonNegativeDecimal, perKB: nonNegativeDecimal }).optional(),
@@ -165,6 +189,8 @@ export const streamBillingRecordSchema = z.object({
   /** Set when the bill was issued in another currency than the price table's. */
   exchangeRate: z.object({ from: z.string(), to: z.string(), rate: decimalStringSchema }).optional(),
   pricingConfigId: z.string().optional(),
+  /** The model had no price (allowed by the operator's policy): the token cost is unknown, not 0. */
+  unpriced: z.boolean().optional(),
   lines: billLinesSchema.optional(),
 });
 export type StreamBillingRecord = z.infer<typeof streamBillingRecordSchema>;
@@ -184,6 +210,8 @@ const reportTotalsSchema = z.object({
   /** How many of the records had tokenizer-estimated usage / unknown usage. */
   usageEstimated: z.number().int().nonnegative().optional(),
   usageMissing: z.number().int().nonnegative().optional(),
+  /** How many of the records were on an unpriced model (their token cost is unknown, not 0). */
+  unpriced: z.number().int().nonnegative().optional(),
   /** Sum of each bill line, exact decimal strings. */
   cost: z.record(z.string(), decimalStringSchema),
 });

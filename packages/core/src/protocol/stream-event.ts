@@ -142,6 +142,8 @@ export const costReceiptSchema = z.object({
   /** Itemised lines as exact decimal strings (tokens, discount, streaming, premium, infrastructure, penalty, tax...). */
   lines: z.record(z.string(), z.string()).optional(),
   estimated: z.boolean(),
+  /** The model has no price: the token cost is unknown and not in `total` (the operator allows unpriced models). */
+  unpriced: z.boolean().optional(),
   /** Billing record id, to look the bill up later. */
   recordId: z.string().optional(),
 });

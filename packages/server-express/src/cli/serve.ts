@@ -29,7 +29,23 @@ export interface RunningServer {
 }
 
 /** pino, with anything that could hold a secret redacted. */
-export function createLogger(level: ServerEnv['LOG_LEVEL']): Logger {
+export /** Warns about each configured provider's default model that no price table or catalogue entry prices. */
+function warnUnpricedModels(service: TwinService, logger: Logger): void {
+  const configured = service.providerNames().flatMap((name) => {
+    const model = service.provider(name).defaultModel;
+    return model ? [{ provider: name, model }] : [];
+  });
+  for (const m of service.pricing.unpriced(configured, new Date())) {
+    logger.warn(
+      { provider: m.provider, model: m.model, policy: service.pricing.unpricedPolicy },
+      service.pricing.unpricedPolicy === 'reject'
+        ? 'configured model has no price: its streams will be refused (add a price table, run pnpm catalogue:update, or set TWIN_UNPRICED_MODELS=allow)'
+        : 'configured model has no price: its streams will be billed flagged "unpriced"',
+    );
+  }
+}
+
+function createLogger(level: ServerEnv['LOG_LEVEL']): Logger {
   return pino({
     level,
     base: undefined,
@@ -112,7 +128,10 @@ export async function startReferenceServer(vars: Record<string, string | undefin
     ...(env.TWIN_CORS_ORIGINS
       ? { cors: { origins: env.TWIN_CORS_ORIGINS === '*' ? '*' : env.TWIN_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean), credentials: env.TWIN_CORS_CREDENTIALS } }
       : {}),
+    // The routing file declares the policy when it names one; the environment otherwise.
+    unpricedModels: routing?.unpricedModels ?? env.TWIN_UNPRICED_MODELS,
   });
+  warnUnpricedModels(service, logger);
   const reconciled = await service.reconcile();
   if (reconciled.reconciled > 0) logger.warn({ count: reconciled.reconciled }, 'finalized billing records left open by the previous run');
 

@@ -38,6 +38,11 @@ export const serverEnvSchema = z.object({
   TWIN_MAX_EVENT_LOOP_LAG_MS: int(1).optional(),
   /** Speed of the simulated provider, tokens per second. */
   TWIN_SIMULATED_TOKENS_PER_SECOND: z.coerce.number().positive().default(20),
+  /**
+   * Streams on a model nobody prices (no price table, not in the catalogue): `reject` refuses them
+   * with 422 before any provider call; `allow` serves them with records flagged `unpriced`.
+   */
+  TWIN_UNPRICED_MODELS: z.enum(['reject', 'allow']).default('reject'),
   /** Comma-separated `id:base64key` entries (32-byte keys), newest last: enables payload encryption. */
   TWIN_CIPHER_KEYS: z.string().optional(),
   /** Routing config file (JSON or YAML): providers, aliases, fallback chains, resilience, alerts. */

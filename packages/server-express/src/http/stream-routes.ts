@@ -170,9 +170,16 @@ async function startStream(ctx: RouteContext, raw: unknown): Promise<void> {
   const resolved = ctx.service.resolveModel({ model: request.model, provider: request.provider });
   const model = resolved.model;
   assertAllowed(ctx.auth, request.model, resolved);
+  // Never a silent zero: a model nobody prices is refused here, before any provider call (policy
+  // `reject`); every provider/model of a fallback chain may serve, so each must be priced.
+  const now = new Date();
+  const priced = resolved.chain.every((target) => {
+    const slash = target.indexOf('/');
+    return ctx.service.pricing.check(target.slice(0, slash), target.slice(slash + 1), now).priced;
+  });
   ctx.service.hub.checkCapacity(ctx.auth);
   try {
-    await ctx.service.budgets.check(ctx.auth.tenantId);
+    await ctx.service.budgets.check(ctx.auth.tenantId, { unpriced: !priced });
   } catch (error) {
     if (error instanceof TwinError && error.code === 'budget_exceeded') ctx.service.metrics.rejected.inc({ reason: 'budget' });
     throw error;

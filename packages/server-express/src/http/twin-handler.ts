@@ -15,6 +15,7 @@ import { sendError, sendJson } from './http-util';
 import { createKey, getKey, getTenantLimits, listKeys, putTenantLimits, revokeKey, rotateKey, updateKey } from './key-routes';
 import { modelIdParam, streamIdParam } from './stream-id';
 import { buildOpenApiDocument } from './openapi';
+import { creditInvoice, getInvoice, getProfile, issueInvoice, listInvoices, putProfile } from './invoice-routes';
 import { deleteStream, getStream, listActive, postStream, streamMetrics, streamStats, type RouteContext } from './stream-routes';
 import { sendAnthropicError, postMessages } from './compat/anthropic-routes';
 import { getModel, listModels, postChatCompletions, sendOpenAIError } from './compat/openai-routes';
@@ -82,6 +83,10 @@ const ROUTES: Route[] = [
   route('/v1/models', { GET: listModels }, sendOpenAIError),
   route('/v1/models/:id*', { GET: getModel }, sendOpenAIError, modelIdParam),
   route('/v1/messages', { POST: postMessages }, sendAnthropicError),
+  route('/api/billing/profile', { GET: getProfile, PUT: putProfile }),
+  route('/api/billing/invoices', { GET: listInvoices, POST: issueInvoice }),
+  route('/api/billing/invoices/:number/credit-note', { POST: creditInvoice }),
+  route('/api/billing/invoices/:number', { GET: getInvoice }),
 ];
 
 // Paths outside the route table and the methods they answer.

@@ -25,6 +25,10 @@ export interface ServerMetrics {
   readonly duration: Histogram;
   readonly storagePending: Gauge<'table'>;
   readonly storageErrors: Counter<'table'>;
+  /** Streams billed on a model without a price (TWIN_UNPRICED_MODELS=allow, or a fallback to one). */
+  readonly unpricedStreams: Counter<'provider'>;
+  /** Streams refused because their model has no price (TWIN_UNPRICED_MODELS=reject). */
+  readonly unpricedRejected: Counter<'provider'>;
   /**
    * Counts events and bytes written (every write of every stream): plain additions, moved into
    * `eventsSent` and `bytesSent` when they are read (a scrape, `get()`), since prom-client's `inc()`
@@ -95,6 +99,8 @@ export function createServerMetrics(options: { defaultMetrics?: boolean } = {}):
       registers,
     }),
     storagePending: new Gauge({ name: 'twin_storage_pending_rows', help: 'Rows queued for a write-behind batch.', labelNames: ['table'], registers }),
+    unpricedStreams: new Counter({ name: 'twin_unpriced_streams_total', help: 'Streams billed on a model without a price (token cost unknown; the model is on the record, not a label: request-chosen names would be unbounded).', labelNames: ['provider'], registers }),
+    unpricedRejected: new Counter({ name: 'twin_unpriced_rejected_total', help: 'Streams refused because their model has no price.', labelNames: ['provider'], registers }),
     storageErrors: new Counter({ name: 'twin_storage_write_errors_total', help: 'Failed batch writes (retried).', labelNames: ['table'], registers }),
     countWrite(events, bytes) {
       eventsWritten += events;

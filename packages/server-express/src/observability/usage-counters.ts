@@ -29,6 +29,10 @@ export function countUsage(pricing: PricingBook, registry: Registry): PricingBoo
     put: (config) => pricing.put(config),
     warm: (tenantId, at) => pricing.warm(tenantId, at),
     reload: () => pricing.reload(),
+    unpricedPolicy: pricing.unpricedPolicy,
+    check: (provider, model, at) => pricing.check(provider, model, at),
+    unpriced: (models, at) => pricing.unpriced(models, at),
+    forgetProfile: (tenantId) => pricing.forgetProfile(tenantId),
     bill(input) {
       const bill = pricing.bill(input);
       const labels = { provider: input.provider, model: input.model, tenant: input.tenantId };

@@ -29,6 +29,7 @@ function billRow(record: StreamBillingRecord) {
     currency: record.currency,
     pricing_config_id: record.pricingConfigId ?? null,
     exchange_rate: record.exchangeRate ?? null,
+    unpriced: record.unpriced === true,
     provider: record.provider || null,
     model: record.model || null,
     lines: record.lines ?? null,
@@ -38,7 +39,7 @@ function billRow(record: StreamBillingRecord) {
 /** The json_to_recordset column list of {@link billRow}. */
 const BILL_COLUMNS = `stream_id text, end_reason text, ended_at timestamptz, input_tokens int, cache_read_tokens int, cache_write_tokens int,
   output_tokens int, reasoning_tokens int, usage_estimated boolean, usage_missing boolean, duration_ms int, bytes bigint,
-  currency text, pricing_config_id text, exchange_rate jsonb, provider text, model text, lines jsonb`;
+  currency text, pricing_config_id text, exchange_rate jsonb, unpriced boolean, provider text, model text, lines jsonb`;
 
 /**
  * `UPDATE ... WHERE state = 'open'` from the bill rows in `x`: finalizes once (a second call changes
@@ -58,7 +59,7 @@ function finalizeFromX() {
       output_tokens = x.output_tokens, reasoning_tokens = x.reasoning_tokens,
       usage_estimated = x.usage_estimated, usage_missing = x.usage_missing, duration_ms = x.duration_ms, bytes = x.bytes,
       currency = x.currency, pricing_config_id = x.pricing_config_id, exchange_rate = coalesce(x.exchange_rate, r.exchange_rate),
-      provider = coalesce(x.provider, r.provider), model = coalesce(x.model, r.model),
+      unpriced = x.unpriced, provider = coalesce(x.provider, r.provider), model = coalesce(x.model, r.model),
       ${money('tokenCost')}, ${money('discount')}, ${money('streaming')}, ${money('bandwidthPremium')}, ${money('infrastructure')},
       ${money('subtotal')}, ${money('slaPenalty')}, ${money('total')},
       tax_total = case when x.lines is null then r.tax_total

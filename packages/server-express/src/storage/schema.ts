@@ -150,6 +150,8 @@ export const streamBillingRecords = pgTable(
     currency: text('currency').notNull(),
     exchangeRate: jsonb('exchange_rate').$type<{ from: string; to: string; rate: string }>(),
     pricingConfigId: text('pricing_config_id'),
+    /** The model had no price (allowed by TWIN_UNPRICED_MODELS=allow): token cost unknown, not 0. */
+    unpriced: boolean('unpriced').notNull().default(false),
     tokenCost: numeric('token_cost'),
     discount: numeric('discount'),
     streaming: numeric('streaming'),
@@ -277,6 +279,44 @@ export const webhookDeliveries = pgTable(
   (t) => [uniqueIndex('twin_webhook_deliveries_alert_url_uq').on(t.alertId, t.url), index('twin_webhook_deliveries_created_idx').on(t.createdAt)],
 );
 
+/**
+ * A tenant's billing profile (core `billingProfileSchema`): currency and exchange rate, tax
+ * jurisdiction and rates, SLA terms, volume-discount plan. Price lists hold prices only; a tenant
+ * without a profile is billed with the price table's own taxes, SLA and discount (the tables written
+ * before profiles existed keep billing as they did).
+ */
+export const billingProfiles = pgTable('billing_profiles', {
+  tenantId: text('tenant_id').primaryKey(),
+  profile: jsonb('profile').$type<Record<string, unknown>>().notNull(),
+  updatedAt: ts('updated_at').notNull(),
+});
+
+/**
+ * Issued invoices and credit notes: insert-only (an issued document is never updated; a correction
+ * is a credit note referring to it, after which the period can be invoiced again (`-2`, `-3`...).
+ */
+export const invoices = pgTable(
+  'invoices',
+  {
+    number: text('number').primaryKey(),
+    kind: text('kind').notNull(),
+    tenantId: text('tenant_id').notNull(),
+    periodFrom: ts('period_from').notNull(),
+    periodTo: ts('period_to').notNull(),
+    issuedAt: ts('issued_at').notNull(),
+    currency: text('currency').notNull(),
+    total: numeric('total').notNull(),
+    amountDue: numeric('amount_due').notNull(),
+    refersTo: text('refers_to'),
+    /** The whole document as issued (core `Invoice`), amounts as exact decimal strings. */
+    document: jsonb('document').$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [
+    index('invoices_tenant_idx').on(t.tenantId, t.periodFrom),
+    uniqueIndex('invoices_credit_note_uq').on(t.refersTo).where(sql`${t.kind} = 'credit_note'`),
+  ],
+);
+
 export const schema = {
   apiKeys,
   streamConnections,
@@ -291,4 +331,6 @@ export const schema = {
   streamBudgets,
   tenantLimits,
   webhookDeliveries,
+  billingProfiles,
+  invoices,
 };

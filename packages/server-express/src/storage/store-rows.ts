@@ -59,6 +59,7 @@ export function toRecord(row: typeof streamBillingRecords.$inferSelect): StreamB
   if (row.reasoningTokens !== null) record.reasoningTokens = row.reasoningTokens;
   if (row.exchangeRate) record.exchangeRate = row.exchangeRate;
   if (row.pricingConfigId) record.pricingConfigId = row.pricingConfigId;
+  if (row.unpriced) record.unpriced = true;
   if (row.lines) record.lines = row.lines as unknown as BillLines;
   return record;
 }

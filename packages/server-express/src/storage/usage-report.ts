@@ -41,6 +41,7 @@ const MEASURES: Record<Measure, string> = {
   durationMs: sum('duration_ms'),
   usageEstimated: 'count(*) filter (where s.usage_estimated)::text',
   usageMissing: 'count(*) filter (where s.usage_missing)::text',
+  unpriced: 'count(*) filter (where s.unpriced)::text',
   tokenCost: sum('token_cost'),
   discount: sum('discount'),
   streaming: sum('streaming'),
@@ -70,6 +71,7 @@ function totalsOf(row: Row | undefined): Totals {
     durationMs: count('durationMs'),
     usageEstimated: count('usageEstimated'),
     usageMissing: count('usageMissing'),
+    unpriced: count('unpriced'),
     cost,
   };
 }

@@ -66,9 +66,24 @@ export function createBudgetGuard(
     }
   }
 
+  /**
+   * Usage on a model without a price costs an unknown amount: a blocking budget cannot be shown to
+   * hold, so such a stream is refused (402) under one instead of being counted as free.
+   */
+  async function checkUnpriced(tenantId: string): Promise<void> {
+    const budgets = await store.listBudgets(tenantId);
+    const blocking = budgets.find((b) => (b.config as { action?: string }).action === 'block');
+    if (blocking) {
+      throw new TwinError('budget_exceeded', `This model has no price and the ${blocking.period} budget of ${blocking.limitAmount} ${blocking.currency} blocks: unpriced usage is never counted as free.`, {
+        details: { reason: 'unpriced', period: blocking.period },
+      });
+    }
+  }
+
   return {
-    /** Throws `budget_exceeded` (402) when a blocking budget is used up. */
-    async check(tenantId: string): Promise<void> {
+    /** Throws `budget_exceeded` (402) when a blocking budget is used up, or blocks and the model is unpriced. */
+    async check(tenantId: string, options: { unpriced?: boolean } = {}): Promise<void> {
+      if (options.unpriced) await checkUnpriced(tenantId);
       const now = Date.now();
       let hit = cache.get(tenantId);
       if (!hit || now - hit.at > cacheMs) {
