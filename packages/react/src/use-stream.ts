@@ -44,7 +44,7 @@ export function useStream(options: UseStreamOptions): UseStreamResult {
     return {
       client,
       binding,
-      start: (overrides?: Partial<StreamClientOptions>) => client.start(overrides ? { ...latest.current, ...overrides } : latest.current),
+      start: (overrides?: Partial<StreamClientOptions>) => client.start({ ...latest.current, ...overrides }),
       stop: () => client.stop(),
       retry: () => client.retry(),
       reset: () => client.reset(),
