@@ -1,6 +1,6 @@
 import type { CostReceipt } from '@twin/core';
 import type { ChatAnswer } from './chat-message';
-import { isActive } from './stream-snapshot';
+import { isActive, type StreamSnapshot } from './stream-snapshot';
 
 /**
  * What the server billed for an answer, as far as the client knows:
@@ -27,10 +27,11 @@ export interface AnswerNumbers {
 }
 
 /**
- * The numbers to show for an answer. The receipt's counts win over the `complete` event's usage,
- * which wins over the client's estimate; once the receipt is there they never change again.
+ * The numbers to show for an answer (a chat message's, or a stream client's snapshot). The
+ * receipt's counts win over the `complete` event's usage, which wins over the client's estimate;
+ * once the receipt is there they never change again.
  */
-export function answerNumbers(answer: ChatAnswer): AnswerNumbers {
+export function answerNumbers(answer: ChatAnswer | StreamSnapshot): AnswerNumbers {
   const cost = answer.cost;
   const usage = cost?.usage ?? answer.usage;
   const server = usage?.outputTokens;
