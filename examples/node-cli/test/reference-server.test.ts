@@ -47,7 +47,8 @@ describe('against the reference server', () => {
     const live = [...raw.matchAll(/~(\d+) tokens \(estimated\)/g)].map((m) => Number(m[1]));
     const final = [...raw.matchAll(/(?<![~\d])(\d+) tokens · /g)].map((m) => Number(m[1]));
     expect(live.length).toBeGreaterThan(3);
-    expect(final).toHaveLength(1);
+    expect(final.length).toBeGreaterThan(0);
+    expect(new Set(final).size).toBe(1); // the server's count, once it is known, never changes
     expect(Math.max(...live)).toBeLessThanOrEqual(final[0]!);
     // The simulated answer quotes the prompt and the status line says it is simulated.
     expect(raw).toContain(`Simulated answer to "${prompt}"`);
