@@ -70,9 +70,15 @@ export interface ChatStore {
 
 const randomId = () => Math.random().toString(36).slice(2, 12);
 
-/** Creates a {@link ChatStore}. Nothing is requested until a command. */
-export function createChatStore(options: ChatStoreOptions): ChatStore {
-  const { request, initialMessages, onToolCall, maxSteps = 5, generateId = randomId, ...clientOptions } = options;
+/**
+ * Creates a {@link ChatStore}. Nothing is requested until a command. `options` may be a function:
+ * it is then read for every request (a UI binding passes its latest options, e.g. a changed API key);
+ * `initialMessages` is read once.
+ */
+export function createChatStore(options: ChatStoreOptions | (() => ChatStoreOptions)): ChatStore {
+  const read = typeof options === 'function' ? options : () => options;
+  const initialMessages = read().initialMessages;
+  const generateId = () => (read().generateId ?? randomId)();
   const listeners = new Set<() => void>();
   let snapshot: ChatSnapshot = { messages: initialMessages ?? [], status: 'idle' };
   // The answer in flight: its client and message id.
@@ -99,6 +105,8 @@ export function createChatStore(options: ChatStoreOptions): ChatStore {
   // Streams one answer to `history`; `resume` re-attaches to a known stream instead.
   const ask = async (history: readonly ChatMessage[], resume?: { id: string; streamId: string }): Promise<ChatMessage | undefined> => {
     halt();
+    // What is left after the chat's own options is the stream client's.
+    const { request, initialMessages: _i, onToolCall: _t, maxSteps: _m, generateId: _g, ...clientOptions } = read();
     const id = resume?.id ?? generateId();
     const client = createStreamClient({
       ...clientOptions,
@@ -128,8 +136,9 @@ export function createChatStore(options: ChatStoreOptions): ChatStore {
   // Runs client-side tools of a finished answer; asks again while every call has a result.
   const converse = async (history: readonly ChatMessage[], resume?: { id: string; streamId: string }): Promise<ChatSnapshot> => {
     let answer = await ask(history, resume);
-    for (let step = 1; answer && answer.answer?.finishReason === 'tool-calls' && step < maxSteps; step++) {
+    for (let step = 1; answer && answer.answer?.finishReason === 'tool-calls' && step < (read().maxSteps ?? 5); step++) {
       const message = answer;
+      const { onToolCall } = read();
       if (onToolCall) {
         for (const part of toolParts(message)) {
           if (settled(part)) continue;

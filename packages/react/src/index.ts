@@ -22,4 +22,4 @@ export type {
   AnswerNumbers,
   AnswerBilling,
 } from '@twin/client';
-export { answerNumbers, messageText } from '@twin/client';
+export { answerNumbers, isActive, messageText } from '@twin/client';

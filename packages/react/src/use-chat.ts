@@ -9,6 +9,11 @@ export interface UseChatOptions extends ChatStoreOptions {
    * once). Default 0: every event renders.
    */
   throttleMs?: number;
+  /**
+   * On mount, re-attach to the last answer of `initialMessages` when it was still in flight (a page
+   * reload mid-answer). Once, also under StrictMode. Default false.
+   */
+  resume?: boolean;
 }
 
 /** The chat's snapshot plus the commands that drive it. Commands are stable across renders. */
@@ -30,18 +35,32 @@ const serverSnapshot = () => EMPTY;
  * receipt) plus `send`, `stop`, `regenerate`, `edit`, `addToolResult`, `resume`.
  *
  * It only binds a `@twin/client` chat store with `useSyncExternalStore`: nothing is requested during
- * render, unmounting stops the answer in flight. The store reads the options it was created with,
- * except `onToolCall`, which always calls the latest render's.
+ * render, unmounting stops the answer in flight. Each request uses the latest render's options
+ * (`initialMessages` is read once, on mount).
  */
 export function useChat(options: UseChatOptions): UseChatResult {
   const latest = useRef(options);
   latest.current = options;
   const [bound] = useState(() => {
-    const store = createChatStore({ ...options, onToolCall: (call) => latest.current.onToolCall?.(call) });
+    // The store reads the latest render's options for every request (a changed API key, tools...).
+    const store = createChatStore(() => latest.current);
     return { store, binding: bindClient(store, () => latest.current.throttleMs ?? 0) };
   });
   const snapshot = useSyncExternalStore(bound.binding.subscribe, bound.binding.getSnapshot, serverSnapshot);
-  useEffect(() => () => bound.store.stop(), [bound]);
+  useEffect(() => {
+    let cancelled = false;
+    // Deferred one microtask: StrictMode's simulated unmount runs first and cancels it, so only the
+    // real mount resumes (and the simulated unmount's stop() never cancels the resumed stream).
+    if (latest.current.resume) {
+      queueMicrotask(() => {
+        if (!cancelled) void bound.store.resume();
+      });
+    }
+    return () => {
+      cancelled = true;
+      bound.store.stop();
+    };
+  }, [bound]);
   const { store } = bound;
   return useMemo(() => ({ ...snapshot, ...commands(store) }), [snapshot, store]);
 }
