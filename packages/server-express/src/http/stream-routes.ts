@@ -5,6 +5,7 @@ import { createNodeAead } from '../crypto/node-aead';
 import type { AuthContext } from '../auth/authenticator';
 import type { SealingFactory } from '../stream/connection-sealing';
 import type { LiveStream } from '../stream/live-stream';
+import type { WireFormat } from '../stream/wire-format';
 import type { TwinService } from '../twin-service';
 import { readJsonBody, sendJson, validate } from './http-util';
 import { negotiateEncoding } from './negotiate-encoding';
@@ -96,7 +97,15 @@ function sealingFor(ctx: RouteContext, streamId: string, request: Pick<StreamReq
 }
 
 async function startStream(ctx: RouteContext, raw: unknown): Promise<void> {
-  const request = validate(streamRequestSchema, raw, 'request');
+  await startValidatedStream(ctx, validate(streamRequestSchema, raw, 'request'));
+}
+
+/**
+ * Starts a stream for a validated request: provider and model, capacity and budget checks, then the
+ * hub. `format` is the wire format of a door other than `/api/stream` (e.g. the AI SDK's). Resolves
+ * with the stream id.
+ */
+export async function startValidatedStream(ctx: RouteContext, request: StreamRequest, format?: WireFormat): Promise<string> {
   const provider = ctx.service.provider(request.provider);
   const model = request.model ?? provider.defaultModel;
   if (!model) throw new TwinError('invalid_request', `Provider "${provider.name}" needs a model.`, { details: { field: 'model' } });
@@ -124,10 +133,12 @@ async function startStream(ctx: RouteContext, raw: unknown): Promise<void> {
       ...(request.metadata ? { metadata: request.metadata } : {}),
       encoding: negotiateEncoding(ctx.req.headers['accept-encoding']),
       ...(sealing ? { sealing } : {}),
+      ...(format ? { format } : {}),
     },
     ctx.req,
     ctx.res,
   );
+  return streamId;
 }
 
 /** `GET /api/stream`: start from the query, or resume with `streamId` + `Last-Event-ID`. */

@@ -9,6 +9,7 @@ import { listAlerts, listBudgets, listConfigs, listRecords, putBudget, putConfig
 import { sendError, sendJson } from './http-util';
 import { buildOpenApiDocument } from './openapi';
 import { deleteStream, getStream, listActive, postStream, streamMetrics, streamStats, type RouteContext } from './stream-routes';
+import { postChat, resumeChat } from './ui-chat-routes';
 
 type Handler = (ctx: RouteContext) => Promise<void>;
 interface Route {
@@ -37,6 +38,9 @@ const ROUTES: Route[] = [
   route('/api/stream/stats', { GET: streamStats }),
   route('/api/stream/:id/metrics', { GET: streamMetrics }),
   route('/api/stream/:id', { DELETE: deleteStream }),
+  // The AI SDK's useChat door (its DefaultChatTransport's paths).
+  route('/api/chat', { POST: postChat }),
+  route('/api/chat/:id/stream', { GET: resumeChat }),
   route('/api/billing/records', { GET: listRecords }),
   route('/api/billing/report', { GET: report }),
   route('/api/billing/configs', { GET: listConfigs, PUT: putConfigs }),
