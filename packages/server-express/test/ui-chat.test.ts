@@ -92,6 +92,12 @@ describe('POST /api/chat (the AI SDK useChat door)', () => {
     expect((await fetchJson(`${t.url}/api/billing/records?limit=100`, { key: t.keys.t1 })).json.records.length).toBe(before);
   });
 
+  it('is described in /openapi.json', async () => {
+    const doc = await fetchJson(`${t.url}/openapi.json`);
+    expect(Object.keys(doc.json.paths)).toEqual(expect.arrayContaining(['/api/chat', '/api/chat/{id}/stream']));
+    expect(doc.json.components.schemas.UIChatRequest.required).toEqual(expect.arrayContaining(['id', 'messages']));
+  });
+
   it('GET /api/chat/:id/stream replays a running answer from its start in the same format, and is 204 when nothing runs', async () => {
     expect((await fetchJson(`${t.url}/api/chat/nothing-here/stream`, { key: t.keys.t1 })).status).toBe(204);
     const first = await openSSE(`${t.url}/api/chat`, { method: 'POST', headers: auth(), body: { id: 'chat-3', provider: 'slow', messages: [userMessage('a long one')] } });
