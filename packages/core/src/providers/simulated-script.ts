@@ -28,10 +28,12 @@ export function lastUserText(request: Pick<ProviderRequest, 'messages'>): string
 
 /** The first words of `text` on one line, bounded (a long prompt is quoted, not copied). */
 export function excerpt(text: string): string {
-  const words = text.trim().split(/\s+/).filter(Boolean);
+  // Only the head is read: a long prompt costs no more than a short one before the first token.
+  const head = text.slice(0, EXCERPT_CHARS * 4).trim();
+  const words = head.split(/\s+/).filter(Boolean);
   let out = words.slice(0, EXCERPT_WORDS).join(' ');
   if (out.length > EXCERPT_CHARS) out = out.slice(0, EXCERPT_CHARS);
-  return out.length < text.trim().length ? `${out}…` : out;
+  return out.length < head.length || text.length > EXCERPT_CHARS * 4 ? `${out}…` : out;
 }
 
 function toolResults(message: Message): Array<{ toolCallId: string; toolName?: string; result: unknown }> {

@@ -169,6 +169,9 @@ describe('simulated provider', () => {
     );
     expect(textOf(answered)).toMatch(/^Simulated answer: get_time returned \{"time":"12:00"\}\. /);
     expect(p.simulated).toBe(true);
+    // A long prompt is quoted by its first words only.
+    const long = await collect(p.stream({ messages: [{ role: 'user', content: `${'word '.repeat(50_000)}end` }] }));
+    expect(textOf(long)).toMatch(/^Simulated answer to "(word ){11}word…": /);
   });
 
   it('runs 10,000 concurrent streams on the injected timer', async () => {
