@@ -1,5 +1,5 @@
 import type { CostReceipt, FinishReason, Usage } from '@twin/core';
-import type { StreamClientMetrics, StreamStatus } from './stream-snapshot';
+import type { StreamClientMetrics, ClientStreamStatus } from './stream-snapshot';
 import type { TwinClientError } from './twin-client-error';
 
 /** Text the user typed or the model answered. */
@@ -42,7 +42,7 @@ export type ChatPart = ChatTextPart | ChatReasoningPart | ChatToolPart;
  * client's live estimate in `metrics` exists (see `answerNumbers`).
  */
 export interface ChatAnswer {
-  status: StreamStatus;
+  status: ClientStreamStatus;
   /** Set from the stream's `start` event (or before it, when resuming a known stream). */
   streamId?: string;
   provider?: string;

@@ -2,7 +2,7 @@ import type { StreamRequest } from '@twin/core';
 import { answerFromSnapshot } from './answer-from-snapshot';
 import type { ChatMessage, ChatPart, ChatToolPart } from './chat-message';
 import { createStreamClient, type StreamClient, type StreamClientOptions } from './create-stream-client';
-import { IDLE_SNAPSHOT, isActive, type StreamStatus } from './stream-snapshot';
+import { IDLE_SNAPSHOT, isActive, type ClientStreamStatus } from './stream-snapshot';
 import { toStreamMessages } from './to-stream-messages';
 import type { TwinClientError } from './twin-client-error';
 
@@ -36,7 +36,7 @@ export interface ChatStoreOptions extends Omit<StreamClientOptions, 'body' | 're
 export interface ChatSnapshot {
   messages: readonly ChatMessage[];
   /** The latest answer's status (`idle` before any). */
-  status: StreamStatus;
+  status: ClientStreamStatus;
   /** The latest answer's error. */
   error?: TwinClientError;
 }

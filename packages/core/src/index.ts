@@ -193,8 +193,7 @@ export type { Budget, BudgetInput, BudgetStatus, BudgetEvaluation } from './bill
 export { evaluateAlertRules, DEFAULT_ALERT_THRESHOLDS } from './billing/alert-rules';
 export type { AlertMetrics, AlertThresholds, AlertRule, Alert } from './billing/alert-rules';
 // AI SDK interop: its UI message stream (what `useChat` reads) and request body.
-export { UIMessageChunker } from './compat/ui-message-chunks';
-export type { UIMessageChunk, TwinMessageMetadata } from './compat/ui-message-chunks';
+export type { TwinMessageMetadata } from './compat/ui-message-chunks';
 export { createUIMessageStreamWriter, UI_MESSAGE_STREAM_HEADERS } from './compat/ui-message-stream-writer';
 export type { UIMessageStreamWriterOptions } from './compat/ui-message-stream-writer';
 export { uiChatRequestSchema, uiMessageSchema, uiMessagesToMessages } from './compat/ui-message-request';

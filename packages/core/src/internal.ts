@@ -28,3 +28,7 @@ export { createFrameCompressor } from './codec/frame-compressor';
 export type { FrameCompressor, FrameCompressorOptions } from './codec/frame-compressor';
 export { createFrameDecompressor } from './codec/frame-decompressor';
 export type { FrameDecompressor } from './codec/frame-decompressor';
+
+// ── AI SDK UI message stream: the per-connection translator behind createUIMessageStreamWriter ──
+export { UIMessageChunker } from './compat/ui-message-chunks';
+export type { UIMessageChunk } from './compat/ui-message-chunks';

@@ -1,4 +1,4 @@
-import { isActive, type StreamSnapshot, type StreamStatus } from '@twin/client';
+import { isActive, type StreamSnapshot, type ClientStreamStatus } from '@twin/client';
 
 /** A `subscribe` + `getSnapshot` pair for `useSyncExternalStore`, optionally throttled. */
 export interface ClientBinding<S = StreamSnapshot> {
@@ -12,7 +12,7 @@ export interface ClientBinding<S = StreamSnapshot> {
  * shows), while status changes — connecting, reconnecting, done, error, aborted — go through at once.
  * The visible snapshot only changes when listeners are told, as `useSyncExternalStore` requires.
  */
-export function bindClient<S extends { status: StreamStatus }>(client: ClientBinding<S>, throttleMs: () => number): ClientBinding<S> {
+export function bindClient<S extends { status: ClientStreamStatus }>(client: ClientBinding<S>, throttleMs: () => number): ClientBinding<S> {
   let visible = client.getSnapshot();
   let timer: ReturnType<typeof setTimeout> | undefined;
   return {
