@@ -1,88 +1,92 @@
-import { useState, type FormEvent } from 'react';
-import { useStream, type StreamSnapshot } from '@twin/react';
-import { Receipt } from './receipt';
-
-interface Turn {
-  prompt: string;
-  answer?: StreamSnapshot;
-}
+import { useEffect, useState, type FormEvent } from 'react';
+import { isActive, useChat } from '@twin/react';
+import { MessageView } from './message-view';
+import { clearMessages, loadMessages, saveMessages } from './saved-chat';
+import { runTool, TOOLS } from './tools';
 
 const KEY_STORAGE = 'twin-chat-api-key';
 // `?key=` in the page URL, then what was saved, then the build-time default.
 const initialKey =
   new URLSearchParams(location.search).get('key') ?? localStorage.getItem(KEY_STORAGE) ?? import.meta.env.VITE_TWIN_API_KEY ?? '';
 
-/** A chat page over the reference server: streaming text, stop, reconnect indicator, tokens/s, cost. */
+/**
+ * A chat page over the reference server: history, streaming answers with stop, regenerate and
+ * edit-and-resend, a client-side tool, a receipt per answer, and resume after a reload.
+ */
 export function App() {
   const [apiKey, setApiKey] = useState(initialKey);
   const [draft, setDraft] = useState('');
-  const [turns, setTurns] = useState<Turn[]>([]);
-  // One render per ~30 ms at most, however fast tokens come.
-  const stream = useStream({ url: '/api/stream', apiKey: apiKey || undefined, throttleMs: 30 });
-  const busy = stream.status === 'connecting' || stream.status === 'streaming' || stream.status === 'reconnecting';
+  const [editing, setEditing] = useState<string | undefined>();
+  const [saved] = useState(loadMessages);
+  const chat = useChat({
+    url: '/api/stream',
+    apiKey: apiKey || undefined,
+    request: { tools: TOOLS },
+    onToolCall: runTool,
+    initialMessages: saved,
+    resume: true, // a reload mid-answer picks the answer up where the server has it
+    throttleMs: 30, // one render per ~30 ms at most, however fast tokens come
+  });
+  const busy = isActive(chat.status);
+  useEffect(() => saveMessages(chat.messages), [chat.messages]);
+  const lastAssistant = chat.messages.findLast((m) => m.role === 'assistant');
+  const latest = chat.messages.at(-1)?.answer;
 
-  const send = async (event: FormEvent) => {
+  const send = (event: FormEvent) => {
     event.preventDefault();
     const prompt = draft.trim();
     if (!prompt || busy) return;
     setDraft('');
     localStorage.setItem(KEY_STORAGE, apiKey);
-    const history = turns.flatMap((t) => [
-      { role: 'user' as const, content: t.prompt },
-      ...(t.answer?.text ? [{ role: 'assistant' as const, content: t.answer.text }] : []),
-    ]);
-    setTurns((all) => [...all, { prompt }]);
-    const final = await stream.start({ body: { messages: [...history, { role: 'user', content: prompt }] } });
-    setTurns((all) => all.map((t, i) => (i === all.length - 1 ? { ...t, answer: final } : t)));
+    if (editing) void chat.edit(editing, prompt);
+    else void chat.send(prompt);
+    setEditing(undefined);
   };
 
   return (
     <main>
       <header>
         <h1>Twin chat</h1>
-        <span className={`status status-${stream.status}`} data-testid="status">
-          {stream.status === 'reconnecting' ? `reconnecting (attempt ${stream.reconnectAttempt})…` : stream.status}
+        <span className={`status status-${chat.status}`} data-testid="status">
+          {latest?.status === 'reconnecting' ? 'reconnecting…' : chat.status}
         </span>
+        <button
+          type="button"
+          className="link"
+          onClick={() => {
+            clearMessages();
+            chat.setMessages([]);
+          }}
+        >
+          New chat
+        </button>
         <label className="key">
           API key
           <input type="password" value={apiKey} onChange={(e) => setApiKey(e.target.value)} placeholder="twin_sk_…" />
         </label>
       </header>
 
-      {stream.status === 'reconnecting' && (
+      {latest?.status === 'reconnecting' && (
         <p className="banner" role="status">
-          Connection lost ({stream.error?.message}). Reconnecting and resuming where the answer stopped…
+          Connection lost ({latest.error?.message}). Reconnecting and resuming where the answer stopped…
         </p>
       )}
 
       <ol className="turns">
-        {turns.map((turn, i) => {
-          const last = i === turns.length - 1;
-          const live = last && !turn.answer;
-          // The latest turn follows the stream itself: a stopped answer's receipt arrives after the stop.
-          const answer = last && (live || turn.answer?.streamId === stream.streamId) ? stream : turn.answer;
-          return (
-            <li key={i}>
-              <p className="prompt">{turn.prompt}</p>
-              <div className="answer" data-testid={live ? 'live-answer' : 'answer'} data-stream-id={answer?.streamId}>
-                {answer?.text}
-                {live && busy && <span className="cursor">▍</span>}
-              </div>
-              {live && busy && (
-                <p className="live-metrics" data-testid="live-metrics">
-                  {stream.metrics.outputTokens} tokens
-                  {stream.metrics.tokensPerSecond !== undefined && ` · ${stream.metrics.tokensPerSecond.toFixed(1)} tok/s`}
-                </p>
-              )}
-              {answer?.status === 'error' && (
-                <p className="error" role="alert">
-                  {answer.error?.code}: {answer.error?.message}
-                </p>
-              )}
-              {!live && answer && <Receipt snapshot={answer} />}
-            </li>
-          );
-        })}
+        {chat.messages.map((message) => (
+          <li key={message.id}>
+            <MessageView
+              message={message}
+              latest={message === lastAssistant}
+              busy={busy}
+              onRegenerate={() => void chat.regenerate()}
+              onEdit={() => {
+                setEditing(message.id);
+                setDraft(message.parts.map((p) => (p.type === 'text' ? p.text : '')).join(''));
+              }}
+            />
+          </li>
+        ))}
       </ol>
 
       <form onSubmit={send}>
@@ -90,19 +94,19 @@ export function App() {
           value={draft}
           onChange={(e) => setDraft(e.target.value)}
           onKeyDown={(e) => {
-            if (e.key === 'Enter' && !e.shiftKey) void send(e);
+            if (e.key === 'Enter' && !e.shiftKey) send(e);
           }}
-          placeholder="Ask something…"
+          placeholder={editing ? 'Edit the prompt and resend…' : 'Ask something… (try "use get_time")'}
           rows={2}
           aria-label="Prompt"
         />
         {busy ? (
-          <button type="button" onClick={stream.stop} className="stop">
+          <button type="button" onClick={chat.stop} className="stop">
             Stop
           </button>
         ) : (
           <button type="submit" disabled={!draft.trim()}>
-            Send
+            {editing ? 'Resend' : 'Send'}
           </button>
         )}
       </form>

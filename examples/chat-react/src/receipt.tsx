@@ -1,27 +1,32 @@
-import type { StreamSnapshot } from '@twin/react';
+import { answerNumbers, type ChatAnswer } from '@twin/react';
 
-/** One answer's numbers: cost receipt (exact decimal strings, shown as sent), tokens, speed. */
-export function Receipt({ snapshot }: { snapshot: StreamSnapshot }) {
-  const { cost, metrics, usage, status } = snapshot;
-  const tokens = usage?.outputTokens ?? metrics.outputTokens;
+const STATUS: Record<string, string> = { aborted: 'stopped', error: 'failed', done: 'done' };
+
+/**
+ * One answer's numbers, each from the most authoritative source there is: the server's receipt
+ * (exact decimal strings, shown as sent), else its `complete` usage, else the client's live estimate,
+ * which is marked as one. A request the server refused says it billed nothing.
+ */
+export function Receipt({ answer }: { answer: ChatAnswer }) {
+  const n = answerNumbers(answer);
+  const { metrics } = answer;
   return (
     <div className="receipt" data-testid="receipt">
-      <span>{status === 'aborted' ? 'stopped' : status === 'error' ? 'failed' : 'done'}</span>
-      <span>
-        {metrics.tokensEstimated && usage?.outputTokens === undefined ? '~' : ''}
-        {tokens} tokens
-      </span>
+      <span>{STATUS[answer.status] ?? answer.status}</span>
+      {n.billing !== 'not-billed' && (
+        <span data-testid="tokens">{n.estimated ? `~${n.outputTokens} tokens (estimated)` : `${n.outputTokens} tokens`}</span>
+      )}
       {metrics.tokensPerSecond !== undefined && <span>{metrics.tokensPerSecond.toFixed(1)} tok/s</span>}
       {metrics.ttftMs !== undefined && <span>first token {Math.round(metrics.ttftMs)} ms</span>}
-      {cost ? (
+      {n.cost ? (
         <details>
           <summary data-testid="cost">
-            {cost.currency} {cost.total}
-            {cost.estimated ? ' (estimated)' : ''}
+            {n.cost.currency} {n.cost.total}
+            {n.cost.estimated ? ' (usage estimated by the server)' : ''}
           </summary>
           <table>
             <tbody>
-              {Object.entries(cost.lines ?? {}).map(([line, amount]) => (
+              {Object.entries(n.cost.lines ?? {}).map(([line, amount]) => (
                 <tr key={line}>
                   <td>{line}</td>
                   <td>{amount}</td>
@@ -31,7 +36,13 @@ export function Receipt({ snapshot }: { snapshot: StreamSnapshot }) {
           </table>
         </details>
       ) : (
-        <span className="muted">{status === 'done' ? 'no receipt' : 'billed on the server'}</span>
+        <span className="muted" data-testid="billing">
+          {n.billing === 'not-billed'
+            ? 'nothing billed (the server refused the request)'
+            : n.billing === 'pending'
+              ? 'receipt pending…'
+              : 'billed on the server (no receipt received)'}
+        </span>
       )}
     </div>
   );

@@ -38,6 +38,23 @@ describe('against the reference server', () => {
     expect(stdout.trim().length).toBeGreaterThan(20);
   });
 
+  it('on a terminal the live estimate is marked as such and never exceeds the final count the server reports', async () => {
+    const out = Object.assign(new PassThrough(), { isTTY: true, columns: 200 });
+    let raw = '';
+    out.on('data', (d) => (raw += String(d)));
+    const code = await runCli({ argv: ['--url', `${server.url}/api/stream`, prompt], env: { TWIN_API_KEY: server.apiKey }, stdout: out, stderr: new PassThrough() });
+    expect(code).toBe(0);
+    const live = [...raw.matchAll(/~(\d+) tokens \(estimated\)/g)].map((m) => Number(m[1]));
+    const final = [...raw.matchAll(/(?<![~\d])(\d+) tokens · /g)].map((m) => Number(m[1]));
+    expect(live.length).toBeGreaterThan(3);
+    expect(final.length).toBeGreaterThan(0);
+    expect(new Set(final).size).toBe(1); // the server's count, once it is known, never changes
+    expect(Math.max(...live)).toBeLessThanOrEqual(final[0]!);
+    // The simulated answer quotes the prompt and the status line says it is simulated.
+    expect(raw).toContain(`Simulated answer to "${prompt}"`);
+    expect(raw).toMatch(/cost USD \d+\.\d+ · simulated answer\n$/);
+  });
+
   it('a connection cut at random points resumes with the same text, nothing lost or repeated, billed once', async () => {
     // The simulated provider is deterministic: the same prompt gives the same answer.
     const reference = await createStreamClient({ url: `${server.url}/api/stream`, apiKey: server.apiKey, body }).start();

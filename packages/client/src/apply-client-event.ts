@@ -60,7 +60,7 @@ export function applyClientEvent(s: StreamSnapshot, event: ClientStreamEvent, no
         metrics: { ...s.metrics, reconnects: s.metrics.reconnects + 1 },
       };
     case 'start':
-      return { ...s, lastSeq: event.seq, streamId: event.data.streamId, provider: event.data.provider, model: event.data.model };
+      return { ...s, lastSeq: event.seq, streamId: event.data.streamId, provider: event.data.provider, model: event.data.model, simulated: event.data.simulated };
     case 'chunk': {
       const c = event.content;
       const text = c.text ? s.text + c.text : s.text;

@@ -14,6 +14,11 @@ export interface StreamClientOptions extends StreamOptions {
    * function returns another URL; `false` only drops the connection.
    */
   cancelRequest?: false | ((context: { url: string; streamId: string }) => string);
+  /**
+   * Attach to a stream that is already running (e.g. after a page reload) instead of opening a new
+   * one: the server replays the events after `lastSeq` (0: everything after the `start` event).
+   */
+  resume?: { streamId: string; lastSeq: number };
 }
 
 /**
@@ -126,8 +131,10 @@ export function createStreamClient(options: StreamClientOptions): StreamClient {
       };
     },
     start(overrides) {
-      const opts = overrides ? { ...options, ...overrides } : options;
-      return run(opts, {}, connecting());
+      const opts = { ...options, ...overrides };
+      const { resume } = opts;
+      // A resumed stream's id is known before its events come back, so stop() can cancel it.
+      return run(opts, { resume }, { ...connecting(), streamId: resume?.streamId });
     },
     stop() {
       if (!isActive(snapshot.status)) return;

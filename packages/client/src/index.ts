@@ -24,3 +24,11 @@ export type {
 export { TwinClientError } from './twin-client-error';
 export { parseWireEvent } from './parse-wire-event';
 export type { WireEvent } from './parse-wire-event';
+export { createChatStore } from './chat-store';
+export type { ChatStore, ChatStoreOptions, ChatSnapshot, ChatToolCall } from './chat-store';
+export { messageText } from './chat-message';
+export type { ChatMessage, ChatPart, ChatTextPart, ChatReasoningPart, ChatToolPart, ChatAnswer } from './chat-message';
+export { answerNumbers } from './answer-numbers';
+export type { AnswerNumbers, AnswerBilling } from './answer-numbers';
+export { toStreamMessages } from './to-stream-messages';
+export { answerFromSnapshot } from './answer-from-snapshot';

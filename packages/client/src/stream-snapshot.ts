@@ -46,6 +46,8 @@ export interface StreamSnapshot {
   streamId?: string;
   provider?: string;
   model?: string;
+  /** True when the server says the answer comes from its offline simulated provider (no real model). */
+  simulated?: boolean;
   /** The answer text so far. */
   text: string;
   /** Reasoning text so far (empty when the model sent none). */

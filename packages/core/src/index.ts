@@ -237,3 +237,9 @@ export { createAnthropicMessagesWriter } from './compat/anthropic-messages-write
 export type { AnthropicMessagesWriterOptions } from './compat/anthropic-messages-writer';
 export { anthropicAnswer } from './compat/anthropic-message';
 export type { AnthropicMessage, AnthropicAnswer } from './compat/anthropic-message';
+// AI SDK interop: its UI message stream (what `useChat` reads) and request body.
+export type { TwinMessageMetadata } from './compat/ui-message-chunks';
+export { createUIMessageStreamWriter, UI_MESSAGE_STREAM_HEADERS } from './compat/ui-message-stream-writer';
+export type { UIMessageStreamWriterOptions } from './compat/ui-message-stream-writer';
+export { uiChatRequestSchema, uiMessageSchema, uiMessagesToMessages } from './compat/ui-message-request';
+export type { UIChatRequest, UIMessage, UIMessagePart } from './compat/ui-message-request';

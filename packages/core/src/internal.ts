@@ -37,3 +37,6 @@ export type { AnthropicStreamEvent } from './compat/anthropic-message-events';
 export { createCompatConnectionWriter } from './compat/compat-connection-writer';
 export type { CompatConnectionWriterOptions, EncodedEvent } from './compat/compat-connection-writer';
 export { twinAnswerInfo } from './compat/compat-stream-info';
+// ── AI SDK UI message stream: the per-connection translator behind createUIMessageStreamWriter ──
+export { UIMessageChunker } from './compat/ui-message-chunks';
+export type { UIMessageChunk } from './compat/ui-message-chunks';

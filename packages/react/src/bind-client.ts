@@ -1,18 +1,18 @@
-import { isActive, type StreamClient, type StreamSnapshot } from '@twin/client';
+import { isActive, type StreamSnapshot, type ClientStreamStatus } from '@twin/client';
 
 /** A `subscribe` + `getSnapshot` pair for `useSyncExternalStore`, optionally throttled. */
-export interface ClientBinding {
+export interface ClientBinding<S = StreamSnapshot> {
   subscribe(listener: () => void): () => void;
-  getSnapshot(): StreamSnapshot;
+  getSnapshot(): S;
 }
 
 /**
- * Binds a client for `useSyncExternalStore`. With `throttleMs() > 0`, content updates while a stream
+ * Binds a client (a stream client or a chat store) for `useSyncExternalStore`. With `throttleMs() > 0`, content updates while a stream
  * is in flight are coalesced to at most one per `throttleMs` (trailing, so the last token always
  * shows), while status changes — connecting, reconnecting, done, error, aborted — go through at once.
  * The visible snapshot only changes when listeners are told, as `useSyncExternalStore` requires.
  */
-export function bindClient(client: StreamClient, throttleMs: () => number): ClientBinding {
+export function bindClient<S extends { status: ClientStreamStatus }>(client: ClientBinding<S>, throttleMs: () => number): ClientBinding<S> {
   let visible = client.getSnapshot();
   let timer: ReturnType<typeof setTimeout> | undefined;
   return {

@@ -1,6 +1,8 @@
 // @twin/react public API: one hook over @twin/client's state machine.
 export { useStream } from './use-stream';
 export type { UseStreamOptions, UseStreamResult } from './use-stream';
+export { useChat } from './use-chat';
+export type { UseChatOptions, UseChatResult } from './use-chat';
 export { bindClient } from './bind-client';
 export type { ClientBinding } from './bind-client';
 export type {
@@ -11,4 +13,13 @@ export type {
   ToolCallState,
   ChunkOpenerFactory,
   TwinClientError,
+  ChatMessage,
+  ChatPart,
+  ChatToolPart,
+  ChatAnswer,
+  ChatSnapshot,
+  ChatToolCall,
+  AnswerNumbers,
+  AnswerBilling,
 } from '@twin/client';
+export { answerNumbers, isActive, messageText } from '@twin/client';

@@ -41,13 +41,14 @@ export function useStream(options: UseStreamOptions): UseStreamResult {
   const [bound] = useState(() => {
     const client = createStreamClient(options);
     const binding = bindClient(client, () => latest.current.throttleMs ?? 0);
+    // The client's commands are closures (no `this`): they are handed out as they are.
     return {
       client,
       binding,
-      start: (overrides?: Partial<StreamClientOptions>) => client.start(overrides ? { ...latest.current, ...overrides } : latest.current),
-      stop: () => client.stop(),
-      retry: () => client.retry(),
-      reset: () => client.reset(),
+      start: (overrides?: Partial<StreamClientOptions>) => client.start({ ...latest.current, ...overrides }),
+      stop: client.stop,
+      retry: client.retry,
+      reset: client.reset,
     };
   });
   const snapshot = useSyncExternalStore(bound.binding.subscribe, bound.binding.getSnapshot, serverSnapshot);
@@ -67,6 +68,5 @@ export function useStream(options: UseStreamOptions): UseStreamResult {
     };
   }, [bound]);
 
-  const { start, stop, retry, reset } = bound;
-  return useMemo(() => ({ ...snapshot, start, stop, retry, reset }), [snapshot, start, stop, retry, reset]);
+  return useMemo(() => ({ ...snapshot, start: bound.start, stop: bound.stop, retry: bound.retry, reset: bound.reset }), [snapshot, bound]);
 }

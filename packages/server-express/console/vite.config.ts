@@ -5,7 +5,7 @@ import { defineConfig } from 'vite';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // `pnpm --filter @twin/server-express exec vite --config console/vite.config.ts` serves the console
 // with hot reload against a running twin-server (default :8787).
-const target = process.env.TWIN_SERVER ?? 'http://localhost:8787';
+const target = process.env.TWIN_URL ?? 'http://localhost:8787';
 
 /** The admin console, built into the package's dist/console and served by twin-server at /admin. */
 export default defineConfig({

@@ -87,6 +87,11 @@ export const startEventDataSchema = z.object({
   /** Cipher and key id, when chunks are encrypted. */
   alg: cipherAlgSchema.optional(),
   kid: z.string().optional(),
+  /**
+   * True when the answer comes from the offline simulated provider (no real model): UIs should say
+   * so. Absent for real providers.
+   */
+  simulated: z.boolean().optional(),
 });
 export type StartEventData = z.infer<typeof startEventDataSchema>;
 
@@ -146,6 +151,13 @@ export const costReceiptSchema = z.object({
   unpriced: z.boolean().optional(),
   /** Billing record id, to look the bill up later. */
   recordId: z.string().optional(),
+  /**
+   * The token counts this receipt billed (the provider's, or estimated when `estimated`): what a
+   * client shows for a stream that ended without a `complete` event (a stopped one).
+   */
+  usage: usageSchema.omit({ raw: true }).optional(),
+  /** True when the stream was served by the offline simulated provider (no real model was called). */
+  simulated: z.boolean().optional(),
 });
 export type CostReceipt = z.infer<typeof costReceiptSchema>;
 

@@ -57,5 +57,7 @@ export interface Provider {
   readonly name: string;
   /** Model used when a request names none. */
   readonly defaultModel?: string;
+  /** True for the offline simulated provider: streams and receipts then say the answer is simulated. */
+  readonly simulated?: boolean;
   stream(request: ProviderRequest, options?: ProviderStreamOptions): AsyncIterable<StreamPart>;
 }

@@ -4,6 +4,7 @@ import type { Usage } from '../protocol/usage';
 import { resolveEnvironment, type ProviderEnvironment } from './environment';
 import { estimateInputTokens } from './estimate-usage';
 import { guardProviderStream } from './guard-provider-stream';
+import { lastUserText, planSimulatedTurn } from './simulated-script';
 import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
 
 /**
@@ -38,11 +39,13 @@ export interface SimulatedProviderOptions {
   /** Seed of the deterministic text generator: same seed + same request = same stream. Default 1. */
   seed?: number;
   /**
-   * What the model says: a fixed string, or a function of the request. Default: deterministic
-   * pseudo-prose of `outputTokens` words chosen from the seed and the last user message.
+   * What the model says: a fixed string, or a function of the request. Default: it quotes the last
+   * user message (`Simulated answer to "…": `) and goes on with `outputTokens` words of deterministic
+   * pseudo-prose chosen from the seed and that message; it calls an offered tool the message names,
+   * and answers a tool result by quoting it (see `planSimulatedTurn`).
    */
   text?: string | ((request: ProviderRequest) => string);
-  /** Length of the default generated text, in tokens. Default 48. */
+  /** Words of generated pseudo-prose after the quoted prompt. Default 48. */
   outputTokens?: number;
   /** Tokens per `text-delta` part (coarser parts for load tests). Default 1. */
   tokensPerChunk?: number;
@@ -67,7 +70,12 @@ const WORDS = (
   'sealed and delivered in order to the reader who waits patiently for the final word'
 ).split(' ');
 
-/** Tokens as the simulation counts them: about four characters each (cheap and deterministic). */
+/**
+ * Tokens as the simulation counts them: about four characters each (cheap and deterministic). Its
+ * usage, its estimates after an abort and a client's live estimate all count this way, so a live
+ * count never exceeds the final one. (Pacing options — `tokensPerSecond`, `tokensPerChunk`,
+ * `outputTokens`, failure `afterTokens` — count words.)
+ */
 export function simulatedTokenCount(text: string): number {
   return Math.ceil(text.length / 4);
 }
@@ -90,14 +98,53 @@ function prng(seed: number): () => number {
   };
 }
 
-function lastUserText(request: ProviderRequest): string {
-  for (let i = request.messages.length - 1; i >= 0; i--) {
-    const m = request.messages[i]!;
-    if (m.role !== 'user') continue;
-    if (typeof m.content === 'string') return m.content;
-    return m.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+/** Hands out the answer a few words at a time (`taken`: how many the last `take` read). */
+interface TokenSource {
+  readonly done: boolean;
+  taken: number;
+  take(n: number): string;
+}
+
+/** One piece read whole, counted as one word of pacing: the quoted prompt arrives as one delta. */
+class PieceCursor implements TokenSource {
+  taken = 0;
+  constructor(private piece: string) {}
+  get done(): boolean {
+    return this.piece === '';
   }
-  return '';
+  take(): string {
+    const out = this.piece;
+    this.piece = '';
+    this.taken = out === '' ? 0 : 1;
+    return out;
+  }
+}
+
+/** Reads one source, then the next: the quoted prompt, then the generated words. */
+class ChainCursor implements TokenSource {
+  taken = 0;
+  constructor(
+    private readonly first: TokenSource,
+    private readonly second: TokenSource,
+  ) {}
+  get done(): boolean {
+    return this.first.done && this.second.done;
+  }
+  take(n: number): string {
+    let out = '';
+    let fromFirst = 0;
+    if (!this.first.done) {
+      out = this.first.take(n);
+      fromFirst = this.first.taken;
+    }
+    const rest = n - fromFirst;
+    this.taken = fromFirst;
+    if (rest > 0 && !this.second.done) {
+      out += this.second.take(rest);
+      this.taken += this.second.taken;
+    }
+    return out;
+  }
 }
 
 /**
@@ -105,7 +152,7 @@ function lastUserText(request: ProviderRequest): string {
  * holds its text and a position, not an array of every token (16 KB per 500-token stream, times
  * thousands of concurrent streams).
  */
-class TokenCursor {
+class TokenCursor implements TokenSource {
   private readonly pattern = /\S+\s*|\s+/y;
   constructor(private readonly text: string) {}
   get done(): boolean {
@@ -129,7 +176,7 @@ class TokenCursor {
  * {@link TokenCursor} reads from `words.join(' ') + '.'`, without building that text first (about
  * 30 KB of garbage per 500-token stream before its first token, and the text held for its whole life).
  */
-class WordCursor {
+class WordCursor implements TokenSource {
   taken = 0;
   constructor(
     private readonly next: () => number,
@@ -182,19 +229,21 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
 
     let text = '';
     // The generated answer is read lazily unless stop sequences must search all of it.
-    let generated: WordCursor | undefined;
+    let generated: TokenSource | undefined;
+    const plan = options.text === undefined && !options.toolCalls ? planSimulatedTurn(request) : undefined;
     if (typeof options.text === 'function') text = options.text(request);
     else if (typeof options.text === 'string') text = options.text;
-    else {
+    else if (plan?.kind === 'answer') {
       const next = prng(hashString(lastUserText(request), options.seed ?? 1));
       const count = options.outputTokens ?? 48;
-      if (count > 0 && !request.stop?.length) generated = new WordCursor(next, count);
+      if (!request.stop?.length) generated = new ChainCursor(new PieceCursor(plan.prefix), new WordCursor(next, count));
       else {
         const words: string[] = [];
         for (let i = 0; i < count; i++) words.push(WORDS[Math.floor(next() * WORDS.length)]!);
-        text = words.join(' ') + '.';
+        text = plan.prefix + (count > 0 ? words.join(' ') + '.' : '');
       }
     }
+    const prefix = plan?.kind === 'answer' ? plan.prefix : '';
     let stopped = false;
     for (const stop of request.stop ?? []) {
       const at = stop === '' ? -1 : text.indexOf(stop);
@@ -207,24 +256,33 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
     const budget = request.maxTokens ?? Infinity;
     const failAfter = failure ? (failure.afterTokens ?? 3) : Infinity;
 
-    let sent = 0;
-    let reasoningSent = 0;
+    let sent = 0; // words, for pacing and failure injection
+    let chars = 0; // characters of text and reasoning, for usage
+    let reasoningChars = 0;
+    const charBudget = budget * 4;
     let truncatedByLength = false;
     for (const type of ['reasoning-delta', 'text-delta'] as const) {
-      const tokens = type === 'reasoning-delta' ? new TokenCursor(reasoning) : (generated ?? new TokenCursor(text));
+      const tokens: TokenSource =
+        type === 'reasoning-delta'
+          ? new TokenCursor(reasoning)
+          : (generated ??
+            (prefix !== '' && text.startsWith(prefix) ? new ChainCursor(new PieceCursor(prefix), new TokenCursor(text.slice(prefix.length))) : new TokenCursor(text)));
       while (!tokens.done && !truncatedByLength) {
-        if (sent >= budget) {
+        if (chars >= charBudget) {
           truncatedByLength = true;
           break;
         }
         if (sent >= failAfter) break;
-        const n = Math.min(perChunk, budget - sent, failAfter - sent);
+        const n = Math.min(perChunk, failAfter - sent);
         if (sent > 0 && interval > 0) await env.sleep(interval * n, signal);
         if (signal?.aborted) return;
-        const delta = tokens.take(n);
+        let delta = tokens.take(n);
+        // maxTokens counts usage tokens: the delta that would pass it is cut to fit.
+        if (chars + delta.length > charBudget) delta = delta.slice(0, charBudget - chars);
         yield [{ type, text: delta }];
         sent += tokens.taken;
-        if (type === 'reasoning-delta') reasoningSent += tokens.taken;
+        chars += delta.length;
+        if (type === 'reasoning-delta') reasoningChars += delta.length;
       }
     }
     if (signal?.aborted) return;
@@ -244,9 +302,11 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
     }
 
     let reason: 'stop' | 'length' | 'tool-calls' = truncatedByLength ? 'length' : 'stop';
-    if (!truncatedByLength && options.toolCalls?.length) {
+    let toolTokens = 0;
+    const calls = plan?.kind === 'tool' ? [{ name: plan.name, args: plan.args }] : options.toolCalls;
+    if (!truncatedByLength && calls?.length) {
       let index = 0;
-      for (const tool of options.toolCalls) {
+      for (const tool of calls) {
         const toolCallId = `call_sim_${call}_${index}`;
         const argsText = JSON.stringify(tool.args);
         yield [
@@ -254,18 +314,19 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
           { type: 'tool-call-delta', toolCallId, index, argsTextDelta: argsText },
           { type: 'tool-call', toolCallId, index, toolName: tool.name, args: tool.args, argsText },
         ];
-        sent += simulatedTokenCount(tool.name + argsText);
+        toolTokens += simulatedTokenCount(tool.name + argsText);
         index++;
       }
       reason = 'tool-calls';
     }
+    const outputTokens = Math.ceil(chars / 4) + toolTokens;
     const inputTokens = estimateInputTokens(request, simulatedTokenCount) + (options.cachedInputTokens ?? 0);
     const usage: Usage = {
       inputTokens,
       ...(options.cachedInputTokens !== undefined ? { cacheReadTokens: options.cachedInputTokens } : {}),
-      outputTokens: sent,
-      ...(reasoning.length ? { reasoningTokens: reasoningSent } : {}),
-      raw: { simulated: true, input_tokens: inputTokens, output_tokens: sent },
+      outputTokens,
+      ...(reasoning.length ? { reasoningTokens: Math.ceil(reasoningChars / 4) } : {}),
+      raw: { simulated: true, input_tokens: inputTokens, output_tokens: outputTokens },
     };
     yield [
       { type: 'usage', usage },
@@ -276,6 +337,7 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
   return {
     name,
     defaultModel,
+    simulated: true,
     stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
       const call = calls++;
       return guardProviderStream(raw(request, call, streamOptions.signal), {

@@ -19,6 +19,8 @@ export interface StreamSessionOptions {
   now: () => number;
   /** Time the stream was created (`start.createdAt`); defaults to `now()` at start. */
   createdAt?: Date;
+  /** The provider is the simulated one: the `start` event says so (`simulated: true`). */
+  simulated?: boolean;
 }
 
 export interface FinishOptions {
@@ -70,6 +72,7 @@ export class StreamSession {
   private readonly createdAt: Date | undefined;
   private readonly provider: string;
   private readonly model: string;
+  private readonly simulated: boolean;
   private listeners: Set<StreamSessionListener> | undefined;
   private snapshot: StreamSessionSnapshot | undefined;
 
@@ -93,6 +96,7 @@ export class StreamSession {
     this.model = options.model;
     this.clock = options.now;
     this.createdAt = options.createdAt;
+    this.simulated = options.simulated === true;
     const config = options.config === undefined ? DEFAULT_STREAM_CONFIG : streamConfigSchema.parse(options.config);
     this.buffer = new StreamBuffer(config);
   }
@@ -101,7 +105,8 @@ export class StreamSession {
   start(): StreamEvent[] {
     this.startedAt = this.clock();
     const createdAt = (this.createdAt ?? new Date(this.startedAt)).toISOString();
-    return this.changed(this.buffer.start({ streamId: this.streamId, provider: this.provider, model: this.model, createdAt }), this.startedAt);
+    const fields = { streamId: this.streamId, provider: this.provider, model: this.model, createdAt, ...(this.simulated ? { simulated: true } : {}) };
+    return this.changed(this.buffer.start(fields), this.startedAt);
   }
 
   /** Takes one provider part; returns the events ready now (often none). */

@@ -38,29 +38,33 @@ describe('simulated provider', () => {
       );
       expect(lazy).toEqual(whole);
       const deltas = lazy.filter((p): p is Extract<StreamPart, { type: 'text-delta' }> => p.type === 'text-delta').map((p) => p.text);
-      expect(deltas).toHaveLength(Math.ceil(40 / tokensPerChunk));
-      expect(textOf(lazy).split(' ')).toHaveLength(40);
-      expect(textOf(lazy).endsWith('.')).toBe(true);
+      // The quoted prompt is one delta (one word of pacing), then 40 generated words.
+      expect(deltas[0]).toMatch(tokensPerChunk === 1 ? /^Simulated answer to "Tell me a story": $/ : /^Simulated answer to "Tell me a story": \S+ \S+ $/);
+      expect(deltas).toHaveLength(Math.ceil(41 / tokensPerChunk));
+      const generated = textOf(lazy).slice('Simulated answer to "Tell me a story": '.length);
+      expect(generated.split(' ')).toHaveLength(40);
+      expect(generated.endsWith('.')).toBe(true);
     }
     const one = await collect(createSimulatedProvider({ seed: 3, outputTokens: 1, tokensPerSecond: Infinity }).stream(request));
-    expect(textOf(one)).toMatch(/^\S+\.$/);
+    expect(textOf(one)).toMatch(/^Simulated answer to "Tell me a story": \S+\.$/);
   });
 
-  it('emits metadata, one delta per token, exact usage, then finish', async () => {
+  it('emits metadata, one delta per word, usage counted at four characters a token, then finish', async () => {
     const parts = await collect(createSimulatedProvider({ text: 'one two three', tokensPerSecond: Infinity }).stream(request));
     expect(parts.map((p) => p.type)).toEqual(['response-metadata', 'text-delta', 'text-delta', 'text-delta', 'usage', 'finish']);
     expect(textOf(parts)).toBe('one two three');
     const usage = parts.find((p): p is Extract<StreamPart, { type: 'usage' }> => p.type === 'usage')!.usage;
-    expect(usage.outputTokens).toBe(3);
+    // The same count as its estimate after an abort and a client's live estimate: ceil(13 / 4).
+    expect(usage.outputTokens).toBe(4);
     expect(usage.inputTokens).toBeGreaterThan(0);
     expect(usage.estimated).toBeUndefined();
     expect(last(parts)).toEqual({ type: 'finish', reason: 'stop', rawReason: 'stop' });
   });
 
-  it('groups tokensPerChunk tokens per delta, the last one shorter, and counts every token once', async () => {
+  it('groups tokensPerChunk words per delta, the last one shorter, and counts every character once', async () => {
     const parts = await collect(createSimulatedProvider({ text: 'a b c d e f g', tokensPerChunk: 3, tokensPerSecond: Infinity }).stream(request));
     expect(parts.filter((p) => p.type === 'text-delta').map((p) => (p as { text: string }).text)).toEqual(['a b c ', 'd e f ', 'g']);
-    expect(parts.find((p): p is Extract<StreamPart, { type: 'usage' }> => p.type === 'usage')!.usage.outputTokens).toBe(7);
+    expect(parts.find((p): p is Extract<StreamPart, { type: 'usage' }> => p.type === 'usage')!.usage.outputTokens).toBe(4);
     expect(last(parts)).toMatchObject({ type: 'finish', reason: 'stop' });
   });
 
@@ -73,8 +77,10 @@ describe('simulated provider', () => {
 
   it('honours maxTokens (finish length) and stop sequences', async () => {
     const p = createSimulatedProvider({ text: 'a b c d e f', tokensPerSecond: Infinity });
+    // maxTokens counts usage tokens (four characters each): 2 tokens = 8 characters.
     const limited = await collect(p.stream({ ...request, maxTokens: 2 }));
-    expect(textOf(limited)).toBe('a b ');
+    expect(textOf(limited)).toBe('a b c d ');
+    expect(limited.find((x): x is Extract<StreamPart, { type: 'usage' }> => x.type === 'usage')!.usage.outputTokens).toBe(2);
     expect(last(limited)).toMatchObject({ type: 'finish', reason: 'length' });
     const stopped = await collect(p.stream({ ...request, stop: [' d'] }));
     expect(textOf(stopped)).toBe('a b c');
@@ -93,7 +99,7 @@ describe('simulated provider', () => {
     expect(parts.find((x) => x.type === 'tool-call')).toMatchObject({ toolName: 'get_weather', args: { city: 'Paris' }, argsText: '{"city":"Paris"}' });
     expect(last(parts)).toMatchObject({ type: 'finish', reason: 'tool-calls' });
     const usage = parts.find((x) => x.type === 'usage');
-    expect(usage).toMatchObject({ usage: { reasoningTokens: 2 } });
+    expect(usage).toMatchObject({ usage: { reasoningTokens: 3 } }); // ceil('think hard'.length / 4)
   });
 
   it('injects an error before the first token as a typed, retryable error part', async () => {
@@ -141,6 +147,31 @@ describe('simulated provider', () => {
     });
     expect(last(await collect(p.stream(request)))).toMatchObject({ type: 'error' });
     expect(last(await collect(p.stream(request)))).toMatchObject({ type: 'finish' });
+  });
+
+  it('quotes the prompt, calls an offered tool the prompt names, and answers a tool result by quoting it', async () => {
+    const p = createSimulatedProvider({ outputTokens: 2, tokensPerSecond: Infinity });
+    const tools = [{ name: 'get_time', description: 'the time', parameters: { type: 'object', properties: { zone: { type: 'string' } } } }];
+    const plain = await collect(p.stream({ messages: [{ role: 'user', content: 'What time is it?' }], tools }));
+    expect(textOf(plain)).toMatch(/^Simulated answer to "What time is it\?": /);
+    const called = await collect(p.stream({ messages: [{ role: 'user', content: 'use get_time please' }], tools }));
+    expect(called.find((x) => x.type === 'tool-call')).toMatchObject({ toolName: 'get_time', args: { zone: 'use get_time please' } });
+    expect(last(called)).toMatchObject({ type: 'finish', reason: 'tool-calls' });
+    const answered = await collect(
+      p.stream({
+        messages: [
+          { role: 'user', content: 'use get_time please' },
+          { role: 'assistant', content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'get_time', args: {} }] },
+          { role: 'tool', content: [{ type: 'tool-result', toolCallId: 'c1', result: { time: '12:00' } }] },
+        ],
+        tools,
+      }),
+    );
+    expect(textOf(answered)).toMatch(/^Simulated answer: get_time returned \{"time":"12:00"\}\. /);
+    expect(p.simulated).toBe(true);
+    // A long prompt is quoted by its first words only.
+    const long = await collect(p.stream({ messages: [{ role: 'user', content: `${'word '.repeat(50_000)}end` }] }));
+    expect(textOf(long)).toMatch(/^Simulated answer to "(word ){11}word…": /);
   });
 
   it('runs 10,000 concurrent streams on the injected timer', async () => {

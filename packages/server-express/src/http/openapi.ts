@@ -7,6 +7,7 @@ import {
   streamMetricsSchema,
   streamRequestSchema,
   streamUsageReportSchema,
+  uiChatRequestSchema,
 } from '@twin/core';
 import { z } from 'zod';
 import { gatewayOpenApiPaths } from './openapi-gateway';
@@ -121,6 +122,7 @@ export function buildOpenApiDocument(): Json {
       },
       schemas: {
         StreamRequest: schemaOf(streamRequestSchema),
+        UIChatRequest: schemaOf(uiChatRequestSchema),
         StartEvent: schemaOf(startEventDataSchema),
         ErrorEvent: schemaOf(errorEventDataSchema),
         CompleteEvent: schemaOf(completeEventDataSchema),
@@ -162,6 +164,21 @@ export function buildOpenApiDocument(): Json {
       },
       '/api/stream/{id}': {
         delete: { summary: 'Close a stream: aborts the provider, bills what was used.', parameters: [idParam], responses: { '200': json({ type: 'object' }), ...errors } },
+      },
+      '/api/chat': {
+        post: {
+          summary:
+            "The AI SDK `useChat` door: its DefaultChatTransport's body in, its UI message stream out (`data:` JSON chunks, `data: [DONE]`, header `x-vercel-ai-ui-message-stream: v1`); Twin's usage and receipt ride in the message metadata.",
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/UIChatRequest' } } } },
+          responses: { '200': { description: 'UI message stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors, '402': errorResponse },
+        },
+      },
+      '/api/chat/{id}/stream': {
+        get: {
+          summary: "Resume a chat's answer still in flight (`useChat({ resume: true })`), replayed from its start; 204 when none is running.",
+          parameters: [idParam],
+          responses: { '200': { description: 'UI message stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, '204': { description: 'Nothing in flight.' }, ...errors },
+        },
       },
       '/api/billing/records': {
         get: {

@@ -7,12 +7,13 @@ import { createNodeAead } from '../crypto/node-aead';
 import type { AuthContext } from '../auth/authenticator';
 import type { SealingFactory } from '../stream/connection-sealing';
 import type { LiveStream } from '../stream/live-stream';
+import type { WireFormat } from '../stream/wire-format';
 import type { TwinService } from '../twin-service';
 import type { RequestStage } from './client-presence';
 import { describeValue } from './describe-value';
 import { readJsonBody, sendJson, validate } from './http-util';
 import { readQuery } from './read-query';
-import { negotiateEncoding } from './negotiate-encoding';
+import { negotiateEncoding, type TransportEncoding } from './negotiate-encoding';
 import { PERIOD_MS, metricsQuerySchema, noQuerySchema, postStreamQuerySchema, streamQuerySchema } from './schemas';
 
 /** Context every route handler gets. */
@@ -166,7 +167,21 @@ function recordAttempt(ctx: RouteContext, streamId: string, attempt: ProviderAtt
 }
 
 async function startStream(ctx: RouteContext, raw: unknown): Promise<void> {
-  const request = validate(streamRequestSchema, raw, 'request');
+  await startValidatedStream(ctx, validate(streamRequestSchema, raw, 'request'));
+}
+
+/**
+ * Starts a stream for a validated request: model routing and the key's allow-lists, pricing,
+ * capacity, budget and rate-limit checks (each await followed by a client-presence checkpoint),
+ * then the hub. `format` is the wire format of a door other than `/api/stream` (e.g. the AI SDK's).
+ * Resolves with the stream id.
+ */
+export async function startValidatedStream(
+  ctx: RouteContext,
+  request: StreamRequest,
+  format?: WireFormat | ((streamId: string) => WireFormat),
+  encoding?: TransportEncoding,
+): Promise<string> {
   const resolved = ctx.service.resolveModel({ model: request.model, provider: request.provider });
   const model = resolved.model;
   assertAllowed(ctx.auth, request.model, resolved);
@@ -210,12 +225,14 @@ async function startStream(ctx: RouteContext, raw: unknown): Promise<void> {
       request: providerRequest,
       ...(request.options?.purpose ? { purpose: request.options.purpose } : {}),
       ...(request.metadata ? { metadata: request.metadata } : {}),
-      encoding: negotiateEncoding(ctx.req.headers['accept-encoding']),
+      encoding: encoding ?? negotiateEncoding(ctx.req.headers['accept-encoding']),
       ...(sealing ? { sealing } : {}),
+      ...(format ? { format: typeof format === 'function' ? format(streamId) : format } : {}),
     },
     ctx.req,
     ctx.res,
   );
+  return streamId;
 }
 
 /**

@@ -19,6 +19,7 @@ import { creditInvoice, getInvoice, getProfile, issueInvoice, listInvoices, putP
 import { deleteStream, getStream, listActive, postStream, streamMetrics, streamStats, type RouteContext } from './stream-routes';
 import { sendAnthropicError, postMessages } from './compat/anthropic-routes';
 import { getModel, listModels, postChatCompletions, sendOpenAIError } from './compat/openai-routes';
+import { postChat, resumeChat } from './ui-chat-routes';
 
 type Handler = (ctx: RouteContext) => Promise<void>;
 type ErrorSender = (res: ServerResponse, error: unknown) => void;
@@ -59,6 +60,9 @@ const ROUTES: Route[] = [
   route('/api/stream/:id/metrics', { GET: streamMetrics }),
   route('/api/stream/:id/events', { GET: listStreamEvents }),
   route('/api/stream/:id', { DELETE: deleteStream }),
+  // The AI SDK's useChat door (its DefaultChatTransport's paths).
+  route('/api/chat', { POST: postChat }),
+  route('/api/chat/:id/stream', { GET: resumeChat }),
   route('/api/billing/records', { GET: listRecords }),
   route('/api/billing/report', { GET: report }),
   route('/api/billing/configs', { GET: listConfigs, PUT: putConfigs }),

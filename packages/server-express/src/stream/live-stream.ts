@@ -43,6 +43,8 @@ export class LiveStream implements Tickable {
   readonly model: string;
   readonly purpose: string | undefined;
   readonly billingRecordId: string;
+  /** Served by the offline simulated provider: the start event and the receipt say so. */
+  readonly simulated: boolean;
   readonly createdAt = new Date();
   readonly startedAt = this.createdAt.getTime();
   status: StreamStatus = 'streaming';
@@ -78,6 +80,7 @@ export class LiveStream implements Tickable {
     this.model = init.model;
     this.purpose = init.purpose;
     this.billingRecordId = init.billingRecordId;
+    this.simulated = init.provider.simulated === true;
     this.session = createStreamSession({
       streamId: init.id,
       provider: init.provider.name,
@@ -85,6 +88,7 @@ export class LiveStream implements Tickable {
       config: deps.config,
       now: Date.now,
       createdAt: this.createdAt,
+      ...(init.provider.simulated ? { simulated: true } : {}),
     });
     this.openRecord = openBillingRecord({
       id: init.billingRecordId,

@@ -1,5 +1,6 @@
 import {
   costReceiptFromBill,
+  publicUsage,
   type BillingEndReason,
   type StreamBillingRecord,
   type StreamEvent,
@@ -72,7 +73,15 @@ export async function endStream(context: StreamEndContext, ending: RunEnding, no
   } catch (error) {
     deps.logger.error({ err: error, streamId: stream.id }, 'billing calculation failed; record finalized without lines');
   }
-  if (bill) stream.receipt = costReceiptFromBill(bill, stream.billingRecordId);
+  if (bill) {
+    // The receipt carries the counts it billed (a stopped stream has no `complete` to carry them)
+    // and says when no real model was called.
+    stream.receipt = {
+      ...costReceiptFromBill(bill, stream.billingRecordId),
+      ...(outcome.usage ? { usage: publicUsage(outcome.usage) } : {}),
+      ...(stream.simulated ? { simulated: true } : {}),
+    };
+  }
   if (!ending.errorSent) context.deliver(session.finish(stream.receipt ? { cost: stream.receipt } : {}, now));
   context.closeWire();
   const metrics = session.getSnapshot().metrics;

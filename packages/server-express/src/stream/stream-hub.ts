@@ -54,8 +54,8 @@ export interface StartStreamInput {
   /** Per-connection payload sealing (codec / cipher): called for the first connection and every resume. */
   sealing?: SealingFactory;
   /**
-   * The wire format of this first connection (default: Twin's SSE). A resume always speaks Twin's
-   * SSE: it comes through Twin's own endpoint.
+   * The wire format of this first connection (default: Twin's SSE). A resume speaks the format of
+   * the door it comes through (`resume`'s own `format`).
    */
   format?: WireFormat;
 }
@@ -167,7 +167,10 @@ export class StreamHub {
     return stream;
   }
 
-  /** Re-attaches a client to a stream of its tenant, replaying exactly what it missed. */
+  /**
+   * Re-attaches a client to a stream of its tenant, replaying exactly what it missed. `format`: the
+   * wire format of the door the client resumes through (default Twin's SSE).
+   */
   resume(
     auth: AuthContext,
     streamId: string,
@@ -175,14 +178,15 @@ export class StreamHub {
     req: IncomingMessage,
     res: ServerResponse,
     encoding: TransportEncoding,
+    format: WireFormat = TWIN_SSE_FORMAT,
   ): LiveStream {
     const stream = this.get(auth, streamId);
     if (!stream) throw new TwinError('not_found', `No resumable stream ${streamId}.`, { details: { field: 'streamId' } });
     if (socketGone(req)) throw new ClientGoneError('start');
     this.checkCapacity(auth);
-    const response = this.connect(auth, stream, req, res, encoding, TWIN_SSE_FORMAT);
+    const response = this.connect(auth, stream, req, res, encoding, format);
     this.options.signals?.resume(stream.tenantId);
-    stream.attach(response, lastEventId);
+    stream.attach(response, lastEventId, format);
     return stream;
   }
 

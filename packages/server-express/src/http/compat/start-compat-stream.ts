@@ -1,46 +1,37 @@
 import { TwinError, upstreamFamily, upstreamOptions, type CompatRequest } from '@twin/core';
-import { randomId } from '../../auth/api-key';
 import type { WireFormat } from '../../stream/wire-format';
-import { negotiateEncoding } from '../negotiate-encoding';
-import type { RouteContext } from '../stream-routes';
+import { startValidatedStream, type RouteContext } from '../stream-routes';
 import { resolveCompatModel } from './compat-model';
 
 /**
- * Starts a Twin stream for a request that came through a compatible door: the same checks as
- * `POST /api/stream` (capacity and per-key limits, budgets), the same hub, session, metering,
- * billing and audit; only the connection's wire format differs. `format` gets the stream id (the
- * answer's `chatcmpl-…` / `msg_…` id is built from it).
+ * Starts a Twin stream for a request that came through a compatible door, through the same start
+ * as `/api/stream` (model routing and allow-lists, pricing, capacity, budgets, rate limits, client
+ * presence): the same hub, session, metering, billing and audit; only the connection's wire format
+ * differs. `format` gets the stream id (the answer's `chatcmpl-…` / `msg_…` id is built from it).
  */
 export async function startCompatStream(ctx: RouteContext, request: CompatRequest, format: (streamId: string) => WireFormat): Promise<void> {
   const purpose = purposeOf(ctx);
-  const { provider, model } = resolveCompatModel(ctx.service, request.model);
-  const providerOptions = upstreamOptions(upstreamFamily(provider.name), request.extras);
-  ctx.service.hub.checkCapacity(ctx.auth);
-  await ctx.service.budgets.check(ctx.auth.tenantId);
-  const streamId = randomId('str', 16);
-  ctx.service.hub.start(
-    ctx.auth,
+  // An alias of the routing config resolves there (with its fallback chain); any other name the
+  // OpenAI way (`provider/model`, a provider, a model one provider serves), else 404 on `model`.
+  const alias = ctx.service.router.aliases.includes(request.model);
+  const resolved = alias ? undefined : resolveCompatModel(ctx.service, request.model);
+  const providerOptions = resolved ? upstreamOptions(upstreamFamily(resolved.provider.name), request.extras) : undefined;
+  await startValidatedStream(
+    ctx,
     {
-      id: streamId,
-      provider,
-      model,
-      request: {
-        model,
-        messages: request.messages,
-        ...(request.tools ? { tools: request.tools } : {}),
-        ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
-        ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-        ...(request.stop ? { stop: request.stop } : {}),
-        ...(providerOptions ? { providerOptions } : {}),
-      },
-      ...(purpose ? { purpose } : {}),
+      ...(resolved ? { provider: resolved.provider.name, model: resolved.model } : { model: request.model }),
+      messages: request.messages,
+      ...(request.tools ? { tools: request.tools } : {}),
+      ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
+      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.stop ? { stop: request.stop } : {}),
+      ...(providerOptions ? { providerOptions } : {}),
+      ...(purpose ? { options: { purpose } } : {}),
       ...(request.metadata ? { metadata: request.metadata } : {}),
-      // A JSON answer is small and written once: transport compression is for streams.
-      encoding: request.stream ? negotiateEncoding(ctx.req.headers['accept-encoding']) : 'identity',
-      format: format(streamId),
     },
-    ctx.req,
-    ctx.res,
+    format,
+    // A JSON answer is small and written once: transport compression is for streams.
+    request.stream ? undefined : 'identity',
   );
 }
 

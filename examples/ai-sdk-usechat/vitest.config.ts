@@ -1,0 +1,14 @@
+import { defineProject } from 'vitest/config';
+import { twinAliases } from '../../vitest.shared';
+
+export default defineProject({
+  resolve: { alias: twinAliases },
+  test: {
+    name: 'example-ai-sdk-usechat',
+    environment: 'node',
+    include: ['test/**/*.test.ts'],
+    // Builds the page, boots the reference server and drives Chromium.
+    testTimeout: 90_000,
+    hookTimeout: 180_000,
+  },
+});
