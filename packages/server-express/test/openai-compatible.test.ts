@@ -115,6 +115,17 @@ describe('OpenAI Chat Completions through Twin, with the official openai SDK', (
     expect(raw.json.id).toBe('simulated/sim-1');
   });
 
+  it("lists and retrieves only what a key's allow-list admits (a key for one provider sees that provider's models)", async () => {
+    const created = await fetchJson(`${t.url}/api/keys`, { method: 'POST', key: t.keys.admin, body: { allowedProviders: ['simulated'] } });
+    expect(created.status).toBe(201);
+    const limited = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: created.json.key as string, maxRetries: 0 });
+    const ids = [];
+    for await (const model of limited.models.list()) ids.push(model.id);
+    expect(ids).toContain('simulated/sim-1');
+    expect(ids.every((id) => id.startsWith('simulated/'))).toBe(true);
+    await expect(limited.models.retrieve('tooly/tool-1')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
   it('describes the doors in /openapi.json from the schemas that validate them', async () => {
     const doc = (await fetchJson(`${t.url}/openapi.json`)).json;
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/chat/completions', '/v1/models', '/v1/models/{id}', '/v1/messages']));

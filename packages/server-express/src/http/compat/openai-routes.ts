@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { compatErrorInput, createOpenAIChatWriter, openAIChatAnswer, openAIChatRequestSchema, openAIChatRequestToTwin, openAIError } from '@twin/core';
+import { TwinError, compatErrorInput, createOpenAIChatWriter, openAIChatAnswer, openAIChatRequestSchema, openAIChatRequestToTwin, openAIError } from '@twin/core';
 import { readJsonBody, sendJson, validate } from '../http-util';
 import { openSSEResponse } from '../sse-response';
 import type { RouteContext } from '../stream-routes';
@@ -24,13 +24,30 @@ export async function postChatCompletions(ctx: RouteContext): Promise<void> {
 
 /** `GET /v1/models`: the models this key may name. */
 export async function listModels(ctx: RouteContext): Promise<void> {
-  sendJson(ctx.res, 200, { object: 'list', data: listCompatModels(ctx.service) });
+  const aliases = ctx.service.router.aliases.map((id) => ({ id, object: 'model' as const, created: 0, owned_by: 'twin' }));
+  const data = [...listCompatModels(ctx.service), ...aliases].filter((m) => keyMayUse(ctx.auth, m.id));
+  sendJson(ctx.res, 200, { object: 'list', data });
+}
+
+/**
+ * Whether the caller's key may name this model (`provider/model` or an alias): a key with
+ * allow-lists sees only what they admit, as `/api/stream` enforces them.
+ */
+function keyMayUse(auth: RouteContext['auth'], id: string): boolean {
+  const slash = id.indexOf('/');
+  const provider = slash > 0 ? id.slice(0, slash) : undefined;
+  if (auth.allowedProviders && provider !== undefined && !auth.allowedProviders.includes(provider)) return false;
+  if (auth.allowedModels && !auth.allowedModels.includes(id) && !(slash > 0 && auth.allowedModels.includes(id.slice(slash + 1)))) return false;
+  return true;
 }
 
 /** `GET /v1/models/{id}` (the id is `provider/model`, its slash raw or encoded). */
 export async function getModel(ctx: RouteContext): Promise<void> {
   const id = ctx.params.id!;
   const { provider, model } = resolveCompatModel(ctx.service, id);
+  if (!keyMayUse(ctx.auth, `${provider.name}/${model}`)) {
+    throw new TwinError('not_found', `The model "${id}" does not exist or this key may not use it.`, { details: { field: 'model' } });
+  }
   const entry = listCompatModels(ctx.service).find((m) => m.id === `${provider.name}/${model}`);
   sendJson(ctx.res, 200, entry ?? { id: `${provider.name}/${model}`, object: 'model', created: 0, owned_by: provider.name });
 }
