@@ -172,7 +172,7 @@ export function createChatStore(options: ChatStoreOptions | (() => ChatStoreOpti
     stop: halt,
     regenerate(messageId) {
       const messages = snapshot.messages;
-      let i = messageId === undefined ? messages.findLastIndex((m) => m.role === 'assistant') : messages.findIndex((m) => m.id === messageId);
+      let i = messageId === undefined ? lastAnswerIndex(messages) : messages.findIndex((m) => m.id === messageId);
       if (i === -1) i = messages.length;
       halt();
       return converse(messages.slice(0, i));
@@ -204,4 +204,10 @@ export function createChatStore(options: ChatStoreOptions | (() => ChatStoreOpti
       emit(messages);
     },
   };
+}
+
+/** The index of the last assistant message, or -1 (`findLastIndex` is ES2023, later than the package's target). */
+function lastAnswerIndex(messages: readonly ChatMessage[]): number {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.role === 'assistant') return i;
+  return -1;
 }
