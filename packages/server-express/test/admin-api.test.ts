@@ -85,7 +85,12 @@ for (const [driver, open] of DRIVERS) {
       const received = reader.events.filter((e) => e.event === 'chunk').map((e) => (e.json as { text?: string }).text ?? '').join('');
       expect(received.length).toBeGreaterThan(0);
       await finalBill(id);
-      const detail = await fetchJson(`${t.url}/api/admin/streams/${id}`, { key: t.keys.admin });
+      // The audit rows (segments, the end event) are written behind the bill, by their own batches.
+      let detail = await fetchJson(`${t.url}/api/admin/streams/${id}`, { key: t.keys.admin });
+      for (let i = 0; i < 100 && !(detail.json.timeline as Array<{ kind: string }>).some((e) => e.kind === 'end'); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        detail = await fetchJson(`${t.url}/api/admin/streams/${id}`, { key: t.keys.admin });
+      }
       expect(detail.status).toBe(200);
       expect(detail.json.text).toBe(received);
       expect(detail.json.billing.state).toBe('final');

@@ -46,7 +46,8 @@ let server: Awaited<ReturnType<typeof serve>>;
 let devKey: string;
 beforeAll(async () => {
   if (!existsSync(cli)) throw new Error('Run `pnpm build` first: this test starts dist/cli.js.');
-  writeFileSync(configFile, 'models:\n  chat: [simulated/sim-1]\n');
+  // `sim2` (the reload test's renamed simulated provider) has no price: this operator allows that.
+  writeFileSync(configFile, 'unpricedModels: allow\nmodels:\n  chat: [simulated/sim-1]\n');
   server = await serve();
   devKey = readFileSync(join(dataDir, 'dev-api-key'), 'utf8').trim();
   // A first start creates the embedded database (initdb), which takes minutes on a loaded machine.
@@ -93,7 +94,7 @@ describe('the built twin-server as an operator runs it', () => {
       open.push(await openSSE(`${server.url}/api/stream`, { headers: { authorization: `Bearer ${devKey}` }, body: { model: 'chat', messages: [{ role: 'user', content: `stream ${i}` }] } }));
     }
     await Promise.all(open.map((r) => r.waitFor((e) => e.some((x) => x.event === 'chunk'), 30_000)));
-    writeFileSync(configFile, 'providers:\n  sim2: { type: simulated, defaultModel: sim-2, tokensPerSecond: 1000 }\nmodels:\n  chat: [sim2/sim-2]\n  fast: [simulated/sim-1]\n');
+    writeFileSync(configFile, 'unpricedModels: allow\nproviders:\n  sim2: { type: simulated, defaultModel: sim-2, tokensPerSecond: 1000 }\nmodels:\n  chat: [sim2/sim-2]\n  fast: [simulated/sim-1]\n');
     server.child.kill('SIGHUP');
     let routing: { json: { aliases: Record<string, string[]> } } | undefined;
     for (let i = 0; i < 50 && !routing?.json.aliases.fast; i++) routing = await fetchJson(`${server.url}/api/admin/routing`, { key: devKey });

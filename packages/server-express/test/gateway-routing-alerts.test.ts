@@ -67,6 +67,8 @@ describe.each([
       providers: [createSimulatedProvider({ tokensPerSecond: 0 })],
       service: {
         routing,
+        // The fake upstreams' models (gpt-x, backup-1 on made-up providers) have no price: allowed, flagged.
+        unpricedModels: 'allow',
         secrets: { UPSTREAM_KEY: 'sk-upstream', HOOK_SECRET: 'whsec_test' },
         alertChecks: false,
         alertEnv: { schedule: (fn, ms) => (timers.push({ fn, ms }), () => undefined) },

@@ -279,12 +279,13 @@ export class StreamHub {
       maxQueuedBytes: this.options.maxQueuedBytesPerConnection,
       headers: { 'X-Twin-Stream-Id': stream.id },
       onClientClose: () => {
+        const graceMs = format.resumable === false ? 0 : this.options.detachGraceMs;
         // Our own endings (DELETE, completion) end the response first and never get here.
         if (stream.isRunning) {
           signals?.drop(stream.tenantId);
-          this.deps.store.events.push({ streamId: stream.id, tenantId: stream.tenantId, type: 'stream.detach', data: { graceMs: this.options.detachGraceMs }, createdAt: new Date() });
+          this.deps.store.events.push({ streamId: stream.id, tenantId: stream.tenantId, type: 'stream.detach', data: { graceMs }, createdAt: new Date() });
         }
-        stream.detach(response, this.options.detachGraceMs);
+        stream.detach(response, graceMs);
       },
       onOverflow: () => stream.onOverflow(),
       onDrain: () => {

@@ -13,6 +13,12 @@ export interface WireFormat {
   createWriter(options: ConnectionWriterOptions): ConnectionWriter;
   /** Opens the response of one connection. */
   openResponse(req: IncomingMessage, res: ServerResponse, options: SSEResponseOptions): SSEResponse;
+  /**
+   * Whether a client of this format can come back for the rest (default true). OpenAI's and
+   * Anthropic's clients cannot resume a stream, so keeping its provider running through the detach
+   * grace would only bill output nobody can read: a stream of such a door stops when its client goes.
+   */
+  resumable?: boolean;
 }
 
 /** Twin's own SSE protocol: what `/api/stream` speaks and what every resume gets. */

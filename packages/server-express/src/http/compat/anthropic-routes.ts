@@ -19,6 +19,7 @@ export async function postMessages(ctx: RouteContext): Promise<void> {
     return {
       createWriter: (options) => createAnthropicMessagesWriter({ ...ids, ...(options.onWrite ? { onWrite: options.onWrite } : {}) }),
       openResponse: openSSEResponse,
+      resumable: false,
     };
   });
 }

@@ -54,6 +54,7 @@ export function jsonAnswerFormat(build: (answer: CompatAnswer) => JsonAnswer): W
         },
       };
     },
+    resumable: false,
     openResponse(_req, res, options): SSEResponse {
       let endedByUs = false;
       let closed = false;

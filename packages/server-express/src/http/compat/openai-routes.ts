@@ -18,6 +18,7 @@ export async function postChatCompletions(ctx: RouteContext): Promise<void> {
     return {
       createWriter: (options) => createOpenAIChatWriter({ ...ids, includeUsage: request.includeUsage, ...(options.onWrite ? { onWrite: options.onWrite } : {}) }),
       openResponse: openSSEResponse,
+      resumable: false,
     };
   });
 }
