@@ -64,7 +64,7 @@ describe('ConnectionWriter', () => {
 
   it('never writes `retry: 0` (every client would reconnect at once): no hint instead', () => {
     const writer = createConnectionWriter({ streamId: 's', retryMs: 0 });
-    expect(writer.write(streamOf(['a']).slice(0, 1))).toMatch(/^id: 0\nevent: start\n/);
+    expect(writer.write(streamOf(['a']).slice(0, 1))).toMatch(/^id: s:0\nevent: start\n/);
   });
 
   it('reports the UTF-8 bytes it produced (not UTF-16 length) and the events written', () => {
