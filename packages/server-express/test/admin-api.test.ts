@@ -88,7 +88,7 @@ for (const [driver, open] of DRIVERS) {
       // The audit rows (segments, the end event) are written behind the bill, by their own batches.
       let detail = await fetchJson(`${t.url}/api/admin/streams/${id}`, { key: t.keys.admin });
       for (let i = 0; i < 100 && !(detail.json.timeline as Array<{ kind: string }>).some((e) => e.kind === 'end'); i++) {
-        await new Promise((r) => setTimeout(r, 20));
+        await t.store.flush();
         detail = await fetchJson(`${t.url}/api/admin/streams/${id}`, { key: t.keys.admin });
       }
       expect(detail.status).toBe(200);

@@ -2,30 +2,11 @@ import { useEffect, useState } from 'react';
 import { api } from '../api';
 import { formatMs, formatPercent, formatRate } from '../format';
 import { TimeChart } from '../time-chart';
+import type { TrafficBucket, TrafficSeries } from '../../../src/admin/traffic-series';
 
-interface Bucket {
-  at: number;
-  finished: number;
-  completed: number;
-  errors: number;
-  aborts: number;
-  eventsPerSecond: number;
-  bytesPerSecond: number;
-  latency: { min?: number; avg?: number; p95?: number; p99?: number };
-  ttft: { avg?: number; p95?: number };
-  drops: number;
-  resumes: number;
-  stalls: number;
-  stallMs: number;
-  streams?: number;
-  connections?: number;
-}
-interface Traffic {
-  window: string;
-  buckets: Bucket[];
-  totals: Omit<Bucket, 'at' | 'streams' | 'connections'> & { errorRate: number; completionRate: number; dropsPerHour: number };
-  now: { activeStreams: number; openConnections: number };
-}
+// The server's own shapes (type-only: nothing of the server is bundled into the page).
+type Bucket = TrafficBucket;
+type Traffic = TrafficSeries & { window: string; now: { activeStreams: number; openConnections: number } };
 
 const WINDOWS = ['5m', '15m', '1h', '6h', '24h'];
 
