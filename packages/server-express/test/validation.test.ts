@@ -51,7 +51,8 @@ describe('input validation', () => {
         if (res.status !== 200) expect(res.status).toBeGreaterThanOrEqual(400);
         expect(res.status).toBeLessThan(500);
       }),
-      { numRuns: 60 },
+      // Keys named after Object.prototype's members once reached a 500 (`{"toString": false}`).
+      { numRuns: 60, examples: [[{ toString: false }], [{ constructor: 1, valueOf: [] }], [JSON.parse('{"__proto__":{"x":1}}')]] },
     );
     await fc.assert(
       fc.asyncProperty(fc.dictionary(fc.constantFrom('prompt', 'model', 'maxTokens', 'temperature', 'codec', 'messages', 'streamId', 'lastEventId', 'provider'), fc.string()), async (query) => {

@@ -24,6 +24,13 @@ describe('findUnknownKeys', () => {
     expect(findUnknownKeys(z.record(z.string(), z.number()), { anything: 1 })).toEqual([]);
   });
 
+  it("reports keys named after Object.prototype's members as unknown instead of walking them", () => {
+    const body = JSON.parse('{"toString":false,"constructor":1,"__proto__":{"x":1},"messages":[{"role":"user","content":"x","hasOwnProperty":2}]}');
+    expect(findUnknownKeys(streamRequestSchema, body).map((k) => `${k.at}:${k.key}`).sort()).toEqual(
+      [':__proto__', ':constructor', ':toString', 'messages.0:hasOwnProperty'].sort(),
+    );
+  });
+
   it('suggests only near misses', () => {
     expect(nearestKey('max_tokens', ['maxTokens', 'messages'])).toBe('maxTokens');
     expect(nearestKey('MaxTokens', ['maxTokens'])).toBe('maxTokens');

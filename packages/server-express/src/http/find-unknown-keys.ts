@@ -69,7 +69,8 @@ function objectUnknownKeys(def: ZodDef, value: unknown, at: string): UnknownKey[
   const known = Object.keys(shape);
   const out: UnknownKey[] = [];
   for (const [key, child] of Object.entries(value)) {
-    const field = shape[key];
+    // Own keys only: a body key named `toString` or `constructor` must not find Object.prototype's.
+    const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
     if (field) out.push(...findUnknownKeys(field, child, join(at, key)));
     else if (!open) {
       const suggestion = nearestKey(key, known);
@@ -85,7 +86,7 @@ function unionUnknownKeys(def: ZodDef, value: unknown, at: string): UnknownKey[]
     const tag = value[def.discriminator];
     const match = options.find((o) => {
       const d = defOf(o);
-      const literal = d.shape?.[def.discriminator!];
+      const literal = d.shape && Object.hasOwn(d.shape, def.discriminator!) ? d.shape[def.discriminator!] : undefined;
       return literal !== undefined && (defOf(literal) as { values?: unknown[] }).values?.includes(tag);
     });
     return match ? findUnknownKeys(match, value, at) : [];
