@@ -2,7 +2,8 @@
 import { isTwinError } from '@twin/core';
 import { keysCommand } from './cli/keys-command';
 import { acquireDataDirLock } from './storage/data-dir-lock';
-import { pgliteDir, readServerEnv } from './cli/server-config';
+import { hostname } from 'node:os';
+import { instanceIdOf, pgliteDir, readServerEnv } from './cli/server-config';
 import { INVOICE_HELP, invoiceCommand } from './cli/invoice-command';
 import { startReferenceServer } from './cli/serve';
 import { openDatabase } from './storage/open-database';
@@ -33,7 +34,7 @@ async function withStore<T>(fn: (store: ReturnType<typeof createTwinStore>) => P
   const db = await openDatabase(
     env.DATABASE_URL ? { url: env.DATABASE_URL, ...(env.TWIN_DB_SCHEMA ? { schemaName: env.TWIN_DB_SCHEMA } : {}) } : { dataDir: pgliteDir(env) },
   );
-  const store = createTwinStore(db.db, { instanceId: env.TWIN_INSTANCE_ID });
+  const store = createTwinStore(db.db, { instanceId: instanceIdOf(env, hostname(), process.pid) });
   try {
     return await fn(store);
   } finally {

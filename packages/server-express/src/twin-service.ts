@@ -35,6 +35,8 @@ import { createAlertCenter, type AlertCenter } from './alerts/alert-center';
 import type { WebhookDispatcherEnv } from './alerts/webhook-dispatcher';
 import { createApiKeyAdminStore, type ApiKeyAdminStore } from './storage/api-key-admin-store';
 import { createRequestLimits, type RateLimits, type RequestLimits } from './limits/request-limits';
+import type { ClusterOptions } from './cluster/cluster-options';
+import { joinCluster, type ClusterNode } from './cluster/cluster-node';
 
 /** Everything {@link createTwinService} takes. Only `store` and `providers` are required. */
 export interface TwinServiceOptions {
@@ -117,6 +119,11 @@ export interface TwinServiceOptions {
   cors?: CorsOptions;
   /** Clock of the rate limiter (tests); default `Date.now`. */
   now?: () => number;
+  /**
+   * Cluster mode: many instances sharing this Redis (and one Postgres) behind any load balancer.
+   * Unset (default): one process, everything in memory. See docs/deployment.md.
+   */
+  cluster?: ClusterOptions;
 }
 
 /** How long a stream whose client vanished keeps running for a resume, by default. */
@@ -148,6 +155,8 @@ export interface TwinService {
   readonly alerts: AlertCenter;
   /** Per-key and per-tenant requests / tokens per minute. */
   readonly limits: RequestLimits;
+  /** This instance's membership of a cluster (`options.cluster`); undefined in single-process mode. */
+  readonly cluster: ClusterNode | undefined;
   /** Resolves a provider by name (`undefined` → default); 400 naming `provider` when unknown. */
   provider(name: string | undefined): Provider;
   providerNames(): string[];
@@ -199,6 +208,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   let routing = options.routing ?? EMPTY_ROUTING_CONFIG;
   let router = createModelRouter({ base: providers, config: routing, secrets, defaultProvider });
 
+  const cluster = options.cluster ? await joinCluster({ ...options.cluster, instanceId: options.cluster.instanceId ?? options.store.instanceId }, logger) : undefined;
   const metrics = createServerMetrics({ defaultMetrics: options.processMetrics !== false });
   const stats = new StreamStatsWindow();
   const store = options.store;
@@ -281,6 +291,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     hooks: options.hooks,
     keys,
     limits,
+    cluster,
     cors: options.cors,
     alerts,
     provider: (name) => router.provider(name),
@@ -315,6 +326,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       alerts.stop();
       await hub.shutdown(timeoutMs);
       await store.flush();
+      await cluster?.close();
     },
   };
 }

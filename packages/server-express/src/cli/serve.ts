@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { createKeyring, createProviderRegistry, decodeBase64, providerConfigFromEnv, TwinError, type Keyring } from '@twin/core';
 import express from 'express';
 import pino, { type Logger } from 'pino';
@@ -14,7 +15,7 @@ import { createTwinStore } from '../storage/twin-store';
 import { createTwinService, type TwinService } from '../twin-service';
 import { readRoutingConfigFile } from '../routing/routing-config';
 import { acquireDataDirLock } from '../storage/data-dir-lock';
-import { pgliteDir, readPricingFile, readServerEnv, type ServerEnv } from './server-config';
+import { instanceIdOf, pgliteDir, readPricingFile, readServerEnv, type ServerEnv } from './server-config';
 
 /** A running reference server. */
 export interface RunningServer {
@@ -91,8 +92,9 @@ export async function startReferenceServer(vars: Record<string, string | undefin
     throw error;
   }
   logger.debug({ driver: database.driver, location: database.location }, 'database ready (migrations applied)');
+  const instanceId = instanceIdOf(env, hostname(), process.pid);
   const store = createTwinStore(database.db, {
-    instanceId: env.TWIN_INSTANCE_ID,
+    instanceId,
     onWriteError: (table, err, rows) => logger.warn({ table, rows, err }, 'batch write failed; will retry'),
   });
   const registry = createProviderRegistry({ ...providerConfigFromEnv(vars), simulated: {
@@ -130,6 +132,7 @@ export async function startReferenceServer(vars: Record<string, string | undefin
       : {}),
     // The routing file declares the policy when it names one; the environment otherwise.
     unpricedModels: routing?.unpricedModels ?? env.TWIN_UNPRICED_MODELS,
+    ...(env.REDIS_URL ? { cluster: { redisUrl: env.REDIS_URL, instanceId, ...(env.TWIN_REDIS_PREFIX ? { keyPrefix: env.TWIN_REDIS_PREFIX } : {}) } } : {}),
   });
   warnUnpricedModels(service, logger);
   const reconciled = await service.reconcile();

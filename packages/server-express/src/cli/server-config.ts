@@ -25,7 +25,15 @@ export const serverEnvSchema = z.object({
   TWIN_PRICING_FILE: z.string().min(1).optional(),
   /** `api-key` (default) or `off` (development on loopback only: every request is tenant `dev`). */
   TWIN_AUTH: z.enum(['api-key', 'off']).default('api-key'),
-  TWIN_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('default'),
+  /**
+   * This instance's id: its open billing records carry it. Default `default`; in cluster mode
+   * (`REDIS_URL`) the host name and process id, unique per instance.
+   */
+  TWIN_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+  /** Redis shared by the instances of a cluster: turns cluster mode on (see docs/deployment.md). Unset: one process. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  /** Prefix of every Redis key and channel of this deployment (default `twin:`). */
+  TWIN_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:{}-]{1,64}$/).optional(),
   TWIN_MAX_CONNECTIONS: int(1).default(10_000),
   TWIN_MAX_CONNECTIONS_PER_KEY: int(1).default(100),
   TWIN_HEARTBEAT_MS: int(1).default(15_000),
@@ -84,6 +92,13 @@ export function readPricingFile(path: string): StreamBillingConfig[] {
   if (!parsed.success) throw new TwinError('config_invalid', `TWIN_PRICING_FILE ${path} is not valid JSON: ${parsed.error.message}`);
   const value = parsed.value;
   return parsePricingConfigs(Array.isArray(value) ? value : [value]);
+}
+
+/** The instance id: `TWIN_INSTANCE_ID`, else `default` alone and host-pid in a cluster (ids must differ there). */
+export function instanceIdOf(env: ServerEnv, host: string, pid: number): string {
+  if (env.TWIN_INSTANCE_ID) return env.TWIN_INSTANCE_ID;
+  if (!env.REDIS_URL) return 'default';
+  return `${host}-${pid}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 64);
 }
 
 /** The PGlite folder inside the data dir. */

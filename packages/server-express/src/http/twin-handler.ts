@@ -121,6 +121,8 @@ export function createTwinHandler(service: TwinService): TwinRequestHandler {
     const url = new URL(req.url ?? '/', 'http://twin.local');
     const path = url.pathname;
     const method = req.method ?? 'GET';
+    // Behind a load balancer: which instance answered (logs, debugging, the cluster tests).
+    if (service.cluster) res.setHeader('X-Twin-Instance', service.cluster.instanceId);
     if (applyCors(service.cors, req, res)) return;
 
     const fixed = FIXED_PATHS[path];
