@@ -55,17 +55,28 @@ export { createNodeAead } from './crypto/node-aead';
 export { createServerMetrics } from './observability/server-metrics';
 export type { ServerMetrics } from './observability/server-metrics';
 export { StreamStatsWindow } from './observability/stream-stats';
-export type { StreamStats, FinishedSample } from './observability/stream-stats';
+export type { FinishedSample } from './observability/stream-stats';
+export type { StreamStats } from './admin/admin-api-types';
 export { NetworkSignals } from './observability/network-signals';
 export type { NetworkSample, NetworkSignalKind, QueuedConnection } from './observability/network-signals';
 export { ConnectionSamples } from './observability/connection-samples';
 export type { ConnectionSample } from './observability/connection-samples';
 
 // ── admin console ────────────────────────────────────────────────────────────
-export type { LiveStreamSummary, LiveStreamState } from './admin/live-stream-summary';
-export type { TimelineEntry, StreamReplay } from './admin/stream-timeline';
-export type { TrafficBucket, TrafficSeries } from './admin/traffic-series';
-export type { SpendPoint } from './admin/spend-series';
+export type {
+  AdminLiveSnapshot,
+  AdminTraffic,
+  AdminWhoAmI,
+  LiveStreamSummary,
+  LiveStreamState,
+  PublicApiKey,
+  SpendPoint,
+  StreamReplay,
+  TimelineEntry,
+  TrafficBucket,
+  TrafficSeries,
+  WebhookDeliveryView,
+} from './admin/admin-api-types';
 
 // ── routing ──────────────────────────────────────────────────────────────────
 export { createModelRouter } from './routing/model-router';
@@ -78,7 +89,7 @@ export { recordAttempts } from './routing/record-attempts';
 export { authContextOf, API_KEY_ROLES } from './auth/authenticator';
 export type { ApiKeyRole, NewApiKey } from './auth/authenticator';
 export { createKeyAs, listKeysAs, updateKeyAs, revokeKeyAs, rotateKeyAs, publicKey, createKeyBodySchema, updateKeyBodySchema, rotateKeyBodySchema, tenantLimitsBodySchema } from './auth/key-admin';
-export type { PublicApiKey, CreateKeyBody, UpdateKeyBody } from './auth/key-admin';
+export type { CreateKeyBody, UpdateKeyBody } from './auth/key-admin';
 export { createApiKeyAdminStore } from './storage/api-key-admin-store';
 export type { ApiKeyAdminStore, ApiKeyRecord, ApiKeyPatch, TenantLimitsRow } from './storage/api-key-admin-store';
 export { acquireDataDirLock, readDataDirLock, lockPathOf } from './storage/data-dir-lock';

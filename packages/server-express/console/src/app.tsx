@@ -1,25 +1,25 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, api } from './api';
+import type { AdminWhoAmI as WhoAmI } from './api-types';
 import { BudgetsPage } from './pages/budgets-page';
+import { InvoicePage } from './pages/invoice-page';
+import { InvoicesPage } from './pages/invoices-page';
 import { KeysPage } from './pages/keys-page';
 import { LivePage } from './pages/live-page';
 import { SpendPage } from './pages/spend-page';
 import { StreamPage } from './pages/stream-page';
 import { TrafficPage } from './pages/traffic-page';
+import { WebhooksPage } from './pages/webhooks-page';
 import { currentKey, forgetKey, rememberKey } from './session-key';
 import { href, useHashRoute } from './use-hash-route';
-
-interface WhoAmI {
-  tenantId: string;
-  apiKeyId: string;
-  role: string;
-}
 
 const PAGES = [
   ['live', 'Live'],
   ['traffic', 'Traffic'],
   ['spend', 'Spend'],
+  ['invoices', 'Invoices'],
   ['budgets', 'Budgets & alerts'],
+  ['webhooks', 'Webhooks'],
   ['keys', 'Keys & pricing'],
 ] as const;
 
@@ -108,8 +108,11 @@ export function App() {
         {page === 'stream' && arg && <StreamPage id={arg} />}
         {page === 'traffic' && <TrafficPage />}
         {page === 'spend' && <SpendPage />}
+        {page === 'invoices' && !arg && <InvoicesPage tenantId={session.who.tenantId} />}
+        {page === 'invoices' && arg && <InvoicePage key={arg} number={arg} />}
         {page === 'budgets' && <BudgetsPage />}
-        {page === 'keys' && <KeysPage />}
+        {page === 'webhooks' && <WebhooksPage tenantId={session.who.tenantId} />}
+        {page === 'keys' && <KeysPage tenantId={session.who.tenantId} apiKeyId={session.who.apiKeyId} />}
       </main>
     </div>
   );

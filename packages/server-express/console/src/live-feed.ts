@@ -1,5 +1,5 @@
 import { createParser } from 'eventsource-parser';
-import type { LiveRow, LiveSnapshot } from './types';
+import type { AdminLiveSnapshot as LiveSnapshot, LiveStreamSummary as LiveRow } from './api-types';
 
 /** A stream that left the live table: its last row and when the console saw it go. */
 export interface FinishedRow {

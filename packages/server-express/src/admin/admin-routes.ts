@@ -1,9 +1,10 @@
-import { TwinError, encodeSSE, encodeSSEComment } from '@twin/core';
+import { TwinError, encodeSSE, encodeSSEComment, type StreamBillingRecord, type StreamMetrics } from '@twin/core';
 import { z } from 'zod';
 import type { AuthContext } from '../auth/authenticator';
 import { sendJson, validate } from '../http/http-util';
 import type { RouteContext } from '../http/stream-routes';
 import type { TwinService } from '../twin-service';
+import type { AdminLiveSnapshot, AdminStreamDetail, AdminTraffic, AdminWhoAmI } from './admin-api-types';
 import { LiveSnapshots } from './live-snapshots';
 import { summariseLiveStream } from './live-stream-summary';
 import { readStreamReplay } from './stream-timeline';
@@ -53,7 +54,7 @@ export async function adminLiveFeed(ctx: RouteContext): Promise<void> {
       openConnections: running.filter((s) => s.hasConnection).length,
     });
     const hour = service.signals.since(now - 3_600_000, ctx.auth.tenantId);
-    const data = {
+    const data: AdminLiveSnapshot = {
       v: 1,
       at: now,
       streams,
@@ -95,15 +96,17 @@ export async function adminStreamDetail(ctx: RouteContext): Promise<void> {
     readStreamReplay(store, ctx.auth.tenantId, id),
   ]);
   if (!live && !billing && !connection) throw new TwinError('not_found', `No stream ${id}.`, { details: { field: 'id' } });
-  sendJson(ctx.res, 200, {
+  const answer: AdminStreamDetail<StreamBillingRecord, StreamMetrics> = {
     streamId: id,
     status: live?.status ?? connection?.status,
     ...(live?.isRunning ? { live: summariseLiveStream(live, pricing.list(), Date.now()) } : {}),
-    metrics: live ? live.getMetrics() : metricsRow?.metrics,
+    // Stored as the stream's StreamMetrics when it ended.
+    metrics: live ? live.getMetrics() : (metricsRow?.metrics as StreamMetrics | undefined),
     connection: connection ?? null,
     billing: billing ?? null,
     ...replay,
-  });
+  };
+  sendJson(ctx.res, 200, answer);
 }
 
 const trafficQuerySchema = z.object({
@@ -132,11 +135,12 @@ export async function adminTraffic(ctx: RouteContext): Promise<void> {
     buckets: q.buckets,
   });
   const running = ctx.service.hub.listActive(ctx.auth);
-  sendJson(ctx.res, 200, {
+  const answer: AdminTraffic = {
     window: q.window,
     ...series,
     now: { activeStreams: running.length, openConnections: running.filter((s) => s.hasConnection).length },
-  });
+  };
+  sendJson(ctx.res, 200, answer);
 }
 
 /** `GET /api/admin/keys`: the tenant's API keys (id, name, role, display prefix; never a hash). */
@@ -159,5 +163,6 @@ export async function adminKeys(ctx: RouteContext): Promise<void> {
 /** `GET /api/admin/whoami`: what the console signed in as. */
 export async function adminWhoAmI(ctx: RouteContext): Promise<void> {
   requireAdmin(ctx.auth);
-  sendJson(ctx.res, 200, { tenantId: ctx.auth.tenantId, apiKeyId: ctx.auth.apiKeyId, role: ctx.auth.role, providers: ctx.service.providerNames() });
+  const answer: AdminWhoAmI = { tenantId: ctx.auth.tenantId, apiKeyId: ctx.auth.apiKeyId, role: ctx.auth.role, providers: ctx.service.providerNames() };
+  sendJson(ctx.res, 200, answer);
 }

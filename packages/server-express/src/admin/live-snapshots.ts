@@ -1,6 +1,7 @@
 import type { StreamBillingConfig } from '@twin/core';
 import type { LiveStream } from '../stream/live-stream';
-import { costSoFar, summariseLiveStream, type LiveStreamSummary } from './live-stream-summary';
+import type { LiveStreamSummary } from './admin-api-types';
+import { costSoFar, summariseLiveStream } from './live-stream-summary';
 
 /** How long a tenant's table is reused by every console open on it (ms). */
 const SNAPSHOT_TTL_MS = 500;

@@ -1,43 +1,6 @@
 import { calculateBill, findPricing, type StreamBillingConfig } from '@twin/core';
 import type { LiveStream } from '../stream/live-stream';
-
-/**
- * Where a running stream is: `streaming` (a client is attached), `detached` (its client went away
- * and the stream runs on in its detach grace, waiting for a resume), `resumed` (a client is attached
- * again after at least one reconnect).
- */
-export type LiveStreamState = 'streaming' | 'detached' | 'resumed';
-
-/** One row of the admin console's live table. Times are ms; money is an exact decimal string. */
-export interface LiveStreamSummary {
-  id: string;
-  tenantId: string;
-  apiKeyId: string;
-  provider: string;
-  model: string;
-  purpose?: string;
-  state: LiveStreamState;
-  startedAt: number;
-  ageMs: number;
-  /**
-   * Output tokens so far: the provider's count once it reported usage, until then an estimate from
-   * the text sent (4 characters a token, `tokensEstimated`), so the table moves while a stream runs.
-   */
-  outputTokens: number;
-  tokensEstimated: boolean;
-  tokensPerSecond?: number;
-  ttftMs?: number;
-  bytes: number;
-  events: number;
-  reconnects: number;
-  backpressureEvents: number;
-  /**
-   * What the stream would cost if it ended now, priced on what is known so far (output tokens,
-   * duration, bytes; the prompt's tokens are not known until the provider reports them): always
-   * `estimated`. The bill itself is computed once, at the end.
-   */
-  costSoFar?: { currency: string; total: string; estimated: true };
-}
+import type { LiveStreamState, LiveStreamSummary } from './admin-api-types';
 
 // The usual rule of thumb for English text; only for the live estimate, never for a bill.
 const CHARS_PER_TOKEN = 4;

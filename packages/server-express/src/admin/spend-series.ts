@@ -5,15 +5,8 @@ import { sendJson, validate } from '../http/http-util';
 import type { RouteContext } from '../http/stream-routes';
 import { streamBillingRecords as r } from '../storage/schema';
 import { billedAt } from '../storage/usage-report';
+import type { SpendPoint } from './admin-api-types';
 
-/** One bucket of spend: exact decimal total (Postgres numeric, as text) of the final records billed in it. */
-export interface SpendPoint {
-  at: string;
-  currency: string;
-  count: number;
-  total: string;
-  tokens: number;
-}
 
 const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date');
 const spendQuerySchema = z.object({

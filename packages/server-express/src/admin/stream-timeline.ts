@@ -2,28 +2,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { auditRowItems } from '../storage/audit-segment';
 import { streamChunks, streamEvents } from '../storage/schema';
 import type { TwinStore } from '../storage/twin-store';
-
-/** One line of a stream's timeline in the admin console. */
-export interface TimelineEntry {
-  at: string;
-  /** `start`, `chunks` (one audit segment), `detach`, `resume`, `error`, `complete`, `end`. */
-  kind: string;
-  seq?: number;
-  lastSeq?: number;
-  detail?: Record<string, unknown>;
-}
-
-/** What the audit log holds of one stream: its timeline and its text, replayed. */
-export interface StreamReplay {
-  timeline: TimelineEntry[];
-  /** The answer text, in order, exactly as the chunk events carried it (`sealed` streams: empty). */
-  text: string;
-  reasoning: string;
-  sealed: boolean;
-  /** Audit events stored (chunk, error, complete) and their data bytes. */
-  events: number;
-  bytes: number;
-}
+import type { StreamReplay, TimelineEntry } from './admin-api-types';
 
 function receiptTotal(cost: unknown): Record<string, unknown> {
   const c = cost as { total?: unknown; currency?: unknown } | undefined;

@@ -1,38 +1,8 @@
 import type { ConnectionSample } from '../observability/connection-samples';
 import type { NetworkSample } from '../observability/network-signals';
 import type { FinishedSample } from '../observability/stream-stats';
+import type { TrafficBucket, TrafficSeries } from './admin-api-types';
 
-/** One time bucket of the traffic view. Rates are 0..1; times ms; `undefined` = no stream ended. */
-export interface TrafficBucket {
-  /** Bucket start, ms since the epoch. */
-  at: number;
-  finished: number;
-  completed: number;
-  errors: number;
-  aborts: number;
-  eventsPerSecond: number;
-  bytesPerSecond: number;
-  /** Stream duration (the latency of a whole answer): min / avg / p95 / p99. */
-  latency: { min?: number; avg?: number; p95?: number; p99?: number };
-  /** Time to first token: avg / p95. */
-  ttft: { avg?: number; p95?: number };
-  drops: number;
-  resumes: number;
-  stalls: number;
-  stallMs: number;
-  /** Most running streams / open connections sampled in the bucket (`undefined`: no sample). */
-  streams?: number;
-  connections?: number;
-}
-
-/** The traffic view over a window: buckets oldest first, and the whole window's totals. */
-export interface TrafficSeries {
-  from: number;
-  to: number;
-  bucketMs: number;
-  buckets: TrafficBucket[];
-  totals: Omit<TrafficBucket, 'at' | 'streams' | 'connections'> & { errorRate: number; completionRate: number; dropsPerHour: number };
-}
 
 function percentile(sorted: readonly number[], p: number): number | undefined {
   if (sorted.length === 0) return undefined;

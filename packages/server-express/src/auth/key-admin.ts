@@ -1,6 +1,7 @@
 import { TwinError } from '@twin/core';
 import { z } from 'zod';
 import type { ApiKeyPatch, ApiKeyRecord, ApiKeyAdminStore } from '../storage/api-key-admin-store';
+import type { PublicApiKey } from '../admin/admin-api-types';
 import { createApiKey, type ApiKeyRole, type AuthContext } from './authenticator';
 
 /** Tenant ids as keys carry them. */
@@ -43,8 +44,8 @@ export const rotateKeyBodySchema = z.strictObject({
 export const tenantLimitsBodySchema = z.strictObject({ requestsPerMinute: limit.optional(), tokensPerMinute: limit.optional() });
 
 /** A key as listed: never its secret or hash. */
-export function publicKey(row: ApiKeyRecord, now = Date.now()) {
-  const status = row.revokedAt ? 'revoked' : row.expiresAt && row.expiresAt.getTime() <= now ? 'expired' : 'active';
+export function publicKey(row: ApiKeyRecord, now = Date.now()): PublicApiKey {
+  const status: PublicApiKey['status'] = row.revokedAt ? 'revoked' : row.expiresAt && row.expiresAt.getTime() <= now ? 'expired' : 'active';
   return {
     id: row.id,
     tenantId: row.tenantId,
@@ -62,7 +63,6 @@ export function publicKey(row: ApiKeyRecord, now = Date.now()) {
     rotatedFrom: row.rotatedFrom ?? null,
   };
 }
-export type PublicApiKey = ReturnType<typeof publicKey>;
 
 /** Admins manage every tenant; tenant admins only their own; members nothing. */
 function assertManages(auth: AuthContext, tenant: string): void {

@@ -12,8 +12,8 @@ import {
   rotateKeyAs,
   updateKeyAs,
   updateKeyBodySchema,
-  type PublicApiKey,
 } from '../auth/key-admin';
+import type { PublicApiKey } from '../admin/admin-api-types';
 import { validate } from '../http/http-util';
 import { createApiKeyAdminStore, type ApiKeyAdminStore } from '../storage/api-key-admin-store';
 import { acquireDataDirLock, readDataDirLock } from '../storage/data-dir-lock';

@@ -1,5 +1,7 @@
 import { TwinError } from '@twin/core';
 import { z } from 'zod';
+import type { WebhookDeliveryView } from '../admin/admin-api-types';
+import { tenantIdSchema } from '../auth/key-admin';
 import { sendJson, validate } from './http-util';
 import type { RouteContext } from './stream-routes';
 
@@ -36,9 +38,11 @@ const deliveriesQuerySchema = z.strictObject({
   status: z.enum(['pending', 'delivered', 'failed']).optional(),
   limit: z.coerce.number().int().min(1).max(1_000).optional(),
   before: z.iso.datetime({ offset: true }).optional(),
+  /** One tenant's alerts only (the console shows its tenant's; server-wide alerts are tenant `*`). */
+  tenant: z.union([tenantIdSchema, z.literal('*')]).optional(),
 });
 
-/** `GET /api/admin/webhooks/deliveries?status&limit&before`: the delivery log, newest first. */
+/** `GET /api/admin/webhooks/deliveries?status&limit&before&tenant`: the delivery log, newest first. */
 export async function listDeliveries(ctx: RouteContext): Promise<void> {
   assertAdmin(ctx);
   const query = validate(deliveriesQuerySchema, Object.fromEntries(ctx.url.searchParams), 'query');
@@ -46,15 +50,16 @@ export async function listDeliveries(ctx: RouteContext): Promise<void> {
     ...(query.status ? { status: query.status } : {}),
     ...(query.limit ? { limit: query.limit } : {}),
     ...(query.before ? { before: new Date(query.before) } : {}),
+    ...(query.tenant ? { tenantId: query.tenant } : {}),
   });
   sendJson(ctx.res, 200, {
-    deliveries: rows.map((r) => ({
+    deliveries: rows.map((r): WebhookDeliveryView => ({
       id: r.id,
       alertId: r.alertId,
       tenantId: r.tenantId,
       kind: r.kind,
       url: r.url,
-      status: r.status,
+      status: r.status as WebhookDeliveryView['status'],
       attempts: r.attempts,
       lastStatus: r.lastStatus,
       lastError: r.lastError,

@@ -42,7 +42,7 @@ export function gatewayOpenApiPaths(errorResponse: Json): { paths: Json; respons
       '/api/admin/webhooks/deliveries': {
         get: {
           summary: 'The alert webhook delivery log, newest first (admin).',
-          parameters: ['status', 'limit', 'before'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+          parameters: ['status', 'limit', 'before', 'tenant'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
           responses: { '200': ok(), ...errors },
         },
       },

@@ -1,3 +1,5 @@
+import type { StreamStats } from '../admin/admin-api-types';
+
 /** One finished stream, as the stats window keeps it. */
 export interface FinishedSample {
   tenantId: string;
@@ -7,22 +9,6 @@ export interface FinishedSample {
   bytes: number;
   events: number;
   endReason: string;
-}
-
-/** What `GET /api/stream/stats` answers. */
-export interface StreamStats {
-  windowMs: number;
-  activeStreams: number;
-  openConnections: number;
-  finished: number;
-  /** Events and bytes per second over the window. */
-  throughput: { eventsPerSecond: number; bytesPerSecond: number };
-  /** Time to first token percentiles, ms. */
-  latency: { p50?: number; p90?: number; p95?: number; p99?: number };
-  /** Fractions of finished streams in the window (0..1). */
-  completionRate: number;
-  errorRate: number;
-  abortRate: number;
 }
 
 function percentile(sorted: number[], p: number): number | undefined {

@@ -11,8 +11,8 @@ export interface WebhookDeliveryStore {
   update(id: string, patch: Partial<Pick<WebhookDeliveryRow, 'status' | 'attempts' | 'lastStatus' | 'lastError' | 'nextAttemptAt' | 'deliveredAt'>>): Promise<void>;
   /** Deliveries still to be attempted (after a restart). */
   pending(): Promise<WebhookDeliveryRow[]>;
-  /** Newest first; `before` pages on `createdAt`. */
-  list(options: { status?: string; limit?: number; before?: Date }): Promise<WebhookDeliveryRow[]>;
+  /** Newest first; `before` pages on `createdAt`; `tenantId` keeps one tenant's alerts. */
+  list(options: { status?: string; limit?: number; before?: Date; tenantId?: string }): Promise<WebhookDeliveryRow[]>;
 }
 
 export function createWebhookDeliveryStore(db: TwinDatabase): WebhookDeliveryStore {
@@ -27,8 +27,12 @@ export function createWebhookDeliveryStore(db: TwinDatabase): WebhookDeliverySto
     async pending() {
       return db.select().from(webhookDeliveries).where(eq(webhookDeliveries.status, 'pending')).orderBy(webhookDeliveries.createdAt);
     },
-    async list({ status, limit = 100, before }) {
-      const where = and(status ? eq(webhookDeliveries.status, status) : sql`true`, before ? lt(webhookDeliveries.createdAt, before) : sql`true`);
+    async list({ status, limit = 100, before, tenantId }) {
+      const where = and(
+        status ? eq(webhookDeliveries.status, status) : sql`true`,
+        before ? lt(webhookDeliveries.createdAt, before) : sql`true`,
+        tenantId ? eq(webhookDeliveries.tenantId, tenantId) : sql`true`,
+      );
       return db.select().from(webhookDeliveries).where(where).orderBy(desc(webhookDeliveries.createdAt)).limit(limit);
     },
   };

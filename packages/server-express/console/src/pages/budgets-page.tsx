@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { formatMoney, formatTime } from '../format';
+import { href } from '../use-hash-route';
 
 interface Budget {
   id: string;
@@ -13,7 +14,7 @@ interface Budget {
 }
 interface Alert {
   id: string;
-  type?: string;
+  kind?: string;
   severity?: string;
   message?: string;
   createdAt: string;
@@ -106,12 +107,14 @@ export function BudgetsPage() {
       <ul className="plain" data-testid="alerts">
         {alerts.map((a) => (
           <li key={a.id}>
-            <time>{formatTime(a.createdAt)}</time> {a.type ?? ''} {a.message ?? JSON.stringify(a)}
+            <time>{formatTime(a.createdAt)}</time> <b>{a.kind ?? ''}</b> {a.message ?? JSON.stringify(a)}
           </li>
         ))}
         {alerts.length === 0 && <li>No alert raised.</li>}
       </ul>
-      <p className="hint">Webhook deliveries: this server does not send alert webhooks yet.</p>
+      <p className="hint">
+        Alerts are also POSTed to the webhooks of the config file (<code>alerts.webhooks</code>): see their <a href={href('webhooks')}>deliveries</a>.
+      </p>
     </section>
   );
 }

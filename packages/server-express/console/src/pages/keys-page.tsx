@@ -1,46 +1,83 @@
-import { useEffect, useState } from 'react';
-import { api } from '../api';
+import { useCallback, useEffect, useState } from 'react';
+import { api, messageOf } from '../api';
+import type { PublicApiKey } from '../api-types';
 import { formatTime } from '../format';
+import { KeyForm } from './key-form';
+import { NewSecret } from './new-secret';
+import { PricingSection } from './pricing-section';
 
-interface Key {
-  id: string;
-  name: string;
-  role: string;
-  prefix: string;
-  createdAt: string;
-  revokedAt: string | null;
-  current: boolean;
+type Created = PublicApiKey & { key: string };
+
+function limits(k: PublicApiKey): string {
+  const parts = [k.requestsPerMinute !== null ? `${k.requestsPerMinute} req/min` : '', k.tokensPerMinute !== null ? `${k.tokensPerMinute} tok/min` : ''].filter(Boolean);
+  return parts.length ? parts.join(', ') : '—';
 }
 
-/** API keys (read: keys are created and revoked with `twin-server keys`) and pricing (admins may edit). */
-export function KeysPage() {
-  const [keys, setKeys] = useState<Key[]>([]);
-  const [configs, setConfigs] = useState<unknown[]>([]);
-  const [draft, setDraft] = useState('');
+function allowed(k: PublicApiKey): string {
+  const parts = [k.allowedModels ? `models ${k.allowedModels.join(', ')}` : '', k.allowedProviders ? `providers ${k.allowedProviders.join(', ')}` : ''].filter(Boolean);
+  return parts.length ? parts.join('; ') : 'all';
+}
+
+/**
+ * API keys of the signed-in tenant (`/api/keys`): create (the secret shown once), change name,
+ * limits, allow-lists and expiry, rotate, revoke. And the pricing in force.
+ */
+export function KeysPage({ tenantId, apiKeyId }: { tenantId: string; apiKeyId: string }) {
+  const [keys, setKeys] = useState<PublicApiKey[]>([]);
+  const [error, setError] = useState<string>();
+  const [creating, setCreating] = useState(false);
+  const [editing, setEditing] = useState<string>();
+  const [confirming, setConfirming] = useState<{ id: string; action: 'rotate' | 'revoke' }>();
+  const [secret, setSecret] = useState<{ title: string; key: string }>();
   const [message, setMessage] = useState<string>();
-  const load = async () => {
-    const [k, c] = await Promise.all([api<{ keys: Key[] }>('/api/admin/keys'), api<{ configs: unknown[] }>('/api/billing/configs')]);
-    setKeys(k.keys);
-    setConfigs(c.configs);
-  };
+
+  const load = useCallback(async () => {
+    try {
+      const k = await api<{ keys: PublicApiKey[] }>(`/api/keys?tenant=${encodeURIComponent(tenantId)}`);
+      setKeys(k.keys);
+      setError(undefined);
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  }, [tenantId]);
   useEffect(() => {
     void load();
-  }, []);
+  }, [load]);
 
-  const save = async () => {
+  const create = async (body: Record<string, unknown>) => {
+    const created = await api<Created>('/api/keys', { method: 'POST', body: JSON.stringify(body) });
+    setCreating(false);
+    setSecret({ title: `Key ${created.id} (${created.name}) created`, key: created.key });
+    await load();
+  };
+  const update = (id: string) => async (body: Record<string, unknown>) => {
+    await api<PublicApiKey>(`/api/keys/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify(body) });
+    setEditing(undefined);
+    setMessage(`Key ${id} saved.`);
+    await load();
+  };
+  const act = async (id: string, action: 'rotate' | 'revoke') => {
+    setConfirming(undefined);
+    setMessage(undefined);
     try {
-      await api('/api/billing/configs', { method: 'PUT', body: draft });
-      setMessage('Saved.');
-      setDraft('');
-      await load();
+      if (action === 'rotate') {
+        const rotated = await api<Created>(`/api/keys/${encodeURIComponent(id)}/rotate`, { method: 'POST', body: '{}' });
+        setSecret({ title: `Key ${id} rotated: its successor is ${rotated.id}`, key: rotated.key });
+      } else {
+        await api(`/api/keys/${encodeURIComponent(id)}`, { method: 'DELETE' });
+        setMessage(`Key ${id} revoked.`);
+      }
     } catch (err) {
-      setMessage(err instanceof Error ? err.message : String(err));
+      setMessage(messageOf(err));
     }
+    await load();
   };
 
   return (
     <section>
       <h1>Keys &amp; pricing</h1>
+      {secret && <NewSecret title={secret.title} secret={secret.key} onClose={() => setSecret(undefined)} />}
+      {error && <p role="alert" className="error">{error}</p>}
       <table data-testid="keys">
         <thead>
           <tr>
@@ -48,67 +85,87 @@ export function KeysPage() {
             <th>name</th>
             <th>role</th>
             <th>prefix</th>
+            <th>status</th>
+            <th>limits</th>
+            <th>allowed</th>
+            <th>expires</th>
             <th>created</th>
-            <th>revoked</th>
+            <th />
           </tr>
         </thead>
         <tbody>
           {keys.map((k) => (
-            <tr key={k.id}>
+            <tr key={k.id} data-key-id={k.id} className={`status-${k.status}`}>
               <td className="mono">
                 {k.id}
-                {k.current ? ' (this session)' : ''}
+                {k.id === apiKeyId ? ' (this session)' : ''}
+                {k.rotatedFrom ? <small> ← {k.rotatedFrom}</small> : null}
               </td>
               <td>{k.name}</td>
               <td>{k.role}</td>
               <td className="mono">{k.prefix}…</td>
+              <td data-testid="key-status">{k.status}</td>
+              <td>{limits(k)}</td>
+              <td>{allowed(k)}</td>
+              <td>{k.expiresAt ? formatTime(k.expiresAt) : 'never'}</td>
               <td>{formatTime(k.createdAt)}</td>
-              <td>{k.revokedAt ? formatTime(k.revokedAt) : '—'}</td>
+              <td className="actions">
+                {k.status !== 'revoked' &&
+                  (confirming?.id === k.id ? (
+                    <>
+                      <button type="button" className="danger" onClick={() => act(k.id, confirming.action)}>
+                        {confirming.action === 'rotate' ? `Rotate ${k.id} now` : `Revoke ${k.id} now`}
+                      </button>
+                      <button type="button" onClick={() => setConfirming(undefined)}>
+                        Cancel
+                      </button>
+                    </>
+                  ) : (
+                    <>
+                      <button type="button" onClick={() => setEditing(editing === k.id ? undefined : k.id)} aria-label={`Edit ${k.id}`}>
+                        Edit
+                      </button>
+                      <button type="button" onClick={() => setConfirming({ id: k.id, action: 'rotate' })} aria-label={`Rotate ${k.id}`}>
+                        Rotate
+                      </button>
+                      <button type="button" onClick={() => setConfirming({ id: k.id, action: 'revoke' })} aria-label={`Revoke ${k.id}`}>
+                        Revoke
+                      </button>
+                    </>
+                  ))}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
-      <p className="hint">
-        Create and revoke keys with <code>twin-server keys create|revoke</code>.
-      </p>
-      <h2>Pricing in force</h2>
-      <table data-testid="pricing">
-        <thead>
-          <tr>
-            <th>provider</th>
-            <th>model</th>
-            <th>from</th>
-            <th>currency</th>
-            <th>input / 1K</th>
-            <th>output / 1K</th>
-          </tr>
-        </thead>
-        <tbody>
-          {configs.map((raw, i) => {
-            const c = raw as { provider: string; model: string; effectiveFrom: string; currency: string; tokens?: { inputPer1K?: string; outputPer1K?: string } };
-            return (
-              <tr key={i}>
-                <td>{c.provider}</td>
-                <td className="mono">{c.model}</td>
-                <td>{String(c.effectiveFrom).slice(0, 10)}</td>
-                <td>{c.currency}</td>
-                <td>{c.tokens?.inputPer1K ?? '—'}</td>
-                <td>{c.tokens?.outputPer1K ?? '—'}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-      <details>
-        <summary>Add or change a price (JSON, as PUT /api/billing/configs)</summary>
-        <textarea value={draft} onChange={(e) => setDraft(e.target.value)} rows={10} cols={80} aria-label="Pricing config JSON" spellCheck={false} />
-        <div>
-          <button type="button" onClick={save} disabled={!draft.trim()}>
-            Save pricing
+      {message && (
+        <p role="status" data-testid="keys-message">
+          {message}
+        </p>
+      )}
+      {editing && keys.find((k) => k.id === editing) && (
+        <>
+          <h2>Edit {editing}</h2>
+          <KeyForm key={editing} initial={keys.find((k) => k.id === editing)!} onSubmit={update(editing)} onCancel={() => setEditing(undefined)} submitLabel="Save key" />
+        </>
+      )}
+      {creating ? (
+        <>
+          <h2>New key for tenant {tenantId}</h2>
+          <KeyForm onSubmit={create} onCancel={() => setCreating(false)} submitLabel="Create key" />
+        </>
+      ) : (
+        <p>
+          <button type="button" onClick={() => setCreating(true)}>
+            New key…
           </button>
-          {message && <span role="status"> {message}</span>}
-        </div>
-      </details>
+        </p>
+      )}
+      <p className="hint">
+        Rotating makes a new secret with the same settings and revokes the old one at once (<code>twin-server keys rotate --grace</code> keeps it
+        working a while). Revoked keys answer 401 from their next request; they stay listed for the audit trail.
+      </p>
+      <PricingSection />
     </section>
   );
 }

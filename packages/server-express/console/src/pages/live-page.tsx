@@ -3,7 +3,7 @@ import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'reac
 import { api } from '../api';
 import { formatBytes, formatMoney, formatMs, formatPercent, formatRate } from '../format';
 import { createLiveFeed, type LiveFeed } from '../live-feed';
-import type { BillingRecord, LiveRow } from '../types';
+import type { StreamBillingRecord as BillingRecord, LiveStreamSummary as LiveRow } from '../api-types';
 import { href } from '../use-hash-route';
 import { RecentBills } from './recent-bills';
 
@@ -127,7 +127,7 @@ export function LivePage({ apiKey }: { apiKey: string }) {
                 <a href={href('stream', b.streamId)} className="mono">
                   {b.streamId}
                 </a>{' '}
-                billed <span data-testid="end-reason">{b.endReason}</span>: {formatMoney(b.lines?.total as string | undefined, b.currency)}
+                billed <span data-testid="end-reason">{b.endReason}</span>: {formatMoney(b.lines?.total, b.currency)}
               </li>
             ))}
           </ul>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api';
 import { formatMoney, formatMs, formatTime } from '../format';
-import type { BillingRecord } from '../types';
+import type { StreamBillingRecord as BillingRecord } from '../api-types';
 import { href } from '../use-hash-route';
 
 /**
@@ -56,7 +56,7 @@ export function RecentBills() {
               {r.inputTokens ?? '?'} / {r.outputTokens ?? '?'}
             </td>
             <td>{r.state === 'final' ? formatMs(r.durationMs) : '—'}</td>
-            <td>{r.state === 'final' ? formatMoney(r.lines?.total as string | undefined, r.currency) : 'running'}</td>
+            <td>{r.state === 'final' ? formatMoney(r.lines?.total, r.currency) : 'running'}</td>
           </tr>
         ))}
         {records.length === 0 && (

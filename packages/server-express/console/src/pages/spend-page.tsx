@@ -1,11 +1,13 @@
 import { useEffect, useMemo, useState } from 'react';
 import { api } from '../api';
 import { formatMoney } from '../format';
+import { saveFile } from '../save-file';
 import { TimeChart } from '../time-chart';
-import type { UsageReport } from '../types';
+import { href } from '../use-hash-route';
+import type { SpendPoint, StreamUsageReport as UsageReport } from '../api-types';
 
 interface SpendSeries {
-  points: Array<{ at: string; currency: string; count: number; total: string; tokens: number }>;
+  points: SpendPoint[];
 }
 
 const DIMENSIONS = ['model', 'provider', 'apiKey', 'purpose', 'user'];
@@ -67,12 +69,7 @@ export function SpendPage() {
 
   const download = () => {
     if (!report) return;
-    const url = URL.createObjectURL(new Blob([toCsv(report)], { type: 'text/csv' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = `twin-spend-${bounds.from.slice(0, 10)}-${groupBy}.csv`;
-    a.click();
-    URL.revokeObjectURL(url);
+    saveFile(`twin-spend-${bounds.from.slice(0, 10)}-${groupBy}.csv`, toCsv(report), 'text/csv');
   };
 
   // The chart: spend per bucket and the running total; the projection continues it to the period's end.
@@ -180,7 +177,9 @@ export function SpendPage() {
               ))}
             </tbody>
           </table>
-          <p className="hint">Invoices: not available on this server yet.</p>
+          <p className="hint">
+            Invoices for a period: <a href={href('invoices')}>Invoices</a>.
+          </p>
         </>
       )}
     </section>

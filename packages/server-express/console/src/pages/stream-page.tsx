@@ -1,21 +1,9 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api';
 import { formatBytes, formatMoney, formatMs, formatTime } from '../format';
-import type { BillingRecord, LiveRow } from '../types';
+import type { AdminStreamDetail, StreamBillingRecord as BillingRecord, StreamMetrics } from '../api-types';
 
-interface StreamDetail {
-  streamId: string;
-  status?: string;
-  live?: LiveRow;
-  metrics?: Record<string, number | string | undefined>;
-  billing: BillingRecord | null;
-  timeline: Array<{ at: string; kind: string; seq?: number; lastSeq?: number; detail?: Record<string, unknown> }>;
-  text: string;
-  reasoning: string;
-  sealed: boolean;
-  events: number;
-  bytes: number;
-}
+type StreamDetail = AdminStreamDetail<BillingRecord, StreamMetrics>;
 
 const LINE_LABELS: Array<[string, string]> = [
   ['tokenCost', 'Tokens'],
@@ -29,8 +17,8 @@ const LINE_LABELS: Array<[string, string]> = [
 ];
 
 function Bill({ record }: { record: BillingRecord }) {
-  const lines = (record.lines ?? {}) as Record<string, unknown>;
-  const taxes = (lines.taxes as Array<{ name: string; ratePercent: string; amount: string }> | undefined) ?? [];
+  const lines: Partial<Record<string, unknown>> = record.lines ?? {};
+  const taxes = record.lines?.taxes ?? [];
   return (
     <div className="bill" data-testid="bill">
       <p>
@@ -112,7 +100,7 @@ export function StreamPage({ id }: { id: string }) {
 
   if (error) return <p role="alert" className="error">{error}</p>;
   if (!detail) return <p>Loading…</p>;
-  const m = detail.metrics ?? {};
+  const m: Partial<StreamMetrics> = detail.metrics ?? {};
   return (
     <section>
       <h1 className="mono">{detail.streamId}</h1>
@@ -128,10 +116,10 @@ export function StreamPage({ id }: { id: string }) {
           <h2>Metrics</h2>
           <table>
             <tbody>
-              <tr><th>TTFB</th><td>{formatMs(m.ttftMs as number | undefined)}</td></tr>
-              <tr><th>Duration</th><td>{formatMs(m.durationMs as number | undefined)}</td></tr>
+              <tr><th>TTFB</th><td>{formatMs(m.ttftMs)}</td></tr>
+              <tr><th>Duration</th><td>{formatMs(m.durationMs)}</td></tr>
               <tr><th>Events</th><td>{m.eventsSent ?? '—'}</td></tr>
-              <tr><th>Bytes</th><td>{formatBytes(m.bytesSent as number | undefined)}</td></tr>
+              <tr><th>Bytes</th><td>{formatBytes(m.bytesSent)}</td></tr>
               <tr><th>Tokens/s</th><td>{typeof m.tokensPerSecond === 'number' ? m.tokensPerSecond.toFixed(1) : '—'}</td></tr>
               <tr><th>Reconnects</th><td>{m.reconnects ?? '—'}</td></tr>
               <tr><th>Backpressure</th><td>{m.backpressureEvents ?? '—'}</td></tr>

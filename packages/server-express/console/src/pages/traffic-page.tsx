@@ -2,11 +2,7 @@ import { useEffect, useState } from 'react';
 import { api } from '../api';
 import { formatMs, formatPercent, formatRate } from '../format';
 import { TimeChart } from '../time-chart';
-import type { TrafficBucket, TrafficSeries } from '../../../src/admin/traffic-series';
-
-// The server's own shapes (type-only: nothing of the server is bundled into the page).
-type Bucket = TrafficBucket;
-type Traffic = TrafficSeries & { window: string; now: { activeStreams: number; openConnections: number } };
+import type { AdminTraffic as Traffic, TrafficBucket as Bucket } from '../api-types';
 
 const WINDOWS = ['5m', '15m', '1h', '6h', '24h'];
 

@@ -1,0 +1,108 @@
+import { useEffect, useState } from 'react';
+import { api, messageOf } from '../api';
+import type { WebhookDeliveryView } from '../api-types';
+import { formatTime } from '../format';
+
+const STATUSES = ['', 'pending', 'delivered', 'failed'] as const;
+
+/**
+ * The alert webhooks' delivery log (`/api/admin/webhooks/deliveries`): each alert POSTed to each
+ * endpoint, its attempts, status, next retry and last error. Refreshed every 3 s.
+ */
+export function WebhooksPage({ tenantId }: { tenantId: string }) {
+  const [status, setStatus] = useState<(typeof STATUSES)[number]>('');
+  const [scope, setScope] = useState<'tenant' | 'server' | 'all'>('tenant');
+  const [kind, setKind] = useState('');
+  const [deliveries, setDeliveries] = useState<WebhookDeliveryView[]>();
+  const [error, setError] = useState<string>();
+
+  useEffect(() => {
+    let stop = false;
+    const q = new URLSearchParams({ limit: '200', ...(status ? { status } : {}), ...(scope === 'tenant' ? { tenant: tenantId } : scope === 'server' ? { tenant: '*' } : {}) });
+    const load = () =>
+      api<{ deliveries: WebhookDeliveryView[] }>(`/api/admin/webhooks/deliveries?${q}`).then(
+        (d) => {
+          if (stop) return;
+          setDeliveries(d.deliveries);
+          setError(undefined);
+        },
+        (err: unknown) => !stop && setError(messageOf(err)),
+      );
+    void load();
+    const timer = setInterval(load, 3_000);
+    return () => {
+      stop = true;
+      clearInterval(timer);
+    };
+  }, [status, scope, tenantId]);
+
+  const shown = (deliveries ?? []).filter((d) => !kind || d.kind.startsWith(kind));
+  return (
+    <section>
+      <h1>Webhook deliveries</h1>
+      <div className="controls">
+        <label>
+          Status{' '}
+          <select value={status} onChange={(e) => setStatus(e.target.value as typeof status)} aria-label="Delivery status">
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s || 'any'}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Alerts of{' '}
+          <select value={scope} onChange={(e) => setScope(e.target.value as typeof scope)} aria-label="Alerts of">
+            <option value="tenant">tenant {tenantId}</option>
+            <option value="server">the server (error rate, latency, drops, cost)</option>
+            <option value="all">every tenant</option>
+          </select>
+        </label>
+        <label>
+          Event{' '}
+          <input value={kind} onChange={(e) => setKind(e.target.value)} placeholder="budget, error_rate…" aria-label="Event" size={14} />
+        </label>
+      </div>
+      {error && <p role="alert" className="error">{error}</p>}
+      <table data-testid="deliveries">
+        <thead>
+          <tr>
+            <th>created</th>
+            <th>event</th>
+            <th>delivery id</th>
+            <th>endpoint</th>
+            <th>status</th>
+            <th>attempts</th>
+            <th>last answer</th>
+            <th>next retry</th>
+            <th>last error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((d) => (
+            <tr key={d.id} data-delivery-id={d.id} data-kind={d.kind} data-status={d.status}>
+              <td>{formatTime(d.createdAt)}</td>
+              <td className="mono">{d.kind}</td>
+              <td className="mono">{d.id}</td>
+              <td className="mono">{d.url}</td>
+              <td className={`delivery-${d.status}`}>
+                {d.status}
+                {d.deliveredAt ? ` ${formatTime(d.deliveredAt)}` : ''}
+              </td>
+              <td>{d.attempts}</td>
+              <td>{d.lastStatus ?? '—'}</td>
+              <td>{d.status === 'pending' && d.nextAttemptAt ? formatTime(d.nextAttemptAt) : '—'}</td>
+              <td className="error">{d.lastError ?? ''}</td>
+            </tr>
+          ))}
+          {deliveries && shown.length === 0 && (
+            <tr>
+              <td colSpan={9}>No delivery{kind || status ? ' matches' : ' yet: alerts go to the webhooks of the config file (alerts.webhooks)'}.</td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </section>
+  );
+}
