@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,12 +23,12 @@ interface Cli {
 }
 
 /** The built `twin-server` (dist/cli.js, console included) on a free port, PGlite in `dataDir`. */
-function startCli(dataDir: string): Promise<Cli> {
+function startCli(dataDir: string, extraEnv: Record<string, string> = {}): Promise<Cli> {
   if (!existsSync(CLI) || !existsSync(join(packageDir, 'dist/console/index.html'))) throw new Error('dist/ is missing or has no console: run `pnpm build` first.');
   // The simulated provider at 10 tokens/s: a default answer (48 tokens) takes some 5 s, long enough to watch.
   const child = spawn(process.execPath, [CLI], {
     cwd: packageDir,
-    env: { PATH: process.env.PATH, TWIN_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', TWIN_SIMULATED_TOKENS_PER_SECOND: '10', LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH, TWIN_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', TWIN_SIMULATED_TOKENS_PER_SECOND: '10', LOG_LEVEL: 'info', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -49,6 +51,25 @@ async function stopCli(cli: Cli | undefined): Promise<void> {
   await exited;
 }
 
+/** A local webhook receiver: answers 200 and keeps what it got. */
+interface Receiver {
+  url: string;
+  hits: Array<{ event: string; deliveryId: string; body: string }>;
+  server: Server;
+}
+function startReceiver(): Promise<Receiver> {
+  const hits: Receiver['hits'] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      hits.push({ event: String(req.headers['twin-event']), deliveryId: String(req.headers['twin-delivery-id']), body });
+      res.writeHead(200).end('ok');
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/twin-alerts`, hits, server })));
+}
+
 const textOf = (r: SSEReader) => r.events.filter((e) => e.event === 'chunk').map((e) => (e.json as { text?: string }).text ?? '').join('');
 const idOf = (r: SSEReader) => (r.events[0]!.json as { streamId: string }).streamId;
 /** A decimal string without trailing zeros, to compare amounts as the page trims them. */
@@ -63,6 +84,7 @@ describe.runIf(haveChromium)('admin console in real Chromium against the built t
   let memberKey: string;
   let browser: Browser;
   let page: Page;
+  let receiver: Receiver;
   const readers: SSEReader[] = [];
 
   beforeAll(async () => {
@@ -81,21 +103,31 @@ describe.runIf(haveChromium)('admin console in real Chromium against the built t
     };
     otherKey = create(['--tenant', 'other', '--role', 'admin']);
     memberKey = create(['--tenant', 'dev', '--role', 'member']);
-    cli = await startCli(dataDir);
+    // Alerts go to a local receiver, as an operator's config file would send them.
+    receiver = await startReceiver();
+    const config = join(dataDir, 'twin.json');
+    writeFileSync(config, JSON.stringify({ alerts: { webhooks: [{ url: receiver.url, secretEnv: 'TWIN_E2E_HOOK_SECRET' }] } }));
+    cli = await startCli(dataDir, { TWIN_CONFIG: config, TWIN_E2E_HOOK_SECRET: 'e2e-hook-secret' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: cli.url });
+    page = await context.newPage();
   }, 180_000);
 
   afterAll(async () => {
     for (const r of readers) r.close();
     await browser?.close();
     await stopCli(cli);
+    await new Promise((r) => receiver?.server.close(r));
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     if (shots) console.info(`[admin console e2e] screenshots in ${shots}`);
   });
+
+  /** Two animation frames: what was drawn in a `requestAnimationFrame` is on the screen. */
+  const nextFrames = () => page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
 
   const signIn = async (key: string) => {
     await page.goto(`${cli.url}/admin`);
@@ -167,7 +199,7 @@ describe.runIf(haveChromium)('admin console in real Chromium against the built t
   it('traffic counts the finished streams; spend totals equal /api/billing/report', async () => {
     await page.goto(`${cli.url}/admin#/traffic`);
     await expect.poll(async () => Number(await page.getByTestId('finished-count').textContent()), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
-    await page.waitForTimeout(300); // charts draw on the next frame
+    await nextFrames(); // charts draw on the next frame
     await page.screenshot({ path: join(shots, '4-traffic.png'), fullPage: true });
 
     await page.goto(`${cli.url}/admin#/spend`);
@@ -177,7 +209,7 @@ describe.runIf(haveChromium)('admin console in real Chromium against the built t
     expect(decimal((await page.getByTestId('spend-total').textContent()) ?? '')).toBe(decimal(report.json.totals.cost.total));
     const rows = await page.locator('[data-testid="spend-table"] tbody tr').count();
     expect(rows).toBe(report.json.groups.length === 0 ? 0 : (await fetchJson(`${cli.url}/api/billing/report?groupBy=model`, { key: devKey })).json.groups.length);
-    await page.waitForTimeout(300);
+    await nextFrames();
     await page.screenshot({ path: join(shots, '5-spend.png'), fullPage: true });
   });
 
@@ -196,7 +228,186 @@ describe.runIf(haveChromium)('admin console in real Chromium against the built t
     await page.screenshot({ path: join(shots, '7-keys-pricing.png'), fullPage: true });
   });
 
-  it("an admin key of another tenant sees nothing of this tenant's streams, spend or keys", async () => {
+  it('issues an invoice whose total equals the API and the report, downloads its CSV, then cancels it with a credit note', async () => {
+    // A range that ended now: every stream so far ended inside it (a month must be over to be invoiced).
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    await page.goto(`${cli.url}/admin#/invoices`);
+    await expect.poll(() => page.getByTestId('invoices').textContent()).toContain('No invoice issued');
+    await page.getByLabel('Invoice period kind').selectOption('range');
+    await page.getByLabel('Invoice from').fill(from);
+    await page.getByRole('button', { name: 'Issue invoice' }).click();
+    await page.getByTestId('invoice').waitFor({ timeout: 15_000 });
+    const number = (await page.getByTestId('invoice').getAttribute('data-number'))!;
+    const api = (await fetchJson(`${cli.url}/api/billing/invoices/${encodeURIComponent(number)}`, { key: devKey })).json.invoice;
+    expect(api.kind).toBe('invoice');
+    expect(api.recordCount).toBeGreaterThanOrEqual(3);
+    expect(decimal((await page.getByTestId('invoice-total').textContent()) ?? '')).toBe(decimal(api.totals.total));
+    expect(decimal((await page.getByTestId('invoice-amountDue').textContent()) ?? '')).toBe(decimal(api.totals.amountDue));
+    expect(await page.getByTestId('invoice-total').textContent()).toContain(api.currency);
+    // The invoice sums exactly what the report sums for the same period.
+    const report = await fetchJson(`${cli.url}/api/billing/report?from=${encodeURIComponent(api.period.from)}&to=${encodeURIComponent(api.period.to)}`, { key: devKey });
+    expect(api.totals.total).toBe(report.json.totals.cost.total);
+    // One "Token cost" line per model, with its unit.
+    expect(await page.getByTestId('invoice-lines').textContent()).toContain('1K tokens');
+    await page.screenshot({ path: join(shots, '9-invoice.png'), fullPage: true });
+
+    // The CSV download is the API's CSV, byte for byte.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'CSV' }).click()]);
+    expect(download.suggestedFilename()).toBe(`${number}.csv`);
+    const saved = readFileSync((await download.path())!, 'utf8');
+    expect(saved).toBe((await fetchJson(`${cli.url}/api/billing/invoices/${encodeURIComponent(number)}?format=csv`, { key: devKey })).text);
+
+    // Issuing the same period again is refused while the invoice stands; the API's message is shown.
+    await page.goto(`${cli.url}/admin#/invoices`);
+    await page.locator(`[data-testid="invoices"] tr[data-number="${number}"]`).waitFor();
+    await page.getByLabel('Invoice period kind').selectOption('range');
+    await page.getByLabel('Invoice from').fill(api.period.from);
+    await page.getByLabel('Invoice to').fill(api.period.to);
+    await page.getByRole('button', { name: 'Issue invoice' }).click();
+    await expect.poll(() => page.getByTestId('form-error').textContent()).toContain('already covers this period');
+
+    await page.goto(`${cli.url}/admin#/invoices/${encodeURIComponent(number)}`);
+    await page.getByLabel('Credit note reason').fill('issued by the e2e test');
+    await page.getByRole('button', { name: 'Issue credit note' }).click();
+    const note = page.locator('[data-testid="credit-notes"] li');
+    await note.waitFor({ timeout: 10_000 });
+    const listed = (await fetchJson(`${cli.url}/api/billing/invoices`, { key: devKey })).json.invoices as Array<{ kind: string; number: string; refersTo?: string; totals: { total: string } }>;
+    const credit = listed.find((i) => i.kind === 'credit_note' && i.refersTo === number)!;
+    expect(credit).toBeDefined();
+    expect(await note.getAttribute('data-number')).toBe(credit.number);
+    expect(decimal(credit.totals.total)).toBe(decimal(`-${api.totals.total}`));
+    expect(decimal((await note.getByTestId('credit-total').textContent()) ?? '')).toBe(decimal(credit.totals.total));
+    await page.goto(`${cli.url}/admin#/invoices`);
+    await page.locator(`[data-testid="invoices"] tr[data-number="${credit.number}"][data-kind="credit_note"]`).waitFor();
+    await page.screenshot({ path: join(shots, '10-invoices.png'), fullPage: true });
+  });
+
+  it('a budget alert fires to the local receiver and its delivery shows in the log', async () => {
+    // A budget the spend so far already passes: the next stream start raises its alerts.
+    await page.goto(`${cli.url}/admin#/budgets`);
+    await page.getByLabel('Limit').fill('0.000001');
+    await page.getByRole('button', { name: 'Save budget' }).click();
+    await expect.poll(() => page.getByTestId('budgets').textContent()).toContain('0.000001 USD');
+    const trigger = await openSSE(`${cli.url}/api/stream?prompt=${encodeURIComponent('over budget')}`, { headers: { authorization: `Bearer ${devKey}` } });
+    readers.push(trigger);
+    await trigger.done;
+
+    await page.goto(`${cli.url}/admin#/webhooks`);
+    const row = page.locator('[data-testid="deliveries"] tr[data-kind="budget.month.80"]');
+    await row.waitFor({ timeout: 30_000 });
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 30_000 }).toBe('delivered');
+    const id = (await row.getAttribute('data-delivery-id'))!;
+    // What the page lists is what reached the receiver, and what the API logs.
+    expect(receiver.hits.some((h) => h.deliveryId === id && h.event === 'budget.month.80')).toBe(true);
+    const log = (await fetchJson(`${cli.url}/api/admin/webhooks/deliveries?tenant=dev`, { key: devKey })).json.deliveries as Array<{ id: string; attempts: number; url: string }>;
+    const logged = log.find((d) => d.id === id)!;
+    expect(logged.url).toBe(receiver.url);
+    expect(await row.textContent()).toContain(receiver.url);
+    expect(await row.locator('td').nth(5).textContent()).toBe(String(logged.attempts));
+    // Filters: by status (none failed) and by event.
+    await page.getByLabel('Delivery status').selectOption('failed');
+    await expect.poll(() => page.locator('[data-testid="deliveries"] tr[data-delivery-id]').count()).toBe(0);
+    await page.getByLabel('Delivery status').selectOption('');
+    await page.getByLabel('Event').fill('budget.month.100');
+    await expect.poll(() => page.locator('[data-testid="deliveries"] tr[data-delivery-id]').count()).toBe(1);
+    await page.getByLabel('Event').fill('');
+    await page.screenshot({ path: join(shots, '11-webhooks.png'), fullPage: true });
+  });
+
+  it('creates a key (secret shown once, works for a stream), edits it, rotates it (old one 401), revokes it', async () => {
+    await page.goto(`${cli.url}/admin#/keys`);
+    await expect.poll(() => page.getByTestId('keys').textContent()).toContain('(this session)');
+    await page.getByRole('button', { name: 'New key…' }).click();
+    const form = page.getByTestId('create-key-form');
+    await form.getByLabel('Name').fill('e2e key');
+    // A bad limit: the API's 400 is shown beside its field, and nothing is created.
+    await form.getByLabel('Requests / min').fill('-5');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    const fieldError = form.locator('[data-field="requestsPerMinute"]');
+    await fieldError.waitFor();
+    expect(await fieldError.textContent()).toContain('requestsPerMinute');
+    expect(await page.getByTestId('keys').textContent()).not.toContain('e2e key');
+    await form.getByLabel('Requests / min').fill('600');
+    await form.getByRole('button', { name: 'Create key' }).click();
+
+    const panel = page.getByTestId('new-secret');
+    await panel.waitFor();
+    const secret = (await page.getByTestId('secret-value').textContent())!;
+    expect(secret).toMatch(/^twin_sk_/);
+    await panel.getByRole('button', { name: 'Copy' }).click();
+    await panel.getByRole('button', { name: 'Copied' }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    await page.screenshot({ path: join(shots, '12-key-created.png'), fullPage: true });
+    await panel.getByRole('button', { name: 'Done' }).click();
+    await panel.waitFor({ state: 'detached' });
+    // Gone from the page once closed, and never stored.
+    expect(await page.content()).not.toContain(secret);
+    expect(await page.evaluate(() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage))).not.toContain(secret);
+
+    const keys = (await fetchJson(`${cli.url}/api/keys?tenant=dev`, { key: devKey })).json.keys as Array<{ id: string; name: string; requestsPerMinute: number | null }>;
+    const created = keys.find((k) => k.name === 'e2e key')!;
+    expect(created.requestsPerMinute).toBe(600);
+    const stream = await openSSE(`${cli.url}/api/stream?prompt=${encodeURIComponent('with a new key')}`, { headers: { authorization: `Bearer ${secret}` } });
+    readers.push(stream);
+    expect(stream.status).toBe(200);
+    await stream.done;
+    expect(stream.events.at(-1)?.event).toBe('complete');
+
+    // Edit: name and a tokens-per-minute limit.
+    const row = page.locator(`[data-testid="keys"] tr[data-key-id="${created.id}"]`);
+    await page.getByRole('button', { name: `Edit ${created.id}` }).click();
+    const edit = page.getByTestId('edit-key-form');
+    await edit.getByLabel('Name').fill('e2e key (edited)');
+    await edit.getByLabel('Tokens / min').fill('50000');
+    await edit.getByLabel('Allowed models').fill('simulated-fast, simulated-slow');
+    await edit.getByRole('button', { name: 'Save key' }).click();
+    await expect.poll(() => row.textContent()).toContain('50000 tok/min');
+    const edited = (await fetchJson(`${cli.url}/api/keys/${created.id}`, { key: devKey })).json;
+    expect(edited).toMatchObject({ name: 'e2e key (edited)', requestsPerMinute: 600, tokensPerMinute: 50000, allowedModels: ['simulated-fast', 'simulated-slow'] });
+
+    // Rotate: a new secret, once; the old one answers 401 from now on.
+    await page.getByRole('button', { name: `Rotate ${created.id}` }).click();
+    await page.getByRole('button', { name: `Rotate ${created.id} now`, exact: true }).click();
+    await panel.waitFor();
+    const rotated = (await page.getByTestId('secret-value').textContent())!;
+    expect(rotated).toMatch(/^twin_sk_/);
+    expect(rotated).not.toBe(secret);
+    await panel.getByRole('button', { name: 'Done' }).click();
+    await panel.waitFor({ state: 'detached' });
+    expect((await fetchJson(`${cli.url}/api/billing/records?limit=1`, { key: secret })).status).toBe(401);
+    expect((await fetchJson(`${cli.url}/api/billing/records?limit=1`, { key: rotated })).status).toBe(200);
+    await expect.poll(() => row.getByTestId('key-status').textContent()).toBe('revoked');
+    const successor = ((await fetchJson(`${cli.url}/api/keys?tenant=dev`, { key: devKey })).json.keys as Array<{ id: string; rotatedFrom: string | null }>).find((k) => k.rotatedFrom === created.id)!;
+
+    // Revoke the successor: 401 from its next request.
+    await page.getByRole('button', { name: `Revoke ${successor.id}` }).click();
+    await page.getByRole('button', { name: `Revoke ${successor.id} now`, exact: true }).click();
+    await expect.poll(() => page.locator(`[data-testid="keys"] tr[data-key-id="${successor.id}"] [data-testid="key-status"]`).textContent()).toBe('revoked');
+    expect((await fetchJson(`${cli.url}/api/billing/records?limit=1`, { key: rotated })).status).toBe(401);
+    await page.screenshot({ path: join(shots, '13-keys.png'), fullPage: true });
+  });
+
+  it('a member key gets none of these pages, and their APIs refuse it', async () => {
+    // A member key planted as the tab's session (as if it had been kept): the console asks the
+    // server who it is, gets 403, drops the key and shows the sign-in, on each of these pages.
+    for (const route of ['invoices', 'webhooks', 'keys']) {
+      await page.goto(`${cli.url}/admin#/${route}`);
+      await page.evaluate((k) => sessionStorage.setItem('twin-admin-key', k), memberKey);
+      await page.reload();
+      await expect.poll(() => page.evaluate(() => sessionStorage.getItem('twin-admin-key'))).toBeNull();
+      await page.getByLabel('Admin API key').waitFor();
+      expect(await page.locator('[data-testid="invoices"], [data-testid="deliveries"], [data-testid="keys"]').count()).toBe(0);
+    }
+    const asMember = (path: string, method = 'GET', body?: unknown) => fetchJson(`${cli.url}${path}`, { key: memberKey, method, ...(body ? { body } : {}) });
+    expect((await asMember('/api/admin/webhooks/deliveries')).status).toBe(403);
+    expect((await asMember('/api/billing/invoices', 'POST', { period: '2026-01' })).status).toBe(403);
+    expect((await asMember('/api/keys', 'POST', { name: 'x' })).status).toBe(403);
+    expect((await asMember('/api/keys')).status).toBe(403);
+    await signIn(devKey);
+    await page.getByTestId('tenant').waitFor();
+  });
+
+  it("an admin key of another tenant sees nothing of this tenant's streams, spend, keys, invoices or deliveries", async () => {
     const running = await openSSE(`${cli.url}/api/stream?prompt=secret`, { headers: { authorization: `Bearer ${devKey}` } });
     readers.push(running);
     await running.waitFor((e) => e.some((x) => x.event === 'chunk'));
@@ -204,7 +415,9 @@ describe.runIf(haveChromium)('admin console in real Chromium against the built t
     await signIn(otherKey);
     await page.goto(`${cli.url}/admin#/live`);
     await expect.poll(() => page.getByTestId('feed-status').textContent()).toContain('live');
-    await page.waitForTimeout(1_500); // more than one feed interval
+    // A later snapshot than the first one seen: the feed has had its chance to show the stream.
+    const first = Number(await page.getByTestId('feed-status').getAttribute('data-at'));
+    await expect.poll(async () => Number(await page.getByTestId('feed-status').getAttribute('data-at')), { timeout: 10_000 }).toBeGreaterThan(first);
     expect(await page.getByTestId('active-count').textContent()).toBe('0');
     expect(await page.content()).not.toContain(idOf(running));
     await page.goto(`${cli.url}/admin#/stream/${idOf(running)}`);
@@ -215,6 +428,10 @@ describe.runIf(haveChromium)('admin console in real Chromium against the built t
     await page.goto(`${cli.url}/admin#/keys`);
     await expect.poll(() => page.getByTestId('keys').textContent()).toContain('(this session)');
     expect(await page.locator('[data-testid="keys"] tbody tr').count()).toBe(1);
+    await page.goto(`${cli.url}/admin#/invoices`);
+    await expect.poll(() => page.getByTestId('invoices').textContent()).toContain('No invoice issued for other');
+    await page.goto(`${cli.url}/admin#/webhooks`);
+    await expect.poll(() => page.getByTestId('deliveries').textContent()).toContain('No delivery yet');
     await page.screenshot({ path: join(shots, '8-other-tenant.png'), fullPage: true });
   });
 });

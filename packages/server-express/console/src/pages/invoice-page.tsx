@@ -184,7 +184,7 @@ export function InvoicePage({ number }: { number: string }) {
                   <a href={href('invoices', n.number)} className="mono">
                     {n.number}
                   </a>{' '}
-                  {formatTime(n.issuedAt)}: {money(n.totals.total)} ({n.reason})
+                  {formatTime(n.issuedAt)}: <span data-testid="credit-total">{money(n.totals.total)}</span> ({n.reason})
                 </li>
               ))}
             </ul>

@@ -95,7 +95,7 @@ export function LivePage({ apiKey }: { apiKey: string }) {
         <div className="card">
           <b>{s?.network.stallsLastHour ?? '—'}</b> write stalls / h
         </div>
-        <div className="card feed" data-testid="feed-status">
+        <div className="card feed" data-testid="feed-status" data-at={s?.at}>
           feed: {state.status}
         </div>
       </div>
