@@ -65,6 +65,7 @@ export type { ConnectionSample } from './observability/connection-samples';
 // ── admin console ────────────────────────────────────────────────────────────
 export type {
   AdminLiveSnapshot,
+  AdminStreamDetail,
   AdminTraffic,
   AdminWhoAmI,
   LiveStreamSummary,

@@ -49,6 +49,10 @@ for (const [driver, open] of DRIVERS) {
     it("refuses member keys (403); an admin key sees only its own tenant's streams in the feed and the detail (404 for another's)", async () => {
       expect((await fetchJson(`${t.url}/api/admin/live`, { key: t.keys.t1 })).status).toBe(403);
       expect((await fetchJson(`${t.url}/api/admin/whoami`)).status).toBe(401);
+      // A tenant-admin key may watch its own tenant (the console lets it in).
+      const t1Tenant = (await fetchJson(`${t.url}/api/admin/whoami`, { key: t.keys.admin })).json.tenantId as string;
+      const tenantAdmin = (await createApiKey(t.store, { tenantId: t1Tenant, role: 'tenant-admin' })).key;
+      expect((await fetchJson(`${t.url}/api/admin/whoami`, { key: tenantAdmin })).json).toMatchObject({ tenantId: t1Tenant, role: 'tenant-admin' });
 
       const stream = await openSSE(`${t.url}/api/stream?prompt=private`, auth(t.keys.t1));
       await stream.waitFor((e) => e.some((x) => x.event === 'chunk'));

@@ -82,6 +82,7 @@ describe.runIf(haveChromium)('admin console in real Chromium against the built t
   let devKey: string;
   let otherKey: string;
   let memberKey: string;
+  let tenantAdminKey: string;
   let browser: Browser;
   let page: Page;
   let receiver: Receiver;
@@ -103,6 +104,7 @@ describe.runIf(haveChromium)('admin console in real Chromium against the built t
     };
     otherKey = create(['--tenant', 'other', '--role', 'admin']);
     memberKey = create(['--tenant', 'dev', '--role', 'member']);
+    tenantAdminKey = create(['--tenant', 'dev', '--role', 'tenant-admin']);
     // Alerts go to a local receiver, as an operator's config file would send them.
     receiver = await startReceiver();
     const config = join(dataDir, 'twin.json');
@@ -403,6 +405,39 @@ describe.runIf(haveChromium)('admin console in real Chromium against the built t
     expect((await asMember('/api/billing/invoices', 'POST', { period: '2026-01' })).status).toBe(403);
     expect((await asMember('/api/keys', 'POST', { name: 'x' })).status).toBe(403);
     expect((await asMember('/api/keys')).status).toBe(403);
+    await signIn(devKey);
+    await page.getByTestId('tenant').waitFor();
+  });
+
+  it("a tenant-admin key watches and manages its tenant: keys yes, issuing invoices and the server's webhook log no", async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(tenantAdminKey);
+    await expect.poll(() => page.getByTestId('tenant').textContent()).toContain('tenant-admin');
+    await page.goto(`${cli.url}/admin#/live`);
+    await expect.poll(() => page.getByTestId('feed-status').textContent()).toContain('live');
+    expect(await page.getByRole('link', { name: 'Webhooks' }).count()).toBe(0);
+    expect((await fetchJson(`${cli.url}/api/admin/webhooks/deliveries`, { key: tenantAdminKey })).status).toBe(403);
+
+    // Its tenant's invoices, read-only.
+    await page.goto(`${cli.url}/admin#/invoices`);
+    await expect.poll(() => page.locator('[data-testid="invoices"] tr[data-kind="credit_note"]').count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Issue invoice' }).count()).toBe(0);
+
+    // Keys of its tenant: it creates a member key (an admin key is not on offer), sees the secret once.
+    await page.goto(`${cli.url}/admin#/keys`);
+    await expect.poll(() => page.getByTestId('keys').textContent()).toContain('(this session)');
+    await page.getByRole('button', { name: 'New key…' }).click();
+    const form = page.getByTestId('create-key-form');
+    expect(await form.locator('select[name="role"] option').allTextContents()).not.toContain('admin (everything, every tenant)');
+    await form.getByLabel('Name').fill('made by the tenant admin');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    const secret = (await page.getByTestId('secret-value').textContent())!;
+    expect((await fetchJson(`${cli.url}/api/billing/records?limit=1`, { key: secret })).status).toBe(200);
+    await page.getByTestId('new-secret').getByRole('button', { name: 'Done' }).click();
+    await expect.poll(() => page.getByTestId('keys').textContent()).toContain('made by the tenant admin');
+    expect(await page.locator('details', { hasText: 'Add or change a price' }).isVisible()).toBe(false);
+    await page.screenshot({ path: join(shots, '14-tenant-admin.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(devKey);
     await page.getByTestId('tenant').waitFor();
   });

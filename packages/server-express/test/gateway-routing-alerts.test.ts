@@ -141,5 +141,14 @@ describe.each([
     const log = await fetchJson(`${t.url}/api/admin/webhooks/deliveries`, { key: t.keys.admin });
     expect(log.json.deliveries[0]).toMatchObject({ id: [...deliveryIds][0], alertId: sent.json.alert.id, status: 'delivered', attempts: 3, lastStatus: 200, url: receiver.url });
     expect((await fetchJson(`${t.url}/api/admin/webhooks/deliveries`, { key: t.keys.t1 })).status).toBe(403);
+    // `tenant=` keeps one tenant's alerts (the test alert is the admin's tenant's), `*` the server's.
+    const adminTenant = (await fetchJson(`${t.url}/api/admin/whoami`, { key: t.keys.admin })).json.tenantId as string;
+    const mine = await fetchJson(`${t.url}/api/admin/webhooks/deliveries?tenant=${adminTenant}`, { key: t.keys.admin });
+    expect(mine.json.deliveries.map((d: { id: string }) => d.id)).toEqual([[...deliveryIds][0]]);
+    expect((await fetchJson(`${t.url}/api/admin/webhooks/deliveries?tenant=someone-else`, { key: t.keys.admin })).json.deliveries).toEqual([]);
+    expect((await fetchJson(`${t.url}/api/admin/webhooks/deliveries?tenant=*`, { key: t.keys.admin })).json.deliveries).toEqual([]);
+    const bad = await fetchJson(`${t.url}/api/admin/webhooks/deliveries?tenant=${encodeURIComponent('a b')}`, { key: t.keys.admin });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.details.field).toBe('tenant');
   });
 });

@@ -13,14 +13,16 @@ import { WebhooksPage } from './pages/webhooks-page';
 import { currentKey, forgetKey, rememberKey } from './session-key';
 import { href, useHashRoute } from './use-hash-route';
 
+// The pages and who sees them: a tenant-admin key watches and manages its tenant; the webhook log
+// is the server's (admin keys), as the API has it.
 const PAGES = [
-  ['live', 'Live'],
-  ['traffic', 'Traffic'],
-  ['spend', 'Spend'],
-  ['invoices', 'Invoices'],
-  ['budgets', 'Budgets & alerts'],
-  ['webhooks', 'Webhooks'],
-  ['keys', 'Keys & pricing'],
+  ['live', 'Live', 'tenant-admin'],
+  ['traffic', 'Traffic', 'tenant-admin'],
+  ['spend', 'Spend', 'tenant-admin'],
+  ['invoices', 'Invoices', 'tenant-admin'],
+  ['budgets', 'Budgets & alerts', 'tenant-admin'],
+  ['webhooks', 'Webhooks', 'admin'],
+  ['keys', 'Keys & pricing', 'tenant-admin'],
 ] as const;
 
 function SignIn({ onSignedIn }: { onSignedIn: (who: WhoAmI, key: string) => void }) {
@@ -36,7 +38,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (who: WhoAmI, key: string) => void
       rememberKey(key);
       onSignedIn(who, key);
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 403 ? 'This key is not an admin key.' : err instanceof ApiError && err.status === 401 ? 'Unknown or revoked key.' : String(err));
+      setError(err instanceof ApiError && err.status === 403 ? 'This key is not an admin key: sign in with an admin or tenant-admin key.' : err instanceof ApiError && err.status === 401 ? 'Unknown or revoked key.' : String(err));
     } finally {
       setBusy(false);
     }
@@ -79,19 +81,20 @@ export function App() {
   if (!session) return <SignIn onSignedIn={(who, key) => setSession({ who, key })} />;
 
   const [page, arg] = route;
+  const admin = session.who.role === 'admin';
   return (
     <div className="shell">
       <header>
         <strong>Twin admin</strong>
         <nav>
-          {PAGES.map(([id, label]) => (
+          {PAGES.filter(([, , role]) => role === 'tenant-admin' || admin).map(([id, label]) => (
             <a key={id} href={href(id)} aria-current={page === id ? 'page' : undefined}>
               {label}
             </a>
           ))}
         </nav>
         <span className="who" data-testid="tenant">
-          tenant {session.who.tenantId}
+          tenant {session.who.tenantId} · {session.who.role}
         </span>
         <button
           type="button"
@@ -108,11 +111,11 @@ export function App() {
         {page === 'stream' && arg && <StreamPage id={arg} />}
         {page === 'traffic' && <TrafficPage />}
         {page === 'spend' && <SpendPage />}
-        {page === 'invoices' && !arg && <InvoicesPage tenantId={session.who.tenantId} />}
-        {page === 'invoices' && arg && <InvoicePage key={arg} number={arg} />}
+        {page === 'invoices' && !arg && <InvoicesPage tenantId={session.who.tenantId} admin={admin} />}
+        {page === 'invoices' && arg && <InvoicePage key={arg} number={arg} admin={admin} />}
         {page === 'budgets' && <BudgetsPage />}
-        {page === 'webhooks' && <WebhooksPage tenantId={session.who.tenantId} />}
-        {page === 'keys' && <KeysPage tenantId={session.who.tenantId} apiKeyId={session.who.apiKeyId} />}
+        {page === 'webhooks' && admin && <WebhooksPage tenantId={session.who.tenantId} />}
+        {page === 'keys' && <KeysPage tenantId={session.who.tenantId} apiKeyId={session.who.apiKeyId} admin={admin} />}
       </main>
     </div>
   );

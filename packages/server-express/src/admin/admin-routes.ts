@@ -10,9 +10,12 @@ import { summariseLiveStream } from './live-stream-summary';
 import { readStreamReplay } from './stream-timeline';
 import { buildTrafficSeries } from './traffic-series';
 
-/** The console's API is for admin keys; every answer stays within the key's tenant. */
-function requireAdmin(auth: AuthContext): void {
-  if (auth.role !== 'admin') throw new TwinError('forbidden', 'The admin console needs an admin API key.');
+/**
+ * The console's API is for admin and tenant-admin keys (members stream and read their records, not
+ * watch the tenant); every answer stays within the key's tenant.
+ */
+export function requireConsoleRole(auth: AuthContext): void {
+  if (auth.role !== 'admin' && auth.role !== 'tenant-admin') throw new TwinError('forbidden', 'The admin console needs an admin or tenant-admin API key.');
 }
 
 // One per service: the consoles of a tenant share its table (see LiveSnapshots).
@@ -32,7 +35,7 @@ const feedQuerySchema = z.object({ intervalMs: z.coerce.number().int().min(250).
  * backpressured the ticks are skipped.
  */
 export async function adminLiveFeed(ctx: RouteContext): Promise<void> {
-  requireAdmin(ctx.auth);
+  requireConsoleRole(ctx.auth);
   const { intervalMs } = validate(feedQuerySchema, Object.fromEntries(ctx.url.searchParams), 'query');
   const { res, req, service } = ctx;
   res.writeHead(200, {
@@ -85,7 +88,7 @@ export async function adminLiveFeed(ctx: RouteContext): Promise<void> {
  * timeline from the audit log, the text replayed from it, and (while it runs) its live row.
  */
 export async function adminStreamDetail(ctx: RouteContext): Promise<void> {
-  requireAdmin(ctx.auth);
+  requireConsoleRole(ctx.auth);
   const id = ctx.params.id!;
   const { store, hub, pricing } = ctx.service;
   const live = hub.get(ctx.auth, id);
@@ -121,7 +124,7 @@ const WINDOW_MS: Record<string, number> = { '5m': 300_000, '15m': 900_000, '1h':
  * finished streams and 20,000 network signals): a restart starts it afresh; Prometheus keeps history.
  */
 export async function adminTraffic(ctx: RouteContext): Promise<void> {
-  requireAdmin(ctx.auth);
+  requireConsoleRole(ctx.auth);
   const q = validate(trafficQuerySchema, Object.fromEntries(ctx.url.searchParams), 'query');
   const now = Date.now();
   const windowMs = WINDOW_MS[q.window]!;
@@ -145,7 +148,7 @@ export async function adminTraffic(ctx: RouteContext): Promise<void> {
 
 /** `GET /api/admin/keys`: the tenant's API keys (id, name, role, display prefix; never a hash). */
 export async function adminKeys(ctx: RouteContext): Promise<void> {
-  requireAdmin(ctx.auth);
+  requireConsoleRole(ctx.auth);
   const rows = await ctx.service.store.listApiKeys(ctx.auth.tenantId);
   sendJson(ctx.res, 200, {
     keys: rows.map((k) => ({
@@ -162,7 +165,7 @@ export async function adminKeys(ctx: RouteContext): Promise<void> {
 
 /** `GET /api/admin/whoami`: what the console signed in as. */
 export async function adminWhoAmI(ctx: RouteContext): Promise<void> {
-  requireAdmin(ctx.auth);
+  requireConsoleRole(ctx.auth);
   const answer: AdminWhoAmI = { tenantId: ctx.auth.tenantId, apiKeyId: ctx.auth.apiKeyId, role: ctx.auth.role, providers: ctx.service.providerNames() };
   sendJson(ctx.res, 200, answer);
 }

@@ -6,6 +6,7 @@ import type { RouteContext } from '../http/stream-routes';
 import { streamBillingRecords as r } from '../storage/schema';
 import { billedAt } from '../storage/usage-report';
 import type { SpendPoint } from './admin-api-types';
+import { requireConsoleRole } from './admin-routes';
 
 
 const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date');
@@ -22,7 +23,7 @@ const spendQuerySchema = z.object({
  * them in its period), summed in SQL `numeric`: the points of a period add up to the report's total.
  */
 export async function adminSpendSeries(ctx: RouteContext): Promise<void> {
-  if (ctx.auth.role !== 'admin') throw new TwinError('forbidden', 'The admin console needs an admin API key.');
+  requireConsoleRole(ctx.auth);
   const q = validate(spendQuerySchema, Object.fromEntries(ctx.url.searchParams), 'query');
   const from = new Date(q.from);
   const to = new Date(q.to);

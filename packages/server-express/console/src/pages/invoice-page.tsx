@@ -53,7 +53,7 @@ function CreditNoteForm({ number, onIssued }: { number: string; onIssued: (note:
 }
 
 /** One invoice or credit note: lines with units, taxes, totals in its currency; downloads; credit note. */
-export function InvoicePage({ number }: { number: string }) {
+export function InvoicePage({ number, admin }: { number: string; admin: boolean }) {
   const [invoice, setInvoice] = useState<Invoice>();
   const [creditNotes, setCreditNotes] = useState<Invoice[]>([]);
   const [error, setError] = useState<string>();
@@ -188,8 +188,10 @@ export function InvoicePage({ number }: { number: string }) {
                 </li>
               ))}
             </ul>
-          ) : (
+          ) : admin ? (
             <CreditNoteForm number={invoice.number} onIssued={() => void load()} />
+          ) : (
+            <p className="hint">None. Credit notes are issued with an admin key.</p>
           )}
         </>
       )}

@@ -75,7 +75,7 @@ function IssueForm({ tenantId, onIssued }: { tenantId: string; onIssued: (invoic
  * Invoices: a tenant's invoices and credit notes (`/api/billing/invoices`), issuing one for a
  * period that is over. Admins may name another tenant, as the API lets them.
  */
-export function InvoicesPage({ tenantId: ownTenant }: { tenantId: string }) {
+export function InvoicesPage({ tenantId: ownTenant, admin }: { tenantId: string; admin: boolean }) {
   const [tenantId, setTenantId] = useState(ownTenant);
   const [invoices, setInvoices] = useState<Invoice[]>();
   const [error, setError] = useState<string>();
@@ -94,7 +94,7 @@ export function InvoicesPage({ tenantId: ownTenant }: { tenantId: string }) {
   return (
     <section>
       <h1>Invoices</h1>
-      <div className="controls">
+      <div className="controls" hidden={!admin}>
         <label>
           Tenant{' '}
           <input
@@ -144,8 +144,14 @@ export function InvoicesPage({ tenantId: ownTenant }: { tenantId: string }) {
           )}
         </tbody>
       </table>
-      <h2>Issue an invoice for {tenantId}</h2>
-      <IssueForm tenantId={tenantId} onIssued={(inv) => (window.location.hash = href('invoices', inv.number))} />
+      {admin ? (
+        <>
+          <h2>Issue an invoice for {tenantId}</h2>
+          <IssueForm tenantId={tenantId} onIssued={(inv) => (window.location.hash = href('invoices', inv.number))} />
+        </>
+      ) : (
+        <p className="hint">Invoices are issued with an admin key.</p>
+      )}
       <p className="hint">
         An invoice covers the final bills whose stream ended in the period, summed exactly; its period must be over, and one invoice stands per
         period (cancel it with a credit note to issue it again). Amounts are in the tenant&apos;s billing-profile currency.

@@ -41,8 +41,11 @@ export function KeyForm({
   onSubmit,
   onCancel,
   submitLabel,
+  canMintAdmin = false,
 }: {
   initial?: PublicApiKey;
+  /** Only admin keys may create admin keys (the API refuses the others). */
+  canMintAdmin?: boolean;
   onSubmit: (body: Record<string, unknown>) => Promise<void>;
   onCancel?: () => void;
   submitLabel: string;
@@ -92,7 +95,7 @@ export function KeyForm({
           <select name="role" defaultValue="member">
             <option value="member">member (streams, reads its tenant)</option>
             <option value="tenant-admin">tenant-admin (also manages the tenant&apos;s keys)</option>
-            <option value="admin">admin (everything, every tenant)</option>
+            {canMintAdmin && <option value="admin">admin (everything, every tenant)</option>}
           </select>
           <FieldError error={error} field="role" />
         </label>

@@ -22,7 +22,7 @@ function allowed(k: PublicApiKey): string {
  * API keys of the signed-in tenant (`/api/keys`): create (the secret shown once), change name,
  * limits, allow-lists and expiry, rotate, revoke. And the pricing in force.
  */
-export function KeysPage({ tenantId, apiKeyId }: { tenantId: string; apiKeyId: string }) {
+export function KeysPage({ tenantId, apiKeyId, admin }: { tenantId: string; apiKeyId: string; admin: boolean }) {
   const [keys, setKeys] = useState<PublicApiKey[]>([]);
   const [error, setError] = useState<string>();
   const [creating, setCreating] = useState(false);
@@ -152,7 +152,7 @@ export function KeysPage({ tenantId, apiKeyId }: { tenantId: string; apiKeyId: s
       {creating ? (
         <>
           <h2>New key for tenant {tenantId}</h2>
-          <KeyForm onSubmit={create} onCancel={() => setCreating(false)} submitLabel="Create key" />
+          <KeyForm onSubmit={create} onCancel={() => setCreating(false)} submitLabel="Create key" canMintAdmin={admin} />
         </>
       ) : (
         <p>
@@ -165,7 +165,7 @@ export function KeysPage({ tenantId, apiKeyId }: { tenantId: string; apiKeyId: s
         Rotating makes a new secret with the same settings and revokes the old one at once (<code>twin-server keys rotate --grace</code> keeps it
         working a while). Revoked keys answer 401 from their next request; they stay listed for the audit trail.
       </p>
-      <PricingSection />
+      <PricingSection editable={admin} />
     </section>
   );
 }

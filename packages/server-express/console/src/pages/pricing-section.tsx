@@ -9,8 +9,8 @@ interface PricingRow {
   tokens?: { inputPer1K?: string; outputPer1K?: string };
 }
 
-/** The pricing in force (`/api/billing/configs`), with a JSON editor for `PUT` (admin keys). */
-export function PricingSection() {
+/** The pricing in force (`/api/billing/configs`), with a JSON editor for `PUT` (admin keys only). */
+export function PricingSection({ editable }: { editable: boolean }) {
   const [configs, setConfigs] = useState<PricingRow[]>([]);
   const [draft, setDraft] = useState('');
   const [message, setMessage] = useState<string>();
@@ -59,7 +59,7 @@ export function PricingSection() {
           ))}
         </tbody>
       </table>
-      <details>
+      <details hidden={!editable}>
         <summary>Add or change a price (JSON, as PUT /api/billing/configs)</summary>
         <textarea value={draft} onChange={(e) => setDraft(e.target.value)} rows={10} cols={80} aria-label="Pricing config JSON" spellCheck={false} />
         <div>
