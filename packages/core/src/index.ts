@@ -78,7 +78,7 @@ export type {
 export { streamConfigSchema, DEFAULT_STREAM_CONFIG } from './protocol/stream-config';
 export type { StreamConfig, StreamConfigInput } from './protocol/stream-config';
 export { streamRequestSchema } from './protocol/stream-request';
-export { NAME_PATTERN, nameSchema, metadataKeySchema, metadataValueSchema } from './protocol/names';
+export { NAME_PATTERN, nameSchema, endUserIdSchema, metadataKeySchema, metadataValueSchema } from './protocol/names';
 export type { StreamRequest, StreamResponse } from './protocol/stream-request';
 export { streamStatusSchema, streamConnectionSchema, streamChunkSchema } from './protocol/stream-connection';
 export type { StreamStatus, StreamConnection, StreamChunk } from './protocol/stream-connection';

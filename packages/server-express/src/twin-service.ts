@@ -230,6 +230,12 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       persistChunks: options.persistChunks !== false,
       holdContentUntilRecorded: options.holdContentUntilRecorded !== false,
       ...(countTokens ? { countTokens } : {}),
+      // Called only once streams run, after the guard below exists.
+      budgets: {
+        raise: (state, threshold, spent) => budgets.raise(state, threshold, spent),
+        onStop: (state) => budgets.forget(state.budget.tenantId),
+        onError: (error) => logger.warn({ err: error }, 'could not store a budget alert of a running stream'),
+      },
     },
     {
       config,
