@@ -234,7 +234,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       budgets: {
         raise: (state, threshold, spent) => budgets.raise(state, threshold, spent),
         onStop: (state) => budgets.forget(state.budget.tenantId),
-        onError: (error) => logger.warn({ err: error }, 'could not store a budget alert of a running stream'),
+        onError: (error) => logger.warn({ err: error }, 'a running stream could not be judged against its budgets (alert not stored, or no price)'),
       },
     },
     {

@@ -13,7 +13,7 @@ export interface RunningBudgetDeps {
   raise(state: BudgetState, threshold: number, spent: string): Promise<void>;
   /** The stream was stopped by a budget: later starts must not go on a stale verdict. */
   onStop(state: BudgetState): void;
-  /** An alert could not be stored. */
+  /** An alert could not be stored, or the stream could not be priced (it is then no longer judged). */
   onError(error: unknown): void;
 }
 
@@ -46,6 +46,7 @@ export class RunningBudget {
   private outputChars = 0;
   private bytes = 0;
   private connections = 1;
+  private failed = false;
 
   constructor(
     states: readonly BudgetState[],
@@ -80,16 +81,25 @@ export class RunningBudget {
     if (part.type === 'text-delta' || part.type === 'reasoning-delta') this.outputChars += part.text.length;
     else if (part.type === 'tool-call-delta') this.outputChars += part.argsTextDelta.length;
     else if (part.type !== 'usage' && part.type !== 'tool-call-start') return undefined;
-    const bill = this.deps.quote({
-      tenantId: this.stream.tenantId,
-      provider: served.provider ?? this.stream.provider,
-      model: served.model ?? this.stream.model,
-      startedAt: this.stream.startedAt,
-      usage: this.usageSoFar(reported),
-      durationMs: now - this.stream.startedAt.getTime(),
-      bytes: this.bytes,
-      connections: this.connections,
-    });
+    if (this.failed) return undefined;
+    let bill: Bill;
+    try {
+      bill = this.deps.quote({
+        tenantId: this.stream.tenantId,
+        provider: served.provider ?? this.stream.provider,
+        model: served.model ?? this.stream.model,
+        startedAt: this.stream.startedAt,
+        usage: this.usageSoFar(reported),
+        durationMs: now - this.stream.startedAt.getTime(),
+        bytes: this.bytes,
+        connections: this.connections,
+      });
+    } catch (error) {
+      // The final bill reports its own failure; a check that cannot price must not end the stream.
+      this.failed = true;
+      this.deps.onError(error);
+      return undefined;
+    }
     const running = bill.lines.total;
     const usedUp: BudgetState[] = [];
     for (const state of this.states) {
