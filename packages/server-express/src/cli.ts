@@ -2,7 +2,9 @@
 import { isTwinError } from '@twin/core';
 import { keysCommand } from './cli/keys-command';
 import { acquireDataDirLock } from './storage/data-dir-lock';
-import { pgliteDir, readServerEnv } from './cli/server-config';
+import { parseArgs } from 'node:util';
+import { describeMigration, migrateProfiles } from './cli/profile-migrate';
+import { pgliteDir, readPricingFile, readServerEnv } from './cli/server-config';
 import { INVOICE_HELP, invoiceCommand } from './cli/invoice-command';
 import { startReferenceServer } from './cli/serve';
 import { openDatabase } from './storage/open-database';
@@ -76,6 +78,14 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'migrate') {
     await withStore(async () => undefined);
     process.stdout.write('migrations applied\n');
+    return 0;
+  }
+  if (command === 'profile' && sub === 'migrate') {
+    const { values } = parseArgs({ args: rest, options: { 'dry-run': { type: 'boolean' } } });
+    const env = readServerEnv(process.env);
+    const fileConfigs = env.TWIN_PRICING_FILE ? readPricingFile(env.TWIN_PRICING_FILE) : [];
+    const done = await withStore((store) => migrateProfiles(store, { fileConfigs, dryRun: values['dry-run'] === true }));
+    process.stdout.write(describeMigration(done, values['dry-run'] === true));
     return 0;
   }
   if (command === 'invoice' || command === 'profile') {
