@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { describeMigration, migrateProfiles } from './cli/profile-migrate';
 import { pgliteDir, readPricingFile, readServerEnv } from './cli/server-config';
 import { INVOICE_HELP, invoiceCommand } from './cli/invoice-command';
+import { BUDGET_HELP, budgetCommand } from './cli/budget-command';
 import { startReferenceServer } from './cli/serve';
 import { openDatabase } from './storage/open-database';
 import { createTwinStore } from './storage/twin-store';
@@ -24,6 +25,7 @@ Usage:
       the data folder's lock file; --admin-key / TWIN_ADMIN_KEY, or the first-run key file).
   twin-server migrate                       apply database migrations and exit
 ${INVOICE_HELP}
+${BUDGET_HELP}
 
 Environment: PORT (8787), HOST, DATABASE_URL (unset: embedded PGlite in TWIN_DATA_DIR=.twin-data),
 TWIN_PRICING_FILE, TWIN_UNPRICED_MODELS (reject|allow), TWIN_CONFIG (routing file; SIGHUP reloads it), TWIN_AUTH (api-key|off), OPENAI_API_KEY, ANTHROPIC_API_KEY, GOOGLE_API_KEY,
@@ -90,6 +92,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'invoice' || command === 'profile') {
     const code = await invoiceCommand(command, sub, rest, withStore, (s) => process.stdout.write(s));
+    if (code !== 2) return code;
+  }
+  if (command === 'budget') {
+    const code = await budgetCommand(sub, rest, withStore, (s) => process.stdout.write(s));
     if (code !== 2) return code;
   }
   if (command === 'keys') {

@@ -74,7 +74,7 @@ export async function listBudgets(ctx: RouteContext): Promise<void> {
 }
 
 /** The stored id of a budget: tenant budgets keep the id they had before scopes. */
-function budgetId(tenantId: string, scope: BudgetScope, period: string): string {
+export function budgetId(tenantId: string, scope: BudgetScope, period: string): string {
   return scope.type === 'tenant' ? `budget_${tenantId}_${period}` : `budget_${tenantId}_${scope.type}_${scope.id}_${period}`;
 }
 
