@@ -78,7 +78,7 @@ export type {
 export { streamConfigSchema, DEFAULT_STREAM_CONFIG } from './protocol/stream-config';
 export type { StreamConfig, StreamConfigInput } from './protocol/stream-config';
 export { streamRequestSchema } from './protocol/stream-request';
-export { NAME_PATTERN, nameSchema, metadataKeySchema, metadataValueSchema } from './protocol/names';
+export { NAME_PATTERN, nameSchema, endUserIdSchema, metadataKeySchema, metadataValueSchema } from './protocol/names';
 export type { StreamRequest, StreamResponse } from './protocol/stream-request';
 export { streamStatusSchema, streamConnectionSchema, streamChunkSchema } from './protocol/stream-connection';
 export type { StreamStatus, StreamConnection, StreamChunk } from './protocol/stream-connection';
@@ -186,8 +186,8 @@ export { matchesModel, findCatalogueModel, cataloguePriceAt } from './billing/ca
 export type { CatalogueModel, CataloguePrice, CatalogueTokenPrices, CatalogueSource, ModelMatch } from './billing/catalogue/price-catalogue';
 export { resolvePricing, unpricedPricing, unpricedModelError, unpricedModels, unpricedModelPolicySchema } from './billing/resolve-pricing';
 export type { PriceBook, PricingResolution, UnpricedModelPolicy } from './billing/resolve-pricing';
-export { billingProfileSchema, applyBillingProfile, billingContextFor, splitLegacyPricing } from './billing/billing-profile';
-export type { BillingProfile, BillingProfileInput } from './billing/billing-profile';
+export { billingProfileSchema, billingModelTermsSchema, applyBillingProfile, billingContextFor, carriesCustomerTerms, splitLegacyPricing } from './billing/billing-profile';
+export type { BillingProfile, BillingProfileInput, BillingModelTerms } from './billing/billing-profile';
 export { itemiseBill } from './billing/bill-line-items';
 export type { BillLineItem, ItemisedBill, LineItemUnit } from './billing/bill-line-items';
 export { buildInvoice, buildCreditNote } from './billing/invoice/build-invoice';

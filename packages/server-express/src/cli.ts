@@ -3,8 +3,11 @@ import { isTwinError } from '@twin/core';
 import { keysCommand } from './cli/keys-command';
 import { acquireDataDirLock } from './storage/data-dir-lock';
 import { hostname } from 'node:os';
-import { instanceIdOf, pgliteDir, readServerEnv } from './cli/server-config';
+import { parseArgs } from 'node:util';
+import { describeMigration, migrateProfiles } from './cli/profile-migrate';
+import { instanceIdOf, pgliteDir, readPricingFile, readServerEnv } from './cli/server-config';
 import { INVOICE_HELP, invoiceCommand } from './cli/invoice-command';
+import { BUDGET_HELP, budgetCommand } from './cli/budget-command';
 import { startReferenceServer } from './cli/serve';
 import { openDatabase } from './storage/open-database';
 import { createTwinStore } from './storage/twin-store';
@@ -23,6 +26,7 @@ Usage:
       the data folder's lock file; --admin-key / TWIN_ADMIN_KEY, or the first-run key file).
   twin-server migrate                       apply database migrations and exit
 ${INVOICE_HELP}
+${BUDGET_HELP}
 
 Environment: PORT (8787), HOST, DATABASE_URL (unset: embedded PGlite in TWIN_DATA_DIR=.twin-data),
 TWIN_PRICING_FILE, TWIN_UNPRICED_MODELS (reject|allow), TWIN_CONFIG (routing file; SIGHUP reloads it), TWIN_AUTH (api-key|off), OPENAI_API_KEY, ANTHROPIC_API_KEY, GOOGLE_API_KEY,
@@ -79,8 +83,20 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write('migrations applied\n');
     return 0;
   }
+  if (command === 'profile' && sub === 'migrate') {
+    const { values } = parseArgs({ args: rest, options: { 'dry-run': { type: 'boolean' } } });
+    const env = readServerEnv(process.env);
+    const fileConfigs = env.TWIN_PRICING_FILE ? readPricingFile(env.TWIN_PRICING_FILE) : [];
+    const done = await withStore((store) => migrateProfiles(store, { fileConfigs, dryRun: values['dry-run'] === true }));
+    process.stdout.write(describeMigration(done, values['dry-run'] === true));
+    return 0;
+  }
   if (command === 'invoice' || command === 'profile') {
     const code = await invoiceCommand(command, sub, rest, withStore, (s) => process.stdout.write(s));
+    if (code !== 2) return code;
+  }
+  if (command === 'budget') {
+    const code = await budgetCommand(sub, rest, withStore, (s) => process.stdout.write(s));
     if (code !== 2) return code;
   }
   if (command === 'keys') {

@@ -240,6 +240,12 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       persistChunks: options.persistChunks !== false,
       holdContentUntilRecorded: options.holdContentUntilRecorded !== false,
       ...(countTokens ? { countTokens } : {}),
+      // Called only once streams run, after the guard below exists.
+      budgets: {
+        raise: (state, threshold, spent) => budgets.raise(state, threshold, spent),
+        onStop: (state) => budgets.forget(state.budget.tenantId),
+        onError: (error) => logger.warn({ err: error }, 'a running stream could not be judged against its budgets (alert not stored, or no price)'),
+      },
     },
     {
       config,

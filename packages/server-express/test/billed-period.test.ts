@@ -80,7 +80,7 @@ function billedPeriodSuite(name: string, open: () => Promise<OpenedDatabase>) {
         updatedAt: now,
       });
       const guard = createBudgetGuard(store, pino({ level: 'silent' }));
-      await expect(guard.check(tenantId)).rejects.toMatchObject({ code: 'budget_exceeded' });
+      await expect(guard.check({ tenantId, apiKeyId: 'key_a' })).rejects.toMatchObject({ code: 'budget_exceeded' });
       const alerts = await store.listAlerts(tenantId);
       expect(alerts.map((a) => [a.kind, (a.data as { spent: string }).spent])).toEqual([['budget.month.100', '0.5']]);
     });

@@ -2,6 +2,9 @@ import { budgetPeriodBounds, buildUsageReport as coreReport, evaluateBudget, for
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTwinStore, type OpenedDatabase, type TwinStore } from '../src/index';
 import { judgeBudget } from '../src/stream/judge-budget';
+import { createBudgetGuard } from '../src/stream/budget-guard';
+import type { BudgetScope } from '../src/storage/budget-store';
+import pino from 'pino';
 import { insertRecords, variedRecords } from './billing-fixtures';
 import { openPostgresTestDatabase, postgresReachable } from './postgres-test-database';
 import { openTestDatabase } from './test-server';
@@ -58,6 +61,68 @@ function budgetSuite(name: string, open: () => Promise<OpenedDatabase>) {
         });
       }
     }
+
+    // A key's or an end user's budget sums only that scope's records: the SQL filter against core's
+    // report over the same records filtered in memory, judged alike, and the tightest refusal named.
+    const SCOPES: BudgetScope[] = [{ type: 'apiKey', id: 'key_a' }, { type: 'apiKey', id: 'key_b' }, { type: 'user', id: 'u1' }, { type: 'user', id: 'u2' }, { type: 'user', id: 'nobody' }];
+    for (const period of ['day', 'month'] as const) {
+      it(`sums each API key's and end user's spend since each ${period} start as core's report does, and judges it alike`, async () => {
+        let nonZero = 0;
+        for (const scope of SCOPES) {
+          const mine = records.filter((r) => r.currency === 'USD' && (scope.type === 'apiKey' ? r.apiKeyId === scope.id : scope.type === 'user' ? r.userId === scope.id : true));
+          for (const moment of MOMENTS) {
+            const since = budgetPeriodBounds(period, new Date(moment)).from;
+            const sqlSpent = await store.billedSince(tenant, 'USD', since, scope);
+            const coreSpent = coreReport(mine, { from: since, to: FAR, currency: 'USD' }).totals.cost.total ?? '0';
+            expect(exact(sqlSpent), `${scope.type} ${'id' in scope ? scope.id : ''} since ${since.toISOString()}`).toBe(exact(coreSpent));
+            if (exact(coreSpent) !== '0') nonZero++;
+            for (const limit of ['0', coreSpent, `${coreSpent}1`, '1000000']) {
+              const judged = judgeBudget(limit, sqlSpent, THRESHOLDS);
+              const core = evaluateBudget({ scope: { type: scope.type === 'tenant' ? 'user' : scope.type, id: 'x' }, period, currency: 'USD', hardLimit: limit }, coreSpent);
+              expect(judged.exceeded).toBe(core.status === 'hard-stop');
+              expect(judged).toEqual(judgeBudget(limit, coreSpent, THRESHOLDS));
+            }
+          }
+        }
+        expect(nonZero).toBeGreaterThan(0);
+      });
+    }
+
+    it("refuses a stream with the tightest used-up budget of its tenant, key and end user, and ignores other keys' and users' budgets", async () => {
+      const now = new Date();
+      const since = budgetPeriodBounds('month', now).from;
+      const spentOf = (scope: BudgetScope) => store.billedSince(tenant, 'USD', since, scope);
+      const [tenantSpent, keySpent, userSpent] = await Promise.all([spentOf({ type: 'tenant' }), spentOf({ type: 'apiKey', id: 'key_a' }), spentOf({ type: 'user', id: 'u1' })]);
+      expect(exact(userSpent)).not.toBe('0');
+      const row = (scopeType: string, scopeId: string, limitAmount: string) => ({
+        id: `b_${scopeType}_${scopeId}`,
+        tenantId: tenant,
+        scopeType,
+        scopeId,
+        period: 'month',
+        limitAmount,
+        currency: 'USD',
+        config: { action: 'block', alertAtPercent: [] },
+        updatedAt: now,
+      });
+      // The tenant and key_a are used up exactly (nothing left); u1 is overspent (limit 0): u1 is the tightest.
+      await store.upsertBudget(row('tenant', '', tenantSpent));
+      await store.upsertBudget(row('apiKey', 'key_a', keySpent));
+      await store.upsertBudget(row('user', 'u1', '0'));
+      await store.upsertBudget(row('apiKey', 'key_b', '0'));
+      const guard = createBudgetGuard(store, pino({ level: 'silent' }), 0);
+      await expect(guard.check({ tenantId: tenant, apiKeyId: 'key_a', userId: 'u1' })).rejects.toMatchObject({ code: 'budget_exceeded', details: { scope: 'user', scopeId: 'u1', spent: userSpent } });
+      // Tenant and key equally tight (nothing left of either): the more specific scope, the key, is named.
+      await expect(guard.check({ tenantId: tenant, apiKeyId: 'key_a', userId: 'u2' })).rejects.toMatchObject({ details: { scope: 'apiKey', scopeId: 'key_a', spent: keySpent } });
+      // key_b's budget (0) does not apply to key_a: with the tenant's and key_a's limits lifted, u2 on key_a streams.
+      await store.upsertBudget(row('tenant', '', '1000000'));
+      await store.upsertBudget(row('apiKey', 'key_a', '1000000'));
+      guard.forget(tenant);
+      const states = await guard.check({ tenantId: tenant, apiKeyId: 'key_a', userId: 'u2' });
+      expect(states.map((s) => s.scope)).toEqual(expect.arrayContaining([{ type: 'tenant' }, { type: 'apiKey', id: 'key_a' }]));
+      expect(states).toHaveLength(2);
+      expect(states.find((s) => s.scope.type === 'apiKey')!.spent).toBe(keySpent);
+    });
   });
 }
 

@@ -8,6 +8,23 @@ const discountSchema = streamBillingConfigSchema.shape.volumeDiscount;
 const taxesSchema = streamBillingConfigSchema.shape.taxes;
 
 /**
+ * Terms the customer agreed for one price table (named by its `provider` and `model` exactly as the
+ * table writes them, `*` included): its taxes, SLA and volume-discount plan, which replace the
+ * profile's own on that table's streams. `twin-server profile migrate` writes them from price tables
+ * made before profiles existed, so a tenant's bills stay exactly what they were.
+ */
+export const billingModelTermsSchema = z
+  .object({
+    provider: z.string().min(1),
+    model: z.string().min(1),
+    taxes: taxesSchema,
+    sla: slaSchema,
+    volumeDiscount: discountSchema,
+  })
+  .strict();
+export type BillingModelTerms = z.infer<typeof billingModelTermsSchema>;
+
+/**
  * What belongs to the customer (a tenant), not to a price list: the currency it is billed in and the
  * exchange rate from the price lists' currency, its tax jurisdiction and the rates that apply there
  * (local rates for a customer in the seller's jurisdiction, reverse charge or none for international
@@ -29,6 +46,8 @@ export const billingProfileSchema = z.object({
   taxes: taxesSchema,
   sla: slaSchema,
   volumeDiscount: discountSchema,
+  /** Terms agreed per price table, winning over the three above on that table's streams. */
+  modelTerms: z.array(billingModelTermsSchema).max(1_000).optional(),
   /** Decimal places of the invoice's amount due (the currency's minor unit; 2 for cents). */
   invoiceMinorUnits: z.number().int().min(0).max(6).default(2),
 });
@@ -39,8 +58,8 @@ export type BillingProfileInput = z.input<typeof billingProfileSchema>;
 const merged = new WeakMap<StreamBillingConfig, WeakMap<BillingProfile, StreamBillingConfig>>();
 
 /**
- * A price table with the customer's plan applied: the profile's taxes, SLA and volume discount
- * REPLACE the table's (a price list's own are a legacy of tables written before profiles existed and
+ * A price table with the customer's plan applied: the profile's taxes, SLA and volume discount (its
+ * `modelTerms` for this table, when it has them) REPLACE the table's (a price list's own are a legacy of tables written before profiles existed and
  * are used only for tenants without a profile). Cached per (table, profile) object and frozen.
  */
 export function applyBillingProfile(config: StreamBillingConfig, profile: BillingProfile | undefined): StreamBillingConfig {
@@ -50,11 +69,12 @@ export function applyBillingProfile(config: StreamBillingConfig, profile: Billin
   let out = byProfile.get(profile);
   if (!out) {
     const { sla: _sla, volumeDiscount: _discount, ...prices } = config;
+    const terms = profile.modelTerms?.find((t) => t.provider === config.provider && t.model === config.model) ?? profile;
     out = Object.freeze({
       ...prices,
-      ...(profile.sla ? { sla: profile.sla } : {}),
-      ...(profile.volumeDiscount ? { volumeDiscount: profile.volumeDiscount } : {}),
-      taxes: profile.taxes,
+      ...(terms.sla ? { sla: terms.sla } : {}),
+      ...(terms.volumeDiscount ? { volumeDiscount: terms.volumeDiscount } : {}),
+      taxes: terms.taxes,
       ...(config.id !== undefined ? { id: config.id } : {}),
     }) as StreamBillingConfig;
     byProfile.set(profile, out);
@@ -74,6 +94,11 @@ export function billingContextFor(profile: BillingProfile | undefined, config: S
     context.exchangeRate = { to: profile.currency, rate: profile.exchangeRate };
   }
   return context;
+}
+
+/** Whether a price table still carries customer terms (taxes, SLA or a discount plan) from before profiles. */
+export function carriesCustomerTerms(config: StreamBillingConfig): boolean {
+  return config.taxes.length > 0 || config.sla !== undefined || config.volumeDiscount !== undefined;
 }
 
 /**

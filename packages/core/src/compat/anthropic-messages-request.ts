@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ContentPart, Message } from '../protocol/message';
+import { endUserIdSchema } from '../protocol/names';
 import type { CompatExtras, CompatRequest } from './compat-request';
 
 const textBlock = z.object({ type: z.literal('text'), text: z.string() });
@@ -50,7 +51,8 @@ export const anthropicMessagesRequestSchema = z.object({
       z.object({ type: z.literal('tool'), name: z.string(), disable_parallel_tool_use: z.boolean().optional() }),
     ])
     .optional(),
-  metadata: z.object({ user_id: z.string().max(256).optional() }).optional(),
+  /** `user_id` is the end user: Twin's `user` (declared characters, at most 128; see `endUserIdSchema`). */
+  metadata: z.object({ user_id: endUserIdSchema.optional() }).optional(),
 });
 export type AnthropicMessagesRequest = z.infer<typeof anthropicMessagesRequestSchema>;
 
@@ -127,6 +129,6 @@ export function anthropicMessagesRequestToTwin(body: AnthropicMessagesRequest): 
     ...(body.temperature !== undefined ? { temperature: body.temperature } : {}),
     ...(body.stop_sequences?.length ? { stop: body.stop_sequences } : {}),
     extras,
-    ...(body.metadata?.user_id !== undefined ? { metadata: { user: body.metadata.user_id } } : {}),
+    ...(body.metadata?.user_id !== undefined ? { metadata: { user: body.metadata.user_id }, user: body.metadata.user_id } : {}),
   };
 }

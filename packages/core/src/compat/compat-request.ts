@@ -21,6 +21,8 @@ export interface CompatRequest {
   extras: CompatExtras;
   /** Stored with the stream (OpenAI's `metadata` and `user`, Anthropic's `metadata.user_id`). */
   metadata?: Record<string, string>;
+  /** The end user (OpenAI's `user`, Anthropic's `metadata.user_id`): the stream's `user`, billed and budgeted per user. */
+  user?: string;
 }
 
 /** How the model may use tools: OpenAI's `tool_choice` and Anthropic's, in one form. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TwinError } from '../errors/twin-error';
 import type { ContentPart, Message } from '../protocol/message';
+import { endUserIdSchema } from '../protocol/names';
 import { safeParseJSON } from '../util/safe-parse-json';
 import type { CompatExtras, CompatRequest, CompatResponseFormat, CompatToolChoice } from './compat-request';
 
@@ -73,7 +74,8 @@ export const openAIChatRequestSchema = z.object({
     .optional(),
   n: z.literal(1).nullish(),
   logprobs: z.literal(false).nullish(),
-  user: z.string().max(256).optional(),
+  /** The end user: Twin's `user` (declared characters, at most 128; see `endUserIdSchema`). */
+  user: endUserIdSchema.optional(),
   metadata: z.record(z.string(), z.string().max(1_024)).nullish(),
 });
 export type OpenAIChatRequest = z.infer<typeof openAIChatRequestSchema>;
@@ -189,5 +191,6 @@ export function openAIChatRequestToTwin(body: OpenAIChatRequest): CompatRequest 
     ...(stop?.length ? { stop } : {}),
     extras,
     ...(Object.keys(metadata).length ? { metadata } : {}),
+    ...(body.user !== undefined ? { user: body.user } : {}),
   };
 }

@@ -13,6 +13,18 @@ export function nameSchema(max: number) {
   return z.string().min(1).max(max).regex(NAME_PATTERN, 'letters, digits and . _ : / @ + - (starting with a letter or digit)');
 }
 
+/**
+ * The end user a request is made for (OpenAI's `user`, Anthropic's `metadata.user_id`): an id the
+ * caller chose, stored on the billing record, grouped by in reports and budgeted per user. It is
+ * shown in reports and alerts, so it must not be a secret: pass an opaque or hashed id, never an
+ * email address or a token you would not print. Same characters as {@link NAME_PATTERN}, at most 128.
+ */
+export const endUserIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(NAME_PATTERN, 'letters, digits and . _ : / @ + - (starting with a letter or digit), at most 128');
+
 /** Keys of caller metadata: letters, digits and `. _ : -`, at most 64 characters. */
 export const metadataKeySchema = z
   .string()

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { messageSchema, toolDefinitionSchema } from './message';
-import { metadataKeySchema, metadataValueSchema, nameSchema } from './names';
+import { endUserIdSchema, metadataKeySchema, metadataValueSchema, nameSchema } from './names';
 import { cipherAlgSchema, codecNameSchema, type ToolCallChunk } from './stream-event';
 import type { FinishReason, Usage } from './usage';
 import type { CostReceipt } from './stream-event';
@@ -28,6 +28,12 @@ export const streamRequestSchema = z.object({
       purpose: nameSchema(64).optional(),
     })
     .optional(),
+  /**
+   * The end user the stream is for (an id the caller chose, see {@link endUserIdSchema}): stored on
+   * the billing record as `userId`, grouped by in reports (`groupBy=user`) and checked against that
+   * user's budgets. Never a secret.
+   */
+  user: endUserIdSchema.optional(),
   /** Caller metadata stored with the stream (never interpreted). */
   metadata: z.record(metadataKeySchema, metadataValueSchema).optional(),
 });

@@ -11,7 +11,8 @@ export const INVOICE_HELP = `  twin-server invoice issue --tenant <id> --period 
   twin-server invoice list --tenant <id>
   twin-server invoice credit <number> --reason <text>          cancel an invoice with a credit note
   twin-server profile show --tenant <id>
-  twin-server profile set --tenant <id> --file <profile.json>   currency, exchangeRate, jurisdiction, taxes, sla, volumeDiscount`;
+  twin-server profile set --tenant <id> --file <profile.json>   currency, exchangeRate, jurisdiction, taxes, sla, volumeDiscount, modelTerms
+  twin-server profile migrate [--dry-run]                      move taxes, SLA and discount terms from price tables into tenants' profiles (idempotent)`;
 
 function render(invoice: Invoice, format: string | undefined): string {
   if (format === undefined || format === 'json') return JSON.stringify(invoice, null, 2) + '\n';

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { createKeyring, createProviderRegistry, decodeBase64, providerConfigFromEnv, TwinError, type Keyring } from '@twin/core';
+import { DEFAULT_PRICING, createKeyring, createProviderRegistry, decodeBase64, providerConfigFromEnv, TwinError, type Keyring } from '@twin/core';
 import express from 'express';
 import pino, { type Logger } from 'pino';
 import { createApiKey } from '../auth/authenticator';
@@ -15,6 +15,7 @@ import { createTwinStore } from '../storage/twin-store';
 import { createTwinService, type TwinService } from '../twin-service';
 import { readRoutingConfigFile } from '../routing/routing-config';
 import { acquireDataDirLock } from '../storage/data-dir-lock';
+import { tablesWithTerms } from './profile-migrate';
 import { instanceIdOf, pgliteDir, readPricingFile, readServerEnv, type ServerEnv } from './server-config';
 
 /** A running reference server. */
@@ -44,6 +45,21 @@ function warnUnpricedModels(service: TwinService, logger: Logger): void {
         : 'configured model has no price: its streams will be billed flagged "unpriced"',
     );
   }
+}
+
+/**
+ * Warns about stored and file price tables that still carry customer terms (taxes, SLA, discount
+ * plan): they apply only to tenants without a billing profile, until `twin-server profile migrate`
+ * moves them into profiles. The shipped example tables are examples, not warned about.
+ */
+function warnTablesWithTerms(service: TwinService, logger: Logger, fileIds: ReadonlySet<string>): void {
+  const shipped = new Set(DEFAULT_PRICING);
+  const tables = tablesWithTerms(service.pricing.list().filter((c) => !shipped.has(c)));
+  if (tables.length === 0) return;
+  logger.warn(
+    { tables, inPricingFile: tables.filter((id) => fileIds.has(id)) },
+    'price tables still carry customer terms (taxes, SLA, discount): they apply only to tenants without a billing profile; run `twin-server profile migrate` (and remove them from the pricing file)',
+  );
 }
 
 function createLogger(level: ServerEnv['LOG_LEVEL']): Logger {
@@ -106,6 +122,7 @@ export async function startReferenceServer(vars: Record<string, string | undefin
   if (registry.usingSimulated) {
     logger.warn('no provider key set (OPENAI_API_KEY, ANTHROPIC_API_KEY, GOOGLE_API_KEY, OLLAMA_BASE_URL): serving the offline simulated provider');
   }
+  const filePricing = env.TWIN_PRICING_FILE ? readPricingFile(env.TWIN_PRICING_FILE) : undefined;
   const service = await createTwinService({
     store,
     providers: registry,
@@ -114,7 +131,7 @@ export async function startReferenceServer(vars: Record<string, string | undefin
       maxConnectionsPerKey: env.TWIN_MAX_CONNECTIONS_PER_KEY,
       heartbeatIntervalMs: env.TWIN_HEARTBEAT_MS,
     },
-    ...(env.TWIN_PRICING_FILE ? { pricing: readPricingFile(env.TWIN_PRICING_FILE) } : {}),
+    ...(filePricing ? { pricing: filePricing } : {}),
     auth: env.TWIN_AUTH === 'off' ? { mode: 'off' } : { mode: 'api-key' },
     logger,
     detachGraceMs: env.TWIN_DETACH_GRACE_MS,
@@ -135,6 +152,7 @@ export async function startReferenceServer(vars: Record<string, string | undefin
     ...(env.REDIS_URL ? { cluster: { redisUrl: env.REDIS_URL, instanceId, ...(env.TWIN_REDIS_PREFIX ? { keyPrefix: env.TWIN_REDIS_PREFIX } : {}) } } : {}),
   });
   warnUnpricedModels(service, logger);
+  warnTablesWithTerms(service, logger, new Set(tablesWithTerms(filePricing ?? [])));
   const reconciled = await service.reconcile();
   if (reconciled.reconciled > 0) logger.warn({ count: reconciled.reconciled }, 'finalized billing records left open by the previous run');
 

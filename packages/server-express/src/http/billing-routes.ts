@@ -1,5 +1,6 @@
 import { TwinError, streamBillingConfigSchema } from '@twin/core';
 import { z } from 'zod';
+import { scopeOf, type BudgetScope } from '../storage/budget-store';
 import { queryUsageReport } from '../storage/usage-report';
 import { readJsonBody, sendJson, validate } from './http-util';
 import { readQuery } from './read-query';
@@ -63,23 +64,42 @@ export async function putConfigs(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { configs: saved });
 }
 
-/** `GET /api/billing/budgets`. */
+/** `GET /api/billing/budgets`: every budget of the caller's tenant, whatever its scope. */
 export async function listBudgets(ctx: RouteContext): Promise<void> {
   validate(noQuerySchema, readQuery(ctx.url), 'query');
   const rows = await ctx.service.store.listBudgets(ctx.auth.tenantId);
   sendJson(ctx.res, 200, {
-    budgets: rows.map((b) => ({ id: b.id, period: b.period, limit: b.limitAmount, currency: b.currency, ...b.config, updatedAt: b.updatedAt.toISOString() })),
+    budgets: rows.map((b) => ({ id: b.id, scope: scopeOf(b), period: b.period, limit: b.limitAmount, currency: b.currency, ...b.config, updatedAt: b.updatedAt.toISOString() })),
   });
 }
 
-/** `PUT /api/billing/budgets`: sets the caller's budget for a period (one per period). */
+/** The stored id of a budget: tenant budgets keep the id they had before scopes. */
+export function budgetId(tenantId: string, scope: BudgetScope, period: string): string {
+  return scope.type === 'tenant' ? `budget_${tenantId}_${period}` : `budget_${tenantId}_${scope.type}_${scope.id}_${period}`;
+}
+
+/**
+ * `PUT /api/billing/budgets`: sets a budget of the caller's tenant, one per scope and period. A key's
+ * or an end user's budget needs a tenant-admin (or admin) key, so a member key cannot lift its own
+ * limit, and names a key of the caller's tenant (404 on `scope.id` otherwise).
+ */
 export async function putBudget(ctx: RouteContext): Promise<void> {
   validate(noQuerySchema, readQuery(ctx.url), 'query');
   const input = validate(budgetInputSchema, await readJsonBody(ctx.req), 'budget');
+  const scope = input.scope;
+  if (scope.type !== 'tenant' && ctx.auth.role === 'member') {
+    throw new TwinError('forbidden', `Only tenant-admin or admin API keys may set the budget of ${scope.type === 'apiKey' ? 'an API key' : 'an end user'}.`, { details: { field: 'scope' } });
+  }
+  if (scope.type === 'apiKey') {
+    const key = await ctx.service.keys.get(scope.id);
+    if (!key || key.tenantId !== ctx.auth.tenantId) throw new TwinError('not_found', `No API key ${scope.id} in this tenant.`, { details: { field: 'scope.id' } });
+  }
   const updatedAt = new Date();
   await ctx.service.store.upsertBudget({
-    id: `budget_${ctx.auth.tenantId}_${input.period}`,
+    id: budgetId(ctx.auth.tenantId, scope, input.period),
     tenantId: ctx.auth.tenantId,
+    scopeType: scope.type,
+    scopeId: scope.type === 'tenant' ? '' : scope.id,
     period: input.period,
     limitAmount: input.limit,
     currency: input.currency,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { codecNameSchema, decimalStringSchema, nameSchema, usageReportDimensionSchema } from '@twin/core';
+import { codecNameSchema, decimalStringSchema, endUserIdSchema, nameSchema, usageReportDimensionSchema } from '@twin/core';
 import { STREAM_ID_PATTERN } from './stream-id';
 
 const streamIdSchema = z.string().regex(STREAM_ID_PATTERN, 'a stream id: 1 to 128 of A-Z a-z 0-9 _ -');
@@ -22,6 +22,8 @@ export const streamQuerySchema = z
     temperature: z.coerce.number().min(0).max(2).optional(),
     codec: z.union([codecNameSchema, z.literal('auto')]).optional(),
     purpose: nameSchema(64).optional(),
+    /** The end user (the body's `user`): billed and budgeted per user. */
+    user: endUserIdSchema.optional(),
     /** Resume this stream (with `Last-Event-ID`, or `lastEventId` here for clients that cannot set headers). */
     streamId: streamIdSchema.optional(),
     lastEventId: lastEventIdSchema.optional(),
@@ -85,8 +87,19 @@ export const billingReportQuerySchema = z.object({
   api_key: z.string().optional(),
 });
 
-/** A spending limit for the caller's tenant. */
+/**
+ * Whose spend a budget limits: the caller's whole tenant (the default), one of its API keys (by key
+ * id, `key_…`) or one of its end users (the requests' `user`).
+ */
+export const budgetScopeSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('tenant') }).strict(),
+  z.object({ type: z.literal('apiKey'), id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'an API key id (key_…), never the key itself') }).strict(),
+  z.object({ type: z.literal('user'), id: endUserIdSchema }).strict(),
+]);
+
+/** A spending limit for the caller's tenant, one of its keys or one of its end users. */
 export const budgetInputSchema = z.object({
+  scope: budgetScopeSchema.default({ type: 'tenant' }),
   period: z.enum(['day', 'month']),
   /** Exact decimal string in `currency`. */
   limit: decimalStringSchema.refine((s) => !s.startsWith('-'), 'must not be negative'),

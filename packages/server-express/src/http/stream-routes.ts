@@ -101,6 +101,7 @@ function requestFromQuery(query: ReturnType<typeof streamQuerySchema.parse>): un
     messages,
     ...(query.maxTokens !== undefined ? { maxTokens: query.maxTokens } : {}),
     ...(query.temperature !== undefined ? { temperature: query.temperature } : {}),
+    ...(query.user ? { user: query.user } : {}),
     ...(query.codec || query.purpose
       ? { options: { ...(query.codec ? { codec: query.codec } : {}), ...(query.purpose ? { purpose: query.purpose } : {}) } }
       : {}),
@@ -193,8 +194,10 @@ export async function startValidatedStream(
     return ctx.service.pricing.check(target.slice(0, slash), target.slice(slash + 1), now).priced;
   });
   ctx.service.hub.checkCapacity(ctx.auth);
+  let budgets;
   try {
-    await ctx.service.budgets.check(ctx.auth.tenantId, { unpriced: !priced });
+    const subject = { tenantId: ctx.auth.tenantId, apiKeyId: ctx.auth.apiKeyId, ...(request.user ? { userId: request.user } : {}) };
+    budgets = await ctx.service.budgets.check(subject, { unpriced: !priced });
   } catch (error) {
     if (error instanceof TwinError && error.code === 'budget_exceeded') ctx.service.metrics.rejected.inc({ reason: 'budget' });
     throw error;
@@ -225,6 +228,8 @@ export async function startValidatedStream(
       request: providerRequest,
       ...(request.options?.purpose ? { purpose: request.options.purpose } : {}),
       ...(request.metadata ? { metadata: request.metadata } : {}),
+      ...(request.user ? { userId: request.user } : {}),
+      ...(budgets.length ? { budgets } : {}),
       encoding: encoding ?? negotiateEncoding(ctx.req.headers['accept-encoding']),
       ...(sealing ? { sealing } : {}),
       ...(format ? { format: typeof format === 'function' ? format(streamId) : format } : {}),

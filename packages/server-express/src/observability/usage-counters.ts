@@ -33,6 +33,7 @@ export function countUsage(pricing: PricingBook, registry: Registry): PricingBoo
     check: (provider, model, at) => pricing.check(provider, model, at),
     unpriced: (models, at) => pricing.unpriced(models, at),
     forgetProfile: (tenantId) => pricing.forgetProfile(tenantId),
+    quote: (input) => pricing.quote(input),
     bill(input) {
       const bill = pricing.bill(input);
       const labels = { provider: input.provider, model: input.model, tenant: input.tenantId };
@@ -50,16 +51,20 @@ export function countUsage(pricing: PricingBook, registry: Registry): PricingBoo
 }
 
 /**
- * `twin_budget_used_ratio{tenant,period,currency}`: the spend of each budget's current period over
- * its limit (1 = used up), as of the last budget check (checks run as streams start, at most every
- * 5 s per tenant). The "cost over limit" alert reads it.
+ * `twin_budget_used_ratio{tenant,scope,period,currency}`: the spend of each budget's current period
+ * over its limit (1 = used up), as of the last budget check (checks run as streams start, at most
+ * every 5 s per tenant, key and end user). `scope` is `tenant`, `apiKey:<key id>` or `user:<end user>`
+ * (one series per budget an operator set, so its cardinality is theirs). The "cost over limit" alert reads it.
  */
 export function budgetUsageGauge(registry: Registry): (budget: BudgetRow, ratio: number) => void {
   const gauge = new Gauge({
     name: 'twin_budget_used_ratio',
     help: "Spend of each budget's current period over its limit (1 = used up), as of the last budget check.",
-    labelNames: ['tenant', 'period', 'currency'],
+    labelNames: ['tenant', 'scope', 'period', 'currency'],
     registers: [registry],
   });
-  return (budget, ratio) => gauge.set({ tenant: budget.tenantId, period: budget.period, currency: budget.currency }, Number.isFinite(ratio) ? ratio : 1e9);
+  return (budget, ratio) => {
+    const scope = budget.scopeType === 'apiKey' || budget.scopeType === 'user' ? `${budget.scopeType}:${budget.scopeId}` : 'tenant';
+    gauge.set({ tenant: budget.tenantId, scope, period: budget.period, currency: budget.currency }, Number.isFinite(ratio) ? ratio : 1e9);
+  };
 }

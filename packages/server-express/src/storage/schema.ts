@@ -172,6 +172,13 @@ export const streamBillingRecords = pgTable(
     index('stream_billing_records_tenant_billed_idx')
       .on(t.tenantId, sql`coalesce(${t.endedAt}, ${t.startedAt})`)
       .where(sql`${t.state} = 'final'`),
+    // Budgets of one end user or one API key sum that scope's final records of the period.
+    index('stream_billing_records_user_billed_idx')
+      .on(t.tenantId, t.userId, sql`coalesce(${t.endedAt}, ${t.startedAt})`)
+      .where(sql`${t.state} = 'final' and ${t.userId} is not null`),
+    index('stream_billing_records_key_billed_idx')
+      .on(t.tenantId, t.apiKeyId, sql`coalesce(${t.endedAt}, ${t.startedAt})`)
+      .where(sql`${t.state} = 'final'`),
     index('stream_billing_records_open_idx').on(t.instanceId).where(sql`${t.state} = 'open'`),
   ],
 );
@@ -233,19 +240,25 @@ export const streamAlerts = pgTable(
   (t) => [index('stream_alerts_tenant_idx').on(t.tenantId, t.createdAt)],
 );
 
-/** Spending limits per tenant, one per period (see docs/server.md). */
+/**
+ * Spending limits of a tenant, one per scope and period (see docs/server.md): the whole tenant
+ * (`scope_type` `tenant`, `scope_id` ''), one of its API keys (`apiKey`, the key's id) or one of its
+ * end users (`user`, the requests' `user`). Rows from before scopes are tenant budgets (the defaults).
+ */
 export const streamBudgets = pgTable(
   'stream_budgets',
   {
     id: text('id').primaryKey(),
     tenantId: text('tenant_id').notNull(),
+    scopeType: text('scope_type').notNull().default('tenant'),
+    scopeId: text('scope_id').notNull().default(''),
     period: text('period').notNull(),
     limitAmount: numeric('limit_amount').notNull(),
     currency: text('currency').notNull(),
     config: jsonb('config').$type<Record<string, unknown>>().notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
-  (t) => [uniqueIndex('stream_budgets_tenant_period_uq').on(t.tenantId, t.period)],
+  (t) => [uniqueIndex('stream_budgets_scope_period_uq').on(t.tenantId, t.scopeType, t.scopeId, t.period)],
 );
 
 /** Rate limits of a tenant, over all its keys. */

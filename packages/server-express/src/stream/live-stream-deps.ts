@@ -5,7 +5,9 @@ import type { StreamStatsWindow } from '../observability/stream-stats';
 import type { TwinStore } from '../storage/twin-store';
 import type { SealingFactory } from './connection-sealing';
 import type { LiveStream } from './live-stream';
+import type { BudgetState } from './budget-state';
 import type { PricingBook } from './pricing-book';
+import type { RunningBudgetDeps } from './running-budget';
 import type { TickScheduler } from './tick-scheduler';
 
 /** What a live stream needs from the server around it. */
@@ -28,6 +30,8 @@ export interface LiveStreamDeps {
   holdContentUntilRecorded?: boolean;
   /** Longest the first content waits for the billing record's opening to commit (default 10 s). */
   openingTimeoutMs?: number;
+  /** Alerts and stops of the budgets a running stream is judged against (see {@link RunningBudget}). */
+  budgets?: Omit<RunningBudgetDeps, 'quote'>;
 }
 
 /** Identity and request of a stream. */
@@ -40,7 +44,11 @@ export interface LiveStreamInit {
   model: string;
   purpose?: string;
   metadata?: Record<string, string>;
+  /** The end user (the request's `user`): on the billing record, grouped by in reports, budgeted. */
+  userId?: string;
   request: ProviderRequest;
   /** Payload codec / cipher for every connection of this stream. */
   sealing?: SealingFactory;
+  /** The budgets that apply to the stream, as the guard read them at start (judged as it runs). */
+  budgets?: readonly BudgetState[];
 }

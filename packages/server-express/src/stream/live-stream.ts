@@ -16,6 +16,7 @@ import type { SSEResponse } from '../http/sse-response';
 import type { LiveStreamDeps, LiveStreamInit } from './live-stream-deps';
 import { AuditSegmentWriter } from '../storage/audit-segment';
 import { OpeningGate } from './opening-gate';
+import { runningBudgetFor, type RunningBudget } from './running-budget';
 import { CLIENT_GONE_STOP, SLOW_CLIENT_STOP, STORAGE_STOP, type StopReason } from './stop-reason';
 import { endStream, type RunEnding } from './stream-end';
 import { queueStartRows, recordLifecycle } from './stream-records';
@@ -69,6 +70,8 @@ export class LiveStream implements Tickable {
   private readonly openRecord: StreamBillingRecord;
   private gate: OpeningGate | undefined;
   private resolveFinished!: () => void;
+  /** The budgets this stream is judged against as it runs, when any could stop it or alert. */
+  private readonly budget: RunningBudget | undefined;
 
   constructor(init: LiveStreamInit, deps: LiveStreamDeps) {
     this.init = init;
@@ -95,12 +98,14 @@ export class LiveStream implements Tickable {
       streamId: init.id,
       tenantId: init.tenantId,
       apiKeyId: init.apiKeyId,
+      ...(init.userId ? { userId: init.userId } : {}),
       provider: init.provider.name,
       model: init.model,
       ...(init.purpose ? { purpose: init.purpose } : {}),
       currency: 'USD',
       startedAt: this.createdAt,
     });
+    this.budget = runningBudgetFor(init, deps, this.createdAt);
     this.auditSegment = new AuditSegmentWriter({ streamId: init.id, tenantId: init.tenantId }, init.sealing !== undefined, (row) => deps.store.chunks.push(row));
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
   }
@@ -158,6 +163,7 @@ export class LiveStream implements Tickable {
     this.backpressure = false;
     if (previous && previous.response !== response) previous.response.end();
     if (lastEventId !== undefined) {
+      this.budget?.resumed();
       this.deps.metrics.resumes.inc();
       recordLifecycle(this, this.deps, 'stream.resume', { lastEventId });
       // A sealed connection announces its codec and key in a start event (the client's opener needs
@@ -194,6 +200,7 @@ export class LiveStream implements Tickable {
   /** Bytes and events handed to this stream's socket (the SSE response reports them): metered and billed. */
   recordWritten(bytes: number, events: number): void {
     this.session.recordWrite(bytes, events);
+    this.budget?.written(bytes);
     this.deps.metrics.countWrite(events, bytes);
   }
 
@@ -240,6 +247,11 @@ export class LiveStream implements Tickable {
         if (part.type === 'error' || endsStream(events)) {
           closed = true;
           break;
+        }
+        if (this.budget && !this.stopReason) {
+          const outcome = this.session.getOutcome();
+          const stop = this.budget.judge(part, now, outcome.usage, outcome);
+          if (stop) this.stop(stop);
         }
       }
     } catch (error) {

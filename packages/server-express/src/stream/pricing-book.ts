@@ -41,19 +41,27 @@ export interface PricingBook {
    * Prices one stream, with the tenant's billing profile. A stream that started always gets a bill:
    * a model nobody prices (allowed, or reached by a fallback) is billed flagged `unpriced`.
    */
-  bill(input: {
-    tenantId: string;
-    provider: string;
-    model: string;
-    startedAt: Date;
-    usage: Usage | undefined;
-    durationMs: number;
-    bytes: number;
-    connections: number;
-  }): Bill;
+  bill(input: BillInput): Bill;
+  /**
+   * What a running stream has cost so far (same calculator, profile and period tokens as
+   * {@link PricingBook.bill}), without counting its tokens into the period: a budget's mid-stream check.
+   */
+  quote(input: BillInput): Bill;
   /** Forgets a tenant's cached profile (after `PUT /api/billing/profiles`). */
   forgetProfile(tenantId: string): void;
   reload(): Promise<void>;
+}
+
+/** What one stream used, to be priced. */
+export interface BillInput {
+  tenantId: string;
+  provider: string;
+  model: string;
+  startedAt: Date;
+  usage: Usage | undefined;
+  durationMs: number;
+  bytes: number;
+  connections: number;
 }
 
 /** Start of the calendar month (UTC) `at` falls in: the billing period volume tiers count over. */
@@ -121,30 +129,12 @@ export async function createPricingBook(store: TwinStore, options: PricingBookOp
       }
     },
     bill(input) {
-      const prices =
-        findPricing(all, input.provider, input.model, input.startedAt) ??
-        (catalogue ? findCataloguePricing(catalogue, input.provider, input.model, input.startedAt) : undefined) ??
-        unpricedPricing(input.provider, input.model);
-      const profile = profiles.get(input.tenantId) ?? undefined;
-      const config = applyBillingProfile(prices, profile);
-      const k = key(input.tenantId, input.startedAt);
-      const known = periodTokens.get(k);
-      const before = typeof known === 'number' ? known : 0;
-      const u = input.usage;
-      const bill = calculateBill(
-        {
-          ...(u ? { usage: u } : {}),
-          durationMs: Math.max(0, Math.round(input.durationMs)),
-          bytes: input.bytes,
-          connections: Math.max(1, input.connections),
-        },
-        config,
-        billingContextFor(profile, config, { periodTokensBefore: before }),
-      );
+      const { bill, k, before } = price(input);
       periodTokens.set(k, before + bill.billableTokens);
       if (bill.unpriced) options.onUnpriced?.(input.provider, input.model, 'billed');
       return bill;
     },
+    quote: (input) => price(input).bill,
     forgetProfile(tenantId) {
       profiles.delete(tenantId);
     },
@@ -153,5 +143,29 @@ export async function createPricingBook(store: TwinStore, options: PricingBookOp
       all = [...stored, ...fileConfigs, ...DEFAULT_PRICING];
     },
   };
+
+  function price(input: BillInput): { bill: Bill; k: string; before: number } {
+    const prices =
+      findPricing(all, input.provider, input.model, input.startedAt) ??
+      (catalogue ? findCataloguePricing(catalogue, input.provider, input.model, input.startedAt) : undefined) ??
+      unpricedPricing(input.provider, input.model);
+    const profile = profiles.get(input.tenantId) ?? undefined;
+    const config = applyBillingProfile(prices, profile);
+    const k = key(input.tenantId, input.startedAt);
+    const known = periodTokens.get(k);
+    const before = typeof known === 'number' ? known : 0;
+    const u = input.usage;
+    const bill = calculateBill(
+      {
+        ...(u ? { usage: u } : {}),
+        durationMs: Math.max(0, Math.round(input.durationMs)),
+        bytes: input.bytes,
+        connections: Math.max(1, input.connections),
+      },
+      config,
+      billingContextFor(profile, config, { periodTokensBefore: before }),
+    );
+    return { bill, k, before };
+  }
   return book;
 }

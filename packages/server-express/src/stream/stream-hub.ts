@@ -1,3 +1,4 @@
+import type { BudgetState } from './budget-state';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TwinError, type Provider, type ProviderRequest, type StreamConfig } from '@twin/core';
 import type { AuthContext } from '../auth/authenticator';
@@ -50,6 +51,10 @@ export interface StartStreamInput {
   request: ProviderRequest;
   purpose?: string;
   metadata?: Record<string, string>;
+  /** The end user the stream is for (the request's `user`), stored on the billing record. */
+  userId?: string;
+  /** The budgets that apply, as the guard read them (the stream judges its running cost against them). */
+  budgets?: readonly BudgetState[];
   encoding: TransportEncoding;
   /** Per-connection payload sealing (codec / cipher): called for the first connection and every resume. */
   sealing?: SealingFactory;
@@ -144,6 +149,8 @@ export class StreamHub {
         request: input.request,
         ...(input.purpose ? { purpose: input.purpose } : {}),
         ...(input.metadata ? { metadata: input.metadata } : {}),
+        ...(input.userId ? { userId: input.userId } : {}),
+        ...(input.budgets ? { budgets: input.budgets } : {}),
         ...(input.sealing ? { sealing: input.sealing } : {}),
       },
       {

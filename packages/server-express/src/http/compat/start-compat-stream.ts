@@ -28,6 +28,7 @@ export async function startCompatStream(ctx: RouteContext, request: CompatReques
       ...(providerOptions ? { providerOptions } : {}),
       ...(purpose ? { options: { purpose } } : {}),
       ...(request.metadata ? { metadata: request.metadata } : {}),
+      ...(request.user ? { user: request.user } : {}),
     },
     format,
     // A JSON answer is small and written once: transport compression is for streams.

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { streamBillingConfigSchema } from '../protocol/billing';
+import { applyBillingProfile, billingProfileSchema, carriesCustomerTerms } from './billing-profile';
+
+const table = (model: string, extra: Record<string, unknown> = {}) =>
+  streamBillingConfigSchema.parse({
+    provider: 'p',
+    model,
+    effectiveFrom: '2025-01-01T00:00:00Z',
+    tokens: { inputPer1K: '1', outputPer1K: '2' },
+    streaming: { perSecond: '0', perMB: '0' },
+    infrastructure: { perConnection: '0', perHour: '0' },
+    ...extra,
+  });
+
+const VAT = [{ jurisdiction: '*', name: 'VAT', ratePercent: '20', reverseCharge: false }];
+const DISCOUNT = { mode: 'volume' as const, tiers: [{ thresholdTokens: 10, ratePercent: '5' }] };
+
+describe('applyBillingProfile with modelTerms', () => {
+  const profile = billingProfileSchema.parse({
+    tenantId: 't',
+    taxes: [{ jurisdiction: '*', name: 'GST', ratePercent: '5' }],
+    modelTerms: [{ provider: 'p', model: '*', taxes: VAT, volumeDiscount: DISCOUNT }],
+  });
+  it("uses a table's own agreed terms for that table (as written, `*` included), and the profile's for the others", () => {
+    const wildcard = applyBillingProfile(table('*', { taxes: [{ jurisdiction: '*', name: 'Old', ratePercent: '1' }] }), profile);
+    expect(wildcard.taxes).toEqual(VAT);
+    expect(wildcard.volumeDiscount).toEqual(DISCOUNT);
+    const other = applyBillingProfile(table('m', { volumeDiscount: DISCOUNT }), profile);
+    expect(other.taxes.map((t) => t.name)).toEqual(['GST']);
+    expect(other.volumeDiscount).toBeUndefined();
+  });
+  it('refuses unknown keys in modelTerms (a misspelt term is not silently dropped)', () => {
+    expect(billingProfileSchema.safeParse({ tenantId: 't', modelTerms: [{ provider: 'p', model: 'm', tax: [] }] }).success).toBe(false);
+  });
+});
+
+describe('carriesCustomerTerms', () => {
+  it('is true for a table with taxes, an SLA or a discount plan, false for prices only', () => {
+    expect(carriesCustomerTerms(table('m'))).toBe(false);
+    expect(carriesCustomerTerms(table('m', { taxes: VAT }))).toBe(true);
+    expect(carriesCustomerTerms(table('m', { volumeDiscount: DISCOUNT }))).toBe(true);
+    expect(carriesCustomerTerms(table('m', { sla: { maxPenaltyPercent: '10' } }))).toBe(true);
+  });
+});
