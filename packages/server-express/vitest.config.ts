@@ -1,5 +1,5 @@
 import { defineProject } from 'vitest/config';
-import { twinAliases } from '../../vitest.shared';
+import { pollWaits, twinAliases } from '../../vitest.shared';
 
 export default defineProject({
   resolve: { alias: twinAliases },
@@ -11,5 +11,6 @@ export default defineProject({
     // machine) and real HTTP servers. The limits only catch a hang: tests wait on events.
     testTimeout: 120_000,
     hookTimeout: 180_000,
+    expect: pollWaits,
   },
 });

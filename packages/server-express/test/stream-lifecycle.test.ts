@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSimulatedProvider, streamBillingConfigSchema } from '@twin/core';
 import type { OpenedDatabase } from '../src/index';
 import { fetchJson, openSSE } from './read-sse';
@@ -33,14 +33,17 @@ afterAll(async () => {
 const auth = () => ({ authorization: `Bearer ${t.keys.t1}` });
 
 async function finalRecord(key: string, streamId: string) {
-  for (let i = 0; i < 100; i++) {
-    await t.store.flush();
-    const res = await fetchJson(`${t.url}/api/billing/records?limit=50`, { key });
-    const record = res.json.records.find((r: { streamId: string }) => r.streamId === streamId);
-    if (record?.state === 'final') return record;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no final billing record for ${streamId}`);
+  // Polls the condition (the end is written behind, in a batch); only the limit is a clock.
+  return vi.waitFor(
+    async () => {
+      await t.store.flush();
+      const res = await fetchJson(`${t.url}/api/billing/records?limit=50`, { key: key });
+      const record = res.json.records.find((r: { streamId: string }) => r.streamId === streamId);
+      if (record?.state !== 'final') throw new Error(`no final billing record for ${streamId}`);
+      return record;
+    },
+    { timeout: 60_000, interval: 50 },
+  );
 }
 
 describe('SSE stream lifecycle', () => {
