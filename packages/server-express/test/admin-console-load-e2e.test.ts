@@ -23,9 +23,10 @@ describe.runIf(haveChromium && consoleBuilt)(`admin console with ${STREAMS} live
 
   beforeAll(async () => {
     db = await openTestDatabase();
-    // Slow, long streams (2 tokens/s) so all of them run at once while the page is measured.
+    // Slow, long streams (2 tokens/s, over 15 minutes) so all of them still run while the page is
+    // measured, however long a loaded machine takes to open them and start the browser.
     t = await startTestServer(db, {
-      providers: [createSimulatedProvider({ tokensPerSecond: 2, outputTokens: 400 })],
+      providers: [createSimulatedProvider({ tokensPerSecond: 2, outputTokens: 2_000 })],
       service: { stream: { maxConnectionsPerKey: STREAMS + 10 }, persistChunks: false },
     });
     for (let i = 0; i < STREAMS; i += 100) {
