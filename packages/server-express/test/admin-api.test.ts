@@ -27,7 +27,7 @@ for (const [driver, open] of DRIVERS) {
     beforeAll(async () => {
       db = await open();
       // No detach grace: a vanished client's stream ends (and is billed) at once; the default keeps it 30 s for a resume.
-      t = await startTestServer(db, { providers: [createSimulatedProvider({ tokensPerSecond: 40, outputTokens: 400 })], service: { detachGraceMs: 0 } });
+      t = await startTestServer(db, { providers: [createSimulatedProvider({ tokensPerSecond: 40, outputTokens: 4_000 })], service: { detachGraceMs: 0 } });
       otherAdmin = (await createApiKey(t.store, { tenantId: `other-${Math.random().toString(36).slice(2, 8)}`, role: 'admin' })).key;
     });
     afterAll(async () => {

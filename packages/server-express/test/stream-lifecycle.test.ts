@@ -20,7 +20,7 @@ const gated = createGatedProvider(['one ', 'two ', 'three ', 'four ', 'five ']);
 beforeAll(async () => {
   db = await openTestDatabase();
   t = await startTestServer(db, {
-    providers: [createSimulatedProvider({ tokensPerSecond: 400, outputTokens: 12 }), createSimulatedProvider({ name: 'slow', tokensPerSecond: 20, outputTokens: 400 }), gated.provider],
+    providers: [createSimulatedProvider({ tokensPerSecond: 400, outputTokens: 12 }), createSimulatedProvider({ name: 'slow', tokensPerSecond: 20, outputTokens: 4_000 }), gated.provider],
     // No detach grace: a vanished client's stream is aborted at once (the default keeps it 30 s for a resume).
     service: { pricing: [gatedPricing], detachGraceMs: 0 },
   });
@@ -110,7 +110,7 @@ describe('SSE stream lifecycle', () => {
     expect(del.status).toBe(200);
     expect(del.json.billing.state).toBe('final');
     expect(del.json.billing.endReason).toBe('client_abort');
-    expect(del.json.billing.outputTokens).toBeLessThan(400);
+    expect(del.json.billing.outputTokens).toBeLessThan(4_000);
     await r.done;
     const last = r.events.at(-1)!;
     expect(last.event).toBe('error');

@@ -9,7 +9,7 @@ let t: TestServer;
 beforeAll(async () => {
   db = await openTestDatabase();
   t = await startTestServer(db, {
-    providers: [createSimulatedProvider({ tokensPerSecond: 400, outputTokens: 12 }), createSimulatedProvider({ name: 'slow', tokensPerSecond: 20, outputTokens: 200 })],
+    providers: [createSimulatedProvider({ tokensPerSecond: 400, outputTokens: 12 }), createSimulatedProvider({ name: 'slow', tokensPerSecond: 20, outputTokens: 2_000 })],
   });
 });
 afterAll(async () => {
