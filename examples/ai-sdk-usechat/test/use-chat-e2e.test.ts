@@ -19,7 +19,8 @@ describe.runIf(haveChromium('ai-sdk useChat e2e'))('an unchanged AI SDK useChat 
   beforeAll(async () => {
     // Grace for a reload to come back for the answer, however slowly a loaded machine reloads the
     // page. (useChat's stop only drops the connection, so a stopped answer runs on until it ends.)
-    server = await startReferenceServer({ TWIN_DETACH_GRACE_MS: '30000' });
+    // 8 tokens/s: an answer runs for seconds, so a stop or a reload lands mid-answer on a loaded machine.
+    server = await startReferenceServer({ TWIN_DETACH_GRACE_MS: '30000', TWIN_SIMULATED_TOKENS_PER_SECOND: '8' });
     shots = shotsDir('twin-usechat-shots-');
     site = await buildAndPreview(root, server.url);
     browser = await launchChromium();

@@ -18,7 +18,9 @@ describe.runIf(haveChromium('chat e2e'))('chat example in real Chromium against 
 
   beforeAll(async () => {
     // A resume grace so a dropped connection (or a reload) can come back; stop() still ends a stream at once.
-    server = await startReferenceServer({ TWIN_DETACH_GRACE_MS: '30000' });
+    // 8 tokens/s: an answer runs for seconds, so a stop or a reload that a loaded machine performs
+    // slowly still lands mid-answer (at the default 20/s an answer is over in about 2 s).
+    server = await startReferenceServer({ TWIN_DETACH_GRACE_MS: '30000', TWIN_SIMULATED_TOKENS_PER_SECOND: '8' });
     shots = shotsDir('twin-chat-shots-');
     site = await buildAndPreview(root, server.url);
     // The browser reaches the page (and, through its proxy, the server) over a TCP hop the test can
