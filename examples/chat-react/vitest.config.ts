@@ -9,7 +9,7 @@ export default defineProject({
     include: ['test/**/*.test.ts'],
     // Builds the page, boots the reference server and drives Chromium.
     testTimeout: 90_000,
-    hookTimeout: 180_000,
+    hookTimeout: 400_000,
     expect: pollWaits,
   },
 });

@@ -4,5 +4,5 @@ import { pollWaits, twinAliases } from '../../vitest.shared';
 export default defineProject({
   resolve: { alias: twinAliases },
   // One suite boots the reference server (database migrations included).
-  test: { name: 'example-node-cli', environment: 'node', include: ['test/**/*.test.ts'], testTimeout: 90_000, hookTimeout: 180_000, expect: pollWaits },
+  test: { name: 'example-node-cli', environment: 'node', include: ['test/**/*.test.ts'], testTimeout: 90_000, hookTimeout: 400_000, expect: pollWaits },
 });

@@ -117,7 +117,9 @@ describe.runIf(haveChromium)('admin console in real Chromium against the built t
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: cli.url });
     page = await context.newPage();
-  }, 180_000);
+    // Five starts of the embedded database (two servers, three `keys create`) and a browser: on a
+    // 2-core machine under a CPU hog that took over 180 s. The limit only names a hang.
+  }, 600_000);
 
   afterAll(async () => {
     for (const r of readers) r.close();

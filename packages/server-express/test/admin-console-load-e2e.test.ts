@@ -36,7 +36,7 @@ describe.runIf(haveChromium && consoleBuilt)(`admin console with ${STREAMS} live
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-  }, 180_000);
+  }, 400_000);
 
   afterAll(async () => {
     for (const r of readers) r.close();

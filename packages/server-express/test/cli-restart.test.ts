@@ -92,5 +92,5 @@ describe('twin-server CLI', () => {
     expect(closed).toMatchObject({ state: 'final', endReason: 'interrupted' });
     third.child.kill('SIGTERM');
     await exited(third.child);
-  }, 240_000);
+  }, 600_000);
 });

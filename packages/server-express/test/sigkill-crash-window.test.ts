@@ -89,5 +89,5 @@ describe.each([
     expect(lost.map((s) => s.streamId)).toEqual([]);
     expect(records.every((r) => r.state === 'final')).toBe(true);
     expect([...byStream.values()].every((n) => n === 1)).toBe(true);
-  }, 300_000);
+  }, 600_000);
 });
