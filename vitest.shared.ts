@@ -13,8 +13,14 @@ export const twinAliases = {
 };
 
 /**
+ * `expect.poll` waits on a condition; its default 1 s limit is a clock a loaded machine outruns
+ * (a browser page, a write-behind batch). Every project takes this one: only a hang trips it.
+ */
+export const pollWaits = { poll: { timeout: 30_000 } };
+
+/**
  * Time limits of every project. The root config's limits do not reach projects, which then fell
  * back to vitest's 5 s: a property test that takes 1 s on an idle machine timed out on a loaded
  * 2-core one. Tests assert on events and injected clocks, so a limit only catches a hang.
  */
-export const sharedTimeouts = { testTimeout: 60_000, hookTimeout: 120_000 };
+export const sharedTimeouts = { testTimeout: 60_000, hookTimeout: 120_000, expect: pollWaits };

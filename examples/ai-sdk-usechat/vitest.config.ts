@@ -1,5 +1,5 @@
 import { defineProject } from 'vitest/config';
-import { twinAliases } from '../../vitest.shared';
+import { pollWaits, twinAliases } from '../../vitest.shared';
 
 export default defineProject({
   resolve: { alias: twinAliases },
@@ -9,6 +9,7 @@ export default defineProject({
     include: ['test/**/*.test.ts'],
     // Builds the page, boots the reference server and drives Chromium.
     testTimeout: 90_000,
-    hookTimeout: 180_000,
+    hookTimeout: 400_000,
+    expect: pollWaits,
   },
 });

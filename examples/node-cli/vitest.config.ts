@@ -1,8 +1,8 @@
 import { defineProject } from 'vitest/config';
-import { twinAliases } from '../../vitest.shared';
+import { pollWaits, twinAliases } from '../../vitest.shared';
 
 export default defineProject({
   resolve: { alias: twinAliases },
   // One suite boots the reference server (database migrations included).
-  test: { name: 'example-node-cli', environment: 'node', include: ['test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 },
+  test: { name: 'example-node-cli', environment: 'node', include: ['test/**/*.test.ts'], testTimeout: 90_000, hookTimeout: 400_000, expect: pollWaits },
 });

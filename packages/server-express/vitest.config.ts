@@ -1,5 +1,5 @@
 import { defineProject } from 'vitest/config';
-import { twinAliases } from '../../vitest.shared';
+import { pollWaits, twinAliases } from '../../vitest.shared';
 
 export default defineProject({
   resolve: { alias: twinAliases },
@@ -7,9 +7,10 @@ export default defineProject({
     name: 'server-express',
     environment: 'node',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    // Each file boots an embedded Postgres (PGlite: a few seconds idle, 15+ s on a loaded 2-core
-    // machine) and real HTTP servers. The limits only catch a hang: tests wait on events.
-    testTimeout: 120_000,
-    hookTimeout: 180_000,
+    // Each file boots an embedded Postgres (PGlite: a few seconds idle, minutes on a 2-core machine
+    // under a CPU hog) and real HTTP servers. The limits only catch a hang: tests wait on events.
+    testTimeout: 240_000,
+    hookTimeout: 400_000,
+    expect: pollWaits,
   },
 });

@@ -17,9 +17,10 @@ describe.runIf(haveChromium('ai-sdk useChat e2e'))('an unchanged AI SDK useChat 
   let shots: string;
 
   beforeAll(async () => {
-    // A few seconds of grace: enough for a reload to come back for the answer. (useChat's stop only
-    // drops the connection, so a stopped answer runs on for this long before it is billed.)
-    server = await startReferenceServer({ TWIN_DETACH_GRACE_MS: '4000' });
+    // Grace for a reload to come back for the answer, however slowly a loaded machine reloads the
+    // page. (useChat's stop only drops the connection, so a stopped answer runs on until it ends.)
+    // 8 tokens/s: an answer runs for seconds, so a stop or a reload lands mid-answer on a loaded machine.
+    server = await startReferenceServer({ TWIN_DETACH_GRACE_MS: '30000', TWIN_SIMULATED_TOKENS_PER_SECOND: '8' });
     shots = shotsDir('twin-usechat-shots-');
     site = await buildAndPreview(root, server.url);
     browser = await launchChromium();
@@ -55,7 +56,7 @@ describe.runIf(haveChromium('ai-sdk useChat e2e'))('an unchanged AI SDK useChat 
     expect(reference.status).toBe('done');
     const page = await open();
     await ask(page, prompt);
-    await expect.poll(() => page.getByTestId('usage').count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('usage').count(), { timeout: 60_000 }).toBe(1);
     expect(await status(page)).toBe('ready');
     const answer = page.getByTestId('assistant');
     expect(await answer.getByTestId('text').textContent()).toBe(reference.text);
@@ -68,12 +69,12 @@ describe.runIf(haveChromium('ai-sdk useChat e2e'))('an unchanged AI SDK useChat 
   it('stop, then send again: the stopped text stays as it was and the next answer streams in full', async () => {
     const page = await open();
     await ask(page, 'Stream something long, I will stop you.');
-    await expect.poll(async () => ((await page.getByTestId('assistant').getByTestId('text').textContent().catch(() => '')) ?? '').length, { timeout: 20_000 }).toBeGreaterThan(30);
+    await expect.poll(async () => ((await page.getByTestId('assistant').getByTestId('text').textContent().catch(() => '')) ?? '').length, { timeout: 60_000 }).toBeGreaterThan(30);
     await page.getByRole('button', { name: 'Stop' }).click();
     await expect.poll(() => status(page)).toBe('ready');
     const stopped = await page.getByTestId('assistant').getByTestId('text').textContent();
     await ask(page, 'Now answer in full.');
-    await expect.poll(() => page.getByTestId('usage').count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('usage').count(), { timeout: 60_000 }).toBe(1);
     expect(await page.getByTestId('assistant').first().getByTestId('text').textContent()).toBe(stopped);
     expect(await page.getByTestId('assistant').last().getByTestId('text').textContent()).toMatch(/^Simulated answer to "Now answer in full\.": /);
     await page.close();
@@ -95,10 +96,10 @@ describe.runIf(haveChromium('ai-sdk useChat e2e'))('an unchanged AI SDK useChat 
     const reference = await direct(prompt);
     const page = await open();
     await ask(page, prompt);
-    await expect.poll(async () => ((await page.getByTestId('assistant').getByTestId('text').textContent().catch(() => '')) ?? '').length, { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect.poll(async () => ((await page.getByTestId('assistant').getByTestId('text').textContent().catch(() => '')) ?? '').length, { timeout: 60_000 }).toBeGreaterThan(0);
     const before = (await records()).length;
     await page.reload();
-    await expect.poll(() => page.getByTestId('usage').count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('usage').count(), { timeout: 60_000 }).toBe(1);
     expect(await page.getByTestId('assistant').count()).toBe(1);
     expect(await page.getByTestId('assistant').getByTestId('text').textContent()).toBe(reference.text);
     expect(await page.getByTestId('usage').textContent()).toContain(`${reference.usage!.outputTokens} out`);
@@ -110,9 +111,9 @@ describe.runIf(haveChromium('ai-sdk useChat e2e'))('an unchanged AI SDK useChat 
   it('runs the client-side tool the model calls and sends its output back automatically', async () => {
     const page = await open();
     await ask(page, 'What time is it? use get_time');
-    await expect.poll(() => page.getByTestId('tool').textContent(), { timeout: 20_000 }).toMatch(/^🔧 get_time → \{"time":"\d{4}-/);
-    await expect.poll(async () => (await page.getByTestId('text').allTextContents()).join(''), { timeout: 20_000 }).toMatch(/Simulated answer: get_time returned \{"time":"\d{4}-/);
-    await expect.poll(() => status(page), { timeout: 20_000 }).toBe('ready');
+    await expect.poll(() => page.getByTestId('tool').textContent(), { timeout: 60_000 }).toMatch(/^🔧 get_time → \{"time":"\d{4}-/);
+    await expect.poll(async () => (await page.getByTestId('text').allTextContents()).join(''), { timeout: 60_000 }).toMatch(/Simulated answer: get_time returned \{"time":"\d{4}-/);
+    await expect.poll(() => status(page), { timeout: 60_000 }).toBe('ready');
     await page.screenshot({ path: join(shots, 'tool-call.png') });
     await page.close();
   });

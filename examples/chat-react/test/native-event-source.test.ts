@@ -34,7 +34,7 @@ describe.runIf(haveChromium)('native EventSource in real Chromium against the re
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-  }, 120_000);
+  }, 400_000);
   afterAll(async () => {
     await browser?.close();
     await network?.close();

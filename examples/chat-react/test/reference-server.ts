@@ -46,14 +46,16 @@ export async function startReferenceServer(extraEnv: Record<string, string> = {}
   child.stderr?.on('data', (d) => (output += String(d)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  // A first start creates the embedded database, which takes minutes on a loaded machine: this
+  // limit (below the suites' hook limits) only names a hang.
+  const deadline = Date.now() + 360_000;
   let apiKey: string | undefined;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`The reference server exited (${child.exitCode}):\n${output}`);
     apiKey = /twin_sk_[A-Za-z0-9_-]+/.exec(output)?.[0];
     const up = await fetch(`${url}/api/stream`, { method: 'DELETE' }).then(() => true, () => false);
     if (up && apiKey) break;
-    if (Date.now() > deadline) throw new Error(`The reference server did not come up within 60 s:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`The reference server did not come up within 360 s:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   return {

@@ -72,7 +72,7 @@ describe('against the reference server', () => {
       expect(final.metrics.reconnects).toBeGreaterThan(0);
       expect(final.text).toBe(reference.text);
       expect(final.cost?.total).toMatch(/^\d+\.\d+$/);
-      await expect.poll(async () => (await billingRecords(final.streamId!)).map((r) => r.state), { timeout: 10_000 }).toEqual(['final']);
+      await expect.poll(async () => (await billingRecords(final.streamId!)).map((r) => r.state), { timeout: 60_000 }).toEqual(['final']);
       expect((await billingRecords(final.streamId!))[0]?.endReason).toBe('complete');
     } finally {
       await proxy.close();

@@ -3,6 +3,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../src/run-cli';
 import { fullText, startScriptedServer, textScript, type ScriptedServer } from '../../../packages/client/test/scripted-sse-server';
 
+// vi.waitFor's own 1 s default is a clock a loaded machine can outrun: only the test's limit catches a hang.
+const WAIT = { timeout: 30_000 };
+
 let server: ScriptedServer | undefined;
 afterEach(async () => {
   await server?.close();
@@ -80,11 +83,14 @@ describe('twin-ask (node-cli example)', () => {
     server = await startScriptedServer(textScript(5), [{ stallAfterEvents: 3 }]);
     const controller = new AbortController();
     const out = sink(false);
-    setTimeout(() => controller.abort(), 150);
+    // Interrupted once the last text before the stall is out (a condition, not a delay).
+    out.stream.on('data', () => {
+      if (out.read() === 't0 t1 ') controller.abort();
+    });
     const code = await runCli({ argv: ['--url', server.url, 'hi'], env: { TWIN_API_KEY: 'sk_env' }, stdout: out.stream, stderr: sink(false).stream, signal: controller.signal });
     expect(code).toBe(130);
     expect(out.read()).toBe('t0 t1 \n');
-    await vi.waitFor(() => expect(server!.deletes.length).toBe(1));
+    await vi.waitFor(() => expect(server!.deletes.length).toBe(1), WAIT);
     expect(server.deletes[0]?.authorization).toBe('Bearer sk_env');
   });
 });

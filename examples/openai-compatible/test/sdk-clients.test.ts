@@ -37,7 +37,7 @@ describe('examples/openai-compatible against the reference server', () => {
     expect(aiSdk.inputTokens).toBe(openai.inputTokens);
     expect(openai.cost).toMatch(/^\d+\.\d+$/);
     expect(anthropic.cost).toMatch(/^\d+\.\d+$/);
-    await expect.poll(async () => (await records()).length, { timeout: 10_000 }).toBe(3);
+    await expect.poll(async () => (await records()).length, { timeout: 60_000 }).toBe(3);
     const billed = await records();
     expect(new Set(billed.map((r) => r.streamId)).size).toBe(3);
     expect(billed.every((r) => r.outputTokens === openai.outputTokens)).toBe(true);

@@ -1,7 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createStreamClient, type ClientStreamStatus } from '@twin/client';
 import { fullText, textScript } from './scripted-sse-server';
+import { manualWatchdog } from './manual-watchdog';
 import { scriptedServerPerTest } from './scripted-server-per-test';
+
+// vi.waitFor's own 1 s default is a clock a loaded machine can outrun: only the test's limit catches a hang.
+const WAIT = { timeout: 30_000 };
 
 const startServer = scriptedServerPerTest();
 
@@ -12,6 +16,20 @@ function statuses(client: ReturnType<typeof createStreamClient>): ClientStreamSt
     if (seen.at(-1) !== s) seen.push(s);
   });
   return seen;
+}
+
+/** Resolves once the client has applied the event of `seq` (or a later one). */
+function lastSeqReached(client: ReturnType<typeof createStreamClient>, seq: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const check = () => {
+      if (client.getSnapshot().lastSeq >= seq) {
+        off();
+        resolve();
+      }
+    };
+    const off = client.subscribe(check);
+    check();
+  });
 }
 
 describe('stream client state machine', () => {
@@ -50,30 +68,27 @@ describe('stream client state machine', () => {
     const server = await startServer(textScript(6), [{ stallAfterEvents: 3 }]);
     const client = createStreamClient({ url: server.url, apiKey: 'sk_1' });
     const done = client.start();
-    await new Promise<void>((resolve) => {
-      const off = client.subscribe(() => {
-        if (client.getSnapshot().lastSeq === 2) {
-          off();
-          resolve();
-        }
-      });
-    });
+    await lastSeqReached(client, 2);
     client.stop();
     const final = await done;
     expect(final.status).toBe('aborted');
     expect(final.text).toBe('t0 t1 ');
     expect(final.cost).toBeUndefined();
     // The server's answer to the cancel carries the partial stream's receipt.
-    await vi.waitFor(() => expect(client.getSnapshot().cost).toEqual({ currency: 'USD', total: '0.0042', estimated: true }));
+    await vi.waitFor(() => expect(client.getSnapshot().cost).toEqual({ currency: 'USD', total: '0.0042', estimated: true }), WAIT);
     expect(client.getSnapshot().status).toBe('aborted');
     expect(server.deletes.map((d) => [d.url, d.authorization])).toEqual([['/api/stream/str_test', 'Bearer sk_1']]);
   });
 
   it('retry() after a retryable error resumes the same stream and keeps its text', async () => {
     const server = await startServer(textScript(4), [{ stallAfterEvents: 3 }]);
-    // A watchdog well above a loaded machine's delays: only the real stall may trip it.
-    const client = createStreamClient({ url: server.url, heartbeatTimeoutMs: 1_000, reconnect: false });
-    const failed = await client.start();
+    // The watchdog fires when the test has seen the stall (the last event before it), not on a clock.
+    const watchdog = manualWatchdog(1_000);
+    const client = createStreamClient({ url: server.url, heartbeatTimeoutMs: 1_000, reconnect: false, timers: watchdog.timers });
+    const started = client.start();
+    await lastSeqReached(client, 2);
+    expect(watchdog.expire()).toBe(true);
+    const failed = await started;
     expect(failed.status).toBe('error');
     expect(failed.error?.code).toBe('stream_stalled');
     const final = await client.retry();
@@ -95,7 +110,7 @@ describe('stream client state machine', () => {
     const server = await startServer(textScript(3), [{ stallAfterEvents: 2 }]);
     const client = createStreamClient({ url: server.url });
     const first = client.start();
-    await new Promise((r) => setTimeout(r, 50));
+    await lastSeqReached(client, 1); // the first stream is served (and stalled) before the second starts
     const second = await client.start({ body: { messages: [] } });
     expect(second.status).toBe('done');
     expect(second.text).toBe(fullText(3));

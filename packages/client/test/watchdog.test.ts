@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { streamEvents } from '@twin/client';
+import { streamEvents, type ClientStreamEvent } from '@twin/client';
 import { collect } from './collect';
 import { fullText, textScript } from './scripted-sse-server';
+import { manualWatchdog } from './manual-watchdog';
 import { scriptedServerPerTest } from './scripted-server-per-test';
 
 const startServer = scriptedServerPerTest();
@@ -9,8 +10,13 @@ const startServer = scriptedServerPerTest();
 describe('heartbeat watchdog', () => {
   it('replaces a connection that went silent and resumes where it stopped', async () => {
     const server = await startServer(textScript(5), [{ stallAfterEvents: 3 }]);
-    // A watchdog well above a loaded machine's delays: only the real stall may trip it.
-    const events = await collect(streamEvents({ url: server.url, heartbeatTimeoutMs: 1_000, reconnect: { initialDelayMs: 1 } }));
+    // The watchdog fires once the test has seen the stall (the last event before it), not on a clock.
+    const watchdog = manualWatchdog(1_000);
+    const events: ClientStreamEvent[] = [];
+    for await (const e of streamEvents({ url: server.url, heartbeatTimeoutMs: 1_000, reconnect: { initialDelayMs: 1 }, timers: watchdog.timers })) {
+      events.push(e);
+      if (e.type === 'chunk' && e.content.text === 't1 ' && server.requests.length === 1) setImmediate(() => watchdog.expire());
+    }
     const reconnecting = events.find((e) => e.type === 'reconnecting');
     expect(reconnecting?.type === 'reconnecting' && reconnecting.error.code).toBe('stream_stalled');
     expect(server.requests[1]?.lastEventId).toBe('2');
@@ -52,19 +58,23 @@ describe('heartbeat watchdog', () => {
   });
 
   it('runs its watchdog and backoff on the injected timers (the timer seam)', async () => {
-    // Timers that run 300 times faster than asked: a 60 s watchdog and 30 s backoff take 200 and 100 ms.
+    // The 60 s watchdog fires when the test has seen the stall; the 30 s backoff runs 300 times faster.
+    const watchdog = manualWatchdog(60_000);
     const asked: number[] = [];
     const timers = {
       setTimeout: (callback: () => void, ms: number) => {
         asked.push(ms);
-        return setTimeout(callback, ms / 300);
+        return watchdog.timers.setTimeout(callback, ms === 60_000 ? ms : ms / 300);
       },
-      clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+      clearTimeout: (handle: unknown) => watchdog.timers.clearTimeout(handle),
     };
     const server = await startServer(textScript(5), [{ stallAfterEvents: 3 }]);
-    const events = await collect(
-      streamEvents({ url: server.url, heartbeatTimeoutMs: 60_000, reconnect: { initialDelayMs: 30_000, maxDelayMs: 30_000 }, random: () => 1, timers }),
-    );
+    const events: ClientStreamEvent[] = [];
+    const options = { url: server.url, heartbeatTimeoutMs: 60_000, reconnect: { initialDelayMs: 30_000, maxDelayMs: 30_000 }, random: () => 1, timers };
+    for await (const e of streamEvents(options)) {
+      events.push(e);
+      if (e.type === 'chunk' && e.content.text === 't1 ' && server.requests.length === 1) setImmediate(() => watchdog.expire());
+    }
     expect(events.find((e) => e.type === 'reconnecting')).toMatchObject({ error: { code: 'stream_stalled' } });
     expect(events.at(-1)?.type).toBe('complete');
     expect(asked).toContain(60_000);

@@ -1,9 +1,12 @@
 import { StrictMode } from 'react';
 import { renderToString } from 'react-dom/server';
-import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
+import { act, configure, cleanup, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { answerNumbers, messageText, useChat, type UseChatOptions } from '@twin/react';
 import { answerEvents, chatFetch } from '../../client/test/chat-fetch';
+
+// waitFor's own 1 s limit is a clock a loaded machine can outrun: only the test's limit catches a hang.
+configure({ asyncUtilTimeout: 30_000 });
 
 afterEach(cleanup);
 

@@ -9,6 +9,9 @@ import type { useStream } from '@twin/react';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fullText, startScriptedServer, textScript, type ScriptedServer } from '../../client/test/scripted-sse-server';
 
+// vi.waitFor's own 1 s default is a clock a loaded machine can outrun: only the test's limit catches a hang.
+const WAIT = { timeout: 30_000 };
+
 // React 19 is what the workspace installs; React 18 is installed beside it under the aliases
 // `react18` / `react-dom18`. A module graph can hold only one React, so the hook's sources are
 // bundled here with `react` → `react18` and loaded on their own: the same useStream, React 18 runtime.
@@ -77,7 +80,7 @@ describe('useStream on React 18', () => {
     const container = document.createElement('div');
     const root = R.createRoot(container);
     root.render(R.createElement(R.StrictMode, null, R.createElement(Answer, { url: server.url, autoStart: true })));
-    await vi.waitFor(() => expect(container.querySelector('p')?.getAttribute('data-status')).toBe('done'));
+    await vi.waitFor(() => expect(container.querySelector('p')?.getAttribute('data-status')).toBe('done'), WAIT);
     expect(container.textContent).toBe(fullText(4));
     expect(server.requests.length).toBe(1);
     root.unmount();
@@ -88,8 +91,8 @@ describe('useStream on React 18', () => {
     const container = document.createElement('div');
     const root = R.createRoot(container);
     root.render(R.createElement(Answer, { url: server.url, autoStart: true }));
-    await vi.waitFor(() => expect(container.textContent).toBe('t0 '));
+    await vi.waitFor(() => expect(container.textContent).toBe('t0 '), WAIT);
     root.unmount();
-    await vi.waitFor(() => expect(server!.deletes.map((d) => d.url)).toEqual(['/api/stream/str_test']));
+    await vi.waitFor(() => expect(server!.deletes.map((d) => d.url)).toEqual(['/api/stream/str_test']), WAIT);
   });
 });

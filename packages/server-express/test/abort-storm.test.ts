@@ -36,7 +36,7 @@ describe.each([
       TWIN_MAX_CONNECTIONS_PER_KEY: String(STREAMS * 2),
       TWIN_SIMULATED_TOKENS_PER_SECOND: '20',
     });
-  }, 120_000);
+  }, 400_000);
   afterAll(async () => {
     server?.child.kill('SIGKILL');
     await server?.exited;

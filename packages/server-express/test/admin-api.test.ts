@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSimulatedProvider } from '@twin/core';
 import { createApiKey, type OpenedDatabase } from '../src/index';
 import { openPostgresTestDatabase, postgresReachable } from './postgres-test-database';
@@ -27,7 +27,7 @@ for (const [driver, open] of DRIVERS) {
     beforeAll(async () => {
       db = await open();
       // No detach grace: a vanished client's stream ends (and is billed) at once; the default keeps it 30 s for a resume.
-      t = await startTestServer(db, { providers: [createSimulatedProvider({ tokensPerSecond: 40, outputTokens: 400 })], service: { detachGraceMs: 0 } });
+      t = await startTestServer(db, { providers: [createSimulatedProvider({ tokensPerSecond: 40, outputTokens: 4_000 })], service: { detachGraceMs: 0 } });
       otherAdmin = (await createApiKey(t.store, { tenantId: `other-${Math.random().toString(36).slice(2, 8)}`, role: 'admin' })).key;
     });
     afterAll(async () => {
@@ -35,15 +35,16 @@ for (const [driver, open] of DRIVERS) {
       await db?.close();
     });
 
-    /** Waits until the stream's bill is final (its end is written behind, in a batch). */
+    /** Waits until the stream's bill is final (its end is written behind, in a batch): on the condition, the test's limit is the only clock. */
     async function finalBill(id: string): Promise<void> {
-      for (let i = 0; i < 200; i++) {
-        await t.store.flush();
-        const d = await fetchJson(`${t.url}/api/admin/streams/${id}`, { key: t.keys.admin });
-        if (d.json?.billing?.state === 'final') return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`the bill of ${id} never became final`);
+      await vi.waitFor(
+        async () => {
+          await t.store.flush();
+          const d = await fetchJson(`${t.url}/api/admin/streams/${id}`, { key: t.keys.admin });
+          if (d.json?.billing?.state !== 'final') throw new Error(`the bill of ${id} is ${String(d.json?.billing?.state)}, never final`);
+        },
+        { timeout: 100_000, interval: 50 },
+      );
     }
 
     it("refuses member keys (403); an admin key sees only its own tenant's streams in the feed and the detail (404 for another's)", async () => {
@@ -90,11 +91,15 @@ for (const [driver, open] of DRIVERS) {
       expect(received.length).toBeGreaterThan(0);
       await finalBill(id);
       // The audit rows (segments, the end event) are written behind the bill, by their own batches.
-      let detail = await fetchJson(`${t.url}/api/admin/streams/${id}`, { key: t.keys.admin });
-      for (let i = 0; i < 100 && !(detail.json.timeline as Array<{ kind: string }>).some((e) => e.kind === 'end'); i++) {
-        await t.store.flush();
-        detail = await fetchJson(`${t.url}/api/admin/streams/${id}`, { key: t.keys.admin });
-      }
+      const detail = await vi.waitFor(
+        async () => {
+          await t.store.flush();
+          const d = await fetchJson(`${t.url}/api/admin/streams/${id}`, { key: t.keys.admin });
+          if (!(d.json.timeline as Array<{ kind: string }>).some((e) => e.kind === 'end')) throw new Error(`no end event in the timeline of ${id}`);
+          return d;
+        },
+        { timeout: 100_000, interval: 20 },
+      );
       expect(detail.status).toBe(200);
       expect(detail.json.text).toBe(received);
       expect(detail.json.billing.state).toBe('final');

@@ -1,6 +1,6 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, jsonSchema, streamText } from 'ai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { OpenedDatabase } from '../src/index';
 import { billedAmounts, finalRecord, nativeCall, startCompatServer } from './compat-test-server';
 import { fetchJson } from './read-sse';
@@ -71,12 +71,14 @@ describe('the Vercel AI SDK as a client of the OpenAI door (@ai-sdk/openai with 
 
 /** The stream id of the newest record once it is not `previous` (the AI SDK's call finishes billing just after its response ends). */
 async function newestRecordIdAfter(previous: string): Promise<string> {
-  for (let i = 0; i < 250; i++) {
-    const id = await newestRecordId(t.keys.t1);
-    if (id !== previous) return id;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('no new billing record');
+  return vi.waitFor(
+    async () => {
+      const id = await newestRecordId(t.keys.t1);
+      if (id === previous) throw new Error('no new billing record');
+      return id;
+    },
+    { timeout: 60_000, interval: 20 },
+  );
 }
 
 function jsonSchemaOf(properties: Record<string, 'string'>) {

@@ -12,8 +12,8 @@ beforeAll(async () => {
     const r = await openSSE(`${t.url}/api/stream?prompt=report+${i}&purpose=${i % 2 ? 'chat' : 'summarise'}`, { headers: { authorization: `Bearer ${t.keys.t1}` } });
     await r.done;
   }
-  await t.store.flush();
   await vi.waitFor(() => expect(t.service.hub.activeStreams).toBe(0), { timeout: 60_000, interval: 20 });
+  await t.store.flush();
 });
 afterAll(async () => {
   await t.close();

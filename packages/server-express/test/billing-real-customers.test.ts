@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSimulatedProvider, sumDecimals, type Provider } from '@twin/core';
 import type { OpenedDatabase } from '../src/index';
 import { fetchJson, openSSE } from './read-sse';
@@ -126,8 +126,10 @@ describe('invoices for a tenant with a billing profile', () => {
     expect((await fetchJson(`${t.url}/api/billing/profile`, { method: 'PUT', key: t.keys.admin, body: profile })).status).toBe(200);
     from = new Date().toISOString();
     for (const [p, m] of [['openai', 'gpt-5-mini'], ['anthropic', 'claude-haiku-4-5'], ['anthropic', 'claude-sonnet-4-5-20250929'], ['openai', 'o4-mini']] as const) await stream(p, m);
+    // Every stream ended, then every bill written: conditions, not delays.
+    await vi.waitFor(() => expect(t.service.hub.activeStreams).toBe(0), { timeout: 60_000, interval: 10 });
     await t.store.flush();
-    for (let i = 0; i < 50 && t.service.hub.activeStreams > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    // The period ends strictly after the last record's millisecond (a delay can only make it later).
     await new Promise((r) => setTimeout(r, 5));
     const to = new Date().toISOString();
     const issued = await fetchJson(`${t.url}/api/billing/invoices`, { method: 'POST', key: t.keys.admin, body: { period: { from, to } } });

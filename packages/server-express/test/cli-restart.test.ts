@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { cliArgs, packageDir } from './cli-entry';
 import { fetchJson, openSSE } from './read-sse';
 
@@ -48,12 +48,18 @@ describe('twin-server CLI', () => {
     expect(first.output()).not.toMatch(/"level":\d+[^\n]*twin_sk_/); // never in a log line
 
     const r = await openSSE(`${first.url}/api/stream?prompt=crash+me`, { headers: { authorization: `Bearer ${key}` } });
-    // Audit segments are written once a second: wait well past the first one (1.5 s of margin for
-    // its write to land on a loaded machine; the child's database cannot be watched from here).
-    await r.waitFor((e) => e.filter((x) => x.event === 'chunk').length >= 25);
+    await r.waitFor((e) => e.some((x) => x.event === 'chunk'));
     const streamId = (r.events[0]!.json as { streamId: string }).streamId;
-    const received = r.events.filter((x) => x.event === 'chunk').length;
-    await new Promise((res) => setTimeout(res, 300)); // let the write-behind batches land
+    // Audit segments are written about once a second, behind the stream. Wait (on the condition,
+    // through the admin API: the child's database cannot be opened from here) until the audit copy
+    // holds enough text for the estimate asserted below, then kill.
+    await vi.waitFor(
+      async () => {
+        const detail = await fetchJson(`${first.url}/api/admin/streams/${streamId}`, { key });
+        expect(String(detail.json.text ?? '').length).toBeGreaterThanOrEqual(60);
+      },
+      { timeout: 120_000, interval: 50 },
+    );
     first.child.kill('SIGKILL');
     await exited(first.child);
 
@@ -62,13 +68,12 @@ describe('twin-server CLI', () => {
     const records = await fetchJson(`${second.url}/api/billing/records`, { key });
     const record = records.json.records.find((x: { streamId: string }) => x.streamId === streamId);
     expect(record).toMatchObject({ state: 'final', endReason: 'interrupted', usageEstimated: true });
-    // Estimated from the audit segments that landed before the kill (at least the first second).
+    // Estimated from the audit segments that landed before the kill (at least the 60 characters waited for).
     expect(record.outputTokens).toBeGreaterThanOrEqual(10);
     // At most what reached the client, give or take the events in flight at the kill: the first
     // chunk (`Simulated answer to "crash me": `) is several tokens, every later one a word or two.
     const receivedText = r.events.filter((x) => x.event === 'chunk').map((x) => (x.json as { text?: string }).text ?? '').join('');
     expect(record.outputTokens).toBeLessThanOrEqual(Math.ceil(receivedText.length / 3) + 10);
-    expect(received).toBeGreaterThanOrEqual(25);
     expect(record.lines.total).toMatch(/^\d+\.\d+$/);
 
     // Graceful shutdown: the open stream gets an error event and a final bill before the exit.
@@ -87,5 +92,5 @@ describe('twin-server CLI', () => {
     expect(closed).toMatchObject({ state: 'final', endReason: 'interrupted' });
     third.child.kill('SIGTERM');
     await exited(third.child);
-  }, 240_000);
+  }, 600_000);
 });

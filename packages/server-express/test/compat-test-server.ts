@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import { createSimulatedProvider, type Provider } from '@twin/core';
 import type { OpenedDatabase } from '../src/index';
 import { fetchJson, openSSE } from './read-sse';
@@ -46,14 +47,16 @@ export type BillingRecordJson = Record<string, unknown> & { streamId: string; li
 
 /** The billing record of a stream, once final. */
 export async function finalRecord(t: TestServer, key: string, streamId: string) {
-  for (let i = 0; i < 250; i++) {
-    const { json } = await fetchJson(`${t.url}/api/billing/records?state=final&limit=500`, { key });
-    const records = json.records as Array<BillingRecordJson>;
-    const record = records.find((r) => r.streamId === streamId);
-    if (record) return record;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`no final billing record for ${streamId}`);
+  // Polls the condition; only the limit (far above a loaded machine's write-behind delay) is a clock.
+  return vi.waitFor(
+    async () => {
+      const { json } = await fetchJson(`${t.url}/api/billing/records?state=final&limit=500`, { key });
+      const record = (json.records as Array<BillingRecordJson>).find((r) => r.streamId === streamId);
+      if (!record) throw new Error(`no final billing record for ${streamId}`);
+      return record;
+    },
+    { timeout: 60_000, interval: 20 },
+  );
 }
 
 /** The same request through Twin's own `/api/stream`: text, usage, receipt and bill, for comparison. */

@@ -70,7 +70,7 @@ describe('native EventSource resume (Last-Event-ID = <streamId>:<seq>)', () => {
 
     const kept = await openSSE(url, { headers: { 'last-event-id': lastId } });
     expect(kept.status).toBe(204);
-    await expect.poll(() => t.service.hub.get({ tenantId: record!.tenantId } as AuthContext, streamId), { timeout: 5_000 }).toBeUndefined();
+    await expect.poll(() => t.service.hub.get({ tenantId: record!.tenantId } as AuthContext, streamId), { timeout: 30_000 }).toBeUndefined();
     const forgotten = await openSSE(url, { headers: { 'last-event-id': lastId } });
     expect(forgotten.status).toBe(204);
     expect(await streamsStarted()).toBe(started);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import postgres from 'postgres';
 import { POSTGRES_TEST_URL, postgresReachable } from './postgres-test-database';
 import { fetchJson, openSSE, type SSEReader } from './read-sse';
@@ -96,9 +96,16 @@ describe('the built twin-server as an operator runs it', () => {
     await Promise.all(open.map((r) => r.waitFor((e) => e.some((x) => x.event === 'chunk'), 30_000)));
     writeFileSync(configFile, 'unpricedModels: allow\nproviders:\n  sim2: { type: simulated, defaultModel: sim-2, tokensPerSecond: 1000 }\nmodels:\n  chat: [sim2/sim-2]\n  fast: [simulated/sim-1]\n');
     server.child.kill('SIGHUP');
-    let routing: { json: { aliases: Record<string, string[]> } } | undefined;
-    for (let i = 0; i < 50 && !routing?.json.aliases.fast; i++) routing = await fetchJson(`${server.url}/api/admin/routing`, { key: devKey });
-    expect(routing!.json.aliases).toEqual({ chat: ['sim2/sim-2'], fast: ['simulated/sim-1'] });
+    // The signal is handled asynchronously: wait until the reload shows, the limit only catches a hang.
+    const routing = await vi.waitFor(
+      async () => {
+        const r = await fetchJson(`${server.url}/api/admin/routing`, { key: devKey });
+        expect(r.json.aliases.fast).toBeDefined();
+        return r as { json: { aliases: Record<string, string[]> } };
+      },
+      { timeout: 60_000, interval: 10 },
+    );
+    expect(routing.json.aliases).toEqual({ chat: ['sim2/sim-2'], fast: ['simulated/sim-1'] });
     const after = await openSSE(`${server.url}/api/stream`, { headers: { authorization: `Bearer ${devKey}` }, body: { model: 'chat', messages: [{ role: 'user', content: 'new' }] } });
     await after.done;
     expect([after.status, after.events.at(-1)?.event]).toEqual([200, 'complete']);
@@ -106,16 +113,18 @@ describe('the built twin-server as an operator runs it', () => {
     await Promise.all(open.map((r) => r.done));
     expect(open.map((r) => r.events.at(-1)!.event)).toEqual(Array(100).fill('complete'));
     // Bills are finalised in write-behind batches just after each stream's last event.
-    let records: Array<{ streamId: string; provider: string; state: string }> = [];
-    for (let i = 0; i < 100; i++) {
-      records = (await fetchJson(`${server.url}/api/billing/records?limit=200`, { key: devKey })).json.records;
-      if (records.filter((r) => r.state === 'final').length >= 101) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const records = await vi.waitFor(
+      async () => {
+        const listed: Array<{ streamId: string; provider: string; state: string }> = (await fetchJson(`${server.url}/api/billing/records?limit=200`, { key: devKey })).json.records;
+        expect(listed.filter((r) => r.state === 'final').length).toBeGreaterThanOrEqual(101);
+        return listed;
+      },
+      { timeout: 90_000, interval: 100 },
+    );
     const byStream = new Map(records.map((r) => [r.streamId, r]));
     for (const r of open) expect(byStream.get(r.headers['x-twin-stream-id'] as string)).toMatchObject({ provider: 'simulated', state: 'final' });
     expect(byStream.get(after.headers['x-twin-stream-id'] as string)).toMatchObject({ provider: 'sim2' });
-  }, 120_000);
+  }, 240_000);
 
   it('keeps the running config when a reload finds the file invalid, naming the path in the file', async () => {
     writeFileSync(configFile, 'models:\n  chat: [no-slash-here]\n');
@@ -159,5 +168,5 @@ describe.skipIf(!(await postgresReachable()))('the built twin-server on Postgres
     const listed = await run(['keys', 'list', '--tenant', 'acme'], viaHttp);
     expect(listed.out.trim().split('\n').map((l) => l.split('\t')[5])).toEqual(['revoked', 'active']);
     pg.child.kill('SIGTERM');
-  }, 120_000);
+  }, 240_000);
 });

@@ -4,9 +4,12 @@ import { openDatabase, type OpenedDatabase } from '../src/index';
 /** The CI Postgres server (trust auth, database `test`). Override with TWIN_TEST_DATABASE_URL. */
 export const POSTGRES_TEST_URL = process.env.TWIN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** True when the test Postgres answers within two seconds. */
+/**
+ * True when the test Postgres answers within ten seconds: a loaded machine can take seconds to
+ * connect, and under CI=true a wrong "unreachable" fails the run.
+ */
 export async function postgresReachable(url = POSTGRES_TEST_URL): Promise<boolean> {
-  const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
+  const sql = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {} });
   try {
     await sql`select 1`;
     return true;

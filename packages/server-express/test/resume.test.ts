@@ -11,7 +11,7 @@ beforeAll(async () => {
   // A grace period keeps the provider running while the client reconnects.
   t = await startTestServer(db, {
     providers: [createSimulatedProvider({ tokensPerSecond: 100, outputTokens: 60 })],
-    service: { detachGraceMs: 5_000 },
+    service: { detachGraceMs: 30_000 },
   });
 });
 afterAll(async () => {

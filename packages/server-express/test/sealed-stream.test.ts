@@ -12,7 +12,7 @@ beforeAll(async () => {
   db = await openTestDatabase();
   t = await startTestServer(db, {
     providers: [createSimulatedProvider({ tokensPerSecond: 200, outputTokens: 30 })],
-    service: { keyring: keyring(), detachGraceMs: 5_000 },
+    service: { keyring: keyring(), detachGraceMs: 30_000 },
   });
 });
 afterAll(async () => {

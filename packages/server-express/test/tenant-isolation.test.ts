@@ -8,7 +8,7 @@ let db: OpenedDatabase;
 let t: TestServer;
 beforeAll(async () => {
   db = await openTestDatabase();
-  t = await startTestServer(db, { providers: [createSimulatedProvider({ tokensPerSecond: 20, outputTokens: 400 })] });
+  t = await startTestServer(db, { providers: [createSimulatedProvider({ tokensPerSecond: 20, outputTokens: 4_000 })] });
 });
 afterAll(async () => {
   await t.close();

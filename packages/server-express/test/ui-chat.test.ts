@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSimulatedProvider } from '@twin/core';
 import type { OpenedDatabase } from '../src/index';
 import { fetchJson, openSSE } from './read-sse';
@@ -9,7 +9,7 @@ let t: TestServer;
 beforeAll(async () => {
   db = await openTestDatabase();
   t = await startTestServer(db, {
-    providers: [createSimulatedProvider({ tokensPerSecond: 400, outputTokens: 12 }), createSimulatedProvider({ name: 'slow', tokensPerSecond: 20, outputTokens: 200 })],
+    providers: [createSimulatedProvider({ tokensPerSecond: 400, outputTokens: 12 }), createSimulatedProvider({ name: 'slow', tokensPerSecond: 20, outputTokens: 2_000 })],
   });
 });
 afterAll(async () => {
@@ -22,14 +22,17 @@ const userMessage = (text: string) => ({ id: `u-${text.length}`, role: 'user', p
 const chunks = (events: Array<{ data: string }>) => events.map((e) => (e.data === '[DONE]' ? '[DONE]' : (JSON.parse(e.data) as { type: string } & Record<string, unknown>)));
 
 async function finalRecord(streamId: string) {
-  for (let i = 0; i < 100; i++) {
-    await t.store.flush();
-    const res = await fetchJson(`${t.url}/api/billing/records?limit=50`, { key: t.keys.t1 });
-    const record = res.json.records.find((r: { streamId: string }) => r.streamId === streamId);
-    if (record?.state === 'final') return record;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no final record for ${streamId}`);
+  // Polls the condition (the end is written behind, in a batch); only the limit is a clock.
+  return vi.waitFor(
+    async () => {
+      await t.store.flush();
+      const res = await fetchJson(`${t.url}/api/billing/records?limit=50`, { key: t.keys.t1 });
+      const record = res.json.records.find((r: { streamId: string }) => r.streamId === streamId);
+      if (record?.state !== 'final') throw new Error(`no final record for ${streamId}`);
+      return record;
+    },
+    { timeout: 60_000, interval: 50 },
+  );
 }
 
 describe('POST /api/chat (the AI SDK useChat door)', () => {

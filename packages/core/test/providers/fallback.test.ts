@@ -4,8 +4,10 @@ import {
   createFallbackProvider,
   createOpenAIChatProvider,
   type ProviderAttempt,
+  type ProviderEnvironment,
 } from '@twin/core';
 import { collect, last, textOf } from './collect';
+import { firstSleepExpires } from './first-sleep-expires';
 import { fixture, startTranscriptServer, type TranscriptServer } from './transcript-server';
 
 let a: TranscriptServer;
@@ -18,13 +20,13 @@ afterAll(async () => {
 });
 
 const request = { model: 'gpt-4o', messages: [{ role: 'user' as const, content: 'hi' }] };
-const chain = (firstTokenTimeoutMs?: number, aURL = `${a.url}/v1`) =>
+const chain = (firstTokenTimeoutMs?: number, aURL = `${a.url}/v1`, env?: Partial<ProviderEnvironment>) =>
   createFallbackProvider(
     [
       { provider: createOpenAIChatProvider({ baseURL: aURL, apiKey: 'sk-a' }) },
       { provider: createAnthropicProvider({ baseURL: b.url, apiKey: 'sk-b', defaultModel: 'claude-haiku-4-5' }) },
     ],
-    { firstTokenTimeoutMs },
+    { firstTokenTimeoutMs, ...(env ? { env } : {}) },
   );
 
 describe('fallback chain (end to end over HTTP)', () => {
@@ -58,7 +60,10 @@ describe('fallback chain (end to end over HTTP)', () => {
     a.script({ body: fixture('openai-chat/text.sse'), delayMs: 2_000 });
     b.script({ body: fixture('anthropic/text.sse') });
     const attempts: ProviderAttempt[] = [];
-    const parts = await collect(chain(150).stream(request, { onAttempt: (x) => attempts.push(x) }));
+    // The first provider's limit passes once its request arrived; the second's never does.
+    const before = a.requests.length;
+    const env = firstSleepExpires(() => a.requests.length > before);
+    const parts = await collect(chain(150, undefined, env).stream(request, { onAttempt: (x) => attempts.push(x) }));
     expect(attempts[0]).toMatchObject({ provider: 'openai', outcome: 'skipped', error: { code: 'provider_timeout' } });
     expect(textOf(parts)).toBe('Grüß Gott — こんにちは 👋');
     expect(await a.requests.at(-1)!.closed).toEqual({ completed: false });

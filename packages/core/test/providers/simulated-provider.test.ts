@@ -128,14 +128,20 @@ describe('simulated provider', () => {
   });
 
   it('a stall lasts until the caller aborts, then ends with aborted', async () => {
-    const p = createSimulatedProvider({ text: 'a b c d e', tokensPerSecond: Infinity, failure: { kind: 'stall', afterTokens: 1 } });
+    // An injected sleep that returns at once, as if its time had passed: the stall sleeps again and
+    // again, and only the caller's abort (here on its third sleep) ends it. No wall clock decides.
     const controller = new AbortController();
+    const stalls: number[] = [];
+    const env = {
+      sleep: async (ms: number) => {
+        stalls.push(ms);
+        if (stalls.length === 3) controller.abort();
+      },
+    };
+    const p = createSimulatedProvider({ text: 'a b c d e', tokensPerSecond: Infinity, failure: { kind: 'stall', afterTokens: 1 }, env });
     const parts: StreamPart[] = [];
-    for await (const part of p.stream(request, { signal: controller.signal })) {
-      parts.push(part);
-      if (part.type === 'text-delta') setTimeout(() => controller.abort(), 20);
-    }
-    expect(textOf(parts)).toBe('a ');
+    for await (const part of p.stream(request, { signal: controller.signal })) parts.push(part);
+    expect(stalls.length).toBe(3);
     expect(last(parts)).toMatchObject({ type: 'error', error: { code: 'aborted', retryable: false } });
   });
 

@@ -115,13 +115,14 @@ export async function startLoadBalancer(kind: 'haproxy' | 'nginx', backends: rea
     rmSync(dir, { recursive: true, force: true });
   };
   // Ready once every backend answers through it (HAProxy's first health checks have passed).
-  const deadline = Date.now() + 20_000;
+  // A limit that only names a hang: a loaded machine's first health checks take seconds.
+  const deadline = Date.now() + 120_000;
   let healthy = 0;
   while (healthy < backends.length * 2) {
     if (child.exitCode !== null) throw new Error(`${kind} exited:\n${out}`);
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`${kind} did not pass requests to every backend within 20 s:\n${out}`);
+      throw new Error(`${kind} did not pass requests to every backend within 120 s:\n${out}`);
     }
     const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
     healthy = ok ? healthy + 1 : 0;
