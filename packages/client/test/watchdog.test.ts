@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { streamEvents } from '@twin/client';
+import { streamEvents, type ClientStreamEvent } from '@twin/client';
 import { collect } from './collect';
 import { fullText, textScript } from './scripted-sse-server';
 import { scriptedServerPerTest } from './scripted-server-per-test';
@@ -9,8 +9,28 @@ const startServer = scriptedServerPerTest();
 describe('heartbeat watchdog', () => {
   it('replaces a connection that went silent and resumes where it stopped', async () => {
     const server = await startServer(textScript(5), [{ stallAfterEvents: 3 }]);
-    // A watchdog well above a loaded machine's delays: only the real stall may trip it.
-    const events = await collect(streamEvents({ url: server.url, heartbeatTimeoutMs: 1_000, reconnect: { initialDelayMs: 1 } }));
+    // The watchdog's timers are held by the test and fired once the last event before the stall
+    // (seq 2) arrived, so a loaded machine's late delivery cannot trip it early; backoff runs on the real ones.
+    const watchdogs = new Set<() => void>();
+    const timers = {
+      setTimeout: (callback: () => void, ms: number) => {
+        if (ms !== 60_000) return setTimeout(callback, ms);
+        watchdogs.add(callback);
+        return callback;
+      },
+      clearTimeout: (handle: unknown) => {
+        if (!watchdogs.delete(handle as () => void)) clearTimeout(handle as ReturnType<typeof setTimeout>);
+      },
+    };
+    const events: ClientStreamEvent[] = [];
+    let fired = false;
+    for await (const e of streamEvents({ url: server.url, heartbeatTimeoutMs: 60_000, reconnect: { initialDelayMs: 1 }, timers })) {
+      events.push(e);
+      if (!fired && 'seq' in e && e.seq === 2) {
+        fired = true;
+        for (const watchdog of [...watchdogs]) watchdog();
+      }
+    }
     const reconnecting = events.find((e) => e.type === 'reconnecting');
     expect(reconnecting?.type === 'reconnecting' && reconnecting.error.code).toBe('stream_stalled');
     expect(server.requests[1]?.lastEventId).toBe('2');
