@@ -16,24 +16,11 @@ export function roundRationalToUnits(value: Rational, places: number, mode: Roun
 }
 
 /**
- * {@link roundQuotientToUnits} for an EVEN divisor `d` whose half `half = d / 2` the caller computed
- * once for several roundings (ties compare the remainder with `half` instead of doubling it).
+ * {@link roundRationalToUnits} for `n / d` (d > 0) with the unit factor 10^places given: the hot-path
+ * form. `half` is `d / 2` for an EVEN `d` that the caller halved once for several roundings: ties then
+ * compare the remainder with it instead of doubling the remainder each time.
  */
-export function roundEvenQuotientToUnits(n: bigint, d: bigint, half: bigint, unitFactor: bigint, mode: RoundingMode): bigint {
-  const negative = n < 0n;
-  const abs = negative ? -n : n;
-  const num = unitFactor === 1n ? abs : abs * unitFactor;
-  let q = num / d;
-  const r = num - q * d;
-  if (r !== 0n) {
-    if (mode === 'up') q += 1n;
-    else if (mode !== 'down' && (r > half || (r === half && (mode === 'half-up' || (q & 1n) === 1n)))) q += 1n;
-  }
-  return negative ? -q : q;
-}
-
-/** {@link roundRationalToUnits} for `n / d` (d > 0) with the unit factor 10^places given: the hot-path form. */
-export function roundQuotientToUnits(n: bigint, d: bigint, unitFactor: bigint, mode: RoundingMode): bigint {
+export function roundQuotientToUnits(n: bigint, d: bigint, unitFactor: bigint, mode: RoundingMode, half?: bigint): bigint {
   const negative = n < 0n;
   const abs = negative ? -n : n;
   const num = unitFactor === 1n ? abs : abs * unitFactor;
@@ -42,8 +29,10 @@ export function roundQuotientToUnits(n: bigint, d: bigint, unitFactor: bigint, m
   if (r !== 0n) {
     if (mode === 'up') q += 1n;
     else if (mode !== 'down') {
-      const twice = r * 2n;
-      if (twice > d || (twice === d && (mode === 'half-up' || (q & 1n) === 1n))) q += 1n;
+      // r / d against 1/2, as r against d / 2 or as 2r against d.
+      const x = half === undefined ? r * 2n : r;
+      const y = half ?? d;
+      if (x > y || (x === y && (mode === 'half-up' || (q & 1n) === 1n))) q += 1n;
     }
   }
   return negative ? -q : q;
