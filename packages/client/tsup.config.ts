@@ -1,4 +1,4 @@
 import { defineConfig } from 'tsup';
-import { libraryBuild } from '../../scripts/tsup-library';
+import { LIBRARY_BUILD } from '../../scripts/tsup-library';
 
-export default defineConfig(libraryBuild());
+export default defineConfig({ ...LIBRARY_BUILD, entry: ['src/index.ts'] });
