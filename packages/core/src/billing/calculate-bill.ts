@@ -11,7 +11,7 @@ import * as roundRational from './round-rational';
 // The steps bound once: a call through a module namespace costs a property lookup per call under
 // some loaders (tsx transpiles to getters), which was a sixth of a million bills' time.
 const { applicableTaxes, bandwidthPremium, billableTokens, connectionCount, contextTier, count, exchangeFactor, infrastructureCharge, slaOutcome, streamingCharge, tokenCost, volumeDiscount } = steps;
-const { formatUnits, roundQuotientToUnits } = roundRational;
+const { formatUnits, roundEvenQuotientToUnits } = roundRational;
 
 const NO_TAX_AMOUNTS: bigint[] = Object.freeze([]) as unknown as bigint[];
 const NO_TAX_LINES: BillLines['taxes'] = Object.freeze([]) as unknown as BillLines['taxes'];
@@ -135,22 +135,22 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   const places = config.rounding.minorUnits;
   const mode = config.rounding.mode;
   const unitFactor = pricing.roundFactor;
-  const roundedTokenCost = roundQuotientToUnits(tokenCostAmount, subtotalDenominator, unitFactor, mode, subtotalHalf);
+  const roundedTokenCost = roundEvenQuotientToUnits(tokenCostAmount, subtotalDenominator, subtotalHalf, unitFactor, mode);
   let running = tokenCostAmount - discount;
-  const roundedAfterDiscount = discount === 0n ? roundedTokenCost : roundQuotientToUnits(running, subtotalDenominator, unitFactor, mode, subtotalHalf);
+  const roundedAfterDiscount = discount === 0n ? roundedTokenCost : roundEvenQuotientToUnits(running, subtotalDenominator, subtotalHalf, unitFactor, mode);
   running += streaming;
-  const roundedAfterStreaming = streaming === 0n ? roundedAfterDiscount : roundQuotientToUnits(running, subtotalDenominator, unitFactor, mode, subtotalHalf);
+  const roundedAfterStreaming = streaming === 0n ? roundedAfterDiscount : roundEvenQuotientToUnits(running, subtotalDenominator, subtotalHalf, unitFactor, mode);
   running += premium;
-  const roundedAfterPremium = premium === 0n ? roundedAfterStreaming : roundQuotientToUnits(running, subtotalDenominator, unitFactor, mode, subtotalHalf);
-  const roundedSubtotal = infrastructure === 0n ? roundedAfterPremium : roundQuotientToUnits(subtotal, subtotalDenominator, unitFactor, mode, subtotalHalf);
-  let previous = penalty === 0n ? roundedSubtotal : roundQuotientToUnits(afterPenalty, totalDenominator, unitFactor, mode, totalHalf);
+  const roundedAfterPremium = premium === 0n ? roundedAfterStreaming : roundEvenQuotientToUnits(running, subtotalDenominator, subtotalHalf, unitFactor, mode);
+  const roundedSubtotal = infrastructure === 0n ? roundedAfterPremium : roundEvenQuotientToUnits(subtotal, subtotalDenominator, subtotalHalf, unitFactor, mode);
+  let previous = penalty === 0n ? roundedSubtotal : roundEvenQuotientToUnits(afterPenalty, totalDenominator, totalHalf, unitFactor, mode);
   const roundedAfterPenalty = previous;
   running = afterPenalty;
   const taxLines: BillLines['taxes'] = taxes.length === 0 ? NO_TAX_LINES : [];
   for (let i = 0; i < taxes.length; i++) {
     const tax = taxes[i]!;
     running += taxAmounts[i]!;
-    const rounded = taxAmounts[i] === 0n ? previous : roundQuotientToUnits(running, totalDenominator, unitFactor, mode, totalHalf);
+    const rounded = taxAmounts[i] === 0n ? previous : roundEvenQuotientToUnits(running, totalDenominator, totalHalf, unitFactor, mode);
     const line: BillLines['taxes'][number] = { jurisdiction: tax.jurisdiction, name: tax.name, ratePercent: tax.ratePercent, amount: fmt(rounded - previous, places) };
     if (tax.reverseCharge) line.reverseCharge = true;
     taxLines.push(Object.freeze(line));

@@ -16,11 +16,10 @@ export function roundRationalToUnits(value: Rational, places: number, mode: Roun
 }
 
 /**
- * {@link roundRationalToUnits} for `n / d` (d > 0) with the unit factor 10^places given: the hot-path
- * form. `half` is `d / 2` for an EVEN `d` that the caller halved once for several roundings: ties then
- * compare the remainder with it instead of doubling the remainder each time.
+ * Rounds `n / d` for an EVEN divisor `d` whose half `half = d / 2` the caller computed once for
+ * several roundings (ties compare the remainder with `half` instead of doubling it): the bill's hot path.
  */
-export function roundQuotientToUnits(n: bigint, d: bigint, unitFactor: bigint, mode: RoundingMode, half?: bigint): bigint {
+export function roundEvenQuotientToUnits(n: bigint, d: bigint, half: bigint, unitFactor: bigint, mode: RoundingMode): bigint {
   const negative = n < 0n;
   const abs = negative ? -n : n;
   const num = unitFactor === 1n ? abs : abs * unitFactor;
@@ -28,14 +27,17 @@ export function roundQuotientToUnits(n: bigint, d: bigint, unitFactor: bigint, m
   const r = num - q * d;
   if (r !== 0n) {
     if (mode === 'up') q += 1n;
-    else if (mode !== 'down') {
-      // r / d against 1/2, as r against d / 2 or as 2r against d.
-      const x = half === undefined ? r * 2n : r;
-      const y = half ?? d;
-      if (x > y || (x === y && (mode === 'half-up' || (q & 1n) === 1n))) q += 1n;
-    }
+    else if (mode !== 'down' && (r > half || (r === half && (mode === 'half-up' || (q & 1n) === 1n)))) q += 1n;
   }
   return negative ? -q : q;
+}
+
+/**
+ * {@link roundRationalToUnits} for `n / d` (d > 0) with the unit factor 10^places given: `n / d` is
+ * `2n / 2d`, an even divisor whose half is `d`, so the one rounding rule above serves both forms.
+ */
+export function roundQuotientToUnits(n: bigint, d: bigint, unitFactor: bigint, mode: RoundingMode): bigint {
+  return roundEvenQuotientToUnits(n * 2n, d * 2n, d, unitFactor, mode);
 }
 
 // "0.", "0.0", "0.00", …: the prefix of a value below 1 with k leading zeros after the point, so
