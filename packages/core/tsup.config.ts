@@ -1,10 +1,11 @@
 import { defineConfig } from 'tsup';
+import { BUILD_BASE } from '../../scripts/tsup-library';
 
+const ENTRIES = ['src/index.ts', 'src/internal.ts'];
 const shared = {
-  sourcemap: true,
+  ...BUILD_BASE,
   clean: false, // the build script empties dist/ once; two configs run in parallel
-  target: 'es2022',
-  dts: { entry: ['src/index.ts', 'src/internal.ts'], compilerOptions: { paths: {} } },
+  dts: { ...BUILD_BASE.dts, entry: ENTRIES },
 } as const;
 
 export default defineConfig([
@@ -21,7 +22,7 @@ export default defineConfig([
   {
     ...shared,
     // CommonJS consumers (Node `require`) load one file per entry; tree-shaking does not apply there.
-    entry: ['src/index.ts', 'src/internal.ts'],
+    entry: ENTRIES,
     format: ['cjs'],
   },
 ]);

@@ -1,11 +1,4 @@
 import { defineConfig } from 'tsup';
+import { LIBRARY_BUILD } from '../../scripts/tsup-library';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: { compilerOptions: { paths: {} } },
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  treeshake: true,
-});
+export default defineConfig({ ...LIBRARY_BUILD, entry: ['src/index.ts'] });

@@ -1,32 +1,15 @@
 import { defineConfig } from 'tsup';
+import { BUILD_BASE, LIBRARY_BUILD } from '../../scripts/tsup-library';
+
+// Entries beside the library's: ESM only, no declaration files, written into the same dist/.
+const nodeEntry = { sourcemap: BUILD_BASE.sourcemap, target: BUILD_BASE.target, format: ['esm'], clean: false } as const;
 
 export default defineConfig([
-  {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: { compilerOptions: { paths: {} } },
-    sourcemap: true,
-    clean: true,
-    target: 'es2022',
-    treeshake: true,
-    // import.meta.url (to find ../drizzle) in the CommonJS build too.
-    shims: true,
-  },
-  {
-    // The `twin-server` bin (ESM only); migrations ship beside dist/ in ../drizzle.
-    entry: ['src/cli.ts'],
-    format: ['esm'],
-    sourcemap: true,
-    clean: false,
-    target: 'es2022',
-  },
-  {
-    // The embedded database's worker thread, started from dist/index.{js,cjs} and dist/cli.js as
-    // ./pglite-worker.js beside them (src/storage/pglite-worker-client.ts).
-    entry: { 'pglite-worker': 'src/storage/pglite-worker.ts' },
-    format: ['esm'],
-    sourcemap: true,
-    clean: false,
-    target: 'es2022',
-  },
+  // import.meta.url (to find ../drizzle) in the CommonJS build too.
+  { ...LIBRARY_BUILD, entry: ['src/index.ts'], shims: true },
+  // The `twin-server` bin; migrations ship beside dist/ in ../drizzle.
+  { ...nodeEntry, entry: ['src/cli.ts'] },
+  // The embedded database's worker thread, started from dist/index.{js,cjs} and dist/cli.js as
+  // ./pglite-worker.js beside them (src/storage/pglite-worker-client.ts).
+  { ...nodeEntry, entry: { 'pglite-worker': 'src/storage/pglite-worker.ts' } },
 ]);

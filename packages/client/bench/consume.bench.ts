@@ -3,7 +3,7 @@
  * the same content: 2,000 text deltas arriving as SSE bytes (in 4 kB network-sized pieces), read to
  * the final text.
  *
- * - Twin: `streamEvents` (fetch → eventsource-parser → plain guards → seq de-dup) folded with
+ * - Twin: `streamEvents` (fetch → its WHATWG event-stream parser → plain guards → seq de-dup) folded with
  *   `applyClientEvent` into snapshots — what `createStreamClient` does per event.
  * - AI SDK: `parseJsonEventStream` with `uiMessageChunkSchema` (zod) → `readUIMessageStream` — what
  *   `useChat`'s `DefaultChatTransport` does with a UI message stream response.

@@ -2,6 +2,7 @@ import type { StreamRequest } from '@twin/core';
 import { answerFromSnapshot } from './answer-from-snapshot';
 import type { ChatMessage, ChatPart, ChatToolPart } from './chat-message';
 import { createStreamClient, type StreamClient, type StreamClientOptions } from './create-stream-client';
+import { createListeners } from './listeners';
 import { IDLE_SNAPSHOT, isActive, type ClientStreamStatus } from './stream-snapshot';
 import { toStreamMessages } from './to-stream-messages';
 import type { TwinClientError } from './twin-client-error';
@@ -79,7 +80,7 @@ export function createChatStore(options: ChatStoreOptions | (() => ChatStoreOpti
   const read = typeof options === 'function' ? options : () => options;
   const initialMessages = read().initialMessages;
   const generateId = () => (read().generateId ?? randomId)();
-  const listeners = new Set<() => void>();
+  const listeners = createListeners();
   let snapshot: ChatSnapshot = { messages: initialMessages ?? [], status: 'idle' };
   // The answer in flight: its client and message id.
   let current: { client: StreamClient; id: string } | undefined;
@@ -87,7 +88,7 @@ export function createChatStore(options: ChatStoreOptions | (() => ChatStoreOpti
   const emit = (messages: readonly ChatMessage[]) => {
     const last = [...messages].reverse().find((m) => m.answer);
     snapshot = { messages, status: last?.answer?.status ?? 'idle', ...(last?.answer?.error ? { error: last.answer.error } : {}) };
-    for (const listener of [...listeners]) listener();
+    listeners.notify();
   };
   const update = (id: string, change: (m: ChatMessage) => ChatMessage) => {
     const i = snapshot.messages.findIndex((m) => m.id === id);
@@ -159,12 +160,7 @@ export function createChatStore(options: ChatStoreOptions | (() => ChatStoreOpti
 
   return {
     getSnapshot: () => snapshot,
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
+    subscribe: listeners.subscribe,
     send(text) {
       halt();
       return converse([...snapshot.messages, { id: generateId(), role: 'user', parts: [{ type: 'text', text }] }]);

@@ -1,6 +1,7 @@
 import type { CostReceipt } from '@twin/core';
 import { applyClientEvent } from './apply-client-event';
 import { baseHeaders } from './build-request';
+import { createListeners } from './listeners';
 import { streamEvents, type StreamEventsInit } from './stream-events';
 import type { StreamOptions } from './stream-options';
 import { IDLE_SNAPSHOT, isActive, type StreamSnapshot } from './stream-snapshot';
@@ -58,7 +59,7 @@ function defaultCancelUrl(url: string, streamId: string): string {
 /** Creates a {@link StreamClient}. Nothing is requested until `start()`. */
 export function createStreamClient(options: StreamClientOptions): StreamClient {
   const now = options.now ?? Date.now;
-  const listeners = new Set<() => void>();
+  const listeners = createListeners();
   let snapshot = IDLE_SNAPSHOT;
   let current: AbortController | undefined;
   // The run whose stream the snapshot shows (stop() keeps it; a new start() takes it over).
@@ -67,7 +68,7 @@ export function createStreamClient(options: StreamClientOptions): StreamClient {
 
   const set = (next: StreamSnapshot) => {
     snapshot = next;
-    for (const listener of [...listeners]) listener();
+    listeners.notify();
   };
 
   // Ends the stream in flight without touching the snapshot; tells the server when asked to.
@@ -124,12 +125,7 @@ export function createStreamClient(options: StreamClientOptions): StreamClient {
 
   return {
     getSnapshot: () => snapshot,
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
+    subscribe: listeners.subscribe,
     start(overrides) {
       const opts = { ...options, ...overrides };
       const { resume } = opts;

@@ -1,11 +1,10 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { backoffDelay } from './backoff';
 import { buildRequest } from './build-request';
 import type { ClientStreamEvent } from './client-event';
 import { httpError } from './http-error';
 import { parseWireEvent } from './parse-wire-event';
 import { createSealedFrameOpener } from './sealed-frame-opener';
-import { createSSEBlockTracker } from './sse-block-tracker';
+import { createSSEParser } from './sse-parser';
 import { GLOBAL_TIMERS, type ClientTimers, type StreamOptions } from './stream-options';
 import { toClientEvent } from './to-client-event';
 import { TwinClientError } from './twin-client-error';
@@ -97,10 +96,8 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
           throw new TwinClientError('invalid_request', `Not an event stream: ${type}`, { status: res.status });
         }
         yield { type: 'open', resumed: resume !== undefined };
-        const queue: EventSourceMessage[] = [];
         // A server's `retry:` is a hint with a floor: `retry: 0` must not make every client reconnect at once.
-        const parser = createParser({ onEvent: (m) => queue.push(m), onRetry: (ms) => (retryHint = Math.max(ms, minRetryMs)) });
-        const blocks = createSSEBlockTracker();
+        const parser = createSSEParser((ms) => (retryHint = Math.max(ms, minRetryMs)));
         const reader = res.body.getReader();
         const decoder = new TextDecoder();
         // A fresh opener per connection: compression contexts are per connection.
@@ -109,23 +106,13 @@ export async function* streamEvents(options: StreamOptions, init: StreamEventsIn
           arm();
           const { done, value } = await reader.read();
           if (done) break;
-          const text = decoder.decode(value, { stream: true });
-          parser.feed(text);
-          for (const block of blocks.feed(text)) {
-            if (!block.hasData) {
-              // An `id:` without data still moves the last event ID (WHATWG): resume from there.
+          for (const block of parser.feed(decoder.decode(value, { stream: true }))) {
+            const wire = block.data === undefined ? undefined : parseWireEvent(block.event, block.data);
+            if (!wire) {
+              // A block without data, or an event type we do not know: ignore it, but an id it sets
+              // still moves the last event ID (WHATWG), so a resume starts after it.
               const seq = block.setsId ? seqOfEventId(block.lastEventId) : undefined;
               if (seq !== undefined && seq > lastSeq) lastSeq = seq;
-              continue;
-            }
-            const msg = queue.shift();
-            if (!msg) continue;
-            const wire = parseWireEvent(msg.event, msg.data);
-            if (!wire) {
-              // An event type we do not know: ignore it, but remember its position (the id is
-              // `<streamId>:<seq>` since protocol 2, a bare seq before).
-              const id = Number(msg.id?.slice(msg.id.lastIndexOf(':') + 1));
-              if (msg.id && Number.isSafeInteger(id) && id > lastSeq) lastSeq = id;
               continue;
             }
             if (wire.type !== 'resync' && wire.seq > lastSeq + 1) {

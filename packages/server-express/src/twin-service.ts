@@ -175,7 +175,7 @@ export interface TwinService {
    * build throws `config_invalid` and changes nothing.
    */
   reloadRouting(config?: RoutingConfig): void;
-  /** Finalises billing records left open by a previous process. */
+  /** Finalizes billing records left open by a previous process. */
   reconcile(): Promise<ReconcileResult>;
   /** Stops every stream (billed as interrupted) and flushes storage. Does not close the database. */
   shutdown(timeoutMs?: number): Promise<void>;

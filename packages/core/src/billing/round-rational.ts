@@ -16,8 +16,8 @@ export function roundRationalToUnits(value: Rational, places: number, mode: Roun
 }
 
 /**
- * {@link roundQuotientToUnits} for an EVEN divisor `d` whose half `half = d / 2` the caller computed
- * once for several roundings (ties compare the remainder with `half` instead of doubling it).
+ * Rounds `n / d` for an EVEN divisor `d` whose half `half = d / 2` the caller computed once for
+ * several roundings (ties compare the remainder with `half` instead of doubling it): the bill's hot path.
  */
 export function roundEvenQuotientToUnits(n: bigint, d: bigint, half: bigint, unitFactor: bigint, mode: RoundingMode): bigint {
   const negative = n < 0n;
@@ -32,21 +32,12 @@ export function roundEvenQuotientToUnits(n: bigint, d: bigint, half: bigint, uni
   return negative ? -q : q;
 }
 
-/** {@link roundRationalToUnits} for `n / d` (d > 0) with the unit factor 10^places given: the hot-path form. */
+/**
+ * {@link roundRationalToUnits} for `n / d` (d > 0) with the unit factor 10^places given: `n / d` is
+ * `2n / 2d`, an even divisor whose half is `d`, so the one rounding rule above serves both forms.
+ */
 export function roundQuotientToUnits(n: bigint, d: bigint, unitFactor: bigint, mode: RoundingMode): bigint {
-  const negative = n < 0n;
-  const abs = negative ? -n : n;
-  const num = unitFactor === 1n ? abs : abs * unitFactor;
-  let q = num / d;
-  const r = num - q * d;
-  if (r !== 0n) {
-    if (mode === 'up') q += 1n;
-    else if (mode !== 'down') {
-      const twice = r * 2n;
-      if (twice > d || (twice === d && (mode === 'half-up' || (q & 1n) === 1n))) q += 1n;
-    }
-  }
-  return negative ? -q : q;
+  return roundEvenQuotientToUnits(n * 2n, d * 2n, d, unitFactor, mode);
 }
 
 // "0.", "0.0", "0.00", …: the prefix of a value below 1 with k leading zeros after the point, so
