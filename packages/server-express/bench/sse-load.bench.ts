@@ -154,7 +154,7 @@ async function loadTest(target: ChildProcess, label: string, url: string, key: s
     stdio: 'inherit',
   });
   children.push(client);
-  const opened = await nextMessage(client, 'opened', 180_000);
+  const opened = await nextMessage(client, 'opened', 600_000);
   console.log(
     `[${label}] opened ${opened.opened as number} of ${STREAMS} streams in ${((opened.openedMs as number) / 1000).toFixed(1)} s (${opened.failures as number} failed; opening stops after OPEN_BUDGET_MS)`,
   );
