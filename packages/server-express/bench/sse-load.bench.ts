@@ -51,7 +51,7 @@ process.on('exit', () => {
 });
 const server = fork(here('./load-server.ts'), [], { execArgv: ['--import', 'tsx', ...(process.env.SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean)], env: { ...process.env }, stdio: 'inherit' });
 children.push(server);
-const ready = await nextMessage(server, 'ready');
+const ready = await nextMessage(server, 'ready', 600_000); // a loaded machine can take minutes to start PGlite
 const url = `http://127.0.0.1:${ready.port as number}`;
 console.log(`server: ${ready.driver as string} storage, simulated provider at 10 tokens/s, persistChunks=${process.env.PERSIST_CHUNKS !== '0'}`);
 const key = ready.key as string;
@@ -154,7 +154,7 @@ async function loadTest(target: ChildProcess, label: string, url: string, key: s
     stdio: 'inherit',
   });
   children.push(client);
-  const opened = await nextMessage(client, 'opened', 180_000);
+  const opened = await nextMessage(client, 'opened', 600_000);
   console.log(
     `[${label}] opened ${opened.opened as number} of ${STREAMS} streams in ${((opened.openedMs as number) / 1000).toFixed(1)} s (${opened.failures as number} failed; opening stops after OPEN_BUDGET_MS)`,
   );
@@ -210,7 +210,7 @@ await new Promise((r) => server.once('exit', r));
 if (process.env.PEER === '0') process.exit(0); // quick runs while profiling Twin alone
 const bare = fork(here('./bare-sse-server.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env }, stdio: 'inherit' });
 children.push(bare);
-const bareReady = await nextMessage(bare, 'ready');
+const bareReady = await nextMessage(bare, 'ready', 600_000);
 // The same first-chunk measurement against the bare server (it writes its first chunk at once, as
 // Twin does): what a new connection, HTTP and SSE parsing cost on their own on this machine.
 const bareTtfb = new Bench({ name: 'time to first chunk, bare node:http', time: 3_000, warmupTime: 500 });

@@ -30,8 +30,11 @@ export async function* guardProviderStream(
   options: GuardProviderStreamOptions,
 ): AsyncGenerator<StreamPart, void, undefined> {
   let usage: Usage | undefined;
-  let output = '';
-  let reasoning = '';
+  // The text so far, for a usage estimate if the provider sends none: deltas are joined 64 at a
+  // time (as the stream buffer's state does), since `output += delta` keeps a 40-byte rope node per
+  // delta for the whole stream, more than the text itself.
+  const output = new TextCollector();
+  const reasoning = new TextCollector();
   let contentSeen = false;
   // Content after the last usage report means that report predates the end (Anthropic's
   // message_start, Gemini's running totals): its output count is provisional.
@@ -51,8 +54,8 @@ export async function* guardProviderStream(
     }
     return estimateUsage({
       request: options.request,
-      outputText: output + reasoning,
-      reasoningText: reasoning,
+      outputText: output.text() + reasoning.text(),
+      reasoningText: reasoning.text(),
       partial,
       countTokens: options.countTokens,
     });
@@ -81,22 +84,22 @@ export async function* guardProviderStream(
             contentSinceUsage = false;
             continue;
           case 'text-delta':
-            output += part.text;
+            output.add(part.text);
             contentSeen = true;
             contentSinceUsage = true;
             break;
           case 'reasoning-delta':
-            reasoning += part.text;
+            reasoning.add(part.text);
             contentSeen = true;
             contentSinceUsage = true;
             break;
           case 'tool-call-delta':
-            output += part.argsTextDelta;
+            output.add(part.argsTextDelta);
             contentSeen = true;
             contentSinceUsage = true;
             break;
           case 'tool-call-start':
-            output += part.toolName;
+            output.add(part.toolName);
             contentSeen = true;
             contentSinceUsage = true;
             break;
@@ -134,4 +137,25 @@ export async function* guardProviderStream(
   yield await errorPart(
     new TwinError('stream_truncated', `The ${options.provider} stream ended before its final event.`, { provider: options.provider }),
   );
+}
+
+/** Text appended in pieces, joined 64 pieces at a time. */
+class TextCollector {
+  private joined = '';
+  private readonly pieces: string[] = [];
+
+  add(piece: string): void {
+    this.pieces.push(piece);
+    if (this.pieces.length >= 64) this.join();
+  }
+
+  text(): string {
+    if (this.pieces.length > 0) this.join();
+    return this.joined;
+  }
+
+  private join(): void {
+    this.joined += this.pieces.join('');
+    this.pieces.length = 0;
+  }
 }

@@ -1,6 +1,6 @@
 import type { StreamEvent } from '@twin/core';
 import { describe, expect, it } from 'vitest';
-import { AuditSegmentWriter, auditRowText } from './audit-segment';
+import { AuditSegmentWriter, auditRowItems, auditRowText } from './audit-segment';
 import type { ChunkRow } from './store-rows';
 
 const events = [
@@ -42,5 +42,28 @@ describe('AuditSegmentWriter + auditRowText', () => {
     expect(auditRowText('chunk', '{"v":1,"seq":3,"text":"x"}')).toBe('x');
     expect(auditRowText('complete', '{"v":1,"seq":4}')).toBe('');
     expect(auditRowText('chunk', 'not json')).toBe('');
+  });
+
+  it('stores a segment of plain text chunks compactly and reads back exactly those events', () => {
+    const { w, rows } = writer(false, { t: 0 });
+    const plain = [1, 2, 3].map((seq) => ({ type: 'chunk', data: { v: 1, seq, text: `t"${seq}\n` } })) as unknown as StreamEvent[];
+    w.add(plain);
+    w.flush(true);
+    expect(rows[0]).toMatchObject({ seq: 1, lastSeq: 3, event: 'texts', data: '{"v":1,"seq":1,"texts":["t\\"1\\n","t\\"2\\n","t\\"3\\n"]}' });
+    expect(auditRowItems(rows[0]!.event, rows[0]!.data)).toEqual(plain.map((e) => ({ event: e.type, data: (e as { data: unknown }).data })));
+    expect(auditRowText(rows[0]!.event, rows[0]!.data)).toBe('t"1\nt"2\nt"3\n');
+  });
+
+  it('turns a compact segment general when another event joins it, keeping every event in order', () => {
+    const { w, rows } = writer(false, { t: 0 });
+    const mixed = [
+      { type: 'chunk', data: { v: 1, seq: 4, text: 'a' } },
+      { type: 'chunk', data: { v: 1, seq: 5, text: 'b' } },
+      { type: 'complete', data: { v: 1, seq: 6, finishReason: 'stop' } },
+    ] as unknown as StreamEvent[];
+    w.add(mixed);
+    w.flush(true);
+    expect(rows[0]).toMatchObject({ seq: 4, lastSeq: 6, event: 'segment' });
+    expect(auditRowItems(rows[0]!.event, rows[0]!.data)).toEqual(mixed.map((e) => ({ event: e.type, data: (e as { data: unknown }).data })));
   });
 });

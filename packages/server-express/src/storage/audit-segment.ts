@@ -8,12 +8,21 @@ const AUDIT_SEGMENT_BYTES = 65_536;
 
 /**
  * The audit copy of one stream's events, collected into segments: each is written as ONE
- * stream_chunks row (a JSON array of `{ event, data }`) when it is a second old, 64 KiB large, or
- * the stream ended, so a stream at 10 events/s costs one row per second instead of ten (an embedded
- * database commits on the event loop). {@link auditRowText} reads the rows back.
+ * stream_chunks row when it is a second old, 64 KiB large, or the stream ended, so a stream at 10
+ * events/s costs one row per second instead of ten (an embedded database commits on the event loop).
+ *
+ * A segment of plain text chunks (`{ v, seq, text }`, the bulk of any stream) is stored compact,
+ * as the row event `texts` with data `{"v":1,"seq":<first>,"texts":[...]}`: the chunks' texts alone,
+ * their seqs following from the first. It is the same events (the readers rebuild them), at a
+ * third of the bytes, and nothing is encoded per event: the JSON is written once, at the flush.
+ * Any other event turns the segment into the general form, a JSON array of `{ event, data }` (row
+ * event `segment`, or the event's type for a one-event row). {@link auditRowItems} reads both.
  */
 export class AuditSegmentWriter {
   private lines: string[] = [];
+  /** Texts of the plain text chunks of a compact segment (empty when the segment is general or empty). */
+  private texts: string[] = [];
+  private textVersion = 1;
   private firstSeq = 0;
   private lastSeq = 0;
   private firstType = 'chunk';
@@ -32,37 +41,69 @@ export class AuditSegmentWriter {
   add(events: readonly StreamEvent[]): void {
     for (const event of events) {
       if (event.type === 'heartbeat') continue;
-      const data =
-        this.sealed && (event.type === 'chunk' || event.type === 'resync') ? `{"v":${event.data.v},"seq":${event.data.seq},"sealed":true}` : JSON.stringify(event.data);
-      if (this.lines.length === 0) {
+      const empty = this.lines.length === 0 && this.texts.length === 0;
+      if (empty) {
         this.firstSeq = event.data.seq;
         this.since = this.now();
         this.firstType = event.type;
       }
-      this.lines.push(`{"event":"${event.type}","data":${data}}`);
       this.lastSeq = event.data.seq;
+      const text = this.sealed || this.lines.length > 0 ? undefined : plainText(event);
+      if (text !== undefined && (empty || event.data.v === this.textVersion)) {
+        if (empty) this.textVersion = event.data.v;
+        this.texts.push(text);
+        this.bytes += text.length;
+        continue;
+      }
+      if (this.texts.length > 0) this.generalize();
+      const data =
+        this.sealed && (event.type === 'chunk' || event.type === 'resync') ? `{"v":${event.data.v},"seq":${event.data.seq},"sealed":true}` : JSON.stringify(event.data);
+      this.lines.push(`{"event":"${event.type}","data":${data}}`);
       this.bytes += data.length;
     }
   }
 
   /** Writes the pending segment when it is due (`force`: now). */
   flush(force: boolean): void {
-    if (this.lines.length === 0) return;
+    const compact = this.texts.length > 0;
+    if (!compact && this.lines.length === 0) return;
     if (!force && this.now() - this.since < AUDIT_SEGMENT_MS && this.bytes < AUDIT_SEGMENT_BYTES) return;
-    const data = `[${this.lines.join(',')}]`;
+    const data = compact ? `{"v":${this.textVersion},"seq":${this.firstSeq},"texts":${JSON.stringify(this.texts)}}` : `[${this.lines.join(',')}]`;
     this.write({
       streamId: this.stream.streamId,
       seq: this.firstSeq,
       lastSeq: this.lastSeq,
       tenantId: this.stream.tenantId,
-      event: this.lines.length === 1 ? this.firstType : 'segment',
+      event: compact ? TEXTS_ROW : this.lines.length === 1 ? this.firstType : 'segment',
       data,
       bytes: Buffer.byteLength(data),
       createdAt: new Date(),
     });
     this.lines = [];
+    this.texts = [];
     this.bytes = 0;
   }
+
+  /** The compact texts so far become general lines (a non-text event joined the segment). */
+  private generalize(): void {
+    for (let i = 0; i < this.texts.length; i++) {
+      this.lines.push(`{"event":"chunk","data":{"v":${this.textVersion},"seq":${this.firstSeq + i},"text":${JSON.stringify(this.texts[i])}}}`);
+    }
+    this.texts = [];
+  }
+}
+
+/** The row event of a compact segment of plain text chunks. */
+const TEXTS_ROW = 'texts';
+
+/** The text of a plain text chunk (`{ v, seq, text }` and nothing else), else undefined. */
+function plainText(event: Exclude<StreamEvent, { type: 'heartbeat' }>): string | undefined {
+  if (event.type !== 'chunk') return undefined;
+  const data = event.data as { v: number; seq: number; text?: unknown };
+  if (typeof data.text !== 'string') return undefined;
+  let keys = 0;
+  for (const _key in data) keys++;
+  return keys === 3 ? data.text : undefined;
 }
 
 /** One audited event of a stream_chunks row. */
@@ -71,11 +112,18 @@ export interface AuditItem {
   data?: Record<string, unknown>;
 }
 
-/** The events one stream_chunks row holds: a segment (JSON array of `{ event, data }`) or a single event's data. */
+/** The events one stream_chunks row holds: a segment (JSON array of `{ event, data }`), a compact text segment, or a single event's data. */
 export function auditRowItems(event: string, data: string): AuditItem[] {
   const parsed = safeParseJSON(data);
   if (!parsed.success) return [];
-  return Array.isArray(parsed.value) ? (parsed.value as AuditItem[]) : [{ event, data: parsed.value as Record<string, unknown> }];
+  if (Array.isArray(parsed.value)) return parsed.value as AuditItem[];
+  const value = parsed.value as { v?: unknown; seq?: unknown; texts?: unknown };
+  if (event === TEXTS_ROW && Array.isArray(value.texts) && typeof value.seq === 'number') {
+    // A compact segment: the plain text chunks it holds, rebuilt.
+    const first = value.seq;
+    return value.texts.map((text: unknown, i) => ({ event: 'chunk', data: { v: value.v, seq: first + i, text } }));
+  }
+  return [{ event, data: parsed.value as Record<string, unknown> }];
 }
 
 /**
