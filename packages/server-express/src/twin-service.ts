@@ -37,6 +37,7 @@ import { createApiKeyAdminStore, type ApiKeyAdminStore } from './storage/api-key
 import { createRequestLimits, type RateLimits, type RequestLimits } from './limits/request-limits';
 import type { ClusterOptions } from './cluster/cluster-options';
 import { joinCluster, type ClusterNode } from './cluster/cluster-node';
+import { ClusterStreams } from './cluster/cluster-streams';
 
 /** Everything {@link createTwinService} takes. Only `store` and `providers` are required. */
 export interface TwinServiceOptions {
@@ -230,6 +231,16 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   const countTokens = options.countTokens === false ? undefined : (options.countTokens ?? (await loadDefaultTokenCounter()));
   const lag = options.maxEventLoopLagMs !== undefined && !options.eventLoopLagMs ? monitorEventLoopLag() : undefined;
   const lagMs = options.eventLoopLagMs ?? (lag ? () => lag.ms : undefined);
+  const clusterStreams = cluster
+    ? new ClusterStreams(cluster, {
+        logger,
+        keyring: options.keyring,
+        replayWindowEvents: config.buffer.replayWindowEvents,
+        maxDurationMs: config.timeouts.maxDurationMs,
+        resumeGraceMs: config.timeouts.resumeGraceMs,
+        detachGraceMs: options.detachGraceMs ?? DEFAULT_DETACH_GRACE_MS,
+      })
+    : undefined;
   const hub = new StreamHub(
     {
       store,
@@ -246,6 +257,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
         onStop: (state) => budgets.forget(state.budget.tenantId),
         onError: (error) => logger.warn({ err: error }, 'a running stream could not be judged against its budgets (alert not stored, or no price)'),
       },
+      ...(clusterStreams ? { log: clusterStreams } : {}),
     },
     {
       config,
@@ -254,8 +266,10 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       ...(options.maxStorageBacklog !== undefined ? { maxStorageBacklog: options.maxStorageBacklog } : {}),
       ...(options.maxEventLoopLagMs !== undefined && lagMs ? { maxEventLoopLagMs: options.maxEventLoopLagMs, eventLoopLagMs: lagMs } : {}),
       signals,
+      ...(clusterStreams ? { cluster: clusterStreams } : {}),
     },
   );
+  await clusterStreams?.listen(hub);
   const connectionSamples = new ConnectionSamples();
   const stopSampler = startConnectionSampler(connectionSamples, () => hub.countsByTenant());
   const snapshotMs = options.usageSnapshotIntervalMs ?? 3_600_000;
@@ -332,6 +346,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       alerts.stop();
       await hub.shutdown(timeoutMs);
       await store.flush();
+      await clusterStreams?.log.flush();
       await cluster?.close();
     },
   };

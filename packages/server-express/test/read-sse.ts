@@ -14,6 +14,8 @@ export interface SSEReader {
   events: ReceivedEvent[];
   comments: string[];
   retry: number | undefined;
+  /** The body of an error answer (status 400 and above), as text. */
+  errorBody: string;
   /** Resolves when the response ends. */
   done: Promise<void>;
   /** Resolves once `n` events arrived (or the response ended). */
@@ -48,6 +50,7 @@ export function openSSE(
         events,
         comments,
         retry: undefined,
+        errorBody: '',
         // Set below, once the decoding pipeline exists: the end of the DECODED stream, so nothing a
         // decompressor still holds is missed.
         done: undefined as unknown as Promise<void>,
@@ -111,7 +114,7 @@ export function openSSE(
         });
       });
       source.setEncoding('utf8');
-      if (!init.pause) source.on('data', (text: string) => parser.feed(text));
+      if (!init.pause) source.on('data', (text: string) => (reader.status >= 400 ? (reader.errorBody += text) : parser.feed(text)));
       resolve(reader);
     });
     req.on('error', reject);

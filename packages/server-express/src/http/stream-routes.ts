@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TwinError, createPayloadSealer, parseEventId, safeParseJSON, streamRequestSchema, type ProviderAttempt, type ProviderRequest, type StreamRequest } from '@twin/core';
+import { TwinError, parseEventId, safeParseJSON, streamRequestSchema, type ProviderAttempt, type ProviderRequest, type StreamRequest } from '@twin/core';
 import { recordAttempts } from '../routing/record-attempts';
 import type { ResolvedModel } from '../routing/model-router';
 import { randomId } from '../auth/api-key';
-import { createNodeAead } from '../crypto/node-aead';
 import type { AuthContext } from '../auth/authenticator';
 import type { SealingFactory } from '../stream/connection-sealing';
-import type { LiveStream } from '../stream/live-stream';
+import type { SealingSpec } from '../stream/live-stream-deps';
+import { sealingFromSpec } from '../stream/sealing-from-spec';
+import { streamSummary } from '../stream/stream-summary';
 import type { WireFormat } from '../stream/wire-format';
 import type { TwinService } from '../twin-service';
 import type { RequestStage } from './client-presence';
@@ -73,9 +74,31 @@ function resumeTarget(queryStreamId: string | undefined | null, point: ResumePoi
 async function resumeStream(ctx: RouteContext, streamId: string, lastEventId: number): Promise<void> {
   const hub = ctx.service.hub;
   const live = hub.get(ctx.auth, streamId);
+  if (!live && hub.cluster) {
+    // Cluster mode: another instance may run it; its log here has the exact continuation.
+    const encoding = negotiateEncoding(ctx.req.headers['accept-encoding']);
+    const mayRunElsewhere = async () => {
+      const record = await ctx.service.store.getBillingRecord(ctx.auth.tenantId, streamId);
+      return record === undefined || record.state === 'open';
+    };
+    const done = await hub.cluster.resume(ctx.auth, streamId, lastEventId, ctx.req, ctx.res, encoding, () => ctx.checkpoint('lookup'), mayRunElsewhere);
+    if (done === 'relayed') return;
+    if (done === 'ended') {
+      ctx.service.metrics.endedReconnects.inc();
+      ctx.res.writeHead(204, { 'Cache-Control': 'no-store' });
+      ctx.res.end();
+      return;
+    }
+  }
   if (!live || (!live.isRunning && lastEventId >= live.lastSeq)) {
-    const ended = live !== undefined || (await ctx.service.store.getBillingRecord(ctx.auth.tenantId, streamId)) !== undefined;
+    const record = live ? undefined : await ctx.service.store.getBillingRecord(ctx.auth.tenantId, streamId);
     await ctx.checkpoint('lookup');
+    if (!live && record?.state === 'open' && hub.cluster) {
+      // Running on another instance that the shared log does not know of (Redis lost it): its own
+      // instance can resume it from memory, and a retry may land there. Never a 204 that would end it.
+      throw new TwinError('capacity_exceeded', `Stream ${streamId} runs on another instance that cannot be reached through Redis now; retry.`, { retryAfterMs: 500 });
+    }
+    const ended = live !== undefined || record !== undefined;
     if (!ended) throw new TwinError('not_found', `No resumable stream ${streamId}.`, { details: { field: 'streamId' } });
     ctx.service.metrics.endedReconnects.inc();
     ctx.res.writeHead(204, { 'Cache-Control': 'no-store' });
@@ -108,14 +131,11 @@ function requestFromQuery(query: ReturnType<typeof streamQuerySchema.parse>): un
   };
 }
 
-// node:crypto AEAD for sealing on the server (stateless; one per process).
-const NODE_AEAD = createNodeAead();
-
 /**
- * The sealing a request asks for (`options.codec`, `options.encryption`), as a factory: each
- * connection of the stream (the first and every resume) gets its own core payload sealer.
+ * The sealing a request asks for (`options.codec`, `options.encryption`), validated against the
+ * keyring: what the stream remembers (another instance seals a resume from it) and its factory.
  */
-function sealingFor(ctx: RouteContext, streamId: string, request: Pick<StreamRequest, 'options'>): SealingFactory | undefined {
+function sealingFor(ctx: RouteContext, streamId: string, request: Pick<StreamRequest, 'options'>): { spec: SealingSpec; factory: SealingFactory } | undefined {
   const codec = request.options?.codec;
   const encryption = request.options?.encryption;
   if ((codec === undefined || codec === 'identity') && encryption === undefined) return undefined;
@@ -130,16 +150,8 @@ function sealingFor(ctx: RouteContext, streamId: string, request: Pick<StreamReq
       });
     }
   }
-  const cipher = encryption && keyring ? { keyring, alg: encryption.alg } : undefined;
-  return () => {
-    const sealer = createPayloadSealer({ streamId, codec: codec ?? 'identity', aead: NODE_AEAD, ...(cipher ? { cipher } : {}) });
-    return {
-      sealer,
-      ...(codec && codec !== 'auto' && codec !== 'identity' ? { codec } : {}),
-      ...(codec === 'auto' ? { codec: 'deflate' as const } : {}),
-      ...(cipher ? { alg: cipher.alg, kid: cipher.keyring.current().id } : {}),
-    };
-  };
+  const spec: SealingSpec = { ...(codec ? { codec } : {}), ...(encryption ? { alg: encryption.alg } : {}) };
+  return { spec, factory: sealingFromSpec(streamId, spec, keyring)! };
 }
 
 /** A key with allow-lists may only use the models and providers named in them (403 naming the field). */
@@ -231,7 +243,7 @@ export async function startValidatedStream(
       ...(request.user ? { userId: request.user } : {}),
       ...(budgets.length ? { budgets } : {}),
       encoding: encoding ?? negotiateEncoding(ctx.req.headers['accept-encoding']),
-      ...(sealing ? { sealing } : {}),
+      ...(sealing ? { sealing: sealing.factory, sealingSpec: sealing.spec, ...(sealing.spec.alg ? { encrypted: true } : {}) } : {}),
       ...(format ? { format: typeof format === 'function' ? format(streamId) : format } : {}),
     },
     ctx.req,
@@ -264,24 +276,14 @@ export async function postStream(ctx: RouteContext): Promise<void> {
   await startStream(ctx, body);
 }
 
-function summary(stream: LiveStream) {
-  return {
-    id: stream.id,
-    provider: stream.providerName,
-    model: stream.model,
-    ...(stream.purpose ? { purpose: stream.purpose } : {}),
-    status: stream.status,
-    createdAt: stream.createdAt.toISOString(),
-    lastSeq: stream.lastSeq,
-    connected: stream.hasConnection,
-    ...(stream.receipt ? { cost: stream.receipt } : {}),
-  };
-}
-
 /** `GET /api/stream/active`. */
 export async function listActive(ctx: RouteContext): Promise<void> {
   validate(noQuerySchema, readQuery(ctx.url), 'query');
-  sendJson(ctx.res, 200, { streams: ctx.service.hub.listActive(ctx.auth).map(summary) });
+  const hub = ctx.service.hub;
+  const local = hub.listActive(ctx.auth).map(streamSummary);
+  // Cluster mode: the tenant's streams on every instance.
+  const remote = hub.cluster ? await hub.cluster.listRemoteActive(ctx.auth) : [];
+  sendJson(ctx.res, 200, { streams: [...local, ...remote] });
 }
 
 /** `GET /api/stream/:id/metrics?period=`: live from memory, or the stored copy once the stream is gone. */
@@ -311,9 +313,12 @@ export async function streamMetrics(ctx: RouteContext): Promise<void> {
 /** `DELETE /api/stream/:id`: aborts the provider and answers with the bill. */
 export async function deleteStream(ctx: RouteContext): Promise<void> {
   validate(noQuerySchema, readQuery(ctx.url), 'query');
-  const stream = await ctx.service.hub.close(ctx.auth, ctx.params.id!);
-  const record = await ctx.service.store.getBillingRecord(ctx.auth.tenantId, stream.id);
-  sendJson(ctx.res, 200, { stream: summary(stream), billing: record });
+  const id = ctx.params.id!;
+  const hub = ctx.service.hub;
+  // Cluster mode: a stream of another instance is aborted there (its owner bills it, once).
+  const summary = !hub.get(ctx.auth, id) && hub.cluster ? await hub.cluster.close(ctx.auth, id) : streamSummary(await hub.close(ctx.auth, id));
+  const record = await ctx.service.store.getBillingRecord(ctx.auth.tenantId, id);
+  sendJson(ctx.res, 200, { stream: summary, billing: record });
 }
 
 /** `GET /api/stream/stats`: the caller's tenant; admins also see the whole server. */
@@ -322,8 +327,9 @@ export async function streamStats(ctx: RouteContext): Promise<void> {
   const now = Date.now();
   const hub = ctx.service.hub;
   const mine = hub.listActive(ctx.auth);
+  const remote = hub.cluster ? await hub.cluster.listRemoteActive(ctx.auth) : [];
   const tenant = ctx.service.stats.compute(now, ctx.auth.tenantId, {
-    activeStreams: mine.length,
+    activeStreams: mine.length + remote.length,
     openConnections: mine.filter((s) => s.hasConnection).length,
   });
   const server =

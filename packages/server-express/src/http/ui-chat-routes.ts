@@ -46,6 +46,12 @@ export async function postChat(ctx: RouteContext): Promise<void> {
   const request: StreamRequest = { ...fields, messages, metadata: { ...fields.metadata, chatId: id } };
   const streamId = await startValidatedStream(ctx, request, UI_MESSAGE_FORMAT);
   remember(ctx.service, chatKey(ctx.auth.tenantId, id), streamId);
+  // Cluster mode: any instance finds the chat's stream (kept as long as a stream may run and be resumed).
+  const cluster = ctx.service.hub.cluster;
+  if (cluster) {
+    const ttl = ctx.service.config.timeouts.maxDurationMs + ctx.service.config.timeouts.resumeGraceMs;
+    cluster.node.redis.set(cluster.node.key('chat', ctx.auth.tenantId, id), streamId, 'PX', ttl).catch(() => {});
+  }
 }
 
 /**
@@ -54,8 +60,16 @@ export async function postChat(ctx: RouteContext): Promise<void> {
  * the replay); 204 when nothing is in flight.
  */
 export async function resumeChat(ctx: RouteContext): Promise<void> {
-  const streamId = chats.get(ctx.service)?.get(chatKey(ctx.auth.tenantId, ctx.params.id!));
+  const cluster = ctx.service.hub.cluster;
+  let streamId = chats.get(ctx.service)?.get(chatKey(ctx.auth.tenantId, ctx.params.id!));
+  if (!streamId && cluster) streamId = (await cluster.node.redis.get(cluster.node.key('chat', ctx.auth.tenantId, ctx.params.id!)).catch(() => null)) ?? undefined;
   const stream = streamId ? ctx.service.hub.get(ctx.auth, streamId) : undefined;
+  if (!stream && streamId && cluster) {
+    // Another instance runs it: replay from the start through its log, then the live tail.
+    const encoding = negotiateEncoding(ctx.req.headers['accept-encoding']);
+    const done = await cluster.resume(ctx.auth, streamId, -1, ctx.req, ctx.res, encoding, () => ctx.checkpoint('lookup'), async () => true, UI_MESSAGE_FORMAT, true);
+    if (done === 'relayed') return;
+  }
   if (!stream?.isRunning) {
     ctx.res.writeHead(204, { 'Cache-Control': 'no-store' });
     ctx.res.end();

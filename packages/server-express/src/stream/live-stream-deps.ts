@@ -1,4 +1,4 @@
-import type { Provider, ProviderRequest, StreamConfig, TokenCounter } from '@twin/core';
+import type { Provider, ProviderRequest, StreamConfig, StreamEvent, TokenCounter } from '@twin/core';
 import type { Logger } from 'pino';
 import type { ServerMetrics } from '../observability/server-metrics';
 import type { StreamStatsWindow } from '../observability/stream-stats';
@@ -9,6 +9,19 @@ import type { BudgetState } from './budget-state';
 import type { PricingBook } from './pricing-book';
 import type { RunningBudgetDeps } from './running-budget';
 import type { TickScheduler } from './tick-scheduler';
+
+/**
+ * Where a stream's events go for other instances (cluster mode): the Redis event log. Calls only
+ * queue; the log sends them after the turn's socket writes.
+ */
+export interface StreamLogSink {
+  /** A stream starts here: what other instances need to resume or control it. */
+  open(stream: { streamId: string; tenantId: string; encrypted: boolean; sealing?: SealingSpec; summary: Record<string, unknown> }): void;
+  append(streamId: string, events: readonly StreamEvent[], encrypted: boolean): void;
+  end(streamId: string, tenantId: string): void;
+  /** Tells every other reader of the stream (relays on other instances) that `conn` now reads it. */
+  announce(streamId: string, conn: string): void;
+}
 
 /** What a live stream needs from the server around it. */
 export interface LiveStreamDeps {
@@ -32,6 +45,15 @@ export interface LiveStreamDeps {
   openingTimeoutMs?: number;
   /** Alerts and stops of the budgets a running stream is judged against (see {@link RunningBudget}). */
   budgets?: Omit<RunningBudgetDeps, 'quote'>;
+  /** Cluster mode: the shared event log (resume on any instance). */
+  log?: StreamLogSink;
+}
+
+/** The sealing a client asked for, enough for another instance to seal its resume the same way (never a key). */
+export interface SealingSpec {
+  codec?: string;
+  alg?: string;
+  keyId?: string;
 }
 
 /** Identity and request of a stream. */
@@ -51,4 +73,6 @@ export interface LiveStreamInit {
   sealing?: SealingFactory;
   /** The budgets that apply to the stream, as the guard read them at start (judged as it runs). */
   budgets?: readonly BudgetState[];
+  /** The stream is encrypted: its events are encrypted at rest in the cluster's log too. */
+  encrypted?: boolean;
 }

@@ -72,6 +72,10 @@ export class LiveStream implements Tickable {
   private resolveFinished!: () => void;
   /** The budgets this stream is judged against as it runs, when any could stop it or alert. */
   private readonly budget: RunningBudget | undefined;
+  /** Cluster mode: the connection on another instance that reads this stream (from the log). */
+  private remoteConn: string | undefined;
+  /** Events kept out of the cluster log until the opening is durable (as content is kept off the wire). */
+  private logHeld: StreamEvent[] | undefined;
 
   constructor(init: LiveStreamInit, deps: LiveStreamDeps) {
     this.init = init;
@@ -115,7 +119,7 @@ export class LiveStream implements Tickable {
   }
 
   get hasConnection(): boolean {
-    return this.attached !== undefined;
+    return this.attached !== undefined || this.remoteConn !== undefined;
   }
 
   get lastSeq(): number {
@@ -129,6 +133,7 @@ export class LiveStream implements Tickable {
   begin(): void {
     this.deps.store.openings.push(this.openRecord);
     // Crash safety: content waits for the opening's commit (start does not), see OpeningGate.
+    if (this.deps.holdContentUntilRecorded !== false && this.deps.log) this.logHeld = [];
     if (this.deps.holdContentUntilRecorded !== false) this.gate = new OpeningGate(
       this.deps.store.openings.durable(),
       this.deps.openingTimeoutMs ?? 10_000,
@@ -162,6 +167,11 @@ export class LiveStream implements Tickable {
     this.attached = { response, writer };
     this.backpressure = false;
     if (previous && previous.response !== response) previous.response.end();
+    if (this.remoteConn !== undefined) {
+      // One reader per stream: the relay on another instance closes.
+      this.remoteConn = undefined;
+      this.deps.log?.announce(this.id, `local:${this.id}`);
+    }
     if (lastEventId !== undefined) {
       this.budget?.resumed();
       this.deps.metrics.resumes.inc();
@@ -182,19 +192,54 @@ export class LiveStream implements Tickable {
     if (this.attached?.response !== response) return;
     this.attached = undefined;
     this.gate?.discard();
-    if (!this.isRunning) return;
+    if (!this.isRunning || this.remoteConn !== undefined) return;
+    this.startDetachGrace(graceMs);
+  }
+
+  private startDetachGrace(graceMs: number): void {
     if (graceMs <= 0) {
       this.stop(CLIENT_GONE_STOP);
       return;
     }
     this.deps.metrics.detaches.inc();
+    if (this.detachTimer) clearTimeout(this.detachTimer);
     this.detachTimer = setTimeout(() => {
-      if (this.attached || !this.isRunning) return;
+      if (this.attached || this.remoteConn !== undefined || !this.isRunning) return;
       this.deps.metrics.detachExpired.inc();
       recordLifecycle(this, this.deps, 'stream.detach_expired', { graceMs });
       this.stop(CLIENT_GONE_STOP);
     }, graceMs);
     this.detachTimer.unref();
+  }
+
+  /**
+   * Cluster mode: a client resumed this stream through another instance (`conn`), which reads it
+   * from the log. The local connection (if any) closes — one reader per stream — and the stream
+   * keeps running for it as for a local one.
+   */
+  attachRemote(conn: string): void {
+    if (!this.isRunning) return;
+    if (this.detachTimer) clearTimeout(this.detachTimer);
+    this.detachTimer = undefined;
+    const local = this.attached;
+    if (local) {
+      this.gate?.discard();
+      this.attached = undefined;
+      local.response.end();
+    }
+    this.remoteConn = conn;
+    this.deps.metrics.resumes.inc();
+    recordLifecycle(this, this.deps, 'stream.resume', { via: 'cluster' });
+    // Any other relay closes.
+    this.deps.log?.announce(this.id, conn);
+  }
+
+  /** The remote connection `conn` went away: the detach grace starts, as for a local one. */
+  detachRemote(conn: string, graceMs: number): void {
+    if (this.remoteConn !== conn) return;
+    this.remoteConn = undefined;
+    if (!this.isRunning || this.attached) return;
+    this.startDetachGrace(graceMs);
   }
 
   /** Bytes and events handed to this stream's socket (the SSE response reports them): metered and billed. */
@@ -292,7 +337,12 @@ export class LiveStream implements Tickable {
         this.closeConnection();
       },
     };
-    await endStream(context, ending, now).finally(() => this.resolveFinished());
+    await endStream(context, ending, now).finally(() => {
+      // An opening that never became durable keeps its content out of the log for good.
+      this.logHeld = undefined;
+      this.deps.log?.end(this.id, this.tenantId);
+      this.resolveFinished();
+    });
   }
 
   /** New events from the session: audit copy, then the wire. Schedules the next age-based flush. */
@@ -306,6 +356,7 @@ export class LiveStream implements Tickable {
     const last = events[events.length - 1]!;
     if (last.type === 'error' || last.type === 'complete') this.terminal = last;
     if (fresh && this.deps.persistChunks) this.audit(events);
+    if (fresh) this.toLog(events);
     const gate = this.gate;
     if (gate?.holding) {
       const wasHolding = gate.holdingContent;
@@ -317,8 +368,19 @@ export class LiveStream implements Tickable {
     this.toConnection(events);
   }
 
+  /** Cluster mode: new events to the shared log (held there too until the opening is durable). */
+  private toLog(events: StreamEvent[]): void {
+    const log = this.deps.log;
+    if (!log) return;
+    if (this.logHeld) this.logHeld.push(...events);
+    else log.append(this.id, events, this.init.encrypted === true);
+  }
+
   /** The opening committed: what was held goes out, then the session's normal flush rules resume. */
   private onOpeningDurable(held: StreamEvent[]): void {
+    const logHeld = this.logHeld;
+    this.logHeld = undefined;
+    if (logHeld && logHeld.length > 0) this.deps.log?.append(this.id, logHeld, this.init.encrypted === true);
     this.toConnection(held);
     if (!this.backpressure && this.isRunning) this.deliver(this.session.setBackpressure(false, Date.now()));
   }

@@ -1,6 +1,6 @@
 import type { BudgetState } from './budget-state';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TwinError, type Provider, type ProviderRequest, type StreamConfig } from '@twin/core';
+import { TwinError, type ConnectionWriter, type Provider, type ProviderRequest, type StreamConfig } from '@twin/core';
 import type { AuthContext } from '../auth/authenticator';
 import { randomId } from '../auth/api-key';
 import type { TransportEncoding } from '../http/negotiate-encoding';
@@ -12,6 +12,9 @@ import type { SealingFactory } from './connection-sealing';
 import { LiveStream, type LiveStreamDeps } from './live-stream';
 import { SHUTDOWN_STOP } from './stop-reason';
 import { TWIN_SSE_FORMAT, type WireFormat } from './wire-format';
+import type { SealingSpec } from './live-stream-deps';
+import type { LogEntry } from '../cluster/stream-event-log';
+import type { ClusterStreams } from '../cluster/cluster-streams';
 
 /** Connection and lifetime limits of the hub. */
 export interface StreamHubOptions {
@@ -40,6 +43,8 @@ export interface StreamHubOptions {
   eventLoopLagMs?: () => number;
   /** Where drops, resumes, write stalls and queued bytes are recorded (the admin traffic view, `/metrics`). */
   signals?: NetworkSignals;
+  /** Cluster mode: the shared event log, relays and control messages (see docs/deployment.md). */
+  cluster?: ClusterStreams;
 }
 
 /** A request to start a stream, already validated. */
@@ -63,6 +68,21 @@ export interface StartStreamInput {
    * the door it comes through (`resume`'s own `format`).
    */
   format?: WireFormat;
+  /** What the client asked for (cluster mode: another instance seals its resume the same way). */
+  sealingSpec?: SealingSpec;
+  /** The stream is encrypted (its cluster log entries are encrypted at rest). */
+  encrypted?: boolean;
+}
+
+/** What a connection reports to: a stream this instance runs, or a relay of one another instance runs. */
+export interface ConnectionTarget {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly isRunning: boolean;
+  detach(response: SSEResponse, graceMs: number): void;
+  onOverflow(): void;
+  onDrain(): void;
+  recordWritten(bytes: number, events: number): void;
 }
 
 /**
@@ -85,6 +105,11 @@ export class StreamHub {
   ) {
     this.sweeper = setInterval(() => this.sweep(Date.now()), 1_000);
     this.sweeper.unref();
+  }
+
+  /** Cluster mode: resume, control and list streams of other instances. Undefined in one process. */
+  get cluster(): ClusterStreams | undefined {
+    return this.options.cluster;
   }
 
   get openConnections(): number {
@@ -152,6 +177,7 @@ export class StreamHub {
         ...(input.userId ? { userId: input.userId } : {}),
         ...(input.budgets ? { budgets: input.budgets } : {}),
         ...(input.sealing ? { sealing: input.sealing } : {}),
+        ...(input.encrypted ? { encrypted: true } : {}),
       },
       {
         ...this.deps,
@@ -164,6 +190,13 @@ export class StreamHub {
       },
     );
     this.streams.set(stream.id, stream);
+    this.deps.log?.open({
+      streamId: stream.id,
+      tenantId: stream.tenantId,
+      encrypted: input.encrypted === true,
+      ...(input.sealingSpec ? { sealing: input.sealingSpec } : {}),
+      summary: { provider: stream.providerName, model: stream.model, ...(stream.purpose ? { purpose: stream.purpose } : {}), createdAt: stream.createdAt.toISOString() },
+    });
     this.running++;
     this.deps.metrics.activeStreams.set(this.running);
     this.deps.metrics.streamsStarted.inc({ provider: stream.providerName });
@@ -195,6 +228,32 @@ export class StreamHub {
     this.options.signals?.resume(stream.tenantId);
     stream.attach(response, lastEventId, format);
     return stream;
+  }
+
+  /**
+   * Cluster mode: serves a client's resume of a stream another instance runs, through `relay` (which
+   * reads the stream's log). Counts as a connection here (limits, metrics) like any other.
+   */
+  relay(
+    auth: AuthContext,
+    relay: ConnectionTarget & { begin(response: SSEResponse, writer: ConnectionWriter, first: LogEntry[]): void },
+    first: LogEntry[],
+    writer: (format: WireFormat) => ConnectionWriter,
+    req: IncomingMessage,
+    res: ServerResponse,
+    encoding: TransportEncoding,
+    format: WireFormat = TWIN_SSE_FORMAT,
+  ): void {
+    if (socketGone(req)) throw new ClientGoneError('start');
+    this.checkCapacity(auth);
+    const response = this.connect(auth, relay, req, res, encoding, format);
+    this.options.signals?.resume(relay.tenantId);
+    relay.begin(response, writer(format), first);
+  }
+
+  /** A stream this instance runs, whatever its tenant (cluster control messages; callers check the tenant). */
+  byId(streamId: string): LiveStream | undefined {
+    return this.streams.get(streamId);
   }
 
   /** A stream of the caller's tenant, running or still in its resume grace; another tenant's is invisible. */
@@ -257,7 +316,7 @@ export class StreamHub {
 
   private connect(
     auth: AuthContext,
-    stream: LiveStream,
+    stream: ConnectionTarget,
     req: IncomingMessage,
     res: ServerResponse,
     encoding: TransportEncoding,

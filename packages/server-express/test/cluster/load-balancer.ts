@@ -36,6 +36,7 @@ export function freePort(): Promise<number> {
  */
 export function haproxyConfig(port: number, backends: readonly string[]): string {
   return `global
+  log stderr format raw local0 notice
   # Two file descriptors per proxied connection: keep under the process limit (ulimit -n).
   maxconn 9000
 
