@@ -38,6 +38,7 @@ import { createRequestLimits, type RateLimits, type RequestLimits } from './limi
 import type { ClusterOptions } from './cluster/cluster-options';
 import { joinCluster, type ClusterNode } from './cluster/cluster-node';
 import { ClusterStreams } from './cluster/cluster-streams';
+import { registerClusterLogMetrics } from './cluster/cluster-log-metrics';
 
 /** Everything {@link createTwinService} takes. Only `store` and `providers` are required. */
 export interface TwinServiceOptions {
@@ -270,6 +271,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     },
   );
   await clusterStreams?.listen(hub);
+  if (clusterStreams) registerClusterLogMetrics(metrics.registry, clusterStreams.log);
   const connectionSamples = new ConnectionSamples();
   const stopSampler = startConnectionSampler(connectionSamples, () => hub.countsByTenant());
   const snapshotMs = options.usageSnapshotIntervalMs ?? 3_600_000;

@@ -48,6 +48,7 @@ defaults
   timeout server 1h
   timeout http-request 10s
   timeout queue 10s
+  timeout check 5s
 
 frontend twin
   bind 127.0.0.1:${port}
@@ -56,7 +57,7 @@ frontend twin
 backend twin_instances
   balance roundrobin
   option httpchk GET /health
-  default-server inter 1s fall 2 rise 1
+  default-server inter 2s fall 3 rise 1
 ${backends.map((b, i) => `  server twin${i + 1} ${b} check`).join('\n')}
 `;
 }
