@@ -177,6 +177,12 @@ export interface TwinService {
   reloadRouting(config?: RoutingConfig): void;
   /** Finalizes billing records left open by a previous process. */
   reconcile(): Promise<ReconcileResult>;
+  /**
+   * SIGTERM: refuses new streams (503 + Retry-After; `/health` says `draining`) and waits up to
+   * `timeoutMs` for the running ones to end. Resolves with how many still run; `shutdown` then
+   * stops and bills them.
+   */
+  drain(timeoutMs: number): Promise<number>;
   /** Stops every stream (billed as interrupted) and flushes storage. Does not close the database. */
   shutdown(timeoutMs?: number): Promise<void>;
 }
@@ -324,6 +330,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
         logger,
         liveStreamIds: hub.runningIds(),
       }),
+    drain: (timeoutMs) => hub.drain(timeoutMs),
     async shutdown(timeoutMs) {
       lag?.stop();
       stopSampler();

@@ -26,7 +26,7 @@ export interface RunningServer {
   database: OpenedDatabase;
   /** Re-reads `TWIN_CONFIG` (what SIGHUP does); running streams are untouched. */
   reload(): void;
-  /** Graceful stop: refuse new requests, end every stream (billed as interrupted), flush, close the database. */
+  /** Graceful stop: drain for `TWIN_DRAIN_TIMEOUT_MS` (new streams refused, running ones finish), then refuse new requests, end every stream still running (billed as interrupted), flush, close the database. */
   stop(): Promise<void>;
 }
 
@@ -220,6 +220,13 @@ export async function startReferenceServer(vars: Record<string, string | undefin
     },
     stop() {
       stopping ??= (async () => {
+        // Still listening while it drains: /health answers `draining` and clients resume here.
+        const drainMs = env.TWIN_DRAIN_TIMEOUT_MS ?? 0;
+        if (drainMs > 0) {
+          logger.info({ drainMs, running: service.hub.activeStreams }, 'draining: new streams are refused, running ones finish');
+          const left = await service.drain(drainMs);
+          if (left > 0) logger.warn({ running: left }, 'drain timeout: stopping the streams still running (billed as interrupted)');
+        }
         server.close();
         await service.shutdown(10_000);
         server.closeAllConnections();

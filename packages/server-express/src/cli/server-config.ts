@@ -37,6 +37,11 @@ export const serverEnvSchema = z.object({
   TWIN_MAX_CONNECTIONS: int(1).default(10_000),
   TWIN_MAX_CONNECTIONS_PER_KEY: int(1).default(100),
   TWIN_HEARTBEAT_MS: int(1).default(15_000),
+  /**
+   * SIGTERM: how long running streams may go on finishing while the instance refuses new ones (503,
+   * `/health` says `draining`) before they are stopped and billed as interrupted. Default 0 (stop at once).
+   */
+  TWIN_DRAIN_TIMEOUT_MS: int(0).optional(),
   /** How long a stream whose client vanished keeps running for a `Last-Event-ID` resume (0: abort at once). */
   TWIN_DETACH_GRACE_MS: int(0).default(30_000),
   TWIN_PERSIST_CHUNKS: bool.default(true),

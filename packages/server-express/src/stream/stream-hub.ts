@@ -77,6 +77,7 @@ export class StreamHub {
   private running = 0;
   private readonly sweeper: ReturnType<typeof setInterval>;
   private shuttingDown = false;
+  private draining = false;
   private readonly scheduler = new TickScheduler();
 
   constructor(
@@ -95,10 +96,22 @@ export class StreamHub {
     return this.running;
   }
 
-  /** Refuses a new connection over the limits (before any header is written). */
-  checkCapacity(auth: AuthContext): void {
+  /** SIGTERM received: no new streams here; running ones are finishing (see {@link drain}). */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /**
+   * Refuses a new connection over the limits (before any header is written). `resume`: a client
+   * coming back to a stream this instance runs, still welcome while it drains.
+   */
+  checkCapacity(auth: AuthContext, resume = false): void {
     if (this.shuttingDown) {
       throw new TwinError('capacity_exceeded', 'The server is shutting down.', { retryAfterMs: 5_000 });
+    }
+    if (this.draining && !resume) {
+      this.deps.metrics.rejected.inc({ reason: 'draining' });
+      throw new TwinError('capacity_exceeded', 'This server instance is draining (shutting down); retry, another instance takes the stream.', { retryAfterMs: 1_000 });
     }
     const backlog = this.deps.store.chunks.pending + this.deps.store.events.pending;
     const maxBacklog = this.options.maxStorageBacklog ?? 20_000;
@@ -190,7 +203,7 @@ export class StreamHub {
     const stream = this.get(auth, streamId);
     if (!stream) throw new TwinError('not_found', `No resumable stream ${streamId}.`, { details: { field: 'streamId' } });
     if (socketGone(req)) throw new ClientGoneError('start');
-    this.checkCapacity(auth);
+    this.checkCapacity(auth, true);
     const response = this.connect(auth, stream, req, res, encoding, format);
     this.options.signals?.resume(stream.tenantId);
     stream.attach(response, lastEventId, format);
@@ -241,6 +254,23 @@ export class StreamHub {
     });
     await stream.finished;
     return stream;
+  }
+
+  /**
+   * Drains (SIGTERM in a cluster): new streams get 503 + Retry-After from now on, and `/health`
+   * says `draining` so the balancer takes this instance out; running streams go on until they end
+   * or `timeoutMs` passes. Resolves with how many are still running (the caller's `shutdown` stops
+   * and bills them).
+   */
+  async drain(timeoutMs: number): Promise<number> {
+    this.draining = true;
+    const running = [...this.streams.values()].filter((s) => s.isRunning);
+    if (running.length > 0 && timeoutMs > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.all(running.map((s) => s.finished)), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+    }
+    return this.running;
   }
 
   /** Stops every running stream (billing each as interrupted) and waits for their records. */
