@@ -213,7 +213,7 @@ export async function startValidatedStream(
     ...(request.providerOptions ? { providerOptions: request.providerOptions } : {}),
   };
   // Last of the checks, so a request refused for another reason does not use up the allowance.
-  const reservation = ctx.service.limits.admit(ctx.auth, providerRequest, ctx.res);
+  const reservation = await ctx.service.limits.admit(ctx.auth, providerRequest, ctx.res);
   // The id is chosen here because a sealer binds it into every sealed chunk's associated data.
   const streamId = randomId('str', 16);
   const chain = resolved.chain.length > 1 ? recordAttempts(resolved.provider, (attempt) => recordAttempt(ctx, streamId, attempt)) : resolved.provider;
