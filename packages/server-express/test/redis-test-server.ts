@@ -1,21 +1,4 @@
-import { Redis } from 'ioredis';
-
-/** The test Redis (CI starts one on 6379). Override with TWIN_TEST_REDIS_URL. */
-export const REDIS_TEST_URL = process.env.TWIN_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-/** True when the test Redis answers a PING within two seconds. */
-export async function redisReachable(url = REDIS_TEST_URL): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
+import type { Redis } from 'ioredis';
 
 /** A key prefix no other test run shares (helpers and parallel runs use one Redis). */
 export function testKeyPrefix(name: string): string {
@@ -29,5 +12,14 @@ export async function dropKeys(redis: Redis, prefix: string): Promise<void> {
     if (keys.length > 0) await redis.del(...keys);
     if (next === '0') return;
     cursor = next;
+  }
+}
+
+/** Resolves once `check` is true, polling every few milliseconds (`what` names it in the timeout error). */
+export async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -2,7 +2,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dropKeys, redisReachable, REDIS_TEST_URL, testKeyPrefix } from '../../test/redis-test-server';
+import { redisReachable, REDIS_TEST_URL } from '../../test/cluster/cluster-harness';
+import { dropKeys, testKeyPrefix } from '../../test/redis-test-server';
 import { createRateLimiter, type RateLimitDecision, type RateLimitRule } from './rate-limiter';
 import { createRedisRateLimiter } from './redis-rate-limiter';
 
