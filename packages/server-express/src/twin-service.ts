@@ -37,6 +37,10 @@ import { createApiKeyAdminStore, type ApiKeyAdminStore } from './storage/api-key
 import { createRequestLimits, type RateLimits, type RequestLimits } from './limits/request-limits';
 import type { ClusterOptions } from './cluster/cluster-options';
 import { joinCluster, type ClusterNode } from './cluster/cluster-node';
+import { createClusterLimits } from './cluster/cluster-limits';
+import { createLeaseKeeper } from './cluster/lease-keeper';
+import { createInstanceLeaseStore } from './storage/instance-lease-store';
+import type { MessageBus } from './cluster/budget-broadcast';
 
 /** Everything {@link createTwinService} takes. Only `store` and `providers` are required. */
 export interface TwinServiceOptions {
@@ -234,6 +238,8 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     metrics.registry,
   );
   const countTokens = options.countTokens === false ? undefined : (options.countTokens ?? (await loadDefaultTokenCounter()));
+  const leaseMs = options.cluster?.leaseMs ?? 15_000;
+  const clusterLimits = cluster ? createClusterLimits({ node: cluster, bus: subscriberBus(cluster), leaseMs, now: options.now ?? Date.now, logger }) : undefined;
   const lag = options.maxEventLoopLagMs !== undefined && !options.eventLoopLagMs ? monitorEventLoopLag() : undefined;
   const lagMs = options.eventLoopLagMs ?? (lag ? () => lag.ms : undefined);
   const hub = new StreamHub(
@@ -260,6 +266,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       ...(options.maxStorageBacklog !== undefined ? { maxStorageBacklog: options.maxStorageBacklog } : {}),
       ...(options.maxEventLoopLagMs !== undefined && lagMs ? { maxEventLoopLagMs: options.maxEventLoopLagMs, eventLoopLagMs: lagMs } : {}),
       signals,
+      ...(clusterLimits ? { slots: clusterLimits.slots } : {}),
     },
   );
   const connectionSamples = new ConnectionSamples();
@@ -273,7 +280,11 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       : undefined;
   snapshots?.unref();
   const alerts = createAlertCenter({ store, stats, logger, routing: () => routing, secrets: options.secrets ?? {}, ...(options.alertEnv ? { env: options.alertEnv } : {}), schedule: options.alertChecks !== false });
-  const budgets = createBudgetGuard(store, logger, undefined, budgetUsageGauge(metrics.registry), (alert) => alerts.send(alert));
+  let sharedBudgets: Awaited<ReturnType<NonNullable<typeof clusterLimits>['shareBudgets']>> | undefined;
+  const guard = createBudgetGuard(store, logger, undefined, budgetUsageGauge(metrics.registry), (alert) => alerts.send(alert), (tenantId) => sharedBudgets?.exceeded(tenantId));
+  sharedBudgets = await clusterLimits?.shareBudgets(guard);
+  // A budget changed here is read again by every instance.
+  const budgets: BudgetGuard = { ...guard, forget: (tenantId) => (guard.forget(tenantId), sharedBudgets?.changed(tenantId)) };
   const keys = createApiKeyAdminStore(store.db);
   const limits = createRequestLimits({
     keys,
@@ -282,8 +293,29 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     ...(options.defaultKeyLimits ? { defaultKeyLimits: options.defaultKeyLimits } : {}),
     ...(countTokens ? { countTokens } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(clusterLimits ? { limiter: clusterLimits.limiter } : {}),
   });
   await limits.refresh();
+  const reconcileOf = (of?: { instanceId: string; startedBefore?: Date }) =>
+    reconcileOpenRecords({
+      store,
+      pricing,
+      countTokens: countTokens ?? ((t) => Math.ceil(t.length / 4)),
+      logger,
+      liveStreamIds: hub.runningIds(),
+      ...(of ? { of } : {}),
+    });
+  // Cluster mode: this instance's lease, and the reconcile of instances whose lease expired.
+  const keeper = cluster
+    ? createLeaseKeeper({
+        leases: createInstanceLeaseStore(store.db),
+        instanceId: store.instanceId,
+        leaseMs,
+        logger,
+        reconcile: async (lease) => (await reconcileOf({ instanceId: lease.instanceId, startedBefore: lease.expiredAt })).reconciled,
+      })
+    : undefined;
+  await keeper?.start();
 
   return {
     store,
@@ -322,15 +354,11 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       routing = config;
       logger.info({ providers: router.providerNames, aliases: router.aliases }, 'routing config reloaded');
     },
-    reconcile: () =>
-      reconcileOpenRecords({
-        store,
-        pricing,
-        countTokens: countTokens ?? ((t) => Math.ceil(t.length / 4)),
-        logger,
-        liveStreamIds: hub.runningIds(),
-      }),
-    drain: (timeoutMs) => hub.drain(timeoutMs),
+    reconcile: () => reconcileOf(),
+    drain(timeoutMs) {
+      keeper?.drain();
+      return hub.drain(timeoutMs);
+    },
     async shutdown(timeoutMs) {
       lag?.stop();
       stopSampler();
@@ -339,8 +367,35 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       alerts.stop();
       await hub.shutdown(timeoutMs);
       await store.flush();
+      if (keeper) {
+        // Whatever could not be finalized stays open for a survivor: the lease then expires at once.
+        const open = await store.listOpenBillingRecords(1).catch(() => [undefined]);
+        await keeper.stop(open.length).catch((error: unknown) => logger.warn({ err: error }, 'could not release the instance lease; it expires by itself'));
+      }
+      sharedBudgets?.stop();
+      clusterLimits?.stop();
       await cluster?.close();
     },
+  };
+}
+
+/** Pub/sub over the cluster's subscriber connection (one handler set per channel). */
+function subscriberBus(node: ClusterNode): MessageBus {
+  const handlers = new Map<string, Set<(message: string) => void>>();
+  node.subscriber.on('message', (channel: string, message: string) => {
+    for (const handler of handlers.get(channel) ?? []) handler(message);
+  });
+  return {
+    async subscribe(channel, handler) {
+      let set = handlers.get(channel);
+      if (!set) {
+        handlers.set(channel, (set = new Set()));
+        await node.subscriber.subscribe(channel);
+      }
+      set.add(handler);
+      return () => void set.delete(handler);
+    },
+    publish: (channel, message) => node.redis.publish(channel, message).then(() => true, () => false),
   };
 }
 

@@ -82,6 +82,7 @@ async function resumeStream(ctx: RouteContext, streamId: string, lastEventId: nu
     ctx.res.end();
     return;
   }
+  await hub.takeClusterSlot(ctx.auth, ctx.res);
   hub.resume(ctx.auth, streamId, lastEventId, ctx.req, ctx.res, negotiateEncoding(ctx.req.headers['accept-encoding']));
 }
 
@@ -212,7 +213,9 @@ export async function startValidatedStream(
     ...(request.stop ? { stop: request.stop } : {}),
     ...(request.providerOptions ? { providerOptions: request.providerOptions } : {}),
   };
-  // Last of the checks, so a request refused for another reason does not use up the allowance.
+  // The cluster's connection caps (a slot held until the response closes), then the rate limits:
+  // last of the checks, so a request refused for another reason does not use up the allowance.
+  await ctx.service.hub.takeClusterSlot(ctx.auth, ctx.res);
   const reservation = await ctx.service.limits.admit(ctx.auth, providerRequest, ctx.res);
   // The id is chosen here because a sealer binds it into every sealed chunk's associated data.
   const streamId = randomId('str', 16);

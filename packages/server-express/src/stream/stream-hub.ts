@@ -12,6 +12,7 @@ import type { SealingFactory } from './connection-sealing';
 import { LiveStream, type LiveStreamDeps } from './live-stream';
 import { SHUTDOWN_STOP } from './stop-reason';
 import { TWIN_SSE_FORMAT, type WireFormat } from './wire-format';
+import type { ConnectionSlots } from '../limits/redis-connection-slots';
 
 /** Connection and lifetime limits of the hub. */
 export interface StreamHubOptions {
@@ -40,6 +41,8 @@ export interface StreamHubOptions {
   eventLoopLagMs?: () => number;
   /** Where drops, resumes, write stalls and queued bytes are recorded (the admin traffic view, `/metrics`). */
   signals?: NetworkSignals;
+  /** Cluster mode: the connection caps counted across instances (see {@link StreamHub.takeClusterSlot}). */
+  slots?: ConnectionSlots;
 }
 
 /** A request to start a stream, already validated. */
@@ -141,6 +144,29 @@ export class StreamHub {
         retryAfterMs: 1_000,
       });
     }
+  }
+
+  /**
+   * Cluster mode: takes one of the cluster's connection slots (global and per API key caps, counted
+   * across instances) for the life of `res`; it is given back when `res` closes, whatever happens
+   * in between. Refused like {@link checkCapacity}: 503 at the global cap, 429 at the key's, both
+   * with Retry-After. Without a cluster this does nothing (the per-process counts are the caps).
+   */
+  async takeClusterSlot(auth: AuthContext, res: ServerResponse): Promise<void> {
+    const slots = this.options.slots;
+    if (!slots) return;
+    const { maxConnections, maxConnectionsPerKey } = this.options.config;
+    const slot = await slots.take(auth.apiKeyId, { global: maxConnections, perKey: maxConnectionsPerKey });
+    if (slot === 'global') {
+      this.deps.metrics.rejected.inc({ reason: 'global' });
+      throw new TwinError('capacity_exceeded', `The cluster is at its limit of ${maxConnections} connections.`, { retryAfterMs: 5_000 });
+    }
+    if (slot === 'per_key') {
+      this.deps.metrics.rejected.inc({ reason: 'per_key' });
+      throw new TwinError('rate_limited', `This API key is at its limit of ${maxConnectionsPerKey} concurrent streams.`, { retryAfterMs: 1_000 });
+    }
+    if (res.closed) slot.release();
+    else res.once('close', () => slot.release());
   }
 
   /**
