@@ -13,7 +13,7 @@ import { missingClusterParts, startCluster, type TestCluster } from './cluster-h
 const missing = await missingClusterParts('haproxy');
 if (missing.length > 0 && process.env.CI === 'true') throw new Error(`cluster tests need: ${missing.join(', ')}`);
 
-const LEASE_MS = 3_000;
+const LEASE_MS = 5_000;
 
 interface Opened {
   reader: SSEReader;
@@ -92,6 +92,9 @@ describe.skipIf(missing.length > 0)(`instance failure behind HAProxy${missing.le
     }
     for (const s of others) expect(rows.find((r) => r.streamId === s.streamId)).toMatchObject({ state: 'final', endReason: 'complete' });
 
+    // Any lease lost on this loaded machine (an event loop stalled past a whole lease) shows here.
+    const lost = cluster.instances.flatMap((i) => i.server.output().split('\n').filter((l) => l.includes('lost its lease')));
+    if (lost.length > 0) console.warn(`[instance-failure] leases lost under load:\n${lost.join('\n')}`);
     // Exactly one survivor claimed the lease and reconciled them all.
     const [lease] = await sql`select state, claimed_by, reconciled_records from twin_instance_leases where instance_id = ${victim.id}`;
     expect(lease).toMatchObject({ state: 'reconciled', reconciled_records: onVictim.length });
