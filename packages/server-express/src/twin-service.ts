@@ -280,11 +280,11 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       : undefined;
   snapshots?.unref();
   const alerts = createAlertCenter({ store, stats, logger, routing: () => routing, secrets: options.secrets ?? {}, ...(options.alertEnv ? { env: options.alertEnv } : {}), schedule: options.alertChecks !== false });
-  let sharedBudgets: Awaited<ReturnType<NonNullable<typeof clusterLimits>['shareBudgets']>> | undefined;
-  const guard = createBudgetGuard(store, logger, undefined, budgetUsageGauge(metrics.registry), (alert) => alerts.send(alert), (tenantId) => sharedBudgets?.exceeded(tenantId));
-  sharedBudgets = await clusterLimits?.shareBudgets(guard);
-  // A budget changed here is read again by every instance.
-  const budgets: BudgetGuard = { ...guard, forget: (tenantId) => (guard.forget(tenantId), sharedBudgets?.changed(tenantId)) };
+  // Cluster mode: a budget found used up, or changed, here is read again by every instance.
+  const shared: { budgets?: Awaited<ReturnType<NonNullable<typeof clusterLimits>['shareBudgets']>> } = {};
+  const guard = createBudgetGuard(store, logger, undefined, budgetUsageGauge(metrics.registry), (alert) => alerts.send(alert), (tenantId) => shared.budgets?.exceeded(tenantId));
+  shared.budgets = await clusterLimits?.shareBudgets(guard);
+  const budgets: BudgetGuard = { ...guard, forget: (tenantId) => (guard.forget(tenantId), shared.budgets?.changed(tenantId)) };
   const keys = createApiKeyAdminStore(store.db);
   const limits = createRequestLimits({
     keys,
@@ -372,7 +372,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
         const open = await store.listOpenBillingRecords(1).catch(() => [undefined]);
         await keeper.stop(open.length).catch((error: unknown) => logger.warn({ err: error }, 'could not release the instance lease; it expires by itself'));
       }
-      sharedBudgets?.stop();
+      shared.budgets?.stop();
       clusterLimits?.stop();
       await cluster?.close();
     },

@@ -73,7 +73,7 @@ describe.skipIf(missing.length > 0)(`instance failure behind HAProxy${missing.le
       throw error;
     });
     const reconcileMs = reconciledAt - killedAt;
-    console.info(`[instance-failure] SIGKILL → every open record of the dead instance final in ${Math.round(reconcileMs)} ms (lease ${LEASE_MS} ms, heartbeat ${LEASE_MS / 3} ms)`);
+    console.info(`[instance-failure] SIGKILL → every open record of the dead instance final in ${Math.round(reconcileMs)} ms (lease ${LEASE_MS} ms, heartbeat ${Math.round(LEASE_MS / 3)} ms)`);
     // The bound: the lease, one heartbeat to notice, and the reconcile itself (generous on a loaded machine).
     expect(reconcileMs).toBeLessThan(LEASE_MS + LEASE_MS / 3 + 15_000);
 
