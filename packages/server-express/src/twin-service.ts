@@ -40,7 +40,7 @@ import { joinCluster, type ClusterNode } from './cluster/cluster-node';
 import { createClusterLimits } from './cluster/cluster-limits';
 import { createLeaseKeeper } from './cluster/lease-keeper';
 import { createInstanceLeaseStore } from './storage/instance-lease-store';
-import type { MessageBus } from './cluster/budget-broadcast';
+import { subscriberBus } from './cluster/subscriber-bus';
 
 /** Everything {@link createTwinService} takes. Only `store` and `providers` are required. */
 export interface TwinServiceOptions {
@@ -376,26 +376,6 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       clusterLimits?.stop();
       await cluster?.close();
     },
-  };
-}
-
-/** Pub/sub over the cluster's subscriber connection (one handler set per channel). */
-function subscriberBus(node: ClusterNode): MessageBus {
-  const handlers = new Map<string, Set<(message: string) => void>>();
-  node.subscriber.on('message', (channel: string, message: string) => {
-    for (const handler of handlers.get(channel) ?? []) handler(message);
-  });
-  return {
-    async subscribe(channel, handler) {
-      let set = handlers.get(channel);
-      if (!set) {
-        handlers.set(channel, (set = new Set()));
-        await node.subscriber.subscribe(channel);
-      }
-      set.add(handler);
-      return () => void set.delete(handler);
-    },
-    publish: (channel, message) => node.redis.publish(channel, message).then(() => true, () => false),
   };
 }
 
