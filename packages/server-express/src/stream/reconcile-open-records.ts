@@ -28,7 +28,7 @@ export async function reconcileOpenRecords(input: {
    */
   of?: { instanceId: string; startedBefore?: Date };
   /** Each record this call finalized, with the receipt its stream's clients are told (the cluster's terminal event). */
-  onReconciled?: (record: StreamBillingRecord, receipt: CostReceipt | undefined) => void | Promise<void>;
+  onReconciled?: (record: StreamBillingRecord, receipt: CostReceipt | undefined) => unknown;
 }): Promise<ReconcileResult> {
   const { store, pricing, countTokens, logger } = input;
   const open = await store.listOpenBillingRecords(undefined, input.of);
