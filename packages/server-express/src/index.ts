@@ -102,6 +102,8 @@ export { createRateLimiter, createMemoryRateLimitCounters, formatResetDuration }
 export type { RateLimiter, RateLimitRule, RateLimitCounters, RateLimitDecision, RateLimitReservation } from './limits/rate-limiter';
 export { createRequestLimits } from './limits/request-limits';
 export type { RequestLimits, RequestLimitsOptions, RateLimits } from './limits/request-limits';
+export type { AsyncRateLimiter } from './limits/redis-rate-limiter';
+export type { ConnectionSlots, ConnectionSlot, SlotRefusal } from './limits/redis-connection-slots';
 export { signWebhook, verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER } from './alerts/webhook-signature';
 export { createWebhookDispatcher, webhookRetryDelayMs } from './alerts/webhook-dispatcher';
 export type { AlertMessage, WebhookEndpoint, WebhookDispatcher, WebhookDispatcherEnv, WebhookDispatcherOptions } from './alerts/webhook-dispatcher';

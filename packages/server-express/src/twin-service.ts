@@ -39,6 +39,10 @@ import type { ClusterOptions } from './cluster/cluster-options';
 import { joinCluster, type ClusterNode } from './cluster/cluster-node';
 import { ClusterStreams } from './cluster/cluster-streams';
 import { registerClusterLogMetrics } from './cluster/cluster-log-metrics';
+import { createClusterLimits } from './cluster/cluster-limits';
+import { createLeaseKeeper } from './cluster/lease-keeper';
+import { createInstanceLeaseStore } from './storage/instance-lease-store';
+import { subscriberBus } from './cluster/subscriber-bus';
 
 /** Everything {@link createTwinService} takes. Only `store` and `providers` are required. */
 export interface TwinServiceOptions {
@@ -179,6 +183,12 @@ export interface TwinService {
   reloadRouting(config?: RoutingConfig): void;
   /** Finalizes billing records left open by a previous process. */
   reconcile(): Promise<ReconcileResult>;
+  /**
+   * SIGTERM: refuses new streams (503 + Retry-After; `/health` says `draining`) and waits up to
+   * `timeoutMs` for the running ones to end. Resolves with how many still run; `shutdown` then
+   * stops and bills them.
+   */
+  drain(timeoutMs: number): Promise<number>;
   /** Stops every stream (billed as interrupted) and flushes storage. Does not close the database. */
   shutdown(timeoutMs?: number): Promise<void>;
 }
@@ -230,6 +240,8 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     metrics.registry,
   );
   const countTokens = options.countTokens === false ? undefined : (options.countTokens ?? (await loadDefaultTokenCounter()));
+  const leaseMs = options.cluster?.leaseMs ?? 15_000;
+  const clusterLimits = cluster ? createClusterLimits({ node: cluster, bus: subscriberBus(cluster), leaseMs, now: options.now ?? Date.now, logger }) : undefined;
   const lag = options.maxEventLoopLagMs !== undefined && !options.eventLoopLagMs ? monitorEventLoopLag() : undefined;
   const lagMs = options.eventLoopLagMs ?? (lag ? () => lag.ms : undefined);
   const clusterStreams = cluster
@@ -268,6 +280,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       ...(options.maxEventLoopLagMs !== undefined && lagMs ? { maxEventLoopLagMs: options.maxEventLoopLagMs, eventLoopLagMs: lagMs } : {}),
       signals,
       ...(clusterStreams ? { cluster: clusterStreams } : {}),
+      ...(clusterLimits ? { slots: clusterLimits.slots } : {}),
     },
   );
   await clusterStreams?.listen(hub);
@@ -283,7 +296,11 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       : undefined;
   snapshots?.unref();
   const alerts = createAlertCenter({ store, stats, logger, routing: () => routing, secrets: options.secrets ?? {}, ...(options.alertEnv ? { env: options.alertEnv } : {}), schedule: options.alertChecks !== false });
-  const budgets = createBudgetGuard(store, logger, undefined, budgetUsageGauge(metrics.registry), (alert) => alerts.send(alert));
+  // Cluster mode: a budget found used up, or changed, here is read again by every instance.
+  const shared: { budgets?: Awaited<ReturnType<NonNullable<typeof clusterLimits>['shareBudgets']>> } = {};
+  const guard = createBudgetGuard(store, logger, undefined, budgetUsageGauge(metrics.registry), (alert) => alerts.send(alert), (tenantId) => shared.budgets?.exceeded(tenantId));
+  shared.budgets = await clusterLimits?.shareBudgets(guard);
+  const budgets: BudgetGuard = { ...guard, forget: (tenantId) => (guard.forget(tenantId), shared.budgets?.changed(tenantId)) };
   const keys = createApiKeyAdminStore(store.db);
   const limits = createRequestLimits({
     keys,
@@ -292,8 +309,29 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     ...(options.defaultKeyLimits ? { defaultKeyLimits: options.defaultKeyLimits } : {}),
     ...(countTokens ? { countTokens } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(clusterLimits ? { limiter: clusterLimits.limiter } : {}),
   });
   await limits.refresh();
+  const reconcileOf = (of?: { instanceId: string; startedBefore?: Date }) =>
+    reconcileOpenRecords({
+      store,
+      pricing,
+      countTokens: countTokens ?? ((t) => Math.ceil(t.length / 4)),
+      logger,
+      liveStreamIds: hub.runningIds(),
+      ...(of ? { of } : {}),
+    });
+  // Cluster mode: this instance's lease, and the reconcile of instances whose lease expired.
+  const keeper = cluster
+    ? createLeaseKeeper({
+        leases: createInstanceLeaseStore(store.db),
+        instanceId: store.instanceId,
+        leaseMs,
+        logger,
+        reconcile: async (lease) => (await reconcileOf({ instanceId: lease.instanceId, startedBefore: lease.expiredAt })).reconciled,
+      })
+    : undefined;
+  await keeper?.start();
 
   return {
     store,
@@ -332,14 +370,11 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       routing = config;
       logger.info({ providers: router.providerNames, aliases: router.aliases }, 'routing config reloaded');
     },
-    reconcile: () =>
-      reconcileOpenRecords({
-        store,
-        pricing,
-        countTokens: countTokens ?? ((t) => Math.ceil(t.length / 4)),
-        logger,
-        liveStreamIds: hub.runningIds(),
-      }),
+    reconcile: () => reconcileOf(),
+    drain(timeoutMs) {
+      keeper?.drain();
+      return hub.drain(timeoutMs);
+    },
     async shutdown(timeoutMs) {
       lag?.stop();
       stopSampler();
@@ -349,6 +384,13 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       await hub.shutdown(timeoutMs);
       await store.flush();
       await clusterStreams?.log.flush();
+      if (keeper) {
+        // Whatever could not be finalized stays open for a survivor: the lease then expires at once.
+        const open = await store.listOpenBillingRecords(1).catch(() => [undefined]);
+        await keeper.stop(open.length).catch((error: unknown) => logger.warn({ err: error }, 'could not release the instance lease; it expires by itself'));
+      }
+      shared.budgets?.stop();
+      clusterLimits?.stop();
       await cluster?.close();
     },
   };

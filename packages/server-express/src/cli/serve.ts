@@ -26,7 +26,7 @@ export interface RunningServer {
   database: OpenedDatabase;
   /** Re-reads `TWIN_CONFIG` (what SIGHUP does); running streams are untouched. */
   reload(): void;
-  /** Graceful stop: refuse new requests, end every stream (billed as interrupted), flush, close the database. */
+  /** Graceful stop: drain for `TWIN_DRAIN_TIMEOUT_MS` (new streams refused, running ones finish), then refuse new requests, end every stream still running (billed as interrupted), flush, close the database. */
   stop(): Promise<void>;
 }
 
@@ -149,7 +149,7 @@ export async function startReferenceServer(vars: Record<string, string | undefin
       : {}),
     // The routing file declares the policy when it names one; the environment otherwise.
     unpricedModels: routing?.unpricedModels ?? env.TWIN_UNPRICED_MODELS,
-    ...(env.REDIS_URL ? { cluster: { redisUrl: env.REDIS_URL, instanceId, ...(env.TWIN_REDIS_PREFIX ? { keyPrefix: env.TWIN_REDIS_PREFIX } : {}) } } : {}),
+    ...(env.REDIS_URL ? { cluster: { redisUrl: env.REDIS_URL, instanceId, leaseMs: env.TWIN_LEASE_MS, ...(env.TWIN_REDIS_PREFIX ? { keyPrefix: env.TWIN_REDIS_PREFIX } : {}) } } : {}),
   });
   warnUnpricedModels(service, logger);
   warnTablesWithTerms(service, logger, new Set(tablesWithTerms(filePricing ?? [])));
@@ -220,6 +220,13 @@ export async function startReferenceServer(vars: Record<string, string | undefin
     },
     stop() {
       stopping ??= (async () => {
+        // Still listening while it drains: /health answers `draining` and clients resume here.
+        const drainMs = env.TWIN_DRAIN_TIMEOUT_MS ?? (env.REDIS_URL ? 30_000 : 0);
+        if (drainMs > 0) {
+          logger.info({ drainMs, running: service.hub.activeStreams }, 'draining: new streams are refused, running ones finish');
+          const left = await service.drain(drainMs);
+          if (left > 0) logger.warn({ running: left }, 'drain timeout: stopping the streams still running (billed as interrupted)');
+        }
         server.close();
         await service.shutdown(10_000);
         server.closeAllConnections();

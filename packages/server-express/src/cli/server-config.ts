@@ -37,6 +37,17 @@ export const serverEnvSchema = z.object({
   TWIN_MAX_CONNECTIONS: int(1).default(10_000),
   TWIN_MAX_CONNECTIONS_PER_KEY: int(1).default(100),
   TWIN_HEARTBEAT_MS: int(1).default(15_000),
+  /**
+   * SIGTERM: how long running streams may go on finishing while the instance refuses new ones (503,
+   * `/health` says `draining`) before they are stopped and billed as interrupted. Default 30 s in
+   * cluster mode (`REDIS_URL`), 0 (stop at once) otherwise.
+   */
+  TWIN_DRAIN_TIMEOUT_MS: int(0).optional(),
+  /**
+   * Cluster mode: how long an instance's lease outlives its last heartbeat (heartbeats every third
+   * of it). A killed instance's open records are reconciled by a survivor within about 4/3 of it.
+   */
+  TWIN_LEASE_MS: int(300).default(15_000),
   /** How long a stream whose client vanished keeps running for a `Last-Event-ID` resume (0: abort at once). */
   TWIN_DETACH_GRACE_MS: int(0).default(30_000),
   TWIN_PERSIST_CHUNKS: bool.default(true),

@@ -16,6 +16,12 @@ export interface ClusterOptions {
    * it opens carry it; other instances address its streams' control messages to it.
    */
   instanceId?: string;
+  /**
+   * How long an instance's lease (Postgres) and connection slots (Redis) outlive its last heartbeat
+   * (default 15 s; heartbeats every third of it). A killed instance's open billing records are
+   * reconciled by a survivor, and its slots freed, within about `leaseMs` plus one heartbeat.
+   */
+  leaseMs?: number;
 }
 
 /** The default key prefix. */

@@ -105,6 +105,7 @@ async function resumeStream(ctx: RouteContext, streamId: string, lastEventId: nu
     ctx.res.end();
     return;
   }
+  await hub.takeClusterSlot(ctx.auth, ctx.res);
   hub.resume(ctx.auth, streamId, lastEventId, ctx.req, ctx.res, negotiateEncoding(ctx.req.headers['accept-encoding']));
 }
 
@@ -224,8 +225,10 @@ export async function startValidatedStream(
     ...(request.stop ? { stop: request.stop } : {}),
     ...(request.providerOptions ? { providerOptions: request.providerOptions } : {}),
   };
-  // Last of the checks, so a request refused for another reason does not use up the allowance.
-  const reservation = ctx.service.limits.admit(ctx.auth, providerRequest, ctx.res);
+  // The cluster's connection caps (a slot held until the response closes), then the rate limits:
+  // last of the checks, so a request refused for another reason does not use up the allowance.
+  await ctx.service.hub.takeClusterSlot(ctx.auth, ctx.res);
+  const reservation = await ctx.service.limits.admit(ctx.auth, providerRequest, ctx.res);
   // The id is chosen here because a sealer binds it into every sealed chunk's associated data.
   const streamId = randomId('str', 16);
   const chain = resolved.chain.length > 1 ? recordAttempts(resolved.provider, (attempt) => recordAttempt(ctx, streamId, attempt)) : resolved.provider;

@@ -221,8 +221,10 @@ async function health(service: TwinService, res: ServerResponse): Promise<void> 
   } catch {
     database = 'unavailable';
   }
-  sendJson(res, database === 'ok' ? 200 : 503, {
-    status: database === 'ok' ? 'ok' : 'degraded',
+  // A draining instance answers 503 so a balancer's health check takes it out of rotation.
+  const draining = service.hub.isDraining;
+  sendJson(res, database === 'ok' && !draining ? 200 : 503, {
+    status: draining ? 'draining' : database === 'ok' ? 'ok' : 'degraded',
     database,
     activeStreams: service.hub.activeStreams,
     openConnections: service.hub.openConnections,

@@ -75,5 +75,6 @@ export async function resumeChat(ctx: RouteContext): Promise<void> {
     ctx.res.end();
     return;
   }
+  await ctx.service.hub.takeClusterSlot(ctx.auth, ctx.res);
   ctx.service.hub.resume(ctx.auth, stream.id, -1, ctx.req, ctx.res, negotiateEncoding(ctx.req.headers['accept-encoding']), UI_MESSAGE_FORMAT);
 }

@@ -93,6 +93,65 @@ export function formatResetDuration(ms: number): string {
   return minutes > 0 ? `${minutes}m${seconds}s` : `${seconds}s`;
 }
 
+/** The rules that limit anything (a rule with neither limit is no rule). */
+export function activeRules(rules: readonly RateLimitRule[]): RateLimitRule[] {
+  return rules.filter((r) => r.requestsPerMinute !== undefined || r.tokensPerMinute !== undefined);
+}
+
+/**
+ * The decision for `active` rules given each one's counters in the window before this request
+ * (`used[i]` of `active[i]`): refused by the first rule without room for one more request or
+ * `tokens` more tokens, with the tightest rule's headers either way. Pure, shared by every backend:
+ * a cluster's Redis script takes the same decision atomically and hands back `used` for these headers.
+ */
+export function decideRateLimit(
+  active: readonly RateLimitRule[],
+  used: ReadonlyArray<{ requests: number; tokens: number }>,
+  tokens: number,
+  window: number,
+  resetMs: number,
+): RateLimitDecision {
+  if (active.length === 0) return { allowed: true, resetMs, headers: {}, reservation: { window, scopes: [], tokens: 0 } };
+  let tightestRequests: { rule: RateLimitRule; remaining: number } | undefined;
+  let tightestTokens: { rule: RateLimitRule; remaining: number } | undefined;
+  let refused: RateLimitDecision | undefined;
+  active.forEach((rule, i) => {
+    const u = used[i] ?? { requests: 0, tokens: 0 };
+    if (rule.requestsPerMinute !== undefined) {
+      const remaining = rule.requestsPerMinute - u.requests;
+      if (!tightestRequests || remaining < tightestRequests.remaining) tightestRequests = { rule, remaining };
+      if (remaining < 1 && !refused) refused = { allowed: false, limitedBy: 'requests', scope: rule.scope, resetMs, headers: {} };
+    }
+    if (rule.tokensPerMinute !== undefined) {
+      const remaining = rule.tokensPerMinute - u.tokens;
+      if (!tightestTokens || remaining < tightestTokens.remaining) tightestTokens = { rule, remaining };
+      if (remaining < tokens && !refused) refused = { allowed: false, limitedBy: 'tokens', scope: rule.scope, resetMs, headers: {} };
+    }
+  });
+  const admitted = !refused;
+  const headers: Record<string, string> = {};
+  const reset = formatResetDuration(resetMs);
+  if (tightestRequests) {
+    headers['x-ratelimit-limit-requests'] = String(tightestRequests.rule.requestsPerMinute);
+    headers['x-ratelimit-remaining-requests'] = String(Math.max(0, tightestRequests.remaining - (admitted ? 1 : 0)));
+    headers['x-ratelimit-reset-requests'] = reset;
+  }
+  if (tightestTokens) {
+    headers['x-ratelimit-limit-tokens'] = String(tightestTokens.rule.tokensPerMinute);
+    headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, tightestTokens.remaining - (admitted ? tokens : 0)));
+    headers['x-ratelimit-reset-tokens'] = reset;
+  }
+  if (refused) return { ...(refused as RateLimitDecision), headers };
+  const scope = (tightestRequests ?? tightestTokens)!.rule.scope;
+  return { allowed: true, scope, resetMs, headers, reservation: { window, scopes: active.map((r) => r.scope), tokens } };
+}
+
+/** A settlement's change to the counters: in the reserved window the difference, after it only usage above the estimate (to the current window). */
+export function settlementDelta(reservation: RateLimitReservation, actualTokens: number, window: number): number {
+  const actual = Math.max(0, Math.ceil(actualTokens));
+  return window === reservation.window ? actual - reservation.tokens : Math.max(0, actual - reservation.tokens);
+}
+
 export function createRateLimiter(options: { now: () => number; windowMs?: number; counters?: RateLimitCounters }): RateLimiter {
   const windowMs = options.windowMs ?? 60_000;
   const counters = options.counters ?? createMemoryRateLimitCounters();
@@ -101,51 +160,16 @@ export function createRateLimiter(options: { now: () => number; windowMs?: numbe
     acquire(rules, estimatedTokens) {
       const now = options.now();
       const window = Math.floor(now / windowMs);
-      const resetMs = (window + 1) * windowMs - now;
-      const active = rules.filter((r) => r.requestsPerMinute !== undefined || r.tokensPerMinute !== undefined);
-      if (active.length === 0) return { allowed: true, resetMs, headers: {}, reservation: { window, scopes: [], tokens: 0 } };
+      const active = activeRules(rules);
       const tokens = Math.max(0, Math.ceil(estimatedTokens));
-
-      let tightestRequests: { rule: RateLimitRule; remaining: number } | undefined;
-      let tightestTokens: { rule: RateLimitRule; remaining: number } | undefined;
-      let refused: RateLimitDecision | undefined;
-      for (const rule of active) {
-        const used = counters.get(rule.scope, window);
-        if (rule.requestsPerMinute !== undefined) {
-          const remaining = rule.requestsPerMinute - used.requests;
-          if (!tightestRequests || remaining < tightestRequests.remaining) tightestRequests = { rule, remaining };
-          if (remaining < 1 && !refused) refused = { allowed: false, limitedBy: 'requests', scope: rule.scope, resetMs, headers: {} };
-        }
-        if (rule.tokensPerMinute !== undefined) {
-          const remaining = rule.tokensPerMinute - used.tokens;
-          if (!tightestTokens || remaining < tightestTokens.remaining) tightestTokens = { rule, remaining };
-          if (remaining < tokens && !refused) refused = { allowed: false, limitedBy: 'tokens', scope: rule.scope, resetMs, headers: {} };
-        }
-      }
-
-      const admitted = !refused;
-      const headers: Record<string, string> = {};
-      const reset = formatResetDuration(resetMs);
-      if (tightestRequests) {
-        headers['x-ratelimit-limit-requests'] = String(tightestRequests.rule.requestsPerMinute);
-        headers['x-ratelimit-remaining-requests'] = String(Math.max(0, tightestRequests.remaining - (admitted ? 1 : 0)));
-        headers['x-ratelimit-reset-requests'] = reset;
-      }
-      if (tightestTokens) {
-        headers['x-ratelimit-limit-tokens'] = String(tightestTokens.rule.tokensPerMinute);
-        headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, tightestTokens.remaining - (admitted ? tokens : 0)));
-        headers['x-ratelimit-reset-tokens'] = reset;
-      }
-      if (refused) return { ...refused, headers };
-      for (const rule of active) counters.add(rule.scope, window, 1, tokens);
-      const scope = (tightestRequests ?? tightestTokens)!.rule.scope;
-      return { allowed: true, scope, resetMs, headers, reservation: { window, scopes: active.map((r) => r.scope), tokens } };
+      const decision = decideRateLimit(active, active.map((rule) => counters.get(rule.scope, window)), tokens, window, (window + 1) * windowMs - now);
+      if (decision.allowed) for (const rule of active) counters.add(rule.scope, window, 1, tokens);
+      return decision;
     },
     settle(reservation, actualTokens) {
       if (reservation.scopes.length === 0) return;
-      const actual = Math.max(0, Math.ceil(actualTokens));
       const window = Math.floor(options.now() / windowMs);
-      const delta = window === reservation.window ? actual - reservation.tokens : Math.max(0, actual - reservation.tokens);
+      const delta = settlementDelta(reservation, actualTokens, window);
       if (delta === 0) return;
       for (const scope of reservation.scopes) counters.add(scope, window, 0, delta);
     },

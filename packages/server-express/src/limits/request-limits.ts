@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { AuthContext } from '../auth/authenticator';
 import type { ServerMetrics } from '../observability/server-metrics';
 import type { ApiKeyAdminStore } from '../storage/api-key-admin-store';
-import { createRateLimiter, type RateLimitReservation, type RateLimitRule, type RateLimiter, type RateLimitCounters } from './rate-limiter';
+import { createRateLimiter, type RateLimitReservation, type RateLimitRule, type RateLimitCounters } from './rate-limiter';
+import type { AsyncRateLimiter } from './redis-rate-limiter';
 
 /** Requests and tokens per minute. */
 export interface RateLimits {
@@ -22,18 +23,20 @@ export interface RequestLimitsOptions {
   countTokens?: TokenCounter;
   now?: () => number;
   counters?: RateLimitCounters;
+  /** Counters shared by a cluster (`createRedisRateLimiter`); default this process's own (`counters`). */
+  limiter?: AsyncRateLimiter;
   /** How often tenant limits are re-read from the database (default 30 s; a PUT applies at once on this instance). */
   refreshMs?: number;
 }
 
 /** Per-key and per-tenant rate limits of stream starts. */
 export interface RequestLimits {
-  readonly limiter: RateLimiter;
+  readonly limiter: AsyncRateLimiter;
   /**
    * Counts a stream start against the caller's key and tenant limits. Sets the `x-ratelimit-*`
-   * headers on `res` either way; over a limit, throws 429 `rate_limited` with `Retry-After`.
+   * headers on `res` either way; over a limit, rejects with 429 `rate_limited` and `Retry-After`.
    */
-  admit(auth: AuthContext, request: ProviderRequest, res: ServerResponse): RateLimitReservation;
+  admit(auth: AuthContext, request: ProviderRequest, res: ServerResponse): Promise<RateLimitReservation>;
   /** The provider of an admitted stream, settling the token estimate with the usage it reports. */
   settling(provider: Provider, reservation: RateLimitReservation, request: ProviderRequest): Provider;
   tenantLimits(tenantId: string): RateLimits;
@@ -45,7 +48,7 @@ export interface RequestLimits {
 
 export function createRequestLimits(options: RequestLimitsOptions): RequestLimits {
   const now = options.now ?? Date.now;
-  const limiter = createRateLimiter({ now, ...(options.counters ? { counters: options.counters } : {}) });
+  const limiter = options.limiter ?? asAsync(createRateLimiter({ now, ...(options.counters ? { counters: options.counters } : {}) }));
   let tenants = new Map<string, RateLimits>();
   const estimateTokens = (request: ProviderRequest): number => {
     const input = options.countTokens ? estimateInputTokens(request, options.countTokens) : Math.ceil(JSON.stringify(request.messages).length / 4);
@@ -62,7 +65,7 @@ export function createRequestLimits(options: RequestLimitsOptions): RequestLimit
 
   return {
     limiter,
-    admit(auth, request, res) {
+    async admit(auth, request, res) {
       const key = {
         requestsPerMinute: auth.requestsPerMinute ?? options.defaultKeyLimits?.requestsPerMinute,
         tokensPerMinute: auth.tokensPerMinute ?? options.defaultKeyLimits?.tokensPerMinute,
@@ -71,7 +74,7 @@ export function createRequestLimits(options: RequestLimitsOptions): RequestLimit
         { scope: `key:${auth.apiKeyId}`, ...key },
         { scope: `tenant:${auth.tenantId}`, ...tenants.get(auth.tenantId) },
       ];
-      const decision = limiter.acquire(rules, estimateTokens(request));
+      const decision = await limiter.acquire(rules, estimateTokens(request));
       for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
       if (decision.allowed) return decision.reservation!;
       options.metrics.rejected.inc({ reason: decision.limitedBy === 'tokens' ? 'rate_limit_tokens' : 'rate_limit_requests' });
@@ -99,6 +102,14 @@ export function createRequestLimits(options: RequestLimitsOptions): RequestLimit
     },
     refresh,
     stop: () => clearInterval(timer),
+  };
+}
+
+/** A limiter answering at once, behind the awaited interface a shared one needs. */
+function asAsync(limiter: ReturnType<typeof createRateLimiter>): AsyncRateLimiter {
+  return {
+    acquire: (rules, estimatedTokens) => Promise.resolve(limiter.acquire(rules, estimatedTokens)),
+    settle: (reservation, actualTokens) => limiter.settle(reservation, actualTokens),
   };
 }
 

@@ -73,7 +73,7 @@ export function createServerMetrics(options: { defaultMetrics?: boolean } = {}):
         bytesWritten = 0;
       },
     }),
-    rejected: new Counter({ name: 'twin_rejected_total', help: 'Requests refused, by reason: connection limits (global, per_key), storage_backlog, event_loop_lag, rate_limit_requests, rate_limit_tokens, budget.', labelNames: ['reason'], registers }),
+    rejected: new Counter({ name: 'twin_rejected_total', help: 'Requests refused, by reason: connection limits (global, per_key), storage_backlog, event_loop_lag, rate_limit_requests, rate_limit_tokens, budget, draining (SIGTERM).', labelNames: ['reason'], registers }),
     slowClientCloses: new Counter({ name: 'twin_slow_client_closes_total', help: 'Streams closed by the slow-client policy.', registers }),
     backpressure: new Counter({ name: 'twin_backpressure_total', help: 'Times a connection reported backpressure.', registers }),
     resumes: new Counter({ name: 'twin_resumes_total', help: 'Reconnects with Last-Event-ID.', registers }),

@@ -30,8 +30,11 @@ export interface BillingRecordStore {
   endStream(ending: StreamEnding): Promise<boolean>;
   getBillingRecord(tenantId: string, streamId: string): Promise<StreamBillingRecord | undefined>;
   listBillingRecords(tenantId: string, query?: BillingRecordQuery): Promise<StreamBillingRecord[]>;
-  /** Open records of every tenant opened by this instance (what a restart reconciles). */
-  listOpenBillingRecords(limit?: number): Promise<StreamBillingRecord[]>;
+  /**
+   * Open records of every tenant opened by this instance (what a restart reconciles), or by
+   * `of.instanceId` (a dead instance a survivor reconciles), started before `of.startedBefore`.
+   */
+  listOpenBillingRecords(limit?: number, of?: { instanceId: string; startedBefore?: Date }): Promise<StreamBillingRecord[]>;
   /** Tokens of the tenant's final records whose stream ended at or after `from` (period-to-date, for volume discounts). */
   tenantTokensSince(tenantId: string, from: Date): Promise<number>;
 }
@@ -117,11 +120,13 @@ export function createBillingRecordStore(
         .limit(Math.min(query.limit ?? 100, 10_000));
       return rows.map(toRecord);
     },
-    async listOpenBillingRecords(limit = 10_000) {
+    async listOpenBillingRecords(limit = 10_000, of) {
+      const conditions = [eq(streamBillingRecords.state, 'open'), eq(streamBillingRecords.instanceId, of?.instanceId ?? instanceId)];
+      if (of?.startedBefore) conditions.push(lt(streamBillingRecords.startedAt, of.startedBefore));
       const rows = await db
         .select()
         .from(streamBillingRecords)
-        .where(and(eq(streamBillingRecords.state, 'open'), eq(streamBillingRecords.instanceId, instanceId)))
+        .where(and(...conditions))
         .orderBy(asc(streamBillingRecords.startedAt))
         .limit(limit);
       return rows.map(toRecord);

@@ -347,3 +347,28 @@ export const schema = {
   billingProfiles,
   invoices,
 };
+
+/**
+ * One row per server instance of a cluster: its lease, renewed by its heartbeat. A lease past
+ * `expires_at` belongs to a dead instance; the one survivor whose `UPDATE` claims it (Postgres row
+ * locks make the claim exactly-once) reconciles that instance's open billing records. Times are the
+ * database's clock, so instances with skewed clocks agree.
+ */
+export const instanceLeases = pgTable(
+  'twin_instance_leases',
+  {
+    instanceId: text('instance_id').primaryKey(),
+    /** `live`, `draining` (SIGTERM: finishing its streams), `claimed` (a survivor is reconciling it), `reconciled`. */
+    state: text('state').notNull(),
+    startedAt: ts('started_at').notNull(),
+    heartbeatAt: ts('heartbeat_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    claimedBy: text('claimed_by'),
+    claimedAt: ts('claimed_at'),
+    /** A claimer that dies mid-reconcile loses its claim at this instant; another survivor takes over. */
+    claimExpiresAt: ts('claim_expires_at'),
+    reconciledAt: ts('reconciled_at'),
+    reconciledRecords: integer('reconciled_records'),
+  },
+  (t) => [index('twin_instance_leases_expiry_idx').on(t.expiresAt)],
+);

@@ -51,6 +51,8 @@ export function createBudgetGuard(
   onUsed?: (budget: BudgetRow, ratio: number) => void,
   /** Each alert raised, once stored (the server sends it to the alert webhooks). */
   onAlert?: (alert: AlertMessage) => void,
+  /** A blocking budget was found used up, as it became so (a cluster tells the other instances, see `shareBudgetVerdicts`). */
+  onExceeded?: (tenantId: string) => void,
 ) {
   interface Verdict {
     at: number;
@@ -146,6 +148,8 @@ export function createBudgetGuard(
           (error: unknown) => {
             fresh.settled = { error };
             delete fresh.stale;
+            // Told once, as the budget becomes used up (not at every re-read while it stays so).
+            if (isExceeded(error) && !isExceeded(previous?.settled?.error)) onExceeded?.(subject.tenantId);
           },
         );
         if (cache.size > 10_000) cache.clear();
@@ -179,3 +183,7 @@ export function createBudgetGuard(
   };
 }
 export type BudgetGuard = ReturnType<typeof createBudgetGuard>;
+
+function isExceeded(error: unknown): boolean {
+  return error instanceof TwinError && error.code === 'budget_exceeded';
+}

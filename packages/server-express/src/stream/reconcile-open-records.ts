@@ -1,4 +1,4 @@
-import type { TokenCounter } from '@twin/core';
+import { costReceiptFromBill, publicUsage, type CostReceipt, type StreamBillingRecord, type TokenCounter } from '@twin/core';
 import type { Logger } from 'pino';
 import type { TwinStore } from '../storage/twin-store';
 import { finalBillingRecord, meteredUsage } from './final-billing-record';
@@ -22,9 +22,16 @@ export async function reconcileOpenRecords(input: {
   countTokens: TokenCounter;
   logger: Logger;
   liveStreamIds?: ReadonlySet<string>;
+  /**
+   * Another instance's records (a survivor reconciling a dead instance, see `LeaseKeeper`), only
+   * those started before `startedBefore`; default this instance's own.
+   */
+  of?: { instanceId: string; startedBefore?: Date };
+  /** Each record this call finalized, with the receipt its stream's clients are told (the cluster's terminal event). */
+  onReconciled?: (record: StreamBillingRecord, receipt: CostReceipt | undefined) => unknown;
 }): Promise<ReconcileResult> {
   const { store, pricing, countTokens, logger } = input;
-  const open = await store.listOpenBillingRecords();
+  const open = await store.listOpenBillingRecords(undefined, input.of);
   const streamIds: string[] = [];
   for (const record of open) {
     if (input.liveStreamIds?.has(record.streamId)) continue;
@@ -52,8 +59,21 @@ export async function reconcileOpenRecords(input: {
       createdAt: new Date(),
     });
     streamIds.push(record.streamId);
+    if (input.onReconciled) {
+      const receipt = bill ? { ...costReceiptFromBill(bill, record.id), usage: publicUsage(usage) } : undefined;
+      try {
+        await input.onReconciled(done, receipt);
+      } catch (error) {
+        logger.warn({ err: error, streamId: record.streamId }, 'could not announce a reconciled stream; its record is final');
+      }
+    }
   }
-  if (streamIds.length > 0) logger.warn({ count: streamIds.length }, 'reconciled billing records left open by a previous run (finalized as interrupted, usage estimated)');
+  if (streamIds.length > 0) {
+    logger.warn(
+      { count: streamIds.length, ...(input.of ? { instanceId: input.of.instanceId } : {}) },
+      input.of ? 'reconciled billing records of a dead instance (finalized as interrupted, usage estimated)' : 'reconciled billing records left open by a previous run (finalized as interrupted, usage estimated)',
+    );
+  }
   await store.events.flush();
   return { reconciled: streamIds.length, streamIds };
 }

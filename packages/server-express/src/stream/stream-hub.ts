@@ -15,6 +15,7 @@ import { TWIN_SSE_FORMAT, type WireFormat } from './wire-format';
 import type { SealingSpec } from './live-stream-deps';
 import type { LogEntry } from '../cluster/stream-event-log';
 import type { ClusterStreams } from '../cluster/cluster-streams';
+import type { ConnectionSlots } from '../limits/redis-connection-slots';
 
 /** Connection and lifetime limits of the hub. */
 export interface StreamHubOptions {
@@ -45,6 +46,8 @@ export interface StreamHubOptions {
   signals?: NetworkSignals;
   /** Cluster mode: the shared event log, relays and control messages (see docs/deployment.md). */
   cluster?: ClusterStreams;
+  /** Cluster mode: the connection caps counted across instances (see {@link StreamHub.takeClusterSlot}). */
+  slots?: ConnectionSlots;
 }
 
 /** A request to start a stream, already validated. */
@@ -97,6 +100,7 @@ export class StreamHub {
   private running = 0;
   private readonly sweeper: ReturnType<typeof setInterval>;
   private shuttingDown = false;
+  private draining = false;
   private readonly scheduler = new TickScheduler();
 
   constructor(
@@ -120,10 +124,22 @@ export class StreamHub {
     return this.running;
   }
 
-  /** Refuses a new connection over the limits (before any header is written). */
-  checkCapacity(auth: AuthContext): void {
+  /** SIGTERM received: no new streams here; running ones are finishing (see {@link drain}). */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /**
+   * Refuses a new connection over the limits (before any header is written). `resume`: a client
+   * coming back to a stream this instance runs, still welcome while it drains.
+   */
+  checkCapacity(auth: AuthContext, resume = false): void {
     if (this.shuttingDown) {
       throw new TwinError('capacity_exceeded', 'The server is shutting down.', { retryAfterMs: 5_000 });
+    }
+    if (this.draining && !resume) {
+      this.deps.metrics.rejected.inc({ reason: 'draining' });
+      throw new TwinError('capacity_exceeded', 'This server instance is draining (shutting down); retry, another instance takes the stream.', { retryAfterMs: 1_000 });
     }
     const backlog = this.deps.store.chunks.pending + this.deps.store.events.pending;
     const maxBacklog = this.options.maxStorageBacklog ?? 20_000;
@@ -153,6 +169,29 @@ export class StreamHub {
         retryAfterMs: 1_000,
       });
     }
+  }
+
+  /**
+   * Cluster mode: takes one of the cluster's connection slots (global and per API key caps, counted
+   * across instances) for the life of `res`; it is given back when `res` closes, whatever happens
+   * in between. Refused like {@link checkCapacity}: 503 at the global cap, 429 at the key's, both
+   * with Retry-After. Without a cluster this does nothing (the per-process counts are the caps).
+   */
+  async takeClusterSlot(auth: AuthContext, res: ServerResponse): Promise<void> {
+    const slots = this.options.slots;
+    if (!slots) return;
+    const { maxConnections, maxConnectionsPerKey } = this.options.config;
+    const slot = await slots.take(auth.apiKeyId, { global: maxConnections, perKey: maxConnectionsPerKey });
+    if (slot === 'global') {
+      this.deps.metrics.rejected.inc({ reason: 'global' });
+      throw new TwinError('capacity_exceeded', `The cluster is at its limit of ${maxConnections} connections.`, { retryAfterMs: 5_000 });
+    }
+    if (slot === 'per_key') {
+      this.deps.metrics.rejected.inc({ reason: 'per_key' });
+      throw new TwinError('rate_limited', `This API key is at its limit of ${maxConnectionsPerKey} concurrent streams.`, { retryAfterMs: 1_000 });
+    }
+    if (res.closed) slot.release();
+    else res.once('close', () => slot.release());
   }
 
   /**
@@ -223,7 +262,7 @@ export class StreamHub {
     const stream = this.get(auth, streamId);
     if (!stream) throw new TwinError('not_found', `No resumable stream ${streamId}.`, { details: { field: 'streamId' } });
     if (socketGone(req)) throw new ClientGoneError('start');
-    this.checkCapacity(auth);
+    this.checkCapacity(auth, true);
     const response = this.connect(auth, stream, req, res, encoding, format);
     this.options.signals?.resume(stream.tenantId);
     stream.attach(response, lastEventId, format);
@@ -300,6 +339,23 @@ export class StreamHub {
     });
     await stream.finished;
     return stream;
+  }
+
+  /**
+   * Drains (SIGTERM in a cluster): new streams get 503 + Retry-After from now on, and `/health`
+   * says `draining` so the balancer takes this instance out; running streams go on until they end
+   * or `timeoutMs` passes. Resolves with how many are still running (the caller's `shutdown` stops
+   * and bills them).
+   */
+  async drain(timeoutMs: number): Promise<number> {
+    this.draining = true;
+    const running = [...this.streams.values()].filter((s) => s.isRunning);
+    if (running.length > 0 && timeoutMs > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.all(running.map((s) => s.finished)), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+    }
+    return this.running;
   }
 
   /** Stops every running stream (billing each as interrupted) and waits for their records. */
