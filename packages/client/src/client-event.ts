@@ -1,4 +1,4 @@
-import type { ChunkContent, CompleteEventData, StartEventData, StreamState, Usage } from '@twin/core';
+import type { ChunkContent, CompleteEventData, CostReceipt, StartEventData, StreamState, Usage } from '@twin/core';
 import type { TwinClientError } from './twin-client-error';
 
 /**
@@ -68,4 +68,6 @@ export interface ClientErrorEvent {
   error: TwinClientError;
   /** Usage up to the failure, when the server reported it. */
   usage?: Omit<Usage, 'raw'>;
+  /** What the stream was billed, when the server billed it as it failed (`instance_lost`). */
+  cost?: CostReceipt;
 }

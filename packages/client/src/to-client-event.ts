@@ -41,7 +41,7 @@ export function toClientEvent(
       provider: d.provider,
       retryAfterMs: d.retryAfterMs,
     });
-    return d.usage ? { type: 'error', seq: wire.seq, error, usage: d.usage } : { type: 'error', seq: wire.seq, error };
+    return { type: 'error', seq: wire.seq, error, ...(d.usage ? { usage: d.usage } : {}), ...(d.cost ? { cost: d.cost } : {}) };
   }
   if (wire.type === 'complete') return { type: 'complete', seq: wire.seq, data: wire.data };
   return wire; // a plain start, chunk or resync already has the event's shape

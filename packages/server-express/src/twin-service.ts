@@ -27,6 +27,7 @@ import type { TwinStore } from './storage/twin-store';
 import { createBudgetGuard, type BudgetGuard } from './stream/budget-guard';
 import { createPricingBook, type PricingBook } from './stream/pricing-book';
 import { reconcileOpenRecords, type ReconcileResult } from './stream/reconcile-open-records';
+import { instanceLostEvent } from './cluster/instance-lost-event';
 import { StreamHub } from './stream/stream-hub';
 import { createModelRouter, type ModelRouter, type ResolvedModel } from './routing/model-router';
 import { EMPTY_ROUTING_CONFIG, type RoutingConfig } from './routing/routing-config';
@@ -312,7 +313,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     ...(clusterLimits ? { limiter: clusterLimits.limiter } : {}),
   });
   await limits.refresh();
-  const reconcileOf = (of?: { instanceId: string; startedBefore?: Date }) =>
+  const reconcileOf = (of?: { instanceId: string; startedBefore?: Date }, onReconciled?: Parameters<typeof reconcileOpenRecords>[0]['onReconciled']) =>
     reconcileOpenRecords({
       store,
       pricing,
@@ -320,6 +321,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       logger,
       liveStreamIds: hub.runningIds(),
       ...(of ? { of } : {}),
+      ...(onReconciled ? { onReconciled } : {}),
     });
   // Cluster mode: this instance's lease, and the reconcile of instances whose lease expired.
   const keeper = cluster
@@ -328,7 +330,10 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
         instanceId: store.instanceId,
         leaseMs,
         logger,
-        reconcile: async (lease) => (await reconcileOf({ instanceId: lease.instanceId, startedBefore: lease.expiredAt })).reconciled,
+        // The dead instance's clients may be tailing its streams through other instances: each
+        // reconciled stream's log ends with a terminal error carrying the bill just made.
+        reconcile: async (lease) =>
+          (await reconcileOf({ instanceId: lease.instanceId, startedBefore: lease.expiredAt }, (record, receipt) => clusterStreams?.log.terminate(record.streamId, (seq) => instanceLostEvent(seq, receipt)))).reconciled,
       })
     : undefined;
   await keeper?.start();

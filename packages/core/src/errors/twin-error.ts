@@ -37,6 +37,8 @@ export type TwinErrorCode =
   | 'slow_client'
   | 'buffer_overflow'
   | 'resume_unavailable'
+  /** The cluster instance running the stream died; a survivor billed it (the event carries `cost`). */
+  | 'instance_lost'
   // Payload decoding on the receiving side.
   | 'decode_failed'
   | 'decrypt_failed'

@@ -122,24 +122,6 @@ export type ResyncEventData = z.infer<typeof resyncEventDataSchema>;
  */
 const terminalSeal = sealedFieldsSchema.optional();
 
-export const errorEventDataSchema = z.object({
-  v: version,
-  seq,
-  code: z.string(),
-  message: z.string(),
-  retryable: z.boolean(),
-  provider: z.string().optional(),
-  retryAfterMs: z.number().nonnegative().optional(),
-  /** The provider's HTTP status and its own error type and code, untranslated (when known). */
-  providerStatus: z.number().int().optional(),
-  providerErrorType: z.string().optional(),
-  providerErrorCode: z.string().optional(),
-  /** Usage up to the failure, when known. */
-  usage: usageSchema.omit({ raw: true }).optional(),
-  seal: terminalSeal,
-});
-export type ErrorEventData = z.infer<typeof errorEventDataSchema>;
-
 /** What a stream cost, as the client sees it: exact decimal strings, never floats. */
 export const costReceiptSchema = z.object({
   currency: z.string(),
@@ -160,6 +142,30 @@ export const costReceiptSchema = z.object({
   simulated: z.boolean().optional(),
 });
 export type CostReceipt = z.infer<typeof costReceiptSchema>;
+
+export const errorEventDataSchema = z.object({
+  v: version,
+  seq,
+  code: z.string(),
+  message: z.string(),
+  retryable: z.boolean(),
+  provider: z.string().optional(),
+  retryAfterMs: z.number().nonnegative().optional(),
+  /** The provider's HTTP status and its own error type and code, untranslated (when known). */
+  providerStatus: z.number().int().optional(),
+  providerErrorType: z.string().optional(),
+  providerErrorCode: z.string().optional(),
+  /** Usage up to the failure, when known. */
+  usage: usageSchema.omit({ raw: true }).optional(),
+  /**
+   * What the stream was billed, when its bill was already made as it failed: a cluster instance that
+   * died mid-stream is billed by a survivor, which ends the stream's log with this receipt.
+   */
+  cost: costReceiptSchema.optional(),
+  seal: terminalSeal,
+});
+export type ErrorEventData = z.infer<typeof errorEventDataSchema>;
+
 
 export const completeEventDataSchema = z.object({
   v: version,

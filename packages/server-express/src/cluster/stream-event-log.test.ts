@@ -41,6 +41,28 @@ describe.skipIf(missing !== undefined)(`the Redis event log${missing ? ` (skippe
     expect(await node.redis.hget(log.activeKey('t1'), 'str_a')).toBe('u1');
   });
 
+  it("terminates a dead owner's stream right after its last logged event, once, and tells its live tails", async () => {
+    log.open({ streamId: 'str_dead', tenantId: 't1', owner: 'gone', encrypted: true, summary: {} });
+    log.append('str_dead', [chunk(0, 'a'), chunk(1, 'b')], true);
+    await log.flush();
+    const tail: string[] = [];
+    const sub = node.redis.duplicate();
+    if (sub.status === 'wait') await sub.connect();
+    await sub.subscribe(log.channel('str_dead'));
+    sub.on('message', (_channel, message) => tail.push(message));
+    const lost = (seq: number) => ({ type: 'error', data: { v: 2, seq, code: 'instance_lost', message: 'x', retryable: false } }) as StreamEvent;
+    expect(await log.terminate('str_dead', lost)).toBe(true);
+    expect(await log.terminate('str_dead', lost)).toBe(false);
+    expect(await log.terminate('str_unknown', lost)).toBe(false);
+    const after1 = await log.readAfter('str_dead', 1);
+    expect(after1.map((e) => log.decode('str_dead', e, true))).toEqual([lost(2)]);
+    expect(await log.readMeta('str_dead')).toMatchObject({ ended: true });
+    expect(await node.redis.hget(log.activeKey('t1'), 'str_dead')).toBeNull();
+    await expect.poll(() => tail.length).toBe(1);
+    expect((JSON.parse(tail[0]!) as Array<{ seq: number }>).map((e) => e.seq)).toEqual([2]);
+    await sub.quit();
+  });
+
   it('never logs an event twice: a re-sent seq is refused by its explicit id', async () => {
     log.append('str_b', [chunk(0, 'x'), chunk(1, 'y')], false);
     await log.flush();

@@ -142,6 +142,33 @@ export class StreamEventLog {
     };
   }
 
+  /**
+   * Ends the log of a stream whose owner died (a survivor reconciled its bill): appends `make(seq)`
+   * right after the last logged event, hands it to every live tail, and marks the stream ended, so a
+   * client resuming it on any instance gets this terminal event instead of waiting on a tail that no
+   * instance feeds. False when the log does not know the stream or it already ended.
+   */
+  async terminate(streamId: string, make: (seq: number) => StreamEvent): Promise<boolean> {
+    const meta = await this.readMeta(streamId);
+    if (!meta || meta.ended) return false;
+    const key = this.eventsKey(streamId);
+    const last = await this.node.redis.xrevrange(key, '+', '-', 'COUNT', 1);
+    const seq = last[0] ? Number(last[0][0].slice(0, last[0][0].indexOf('-'))) + 1 : 0;
+    const json = JSON.stringify(make(seq));
+    const entry: LogEntry = { seq, text: meta.encrypted && this.options.cipher ? this.options.cipher.seal(streamId, seq, json) : json };
+    const { endedTtlMs } = this.options;
+    await this.node.redis
+      .pipeline()
+      .xadd(key, `${seq}-1`, 'e', entry.text)
+      .publish(this.channel(streamId), JSON.stringify([entry]))
+      .hset(this.metaKey(streamId), 'ended', '1')
+      .pexpire(this.metaKey(streamId), endedTtlMs)
+      .pexpire(key, endedTtlMs)
+      .hdel(this.activeKey(meta.tenantId), streamId)
+      .exec();
+    return true;
+  }
+
   /** The logged events after `afterSeq`, in order (the log may have a gap: callers check seqs). */
   async readAfter(streamId: string, afterSeq: number): Promise<LogEntry[]> {
     const rows = await this.node.redis.xrange(this.eventsKey(streamId), `${afterSeq + 1}-0`, '+');

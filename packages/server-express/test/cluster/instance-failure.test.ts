@@ -61,6 +61,13 @@ describe.skipIf(missing.length > 0)(`instance failure behind HAProxy${missing.le
 
     const killedAt = performance.now();
     await victim.kill('SIGKILL');
+    // A client of the dead instance resumes through a survivor: it gets the rest of what the log
+    // holds, then, once the survivor has billed the stream, a terminal error with that bill — never a hang.
+    const cut = onVictim[0]!;
+    const lastId = cut.reader.events.filter((e) => e.id).at(-1)!.id!;
+    const resumed = await openSSE(`${survivor.url}/api/stream?prompt=kill+0`, { headers: { ...auth(), 'last-event-id': lastId } });
+    readers.push(resumed);
+    expect(resumed.status).toBe(200);
     let reconciledAt = 0;
     await waitUntil(async () => {
       const rows = await records(survivor.url);
@@ -85,6 +92,15 @@ describe.skipIf(missing.length > 0)(`instance failure behind HAProxy${missing.le
     await waitUntil(async () => (rows = await records(survivor.url)).every((r) => r.state === 'final'), 'every record to be final');
     for (const s of streams) expect(rows.filter((r) => r.streamId === s.streamId)).toHaveLength(1);
     for (const s of onVictim) expect(rows.find((r) => r.streamId === s.streamId)).toMatchObject({ state: 'final', endReason: 'interrupted', usageEstimated: true });
+    await resumed.done;
+    const terminal = resumed.events.at(-1)!;
+    expect(terminal.event).toBe('error');
+    const cutRecord = rows.find((r) => r.streamId === cut.streamId) as unknown as { id: string; total: string };
+    expect(terminal.json).toMatchObject({ code: 'instance_lost', retryable: false, cost: { recordId: cutRecord.id, estimated: true } });
+    expect(terminal.id).toBe(`${cut.streamId}:${(terminal.json as { seq: number }).seq}`);
+    // Its seq follows the last one the client had: nothing lost, nothing twice.
+    const seqs = [...cut.reader.events, ...resumed.events].filter((e) => e.id).map((e) => Number(e.id!.split(':')[1]));
+    expect(seqs).toEqual(seqs.map((_, i) => i));
     const notComplete = others.filter((s) => rows.find((r) => r.streamId === s.streamId)?.endReason !== 'complete');
     if (notComplete.length > 0) {
       console.error(notComplete.map((s) => s.instance), cluster.instances.map((i) => i.server.output().split('\n').filter((l) => /lease|reconcil|"level":50/.test(l)).join('\n')).join('\n---\n'));
