@@ -76,8 +76,11 @@ export async function runCli(io: CliIO): Promise<number> {
 
   const render = (s: StreamSnapshot, final: boolean) => {
     if (!live) {
-      io.stdout.write(s.text.slice(printed));
+      // Count the text as printed before writing it: a write can run code that renders again (a
+      // stop on the same tick notifies at once), which must not print the same text twice.
+      const next = s.text.slice(printed);
       printed = s.text.length;
+      io.stdout.write(next);
       return;
     }
     let out = regionShown ? `${CLEAR_LINE}${UP}${CLEAR_LINE}` : '';
