@@ -156,16 +156,9 @@ export class StreamEventLog {
     const seq = last[0] ? Number(last[0][0].slice(0, last[0][0].indexOf('-'))) + 1 : 0;
     const json = JSON.stringify(make(seq));
     const entry: LogEntry = { seq, text: meta.encrypted && this.options.cipher ? this.options.cipher.seal(streamId, seq, json) : json };
-    const { endedTtlMs } = this.options;
-    await this.node.redis
-      .pipeline()
-      .xadd(key, `${seq}-1`, 'e', entry.text)
-      .publish(this.channel(streamId), JSON.stringify([entry]))
-      .hset(this.metaKey(streamId), 'ended', '1')
-      .pexpire(this.metaKey(streamId), endedTtlMs)
-      .pexpire(key, endedTtlMs)
-      .hdel(this.activeKey(meta.tenantId), streamId)
-      .exec();
+    const pipeline = this.node.redis.pipeline().xadd(key, `${seq}-1`, 'e', entry.text).publish(this.channel(streamId), JSON.stringify([entry]));
+    this.markEnded(pipeline, streamId, meta.tenantId);
+    await pipeline.exec();
     return true;
   }
 
@@ -179,6 +172,16 @@ export class StreamEventLog {
   decode(streamId: string, entry: LogEntry, encrypted: boolean): StreamEvent {
     const json = encrypted && this.options.cipher ? this.options.cipher.open(streamId, entry.seq, entry.text) : entry.text;
     return JSON.parse(json) as StreamEvent;
+  }
+
+  /** Queues what ends a stream's log: `ended` in its meta, both keys expiring after the resume grace, out of the active list. Returns the commands queued. */
+  private markEnded(pipeline: ReturnType<ClusterNode['redis']['pipeline']>, streamId: string, tenantId: string): number {
+    const { endedTtlMs } = this.options;
+    pipeline.hset(this.metaKey(streamId), 'ended', '1');
+    pipeline.pexpire(this.metaKey(streamId), endedTtlMs);
+    pipeline.pexpire(this.eventsKey(streamId), endedTtlMs);
+    pipeline.hdel(this.activeKey(tenantId), streamId);
+    return 4;
   }
 
   private slot(streamId: string): Pending {
@@ -195,7 +198,7 @@ export class StreamEventLog {
   }
 
   private async send(batch: Map<string, Pending>): Promise<void> {
-    const { maxLen, runningTtlMs, endedTtlMs } = this.options;
+    const { maxLen, runningTtlMs } = this.options;
     const pipeline = this.node.redis.pipeline();
     let commands = 0;
     let events = 0;
@@ -230,13 +233,7 @@ export class StreamEventLog {
           commands++;
         }
       }
-      if (slot.ended) {
-        pipeline.hset(this.metaKey(streamId), 'ended', '1');
-        pipeline.pexpire(this.metaKey(streamId), endedTtlMs);
-        pipeline.pexpire(key, endedTtlMs);
-        pipeline.hdel(this.activeKey(slot.tenantId!), streamId);
-        commands += 4;
-      }
+      if (slot.ended) commands += this.markEnded(pipeline, streamId, slot.tenantId!);
     }
     if (commands === 0) return;
     this.counters.roundTrips++;
