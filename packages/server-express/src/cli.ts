@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { isTwinError } from '@twin/core';
 import { keysCommand } from './cli/keys-command';
+import { findRunningServer } from './cli/running-server';
 import { acquireDataDirLock } from './storage/data-dir-lock';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -96,7 +97,11 @@ async function main(argv: string[]): Promise<number> {
     if (code !== 2) return code;
   }
   if (command === 'budget') {
-    const code = await budgetCommand(sub, rest, withStore, (s) => process.stdout.write(s));
+    const target = (flags: { url?: string | undefined; adminKey?: string | undefined }) => ({
+      server: findRunningServer(readServerEnv(process.env), process.env, flags, 'set budgets'),
+      withStore,
+    });
+    const code = await budgetCommand(sub, rest, target, (s) => process.stdout.write(s));
     if (code !== 2) return code;
   }
   if (command === 'keys') {

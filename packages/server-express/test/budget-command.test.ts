@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTwinStore, type OpenedDatabase, type TwinStore } from '../src/index';
 import { budgetCommand } from '../src/cli/budget-command';
-import { openTestDatabase } from './test-server';
+import { openTestDatabase, startTestServer } from './test-server';
 
 let db: OpenedDatabase;
 let store: TwinStore;
@@ -17,7 +17,7 @@ afterAll(async () => {
 async function run(...argv: string[]): Promise<{ code: number; out: string }> {
   let out = '';
   const [sub, ...rest] = argv;
-  const code = await budgetCommand(sub, rest, (fn) => fn(store), (s) => (out += s));
+  const code = await budgetCommand(sub, rest, () => ({ server: undefined, withStore: (fn) => fn(store) }), (s) => (out += s));
   return { code, out };
 }
 
@@ -38,4 +38,31 @@ describe('twin-server budget', () => {
     await expect(run('set', '--tenant', 'acme', '--key', 'k', '--user', 'u', '--period', 'day', '--limit', '1')).rejects.toThrow(/not both/);
     expect((await run('frobnicate')).code).toBe(2);
   });
+
+  it('goes through a running server: an admin key sets and lists another tenant\'s budget, applied at once', async () => {
+    const serverDb = await openTestDatabase();
+    const t = await startTestServer(serverDb);
+    try {
+      const server = { url: t.url, key: t.keys.admin };
+      const viaServer = async (...argv: string[]) => {
+        let out = '';
+        const [sub, ...rest] = argv;
+        const code = await budgetCommand(sub, rest, () => ({ server, withStore: () => Promise.reject(new Error('the database must not be opened while a server owns it')) }), (s) => (out += s));
+        return { code, out };
+      };
+      const tenant = 'acme-' + Math.random().toString(36).slice(2, 8);
+      const set = await viaServer('set', '--tenant', tenant, '--period', 'month', '--limit', '0.5', '--action', 'block', '--alert', '50');
+      expect(set).toEqual({ code: 0, out: `budget set: tenant ${tenant}, month, 0.5 USD, block (applied by the server at ${t.url})\n` });
+      expect((await viaServer('list', '--tenant', tenant)).out).toBe('tenant\tmonth\t0.5 USD\tblock\t50\n');
+      // Stored for that tenant, not the admin key's own.
+      expect((await t.store.listBudgets(tenant)).map((b) => b.limitAmount)).toEqual(['0.5']);
+      // A member key of another tenant may not act for this one.
+      const member = { url: t.url, key: t.keys.t2 };
+      await expect(budgetCommand('set', ['--tenant', tenant, '--period', 'day', '--limit', '1'], () => ({ server: member, withStore: () => Promise.reject(new Error('unused')) }), () => undefined)).rejects.toThrow(/403 .*Only admin API keys may act for another tenant/);
+    } finally {
+      await t.close();
+      await serverDb.close();
+    }
+  });
 });
+

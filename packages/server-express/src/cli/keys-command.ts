@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TwinError } from '@twin/core';
 import type { AuthContext } from '../auth/authenticator';
@@ -16,8 +14,9 @@ import {
 import type { PublicApiKey } from '../admin/admin-api-types';
 import { validate } from '../http/http-util';
 import { createApiKeyAdminStore, type ApiKeyAdminStore } from '../storage/api-key-admin-store';
-import { acquireDataDirLock, readDataDirLock } from '../storage/data-dir-lock';
+import { acquireDataDirLock } from '../storage/data-dir-lock';
 import { openDatabase } from '../storage/open-database';
+import { callServer, findRunningServer, type RunningServer } from './running-server';
 import { pgliteDir, type ServerEnv } from './server-config';
 
 /** The key operations, run over HTTP against a running server or on the database directly. */
@@ -31,24 +30,10 @@ interface KeyBackend {
   close(): Promise<void>;
 }
 
-function httpBackend(url: string, key: string): KeyBackend {
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    let res: Response;
-    try {
-      res = await fetch(new URL(path, url), {
-        method,
-        headers: { Authorization: `Bearer ${key}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-    } catch (error) {
-      throw new TwinError('network_error', `Cannot reach the server at ${url} (${(error as Error).message}).`);
-    }
-    const json = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
-    if (!res.ok) throw new TwinError('invalid_request', `${res.status} from ${url}: ${json.error?.message ?? res.statusText}`);
-    return json as T;
-  };
+function httpBackend(server: RunningServer): KeyBackend {
+  const call = <T>(method: string, path: string, body?: unknown) => callServer<T>(server, method, path, body);
   return {
-    where: url,
+    where: server.url,
     list: async (tenant) => (await call<{ keys: PublicApiKey[] }>('GET', `/api/keys${tenant ? `?tenant=${encodeURIComponent(tenant)}` : ''}`)).keys,
     create: (body) => call('POST', '/api/keys', body),
     update: (id, body) => call('PATCH', `/api/keys/${encodeURIComponent(id)}`, body),
@@ -88,26 +73,10 @@ async function directBackend(env: ServerEnv): Promise<KeyBackend> {
   };
 }
 
-/**
- * Where `twin-server keys` sends its work. A running server owns its embedded database (the folder
- * is locked), so the CLI asks it over HTTP: `--url` / `TWIN_URL`, or the URL the server wrote into
- * its lock file, with `--admin-key` / `TWIN_ADMIN_KEY` or the first-run key file. With no server
- * running, it opens the database itself (taking the lock).
- */
+/** Where `twin-server keys` sends its work: a running server over HTTP, else the database itself. */
 async function backendFor(env: ServerEnv, vars: Record<string, string | undefined>, flags: { url?: string; adminKey?: string }): Promise<KeyBackend> {
-  let url = flags.url ?? vars.TWIN_URL;
-  if (!url && !env.DATABASE_URL) {
-    const holder = readDataDirLock(pgliteDir(env));
-    if (holder && !holder.url) {
-      throw new TwinError('config_invalid', `The data folder is in use by process ${holder.pid} (twin-server ${holder.command}), which is not serving HTTP yet; retry in a moment.`);
-    }
-    url = holder?.url;
-  }
-  if (!url) return directBackend(env);
-  const devKeyFile = join(env.TWIN_DATA_DIR, 'dev-api-key');
-  const key = flags.adminKey ?? vars.TWIN_ADMIN_KEY ?? (existsSync(devKeyFile) ? readFileSync(devKeyFile, 'utf8').trim() : undefined);
-  if (!key) throw new TwinError('config_invalid', `A server is running at ${url}: pass an admin key with --admin-key or TWIN_ADMIN_KEY to manage keys through it.`);
-  return httpBackend(url, key);
+  const server = findRunningServer(env, vars, flags, 'manage keys');
+  return server ? httpBackend(server) : directBackend(env);
 }
 
 const list = (value: string | undefined) => (value === undefined ? undefined : value === '' ? null : value.split(',').map((s) => s.trim()).filter(Boolean));

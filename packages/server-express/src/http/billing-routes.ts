@@ -1,6 +1,8 @@
 import { TwinError, streamBillingConfigSchema } from '@twin/core';
 import { z } from 'zod';
+import { tenantIdSchema } from '../auth/key-admin';
 import { scopeOf, type BudgetScope } from '../storage/budget-store';
+import { actingTenant } from './acting-tenant';
 import { queryUsageReport } from '../storage/usage-report';
 import { readJsonBody, sendJson, validate } from './http-util';
 import { readQuery } from './read-query';
@@ -64,10 +66,13 @@ export async function putConfigs(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { configs: saved });
 }
 
-/** `GET /api/billing/budgets`: every budget of the caller's tenant, whatever its scope. */
+/** `?tenantId=`: an admin key acts for another tenant's budgets. */
+const budgetQuerySchema = z.object({ api_key: z.string().optional(), tenantId: tenantIdSchema.optional() }).strict();
+
+/** `GET /api/billing/budgets[?tenantId=]`: every budget of the caller's tenant (or, admin keys, the named one), whatever its scope. */
 export async function listBudgets(ctx: RouteContext): Promise<void> {
-  validate(noQuerySchema, readQuery(ctx.url), 'query');
-  const rows = await ctx.service.store.listBudgets(ctx.auth.tenantId);
+  const tenantId = actingTenant(ctx, validate(budgetQuerySchema, readQuery(ctx.url), 'query').tenantId);
+  const rows = await ctx.service.store.listBudgets(tenantId);
   sendJson(ctx.res, 200, {
     budgets: rows.map((b) => ({ id: b.id, scope: scopeOf(b), period: b.period, limit: b.limitAmount, currency: b.currency, ...b.config, updatedAt: b.updatedAt.toISOString() })),
   });
@@ -81,10 +86,11 @@ export function budgetId(tenantId: string, scope: BudgetScope, period: string): 
 /**
  * `PUT /api/billing/budgets`: sets a budget of the caller's tenant, one per scope and period. A key's
  * or an end user's budget needs a tenant-admin (or admin) key, so a member key cannot lift its own
- * limit, and names a key of the caller's tenant (404 on `scope.id` otherwise).
+ * limit, and names a key of that tenant (404 on `scope.id` otherwise). An admin key may name another
+ * tenant with `?tenantId=`.
  */
 export async function putBudget(ctx: RouteContext): Promise<void> {
-  validate(noQuerySchema, readQuery(ctx.url), 'query');
+  const tenantId = actingTenant(ctx, validate(budgetQuerySchema, readQuery(ctx.url), 'query').tenantId);
   const input = validate(budgetInputSchema, await readJsonBody(ctx.req), 'budget');
   const scope = input.scope;
   if (scope.type !== 'tenant' && ctx.auth.role === 'member') {
@@ -92,12 +98,12 @@ export async function putBudget(ctx: RouteContext): Promise<void> {
   }
   if (scope.type === 'apiKey') {
     const key = await ctx.service.keys.get(scope.id);
-    if (!key || key.tenantId !== ctx.auth.tenantId) throw new TwinError('not_found', `No API key ${scope.id} in this tenant.`, { details: { field: 'scope.id' } });
+    if (!key || key.tenantId !== tenantId) throw new TwinError('not_found', `No API key ${scope.id} in this tenant.`, { details: { field: 'scope.id' } });
   }
   const updatedAt = new Date();
   await ctx.service.store.upsertBudget({
-    id: budgetId(ctx.auth.tenantId, scope, input.period),
-    tenantId: ctx.auth.tenantId,
+    id: budgetId(tenantId, scope, input.period),
+    tenantId,
     scopeType: scope.type,
     scopeId: scope.type === 'tenant' ? '' : scope.id,
     period: input.period,
@@ -106,7 +112,7 @@ export async function putBudget(ctx: RouteContext): Promise<void> {
     config: { alertAtPercent: input.alertAtPercent, action: input.action },
     updatedAt,
   });
-  ctx.service.budgets.forget(ctx.auth.tenantId);
+  ctx.service.budgets.forget(tenantId);
   sendJson(ctx.res, 200, { budget: { ...input, updatedAt: updatedAt.toISOString() } });
 }
 

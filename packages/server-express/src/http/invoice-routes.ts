@@ -1,5 +1,6 @@
 import { TwinError, billingProfileSchema, invoiceToCsv, invoiceToHtml, type BillingProfile } from '@twin/core';
 import { z } from 'zod';
+import { actingTenant, requireAdmin } from './acting-tenant';
 import { readJsonBody, sendJson, validate } from './http-util';
 import type { RouteContext } from './stream-routes';
 
@@ -20,17 +21,6 @@ const issueSchema = z.object({ tenantId: z.string().min(1).optional(), period: p
 const creditSchema = z.object({ reason: z.string().min(1).max(500) });
 const formatSchema = z.enum(['json', 'csv', 'html']).default('json');
 
-function requireAdmin(ctx: RouteContext, what: string): void {
-  if (ctx.auth.role !== 'admin') throw new TwinError('forbidden', `Only admin API keys may ${what}.`);
-}
-
-/** The tenant a request acts for: its own, or (admin keys) the `tenantId` it names. */
-function tenantOf(ctx: RouteContext, requested: string | undefined): string {
-  if (requested === undefined || requested === ctx.auth.tenantId) return ctx.auth.tenantId;
-  requireAdmin(ctx, 'act for another tenant');
-  return requested;
-}
-
 /** A tenant's profile, or the default one (USD, no taxes, no plan) when none was set. */
 export async function profileOf(ctx: RouteContext, tenantId: string): Promise<BillingProfile> {
   return (await ctx.service.profiles.get(tenantId)) ?? billingProfileSchema.parse({ tenantId });
@@ -38,7 +28,7 @@ export async function profileOf(ctx: RouteContext, tenantId: string): Promise<Bi
 
 /** `GET /api/billing/profile[?tenantId=]`. */
 export async function getProfile(ctx: RouteContext): Promise<void> {
-  const tenantId = tenantOf(ctx, ctx.url.searchParams.get('tenantId') ?? undefined);
+  const tenantId = actingTenant(ctx, ctx.url.searchParams.get('tenantId') ?? undefined);
   sendJson(ctx.res, 200, { profile: await profileOf(ctx, tenantId) });
 }
 
@@ -57,13 +47,13 @@ export async function issueInvoice(ctx: RouteContext): Promise<void> {
   requireAdmin(ctx, 'issue invoices');
   const input = validate(issueSchema, await readJsonBody(ctx.req), 'invoice');
   const { from, to } = periodBounds(input.period);
-  const invoice = await ctx.service.invoices.issue({ profile: await profileOf(ctx, tenantOf(ctx, input.tenantId)), from, to });
+  const invoice = await ctx.service.invoices.issue({ profile: await profileOf(ctx, actingTenant(ctx, input.tenantId)), from, to });
   sendJson(ctx.res, 201, { invoice });
 }
 
 /** `GET /api/billing/invoices[?tenantId=]`. */
 export async function listInvoices(ctx: RouteContext): Promise<void> {
-  const tenantId = tenantOf(ctx, ctx.url.searchParams.get('tenantId') ?? undefined);
+  const tenantId = actingTenant(ctx, ctx.url.searchParams.get('tenantId') ?? undefined);
   sendJson(ctx.res, 200, { invoices: await ctx.service.invoices.list(tenantId) });
 }
 

@@ -67,6 +67,7 @@ const sse = {
 const json = (schema: Json, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
 const errors = { '400': errorResponse, '401': errorResponse, '404': errorResponse, '405': errorResponse, '429': errorResponse, '503': errorResponse };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: STREAM_ID_PATTERN.source } };
+const tenantIdParam = { name: 'tenantId', in: 'query', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } };
 
 /** One stable `operationId` per operation, so generated clients get readable method names. */
 const OPERATION_IDS: Record<string, Record<string, string>> = {
@@ -211,9 +212,10 @@ export function buildOpenApiDocument(): Json {
         },
       },
       '/api/billing/budgets': {
-        get: { summary: "The caller's budgets.", responses: { '200': json({ type: 'object' }), ...errors } },
+        get: { summary: "The caller's budgets (admin keys: `?tenantId=` another tenant's).", parameters: [tenantIdParam], responses: { '200': json({ type: 'object' }), ...errors } },
         put: {
-          summary: 'Set a budget for a period.',
+          summary: 'Set a budget for a period (admin keys: `?tenantId=` for another tenant).',
+          parameters: [tenantIdParam],
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Budget' } } } },
           responses: { '200': json({ type: 'object' }), ...errors },
         },
