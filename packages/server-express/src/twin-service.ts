@@ -43,7 +43,7 @@ import { registerClusterLogMetrics } from './cluster/cluster-log-metrics';
 import { createClusterLimits } from './cluster/cluster-limits';
 import { createLeaseKeeper } from './cluster/lease-keeper';
 import { createInstanceLeaseStore } from './storage/instance-lease-store';
-import { subscriberBus } from './cluster/subscriber-bus';
+import { ClusterBus } from './cluster/cluster-bus';
 
 /** Everything {@link createTwinService} takes. Only `store` and `providers` are required. */
 export interface TwinServiceOptions {
@@ -242,12 +242,15 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   );
   const countTokens = options.countTokens === false ? undefined : (options.countTokens ?? (await loadDefaultTokenCounter()));
   const leaseMs = options.cluster?.leaseMs ?? 15_000;
-  const clusterLimits = cluster ? createClusterLimits({ node: cluster, bus: subscriberBus(cluster), leaseMs, now: options.now ?? Date.now, logger }) : undefined;
+  // One pub/sub per instance, shared by every cluster part.
+  const bus = cluster ? new ClusterBus(cluster, logger) : undefined;
+  const clusterLimits = bus && cluster ? createClusterLimits({ node: cluster, bus, leaseMs, now: options.now ?? Date.now, logger }) : undefined;
   const lag = options.maxEventLoopLagMs !== undefined && !options.eventLoopLagMs ? monitorEventLoopLag() : undefined;
   const lagMs = options.eventLoopLagMs ?? (lag ? () => lag.ms : undefined);
-  const clusterStreams = cluster
+  const clusterStreams = bus && cluster
     ? new ClusterStreams(cluster, {
         logger,
+        bus,
         keyring: options.keyring,
         replayWindowEvents: config.buffer.replayWindowEvents,
         maxDurationMs: config.timeouts.maxDurationMs,

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { redisReachable, REDIS_TEST_URL } from '../../test/cluster/cluster-harness';
 import { testKeyPrefix, waitUntil } from '../../test/redis-test-server';
 import { shareBudgetVerdicts } from './budget-broadcast';
-import { subscriberBus } from './subscriber-bus';
+import { ClusterBus } from './cluster-bus';
 
 const ci = process.env.CI === 'true';
 const redisUp = await redisReachable();
@@ -22,7 +22,7 @@ async function instance(channel: string, instanceId: string) {
   const subscriber = new Redis(REDIS_TEST_URL);
   connections.push(redis, subscriber);
   const forgotten: string[] = [];
-  const shared = await shareBudgetVerdicts({ bus: subscriberBus({ redis, subscriber }), channel, instanceId, guard: { forget: (t) => void forgotten.push(t) }, logger: pino({ level: 'silent' }) });
+  const shared = await shareBudgetVerdicts({ bus: new ClusterBus({ redis, subscriber }, pino({ level: 'silent' })), channel, instanceId, guard: { forget: (t) => void forgotten.push(t) }, logger: pino({ level: 'silent' }) });
   return { shared, forgotten };
 }
 

@@ -1,10 +1,5 @@
 import type { Logger } from 'pino';
-
-/** Pub/sub between instances (the cluster's bus). */
-export interface MessageBus {
-  subscribe(channel: string, handler: (message: string) => void): Promise<() => void>;
-  publish(channel: string, message: string): Promise<boolean>;
-}
+import type { MessageBus } from './cluster-bus';
 
 /** What the broadcast needs of the budget guard. */
 export interface BudgetVerdicts {

@@ -3,17 +3,28 @@ import type { ClusterNode } from './cluster-node';
 
 type Handler = (message: string) => void;
 
+/** Pub/sub between instances: what the cluster's parts (control, relays, budget verdicts, live board) need of it. */
+export interface MessageBus {
+  /** Subscribes `handler`; resolves once Redis confirmed (messages published after that reach it), with its unsubscribe. */
+  subscribe(channel: string, handler: Handler): Promise<() => void>;
+  /** Publishes; false when Redis is away (the message is lost; receivers fall back on their own refresh). */
+  publish(channel: string, message: string): Promise<boolean>;
+}
+
 /**
- * Pub/sub of one instance over its subscriber connection: many handlers per channel, one Redis
- * SUBSCRIBE per channel (reference-counted), messages dispatched by channel. ioredis re-subscribes
- * after a reconnect by itself; while Redis is away `subscribe` rejects and callers degrade.
+ * The one pub/sub of an instance, over its subscriber connection: many handlers per channel, one
+ * Redis SUBSCRIBE per channel (reference-counted: UNSUBSCRIBE when its last handler goes), messages
+ * dispatched by channel, a handler that throws logged without stopping the others. ioredis
+ * re-subscribes after a reconnect by itself; while Redis is away `subscribe` rejects and callers
+ * degrade. One per instance: every part shares it (a second one would dispatch twice and could
+ * unsubscribe a channel the other still uses).
  */
-export class ClusterBus {
+export class ClusterBus implements MessageBus {
   private readonly handlers = new Map<string, Set<Handler>>();
   private readonly confirmed = new Map<string, Promise<unknown>>();
 
   constructor(
-    private readonly node: ClusterNode,
+    private readonly node: Pick<ClusterNode, 'redis' | 'subscriber'>,
     private readonly logger: Logger,
   ) {
     node.subscriber.on('message', (channel: string, message: string) => {
@@ -27,7 +38,6 @@ export class ClusterBus {
     });
   }
 
-  /** Subscribes `handler`; resolves once Redis confirmed (messages published after that reach it). */
   async subscribe(channel: string, handler: Handler): Promise<() => void> {
     let set = this.handlers.get(channel);
     const first = !set;
@@ -42,6 +52,7 @@ export class ClusterBus {
     };
     if (first) this.confirmed.set(channel, this.node.subscriber.subscribe(channel));
     try {
+      // A second handler of a channel waits for the first one's SUBSCRIBE too.
       await this.confirmed.get(channel);
     } catch (error) {
       unsubscribe();
@@ -50,7 +61,7 @@ export class ClusterBus {
     return unsubscribe;
   }
 
-  /** Publishes on the command connection; false when Redis is away (the message is lost). */
+  /** Publishes on the command connection. */
   async publish(channel: string, message: string): Promise<boolean> {
     try {
       await this.node.redis.publish(channel, message);

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { createRedisConnectionSlots, type ConnectionSlots } from '../limits/redis-connection-slots';
 import { createRedisRateLimiter, type AsyncRateLimiter } from '../limits/redis-rate-limiter';
-import { shareBudgetVerdicts, type MessageBus } from './budget-broadcast';
+import { shareBudgetVerdicts } from './budget-broadcast';
+import type { MessageBus } from './cluster-bus';
 import type { ClusterNode } from './cluster-node';
 
 /** The limits of one instance that hold across the cluster. */

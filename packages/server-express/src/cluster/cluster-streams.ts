@@ -8,7 +8,7 @@ import type { StreamHub } from '../stream/stream-hub';
 import { sealingFromSpec } from '../stream/sealing-from-spec';
 import { streamSummary } from '../stream/stream-summary';
 import { TWIN_SSE_FORMAT, type WireFormat } from '../stream/wire-format';
-import { ClusterBus } from './cluster-bus';
+import type { ClusterBus } from './cluster-bus';
 import { ClusterControl, type ControlMessage } from './cluster-control';
 import type { ClusterNode } from './cluster-node';
 import { createLogEntryCipher } from './log-entry-cipher';
@@ -37,9 +37,18 @@ export class ClusterStreams implements StreamLogSink {
 
   constructor(
     readonly node: ClusterNode,
-    private readonly options: { logger: Logger; keyring: Keyring | undefined; replayWindowEvents: number; maxDurationMs: number; resumeGraceMs: number; detachGraceMs: number },
+    private readonly options: {
+      logger: Logger;
+      /** The instance's one pub/sub (shared with the cluster limits). */
+      bus: ClusterBus;
+      keyring: Keyring | undefined;
+      replayWindowEvents: number;
+      maxDurationMs: number;
+      resumeGraceMs: number;
+      detachGraceMs: number;
+    },
   ) {
-    this.bus = new ClusterBus(node, options.logger);
+    this.bus = options.bus;
     this.control = new ClusterControl(node, this.bus, options.logger);
     this.log = new StreamEventLog(node, {
       maxLen: options.replayWindowEvents,
