@@ -44,6 +44,9 @@ import { createClusterLimits } from './cluster/cluster-limits';
 import { createLeaseKeeper } from './cluster/lease-keeper';
 import { createInstanceLeaseStore } from './storage/instance-lease-store';
 import { ClusterBus } from './cluster/cluster-bus';
+import { LiveBoard } from './cluster/live-board';
+import { liveSnapshotsOf } from './admin/live-snapshots';
+import { summariseLiveStream } from './admin/live-stream-summary';
 
 /** Everything {@link createTwinService} takes. Only `store` and `providers` are required. */
 export interface TwinServiceOptions {
@@ -164,6 +167,8 @@ export interface TwinService {
   readonly limits: RequestLimits;
   /** This instance's membership of a cluster (`options.cluster`); undefined in single-process mode. */
   readonly cluster: ClusterNode | undefined;
+  /** Cluster mode: every instance's load and live streams (the admin live feed, stream stats); undefined in one process. */
+  readonly board: LiveBoard | undefined;
   /** Resolves a provider by name (`undefined` → default); 400 naming `provider` when unknown. */
   provider(name: string | undefined): Provider;
   providerNames(): string[];
@@ -256,6 +261,11 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
         maxDurationMs: config.timeouts.maxDurationMs,
         resumeGraceMs: config.timeouts.resumeGraceMs,
         detachGraceMs: options.detachGraceMs ?? DEFAULT_DETACH_GRACE_MS,
+        describe: (stream) => ({
+          status: stream.status,
+          metrics: stream.getMetrics(),
+          ...(stream.isRunning ? { live: summariseLiveStream(stream, pricing.list(), Date.now()) } : {}),
+        }),
       })
     : undefined;
   const hub = new StreamHub(
@@ -289,6 +299,18 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   );
   await clusterStreams?.listen(hub);
   if (clusterStreams) registerClusterLogMetrics(metrics.registry, clusterStreams.log);
+  // Cluster mode: this instance on the live board, once a second (its rows only for watched tenants).
+  const board = cluster
+    ? new LiveBoard(cluster, {
+        logger,
+        source: {
+          load: () => ({ activeStreams: hub.activeStreams, openConnections: hub.openConnections }),
+          countsByTenant: () => hub.countsByTenant(),
+          rows: (tenantId, now) => liveSnapshotsOf(hub).rows(tenantId, () => hub.runningOf(tenantId), pricing.list(), now),
+        },
+      })
+    : undefined;
+  board?.start();
   const connectionSamples = new ConnectionSamples();
   const stopSampler = startConnectionSampler(connectionSamples, () => hub.countsByTenant());
   const snapshotMs = options.usageSnapshotIntervalMs ?? 3_600_000;
@@ -360,6 +382,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     keys,
     limits,
     cluster,
+    board,
     cors: options.cors,
     alerts,
     provider: (name) => router.provider(name),
@@ -399,6 +422,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
       }
       shared.budgets?.stop();
       clusterLimits?.stop();
+      await board?.stop();
       await cluster?.close();
     },
   };

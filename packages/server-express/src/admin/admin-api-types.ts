@@ -39,6 +39,17 @@ export interface LiveStreamSummary {
    * `estimated`. The bill itself is computed once, at the end.
    */
   costSoFar?: { currency: string; total: string; estimated: true };
+  /** Cluster mode: the instance that runs the stream. */
+  instance?: string;
+}
+
+/** One instance's load, as `GET /api/stream/stats` breaks the cluster down (cluster mode, admin keys). */
+export interface InstanceLoad {
+  instance: string;
+  activeStreams: number;
+  openConnections: number;
+  /** When the instance published these counts (ms since the epoch; this instance's: now). */
+  at: number;
 }
 
 /** What `GET /api/stream/stats` answers (and the live feed's `stats`). */

@@ -3,9 +3,8 @@ import { z } from 'zod';
 import type { AuthContext } from '../auth/authenticator';
 import { sendJson, validate } from '../http/http-util';
 import type { RouteContext } from '../http/stream-routes';
-import type { TwinService } from '../twin-service';
-import type { AdminLiveSnapshot, AdminStreamDetail, AdminTraffic, AdminWhoAmI } from './admin-api-types';
-import { LiveSnapshots } from './live-snapshots';
+import type { AdminLiveSnapshot, AdminStreamDetail, AdminTraffic, AdminWhoAmI, LiveStreamSummary } from './admin-api-types';
+import { liveSnapshotsOf } from './live-snapshots';
 import { summariseLiveStream } from './live-stream-summary';
 import { readStreamReplay } from './stream-timeline';
 import { buildTrafficSeries } from './traffic-series';
@@ -18,21 +17,14 @@ export function requireConsoleRole(auth: AuthContext): void {
   if (auth.role !== 'admin' && auth.role !== 'tenant-admin') throw new TwinError('forbidden', 'The admin console needs an admin or tenant-admin API key.');
 }
 
-// One per service: the consoles of a tenant share its table (see LiveSnapshots).
-const snapshots = new WeakMap<TwinService, LiveSnapshots>();
-function snapshotsOf(service: TwinService): LiveSnapshots {
-  let s = snapshots.get(service);
-  if (!s) snapshots.set(service, (s = new LiveSnapshots()));
-  return s;
-}
-
 const feedQuerySchema = z.object({ intervalMs: z.coerce.number().int().min(250).max(10_000).default(1_000) });
 
 /**
  * `GET /api/admin/live`: an SSE feed (core's encoder) of the tenant's running streams, one `live`
  * event per interval with every row, so a console that missed one needs nothing else to be right.
  * A console that reads slowly gets fewer snapshots, never a queue: while the socket is
- * backpressured the ticks are skipped.
+ * backpressured (or the previous tick still waits on Redis) the ticks are skipped. Cluster mode:
+ * the rows and counts of every instance (from the live board), each row naming its instance.
  */
 export async function adminLiveFeed(ctx: RouteContext): Promise<void> {
   requireConsoleRole(ctx.auth);
@@ -47,16 +39,32 @@ export async function adminLiveFeed(ctx: RouteContext): Promise<void> {
   res.write(encodeSSE({ comment: 'twin admin', retry: 2_000 }));
   let seq = 0;
   let blocked = false;
-  const tick = () => {
-    if (blocked || res.destroyed) return;
+  let busy = false;
+  const board = service.board;
+  const tenantId = ctx.auth.tenantId;
+  const tick = async () => {
+    if (blocked || busy || res.destroyed) return;
+    busy = true;
+    try {
+      await write();
+    } finally {
+      busy = false;
+    }
+  };
+  const write = async () => {
+    board?.watch(tenantId);
+    const remote = board ? await board.others(tenantId, true) : [];
+    if (res.destroyed) return;
     const now = Date.now();
     const running = service.hub.listActive(ctx.auth);
-    const streams = snapshotsOf(service).rows(ctx.auth.tenantId, () => running, service.pricing.list(), now);
-    const stats = service.stats.compute(now, ctx.auth.tenantId, {
-      activeStreams: running.length,
-      openConnections: running.filter((s) => s.hasConnection).length,
+    let streams: LiveStreamSummary[] = liveSnapshotsOf(service.hub).rows(tenantId, () => running, service.pricing.list(), now);
+    if (board) streams = [...streams.map((row) => ({ ...row, instance: board.instanceId })), ...remote.flatMap((r) => r.rows)];
+    const stats = service.stats.compute(now, tenantId, {
+      // The other instances' counts are their last publication's (at most a tick old).
+      activeStreams: running.length + remote.reduce((n, r) => n + r.tenant.streams, 0),
+      openConnections: running.filter((s) => s.hasConnection).length + remote.reduce((n, r) => n + r.tenant.connections, 0),
     });
-    const hour = service.signals.since(now - 3_600_000, ctx.auth.tenantId);
+    const hour = service.signals.since(now - 3_600_000, tenantId);
     const data: AdminLiveSnapshot = {
       v: 1,
       at: now,
@@ -73,8 +81,9 @@ export async function adminLiveFeed(ctx: RouteContext): Promise<void> {
       res.once('drain', () => (blocked = false));
     }
   };
-  tick();
-  const timer = setInterval(tick, intervalMs);
+  const run = () => void tick().catch((error: unknown) => service.logger.warn({ err: error }, 'admin live feed tick failed'));
+  run();
+  const timer = setInterval(run, intervalMs);
   // A comment now and then keeps proxies from closing a quiet feed (ticks are data, but may be skipped).
   const heartbeat = setInterval(() => !blocked && !res.destroyed && res.write(encodeSSEComment('hb')), 15_000);
   res.on('close', () => {
@@ -90,21 +99,24 @@ export async function adminLiveFeed(ctx: RouteContext): Promise<void> {
 export async function adminStreamDetail(ctx: RouteContext): Promise<void> {
   requireConsoleRole(ctx.auth);
   const id = ctx.params.id!;
-  const { store, hub, pricing } = ctx.service;
+  const { store, hub, pricing, board } = ctx.service;
   const live = hub.get(ctx.auth, id);
-  const [billing, connection, metricsRow, replay] = await Promise.all([
+  const [billing, connection, metricsRow, replay, remote] = await Promise.all([
     store.getBillingRecord(ctx.auth.tenantId, id),
     store.getConnection(ctx.auth.tenantId, id),
     store.getMetrics(ctx.auth.tenantId, id),
     readStreamReplay(store, ctx.auth.tenantId, id),
+    // Cluster mode: a stream another instance runs is described by that instance.
+    !live && hub.cluster ? hub.cluster.describeRemote(ctx.auth, id) : undefined,
   ]);
-  if (!live && !billing && !connection) throw new TwinError('not_found', `No stream ${id}.`, { details: { field: 'id' } });
+  if (!live && !remote && !billing && !connection) throw new TwinError('not_found', `No stream ${id}.`, { details: { field: 'id' } });
+  const liveRow = live?.isRunning ? { ...summariseLiveStream(live, pricing.list(), Date.now()), ...(board ? { instance: board.instanceId } : {}) } : remote?.live;
   const answer: AdminStreamDetail<StreamBillingRecord, StreamMetrics> = {
     streamId: id,
-    status: live?.status ?? connection?.status,
-    ...(live?.isRunning ? { live: summariseLiveStream(live, pricing.list(), Date.now()) } : {}),
+    status: live?.status ?? remote?.status ?? connection?.status,
+    ...(liveRow ? { live: liveRow } : {}),
     // Stored as the stream's StreamMetrics when it ended.
-    metrics: live ? live.getMetrics() : (metricsRow?.metrics as StreamMetrics | undefined),
+    metrics: live ? live.getMetrics() : ((remote?.metrics ?? metricsRow?.metrics) as StreamMetrics | undefined),
     connection: connection ?? null,
     billing: billing ?? null,
     ...replay,
@@ -138,10 +150,14 @@ export async function adminTraffic(ctx: RouteContext): Promise<void> {
     buckets: q.buckets,
   });
   const running = ctx.service.hub.listActive(ctx.auth);
+  const remote = ctx.service.board ? await ctx.service.board.others(ctx.auth.tenantId) : [];
   const answer: AdminTraffic = {
     window: q.window,
     ...series,
-    now: { activeStreams: running.length, openConnections: running.filter((s) => s.hasConnection).length },
+    now: {
+      activeStreams: running.length + remote.reduce((n, r) => n + r.tenant.streams, 0),
+      openConnections: running.filter((s) => s.hasConnection).length + remote.reduce((n, r) => n + r.tenant.connections, 0),
+    },
   };
   sendJson(ctx.res, 200, answer);
 }

@@ -35,3 +35,13 @@ export class LiveSnapshots {
     return rows;
   }
 }
+
+// One per hub: the consoles of a tenant and the cluster's live board share its tables.
+const perHub = new WeakMap<object, LiveSnapshots>();
+
+/** The live tables of `hub` (one per service). */
+export function liveSnapshotsOf(hub: object): LiveSnapshots {
+  let s = perHub.get(hub);
+  if (!s) perHub.set(hub, (s = new LiveSnapshots()));
+  return s;
+}

@@ -13,7 +13,9 @@ export type ControlMessage =
   /** Bytes and events that connection wrote (metered and billed by the owner). */
   | { op: 'wrote'; stream: string; bytes: number; events: number }
   /** DELETE through another instance: abort, then answer once the bill is final. */
-  | { op: 'abort'; stream: string; tenant: string };
+  | { op: 'abort'; stream: string; tenant: string }
+  /** The admin console's stream detail through another instance: the stream's status, live row and metrics. */
+  | { op: 'describe'; stream: string; tenant: string };
 
 interface Envelope {
   msg: ControlMessage;

@@ -5,6 +5,8 @@ import type { TransportEncoding } from '../http/negotiate-encoding';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SealingSpec, StreamLogSink } from '../stream/live-stream-deps';
 import type { StreamHub } from '../stream/stream-hub';
+import type { LiveStream } from '../stream/live-stream';
+import type { LiveStreamSummary } from '../admin/admin-api-types';
 import { sealingFromSpec } from '../stream/sealing-from-spec';
 import { streamSummary } from '../stream/stream-summary';
 import { TWIN_SSE_FORMAT, type WireFormat } from '../stream/wire-format';
@@ -15,11 +17,24 @@ import { createLogEntryCipher } from './log-entry-cipher';
 import { StreamEventLog, type StreamLogMeta } from './stream-event-log';
 import { StreamRelay } from './stream-relay';
 
+/** How long the admin's stream detail waits for the owner's view of a stream it runs. */
+const DESCRIBE_TIMEOUT_MS = 2_000;
+
 /** How long a DELETE through another instance waits for the owner's bill. */
 const ABORT_TIMEOUT_MS = 15_000;
 
 /** Longest a resume waits for the log of a stream that may just have started on another instance. */
 const META_WAIT_MS = 2_000;
+
+/** A running stream as its owner describes it to another instance (the admin's stream detail). */
+export interface RemoteStreamView {
+  /** The instance that runs it. */
+  instance: string;
+  status: string;
+  /** Its live row (while it runs). */
+  live?: LiveStreamSummary;
+  metrics: unknown;
+}
 
 /** What `resume` did. */
 export type ClusterResumeResult = 'relayed' | 'ended' | 'unknown';
@@ -46,6 +61,8 @@ export class ClusterStreams implements StreamLogSink {
       maxDurationMs: number;
       resumeGraceMs: number;
       detachGraceMs: number;
+      /** What this instance tells another one asking about a stream it runs (the admin's stream detail). */
+      describe: (stream: LiveStream) => Omit<RemoteStreamView, 'instance'>;
     },
   ) {
     this.bus = options.bus;
@@ -133,19 +150,27 @@ export class ClusterStreams implements StreamLogSink {
       });
     }
     const sealing = sealingFromSpec(streamId, meta.sealing, this.options.keyring);
-    hub.relay(
-      auth,
-      relay,
-      first,
-      (f) => {
-        const s = sealing?.();
-        return f.createWriter({ streamId, ...(s ? { sealer: s.sealer, codec: s.codec, alg: s.alg, kid: s.kid } : {}) });
-      },
-      req,
-      res,
-      encoding,
-      format,
-    );
+    try {
+      // A relayed connection is one of the cluster's connections like any other: it holds a slot of
+      // the global and per-key caps until its response closes (a refusal answers 503 / 429).
+      await hub.takeClusterSlot(auth, res);
+      hub.relay(
+        auth,
+        relay,
+        first,
+        (f) => {
+          const s = sealing?.();
+          return f.createWriter({ streamId, ...(s ? { sealer: s.sealer, codec: s.codec, alg: s.alg, kid: s.kid } : {}) });
+        },
+        req,
+        res,
+        encoding,
+        format,
+      );
+    } catch (error) {
+      relay.abandon();
+      throw error;
+    }
     return 'relayed';
   }
 
@@ -213,6 +238,20 @@ export class ClusterStreams implements StreamLogSink {
     }
   }
 
+  /**
+   * A stream of the caller's tenant that another instance runs, as its owner sees it now; undefined
+   * when no other instance runs it, or its owner did not answer (the caller shows what is stored).
+   */
+  async describeRemote(auth: AuthContext, streamId: string): Promise<RemoteStreamView | undefined> {
+    const meta = await this.log.readMeta(streamId).catch(() => undefined);
+    if (!meta || meta.ended || meta.tenantId !== auth.tenantId || meta.owner === this.node.instanceId) return undefined;
+    const answer = (await this.control.request(meta.owner, { op: 'describe', stream: streamId, tenant: auth.tenantId }, DESCRIBE_TIMEOUT_MS)) as
+      | { found: boolean; view?: Omit<RemoteStreamView, 'instance'> }
+      | undefined;
+    if (!answer?.found || !answer.view) return undefined;
+    return { instance: meta.owner, ...answer.view, ...(answer.view.live ? { live: { ...answer.view.live, instance: meta.owner } } : {}) };
+  }
+
   // ── control messages for streams this instance runs ────────────────────────
 
   private async handle(msg: ControlMessage): Promise<unknown> {
@@ -237,6 +276,9 @@ export class ClusterStreams implements StreamLogSink {
         await stream.finished;
         return { found: true, summary: streamSummary(stream) };
       }
+      case 'describe':
+        if (!stream || stream.tenantId !== msg.tenant) return { found: false };
+        return { found: true, view: this.options.describe(stream) };
     }
   }
 }

@@ -16,6 +16,7 @@ import { readJsonBody, sendJson, validate } from './http-util';
 import { readQuery } from './read-query';
 import { negotiateEncoding, type TransportEncoding } from './negotiate-encoding';
 import { PERIOD_MS, metricsQuerySchema, noQuerySchema, postStreamQuerySchema, streamQuerySchema } from './schemas';
+import type { InstanceLoad, StreamStats } from '../admin/admin-api-types';
 
 /** Context every route handler gets. */
 export interface RouteContext {
@@ -324,20 +325,40 @@ export async function deleteStream(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { stream: summary, billing: record });
 }
 
-/** `GET /api/stream/stats`: the caller's tenant; admins also see the whole server. */
+/**
+ * `GET /api/stream/stats`: the caller's tenant; admins also see the whole server. Cluster mode: the
+ * counts (active streams, connections) are the cluster's, and admins get them per instance; the
+ * rates and latencies are of the streams that finished on the instance that answers.
+ */
 export async function streamStats(ctx: RouteContext): Promise<void> {
   validate(noQuerySchema, readQuery(ctx.url), 'query');
-  const now = Date.now();
   const hub = ctx.service.hub;
+  const board = ctx.service.board;
   const mine = hub.listActive(ctx.auth);
-  const remote = hub.cluster ? await hub.cluster.listRemoteActive(ctx.auth) : [];
+  const [remote, others] = await Promise.all([
+    // The tenant's streams on other instances, from their logs (exact now).
+    hub.cluster ? hub.cluster.listRemoteActive(ctx.auth) : [],
+    // Every other instance's last publication (at most a second old): connections, and the server's counts.
+    board ? board.others(ctx.auth.tenantId) : [],
+  ]);
+  const now = Date.now();
   const tenant = ctx.service.stats.compute(now, ctx.auth.tenantId, {
     activeStreams: mine.length + remote.length,
-    openConnections: mine.filter((s) => s.hasConnection).length,
+    openConnections: mine.filter((s) => s.hasConnection).length + others.reduce((n, o) => n + o.tenant.connections, 0),
   });
-  const server =
-    ctx.auth.role === 'admin'
-      ? ctx.service.stats.compute(now, undefined, { activeStreams: hub.activeStreams, openConnections: hub.openConnections })
-      : undefined;
+  let server: (StreamStats & { instances?: InstanceLoad[] }) | undefined;
+  if (ctx.auth.role === 'admin') {
+    const instances: InstanceLoad[] = [
+      { instance: board?.instanceId ?? ctx.service.store.instanceId, activeStreams: hub.activeStreams, openConnections: hub.openConnections, at: now },
+      ...others.map(({ instance, activeStreams, openConnections, at }) => ({ instance, activeStreams, openConnections, at })),
+    ];
+    server = {
+      ...ctx.service.stats.compute(now, undefined, {
+        activeStreams: instances.reduce((n, i) => n + i.activeStreams, 0),
+        openConnections: instances.reduce((n, i) => n + i.openConnections, 0),
+      }),
+      ...(board ? { instances } : {}),
+    };
+  }
   sendJson(ctx.res, 200, { tenant, ...(server ? { server } : {}) });
 }

@@ -310,8 +310,13 @@ export class StreamHub {
 
   /** The caller's running streams. */
   listActive(auth: AuthContext): LiveStream[] {
+    return this.runningOf(auth.tenantId);
+  }
+
+  /** A tenant's running streams on this instance. */
+  runningOf(tenantId: string): LiveStream[] {
     const out: LiveStream[] = [];
-    for (const stream of this.streams.values()) if (stream.tenantId === auth.tenantId && stream.isRunning) out.push(stream);
+    for (const stream of this.streams.values()) if (stream.tenantId === tenantId && stream.isRunning) out.push(stream);
     return out;
   }
 
