@@ -55,9 +55,11 @@ export async function startTestServer(
     providers?: Provider[];
     service?: Partial<TwinServiceOptions>;
     mount?: (router: TwinRouter) => Server;
+    /** The store's instance id (several servers on one database: a cluster's instances). */
+    instanceId?: string;
   } = {},
 ): Promise<TestServer> {
-  const store = createTwinStore(database.db, { batchIntervalMs: 10 });
+  const store = createTwinStore(database.db, { batchIntervalMs: 10, ...(options.instanceId ? { instanceId: options.instanceId } : {}) });
   const providers = options.providers ?? [createSimulatedProvider({ tokensPerSecond: 200, outputTokens: 20, ...options.simulated })];
   const service = await createTwinService({
     store,
