@@ -9,13 +9,21 @@ import { RecentBills } from './recent-bills';
 
 const ROW_HEIGHT = 30;
 const COLUMNS = '1.6fr 0.8fr 1.3fr 0.8fr 0.7fr 0.6fr 0.6fr 0.7fr 0.8fr 1fr 0.8fr 0.7fr';
+// Cluster mode: every row names the instance that runs it, in a column after the stream's id.
+const CLUSTER_COLUMNS = '1.6fr 0.7fr 0.8fr 1.3fr 0.8fr 0.7fr 0.6fr 0.6fr 0.7fr 0.8fr 1fr 0.8fr 0.7fr';
+const HEADINGS = ['stream', 'key', 'provider/model', 'age', 'tokens', 'tok/s', 'TTFB', 'bytes', 'cost so far', 'state', 'stalls', ''];
 
-function Row({ row, onClose, closing }: { row: LiveRow; onClose: (id: string) => void; closing: boolean }) {
+function Row({ row, onClose, closing, cluster }: { row: LiveRow; onClose: (id: string) => void; closing: boolean; cluster: boolean }) {
   return (
-    <div className="row" role="row" data-testid="live-row" data-stream-id={row.id} style={{ gridTemplateColumns: COLUMNS }}>
+    <div className="row" role="row" data-testid="live-row" data-stream-id={row.id} style={{ gridTemplateColumns: cluster ? CLUSTER_COLUMNS : COLUMNS }}>
       <a role="cell" href={href('stream', row.id)} className="mono">
         {row.id}
       </a>
+      {cluster && (
+        <span role="cell" className="mono" data-testid="live-instance">
+          {row.instance ?? '—'}
+        </span>
+      )}
       <span role="cell" className="mono" title={row.tenantId}>
         {row.apiKeyId}
       </span>
@@ -60,6 +68,7 @@ export function LivePage({ apiKey }: { apiKey: string }) {
   const [closed, setClosed] = useState<BillingRecord[]>([]);
   const scroller = useRef<HTMLDivElement>(null);
   const rows = useMemo(() => [...(state.snapshot?.streams ?? [])].sort((a, b) => b.startedAt - a.startedAt), [state.snapshot]);
+  const cluster = rows.some((r) => r.instance !== undefined);
   const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 10 });
 
   const close = async (id: string) => {
@@ -100,8 +109,8 @@ export function LivePage({ apiKey }: { apiKey: string }) {
         </div>
       </div>
       <div className="table" role="table" aria-label="Active streams">
-        <div className="row head" role="row" style={{ gridTemplateColumns: COLUMNS }}>
-          {['stream', 'key', 'provider/model', 'age', 'tokens', 'tok/s', 'TTFB', 'bytes', 'cost so far', 'state', 'stalls', ''].map((h) => (
+        <div className="row head" role="row" style={{ gridTemplateColumns: cluster ? CLUSTER_COLUMNS : COLUMNS }}>
+          {(cluster ? [HEADINGS[0]!, 'instance', ...HEADINGS.slice(1)] : HEADINGS).map((h) => (
             <span role="columnheader" key={h}>
               {h}
             </span>
@@ -111,7 +120,7 @@ export function LivePage({ apiKey }: { apiKey: string }) {
           <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
             {virtual.getVirtualItems().map((item) => (
               <div key={rows[item.index]!.id} style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}>
-                <Row row={rows[item.index]!} onClose={close} closing={closing[rows[item.index]!.id] === true} />
+                <Row row={rows[item.index]!} onClose={close} closing={closing[rows[item.index]!.id] === true} cluster={cluster} />
               </div>
             ))}
           </div>

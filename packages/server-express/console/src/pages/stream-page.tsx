@@ -106,6 +106,12 @@ export function StreamPage({ id }: { id: string }) {
       <h1 className="mono">{detail.streamId}</h1>
       <p>
         status <b data-testid="stream-status">{detail.status ?? '—'}</b>
+        {detail.live?.instance ? (
+          <>
+            {' '}
+            on instance <b data-testid="stream-instance">{detail.live.instance}</b>
+          </>
+        ) : null}
         {detail.billing ? ` · ${detail.billing.provider}/${detail.billing.model}` : ''}
         {detail.billing?.purpose ? ` · purpose ${detail.billing.purpose}` : ''}
       </p>
