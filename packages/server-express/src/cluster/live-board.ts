@@ -173,7 +173,10 @@ export class LiveBoard {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    await this.publishing;
+    // A publication in flight lands first (else it would put this instance back); a hung one is not waited for long.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.publishing, new Promise((resolve) => (timer = setTimeout(resolve, 1_000)))]);
+    clearTimeout(timer);
     await this.node.redis
       .multi()
       .zrem(this.key('members'), this.node.instanceId)
