@@ -80,7 +80,15 @@ if (liveHeapFile) {
 process.on('message', async (message: { type: string }) => {
   if (message.type === 'status') {
     // Polled before the load phase (does not count as a report: those mark the measured window).
-    process.send!({ type: 'status', activeStreams: service.hub.activeStreams, pendingChunkRows: store.chunks.pending });
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send!({
+      type: 'status',
+      activeStreams: service.hub.activeStreams,
+      pendingChunkRows: store.chunks.pending,
+      heldStreams: (service.hub as unknown as { streams: Map<string, unknown> }).streams.size,
+      rss: process.memoryUsage().rss,
+      heapUsed: process.memoryUsage().heapUsed,
+    });
   } else if (message.type === 'report') {
     reports++;
     if (inspector && reports === 1) {
@@ -118,6 +126,9 @@ process.on('message', async (message: { type: string }) => {
       eventsSent: (await service.metrics.eventsSent.get()).values.reduce((sum, v) => sum + v.value, 0),
       maxRss,
       activeStreams: service.hub.activeStreams,
+      // Every stream the hub holds: running ones and ended ones kept for their resume grace (the TTFB
+      // phase's streams, 60 s), whose replay windows are in the heap figure too.
+      heldStreams: (service.hub as unknown as { streams: Map<string, unknown> }).streams.size,
       openConnections: service.hub.openConnections,
       pendingChunkRows: store.chunks.pending,
       slowClientCloses: (await service.metrics.slowClientCloses.get()).values[0]?.value ?? 0,
