@@ -10,8 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSimulatedProvider } from '@twin/core';
 import pino from 'pino';
-import { createApiKey, createSlotSleep, createTwinRouter, createTwinService, createTwinStore, openDatabase } from '../src/index';
+import type * as Twin from '../src/index';
 import { stampedProvider } from './stamped-provider';
+
+// As `twin-server` runs: the built package (`pnpm bench` builds first). Run from the sources under
+// tsx, every closure is also named through esbuild's `__name` (keepNames), which costs CPU on
+// every closure made and some 4 KiB of heap per open stream. SERVER_SOURCE=src runs the sources
+// (no build needed while iterating; its figures are not comparable).
+const entry = process.env.SERVER_SOURCE === 'src' ? '../src/index' : '../dist/index.js';
+const { createApiKey, createSlotSleep, createTwinRouter, createTwinService, createTwinStore, openDatabase } = (await import(entry)) as typeof Twin;
 
 // As `twin-server` (node dist/cli.js) runs: without source-mapped stack traces. tsx turns them on,
 // and Node's http server formats the stack of the ECONNRESET error of every request a client
