@@ -10,8 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSimulatedProvider } from '@twin/core';
 import pino from 'pino';
-import { createApiKey, createSlotSleep, createTwinRouter, createTwinService, createTwinStore, openDatabase } from '../src/index';
+import type * as Twin from '../src/index';
 import { stampedProvider } from './stamped-provider';
+
+// As `twin-server` runs: the built package (`pnpm bench` builds first). Run from the sources under
+// tsx, every closure is also named through esbuild's `__name` (keepNames), which costs CPU on
+// every closure made and some 4 KiB of heap per open stream. SERVER_SOURCE=src runs the sources
+// (no build needed while iterating; its figures are not comparable).
+const entry = process.env.SERVER_SOURCE === 'src' ? '../src/index' : '../dist/index.js';
+const { createApiKey, createSlotSleep, createTwinRouter, createTwinService, createTwinStore, openDatabase } = (await import(entry)) as typeof Twin;
 
 // As `twin-server` (node dist/cli.js) runs: without source-mapped stack traces. tsx turns them on,
 // and Node's http server formats the stack of the ECONNRESET error of every request a client
@@ -80,7 +87,15 @@ if (liveHeapFile) {
 process.on('message', async (message: { type: string }) => {
   if (message.type === 'status') {
     // Polled before the load phase (does not count as a report: those mark the measured window).
-    process.send!({ type: 'status', activeStreams: service.hub.activeStreams, pendingChunkRows: store.chunks.pending });
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send!({
+      type: 'status',
+      activeStreams: service.hub.activeStreams,
+      pendingChunkRows: store.chunks.pending,
+      heldStreams: (service.hub as unknown as { streams: Map<string, unknown> }).streams.size,
+      rss: process.memoryUsage().rss,
+      heapUsed: process.memoryUsage().heapUsed,
+    });
   } else if (message.type === 'report') {
     reports++;
     if (inspector && reports === 1) {
@@ -118,6 +133,9 @@ process.on('message', async (message: { type: string }) => {
       eventsSent: (await service.metrics.eventsSent.get()).values.reduce((sum, v) => sum + v.value, 0),
       maxRss,
       activeStreams: service.hub.activeStreams,
+      // Every stream the hub holds: running ones and ended ones kept for their resume grace (the TTFB
+      // phase's streams, 60 s), whose replay windows are in the heap figure too.
+      heldStreams: (service.hub as unknown as { streams: Map<string, unknown> }).streams.size,
       openConnections: service.hub.openConnections,
       pendingChunkRows: store.chunks.pending,
       slowClientCloses: (await service.metrics.slowClientCloses.get()).values[0]?.value ?? 0,

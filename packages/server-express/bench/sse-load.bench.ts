@@ -10,7 +10,7 @@
  * Knobs: STREAMS (10000), MEASURE_MS (20000), OUTPUT_TOKENS (long enough for every stream to outlive the run), PERSIST_CHUNKS (1; 0 disables the stream_chunks audit copy),
  * BENCH_DATABASE_URL (run the server on a Postgres server instead of PGlite), SERVER_NODE_FLAGS (extra node flags
  * for the server process, e.g. --expose-gc for live-heap figures), OPEN_BUDGET_MS (60000: stop opening after it),
- * MAX_EVENT_LOOP_LAG_MS (unset: the server's opt-in load shedding off), PEER (1; 0 skips the bare node:http run), PROFILE_FILE (CPU profile of the measured window), LIVE_HEAP_FILE (what is alive once every stream is open), ALLOCATION_FILE (sampled allocations of that window, collected ones too), SLOT_SLEEP (0: core's timerSleep for the simulated provider), TTFB_INTERVAL_MS (10) and TTFB_SAMPLES (2000) for the paced TTFB, HOLD_FIRST_BYTE (1; 0: content may leave before its billing record commits, to measure what the crash-safe hold costs).
+ * MAX_EVENT_LOOP_LAG_MS (unset: the server's opt-in load shedding off), PEER (1; 0 skips the bare node:http run), PROFILE_FILE (CPU profile of the measured window), LIVE_HEAP_FILE (what is alive once every stream is open), ALLOCATION_FILE (sampled allocations of that window, collected ones too), SLOT_SLEEP (0: core's timerSleep for the simulated provider), TTFB_INTERVAL_MS (10) and TTFB_SAMPLES (2000) for the paced TTFB, HOLD_FIRST_BYTE (1; 0: content may leave before its billing record commits, to measure what the crash-safe hold costs), SERVER_SOURCE (dist: the built package, as twin-server runs; src: the sources under tsx).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
@@ -49,7 +49,10 @@ const children: ChildProcess[] = [];
 process.on('exit', () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
 });
-const server = fork(here('./load-server.ts'), [], { execArgv: ['--import', 'tsx', ...(process.env.SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean)], env: { ...process.env }, stdio: 'inherit' });
+// The server runs the built packages (see load-server.ts); without the workspace's path aliases
+// tsx would load @twin/core from its sources.
+const serverEnv = process.env.SERVER_SOURCE === 'src' ? { ...process.env } : { ...process.env, TSX_TSCONFIG_PATH: here('./tsconfig.dist.json') };
+const server = fork(here('./load-server.ts'), [], { execArgv: ['--import', 'tsx', ...(process.env.SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean)], env: serverEnv, stdio: 'inherit' });
 children.push(server);
 const ready = await nextMessage(server, 'ready', 600_000); // a loaded machine can take minutes to start PGlite
 const url = `http://127.0.0.1:${ready.port as number}`;
@@ -144,6 +147,17 @@ console.log(
 
 // Settled again before the load phase, so those endings do not count in its CPU per event.
 await settle();
+// And the ended TTFB streams forgotten (the server keeps an ended stream resumable for 60 s), so the
+// heap per open stream counts the load phase's streams only. The baseline is taken after that.
+async function forgotten(): Promise<Message> {
+  for (let waited = 0; ; waited += 1_000) {
+    server.send({ type: 'status' });
+    const r = await nextMessage(server, 'status');
+    if ((r.heldStreams as number) === 0 || waited >= 90_000) return r;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+const beforeLoad = await forgotten();
 
 // ── 2. 10,000 concurrent streams from a separate load-generator process ──
 interface LoadFigures { streams: number; p50: number; p99: number; max: number; eventsPerSecond: number; cpuPerEvent: number; maxRss: number; openedMs: number }
@@ -163,10 +177,11 @@ async function loadTest(target: ChildProcess, label: string, url: string, key: s
   const MiB = 1024 ** 2;
   const perStream = (now: number, before: number) => (((now - before) / Math.max(1, opened.opened as number)) / 1024).toFixed(1);
   console.log(
-    `[${label}] memory: before the first stream RSS ${(readyRss / MiB).toFixed(0)} MiB, heap ${(readyHeap / MiB).toFixed(0)} MiB; ` +
+    `[${label}] memory: before the load phase RSS ${(readyRss / MiB).toFixed(0)} MiB, heap ${(readyHeap / MiB).toFixed(0)} MiB; ` +
       `with ${opened.opened as number} streams open RSS ${((atOpen.rss as number) / MiB).toFixed(0)} MiB, heap ${((atOpen.heapUsed as number) / MiB).toFixed(0)} MiB ` +
       `(per stream: RSS ${perStream(atOpen.rss as number, readyRss)} KiB, heap ${perStream(atOpen.heapUsed as number, readyHeap)} KiB); ` +
-      `external (Buffers, outside the JS heap) ${((atOpen.external as number) / MiB).toFixed(0)} MiB`,
+      `external (Buffers, outside the JS heap) ${((atOpen.external as number) / MiB).toFixed(0)} MiB` +
+      (atOpen.heldStreams === undefined ? '' : `; the server holds ${atOpen.heldStreams as number} streams (ended ones keep their replay window for the resume grace)`),
   );
   const result = await nextMessage(client, 'result', MEASURE_MS + 60_000);
   target.send({ type: 'report' });
@@ -202,7 +217,7 @@ async function loadTest(target: ChildProcess, label: string, url: string, key: s
   };
 }
 
-const twin = await loadTest(server, 'twin', url, key, ready.rss as number, ready.heapUsed as number);
+const twin = await loadTest(server, 'twin', url, key, beforeLoad.rss as number, beforeLoad.heapUsed as number);
 server.send({ type: 'stop' });
 await new Promise((r) => server.once('exit', r));
 

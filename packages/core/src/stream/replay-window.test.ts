@@ -11,9 +11,9 @@ describe('ReplayWindow', () => {
     expect({ count: window.count, startSeq: window.startSeq, bytes: window.bytes }).toEqual({ count: 3, startSeq: 197, bytes: 30 });
     expect(window.covers(196)).toBe(true);
     expect(window.covers(195)).toBe(false);
-    expect(window.after(196).map((e) => e.type !== 'heartbeat' && e.data.seq)).toEqual([197, 198, 199]);
-    expect(window.after(198).map((e) => e.type !== 'heartbeat' && e.data.seq)).toEqual([199]);
-    expect(window.after(199)).toEqual([]);
+    expect(window.after(196, '').map((e) => e.type !== 'heartbeat' && e.data.seq)).toEqual([197, 198, 199]);
+    expect(window.after(198, '').map((e) => e.type !== 'heartbeat' && e.data.seq)).toEqual([199]);
+    expect(window.after(199, '')).toEqual([]);
   });
 
   it('evicts by bytes, and an event larger than the bound leaves the window empty but positioned after it', () => {
@@ -38,16 +38,35 @@ describe('ReplayWindow', () => {
       { type: 'chunk', data: { v: 2, seq: 4, text: 'é "q" \\ ✓' } },
       { type: 'chunk', data: { v: 2, seq: 5, tools: [{ id: 't', index: 0, name: 'f' }] } },
     ];
-    // The stream buffer says which events are plain text chunks (its text frames).
+    // The stream buffer says which events are plain text chunks (its text frames), and where their
+    // text ends in the stream's text.
+    let text = '';
     for (const event of events) {
       const data = event.type === 'heartbeat' ? undefined : (event.data as { seq: number; text?: string });
       const plain = data !== undefined && Object.keys(data).length === 3 && typeof data.text === 'string';
-      window.add(event, data?.seq ?? -1, 10, plain ? data.text : undefined);
+      if (plain) text += data.text;
+      window.add(event, data?.seq ?? -1, 10, plain ? text.length : undefined);
     }
-    const replayed = window.after(-1);
+    const replayed = window.after(-1, text);
     expect(replayed).toEqual(events);
     expect(replayed.map((e) => JSON.stringify(e))).toEqual(events.map((e) => JSON.stringify(e)));
     for (const i of [0, 2, 3, 5]) expect(replayed[i]).toBe(events[i]);
-    expect(window.after(3)).toEqual(events.slice(4));
+    expect(window.after(3, text)).toEqual(events.slice(4));
+  });
+
+  it('slices each held text chunk from the stream text after earlier text chunks were evicted', () => {
+    const window = new ReplayWindow(3, 1_000);
+    let text = '';
+    const events: StreamEvent[] = [];
+    for (let seq = 0; seq < 10; seq++) {
+      const event: StreamEvent =
+        seq % 4 === 3 ? { type: 'chunk', data: { v: 2, seq, reasoning: `r${seq}` } } : { type: 'chunk', data: { v: 2, seq, text: `t${seq}✓`.repeat(seq + 1) } };
+      events.push(event);
+      const plain = 'text' in event.data;
+      if (plain) text += (event.data as { text: string }).text;
+      window.add(event, seq, 10, plain ? text.length : undefined);
+    }
+    expect(window.after(6, text)).toEqual(events.slice(7));
+    expect(window.after(8, text)).toEqual(events.slice(9));
   });
 });

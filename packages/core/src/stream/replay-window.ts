@@ -1,24 +1,33 @@
 import { PROTOCOL_VERSION } from '../protocol/version';
 import type { StreamEvent } from '../protocol/stream-event';
 
-/**
- * A held event, or for a plain text chunk (`{ v, seq, text }`, the bulk of any stream) its text
- * alone: the event and data objects cost about 90 bytes beside the text on 64-bit Node, and the seq
- * follows from the position. {@link ReplayWindow.after} rebuilds equal events.
- */
-type Entry = StreamEvent | string;
+/** In `ends`: the entry is not a plain text chunk; the event is in `others`. */
+const NOT_TEXT = 0xffff_ffff;
+const INITIAL_CAPACITY = 16;
 
 /**
  * The most recent events of one stream, bounded by count and by (approximate) bytes, for
  * `Last-Event-ID` resume. Events enter in sequence order with consecutive seqs, so the event for
- * seq `s` sits at `s - startSeq` and a lookup is O(1).
+ * seq `s` sits at position `s - startSeq` and a lookup is O(1).
+ *
+ * A plain text chunk (`{ v, seq, text }`, the bulk of any stream) is held as where its text ends in
+ * the stream's whole text (UTF-16 units): text chunks follow each other in that text (the stream
+ * buffer keeps it for `resync` anyway), so a chunk is the slice from the previous text chunk's end
+ * to its own, and the seq follows from the position. The window holds no string and no object for
+ * them: two 32-bit integers per event (the end and the size) in a ring that grows by doubling up to
+ * the count bound, 8 KiB at 1,024 events. Other events are kept as they are, by seq.
+ * {@link ReplayWindow.after} rebuilds equal events.
  */
 export class ReplayWindow {
-  private entries: Entry[] = [];
-  private sizes: number[] = [];
-  /** Index of the oldest live entry; evicted entries before it are compacted away in batches. */
+  private ends = new Uint32Array(INITIAL_CAPACITY);
+  private sizes = new Uint32Array(INITIAL_CAPACITY);
+  private others: Map<number, StreamEvent> | undefined;
+  /** Ring position of the oldest held event. */
   private head = 0;
-  /** Seq of `events[head]`, or the next seq to be added when the window is empty. */
+  private held = 0;
+  /** Where the text of the first held text chunk starts: the end of the last text chunk evicted. */
+  private evictedTextEnd = 0;
+  /** Seq of the oldest held event, or the next seq to be added when the window is empty. */
   startSeq = 0;
   bytes = 0;
 
@@ -28,29 +37,30 @@ export class ReplayWindow {
   ) {}
 
   get count(): number {
-    return this.entries.length - this.head;
+    return this.held;
   }
 
   /**
    * Adds the event with seq `seq` (must be the next one), evicting the oldest past either bound.
-   * `text`: the event is a plain text chunk `{ v, seq, text }` with this text, held as the text alone.
+   * `textEnd`: the event is a plain text chunk `{ v, seq, text }` whose text ends at `textEnd` in the
+   * stream's text (and starts where the previous text chunk's ended), held as that position alone.
    */
-  add(event: StreamEvent, seq: number, size: number, text?: string): void {
-    if (this.count === 0) this.startSeq = seq;
-    this.entries.push(text ?? event);
-    this.sizes.push(size);
+  add(event: StreamEvent, seq: number, size: number, textEnd?: number): void {
+    // The oldest goes first when the count is at its bound (it would be evicted right after).
+    while (this.held > 0 && this.held >= this.maxEvents) this.evict();
+    if (this.held === 0) this.startSeq = seq;
+    if (this.held === this.ends.length) this.grow();
+    const at = (this.head + this.held) & (this.ends.length - 1);
+    if (textEnd === undefined) {
+      this.ends[at] = NOT_TEXT;
+      (this.others ??= new Map()).set(seq, event);
+    } else {
+      this.ends[at] = textEnd;
+    }
+    this.sizes[at] = size;
+    this.held++;
     this.bytes += size;
-    while (this.count > 0 && (this.count > this.maxEvents || this.bytes > this.maxBytes)) {
-      this.bytes -= this.sizes[this.head]!;
-      this.head++;
-      this.startSeq++;
-    }
-    // Compact lazily so eviction stays O(1) amortised without a ring buffer's bookkeeping.
-    if (this.head > 64 && this.head * 2 > this.entries.length) {
-      this.entries.splice(0, this.head);
-      this.sizes.splice(0, this.head);
-      this.head = 0;
-    }
+    while (this.held > 0 && (this.held > this.maxEvents || this.bytes > this.maxBytes)) this.evict();
   }
 
   /** True when every event after `lastSeq` up to the newest is still held. */
@@ -58,14 +68,50 @@ export class ReplayWindow {
     return lastSeq + 1 >= this.startSeq;
   }
 
-  /** The held events with seq > `lastSeq` (call only when {@link covers} is true). */
-  after(lastSeq: number): StreamEvent[] {
-    const from = this.head + Math.max(0, lastSeq + 1 - this.startSeq);
+  /**
+   * The held events with seq > `lastSeq` (call only when {@link covers} is true). `text`: the
+   * stream's whole text so far, which the text chunks are slices of.
+   */
+  after(lastSeq: number, text: string): StreamEvent[] {
     const out: StreamEvent[] = [];
-    for (let i = from; i < this.entries.length; i++) {
-      const entry = this.entries[i]!;
-      out.push(typeof entry === 'string' ? { type: 'chunk', data: { v: PROTOCOL_VERSION, seq: this.startSeq + i - this.head, text: entry } } : entry);
+    const mask = this.ends.length - 1;
+    let textStart = this.evictedTextEnd;
+    for (let i = 0; i < this.held; i++) {
+      const seq = this.startSeq + i;
+      const end = this.ends[(this.head + i) & mask]!;
+      if (end === NOT_TEXT) {
+        if (seq > lastSeq) out.push(this.others!.get(seq)!);
+        continue;
+      }
+      if (seq > lastSeq) out.push({ type: 'chunk', data: { v: PROTOCOL_VERSION, seq, text: text.slice(textStart, end) } });
+      textStart = end;
     }
     return out;
+  }
+
+  private evict(): void {
+    const at = this.head;
+    const end = this.ends[at]!;
+    if (end === NOT_TEXT) this.others!.delete(this.startSeq);
+    else this.evictedTextEnd = end;
+    this.bytes -= this.sizes[at]!;
+    this.head = (at + 1) & (this.ends.length - 1);
+    this.held--;
+    this.startSeq++;
+  }
+
+  /** Doubles the ring (its length stays a power of two), the oldest event moving to position 0. */
+  private grow(): void {
+    const capacity = this.ends.length * 2;
+    const ends = new Uint32Array(capacity);
+    const sizes = new Uint32Array(capacity);
+    const mask = this.ends.length - 1;
+    for (let i = 0; i < this.held; i++) {
+      ends[i] = this.ends[(this.head + i) & mask]!;
+      sizes[i] = this.sizes[(this.head + i) & mask]!;
+    }
+    this.ends = ends;
+    this.sizes = sizes;
+    this.head = 0;
   }
 }

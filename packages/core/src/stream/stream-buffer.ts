@@ -84,6 +84,8 @@ export class StreamBuffer {
   private backpressure = false;
   /** When content last went out (`-Infinity` before the first content part). */
   private lastContentFlushAt = -Infinity;
+  /** Length of the text sent in text chunks so far: where the next text chunk starts in the stream's text. */
+  private textSent = 0;
   private terminal: StreamEvent | undefined;
 
   private readonly frames = new FrameCoalescer();
@@ -245,7 +247,7 @@ export class StreamBuffer {
     }
     const lastSeq = this.nextSeq - 1;
     if (lastEventId === lastSeq) return [];
-    if (lastEventId < lastSeq && this.window.covers(lastEventId)) return this.window.after(lastEventId);
+    if (lastEventId < lastSeq && this.window.covers(lastEventId)) return this.window.after(lastEventId, this.state.text);
     if (lastEventId < lastSeq && this.terminal !== undefined && lastEventId === lastSeq - 1) return [this.terminal];
     const resyncSeq = this.terminal === undefined ? lastSeq : lastSeq - 1;
     const reason = lastEventId > lastSeq ? 'unknown_position' : 'out_of_window';
@@ -341,8 +343,11 @@ export class StreamBuffer {
 
   private emitChunk(content: ChunkContent, bytes: number): StreamEvent {
     // Spread order puts `v` and `seq` first in the JSON, before the content.
-    // A text frame's content is `{ text }` alone: the replay window can hold it as the text.
-    return this.emit({ type: 'chunk', data: { v: PROTOCOL_VERSION, seq: this.nextSeq, ...content } }, bytes + CHUNK_OVERHEAD_BYTES, content.text);
+    // A text frame's content is `{ text }` alone, and text frames follow each other in the stream's
+    // text (the state): the replay window holds such a chunk as where its text ends there.
+    const text = content.text;
+    if (text !== undefined) this.textSent += text.length;
+    return this.emit({ type: 'chunk', data: { v: PROTOCOL_VERSION, seq: this.nextSeq, ...content } }, bytes + CHUNK_OVERHEAD_BYTES, text === undefined ? undefined : this.textSent);
   }
 
   private endWithError(fields: ErrorFields, out: StreamEvent[]): void {
@@ -354,8 +359,8 @@ export class StreamBuffer {
     out.push(this.terminal);
   }
 
-  private emit(event: StreamEvent, bytes: number, text?: string): StreamEvent {
-    this.window.add(event, this.nextSeq, bytes, text);
+  private emit(event: StreamEvent, bytes: number, textEnd?: number): StreamEvent {
+    this.window.add(event, this.nextSeq, bytes, textEnd);
     this.nextSeq++;
     return event;
   }

@@ -378,6 +378,9 @@ export class LiveStream implements Tickable {
 
   /** The opening committed: what was held goes out, then the session's normal flush rules resume. */
   private onOpeningDurable(held: StreamEvent[]): void {
+    // An open gate passes everything: the stream lets it go (its promise, timer and closures are
+    // a few hundred bytes per stream for the rest of the stream's life).
+    this.gate = undefined;
     const logHeld = this.logHeld;
     this.logHeld = undefined;
     if (logHeld && logHeld.length > 0) this.deps.log?.append(this.id, logHeld, this.init.encrypted === true);
