@@ -11,6 +11,7 @@ import {
   type TokenCounter,
   type Keyring,
   type ProviderRegistry,
+  type ProviderEnvironment,
 } from '@twin/core';
 import pino, { type Logger } from 'pino';
 import type { RequestHooks } from './http/client-presence';
@@ -119,6 +120,13 @@ export interface TwinServiceOptions {
   routingSource?: () => RoutingConfig;
   /** Where the routing config's `apiKeyEnv` / `secretEnv` names are looked up (the CLI passes `process.env`). */
   secrets?: Record<string, string | undefined>;
+  /**
+   * Clock, timers (`sleep`), randomness and fetch of the providers and wrappers the routing config
+   * builds: first-token and idle timeouts, retry backoff, circuit breakers, the response cache
+   * (default: the real ones). Tests inject them so a timeout fires when the test says, not after
+   * real seconds that a loaded machine can outrun.
+   */
+  routingEnv?: Partial<ProviderEnvironment>;
   /** Rate limits of keys that have none of their own (default: none). Tenant limits are stored. */
   defaultKeyLimits?: RateLimits;
   /** Timers, clock and fetch of alert webhook deliveries (tests). */
@@ -224,7 +232,8 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   if (!providers.has(defaultProvider)) throw new TwinError('config_invalid', `Default provider "${defaultProvider}" is not configured.`);
   const secrets = options.secrets ?? {};
   let routing = options.routing ?? EMPTY_ROUTING_CONFIG;
-  let router = createModelRouter({ base: providers, config: routing, secrets, defaultProvider });
+  const routingEnv = options.routingEnv ? { env: options.routingEnv } : {};
+  let router = createModelRouter({ base: providers, config: routing, secrets, defaultProvider, ...routingEnv });
 
   const cluster = options.cluster ? await joinCluster({ ...options.cluster, instanceId: options.cluster.instanceId ?? options.store.instanceId }, logger) : undefined;
   const metrics = createServerMetrics({ defaultMetrics: options.processMetrics !== false });
@@ -397,7 +406,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     reloadRouting(next) {
       if (!next && !options.routingSource) throw new TwinError('config_invalid', 'This server has no routing config file to reload (set TWIN_CONFIG).');
       const config = next ?? options.routingSource!();
-      router = createModelRouter({ base: providers, config, secrets, defaultProvider, previous: router });
+      router = createModelRouter({ base: providers, config, secrets, defaultProvider, previous: router, ...routingEnv });
       routing = config;
       logger.info({ providers: router.providerNames, aliases: router.aliases }, 'routing config reloaded');
     },

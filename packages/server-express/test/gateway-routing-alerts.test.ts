@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSimulatedProvider } from '@twin/core';
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseRoutingConfig, tables, type OpenedDatabase } from '../src/index';
 import { verifyWebhookSignature } from '../src/alerts/webhook-signature';
 import { startFakeOpenAIUpstream } from './fake-openai-upstream';
@@ -40,6 +40,27 @@ describe.each([
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   // Webhook retries wait on these timers; the test fires them.
   const timers: Array<{ fn: () => void; ms: number }> = [];
+  // The routing's clock and sleeps (first-token limit): a first-token wait ends when the test fires
+  // it, never on the real clock, so a loaded machine can neither trip the limit early nor make the
+  // test wait real seconds. The clock moves only when a fired wait says the limit has passed.
+  let clock = 0;
+  const waits = new Set<{ ms: number; fire: () => void }>();
+  const routingEnv = {
+    now: () => clock,
+    sleep: (ms: number, signal?: AbortSignal) =>
+      new Promise<void>((resolve) => {
+        if (signal?.aborted) return resolve();
+        const wait = {
+          ms,
+          fire: () => {
+            waits.delete(wait);
+            resolve();
+          },
+        };
+        waits.add(wait);
+        signal?.addEventListener('abort', wait.fire, { once: true });
+      }),
+  };
 
   beforeAll(async () => {
     if (name === 'Postgres' && !pgUp) return;
@@ -59,8 +80,7 @@ describe.each([
       models: {
         'after-500': ['e500/gpt-x', 'good/backup-1'],
         'after-429': ['e429/gpt-x', 'good/backup-1'],
-        // The limit applies to the backup too, on the real clock (the service's router has no clock
-        // seam): 5 s is far above what a loaded machine takes for the local backup's first token.
+        // The limit applies to the backup too; on the test's clock it passes only for the hung provider.
         'after-timeout': { fallback: ['hang/gpt-x', 'good/backup-1'], firstTokenTimeoutMs: 5_000 },
       },
       alerts: { webhooks: [{ url: receiver.url, secretEnv: 'HOOK_SECRET' }] },
@@ -73,6 +93,7 @@ describe.each([
         unpricedModels: 'allow',
         secrets: { UPSTREAM_KEY: 'sk-upstream', HOOK_SECRET: 'whsec_test' },
         alertChecks: false,
+        routingEnv,
         alertEnv: { schedule: (fn, ms) => (timers.push({ fn, ms }), () => undefined) },
       },
     });
@@ -90,8 +111,24 @@ describe.each([
     ['after-429', 'e429', 'provider_rate_limited'],
     ['after-timeout', 'hang', 'provider_timeout'],
   ])('serves %s from the next provider of the chain; the bill names the provider that served, the events the one skipped', async (alias, skipped, code) => {
-    const r = await openSSE(`${t.url}/api/stream`, { headers: { authorization: `Bearer ${t.keys.t1}` }, body: { model: alias, messages: [{ role: 'user', content: 'hi' }] } });
+    const hang = upstreams[3]!;
+    const hangRequests = hang.requests;
+    const opening = openSSE(`${t.url}/api/stream`, { headers: { authorization: `Bearer ${t.keys.t1}` }, body: { model: alias, messages: [{ role: 'user', content: 'hi' }] } });
+    if (alias === 'after-timeout') {
+      // The hung upstream has the request; every pending wait is its first-token limit (the backup
+      // is not asked before the limit passes). The limit passes: fire them.
+      await vi.waitFor(() => {
+        expect(hang.requests).toBe(hangRequests + 1);
+        expect(waits.size).toBeGreaterThan(0);
+      });
+      expect([...waits].every((w) => w.ms === 5_000)).toBe(true);
+      clock += 5_000;
+      for (const w of [...waits]) w.fire();
+    }
+    const r = await opening;
     await r.done;
+    // The backup's own limit never passed: its wait was cancelled once its first token came.
+    expect(waits.size).toBe(0);
     expect(r.status).toBe(200);
     expect(r.events.at(-1)!.event).toBe('complete');
     expect(r.events.filter((e) => e.event === 'chunk').map((e) => (e.json as { text?: string }).text ?? '').join('')).toBe('served by the backup upstream');

@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/index';
 import { startPgliteWorker } from '../src/storage/pglite-worker-client';
@@ -24,6 +25,29 @@ describe('PGlite worker lifecycle', () => {
       const second = await openDatabase({ dataDir: dir });
       expect((await second.db.select().from(apiKeys)).map((k) => k.id)).toEqual(['persisted']);
       await second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a new folder starts from a dump (loadDataDir) with its rows; a folder that holds a database keeps its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twin-pglite-worker-'));
+    try {
+      const source = await openDatabase({ dataDir: join(dir, 'source') });
+      await source.db.insert(apiKeys).values(key('dumped'));
+      await source.close();
+      const pg = await PGlite.create({ dataDir: join(dir, 'source') });
+      writeFileSync(join(dir, 'dump.tar'), Buffer.from(await (await pg.dumpDataDir('none')).arrayBuffer()));
+      await pg.close();
+
+      const loaded = await openDatabase({ dataDir: join(dir, 'loaded'), loadDataDir: join(dir, 'dump.tar') });
+      expect((await loaded.db.select().from(apiKeys)).map((k) => k.id)).toEqual(['dumped']);
+      await loaded.db.insert(apiKeys).values(key('added'));
+      await loaded.close();
+
+      const again = await openDatabase({ dataDir: join(dir, 'loaded'), loadDataDir: join(dir, 'dump.tar') });
+      expect((await again.db.select().from(apiKeys)).map((k) => k.id).sort()).toEqual(['added', 'dumped']);
+      await again.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

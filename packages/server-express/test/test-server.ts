@@ -15,6 +15,7 @@ import {
   type TwinStore,
   type TwinRouter,
 } from '../src/index';
+import { pgliteTemplate } from './pglite-template';
 
 const PRICED_BY_DEFAULT = new Set(['simulated', 'openai', 'anthropic', 'google']);
 
@@ -32,9 +33,12 @@ function testPricing(provider: string): StreamBillingConfig {
   });
 }
 
-/** One embedded database per test file (PGlite takes seconds to boot). */
+/**
+ * One embedded database per test file, loaded from a migrated dump: PGlite's initdb takes seconds
+ * of CPU, once per run instead of once per file (see pglite-template.ts).
+ */
 export async function openTestDatabase(): Promise<OpenedDatabase> {
-  return openDatabase({ dataDir: 'memory://' });
+  return openDatabase({ dataDir: 'memory://', loadDataDir: await pgliteTemplate() });
 }
 
 export interface TestServer {

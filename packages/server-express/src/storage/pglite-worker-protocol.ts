@@ -15,6 +15,11 @@ export interface PgliteWorkerData {
    * streams are refused (503) while it is too far behind.
    */
   nice?: number;
+  /**
+   * A PGlite dump file (`dumpDataDir`) the database starts from instead of running initdb: only
+   * for a new database (`memory://`, or a folder that holds none yet).
+   */
+  loadDataDir?: string;
 }
 
 /** The worker's start-up reply value. */

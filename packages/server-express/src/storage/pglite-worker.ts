@@ -4,7 +4,7 @@
  * {@link startPgliteWorker}; answers {@link PgliteRequest}s in order of arrival, except that a
  * query outside an open transaction waits for it to end (PGlite's own transaction lock).
  */
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
@@ -30,7 +30,7 @@ const arrayRows = { rowMode: 'array' } as const;
 const objectRows = { rowMode: 'object' } as const;
 
 const port = parentPort!;
-const { dataDir, settings, nice } = workerData as PgliteWorkerData;
+const { dataDir, settings, nice, loadDataDir } = workerData as PgliteWorkerData;
 
 /**
  * Lowers this thread's priority. On Linux a thread's own id names it for setpriority (which then
@@ -123,6 +123,7 @@ try {
   const pg = await PGlite.create({
     dataDir,
     startParams: [...PGlite.defaultStartParams, ...settings.flatMap((setting) => ['-c', setting])],
+    ...(loadDataDir ? { loadDataDir: new Blob([readFileSync(loadDataDir)]) } : {}),
   });
   // After create: PGlite's start-up installs array parsers (numeric[], timestamp[], …) that these replace.
   Object.assign(pg.parsers, drizzleParsers);
