@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 /** Reads a fixture transcript (bytes exactly as stored). */
 export function fixture(path: string): Uint8Array {
@@ -32,13 +33,18 @@ export interface RecordedRequest {
   closed: Promise<{ completed: boolean }>;
 }
 
+/** The test that is running now (vitest's own state), to tell whose scripted responses are whose. */
+const currentTest = () => expect.getState().currentTestName;
+
 /**
  * A local HTTP server that replays wire transcripts over a real socket, one scripted response per
  * request in order, and records each request (its JSON body, and whether the client closed the
- * connection before the response completed).
+ * connection before the response completed). Responses a test scripted but never used are dropped
+ * when the next test makes a request: one test that fails half-way (a timeout on a loaded machine)
+ * must not hand its leftovers to every test after it.
  */
 export async function startTranscriptServer() {
-  const queue: ScriptedResponse[] = [];
+  const queue: { response: ScriptedResponse; test: string | undefined }[] = [];
   const requests: RecordedRequest[] = [];
   const open = new Set<ServerResponse>();
   let seed = 12345;
@@ -61,7 +67,9 @@ export async function startTranscriptServer() {
       let completed = false;
       const closed = new Promise<{ completed: boolean }>((resolve) => res.on('close', () => resolve({ completed })));
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, closed });
-      const script = queue.shift() ?? { status: 500, body: '{"error":{"message":"transcript server: nothing scripted"}}' };
+      const test = currentTest();
+      while (queue.length > 0 && queue[0]!.test !== test) queue.shift();
+      const script = queue.shift()?.response ?? { status: 500, body: '{"error":{"message":"transcript server: nothing scripted"}}' };
       open.add(res);
       res.on('close', () => open.delete(res));
       if (script.delayMs) await new Promise((r) => setTimeout(r, script.delayMs));
@@ -95,7 +103,8 @@ export async function startTranscriptServer() {
     requests,
     /** Queue the next responses, in order. */
     script(...responses: ScriptedResponse[]) {
-      queue.push(...responses);
+      const test = currentTest();
+      queue.push(...responses.map((response) => ({ response, test })));
     },
     async close() {
       for (const res of open) res.destroy();
