@@ -60,7 +60,6 @@ async function missingParts(): Promise<string[]> {
 
 /** Readings taken with the servers' reports, when every stream is open and at the end. */
 interface Probe {
-  at: number;
   clientCpu: number;
   balancerCpu: number;
   redis: RedisCost;
@@ -71,7 +70,6 @@ interface Row {
   figures: LoadFigures & { probeAtOpen?: Probe; probeAtEnd?: Probe };
   /** Server events written between the two readings (every instance). */
   events: number;
-  windowMs: number;
   balancer: boolean;
   redis: boolean;
 }
@@ -127,7 +125,6 @@ async function measure(label: string, kind: 'single' | 'cluster' | 'bare', insta
     const direct = `http://127.0.0.1:${ready[0]!.port as number}`;
     if (kind === 'cluster') balancer = await startLoadBalancer(BALANCER, ready.map((r) => `127.0.0.1:${r.port as number}`));
     const probe = async (clientPid: number): Promise<Probe> => ({
-      at: performance.now(),
       clientCpu: processTreeCpuMicros(clientPid),
       balancerCpu: balancer ? processTreeCpuMicros(balancer.pid) : 0,
       redis: await readRedisCost(redis),
@@ -147,7 +144,6 @@ async function measure(label: string, kind: 'single' | 'cluster' | 'bare', insta
       label,
       figures,
       events: figures.atEnd.eventsSent - figures.atOpen.eventsSent,
-      windowMs: figures.probeAtEnd!.at - figures.probeAtOpen!.at,
       balancer: balancer !== undefined,
       redis: kind === 'cluster',
     };
@@ -162,12 +158,16 @@ async function measure(label: string, kind: 'single' | 'cluster' | 'bare', insta
 const perEvent = (row: Row, micros: number) => micros / Math.max(1, row.events);
 const delta = (row: Row, pick: (p: Probe) => number) => pick(row.figures.probeAtEnd!) - pick(row.figures.probeAtOpen!);
 const serverCpu = (row: Row) => row.figures.atEnd.cpuMicros - row.figures.atOpen.cpuMicros;
-/** Server CPU per stream and second of the window: what one stream at this rate costs. */
-const cpuPerStreamSecond = (row: Row) => serverCpu(row) / Math.max(1, row.figures.streams) / (row.windowMs / 1000);
+/**
+ * Streams one core of server CPU carries at TOKENS_PER_SECOND, one event per token (what Twin writes
+ * when it keeps up; a starved server coalesces tokens into fewer events, so its own events per
+ * stream-second would flatter it).
+ */
+const streamsPerCore = (row: Row) => Math.floor(1e6 / (perEvent(row, serverCpu(row)) * TOKENS_PER_SECOND));
 
 function summarize(rows: Row[]): void {
   const f1 = (n: number) => n.toFixed(1);
-  const f2 = (n: number) => n.toFixed(2);
+  const f2 = (n: number) => (n === 0 || n >= 0.1 ? n.toFixed(2) : n.toPrecision(2));
   console.table(
     Object.fromEntries(
       rows.map((row) => {
@@ -192,7 +192,7 @@ function summarize(rows: Row[]): void {
             'log trips/event': log ? f2(logDelta('roundTrips') / row.events) : '-',
             'log cmds/event': log ? f2(logDelta('commands') / row.events) : '-',
             'redis cmds/event': row.redis ? f2(redisCommands / row.events) : '-',
-            'streams/core': Math.floor(1e6 / cpuPerStreamSecond(row)),
+            'streams/core': streamsPerCore(row),
           },
         ];
       }),
@@ -200,7 +200,7 @@ function summarize(rows: Row[]): void {
   );
   console.log(
     'server µs/event: CPU of every Twin process (summed) / events they wrote, from every stream open to the end of measurement; balancer, redis-server and the load generator apart. ' +
-      `streams/core: streams at ${TOKENS_PER_SECOND} tokens/s one core of server CPU carries at that cost (1 s / server CPU per stream-second).`,
+      `streams/core: streams at ${TOKENS_PER_SECOND} tokens/s (one event each) that one core of server CPU carries at that cost (1 s / (µs per event × ${TOKENS_PER_SECOND})).`,
   );
   const single = rows.find((r) => r.label === 'single');
   for (const row of rows.filter((r) => r.redis)) {

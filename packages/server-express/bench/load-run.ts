@@ -47,14 +47,17 @@ export type Message = { type: string; [key: string]: unknown };
 export function nextMessage(child: ChildProcess, type: string, timeoutMs = 120_000): Promise<Message> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "${type}" message within ${timeoutMs} ms`)), timeoutMs);
+    const onExit = (code: number | null) => reject(new Error(`child exited (${code}) before "${type}"`));
     const onMessage = (m: Message) => {
       if (m.type !== type) return;
       clearTimeout(timer);
       child.off('message', onMessage);
+      // Polled in loops (the load bench's settle): a listener left behind per call would pile up.
+      child.off('exit', onExit);
       resolve(m);
     };
     child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before "${type}"`)));
+    child.once('exit', onExit);
   });
 }
 
@@ -167,7 +170,8 @@ export async function loadTest<P = undefined>(options: LoadOptions<P>): Promise<
   const client = forkBench('./load-client.ts', { ...process.env, URL_BASE: url, KEY: key, STREAMS: String(STREAMS), MEASURE_MS: String(MEASURE_MS) });
   const opened = await nextMessage(client, 'opened', 600_000);
   console.log(
-    `[${label}] opened ${opened.opened as number} of ${STREAMS} streams in ${((opened.openedMs as number) / 1000).toFixed(1)} s (${opened.failures as number} failed; opening stops after OPEN_BUDGET_MS)`,
+    `[${label}] opened ${opened.opened as number} of ${STREAMS} streams in ${((opened.openedMs as number) / 1000).toFixed(1)} s (${opened.failures as number} failed; opening stops after OPEN_BUDGET_MS)` +
+      ((opened.failures as number) > 0 ? `; failed: ${Object.entries(opened.failureReasons as Record<string, number>).map(([reason, n]) => `${reason} ×${n}`).join(', ')}` : ''),
   );
   const [atOpen, probeAtOpen] = await Promise.all([report(targets), probe?.(client.pid!)]);
   const MiB = 1024 ** 2;
