@@ -140,6 +140,10 @@ async function measure(label: string, kind: 'single' | 'cluster' | 'bare', insta
       readyHeap: ready.reduce((sum, r) => sum + (r.heapUsed as number), 0),
       probe,
     });
+    // A balancer's 503 while it has marked every instance down (health checks timing out on a
+    // starved machine) is the balancer's: say so next to the failures it causes.
+    const notices = balancer?.output().split('\n').filter((line) => / is (DOWN|UP)\b/.test(line)) ?? [];
+    if (notices.length > 0) console.log(`[${label}] ${BALANCER}: ${notices.map((line) => line.replace(/^.*?(Server \S+ is)/, '$1').slice(0, 160)).join(' | ')}`);
     return {
       label,
       figures,
