@@ -213,12 +213,15 @@ function summarize(rows: Row[]): void {
     const logTrips = (row.figures.atEnd.clusterLog?.roundTrips ?? 0) - (row.figures.atOpen.clusterLog?.roundTrips ?? 0);
     const logCommands = (row.figures.atEnd.clusterLog?.commands ?? 0) - (row.figures.atOpen.clusterLog?.commands ?? 0);
     const logEvents = (row.figures.atEnd.clusterLog?.events ?? 0) - (row.figures.atOpen.clusterLog?.events ?? 0);
+    const failedPipelines = (row.figures.atEnd.clusterLog?.failedPipelines ?? 0) - (row.figures.atOpen.clusterLog?.failedPipelines ?? 0);
     const redisWork = single ? perEvent(row, serverCpu(row)) - perEvent(single, serverCpu(single)) : NaN;
     console.log(
       `[${row.label}] Redis cost per event (${row.events} events written): ` +
         (single ? `server CPU in Redis work ≈ ${f1(redisWork)} µs (its ${f1(perEvent(row, serverCpu(row)))} − single's ${f1(perEvent(single, serverCpu(single)))}); ` : '') +
         `redis-server's own CPU ${f1(perEvent(row, delta(row, (p) => p.redis.cpuMicros)))} µs; ` +
-        `event log ${f2(logTrips / row.events)} round trips and ${f2(logCommands / row.events)} commands (${logEvents} events logged, ${f1(logEvents / Math.max(1, logTrips))} per pipeline); ` +
+        `event log ${f2(logTrips / row.events)} round trips and ${f2(logCommands / row.events)} commands (${logEvents} events logged, ${f1(logEvents / Math.max(1, logTrips))} per pipeline` +
+        (failedPipelines > 0 ? `, ${failedPipelines} pipelines failed` : '') +
+        '); ' +
         `every command of the instances (INFO commandstats) ${f2(total / row.events)}: ${commands
           .slice(0, 6)
           .map(([command, calls]) => `${command} ${f2(calls / row.events)}`)
