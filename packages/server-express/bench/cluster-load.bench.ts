@@ -34,7 +34,7 @@ import { HAPROXY, NGINX, freePort, startLoadBalancer, type LoadBalancer } from '
 import { REDIS_SERVER, startRedisProcess, type RedisProcess } from '../test/cluster/redis-process';
 import { POSTGRES_TEST_URL, postgresReachable } from '../test/postgres-test-database';
 import { dropKeys } from '../test/redis-test-server';
-import { forkBench, loadTest, nextMessage, outputTokensFor, stopAll, type LoadFigures } from './load-run';
+import { builtServerEnv, forkBench, loadTest, nextMessage, outputTokensFor, stopAll, type LoadFigures } from './load-run';
 import { processTreeCpuMicros } from './process-cpu';
 import { commandDelta, readRedisCost, type RedisCost } from './redis-cost';
 
@@ -77,7 +77,8 @@ interface Row {
 // The servers' environment: this bench's, minus any cluster setting a caller's shell may hold.
 const clusterSettings = new Set(['BENCH_REDIS_URL', 'BENCH_REDIS_PREFIX', 'BENCH_INSTANCE_ID', 'BENCH_DB_SCHEMA']);
 const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !clusterSettings.has(name)));
-const serverEnv = { ...inherited, BENCH_DATABASE_URL: DATABASE_URL, OUTPUT_TOKENS: outputTokensFor(MEASURE_MS) };
+// The Twin servers run the built packages, as twin-server does (SERVER_SOURCE=src: the sources).
+const serverEnv = builtServerEnv({ ...inherited, BENCH_DATABASE_URL: DATABASE_URL, OUTPUT_TOKENS: outputTokensFor(MEASURE_MS) });
 
 /**
  * Starts `count` load-server processes on one Postgres schema (cluster mode when `redisUrl` is given):
