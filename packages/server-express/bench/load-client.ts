@@ -23,6 +23,12 @@ let recording = false;
 let events = 0;
 let recordedEvents = 0;
 let failures = 0;
+/** Why streams failed to open: HTTP status or error code, with counts (a balancer's 503 is not a server's). */
+const failureReasons: Record<string, number> = {};
+const failed = (reason: string) => {
+  failures++;
+  failureReasons[reason] = (failureReasons[reason] ?? 0) + 1;
+};
 let ended = 0;
 const requests: Array<ReturnType<typeof request>> = [];
 
@@ -30,7 +36,7 @@ function openStream(i: number): Promise<void> {
   return new Promise((resolve) => {
     const req = request(`${URL_BASE}/api/stream?prompt=load+${i}`, { agent, headers: { authorization: `Bearer ${KEY}`, accept: 'text/event-stream' } }, (res) => {
       if (res.statusCode !== 200) {
-        failures++;
+        failed(`HTTP ${res.statusCode}`);
         res.resume();
         resolve();
         return;
@@ -52,8 +58,8 @@ function openStream(i: number): Promise<void> {
       res.on('end', () => ended++);
       resolve();
     });
-    req.on('error', () => {
-      failures++;
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      failed(error.code ?? error.message);
       resolve();
     });
     req.end();
@@ -71,7 +77,7 @@ for (let i = 0; i < STREAMS && performance.now() - t0 < OPEN_BUDGET_MS; i += OPE
 }
 const openedMs = performance.now() - t0;
 const opened = attempted - failures;
-process.send!({ type: 'opened', openedMs, failures, opened });
+process.send!({ type: 'opened', openedMs, failures, failureReasons, opened });
 await new Promise((r) => setTimeout(r, WARMUP_MS));
 const eventsBefore = events;
 recording = true;

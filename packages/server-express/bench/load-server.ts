@@ -1,6 +1,9 @@
 /**
- * The server side of the load bench, run in its own process (forked by sse-load.bench.ts): the
- * Twin router on PGlite with the simulated provider at 10 tokens/s. Reports its RSS over IPC.
+ * The server side of the load benches, run in its own process (forked by sse-load.bench.ts and
+ * cluster-load.bench.ts): the Twin router on PGlite with the simulated provider at 10 tokens/s.
+ * Reports its RSS, CPU and events over IPC. BENCH_REDIS_URL makes it one instance of a cluster
+ * (BENCH_REDIS_PREFIX, BENCH_INSTANCE_ID: as REDIS_URL, TWIN_REDIS_PREFIX, TWIN_INSTANCE_ID do for
+ * twin-server); its reports then carry the event log's Redis counters (`twin_cluster_log_*`).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -26,12 +29,16 @@ const { createApiKey, createSlotSleep, createTwinRouter, createTwinService, crea
 process.setSourceMapsEnabled(false);
 
 // BENCH_DATABASE_URL runs the same bench on a Postgres server (in a schema of its own) instead of PGlite.
+// BENCH_DB_SCHEMA: a schema the instances of a cluster share (whoever names it drops it).
 const dataDir = mkdtempSync(join(tmpdir(), 'twin-load-'));
 const pgUrl = process.env.BENCH_DATABASE_URL;
-const schemaName = `twin_bench_${process.pid}`;
+const schemaName = process.env.BENCH_DB_SCHEMA ?? `twin_bench_${process.pid}`;
+const ownSchema = process.env.BENCH_DB_SCHEMA === undefined;
 const database = await openDatabase(pgUrl ? { url: pgUrl, schemaName } : { dataDir });
+const redisUrl = process.env.BENCH_REDIS_URL;
+const instanceId = process.env.BENCH_INSTANCE_ID ?? `bench-${process.pid}`;
 const logger = pino({ level: 'warn' });
-const store = createTwinStore(database.db, { onWriteError: (table, err) => logger.warn({ table, err }, 'batch write failed') });
+const store = createTwinStore(database.db, { ...(redisUrl ? { instanceId } : {}), onWriteError: (table, err) => logger.warn({ table, err }, 'batch write failed') });
 // As the reference server does: the simulated provider's per-token sleeps share one timer (SLOT_SLEEP=0: core's timerSleep).
 const provider = stampedProvider(
   createSimulatedProvider({
@@ -51,7 +58,10 @@ const service = await createTwinService({
   ...(process.env.MAX_EVENT_LOOP_LAG_MS ? { maxEventLoopLagMs: Number(process.env.MAX_EVENT_LOOP_LAG_MS) } : {}),
   logger,
   processMetrics: false,
+  ...(redisUrl ? { cluster: { redisUrl, instanceId, ...(process.env.BENCH_REDIS_PREFIX ? { keyPrefix: process.env.BENCH_REDIS_PREFIX } : {}) } } : {}),
 });
+/** A gauge or counter of /metrics (what a scrape reads). */
+const metric = async (name: string): Promise<number> => (await service.metrics.registry.getSingleMetric(name)?.get())?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
 const key = (await createApiKey(store, { tenantId: 'bench' })).key;
 const router = createTwinRouter({ service });
 const server = createServer((req, res) => router(req as never, res as never, () => res.writeHead(404).end()));
@@ -139,6 +149,16 @@ process.on('message', async (message: { type: string }) => {
       openConnections: service.hub.openConnections,
       pendingChunkRows: store.chunks.pending,
       slowClientCloses: (await service.metrics.slowClientCloses.get()).values[0]?.value ?? 0,
+      ...(redisUrl
+        ? {
+            clusterLog: {
+              roundTrips: await metric('twin_cluster_log_round_trips'),
+              commands: await metric('twin_cluster_log_commands'),
+              events: await metric('twin_cluster_log_events'),
+              failedPipelines: await metric('twin_cluster_log_failed_pipelines'),
+            },
+          }
+        : {}),
     });
   } else if (message.type === 'stop') {
     clearInterval(sampler);
@@ -148,7 +168,7 @@ process.on('message', async (message: { type: string }) => {
     await store.close();
     await database.close();
     rmSync(dataDir, { recursive: true, force: true });
-    if (pgUrl) {
+    if (pgUrl && ownSchema) {
       const { default: postgres } = await import('postgres');
       const admin = postgres(pgUrl, { max: 1, onnotice: () => {} });
       await admin.unsafe(`DROP SCHEMA IF EXISTS "${schemaName}" CASCADE`);

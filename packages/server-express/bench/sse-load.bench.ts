@@ -12,48 +12,20 @@
  * for the server process, e.g. --expose-gc for live-heap figures), OPEN_BUDGET_MS (60000: stop opening after it),
  * MAX_EVENT_LOOP_LAG_MS (unset: the server's opt-in load shedding off), PEER (1; 0 skips the bare node:http run), PROFILE_FILE (CPU profile of the measured window), LIVE_HEAP_FILE (what is alive once every stream is open), ALLOCATION_FILE (sampled allocations of that window, collected ones too), SLOT_SLEEP (0: core's timerSleep for the simulated provider), TTFB_INTERVAL_MS (10) and TTFB_SAMPLES (2000) for the paced TTFB, HOLD_FIRST_BYTE (1; 0: content may leave before its billing record commits, to measure what the crash-safe hold costs), SERVER_SOURCE (dist: the built package, as twin-server runs; src: the sources under tsx).
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { createSimulatedProvider } from '@twin/core';
+import { builtServerEnv, forkBench, loadTest, nextMessage, outputTokensFor, stopAll, type Message } from './load-run';
 
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const STREAMS = Number(process.env.STREAMS ?? 10_000);
 const MEASURE_MS = Number(process.env.MEASURE_MS ?? 20_000);
-// Every stream must outlive opening, warm-up and measurement: at 10 tokens/s a 500-token answer ends
-// after 50 s, before a slow opening phase is over, and the load would quietly shrink. Both servers
-// read OUTPUT_TOKENS from the environment they inherit.
-process.env.OUTPUT_TOKENS ??= String(
-  Math.ceil(((Number(process.env.OPEN_BUDGET_MS ?? 60_000) + Number(process.env.WARMUP_MS ?? 3_000) + MEASURE_MS) / 1000 + 30) * Number(process.env.TOKENS_PER_SECOND ?? 10)),
-);
+// Both servers read OUTPUT_TOKENS from the environment they inherit.
+process.env.OUTPUT_TOKENS = outputTokensFor(MEASURE_MS);
 const GiB = 1024 ** 3;
 
-type Message = { type: string; [key: string]: unknown };
-function nextMessage(child: ChildProcess, type: string, timeoutMs = 120_000): Promise<Message> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${type}" message within ${timeoutMs} ms`)), timeoutMs);
-    const onMessage = (m: Message) => {
-      if (m.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      resolve(m);
-    };
-    child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before "${type}"`)));
-  });
-}
-
 const started = performance.now();
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-});
-// The server runs the built packages (see load-server.ts); without the workspace's path aliases
-// tsx would load @twin/core from its sources.
-const serverEnv = process.env.SERVER_SOURCE === 'src' ? { ...process.env } : { ...process.env, TSX_TSCONFIG_PATH: here('./tsconfig.dist.json') };
-const server = fork(here('./load-server.ts'), [], { execArgv: ['--import', 'tsx', ...(process.env.SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean)], env: serverEnv, stdio: 'inherit' });
-children.push(server);
+// The server runs the built packages (see load-server.ts).
+const server = forkBench('./load-server.ts', builtServerEnv(process.env), (process.env.SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean));
 const ready = await nextMessage(server, 'ready', 600_000); // a loaded machine can take minutes to start PGlite
 const url = `http://127.0.0.1:${ready.port as number}`;
 console.log(`server: ${ready.driver as string} storage, simulated provider at 10 tokens/s, persistChunks=${process.env.PERSIST_CHUNKS !== '0'}`);
@@ -160,71 +132,12 @@ async function forgotten(): Promise<Message> {
 const beforeLoad = await forgotten();
 
 // ── 2. 10,000 concurrent streams from a separate load-generator process ──
-interface LoadFigures { streams: number; p50: number; p99: number; max: number; eventsPerSecond: number; cpuPerEvent: number; maxRss: number; openedMs: number }
-async function loadTest(target: ChildProcess, label: string, url: string, key: string, readyRss: number, readyHeap: number): Promise<LoadFigures> {
-  const client = fork(here('./load-client.ts'), [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, URL_BASE: url, KEY: key, STREAMS: String(STREAMS), MEASURE_MS: String(MEASURE_MS) },
-    stdio: 'inherit',
-  });
-  children.push(client);
-  const opened = await nextMessage(client, 'opened', 600_000);
-  console.log(
-    `[${label}] opened ${opened.opened as number} of ${STREAMS} streams in ${((opened.openedMs as number) / 1000).toFixed(1)} s (${opened.failures as number} failed; opening stops after OPEN_BUDGET_MS)`,
-  );
-  target.send({ type: 'report' });
-  const atOpen = await nextMessage(target, 'report');
-  const MiB = 1024 ** 2;
-  const perStream = (now: number, before: number) => (((now - before) / Math.max(1, opened.opened as number)) / 1024).toFixed(1);
-  console.log(
-    `[${label}] memory: before the load phase RSS ${(readyRss / MiB).toFixed(0)} MiB, heap ${(readyHeap / MiB).toFixed(0)} MiB; ` +
-      `with ${opened.opened as number} streams open RSS ${((atOpen.rss as number) / MiB).toFixed(0)} MiB, heap ${((atOpen.heapUsed as number) / MiB).toFixed(0)} MiB ` +
-      `(per stream: RSS ${perStream(atOpen.rss as number, readyRss)} KiB, heap ${perStream(atOpen.heapUsed as number, readyHeap)} KiB); ` +
-      `external (Buffers, outside the JS heap) ${((atOpen.external as number) / MiB).toFixed(0)} MiB` +
-      (atOpen.heldStreams === undefined ? '' : `; the server holds ${atOpen.heldStreams as number} streams (ended ones keep their replay window for the resume grace)`),
-  );
-  const result = await nextMessage(client, 'result', MEASURE_MS + 60_000);
-  target.send({ type: 'report' });
-  const atEnd = await nextMessage(target, 'report');
-  const maxRss = Math.max(atOpen.maxRss as number, atEnd.maxRss as number);
-  const serverEvents = (atEnd.eventsSent as number) - (atOpen.eventsSent as number);
-  const serverCpu = (atEnd.cpuMicros as number) - (atOpen.cpuMicros as number);
-  const cpuPerEvent = serverCpu / Math.max(1, serverEvents);
-  console.log(`[${label}] server CPU from open to end of measurement: ${(serverCpu / 1e6).toFixed(1)} s for ${serverEvents} events written = ${cpuPerEvent.toFixed(1)} µs per event`);
-  console.log(
-    `[${label}] load: ${result.streams as number} concurrent streams (of ${result.requested as number} requested), ${(result.eventsPerSecond as number).toFixed(0)} events/s received, ` +
-      `${result.samples as number} chunk latencies over ${((result.measuredMs as number) / 1000).toFixed(1)} s`,
-  );
-  console.log(
-    `[${label}] delivery latency (emission → client parsed): p50 ${(result.p50 as number).toFixed(1)} ms, p90 ${(result.p90 as number).toFixed(1)} ms, ` +
-      `p99 ${(result.p99 as number).toFixed(1)} ms, max ${(result.max as number).toFixed(1)} ms (target p99 < 100 ms)`,
-  );
-  console.log(
-    `[${label}] server RSS: ${((atEnd.rss as number) / MiB).toFixed(0)} MiB now (JS heap ${((atEnd.heapUsed as number) / MiB).toFixed(0)} MiB), max ${(maxRss / MiB).toFixed(0)} MiB (target < ${1.5 * 1024} MiB); ` +
-      `active streams ${atEnd.activeStreams as number}, open connections ${atEnd.openConnections as number}, ` +
-      `audit rows queued ${atEnd.pendingChunkRows as number}, slow-client closes ${atEnd.slowClientCloses as number}, failures ${result.failures as number}`,
-  );
-  await new Promise((r) => client.once('exit', r));
-  return {
-    streams: result.streams as number,
-    p50: result.p50 as number,
-    p99: result.p99 as number,
-    max: result.max as number,
-    eventsPerSecond: result.eventsPerSecond as number,
-    cpuPerEvent,
-    maxRss,
-    openedMs: opened.openedMs as number,
-  };
-}
-
-const twin = await loadTest(server, 'twin', url, key, beforeLoad.rss as number, beforeLoad.heapUsed as number);
-server.send({ type: 'stop' });
-await new Promise((r) => server.once('exit', r));
+const twin = await loadTest({ targets: [server], label: 'twin', url, key, streams: STREAMS, measureMs: MEASURE_MS, readyRss: beforeLoad.rss as number, readyHeap: beforeLoad.heapUsed as number });
+await stopAll([server]);
 
 // ── 3. The peer: a bare node:http SSE server (no logic) under the same load, same machine, same run ──
 if (process.env.PEER === '0') process.exit(0); // quick runs while profiling Twin alone
-const bare = fork(here('./bare-sse-server.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env }, stdio: 'inherit' });
-children.push(bare);
+const bare = forkBench('./bare-sse-server.ts', { ...process.env });
 const bareReady = await nextMessage(bare, 'ready', 600_000);
 // The same first-chunk measurement against the bare server (it writes its first chunk at once, as
 // Twin does): what a new connection, HTTP and SSE parsing cost on their own on this machine.
@@ -238,9 +151,17 @@ console.log(
     `Twin's own share of its added TTFB (Twin − bare): paced p50 ${(pacedServer.p50 - pacedBare.p50).toFixed(2)} ms, p99 ${(pacedServer.p99 - pacedBare.p99).toFixed(2)} ms; ` +
     `back to back p50 ${(s!.latency.p50 - b.latency.p50).toFixed(2)} ms, p99 ${(s!.latency.p99 - b.latency.p99).toFixed(2)} ms`,
 );
-const peer = await loadTest(bare, 'bare node:http', `http://127.0.0.1:${bareReady.port as number}`, 'none', bareReady.rss as number, bareReady.heapUsed as number);
-bare.send({ type: 'stop' });
-await new Promise((r) => bare.once('exit', r));
+const peer = await loadTest({
+  targets: [bare],
+  label: 'bare node:http',
+  url: `http://127.0.0.1:${bareReady.port as number}`,
+  key: 'none',
+  streams: STREAMS,
+  measureMs: MEASURE_MS,
+  readyRss: bareReady.rss as number,
+  readyHeap: bareReady.heapUsed as number,
+});
+await stopAll([bare]);
 
 console.log(
   `twin vs bare node:http at ${STREAMS} streams: CPU per event ${twin.cpuPerEvent.toFixed(1)} vs ${peer.cpuPerEvent.toFixed(1)} µs (${(twin.cpuPerEvent / peer.cpuPerEvent).toFixed(1)}×); ` +

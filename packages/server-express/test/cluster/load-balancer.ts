@@ -11,6 +11,8 @@ export const NGINX = '/usr/sbin/nginx';
 export interface LoadBalancer {
   kind: 'haproxy' | 'nginx';
   url: string;
+  /** Its process id (the bench reads its CPU time). */
+  pid: number;
   /** The config it runs with (docs/deployment.md shows the same). */
   config: string;
   output(): string;
@@ -130,5 +132,5 @@ export async function startLoadBalancer(kind: 'haproxy' | 'nginx', backends: rea
     healthy = ok ? healthy + 1 : 0;
     if (!ok) await new Promise((r) => setTimeout(r, 50));
   }
-  return { kind, url, config, output: () => out, stop };
+  return { kind, url, pid: child.pid!, config, output: () => out, stop };
 }
