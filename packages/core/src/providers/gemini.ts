@@ -12,8 +12,8 @@ import { parseEventBatches } from './parse-event-batches';
 import { providerHttpError } from './provider-error';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
 import { responseMetadataPart } from './response-metadata-part';
-import { toolCallIdPrefix } from './synthetic-tool-call-id';
-import { pushWholeToolCall } from './tool-call-assembler';
+import { samplingOptions } from './sampling-options';
+import { WholeToolCalls } from './whole-tool-calls';
 
 export interface GeminiProviderOptions {
   /** Sent as `x-goog-api-key`. Never logged. */
@@ -71,20 +71,21 @@ export class GeminiChunkMapper {
   blockReason: string | undefined;
   readonly done = false;
   private metadataSent = false;
-  private calls = 0;
-  private idPrefix: string | undefined;
+  private readonly calls: WholeToolCalls;
 
   /** `random` makes the ids of calls Gemini sent without one unique when the response has no id. */
   constructor(
     private readonly provider: string,
-    private readonly random: () => number = Math.random,
-  ) {}
+    random: () => number = Math.random,
+  ) {
+    this.calls = new WholeToolCalls(random);
+  }
 
   map(chunk: unknown, out: StreamPart[]): void {
     if (typeof chunk !== 'object' || chunk === null) return;
     const c = chunk as Record<string, unknown>;
     if (c.error !== undefined && c.error !== null) throw providerHttpError({ provider: this.provider, body: c });
-    if (this.idPrefix === undefined && typeof c.responseId === 'string' && c.responseId !== '') this.idPrefix = toolCallIdPrefix(this.random, c.responseId);
+    if (typeof c.responseId === 'string' && c.responseId !== '') this.calls.useResponseId(c.responseId);
     if (!this.metadataSent && (typeof c.responseId === 'string' || typeof c.modelVersion === 'string')) {
       this.metadataSent = true;
       out.push(responseMetadataPart(c.responseId, c.modelVersion));
@@ -108,12 +109,8 @@ export class GeminiChunkMapper {
         } else if (typeof part.functionCall === 'object' && part.functionCall !== null) {
           // Gemini sends each call whole.
           const fn = part.functionCall as Record<string, unknown>;
-          const index = this.calls++;
-          this.idPrefix ??= toolCallIdPrefix(this.random);
-          const toolCallId = typeof fn.id === 'string' ? fn.id : `${this.idPrefix}_${index}`;
-          const toolName = typeof fn.name === 'string' ? fn.name : '';
           const args = fn.args ?? {};
-          pushWholeToolCall(out, { toolCallId, index, toolName, args, argsText: JSON.stringify(args) });
+          this.calls.push(out, { id: fn.id, name: fn.name, args, argsText: JSON.stringify(args) });
         }
       }
     }
@@ -131,10 +128,8 @@ export class GeminiChunkMapper {
       const error = new TwinError('content_filtered', `${this.provider} blocked the prompt (${this.blockReason}).`, { provider: this.provider });
       return { type: 'error', error: error.toPayload() };
     }
-    const raw = this.finishReason ?? 'STOP';
-    // Gemini says STOP even when the turn ended in function calls.
-    const reason = raw === 'STOP' && this.calls > 0 ? 'tool-calls' : (FINISH[raw] ?? 'other');
-    return { type: 'finish', reason, rawReason: raw };
+    // Gemini says STOP even when the turn ended in function calls (the calls make it `tool-calls`).
+    return this.calls.finishPart(this.finishReason ?? 'STOP', FINISH);
   }
 }
 
@@ -142,17 +137,12 @@ export function geminiBody(request: ProviderRequest): Record<string, unknown> {
   const { systemInstruction, contents } = toGeminiContents(request.messages);
   const tools = toGeminiTools(request.tools);
   const { generationConfig: extraConfig, ...rest } = (request.providerOptions ?? {}) as { generationConfig?: Record<string, unknown> };
-  const generationConfig = {
-    ...(request.maxTokens !== undefined ? { maxOutputTokens: request.maxTokens } : {}),
-    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-    ...(request.stop?.length ? { stopSequences: request.stop } : {}),
-    ...extraConfig,
-  };
+  const generationConfig = samplingOptions(request, { maxTokens: 'maxOutputTokens', stop: 'stopSequences' }, extraConfig);
   return {
     contents,
     ...(systemInstruction ? { systemInstruction } : {}),
     ...(tools ? { tools } : {}),
-    ...(Object.keys(generationConfig).length ? { generationConfig } : {}),
+    ...(generationConfig ? { generationConfig } : {}),
     ...rest,
   };
 }

@@ -13,8 +13,8 @@ import { parseNdjsonLineBatches } from './parse-ndjson-line-batches';
 import type { Provider, ProviderRequest } from './provider';
 import { providerHttpError } from './provider-error';
 import { readNdjsonLineBatches } from './read-ndjson-line-batches';
-import { toolCallIdPrefix } from './synthetic-tool-call-id';
-import { pushWholeToolCall } from './tool-call-assembler';
+import { samplingOptions } from './sampling-options';
+import { WholeToolCalls } from './whole-tool-calls';
 
 export interface OllamaProviderOptions {
   /** Default `http://127.0.0.1:11434` (the native API; for its OpenAI-compatible `/v1` use the OpenAI chat adapter). */
@@ -73,19 +73,14 @@ function toOllamaTools(tools: ToolDefinition[] | undefined): Array<Record<string
 
 export function ollamaBody(request: ProviderRequest, model: string): Record<string, unknown> {
   const { options: extraOptions, ...rest } = (request.providerOptions ?? {}) as { options?: Record<string, unknown> };
-  const options = {
-    ...(request.maxTokens !== undefined ? { num_predict: request.maxTokens } : {}),
-    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-    ...(request.stop?.length ? { stop: request.stop } : {}),
-    ...extraOptions,
-  };
+  const options = samplingOptions(request, { maxTokens: 'num_predict', stop: 'stop' }, extraOptions);
   const tools = toOllamaTools(request.tools);
   return {
     model,
     messages: toOllamaMessages(request.messages),
     stream: true,
     ...(tools ? { tools } : {}),
-    ...(Object.keys(options).length ? { options } : {}),
+    ...(options ? { options } : {}),
     ...rest,
   };
 }
@@ -105,14 +100,15 @@ export class OllamaLineMapper {
   doneReason: string | undefined;
   done = false;
   private metadataSent = false;
-  private calls = 0;
-  private idPrefix: string | undefined;
+  private readonly calls: WholeToolCalls;
 
   /** `random` makes the ids of tool calls (Ollama sends none) unique across a conversation. */
   constructor(
     private readonly provider: string,
-    private readonly random: () => number = Math.random,
-  ) {}
+    random: () => number = Math.random,
+  ) {
+    this.calls = new WholeToolCalls(random);
+  }
 
   map(line: unknown, out: StreamPart[]): void {
     if (typeof line !== 'object' || line === null) return;
@@ -130,15 +126,11 @@ export class OllamaLineMapper {
       if (calls) {
         for (const call of calls) {
           const fn = (call.function ?? {}) as Record<string, unknown>;
-          const index = this.calls++;
-          this.idPrefix ??= toolCallIdPrefix(this.random);
-          const toolCallId = typeof call.id === 'string' ? call.id : `${this.idPrefix}_${index}`;
-          const toolName = typeof fn.name === 'string' ? fn.name : '';
           const args = fn.arguments ?? {};
           const argsText = typeof args === 'string' ? args : JSON.stringify(args);
           const parsedText = typeof args === 'string' ? safeParseJSON(args) : undefined;
           const parsed = parsedText ? (parsedText.success ? parsedText.value : undefined) : args;
-          pushWholeToolCall(out, { toolCallId, index, toolName, args: parsed, argsText });
+          this.calls.push(out, { id: call.id, name: fn.name, args: parsed, argsText });
         }
       }
     }
@@ -150,9 +142,7 @@ export class OllamaLineMapper {
   }
 
   finish(): StreamPart {
-    const raw = this.doneReason ?? 'stop';
-    const reason = raw === 'stop' && this.calls > 0 ? 'tool-calls' : (FINISH[raw] ?? 'other');
-    return { type: 'finish', reason, rawReason: raw };
+    return this.calls.finishPart(this.doneReason ?? 'stop', FINISH);
   }
 }
 

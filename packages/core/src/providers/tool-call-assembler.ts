@@ -1,4 +1,4 @@
-import type { StreamPart, ToolCallPart } from '../protocol/stream-part';
+import type { ToolCallPart } from '../protocol/stream-part';
 import { safeParseJSON } from '../util/safe-parse-json';
 
 /** A tool call whose arguments are still arriving. */
@@ -68,13 +68,3 @@ function toolCallPart(call: PendingCall): ToolCallPart {
   };
 }
 
-/**
- * Appends the parts of a tool call a provider sends whole (Gemini, Ollama): start → delta → call,
- * the same sequence as a streamed call, so consumers need no second path.
- */
-export function pushWholeToolCall(out: StreamPart[], call: Omit<ToolCallPart, 'type'>): void {
-  const { toolCallId, index, toolName, argsText } = call;
-  out.push({ type: 'tool-call-start', toolCallId, index, toolName });
-  out.push({ type: 'tool-call-delta', toolCallId, index, argsTextDelta: argsText });
-  out.push({ type: 'tool-call', ...call });
-}
