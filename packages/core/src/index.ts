@@ -191,7 +191,8 @@ export type { BillingProfile, BillingProfileInput, BillingModelTerms } from './b
 export { itemiseBill } from './billing/bill-line-items';
 export type { BillLineItem, ItemisedBill, LineItemUnit } from './billing/bill-line-items';
 export { buildInvoice, buildCreditNote } from './billing/invoice/build-invoice';
-export type { Invoice, InvoiceLine, InvoiceTax, InvoiceTotals, BuildInvoiceInput } from './billing/invoice/build-invoice';
+export type { Invoice, InvoiceLine, InvoiceTax, BuildInvoiceInput } from './billing/invoice/build-invoice';
+export type { InvoiceTotals } from './billing/invoice/invoice-totals';
 export { invoiceToCsv, invoiceToHtml } from './billing/invoice/render-invoice';
 export { DecimalSum, sumDecimals } from './billing/decimal-sum';
 export { roundRational } from './billing/round-rational';

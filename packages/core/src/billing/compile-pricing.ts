@@ -2,6 +2,7 @@ import { TwinError } from '../errors/twin-error';
 import type { StreamBillingConfig } from '../protocol/billing';
 import { parseDecimal, pow10, type Rational } from './rational';
 import { formatPercent } from './round-rational';
+import { deepFreeze } from '../util/deep-freeze';
 
 /**
  * A price table parsed once into exact integers, so pricing a million streams parses no strings.
@@ -169,13 +170,6 @@ function slaOutcomes(nums: bigint[], den: bigint): SlaOutcome[] {
 
 const cache = new WeakMap<StreamBillingConfig, CompiledPricing>();
 
-/** Freezes a config and everything in it, so an edit after its first use throws instead of being ignored. */
-function deepFreeze(value: unknown): void {
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  for (const v of Object.values(value)) deepFreeze(v);
-}
-
 /**
  * Compiles (and caches per config object) a parsed {@link StreamBillingConfig}. Parse user configs with
  * `streamBillingConfigSchema` first; this function trusts the shape.
@@ -292,6 +286,7 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
     roundFactor: pow10(config.rounding.minorUnits) / roundGcd,
     roundGcd,
   };
+  // Frozen so an edit after its first use throws instead of being ignored.
   deepFreeze(config);
   cache.set(config, compiled);
   return compiled;

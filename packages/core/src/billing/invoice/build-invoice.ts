@@ -1,9 +1,11 @@
 import { TwinError } from '../../errors/twin-error';
 import type { StreamBillingRecord } from '../../protocol/billing';
 import type { BillingProfile } from '../billing-profile';
+import { deepFreeze } from '../../util/deep-freeze';
+import { BillLinesSum } from '../bill-lines-sum';
 import { DecimalSum } from '../decimal-sum';
-import { parseDecimal, sub } from '../rational';
 import { roundRational } from '../round-rational';
+import { invoiceTotals, type InvoiceTotals } from './invoice-totals';
 
 /** One line of an invoice: a quantity in a unit, and its amount (exact sum of the records' lines). */
 export interface InvoiceLine {
@@ -23,24 +25,6 @@ export interface InvoiceTax {
   ratePercent: string;
   reverseCharge?: boolean;
   amount: string;
-}
-
-/** The invoice totals. Every amount is the exact sum of the records'; `amountDue` is `total` rounded once. */
-export interface InvoiceTotals {
-  tokenCost: string;
-  discount: string;
-  streaming: string;
-  bandwidthPremium: string;
-  infrastructure: string;
-  subtotal: string;
-  slaPenalty: string;
-  taxableBase: string;
-  taxTotal: string;
-  total: string;
-  /** `total` rounded once to the profile's `invoiceMinorUnits`, half-up. */
-  amountDue: string;
-  /** amountDue − total. */
-  roundingAdjustment: string;
 }
 
 /**
@@ -78,8 +62,6 @@ export interface BuildInvoiceInput {
   records: Iterable<StreamBillingRecord>;
 }
 
-const iso = (t: Date | string) => (t instanceof Date ? t : new Date(t)).toISOString();
-
 interface Group {
   provider: string;
   model: string;
@@ -88,12 +70,10 @@ interface Group {
   ms: number;
   bytes: number;
   connections: number;
-  tokenCost: DecimalSum;
-  discount: DecimalSum;
-  streaming: DecimalSum;
-  premium: DecimalSum;
-  infrastructure: DecimalSum;
+  cost: BillLinesSum;
 }
+
+const iso = (t: Date | string) => (t instanceof Date ? t : new Date(t)).toISOString();
 
 const TOKEN_LINES = ['Input tokens (incl. cached)', 'Cached input tokens (read)', 'Cached input tokens (write)', 'Output tokens (incl. reasoning)', 'Reasoning tokens'] as const;
 
@@ -110,7 +90,7 @@ export function buildInvoice(input: BuildInvoiceInput): Invoice {
   const to = Date.parse(iso(input.period.to));
   const groups = new Map<string, Group>();
   const taxes = new Map<string, { tax: Omit<InvoiceTax, 'amount'>; sum: DecimalSum }>();
-  const totals = { tokenCost: new DecimalSum(), discount: new DecimalSum(), streaming: new DecimalSum(), bandwidthPremium: new DecimalSum(), infrastructure: new DecimalSum(), subtotal: new DecimalSum(), slaPenalty: new DecimalSum(), taxTotal: new DecimalSum(), total: new DecimalSum() };
+  const totals = new BillLinesSum();
   const rates = new Map<string, { from: string; to: string; rate: string; records: number }>();
   let recordCount = 0;
   let estimatedCount = 0;
@@ -134,7 +114,7 @@ export function buildInvoice(input: BuildInvoiceInput): Invoice {
     const key = `${r.provider}\u0000${r.model}`;
     let g = groups.get(key);
     if (!g) {
-      g = { provider: r.provider, model: r.model, streams: 0, tokens: [new DecimalSum(), new DecimalSum(), new DecimalSum(), new DecimalSum(), new DecimalSum()], ms: 0, bytes: 0, connections: 0, tokenCost: new DecimalSum(), discount: new DecimalSum(), streaming: new DecimalSum(), premium: new DecimalSum(), infrastructure: new DecimalSum() };
+      g = { provider: r.provider, model: r.model, streams: 0, tokens: [new DecimalSum(), new DecimalSum(), new DecimalSum(), new DecimalSum(), new DecimalSum()], ms: 0, bytes: 0, connections: 0, cost: new BillLinesSum() };
       groups.set(key, g);
     }
     g.streams++;
@@ -144,30 +124,19 @@ export function buildInvoice(input: BuildInvoiceInput): Invoice {
     g.connections += r.connections ?? 1;
     const l = r.lines;
     if (!l) continue;
-    g.tokenCost.add(l.tokenCost);
-    g.discount.add(l.discount);
-    g.streaming.add(l.streaming);
-    g.premium.add(l.bandwidthPremium);
-    g.infrastructure.add(l.infrastructure);
-    totals.tokenCost.add(l.tokenCost);
-    totals.discount.add(l.discount);
-    totals.streaming.add(l.streaming);
-    totals.bandwidthPremium.add(l.bandwidthPremium);
-    totals.infrastructure.add(l.infrastructure);
-    totals.subtotal.add(l.subtotal);
-    totals.slaPenalty.add(l.slaPenalty);
-    totals.total.add(l.total);
+    g.cost.add(l);
+    totals.add(l);
     for (const t of l.taxes) {
       const k = `${t.jurisdiction}\u0000${t.name}\u0000${t.ratePercent}\u0000${t.reverseCharge === true}`;
       let entry = taxes.get(k);
       if (!entry) taxes.set(k, (entry = { tax: { jurisdiction: t.jurisdiction, name: t.name, ratePercent: t.ratePercent, ...(t.reverseCharge ? { reverseCharge: true } : {}) }, sum: new DecimalSum() }));
       entry.sum.add(t.amount);
-      totals.taxTotal.add(t.amount);
     }
   }
   const lines: InvoiceLine[] = [];
   const sorted = [...groups.values()].sort((a, b) => (a.provider + '\u0000' + a.model < b.provider + '\u0000' + b.model ? -1 : 1));
   for (const g of sorted) {
+    const { cost } = g;
     const line = (description: string, quantity: string, unit: InvoiceLine['unit'], amount?: string) =>
       lines.push({ provider: g.provider, model: g.model, description, quantity, unit, ...(amount === undefined ? {} : { amount }) });
     const thousands = (sum: DecimalSum) => {
@@ -179,14 +148,12 @@ export function buildInvoice(input: BuildInvoiceInput): Invoice {
       if (sum.toRational().n !== 0n) line(`  ${TOKEN_LINES[i]!}`, thousands(sum), '1K tokens');
     });
     const billable = new DecimalSum().addSum(g.tokens[0]).addSum(g.tokens[3]);
-    line('Token cost', thousands(billable), '1K tokens', g.tokenCost.toString());
-    if (g.discount.toRational().n !== 0n) line('Volume discount', String(g.streams), 'stream', `-${g.discount.toString()}`);
-    line('Streaming (time and data)', roundRational({ n: BigInt(g.ms), d: 1000n }, 3, 'half-up'), 'second', g.streaming.toString());
-    if (g.premium.toRational().n !== 0n) line('Bandwidth premium', roundRational({ n: BigInt(g.bytes), d: 1_000_000n }, 6, 'half-up'), 'MB', g.premium.toString());
-    line('Infrastructure (connections and time)', String(g.connections), 'connection', g.infrastructure.toString());
+    line('Token cost', thousands(billable), '1K tokens', cost.tokenCost.toString());
+    if (cost.discount.toRational().n !== 0n) line('Volume discount', String(g.streams), 'stream', `-${cost.discount.toString()}`);
+    line('Streaming (time and data)', roundRational({ n: BigInt(g.ms), d: 1000n }, 3, 'half-up'), 'second', cost.streaming.toString());
+    if (cost.bandwidthPremium.toRational().n !== 0n) line('Bandwidth premium', roundRational({ n: BigInt(g.bytes), d: 1_000_000n }, 6, 'half-up'), 'MB', cost.bandwidthPremium.toString());
+    line('Infrastructure (connections and time)', String(g.connections), 'connection', cost.infrastructure.toString());
   }
-  const total = totals.total.toString();
-  const amountDue = roundRational(parseDecimal(total), profile.invoiceMinorUnits, 'half-up');
   const invoice: Invoice = {
     kind: 'invoice',
     number: input.number,
@@ -201,27 +168,9 @@ export function buildInvoice(input: BuildInvoiceInput): Invoice {
     exchangeRates: [...rates.values()],
     lines,
     taxes: [...taxes.values()].map((t) => ({ ...t.tax, amount: t.sum.toString() })),
-    totals: {
-      tokenCost: totals.tokenCost.toString(),
-      discount: totals.discount.toString(),
-      streaming: totals.streaming.toString(),
-      bandwidthPremium: totals.bandwidthPremium.toString(),
-      infrastructure: totals.infrastructure.toString(),
-      subtotal: totals.subtotal.toString(),
-      slaPenalty: totals.slaPenalty.toString(),
-      taxableBase: roundRational(sub(totals.subtotal.toRational(), totals.slaPenalty.toRational()), Math.max(decimals(totals.subtotal.toString()), decimals(totals.slaPenalty.toString())), 'half-up'),
-      taxTotal: totals.taxTotal.toString(),
-      total,
-      amountDue,
-      roundingAdjustment: roundRational(sub(parseDecimal(amountDue), parseDecimal(total)), Math.max(decimals(total), profile.invoiceMinorUnits), 'half-up'),
-    },
+    totals: invoiceTotals(totals, profile.invoiceMinorUnits),
   };
   return deepFreeze(invoice);
-}
-
-function decimals(s: string): number {
-  const dot = s.indexOf('.');
-  return dot < 0 ? 0 : s.length - dot - 1;
 }
 
 function negate(s: string): string {
@@ -247,12 +196,4 @@ export function buildCreditNote(invoice: Invoice, input: { number: string; issue
     taxes: invoice.taxes.map((t) => ({ ...t, amount: negate(t.amount) })),
     totals,
   });
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
