@@ -1,14 +1,9 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { createKeyBodySchema, rotateKeyBodySchema, tenantLimitsBodySchema, updateKeyBodySchema } from '../auth/key-admin';
+import { jsonRequestBody, jsonResponse, schemaOf, type Json } from './openapi-parts';
 
-type Json = Record<string, unknown>;
-
-const body = (schema: z.ZodType): Json => {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;
-  delete json.$schema;
-  return { required: true, content: { 'application/json': { schema: json } } };
-};
-const ok = (description = 'OK') => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });
+const body = (schema: z.ZodType): Json => jsonRequestBody(schemaOf(schema));
+const ok = (description = 'OK') => jsonResponse({ type: 'object' }, description);
 const error = { $ref: '#/components/responses/Error' };
 const errors = { '400': error, '401': error, '403': error, '404': error };
 const id = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };

@@ -9,19 +9,12 @@ import {
   streamUsageReportSchema,
   uiChatRequestSchema,
 } from '@twin/core';
-import { z } from 'zod';
-import { gatewayOpenApiPaths } from './openapi-gateway';
+import type { z } from 'zod';
 import { compatOpenApiPaths, compatOpenApiSchemas } from './openapi-compat';
+import { gatewayOpenApiPaths } from './openapi-gateway';
+import { eventStreamContent, jsonRequestBody, jsonResponse, schemaOf, schemaRef, type Json } from './openapi-parts';
 import { billingRecordsQuerySchema, billingReportQuerySchema, budgetInputSchema, metricsQuerySchema, streamQuerySchema } from './schemas';
 import { STREAM_ID_PATTERN } from './stream-id';
-
-type Json = Record<string, unknown>;
-
-function schemaOf(schema: z.ZodType): Json {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;
-  delete json.$schema;
-  return json;
-}
 
 /** Query parameters from the fields of a zod object (the API key parameter is documented once, as a security scheme). */
 function queryParameters(schema: z.ZodObject): Json[] {
@@ -31,40 +24,37 @@ function queryParameters(schema: z.ZodObject): Json[] {
     .map(([name, s]) => ({ name, in: 'query', required: json.required?.includes(name) ?? false, schema: s }));
 }
 
-const errorResponse = {
-  description: 'Structured error',
-  content: {
-    'application/json': {
-      schema: {
+const errorResponse = jsonResponse(
+  {
+    type: 'object',
+    properties: {
+      error: {
         type: 'object',
         properties: {
-          error: {
-            type: 'object',
-            properties: {
-              code: { type: 'string' },
-              message: { type: 'string' },
-              retryable: { type: 'boolean' },
-              provider: { type: 'string' },
-              retryAfterMs: { type: 'number' },
-              details: { type: 'object', description: 'The field at fault (`field`), the value received (`received`), what is allowed (`allowed`); `{}` when there is nothing to add.' },
-            },
-            required: ['code', 'message', 'retryable', 'details'],
-          },
-          details: { description: 'Same as `error.details` (kept for clients of the first shape).' },
+          code: { type: 'string' },
+          message: { type: 'string' },
+          retryable: { type: 'boolean' },
+          provider: { type: 'string' },
+          retryAfterMs: { type: 'number' },
+          details: { type: 'object', description: 'The field at fault (`field`), the value received (`received`), what is allowed (`allowed`); `{}` when there is nothing to add.' },
         },
+        required: ['code', 'message', 'retryable', 'details'],
       },
+      details: { description: 'Same as `error.details` (kept for clients of the first shape).' },
     },
   },
-};
+  'Structured error',
+);
 
 const sse = {
   description:
     'Server-Sent Events: `start`, `chunk`, `resync`, `error`, `complete` (each with `id: <seq>`), comment heartbeats. See docs/server.md.',
   headers: { 'X-Twin-Stream-Id': { schema: { type: 'string' }, description: 'The stream id (also in the `start` event).' } },
-  content: { 'text/event-stream': { schema: { type: 'string' } } },
+  content: eventStreamContent,
 };
 
-const json = (schema: Json, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+/** A required JSON body of a schema under `components.schemas`. */
+const bodyOf = (name: string) => jsonRequestBody(schemaRef(name));
 const errors = { '400': errorResponse, '401': errorResponse, '404': errorResponse, '405': errorResponse, '429': errorResponse, '503': errorResponse };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: STREAM_ID_PATTERN.source } };
 const tenantIdParam = { name: 'tenantId', in: 'query', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } };
@@ -148,44 +138,44 @@ export function buildOpenApiDocument(): Json {
         },
         post: {
           summary: 'Start a stream.',
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/StreamRequest' } } } },
+          requestBody: bodyOf('StreamRequest'),
           responses: { '200': sse, ...errors, '402': errorResponse, '413': errorResponse },
         },
       },
-      '/api/stream/active': { get: { summary: "The caller's running streams.", responses: { '200': json({ type: 'object' }), ...errors } } },
+      '/api/stream/active': { get: { summary: "The caller's running streams.", responses: { '200': jsonResponse({ type: 'object' }), ...errors } } },
       '/api/stream/stats': {
-        get: { summary: 'Connections, throughput, latency percentiles, completion and error rates.', responses: { '200': json({ type: 'object' }), ...errors } },
+        get: { summary: 'Connections, throughput, latency percentiles, completion and error rates.', responses: { '200': jsonResponse({ type: 'object' }), ...errors } },
       },
       '/api/stream/{id}/metrics': {
         get: {
           summary: "One stream's metrics.",
           parameters: [idParam, ...queryParameters(metricsQuerySchema)],
-          responses: { '200': json({ type: 'object', properties: { metrics: { $ref: '#/components/schemas/StreamMetrics' } } }), ...errors },
+          responses: { '200': jsonResponse({ type: 'object', properties: { metrics: schemaRef('StreamMetrics') } }), ...errors },
         },
       },
       '/api/stream/{id}': {
-        delete: { summary: 'Close a stream: aborts the provider, bills what was used.', parameters: [idParam], responses: { '200': json({ type: 'object' }), ...errors } },
+        delete: { summary: 'Close a stream: aborts the provider, bills what was used.', parameters: [idParam], responses: { '200': jsonResponse({ type: 'object' }), ...errors } },
       },
       '/api/chat': {
         post: {
           summary:
             "The AI SDK `useChat` door: its DefaultChatTransport's body in, its UI message stream out (`data:` JSON chunks, `data: [DONE]`, header `x-vercel-ai-ui-message-stream: v1`); Twin's usage and receipt ride in the message metadata.",
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/UIChatRequest' } } } },
-          responses: { '200': { description: 'UI message stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors, '402': errorResponse },
+          requestBody: bodyOf('UIChatRequest'),
+          responses: { '200': { description: 'UI message stream', content: eventStreamContent }, ...errors, '402': errorResponse },
         },
       },
       '/api/chat/{id}/stream': {
         get: {
           summary: "Resume a chat's answer still in flight (`useChat({ resume: true })`), replayed from its start; 204 when none is running.",
           parameters: [idParam],
-          responses: { '200': { description: 'UI message stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, '204': { description: 'Nothing in flight.' }, ...errors },
+          responses: { '200': { description: 'UI message stream', content: eventStreamContent }, '204': { description: 'Nothing in flight.' }, ...errors },
         },
       },
       '/api/billing/records': {
         get: {
           summary: "The caller's billing records, newest first.",
           parameters: queryParameters(billingRecordsQuerySchema),
-          responses: { '200': json({ type: 'object', properties: { records: { type: 'array', items: { $ref: '#/components/schemas/BillingRecord' } } } }), ...errors },
+          responses: { '200': jsonResponse({ type: 'object', properties: { records: { type: 'array', items: schemaRef('BillingRecord') } } }), ...errors },
         },
       },
       '/api/billing/report': {
@@ -193,44 +183,37 @@ export function buildOpenApiDocument(): Json {
           summary:
             'Final records whose stream ended in [from, to), in one currency (`currency`, or the only one of the records: 400 when they span several), summed per group and in total; trend against the previous period, projection to the end of the period.',
           parameters: queryParameters(billingReportQuerySchema),
-          responses: { '200': json({ $ref: '#/components/schemas/UsageReport' }), ...errors },
+          responses: { '200': jsonResponse(schemaRef('UsageReport')), ...errors },
         },
       },
       '/api/billing/configs': {
-        get: { summary: 'Pricing configs in force.', responses: { '200': json({ type: 'object' }), ...errors } },
+        get: { summary: 'Pricing configs in force.', responses: { '200': jsonResponse({ type: 'object' }), ...errors } },
         put: {
           summary: 'Store pricing configs (admin keys).',
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: { oneOf: [{ $ref: '#/components/schemas/BillingConfig' }, { type: 'array', items: { $ref: '#/components/schemas/BillingConfig' } }] },
-              },
-            },
-          },
-          responses: { '200': json({ type: 'object' }), ...errors, '403': errorResponse },
+          requestBody: jsonRequestBody({ oneOf: [schemaRef('BillingConfig'), { type: 'array', items: schemaRef('BillingConfig') }] }),
+          responses: { '200': jsonResponse({ type: 'object' }), ...errors, '403': errorResponse },
         },
       },
       '/api/billing/budgets': {
-        get: { summary: "The caller's budgets (admin keys: `?tenantId=` another tenant's).", parameters: [tenantIdParam], responses: { '200': json({ type: 'object' }), ...errors } },
+        get: { summary: "The caller's budgets (admin keys: `?tenantId=` another tenant's).", parameters: [tenantIdParam], responses: { '200': jsonResponse({ type: 'object' }), ...errors } },
         put: {
           summary: 'Set a budget for a period (admin keys: `?tenantId=` for another tenant).',
           parameters: [tenantIdParam],
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Budget' } } } },
-          responses: { '200': json({ type: 'object' }), ...errors },
+          requestBody: bodyOf('Budget'),
+          responses: { '200': jsonResponse({ type: 'object' }), ...errors },
         },
       },
-      '/api/billing/alerts': { get: { summary: 'Budget alerts.', responses: { '200': json({ type: 'object' }), ...errors } } },
-      '/api/admin/whoami': { get: { summary: 'The admin key the console signed in with (403 for member keys).', responses: { '200': json({ type: 'object' }), ...errors, '403': errorResponse } } },
+      '/api/billing/alerts': { get: { summary: 'Budget alerts.', responses: { '200': jsonResponse({ type: 'object' }), ...errors } } },
+      '/api/admin/whoami': { get: { summary: 'The admin key the console signed in with (403 for member keys).', responses: { '200': jsonResponse({ type: 'object' }), ...errors, '403': errorResponse } } },
       '/api/admin/live': {
         get: {
           summary: "SSE: one `live` event per interval with every running stream of the key's tenant (admin keys).",
           parameters: [{ name: 'intervalMs', in: 'query', required: false, schema: { type: 'integer', minimum: 250, maximum: 10000 } }],
-          responses: { '200': { description: 'SSE', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors, '403': errorResponse },
+          responses: { '200': { description: 'SSE', content: eventStreamContent }, ...errors, '403': errorResponse },
         },
       },
       '/api/admin/streams/{id}': {
-        get: { summary: 'One stream: bill, connection, metrics, audit timeline and replayed text (admin keys).', parameters: [idParam], responses: { '200': json({ type: 'object' }), ...errors, '403': errorResponse } },
+        get: { summary: 'One stream: bill, connection, metrics, audit timeline and replayed text (admin keys).', parameters: [idParam], responses: { '200': jsonResponse({ type: 'object' }), ...errors, '403': errorResponse } },
       },
       '/api/admin/traffic': {
         get: {
@@ -239,20 +222,20 @@ export function buildOpenApiDocument(): Json {
             { name: 'window', in: 'query', required: false, schema: { type: 'string', enum: ['5m', '15m', '1h', '6h', '24h'] } },
             { name: 'buckets', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 240 } },
           ],
-          responses: { '200': json({ type: 'object' }), ...errors, '403': errorResponse },
+          responses: { '200': jsonResponse({ type: 'object' }), ...errors, '403': errorResponse },
         },
       },
       '/api/admin/spend': {
         get: {
           summary: "The tenant's spend per hour or day (exact decimal strings), for the trend chart (admin keys).",
           parameters: ['from', 'to', 'bucket', 'currency'].map((name) => ({ name, in: 'query', required: name === 'from' || name === 'to', schema: { type: 'string' } })),
-          responses: { '200': json({ type: 'object' }), ...errors, '403': errorResponse },
+          responses: { '200': jsonResponse({ type: 'object' }), ...errors, '403': errorResponse },
         },
       },
-      '/api/admin/keys': { get: { summary: "The tenant's API keys (display prefix only; admin keys).", responses: { '200': json({ type: 'object' }), ...errors, '403': errorResponse } } },
-      '/health': { get: { summary: 'Liveness and database reachability.', security: [], responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }) } } },
+      '/api/admin/keys': { get: { summary: "The tenant's API keys (display prefix only; admin keys).", responses: { '200': jsonResponse({ type: 'object' }), ...errors, '403': errorResponse } } },
+      '/health': { get: { summary: 'Liveness and database reachability.', security: [], responses: { '200': jsonResponse({ type: 'object' }), '503': jsonResponse({ type: 'object' }) } } },
       '/metrics': { get: { summary: 'Prometheus text format.', security: [], responses: { '200': { description: 'OK', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-      '/openapi.json': { get: { summary: 'This document.', security: [], responses: { '200': json({ type: 'object' }) } } },
+      '/openapi.json': { get: { summary: 'This document.', security: [], responses: { '200': jsonResponse({ type: 'object' }) } } },
       ...gateway.paths,
       ...compatOpenApiPaths(),
     }),
