@@ -1,6 +1,7 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { ApiError, api } from './api';
 import type { AdminWhoAmI as WhoAmI } from './api-types';
+import { ErrorMessage } from './error-message';
 import { BudgetsPage } from './pages/budgets-page';
 import { InvoicePage } from './pages/invoice-page';
 import { InvoicesPage } from './pages/invoices-page';
@@ -12,6 +13,7 @@ import { TrafficPage } from './pages/traffic-page';
 import { WebhooksPage } from './pages/webhooks-page';
 import { currentKey, forgetKey, rememberKey } from './session-key';
 import { href, useHashRoute } from './use-hash-route';
+import { useSubmit } from './use-submit';
 
 // The pages and who sees them: a tenant-admin key watches and manages its tenant; the webhook log
 // is the server's (admin keys), as the API has it.
@@ -25,24 +27,17 @@ const PAGES = [
   ['keys', 'Keys & pricing', 'tenant-admin'],
 ] as const;
 
+function signInMessage(err: unknown): string {
+  return err instanceof ApiError && err.status === 403 ? 'This key is not an admin key: sign in with an admin or tenant-admin key.' : err instanceof ApiError && err.status === 401 ? 'Unknown or revoked key.' : String(err);
+}
+
 function SignIn({ onSignedIn }: { onSignedIn: (who: WhoAmI, key: string) => void }) {
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    const key = String(new FormData(e.currentTarget).get('key') ?? '').trim();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const who = await api<WhoAmI>('/api/admin/whoami', {}, key);
-      rememberKey(key);
-      onSignedIn(who, key);
-    } catch (err) {
-      setError(err instanceof ApiError && err.status === 403 ? 'This key is not an admin key: sign in with an admin or tenant-admin key.' : err instanceof ApiError && err.status === 401 ? 'Unknown or revoked key.' : String(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useSubmit(async (f) => {
+    const key = String(f.get('key') ?? '').trim();
+    const who = await api<WhoAmI>('/api/admin/whoami', {}, key);
+    rememberKey(key);
+    onSignedIn(who, key);
+  });
   return (
     <main className="signin">
       <h1>Twin admin</h1>
@@ -54,7 +49,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (who: WhoAmI, key: string) => void
         <button type="submit" disabled={busy}>
           Sign in
         </button>
-        {error && <p role="alert" className="error">{error}</p>}
+        <ErrorMessage message={error === undefined ? undefined : signInMessage(error)} />
         <p className="hint">
           First run? The key is in <code>.twin-data/dev-api-key</code>. It is kept for this tab only (memory and sessionStorage).
         </p>

@@ -1,4 +1,4 @@
-import { ApiError } from './api';
+import { ApiError, messageOf } from './api';
 
 /** The API's complaint about one form field, shown beside it (nothing when the error is about another). */
 export function FieldError({ error, field }: { error: unknown; field: string }) {
@@ -20,7 +20,7 @@ export function FormError({ error, fields }: { error: unknown; fields: readonly 
   if (error instanceof ApiError && fields.some((f) => error.concerns(f))) return null;
   return (
     <p className="error" role="alert" data-testid="form-error">
-      {error instanceof Error ? error.message : String(error)}
+      {messageOf(error)}
     </p>
   );
 }

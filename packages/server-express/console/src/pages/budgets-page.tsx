@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { api } from '../api';
+import { api, messageOf } from '../api';
 import { formatMoney, formatTime } from '../format';
 import { href } from '../use-hash-route';
+import { TableHead } from '../table-head';
 
 interface Budget {
   id: string;
@@ -53,7 +54,7 @@ export function BudgetsPage() {
       setMessage('Saved.');
       await load();
     } catch (err) {
-      setMessage(err instanceof Error ? err.message : String(err));
+      setMessage(messageOf(err));
     }
   };
 
@@ -61,15 +62,7 @@ export function BudgetsPage() {
     <section>
       <h1>Budgets &amp; alerts</h1>
       <table data-testid="budgets">
-        <thead>
-          <tr>
-            <th>period</th>
-            <th>limit</th>
-            <th>alert at</th>
-            <th>at 100 %</th>
-            <th>updated</th>
-          </tr>
-        </thead>
+        <TableHead columns={['period', 'limit', 'alert at', 'at 100 %', 'updated']} />
         <tbody>
           {budgets.map((b) => (
             <tr key={b.id}>

@@ -1,10 +1,14 @@
-import { Fragment, useCallback, useEffect, useState, type FormEvent } from 'react';
+import { Fragment, useCallback, useState } from 'react';
 import { api, apiText, messageOf } from '../api';
 import type { Invoice } from '../api-types';
+import { ErrorMessage } from '../error-message';
 import { FieldError, FormError } from '../field-error';
 import { formatMoney, formatTime } from '../format';
 import { saveFile } from '../save-file';
 import { href } from '../use-hash-route';
+import { useLoad } from '../use-load';
+import { useSubmit } from '../use-submit';
+import { TableHead } from '../table-head';
 
 const TOTALS: Array<[keyof Invoice['totals'], string]> = [
   ['tokenCost', 'Tokens'],
@@ -23,21 +27,10 @@ const TOTALS: Array<[keyof Invoice['totals'], string]> = [
 
 /** Cancels an issued invoice in full with a credit note (admin keys). */
 function CreditNoteForm({ number, onIssued }: { number: string; onIssued: (note: Invoice) => void }) {
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    const reason = String(new FormData(e.currentTarget).get('reason') ?? '').trim();
-    setBusy(true);
-    setError(undefined);
-    try {
-      onIssued((await api<{ invoice: Invoice }>(`/api/billing/invoices/${encodeURIComponent(number)}/credit-note`, { method: 'POST', body: JSON.stringify({ reason }) })).invoice);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useSubmit(async (f) => {
+    const reason = String(f.get('reason') ?? '').trim();
+    onIssued((await api<{ invoice: Invoice }>(`/api/billing/invoices/${encodeURIComponent(number)}/credit-note`, { method: 'POST', body: JSON.stringify({ reason }) })).invoice);
+  });
   return (
     <form className="inline" onSubmit={submit} data-testid="credit-note-form">
       <label>
@@ -56,21 +49,14 @@ function CreditNoteForm({ number, onIssued }: { number: string; onIssued: (note:
 export function InvoicePage({ number, admin }: { number: string; admin: boolean }) {
   const [invoice, setInvoice] = useState<Invoice>();
   const [creditNotes, setCreditNotes] = useState<Invoice[]>([]);
-  const [error, setError] = useState<string>();
-  const load = useCallback(async () => {
-    try {
+  const { error, setError, reload: load } = useLoad(
+    useCallback(async () => {
       const { invoice: inv } = await api<{ invoice: Invoice }>(`/api/billing/invoices/${encodeURIComponent(number)}`);
       setInvoice(inv);
       const { invoices } = await api<{ invoices: Invoice[] }>(`/api/billing/invoices?tenantId=${encodeURIComponent(inv.tenantId)}`);
       setCreditNotes(invoices.filter((i) => i.kind === 'credit_note' && i.refersTo === inv.number));
-      setError(undefined);
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  }, [number]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+    }, [number]),
+  );
 
   const download = async (format: 'json' | 'csv' | 'html') => {
     if (!invoice) return;
@@ -82,7 +68,7 @@ export function InvoicePage({ number, admin }: { number: string; admin: boolean 
     }
   };
 
-  if (error && !invoice) return <p role="alert" className="error">{error}</p>;
+  if (error && !invoice) return <ErrorMessage message={error} />;
   if (!invoice) return <p>Loading…</p>;
   const money = (amount: string | undefined) => formatMoney(amount, invoice.currency);
   return (
@@ -122,17 +108,9 @@ export function InvoicePage({ number, admin }: { number: string; admin: boolean 
           Printable HTML
         </button>
       </div>
-      {error && <p role="alert" className="error">{error}</p>}
+      <ErrorMessage message={error} />
       <table data-testid="invoice-lines">
-        <thead>
-          <tr>
-            <th>provider / model</th>
-            <th>description</th>
-            <th>quantity</th>
-            <th>unit</th>
-            <th>amount</th>
-          </tr>
-        </thead>
+        <TableHead columns={['provider / model', 'description', 'quantity', 'unit', 'amount']} />
         <tbody>
           {invoice.lines.map((l, i) => (
             <tr key={i}>

@@ -1,9 +1,13 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { api, messageOf } from '../api';
+import { useCallback, useState } from 'react';
+import { api } from '../api';
 import type { Invoice } from '../api-types';
+import { ErrorMessage } from '../error-message';
 import { FieldError, FormError } from '../field-error';
 import { formatMoney, formatTime } from '../format';
 import { href } from '../use-hash-route';
+import { useLoad } from '../use-load';
+import { useSubmit } from '../use-submit';
+import { TableHead } from '../table-head';
 
 /** The month before this one, as `<input type="month">` wants it (`2026-11`). */
 function lastMonth(): string {
@@ -23,23 +27,11 @@ function instant(typed: string): string {
 /** Issues an invoice for a month that is over, or for any `[from, to)` that ended. */
 function IssueForm({ tenantId, onIssued }: { tenantId: string; onIssued: (invoice: Invoice) => void }) {
   const [mode, setMode] = useState<'month' | 'range'>('month');
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    const f = new FormData(e.currentTarget);
+  const { busy, error, submit } = useSubmit(async (f) => {
     const period = mode === 'month' ? String(f.get('month') ?? '') : { from: instant(String(f.get('from') ?? '')), to: instant(String(f.get('to') ?? '')) };
-    setBusy(true);
-    setError(undefined);
-    try {
-      const { invoice } = await api<{ invoice: Invoice }>('/api/billing/invoices', { method: 'POST', body: JSON.stringify({ tenantId, period }) });
-      onIssued(invoice);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    const { invoice } = await api<{ invoice: Invoice }>('/api/billing/invoices', { method: 'POST', body: JSON.stringify({ tenantId, period }) });
+    onIssued(invoice);
+  });
   return (
     <form className="inline" onSubmit={submit} data-testid="issue-invoice">
       <select value={mode} onChange={(e) => setMode(e.target.value as 'month' | 'range')} aria-label="Invoice period kind">
@@ -78,18 +70,11 @@ function IssueForm({ tenantId, onIssued }: { tenantId: string; onIssued: (invoic
 export function InvoicesPage({ tenantId: ownTenant, admin }: { tenantId: string; admin: boolean }) {
   const [tenantId, setTenantId] = useState(ownTenant);
   const [invoices, setInvoices] = useState<Invoice[]>();
-  const [error, setError] = useState<string>();
-  const load = useCallback(async () => {
-    try {
+  const { error } = useLoad(
+    useCallback(async () => {
       setInvoices((await api<{ invoices: Invoice[] }>(`/api/billing/invoices?tenantId=${encodeURIComponent(tenantId)}`)).invoices);
-      setError(undefined);
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  }, [tenantId]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+    }, [tenantId]),
+  );
 
   return (
     <section>
@@ -106,20 +91,9 @@ export function InvoicesPage({ tenantId: ownTenant, admin }: { tenantId: string;
           />
         </label>
       </div>
-      {error && <p role="alert" className="error">{error}</p>}
+      <ErrorMessage message={error} />
       <table data-testid="invoices">
-        <thead>
-          <tr>
-            <th>number</th>
-            <th>kind</th>
-            <th>period</th>
-            <th>issued</th>
-            <th>streams</th>
-            <th>total</th>
-            <th>amount due</th>
-            <th>refers to</th>
-          </tr>
-        </thead>
+        <TableHead columns={['number', 'kind', 'period', 'issued', 'streams', 'total', 'amount due', 'refers to']} />
         <tbody>
           {(invoices ?? []).map((inv) => (
             <tr key={inv.number} data-number={inv.number} data-kind={inv.kind}>

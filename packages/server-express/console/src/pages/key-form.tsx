@@ -1,6 +1,6 @@
-import { useState, type FormEvent } from 'react';
 import type { PublicApiKey } from '../api-types';
 import { FieldError, FormError } from '../field-error';
+import { useSubmit } from '../use-submit';
 
 /** The fields a key form sends: those of `PATCH /api/keys/:id`, plus `role` when creating. */
 const KEY_FIELDS = ['name', 'role', 'requestsPerMinute', 'tokensPerMinute', 'allowedModels', 'allowedProviders', 'expiresAt'] as const;
@@ -50,13 +50,9 @@ export function KeyForm({
   onCancel?: () => void;
   submitLabel: string;
 }) {
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
   const creating = initial === undefined;
 
-  const submit = async (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    const f = new FormData(e.currentTarget);
+  const { busy, error, submit } = useSubmit(async (f) => {
     const text = (k: string) => String(f.get(k) ?? '');
     const body: Record<string, unknown> = {
       requestsPerMinute: limit(text('requestsPerMinute')),
@@ -71,16 +67,8 @@ export function KeyForm({
       // Nothing to clear on a new key: leave the "none" fields out.
       for (const k of Object.keys(body)) if (body[k] === null) delete body[k];
     }
-    setBusy(true);
-    setError(undefined);
-    try {
-      await onSubmit(body);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    await onSubmit(body);
+  });
 
   return (
     <form className="key-form" onSubmit={submit} data-testid={creating ? 'create-key-form' : 'edit-key-form'}>

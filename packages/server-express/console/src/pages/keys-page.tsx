@@ -1,10 +1,13 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { api, messageOf } from '../api';
 import type { PublicApiKey } from '../api-types';
+import { ErrorMessage } from '../error-message';
 import { formatTime } from '../format';
+import { useLoad } from '../use-load';
 import { KeyForm } from './key-form';
 import { NewSecret } from './new-secret';
 import { PricingSection } from './pricing-section';
+import { TableHead } from '../table-head';
 
 type Created = PublicApiKey & { key: string };
 
@@ -24,25 +27,17 @@ function allowed(k: PublicApiKey): string {
  */
 export function KeysPage({ tenantId, apiKeyId, admin }: { tenantId: string; apiKeyId: string; admin: boolean }) {
   const [keys, setKeys] = useState<PublicApiKey[]>([]);
-  const [error, setError] = useState<string>();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<string>();
   const [confirming, setConfirming] = useState<{ id: string; action: 'rotate' | 'revoke' }>();
   const [secret, setSecret] = useState<{ title: string; key: string }>();
   const [message, setMessage] = useState<string>();
 
-  const load = useCallback(async () => {
-    try {
-      const k = await api<{ keys: PublicApiKey[] }>(`/api/keys?tenant=${encodeURIComponent(tenantId)}`);
-      setKeys(k.keys);
-      setError(undefined);
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  }, [tenantId]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const { error, reload: load } = useLoad(
+    useCallback(async () => {
+      setKeys((await api<{ keys: PublicApiKey[] }>(`/api/keys?tenant=${encodeURIComponent(tenantId)}`)).keys);
+    }, [tenantId]),
+  );
 
   const create = async (body: Record<string, unknown>) => {
     const created = await api<Created>('/api/keys', { method: 'POST', body: JSON.stringify(body) });
@@ -77,22 +72,9 @@ export function KeysPage({ tenantId, apiKeyId, admin }: { tenantId: string; apiK
     <section>
       <h1>Keys &amp; pricing</h1>
       {secret && <NewSecret title={secret.title} secret={secret.key} onClose={() => setSecret(undefined)} />}
-      {error && <p role="alert" className="error">{error}</p>}
+      <ErrorMessage message={error} />
       <table data-testid="keys">
-        <thead>
-          <tr>
-            <th>id</th>
-            <th>name</th>
-            <th>role</th>
-            <th>prefix</th>
-            <th>status</th>
-            <th>limits</th>
-            <th>allowed</th>
-            <th>expires</th>
-            <th>created</th>
-            <th />
-          </tr>
-        </thead>
+        <TableHead columns={['id', 'name', 'role', 'prefix', 'status', 'limits', 'allowed', 'expires', 'created', '']} />
         <tbody>
           {keys.map((k) => (
             <tr key={k.id} data-key-id={k.id} className={`status-${k.status}`}>

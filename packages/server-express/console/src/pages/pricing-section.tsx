@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, messageOf } from '../api';
+import { TableHead } from '../table-head';
 
 interface PricingRow {
   provider: string;
@@ -36,16 +37,7 @@ export function PricingSection({ editable }: { editable: boolean }) {
     <>
       <h2>Pricing in force</h2>
       <table data-testid="pricing">
-        <thead>
-          <tr>
-            <th>provider</th>
-            <th>model</th>
-            <th>from</th>
-            <th>currency</th>
-            <th>input / 1K</th>
-            <th>output / 1K</th>
-          </tr>
-        </thead>
+        <TableHead columns={['provider', 'model', 'from', 'currency', 'input / 1K', 'output / 1K']} />
         <tbody>
           {configs.map((c, i) => (
             <tr key={i}>

@@ -1,43 +1,25 @@
-import { useEffect, useState } from 'react';
+import { useCallback } from 'react';
 import { api } from '../api';
 import { formatMoney, formatMs, formatTime } from '../format';
 import type { StreamBillingRecord as BillingRecord } from '../api-types';
 import { href } from '../use-hash-route';
+import { usePolled } from '../use-polled';
+import { TableHead } from '../table-head';
 
 /**
  * The tenant's latest billing records (`/api/billing/records`), refreshed every 3 s: a stream that
  * ended before the page was opened (a quick curl) is still one click from its bill.
  */
 export function RecentBills() {
-  const [records, setRecords] = useState<BillingRecord[]>([]);
-  useEffect(() => {
-    let stop = false;
-    const load = () =>
-      api<{ records: BillingRecord[] }>('/api/billing/records?limit=10').then(
-        (r) => !stop && setRecords(r.records),
-        () => undefined,
-      );
-    void load();
-    const timer = setInterval(load, 3_000);
-    return () => {
-      stop = true;
-      clearInterval(timer);
-    };
-  }, []);
+  // A failed refresh keeps the rows shown (the next one tries again).
+  const records =
+    usePolled(
+      useCallback(() => api<{ records: BillingRecord[] }>('/api/billing/records?limit=10').then((r) => r.records), []),
+      3_000,
+    ).data ?? [];
   return (
     <table data-testid="recent-bills">
-      <thead>
-        <tr>
-          <th>started</th>
-          <th>stream</th>
-          <th>provider/model</th>
-          <th>state</th>
-          <th>end</th>
-          <th>tokens in / out</th>
-          <th>duration</th>
-          <th>total</th>
-        </tr>
-      </thead>
+      <TableHead columns={['started', 'stream', 'provider/model', 'state', 'end', 'tokens in / out', 'duration', 'total']} />
       <tbody>
         {records.map((r) => (
           <tr key={r.id} data-stream-id={r.streamId}>

@@ -1,7 +1,9 @@
 import { useEffect, useMemo, useState } from 'react';
-import { api } from '../api';
+import { api, messageOf } from '../api';
+import { ErrorMessage } from '../error-message';
 import { formatMoney } from '../format';
 import { saveFile } from '../save-file';
+import { TableHead } from '../table-head';
 import { TimeChart } from '../time-chart';
 import { href } from '../use-hash-route';
 import type { SpendPoint, StreamUsageReport as UsageReport } from '../api-types';
@@ -63,7 +65,7 @@ export function SpendPage() {
         setReport(r);
         setSeries(p);
       },
-      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => setError(messageOf(e)),
     );
   }, [bounds, groupBy, currency, period]);
 
@@ -123,7 +125,7 @@ export function SpendPage() {
           Export CSV
         </button>
       </div>
-      {error && <p role="alert" className="error">{error}</p>}
+      <ErrorMessage message={error} />
       {report && (
         <>
           <div className="cards">
@@ -150,18 +152,7 @@ export function SpendPage() {
             ]}
           />
           <table className="report" data-testid="spend-table">
-            <thead>
-              <tr>
-                <th>{groupBy}</th>
-                <th>streams</th>
-                <th>input tokens</th>
-                <th>output tokens</th>
-                <th>tokens</th>
-                <th>streaming</th>
-                <th>infrastructure</th>
-                <th>total</th>
-              </tr>
-            </thead>
+            <TableHead columns={[groupBy, 'streams', 'input tokens', 'output tokens', 'tokens', 'streaming', 'infrastructure', 'total']} />
             <tbody>
               {report.groups.map((g) => (
                 <tr key={JSON.stringify(g.key)}>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { api } from '../api';
+import { api, messageOf } from '../api';
+import { ErrorMessage } from '../error-message';
 import { formatBytes, formatMoney, formatMs, formatTime } from '../format';
 import type { AdminStreamDetail, StreamBillingRecord as BillingRecord, StreamMetrics } from '../api-types';
 
@@ -88,7 +89,7 @@ export function StreamPage({ id }: { id: string }) {
         // Until the bill is final the audit log is still being written: look again.
         if (d.billing?.state !== 'final') timer = setTimeout(load, 1_000);
       } catch (e) {
-        if (!stop) setError(String(e instanceof Error ? e.message : e));
+        if (!stop) setError(messageOf(e));
       }
     };
     void load();
@@ -98,7 +99,7 @@ export function StreamPage({ id }: { id: string }) {
     };
   }, [id]);
 
-  if (error) return <p role="alert" className="error">{error}</p>;
+  if (error) return <ErrorMessage message={error} />;
   if (!detail) return <p>Loading…</p>;
   const m: Partial<StreamMetrics> = detail.metrics ?? {};
   return (

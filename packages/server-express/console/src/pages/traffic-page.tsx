@@ -1,31 +1,23 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { api } from '../api';
 import { formatMs, formatPercent, formatRate } from '../format';
 import { TimeChart } from '../time-chart';
 import type { AdminTraffic as Traffic, TrafficBucket as Bucket } from '../api-types';
+import { usePolled } from '../use-polled';
 
 const WINDOWS = ['5m', '15m', '1h', '6h', '24h'];
 
 /** Traffic: throughput, latency, TTFB, rates, connections and network signals over a window. */
 export function TrafficPage() {
   const [window, setWindow] = useState('15m');
-  const [data, setData] = useState<Traffic>();
-  useEffect(() => {
-    let stop = false;
-    const load = () =>
-      api<Traffic>(`/api/admin/traffic?window=${window}&buckets=30`).then((d) => {
-        if (!stop) setData(d);
-      });
-    void load();
-    const timer = setInterval(load, 5_000);
-    return () => {
-      stop = true;
-      clearInterval(timer);
-    };
-  }, [window]);
+  // A failed refresh keeps the last figures (the next one tries again).
+  const { data } = usePolled(
+    useCallback(() => api<Traffic>(`/api/admin/traffic?window=${window}&buckets=30`), [window]),
+    5_000,
+  );
   const t = data?.totals;
-  const times = data?.buckets.map((b) => b.at) ?? [];
-  const col = <K extends keyof Bucket>(k: K) => data?.buckets.map((b) => b[k]) ?? [];
+  const col = <V,>(pick: (b: Bucket) => V) => data?.buckets.map(pick) ?? [];
+  const times = col((b) => b.at);
   return (
     <section>
       <h1>Traffic</h1>
@@ -51,49 +43,49 @@ export function TrafficPage() {
         <div className="card"><b>{t?.stalls ?? '—'} ({formatMs(t?.stallMs)})</b> write stalls</div>
       </div>
       <div className="grid2">
-        <TimeChart title="Throughput (events/s)" times={times} series={[{ label: 'events/s', values: col('eventsPerSecond'), color: '#2563eb' }]} />
+        <TimeChart title="Throughput (events/s)" times={times} series={[{ label: 'events/s', values: col((b) => b.eventsPerSecond), color: '#2563eb' }]} />
         <TimeChart
           title="Stream duration (ms)"
           times={times}
           series={[
-            { label: 'min', values: data?.buckets.map((b) => b.latency.min) ?? [], color: '#16a34a' },
-            { label: 'avg', values: data?.buckets.map((b) => b.latency.avg) ?? [], color: '#2563eb' },
-            { label: 'p95', values: data?.buckets.map((b) => b.latency.p95) ?? [], color: '#d97706' },
-            { label: 'p99', values: data?.buckets.map((b) => b.latency.p99) ?? [], color: '#dc2626' },
+            { label: 'min', values: col((b) => b.latency.min), color: '#16a34a' },
+            { label: 'avg', values: col((b) => b.latency.avg), color: '#2563eb' },
+            { label: 'p95', values: col((b) => b.latency.p95), color: '#d97706' },
+            { label: 'p99', values: col((b) => b.latency.p99), color: '#dc2626' },
           ]}
         />
         <TimeChart
           title="TTFB (ms)"
           times={times}
           series={[
-            { label: 'avg', values: data?.buckets.map((b) => b.ttft.avg) ?? [], color: '#2563eb' },
-            { label: 'p95', values: data?.buckets.map((b) => b.ttft.p95) ?? [], color: '#d97706' },
+            { label: 'avg', values: col((b) => b.ttft.avg), color: '#2563eb' },
+            { label: 'p95', values: col((b) => b.ttft.p95), color: '#d97706' },
           ]}
         />
         <TimeChart
           title="Streams ended"
           times={times}
           series={[
-            { label: 'completed', values: col('completed'), color: '#16a34a' },
-            { label: 'errors', values: col('errors'), color: '#dc2626' },
-            { label: 'aborted', values: col('aborts'), color: '#6b7280' },
+            { label: 'completed', values: col((b) => b.completed), color: '#16a34a' },
+            { label: 'errors', values: col((b) => b.errors), color: '#dc2626' },
+            { label: 'aborted', values: col((b) => b.aborts), color: '#6b7280' },
           ]}
         />
         <TimeChart
           title="Running streams and connections (most sampled, every 10 s)"
           times={times}
           series={[
-            { label: 'streams', values: col('streams'), color: '#2563eb' },
-            { label: 'connections', values: col('connections'), color: '#16a34a' },
+            { label: 'streams', values: col((b) => b.streams), color: '#2563eb' },
+            { label: 'connections', values: col((b) => b.connections), color: '#16a34a' },
           ]}
         />
         <TimeChart
           title="Network"
           times={times}
           series={[
-            { label: 'drops', values: col('drops'), color: '#dc2626' },
-            { label: 'resumes', values: col('resumes'), color: '#2563eb' },
-            { label: 'write stalls', values: col('stalls'), color: '#d97706' },
+            { label: 'drops', values: col((b) => b.drops), color: '#dc2626' },
+            { label: 'resumes', values: col((b) => b.resumes), color: '#2563eb' },
+            { label: 'write stalls', values: col((b) => b.stalls), color: '#d97706' },
           ]}
         />
       </div>

@@ -1,7 +1,10 @@
-import { useEffect, useState } from 'react';
-import { api, messageOf } from '../api';
+import { useCallback, useState } from 'react';
+import { api } from '../api';
 import type { WebhookDeliveryView } from '../api-types';
+import { ErrorMessage } from '../error-message';
 import { formatTime } from '../format';
+import { usePolled } from '../use-polled';
+import { TableHead } from '../table-head';
 
 const STATUSES = ['', 'pending', 'delivered', 'failed'] as const;
 
@@ -13,28 +16,13 @@ export function WebhooksPage({ tenantId }: { tenantId: string }) {
   const [status, setStatus] = useState<(typeof STATUSES)[number]>('');
   const [scope, setScope] = useState<'tenant' | 'server' | 'all'>('tenant');
   const [kind, setKind] = useState('');
-  const [deliveries, setDeliveries] = useState<WebhookDeliveryView[]>();
-  const [error, setError] = useState<string>();
-
-  useEffect(() => {
-    let stop = false;
-    const q = new URLSearchParams({ limit: '200', ...(status ? { status } : {}), ...(scope === 'tenant' ? { tenant: tenantId } : scope === 'server' ? { tenant: '*' } : {}) });
-    const load = () =>
-      api<{ deliveries: WebhookDeliveryView[] }>(`/api/admin/webhooks/deliveries?${q}`).then(
-        (d) => {
-          if (stop) return;
-          setDeliveries(d.deliveries);
-          setError(undefined);
-        },
-        (err: unknown) => !stop && setError(messageOf(err)),
-      );
-    void load();
-    const timer = setInterval(load, 3_000);
-    return () => {
-      stop = true;
-      clearInterval(timer);
-    };
-  }, [status, scope, tenantId]);
+  const { data: deliveries, error } = usePolled(
+    useCallback(() => {
+      const q = new URLSearchParams({ limit: '200', ...(status ? { status } : {}), ...(scope === 'tenant' ? { tenant: tenantId } : scope === 'server' ? { tenant: '*' } : {}) });
+      return api<{ deliveries: WebhookDeliveryView[] }>(`/api/admin/webhooks/deliveries?${q}`).then((d) => d.deliveries);
+    }, [status, scope, tenantId]),
+    3_000,
+  );
 
   const shown = (deliveries ?? []).filter((d) => !kind || d.kind.startsWith(kind));
   return (
@@ -64,21 +52,9 @@ export function WebhooksPage({ tenantId }: { tenantId: string }) {
           <input value={kind} onChange={(e) => setKind(e.target.value)} placeholder="budget, error_rate…" aria-label="Event" size={14} />
         </label>
       </div>
-      {error && <p role="alert" className="error">{error}</p>}
+      <ErrorMessage message={error} />
       <table data-testid="deliveries">
-        <thead>
-          <tr>
-            <th>created</th>
-            <th>event</th>
-            <th>delivery id</th>
-            <th>endpoint</th>
-            <th>status</th>
-            <th>attempts</th>
-            <th>last answer</th>
-            <th>next retry</th>
-            <th>last error</th>
-          </tr>
-        </thead>
+        <TableHead columns={['created', 'event', 'delivery id', 'endpoint', 'status', 'attempts', 'last answer', 'next retry', 'last error']} />
         <tbody>
           {shown.map((d) => (
             <tr key={d.id} data-delivery-id={d.id} data-kind={d.kind} data-status={d.status}>
