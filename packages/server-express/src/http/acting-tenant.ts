@@ -1,9 +1,9 @@
-import { TwinError } from '@twin/core';
+import { requireAdminKey } from '../auth/require-admin-key';
 import type { RouteContext } from './stream-routes';
 
 /** Refuses a request whose key is not an admin key, saying what it tried to do. */
 export function requireAdmin(ctx: RouteContext, what: string): void {
-  if (ctx.auth.role !== 'admin') throw new TwinError('forbidden', `Only admin API keys may ${what}.`);
+  requireAdminKey(ctx.auth, `Only admin API keys may ${what}.`);
 }
 
 /**

@@ -2,7 +2,7 @@ import { TwinError, streamBillingConfigSchema } from '@twin/core';
 import { z } from 'zod';
 import { tenantIdSchema } from '../auth/key-admin';
 import { scopeOf, type BudgetScope } from '../storage/budget-store';
-import { actingTenant } from './acting-tenant';
+import { actingTenant, requireAdmin } from './acting-tenant';
 import { queryUsageReport } from '../storage/usage-report';
 import { readJsonBody, sendJson, validate } from './http-util';
 import { readQuery } from './read-query';
@@ -57,7 +57,7 @@ const configListSchema = z.array(streamBillingConfigSchema).min(1).max(100);
 /** `PUT /api/billing/configs` (admin keys only): stores one config or a list. */
 export async function putConfigs(ctx: RouteContext): Promise<void> {
   validate(noQuerySchema, readQuery(ctx.url), 'query');
-  if (ctx.auth.role !== 'admin') throw new TwinError('forbidden', 'Only admin API keys may change pricing.');
+  requireAdmin(ctx, 'change pricing');
   // One schema or the other (not a union), so the 400 names the field inside the config.
   const raw = await readJsonBody(ctx.req);
   const list = Array.isArray(raw) ? validate(configListSchema, raw, 'pricing configs') : [validate(streamBillingConfigSchema, raw, 'pricing config')];

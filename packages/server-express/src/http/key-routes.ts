@@ -1,5 +1,6 @@
 import { TwinError } from '@twin/core';
 import { createKeyAs, createKeyBodySchema, listKeysAs, managedKey, publicKey, revokeKeyAs, rotateKeyAs, rotateKeyBodySchema, tenantIdSchema, tenantLimitsBodySchema, updateKeyAs, updateKeyBodySchema } from '../auth/key-admin';
+import { requireAdminKey } from '../auth/require-admin-key';
 import { readJsonBody, sendJson, validate } from './http-util';
 import type { RouteContext } from './stream-routes';
 
@@ -54,7 +55,7 @@ export async function getTenantLimits(ctx: RouteContext): Promise<void> {
 
 /** `PUT /api/tenants/:id/limits` (admin): the tenant's requests and tokens per minute over all its keys. */
 export async function putTenantLimits(ctx: RouteContext): Promise<void> {
-  if (ctx.auth.role !== 'admin') throw new TwinError('forbidden', 'Only admin keys may set tenant limits.');
+  requireAdminKey(ctx.auth, 'Only admin keys may set tenant limits.');
   const tenant = validate(tenantIdSchema, ctx.params.id, 'path');
   const body = validate(tenantLimitsBodySchema, await readJsonBody(ctx.req), 'body');
   const limits = { ...(body.requestsPerMinute ? { requestsPerMinute: body.requestsPerMinute } : {}), ...(body.tokensPerMinute ? { tokensPerMinute: body.tokensPerMinute } : {}) };

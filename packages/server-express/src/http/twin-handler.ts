@@ -7,7 +7,7 @@ import { adminSpendSeries } from '../admin/spend-series';
 import type { TwinService } from '../twin-service';
 import { listAlerts, listBudgets, listConfigs, listRecords, putBudget, putConfigs, report } from './billing-routes';
 import { ClientGoneError, watchClient, type RequestStage } from './client-presence';
-import { getRouting, listDeliveries, reloadRouting, testAlert } from './admin-routes';
+import { getRouting, listDeliveries, reloadRouting, testAlert } from './operator-routes';
 import { applyCors } from './cors';
 import { describeValue } from './describe-value';
 import { listStreamEvents } from './stream-events-route';

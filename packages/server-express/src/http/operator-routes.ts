@@ -1,13 +1,15 @@
-import { TwinError } from '@twin/core';
 import { z } from 'zod';
 import type { WebhookDeliveryView } from '../admin/admin-api-types';
 import { tenantIdSchema } from '../auth/key-admin';
+import { requireAdminKey } from '../auth/require-admin-key';
 import { sendJson, validate } from './http-util';
 import type { RouteContext } from './stream-routes';
 
-function assertAdmin(ctx: RouteContext): void {
-  if (ctx.auth.role !== 'admin') throw new TwinError('forbidden', 'This needs an admin API key.');
-}
+/**
+ * The server operator's routes (admin keys only): the provider routing in force and its reload, the
+ * alert webhooks' delivery log, a test alert. (The console's own routes are in admin/admin-routes.ts.)
+ */
+const assertAdmin = (ctx: RouteContext) => requireAdminKey(ctx.auth, 'This needs an admin API key.');
 
 /** `GET /api/admin/routing`: the routing in force (no secrets: the file names variables only) and circuit states. */
 export async function getRouting(ctx: RouteContext): Promise<void> {
