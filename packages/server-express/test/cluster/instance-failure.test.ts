@@ -64,6 +64,9 @@ describe.skipIf(missing.length > 0)(`instance failure behind HAProxy${missing.le
     // A client of the dead instance resumes through a survivor: it gets the rest of what the log
     // holds, then, once the survivor has billed the stream, a terminal error with that bill — never a hang.
     const cut = onVictim[0]!;
+    // As a real client does: read what reached the socket until the connection drops, then resume
+    // from the last id (an id read before the drop can be older than events still in flight).
+    await cut.reader.done;
     const lastId = cut.reader.events.filter((e) => e.id).at(-1)!.id!;
     const resumed = await openSSE(`${survivor.url}/api/stream?prompt=kill+0`, { headers: { ...auth(), 'last-event-id': lastId } });
     readers.push(resumed);
