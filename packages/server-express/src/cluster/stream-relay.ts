@@ -148,7 +148,10 @@ export class StreamRelay {
     }
     const entries = JSON.parse(message) as LogEntry[];
     const fresh = entries.filter((e) => e.seq > this.delivered);
-    if (fresh.length === 0) return;
+    if (fresh.length === 0) {
+      this.endBehind(entries);
+      return;
+    }
     if (fresh[0]!.seq !== this.delivered + 1) {
       // A hole in the tail (a message published before we subscribed, or lost): fill it from the log.
       const filled = await this.deps.log.readAfter(this.id, this.delivered);
@@ -188,6 +191,24 @@ export class StreamRelay {
       return false;
     }
     return !this.closed;
+  }
+
+  /**
+   * A terminal event at or before the client's position, while this relay is still open: its owner
+   * died after writing events to the client that never reached the log (the log is written just
+   * behind the socket), and the survivor ended the log right after its last logged event, with a seq
+   * the client already has for another event. Skipping it as a repeat would leave the client waiting
+   * forever; it goes out after what the client has, so the client gets its ending and its receipt.
+   */
+  private endBehind(entries: readonly LogEntry[]): void {
+    const last = entries.at(-1);
+    if (!last) return;
+    const event = this.deps.log.decode(this.id, last, this.meta.encrypted);
+    if (event.type !== 'error' && event.type !== 'complete') return;
+    this.delivered += 1;
+    this.flushEvents([{ ...event, data: { ...event.data, seq: this.delivered } } as StreamEvent]);
+    this.response?.end();
+    this.stop(undefined, false);
   }
 
   private flushEvents(events: StreamEvent[]): void {
