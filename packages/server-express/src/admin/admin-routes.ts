@@ -4,6 +4,8 @@ import type { AuthContext } from '../auth/authenticator';
 import { sendJson, validate } from '../http/http-util';
 import type { RouteContext } from '../http/stream-routes';
 import type { AdminLiveSnapshot, AdminStreamDetail, AdminTraffic, AdminWhoAmI, LiveStreamSummary } from './admin-api-types';
+import type { RemoteInstance } from '../cluster/live-board';
+import type { LiveStream } from '../stream/live-stream';
 import { liveSnapshotsOf } from './live-snapshots';
 import { summariseLiveStream } from './live-stream-summary';
 import { readStreamReplay } from './stream-timeline';
@@ -15,6 +17,14 @@ import { buildTrafficSeries } from './traffic-series';
  */
 export function requireConsoleRole(auth: AuthContext): void {
   if (auth.role !== 'admin' && auth.role !== 'tenant-admin') throw new TwinError('forbidden', 'The admin console needs an admin or tenant-admin API key.');
+}
+
+/** A tenant's running streams and connections: this instance's, plus the others' last publication (at most a tick old). */
+function clusterCounts(running: readonly LiveStream[], remote: readonly RemoteInstance[]): { activeStreams: number; openConnections: number } {
+  return {
+    activeStreams: running.length + remote.reduce((n, r) => n + r.tenant.streams, 0),
+    openConnections: running.filter((s) => s.hasConnection).length + remote.reduce((n, r) => n + r.tenant.connections, 0),
+  };
 }
 
 const feedQuerySchema = z.object({ intervalMs: z.coerce.number().int().min(250).max(10_000).default(1_000) });
@@ -52,18 +62,14 @@ export async function adminLiveFeed(ctx: RouteContext): Promise<void> {
     }
   };
   const write = async () => {
-    board?.watch(tenantId);
+    void board?.watch(tenantId);
     const remote = board ? await board.others(tenantId, true) : [];
     if (res.destroyed) return;
     const now = Date.now();
     const running = service.hub.listActive(ctx.auth);
     let streams: LiveStreamSummary[] = liveSnapshotsOf(service.hub).rows(tenantId, () => running, service.pricing.list(), now);
     if (board) streams = [...streams.map((row) => ({ ...row, instance: board.instanceId })), ...remote.flatMap((r) => r.rows)];
-    const stats = service.stats.compute(now, tenantId, {
-      // The other instances' counts are their last publication's (at most a tick old).
-      activeStreams: running.length + remote.reduce((n, r) => n + r.tenant.streams, 0),
-      openConnections: running.filter((s) => s.hasConnection).length + remote.reduce((n, r) => n + r.tenant.connections, 0),
-    });
+    const stats = service.stats.compute(now, tenantId, clusterCounts(running, remote));
     const hour = service.signals.since(now - 3_600_000, tenantId);
     const data: AdminLiveSnapshot = {
       v: 1,
@@ -154,10 +160,7 @@ export async function adminTraffic(ctx: RouteContext): Promise<void> {
   const answer: AdminTraffic = {
     window: q.window,
     ...series,
-    now: {
-      activeStreams: running.length + remote.reduce((n, r) => n + r.tenant.streams, 0),
-      openConnections: running.filter((s) => s.hasConnection).length + remote.reduce((n, r) => n + r.tenant.connections, 0),
-    },
+    now: clusterCounts(running, remote),
   };
   sendJson(ctx.res, 200, answer);
 }

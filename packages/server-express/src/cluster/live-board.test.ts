@@ -73,8 +73,7 @@ describe.skipIf(missing !== undefined)(`the live board${missing ? ` (skipped: ${
     const seen = await boardB.others('acme', true);
     expect(seen).toEqual([{ instance: 'a', activeStreams: 3, openConnections: 3, at: clock, tenant: { streams: 2, connections: 1 }, rows: [] }]);
     // B's console watches acme: A's next publication carries acme's rows (and only acme's).
-    boardB.watch('acme');
-    await new Promise((r) => setTimeout(r, 20)); // the watch is written without waiting
+    await boardB.watch('acme');
     clock += 1_000;
     await boardA.publish();
     expect(onA.rowsBuilt).toEqual(['acme']);

@@ -117,14 +117,15 @@ export class LiveBoard {
 
   /**
    * A console watches `tenantId`: every instance publishes the tenant's rows for `ttlMs` from now.
-   * Written at most twice an interval per tenant, whatever the number of consoles.
+   * Written at most twice an interval per tenant, whatever the number of consoles. Callers need not
+   * wait: the returned promise (settled once Redis has it, never rejected) is for tests.
    */
-  watch(tenantId: string): void {
+  async watch(tenantId: string): Promise<void> {
     const now = this.now();
     if (now - (this.watchedAt.get(tenantId) ?? -Infinity) < this.intervalMs / 2) return;
     this.watchedAt.set(tenantId, now);
     if (this.watchedAt.size > 10_000) this.watchedAt.clear();
-    this.node.redis.zadd(this.key('watch'), now + this.ttlMs, tenantId).catch(() => {});
+    await this.node.redis.zadd(this.key('watch'), now + this.ttlMs, tenantId).catch(() => {});
   }
 
   /**

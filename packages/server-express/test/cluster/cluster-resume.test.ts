@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openSSE, type ReceivedEvent, type SSEReader } from '../read-sse';
 import { missingClusterParts, startCluster, type TestCluster } from './cluster-harness';
 
@@ -155,15 +155,18 @@ describe.skipIf(missing.length > 0)(`a cluster of three behind HAProxy${missing.
     console.log(`event log: ${cost.events} events, ${(cost.roundTrips / cost.events).toFixed(3)} round trips and ${(cost.commands / cost.events).toFixed(2)} commands per event`);
 
     // One bill per stream, each final (the record is written behind the terminal event: wait for it).
-    const deadline = Date.now() + 60_000;
     let rows: { stream_id: string; n: number; open: number }[] = [];
-    for (;;) {
-      rows = await sql<{ stream_id: string; n: number; open: number }[]>`
-        select stream_id, count(*)::int as n, count(*) filter (where state = 'open')::int as open
-        from stream_billing_records where stream_id in ${sql(streamIds)} group by stream_id`;
-      if ((rows.length === STREAMS && rows.every((r) => r.open === 0)) || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await vi
+      .waitFor(
+        async () => {
+          rows = await sql<{ stream_id: string; n: number; open: number }[]>`
+            select stream_id, count(*)::int as n, count(*) filter (where state = 'open')::int as open
+            from stream_billing_records where stream_id in ${sql(streamIds)} group by stream_id`;
+          expect(rows.length === STREAMS && rows.every((r) => r.open === 0)).toBe(true);
+        },
+        { timeout: 60_000, interval: 100 },
+      )
+      .catch(() => undefined); // the assertions below say what is missing
     expect(rows).toHaveLength(STREAMS);
     expect(rows.filter((r) => r.n !== 1)).toEqual([]);
     expect(rows.filter((r) => r.open !== 0)).toEqual([]);
