@@ -1,34 +1,20 @@
-import {
-  createStreamSession,
-  isContentPart,
-  openBillingRecord,
-  toTwinError,
-  type ConnectionWriter,
-  type CostReceipt,
-  type StreamBillingRecord,
-  type StreamEvent,
-  type StreamMetrics,
-  type StreamPart,
-  type StreamSession,
-  type StreamStatus,
-} from '@twin/core';
+import type { CostReceipt, StreamBillingRecord, StreamEvent, StreamMetrics, StreamSession, StreamStatus } from '@twin/core';
 import type { SSEResponse } from '../http/sse-response';
 import type { LiveStreamDeps, LiveStreamInit } from './live-stream-deps';
 import { AuditSegmentWriter } from '../storage/audit-segment';
 import { OpeningGate } from './opening-gate';
 import { runningBudgetFor, type RunningBudget } from './running-budget';
-import { CLIENT_GONE_STOP, SLOW_CLIENT_STOP, STORAGE_STOP, type StopReason } from './stop-reason';
+import { SLOW_CLIENT_STOP, STORAGE_STOP, type StopReason } from './stop-reason';
+import { StreamConnection } from './stream-connection';
+import { pumpProvider } from './pump-provider';
+import { StreamLogCopy } from './stream-log-copy';
+import { streamOpening } from './stream-opening';
 import { endStream, type RunEnding } from './stream-end';
 import { queueStartRows, recordLifecycle } from './stream-records';
 import type { Tickable } from './tick-scheduler';
 import { TWIN_SSE_FORMAT, type WireFormat } from './wire-format';
 
 export type { LiveStreamDeps, LiveStreamInit } from './live-stream-deps';
-
-interface Attached {
-  response: SSEResponse;
-  writer: ConnectionWriter;
-}
 
 /**
  * One running stream: pulls normalised parts from the provider into the core stream session (which
@@ -59,11 +45,10 @@ export class LiveStream implements Tickable {
   private readonly abortController = new AbortController();
   private readonly deps: LiveStreamDeps;
   private readonly init: LiveStreamInit;
-  private attached: Attached | undefined;
-  private backpressure = false;
+  /** Who reads the stream (one local connection, or a remote one in cluster mode), and the writes to it. */
+  private readonly connection: StreamConnection;
   private stopReason: StopReason | undefined;
   private flushAt = Infinity;
-  private detachTimer: ReturnType<typeof setTimeout> | undefined;
   private terminal: StreamEvent | undefined;
   private readonly auditSegment: AuditSegmentWriter;
   /** The stream's billing record as opened (core's model and idempotency key); finalized at the end. */
@@ -72,10 +57,8 @@ export class LiveStream implements Tickable {
   private resolveFinished!: () => void;
   /** The budgets this stream is judged against as it runs, when any could stop it or alert. */
   private readonly budget: RunningBudget | undefined;
-  /** Cluster mode: the connection on another instance that reads this stream (from the log). */
-  private remoteConn: string | undefined;
-  /** Events kept out of the cluster log until the opening is durable (as content is kept off the wire). */
-  private logHeld: StreamEvent[] | undefined;
+  /** Cluster mode: the events' copy in the shared log. */
+  private readonly logCopy: StreamLogCopy;
 
   constructor(init: LiveStreamInit, deps: LiveStreamDeps) {
     this.init = init;
@@ -88,30 +71,17 @@ export class LiveStream implements Tickable {
     this.purpose = init.purpose;
     this.billingRecordId = init.billingRecordId;
     this.simulated = init.provider.simulated === true;
-    this.session = createStreamSession({
-      streamId: init.id,
-      provider: init.provider.name,
-      model: init.model,
-      config: deps.config,
-      now: Date.now,
-      createdAt: this.createdAt,
-      ...(init.provider.simulated ? { simulated: true } : {}),
-    });
-    this.openRecord = openBillingRecord({
-      id: init.billingRecordId,
-      streamId: init.id,
-      tenantId: init.tenantId,
-      apiKeyId: init.apiKeyId,
-      ...(init.userId ? { userId: init.userId } : {}),
-      provider: init.provider.name,
-      model: init.model,
-      ...(init.purpose ? { purpose: init.purpose } : {}),
-      currency: 'USD',
-      startedAt: this.createdAt,
-    });
+    const { session, openRecord } = streamOpening(init, deps, this.createdAt);
+    this.session = session;
+    this.openRecord = openRecord;
     this.budget = runningBudgetFor(init, deps, this.createdAt);
+    this.logCopy = new StreamLogCopy(init.id, deps.log, init.encrypted === true);
     this.auditSegment = new AuditSegmentWriter({ streamId: init.id, tenantId: init.tenantId }, init.sealing !== undefined, (row) => deps.store.chunks.push(row));
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+    this.connection = new StreamConnection(this, deps, {
+      gate: () => this.gate,
+      backpressure: (on) => this.deliver(this.session.setBackpressure(on, Date.now())),
+    });
   }
 
   get isRunning(): boolean {
@@ -119,7 +89,7 @@ export class LiveStream implements Tickable {
   }
 
   get hasConnection(): boolean {
-    return this.attached !== undefined || this.remoteConn !== undefined;
+    return this.connection.hasReader;
   }
 
   get lastSeq(): number {
@@ -133,7 +103,7 @@ export class LiveStream implements Tickable {
   begin(): void {
     this.deps.store.openings.push(this.openRecord);
     // Crash safety: content waits for the opening's commit (start does not), see OpeningGate.
-    if (this.deps.holdContentUntilRecorded !== false && this.deps.log) this.logHeld = [];
+    if (this.deps.holdContentUntilRecorded !== false) this.logCopy.hold();
     if (this.deps.holdContentUntilRecorded !== false) this.gate = new OpeningGate(
       this.deps.store.openings.durable(),
       this.deps.openingTimeoutMs ?? 10_000,
@@ -152,26 +122,13 @@ export class LiveStream implements Tickable {
    * `format` writes this connection's events (Twin's SSE unless a compatible door chose another).
    */
   attach(response: SSEResponse, lastEventId?: number, format: WireFormat = TWIN_SSE_FORMAT): void {
-    if (this.detachTimer) clearTimeout(this.detachTimer);
-    this.detachTimer = undefined;
-    const previous = this.attached;
-    if (this.gate?.holding && previous) {
-      // Held content was meant for the replaced connection; the replay below covers it.
-      this.gate.discard();
-    }
-    const sealing = this.init.sealing?.();
-    const writer = format.createWriter({
-      streamId: this.id,
-      ...(sealing ? { sealer: sealing.sealer, codec: sealing.codec, alg: sealing.alg, kid: sealing.kid } : {}),
+    this.connection.attach(response, () => {
+      const sealing = this.init.sealing?.();
+      return format.createWriter({
+        streamId: this.id,
+        ...(sealing ? { sealer: sealing.sealer, codec: sealing.codec, alg: sealing.alg, kid: sealing.kid } : {}),
+      });
     });
-    this.attached = { response, writer };
-    this.backpressure = false;
-    if (previous && previous.response !== response) previous.response.end();
-    if (this.remoteConn !== undefined) {
-      // One reader per stream: the relay on another instance closes.
-      this.remoteConn = undefined;
-      this.deps.log?.announce(this.id, `local:${this.id}`);
-    }
     if (lastEventId !== undefined) {
       this.budget?.resumed();
       this.deps.metrics.resumes.inc();
@@ -189,27 +146,7 @@ export class LiveStream implements Tickable {
    * `client_abort` (`stream.detach_expired`, `twin_detach_expired_total`). 0 aborts at once.
    */
   detach(response: SSEResponse, graceMs: number): void {
-    if (this.attached?.response !== response) return;
-    this.attached = undefined;
-    this.gate?.discard();
-    if (!this.isRunning || this.remoteConn !== undefined) return;
-    this.startDetachGrace(graceMs);
-  }
-
-  private startDetachGrace(graceMs: number): void {
-    if (graceMs <= 0) {
-      this.stop(CLIENT_GONE_STOP);
-      return;
-    }
-    this.deps.metrics.detaches.inc();
-    if (this.detachTimer) clearTimeout(this.detachTimer);
-    this.detachTimer = setTimeout(() => {
-      if (this.attached || this.remoteConn !== undefined || !this.isRunning) return;
-      this.deps.metrics.detachExpired.inc();
-      recordLifecycle(this, this.deps, 'stream.detach_expired', { graceMs });
-      this.stop(CLIENT_GONE_STOP);
-    }, graceMs);
-    this.detachTimer.unref();
+    this.connection.detach(response, graceMs);
   }
 
   /**
@@ -218,28 +155,12 @@ export class LiveStream implements Tickable {
    * keeps running for it as for a local one.
    */
   attachRemote(conn: string): void {
-    if (!this.isRunning) return;
-    if (this.detachTimer) clearTimeout(this.detachTimer);
-    this.detachTimer = undefined;
-    const local = this.attached;
-    if (local) {
-      this.gate?.discard();
-      this.attached = undefined;
-      local.response.end();
-    }
-    this.remoteConn = conn;
-    this.deps.metrics.resumes.inc();
-    recordLifecycle(this, this.deps, 'stream.resume', { via: 'cluster' });
-    // Any other relay closes.
-    this.deps.log?.announce(this.id, conn);
+    this.connection.attachRemote(conn);
   }
 
   /** The remote connection `conn` went away: the detach grace starts, as for a local one. */
   detachRemote(conn: string, graceMs: number): void {
-    if (this.remoteConn !== conn) return;
-    this.remoteConn = undefined;
-    if (!this.isRunning || this.attached) return;
-    this.startDetachGrace(graceMs);
+    this.connection.detachRemote(conn, graceMs);
   }
 
   /** Bytes and events handed to this stream's socket (the SSE response reports them): metered and billed. */
@@ -251,8 +172,7 @@ export class LiveStream implements Tickable {
 
   /** Bytes queued on the connection that will still be written before it closes (billed with the rest). */
   get pendingBytes(): number {
-    const response = this.attached?.response;
-    return response && !response.overflowed ? response.queuedUtf8Bytes : 0;
+    return this.connection.pendingBytes;
   }
 
   /** Stops the provider; the stream ends with `reason.error` and is billed for what was used. */
@@ -277,43 +197,15 @@ export class LiveStream implements Tickable {
     const warm = this.deps.pricing.warm(this.tenantId, this.createdAt).catch((error: unknown) => {
       this.deps.logger.warn({ err: error, streamId: this.id }, 'could not load period tokens; volume tiers start from 0');
     });
-    let closed = false;
-    try {
-      const parts = this.init.provider.stream(this.init.request, { signal: this.abortController.signal });
-      for await (const raw of parts) {
-        let part: StreamPart = raw;
-        const now = Date.now();
-        this.lastActivityAt = now;
-        if (part.type === 'error' && this.stopReason) part = { ...part, error: this.stopReason.error };
-        else if (this.firstTokenAt === undefined && isContentPart(part)) this.firstTokenAt = now;
-        const events = this.session.push(part, now);
-        this.deliver(events);
-        // The session may end the stream on its own (an error part, or its buffer_overflow policy).
-        if (part.type === 'error' || endsStream(events)) {
-          closed = true;
-          break;
-        }
-        if (this.budget && !this.stopReason) {
-          const outcome = this.session.getOutcome();
-          const stop = this.budget.judge(part, now, outcome.usage, outcome);
-          if (stop) this.stop(stop);
-        }
-      }
-    } catch (error) {
-      // The provider contract says stream() never throws; a bug there must still end and bill the stream.
-      this.deliver(this.session.finish({ error: toTwinError(error, 'provider_error') }));
-      closed = true;
-    }
-    if (!closed && this.stopReason) {
-      // The provider ended without reporting the abort: end with our reason all the same.
-      this.deliver(this.session.finish({ error: this.stopReason.error }));
-      closed = true;
-    }
-    // Whatever ended the loop, the provider's request must not outlive the stream.
-    if (!this.abortController.signal.aborted) this.abortController.abort();
-    // The stream's time ends with its provider (duration billed, the record's endedAt), not with
-    // the waits below.
-    const providerClosedAt = Date.now();
+    const { closed, providerClosedAt } = await pumpProvider({
+      stream: this,
+      init: this.init,
+      session: this.session,
+      budget: this.budget,
+      abortController: this.abortController,
+      stopReason: () => this.stopReason,
+      deliver: (events) => this.deliver(events),
+    });
     await warm;
     // The bill counts bytes written: held content goes out first (or is given up with the opening).
     await this.gate?.settled;
@@ -324,7 +216,7 @@ export class LiveStream implements Tickable {
   private async finish(ending: RunEnding, now: number): Promise<void> {
     this.endedAt = now;
     this.flushAt = Infinity;
-    if (this.detachTimer) clearTimeout(this.detachTimer);
+    this.connection.stopDetachGrace();
     const context = {
       stream: this,
       openRecord: this.openRecord,
@@ -338,9 +230,7 @@ export class LiveStream implements Tickable {
       },
     };
     await endStream(context, ending, now).finally(() => {
-      // An opening that never became durable keeps its content out of the log for good.
-      this.logHeld = undefined;
-      this.deps.log?.end(this.id, this.tenantId);
+      this.logCopy.end(this.tenantId);
       this.resolveFinished();
     });
   }
@@ -356,24 +246,16 @@ export class LiveStream implements Tickable {
     const last = events[events.length - 1]!;
     if (last.type === 'error' || last.type === 'complete') this.terminal = last;
     if (fresh && this.deps.persistChunks) this.audit(events);
-    if (fresh) this.toLog(events);
+    if (fresh) this.logCopy.append(events);
     const gate = this.gate;
     if (gate?.holding) {
       const wasHolding = gate.holdingContent;
       const now = gate.pass(events);
-      if (!wasHolding && gate.holdingContent && !this.backpressure) this.deliver(this.session.setBackpressure(true, Date.now()));
-      this.toConnection(now);
+      if (!wasHolding && gate.holdingContent && !this.connection.backpressure) this.deliver(this.session.setBackpressure(true, Date.now()));
+      this.connection.write(now);
       return;
     }
-    this.toConnection(events);
-  }
-
-  /** Cluster mode: new events to the shared log (held there too until the opening is durable). */
-  private toLog(events: StreamEvent[]): void {
-    const log = this.deps.log;
-    if (!log) return;
-    if (this.logHeld) this.logHeld.push(...events);
-    else log.append(this.id, events, this.init.encrypted === true);
+    this.connection.write(events);
   }
 
   /** The opening committed: what was held goes out, then the session's normal flush rules resume. */
@@ -381,35 +263,9 @@ export class LiveStream implements Tickable {
     // An open gate passes everything: the stream lets it go (its promise, timer and closures are
     // a few hundred bytes per stream for the rest of the stream's life).
     this.gate = undefined;
-    const logHeld = this.logHeld;
-    this.logHeld = undefined;
-    if (logHeld && logHeld.length > 0) this.deps.log?.append(this.id, logHeld, this.init.encrypted === true);
-    this.toConnection(held);
-    if (!this.backpressure && this.isRunning) this.deliver(this.session.setBackpressure(false, Date.now()));
-  }
-
-  private toConnection(events: StreamEvent[]): void {
-    const attached = this.attached;
-    if (!attached || events.length === 0) return;
-    const beforeEvents = attached.writer.eventsWritten;
-    const before = attached.writer.bytesWritten;
-    let frames: string;
-    try {
-      frames = attached.writer.write(events);
-    } catch (error) {
-      // A sealer failure breaks this connection's chain: close it, the client resumes on a new one.
-      this.deps.logger.error({ err: error, streamId: this.id }, 'sealing failed; closing the connection');
-      this.attached = undefined;
-      attached.response.end();
-      return;
-    }
-    if (frames === '') return;
-    const bytes = attached.writer.bytesWritten - before;
-    if (!attached.response.write(frames, bytes, attached.writer.eventsWritten - beforeEvents) && !this.backpressure) {
-      this.backpressure = true;
-      this.deps.metrics.backpressure.inc();
-      this.deliver(this.session.setBackpressure(true, Date.now()));
-    }
+    this.logCopy.release();
+    this.connection.write(held);
+    if (!this.connection.backpressure && this.isRunning) this.deliver(this.session.setBackpressure(false, Date.now()));
   }
 
   /** The audit copy of new events, collected into a segment (see {@link AuditSegmentWriter}). */
@@ -426,8 +282,7 @@ export class LiveStream implements Tickable {
 
   /** The socket drained: the session goes back to its normal flush rules. */
   onDrain(): void {
-    if (!this.backpressure) return;
-    this.backpressure = false;
+    if (!this.connection.drained()) return;
     // Content held for the opening keeps the session coalescing until it is released.
     if (this.isRunning && !this.gate?.holdingContent) this.deliver(this.session.setBackpressure(false, Date.now()));
   }
@@ -457,20 +312,6 @@ export class LiveStream implements Tickable {
   }
 
   private closeConnection(): void {
-    const gate = this.gate;
-    const attached = this.attached;
-    this.attached = undefined;
-    if (!attached) return;
-    // After an overflow the queued frames were dropped (and with no durable opening the held content
-    // is never sent): the terminal event goes out alone, last, in the connection's own format.
-    if (gate?.timedOut) gate.discard();
-    const dropped = attached.response.overflowed || gate?.timedOut === true;
-    const terminal = this.terminal;
-    attached.response.end(dropped && terminal ? attached.writer.write([terminal]) : undefined);
+    this.connection.close(this.terminal);
   }
-}
-
-function endsStream(events: readonly StreamEvent[]): boolean {
-  const last = events[events.length - 1];
-  return last !== undefined && (last.type === 'error' || last.type === 'complete');
 }
