@@ -17,7 +17,8 @@ export type { SSEResponse, SSEResponseOptions } from './http/sse-response';
 // ── streams ──────────────────────────────────────────────────────────────────
 // Types only: the service builds the hub and its streams; users read them, never construct them.
 export type { StreamHub } from './stream/stream-hub';
-export type { StreamHubOptions, StartStreamInput } from './stream/stream-hub';
+export type { StreamHubOptions } from './stream/stream-hub-options';
+export type { StartStreamInput } from './stream/start-stream-input';
 export type { LiveStream } from './stream/live-stream';
 export type { ClusterOptions } from './cluster/cluster-options';
 export type { ClusterNode } from './cluster/cluster-node';

@@ -1,92 +1,20 @@
-import type { BudgetState } from './budget-state';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TwinError, type ConnectionWriter, type Provider, type ProviderRequest, type StreamConfig } from '@twin/core';
+import { TwinError, type ConnectionWriter } from '@twin/core';
 import type { AuthContext } from '../auth/authenticator';
 import { randomId } from '../auth/api-key';
 import type { TransportEncoding } from '../http/negotiate-encoding';
 import { ClientGoneError, socketGone } from '../http/client-presence';
 import type { SSEResponse } from '../http/sse-response';
-import type { NetworkSignals } from '../observability/network-signals';
 import { TickScheduler } from './tick-scheduler';
-import type { SealingFactory } from './connection-sealing';
+import type { ConnectionTarget } from './connection-target';
+import { HubConnections } from './hub-connections';
 import { LiveStream, type LiveStreamDeps } from './live-stream';
+import type { StartStreamInput } from './start-stream-input';
 import { SHUTDOWN_STOP } from './stop-reason';
+import type { StreamHubOptions } from './stream-hub-options';
 import { TWIN_SSE_FORMAT, type WireFormat } from './wire-format';
-import type { SealingSpec } from './live-stream-deps';
 import type { LogEntry } from '../cluster/stream-event-log';
 import type { ClusterStreams } from '../cluster/cluster-streams';
-import type { ConnectionSlots } from '../limits/redis-connection-slots';
-
-/** Connection and lifetime limits of the hub. */
-export interface StreamHubOptions {
-  config: StreamConfig;
-  /** Bytes queued per connection under backpressure before the slow-client policy (default 1 MiB). */
-  maxQueuedBytesPerConnection: number;
-  /**
-   * How long a stream whose client disconnected keeps running, waiting for a resume, before its
-   * provider is aborted and it is billed `client_abort` (the service's default is 30 s; 0 aborts at once).
-   */
-  detachGraceMs: number;
-  /**
-   * Rows waiting for the database (audit chunks and events) above which new streams are refused
-   * with 503 + Retry-After until storage catches up (default 20,000). Queued rows are never dropped,
-   * so without this a database slower than the streams (an embedded one starved of CPU) would grow
-   * memory without bound.
-   */
-  maxStorageBacklog?: number;
-  /**
-   * Event-loop lag (p99 of the last quarter second, ms) above which new streams are refused with
-   * 503 + Retry-After, so the streams already running keep their latency (load shedding). Off
-   * (undefined) by default.
-   */
-  maxEventLoopLagMs?: number;
-  /** The current event-loop lag in ms (required with `maxEventLoopLagMs`). */
-  eventLoopLagMs?: () => number;
-  /** Where drops, resumes, write stalls and queued bytes are recorded (the admin traffic view, `/metrics`). */
-  signals?: NetworkSignals;
-  /** Cluster mode: the shared event log, relays and control messages (see docs/deployment.md). */
-  cluster?: ClusterStreams;
-  /** Cluster mode: the connection caps counted across instances (see {@link StreamHub.takeClusterSlot}). */
-  slots?: ConnectionSlots;
-}
-
-/** A request to start a stream, already validated. */
-export interface StartStreamInput {
-  /** Stream id (default: a fresh random one). */
-  id?: string;
-  provider: Provider;
-  model: string;
-  request: ProviderRequest;
-  purpose?: string;
-  metadata?: Record<string, string>;
-  /** The end user the stream is for (the request's `user`), stored on the billing record. */
-  userId?: string;
-  /** The budgets that apply, as the guard read them (the stream judges its running cost against them). */
-  budgets?: readonly BudgetState[];
-  encoding: TransportEncoding;
-  /** Per-connection payload sealing (codec / cipher): called for the first connection and every resume. */
-  sealing?: SealingFactory;
-  /**
-   * The wire format of this first connection (default: Twin's SSE). A resume speaks the format of
-   * the door it comes through (`resume`'s own `format`).
-   */
-  format?: WireFormat;
-  /** What the client asked for (cluster mode: another instance seals its resume the same way). */
-  sealingSpec?: SealingSpec;
-  /** The stream is encrypted (its cluster log entries are encrypted at rest). */
-  encrypted?: boolean;
-}
-
-/** What a connection reports to: a stream this instance runs, or a relay of one another instance runs. */
-export interface ConnectionTarget {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly isRunning: boolean;
-  detach(response: SSEResponse, graceMs: number): void;
-  onOverflow(): void;
-  onDrain(): void;
-  recordWritten(bytes: number, events: number): void;
-}
 
 /**
  * Every stream of this server: starts, resumes and stops them, enforces connection limits
@@ -95,18 +23,16 @@ export interface ConnectionTarget {
  */
 export class StreamHub {
   private readonly streams = new Map<string, LiveStream>();
-  private readonly perKey = new Map<string, number>();
-  private connections = 0;
+  private readonly connections: HubConnections;
   private running = 0;
   private readonly sweeper: ReturnType<typeof setInterval>;
-  private shuttingDown = false;
-  private draining = false;
   private readonly scheduler = new TickScheduler();
 
   constructor(
     private readonly deps: Omit<LiveStreamDeps, 'onFinished' | 'config' | 'scheduler'>,
     private readonly options: StreamHubOptions,
   ) {
+    this.connections = new HubConnections(deps, options);
     this.sweeper = setInterval(() => this.sweep(Date.now()), 1_000);
     this.sweeper.unref();
   }
@@ -117,7 +43,7 @@ export class StreamHub {
   }
 
   get openConnections(): number {
-    return this.connections;
+    return this.connections.count;
   }
 
   get activeStreams(): number {
@@ -126,7 +52,7 @@ export class StreamHub {
 
   /** SIGTERM received: no new streams here; running ones are finishing (see {@link drain}). */
   get isDraining(): boolean {
-    return this.draining;
+    return this.connections.draining;
   }
 
   /**
@@ -134,64 +60,15 @@ export class StreamHub {
    * coming back to a stream this instance runs, still welcome while it drains.
    */
   checkCapacity(auth: AuthContext, resume = false): void {
-    if (this.shuttingDown) {
-      throw new TwinError('capacity_exceeded', 'The server is shutting down.', { retryAfterMs: 5_000 });
-    }
-    if (this.draining && !resume) {
-      this.deps.metrics.rejected.inc({ reason: 'draining' });
-      throw new TwinError('capacity_exceeded', 'This server instance is draining (shutting down); retry, another instance takes the stream.', { retryAfterMs: 1_000 });
-    }
-    const backlog = this.deps.store.chunks.pending + this.deps.store.events.pending;
-    const maxBacklog = this.options.maxStorageBacklog ?? 20_000;
-    if (backlog > maxBacklog) {
-      this.deps.metrics.rejected.inc({ reason: 'storage_backlog' });
-      throw new TwinError('capacity_exceeded', `The server's storage is behind (${backlog} rows waiting, limit ${maxBacklog}); retry shortly.`, {
-        retryAfterMs: 2_000,
-      });
-    }
-    const maxLag = this.options.maxEventLoopLagMs;
-    const lag = maxLag !== undefined ? (this.options.eventLoopLagMs?.() ?? 0) : 0;
-    if (maxLag !== undefined && lag > maxLag) {
-      this.deps.metrics.rejected.inc({ reason: 'event_loop_lag' });
-      throw new TwinError('capacity_exceeded', `The server is overloaded (its event loop is ${Math.round(lag)} ms behind, limit ${maxLag}); retry shortly.`, {
-        retryAfterMs: 2_000,
-      });
-    }
-    if (this.connections >= this.options.config.maxConnections) {
-      this.deps.metrics.rejected.inc({ reason: 'global' });
-      throw new TwinError('capacity_exceeded', `The server is at its limit of ${this.options.config.maxConnections} connections.`, {
-        retryAfterMs: 5_000,
-      });
-    }
-    if ((this.perKey.get(auth.apiKeyId) ?? 0) >= this.options.config.maxConnectionsPerKey) {
-      this.deps.metrics.rejected.inc({ reason: 'per_key' });
-      throw new TwinError('rate_limited', `This API key is at its limit of ${this.options.config.maxConnectionsPerKey} concurrent streams.`, {
-        retryAfterMs: 1_000,
-      });
-    }
+    this.connections.checkCapacity(auth, resume);
   }
 
   /**
-   * Cluster mode: takes one of the cluster's connection slots (global and per API key caps, counted
-   * across instances) for the life of `res`; it is given back when `res` closes, whatever happens
-   * in between. Refused like {@link checkCapacity}: 503 at the global cap, 429 at the key's, both
-   * with Retry-After. Without a cluster this does nothing (the per-process counts are the caps).
+   * Cluster mode: takes one of the cluster's connection slots for the life of `res` (see
+   * {@link HubConnections.takeClusterSlot}). Without a cluster this does nothing.
    */
-  async takeClusterSlot(auth: AuthContext, res: ServerResponse): Promise<void> {
-    const slots = this.options.slots;
-    if (!slots) return;
-    const { maxConnections, maxConnectionsPerKey } = this.options.config;
-    const slot = await slots.take(auth.apiKeyId, { global: maxConnections, perKey: maxConnectionsPerKey });
-    if (slot === 'global') {
-      this.deps.metrics.rejected.inc({ reason: 'global' });
-      throw new TwinError('capacity_exceeded', `The cluster is at its limit of ${maxConnections} connections.`, { retryAfterMs: 5_000 });
-    }
-    if (slot === 'per_key') {
-      this.deps.metrics.rejected.inc({ reason: 'per_key' });
-      throw new TwinError('rate_limited', `This API key is at its limit of ${maxConnectionsPerKey} concurrent streams.`, { retryAfterMs: 1_000 });
-    }
-    if (res.closed) slot.release();
-    else res.once('close', () => slot.release());
+  takeClusterSlot(auth: AuthContext, res: ServerResponse): Promise<void> {
+    return this.connections.takeClusterSlot(auth, res);
   }
 
   /**
@@ -240,7 +117,7 @@ export class StreamHub {
     this.deps.metrics.activeStreams.set(this.running);
     this.deps.metrics.streamsStarted.inc({ provider: stream.providerName });
     const format = input.format ?? TWIN_SSE_FORMAT;
-    const response = this.connect(auth, stream, req, res, input.encoding, format);
+    const response = this.connections.open(auth, stream, req, res, input.encoding, format);
     stream.attach(response, undefined, format);
     stream.begin();
     return stream;
@@ -263,7 +140,7 @@ export class StreamHub {
     if (!stream) throw new TwinError('not_found', `No resumable stream ${streamId}.`, { details: { field: 'streamId' } });
     if (socketGone(req)) throw new ClientGoneError('start');
     this.checkCapacity(auth, true);
-    const response = this.connect(auth, stream, req, res, encoding, format);
+    const response = this.connections.open(auth, stream, req, res, encoding, format);
     this.options.signals?.resume(stream.tenantId);
     stream.attach(response, lastEventId, format);
     return stream;
@@ -285,7 +162,7 @@ export class StreamHub {
   ): void {
     if (socketGone(req)) throw new ClientGoneError('start');
     this.checkCapacity(auth);
-    const response = this.connect(auth, relay, req, res, encoding, format);
+    const response = this.connections.open(auth, relay, req, res, encoding, format);
     this.options.signals?.resume(relay.tenantId);
     relay.begin(response, writer(format), first);
   }
@@ -353,7 +230,7 @@ export class StreamHub {
    * and bills them).
    */
   async drain(timeoutMs: number): Promise<number> {
-    this.draining = true;
+    this.connections.draining = true;
     const running = [...this.streams.values()].filter((s) => s.isRunning);
     if (running.length > 0 && timeoutMs > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -365,7 +242,7 @@ export class StreamHub {
 
   /** Stops every running stream (billing each as interrupted) and waits for their records. */
   async shutdown(timeoutMs = 10_000): Promise<void> {
-    this.shuttingDown = true;
+    this.connections.shuttingDown = true;
     clearInterval(this.sweeper);
     const running = [...this.streams.values()].filter((s) => s.isRunning);
     for (const stream of running) stream.stop(SHUTDOWN_STOP);
@@ -373,71 +250,6 @@ export class StreamHub {
       Promise.all([...this.streams.values()].map((s) => s.finished)),
       new Promise((r) => setTimeout(r, timeoutMs).unref()),
     ]);
-  }
-
-  private connect(
-    auth: AuthContext,
-    stream: ConnectionTarget,
-    req: IncomingMessage,
-    res: ServerResponse,
-    encoding: TransportEncoding,
-    format: WireFormat,
-  ): SSEResponse {
-    this.connections++;
-    this.perKey.set(auth.apiKeyId, (this.perKey.get(auth.apiKeyId) ?? 0) + 1);
-    this.deps.metrics.openConnections.set(this.connections);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      this.connections--;
-      const n = (this.perKey.get(auth.apiKeyId) ?? 1) - 1;
-      if (n <= 0) this.perKey.delete(auth.apiKeyId);
-      else this.perKey.set(auth.apiKeyId, n);
-      this.deps.metrics.openConnections.set(this.connections);
-    };
-    res.once('close', release);
-    const signals = this.options.signals;
-    let stalledAt: number | undefined;
-    const response: SSEResponse = format.openResponse(req, res, {
-      encoding,
-      retryMs: this.options.config.retryMs,
-      heartbeatIntervalMs: this.options.config.heartbeatIntervalMs,
-      maxQueuedBytes: this.options.maxQueuedBytesPerConnection,
-      headers: { 'X-Twin-Stream-Id': stream.id },
-      onClientClose: () => {
-        const graceMs = format.resumable === false ? 0 : this.options.detachGraceMs;
-        // Our own endings (DELETE, completion) end the response first and never get here.
-        if (stream.isRunning) {
-          signals?.drop(stream.tenantId);
-          this.deps.store.events.push({ streamId: stream.id, tenantId: stream.tenantId, type: 'stream.detach', data: { graceMs }, createdAt: new Date() });
-        }
-        stream.detach(response, graceMs);
-      },
-      onOverflow: () => stream.onOverflow(),
-      onDrain: () => {
-        if (stalledAt !== undefined) signals?.stall(stream.tenantId, Date.now() - stalledAt);
-        stalledAt = undefined;
-        stream.onDrain();
-      },
-      onWritten: (bytes, events) => stream.recordWritten(bytes, events),
-    });
-    if (signals) {
-      // A write the socket refused starts a stall; the drain above ends it.
-      const write = response.write.bind(response);
-      response.write = (frames, bytes, events) => {
-        const ok = write(frames, bytes, events);
-        if (!ok && stalledAt === undefined && !response.closed) stalledAt = Date.now();
-        return ok;
-      };
-      const untrack = signals.track({
-        get queuedBytes() {
-          return response.queuedBytes + res.writableLength;
-        },
-      });
-      res.once('close', untrack);
-    }
-    return response;
   }
 
   /** Idle (provider silent) and expired (past max duration) streams are stopped; old finished ones forgotten. */
