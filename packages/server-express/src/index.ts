@@ -4,7 +4,8 @@
 export { createTwinRouter } from './express/create-twin-router';
 export type { TwinRouter } from './express/create-twin-router';
 export { createTwinService } from './twin-service';
-export type { TwinService, TwinServiceOptions } from './twin-service';
+export type { TwinService } from './twin-service';
+export type { TwinServiceOptions } from './twin-service-options';
 export { createTwinHandler } from './http/twin-handler';
 export type { TwinRequestHandler } from './http/twin-handler';
 export { buildOpenApiDocument } from './http/openapi';

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { createTwinHandler } from '../http/twin-handler';
-import { createTwinService, type TwinService, type TwinServiceOptions } from '../twin-service';
+import { createTwinService, type TwinService } from '../twin-service';
+import type { TwinServiceOptions } from '../twin-service-options';
 
 /** An Express router (4 or 5) serving Twin; `service` gives access to shutdown, reconcile and the store. */
 export type TwinRouter = RequestHandler & { readonly service: TwinService };
