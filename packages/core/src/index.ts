@@ -147,6 +147,8 @@ export { guardProviderStream } from './providers/guard-provider-stream';
 export type { GuardProviderStreamOptions } from './providers/guard-provider-stream';
 export { estimateUsage, estimateInputTokens, loadDefaultTokenCounter } from './providers/estimate-usage';
 export type { TokenCounter, EstimateUsageInput } from './providers/estimate-usage';
+export type { GuardedProviderOptions } from './providers/create-guarded-provider';
+export type { FetchProviderOptions } from './providers/create-fetch-provider';
 export { createSimulatedProvider, simulatedTokenCount } from './providers/simulated-provider';
 export type { SimulatedProviderOptions, SimulatedFailure, SimulatedToolCall } from './providers/simulated-provider';
 export { createOpenAIChatProvider } from './providers/openai-chat';

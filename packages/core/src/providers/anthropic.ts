@@ -1,10 +1,7 @@
 import type { StreamPart } from '../protocol/stream-part';
 import type { FinishReason, Usage } from '../protocol/usage';
 import { toAnthropicMessages, toAnthropicTools } from './anthropic-messages';
-import { createGuardedProvider } from './create-guarded-provider';
-import { resolveEnvironment, type ProviderEnvironment } from './environment';
-import type { TokenCounter } from './estimate-usage';
-import { joinUrl, postForStream } from './fetch-json-stream';
+import { createFetchProvider, type FetchProviderOptions } from './create-fetch-provider';
 import { mapEventBatches } from './map-event-batches';
 import { parseEventBatches } from './parse-event-batches';
 import type { Provider, ProviderRequest } from './provider';
@@ -27,21 +24,17 @@ export interface AnthropicClient {
   };
 }
 
-export interface AnthropicProviderOptions {
+export interface AnthropicProviderOptions extends FetchProviderOptions {
   /** Your `@anthropic-ai/sdk` client. Without one, the adapter speaks the wire protocol with `fetch`. */
   client?: AnthropicClient;
   /** Used without `client`, as the SDK does: without `/v1`. Default `https://api.anthropic.com`. */
   baseURL?: string;
   /** Used without `client`; sent as `x-api-key`. Never logged. */
   apiKey?: string;
-  headers?: Record<string, string>;
   /** Default `anthropic`. */
   name?: string;
-  defaultModel?: string;
   /** `max_tokens` is required by the Messages API; used when a request sets none. Default 4096. */
   defaultMaxTokens?: number;
-  env?: Partial<ProviderEnvironment>;
-  countTokens?: TokenCounter;
 }
 
 const FINISH: Record<string, FinishReason> = {
@@ -176,31 +169,16 @@ export function anthropicBody(request: ProviderRequest, model: string, defaultMa
  * Only `message_stop` completes a stream. The SDK's own retries are off per request (`maxRetries: 0`).
  */
 export function createAnthropicProvider(options: AnthropicProviderOptions = {}): Provider {
-  const name = options.name ?? 'anthropic';
-  const env = resolveEnvironment(options.env);
-  const baseURL = options.baseURL ?? 'https://api.anthropic.com';
+  const headers = { accept: 'text/event-stream', 'anthropic-version': '2023-06-01', ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) };
 
-  return createGuardedProvider(name, options, async function* raw(request, model, signal) {
+  return createFetchProvider(options, { name: 'anthropic', baseURL: 'https://api.anthropic.com' }, async function* raw(request, model, signal, { name, post }) {
     const body = anthropicBody(request, model, options.defaultMaxTokens ?? 4096);
     let batches: AsyncIterable<unknown[]>;
     if (options.client) {
       const call = options.client.messages.create(body as Parameters<AnthropicClient['messages']['create']>[0], { signal, maxRetries: 0 });
       batches = await sdkEventBatches(call, name);
     } else {
-      const stream = await postForStream({
-        provider: name,
-        url: joinUrl(baseURL, 'v1/messages'),
-        headers: {
-          accept: 'text/event-stream',
-          'anthropic-version': '2023-06-01',
-          ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}),
-          ...options.headers,
-        },
-        body,
-        signal,
-        env,
-      });
-      batches = parseEventBatches(readServerSentEventBatches(stream), name);
+      batches = parseEventBatches(readServerSentEventBatches(await post('v1/messages', headers, body, signal)), name);
     }
     yield* mapEventBatches(batches, new AnthropicEventMapper(name), name);
   });

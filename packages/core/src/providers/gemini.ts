@@ -1,31 +1,22 @@
 import { TwinError } from '../errors/twin-error';
 import type { StreamPart } from '../protocol/stream-part';
 import type { FinishReason, Usage } from '../protocol/usage';
-import { createGuardedProvider } from './create-guarded-provider';
-import { resolveEnvironment, type ProviderEnvironment } from './environment';
-import type { TokenCounter } from './estimate-usage';
-import { joinUrl, postForStream } from './fetch-json-stream';
+import { createFetchProvider, type FetchProviderOptions } from './create-fetch-provider';
 import { toGeminiContents, toGeminiTools } from './gemini-contents';
 import type { Provider, ProviderRequest } from './provider';
 import { mapEventBatches } from './map-event-batches';
 import { parseEventBatches } from './parse-event-batches';
-import { providerHttpError } from './provider-error';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
-import { responseMetadataPart } from './response-metadata-part';
 import { samplingOptions } from './sampling-options';
-import { WholeToolCalls } from './whole-tool-calls';
+import { WholeCallEventMapper } from './whole-call-event-mapper';
 
-export interface GeminiProviderOptions {
+export interface GeminiProviderOptions extends FetchProviderOptions {
   /** Sent as `x-goog-api-key`. Never logged. */
   apiKey?: string;
   /** Default `https://generativelanguage.googleapis.com/v1beta`. */
   baseURL?: string;
-  headers?: Record<string, string>;
   /** Default `google`. */
   name?: string;
-  defaultModel?: string;
-  env?: Partial<ProviderEnvironment>;
-  countTokens?: TokenCounter;
 }
 
 const FINISH: Record<string, FinishReason> = {
@@ -65,31 +56,15 @@ export function geminiUsage(raw: Record<string, unknown>): Usage {
  * ends after the chunk with a finish reason (usage may follow in it), so the mapper reads to the
  * end of the body (`done` stays false) and the stream is `complete` once a finish reason arrived.
  */
-export class GeminiChunkMapper {
+export class GeminiChunkMapper extends WholeCallEventMapper {
   /** Set once a candidate carried a finish reason (Gemini has no separate end event). */
   finishReason: string | undefined;
   blockReason: string | undefined;
   readonly done = false;
-  private metadataSent = false;
-  private readonly calls: WholeToolCalls;
 
-  /** `random` makes the ids of calls Gemini sent without one unique when the response has no id. */
-  constructor(
-    private readonly provider: string,
-    random: () => number = Math.random,
-  ) {
-    this.calls = new WholeToolCalls(random);
-  }
-
-  map(chunk: unknown, out: StreamPart[]): void {
-    if (typeof chunk !== 'object' || chunk === null) return;
-    const c = chunk as Record<string, unknown>;
-    if (c.error !== undefined && c.error !== null) throw providerHttpError({ provider: this.provider, body: c });
+  protected mapRecord(c: Record<string, unknown>, out: StreamPart[]): void {
     if (typeof c.responseId === 'string' && c.responseId !== '') this.calls.useResponseId(c.responseId);
-    if (!this.metadataSent && (typeof c.responseId === 'string' || typeof c.modelVersion === 'string')) {
-      this.metadataSent = true;
-      out.push(responseMetadataPart(c.responseId, c.modelVersion));
-    }
+    this.pushMetadataOnce(c.responseId, c.modelVersion, out);
     // usageMetadata is cumulative: each chunk repeats the totals so far; the last one wins (the guard keeps the last).
     if (typeof c.usageMetadata === 'object' && c.usageMetadata !== null) {
       out.push({ type: 'usage', usage: geminiUsage(c.usageMetadata as Record<string, unknown>) });
@@ -155,19 +130,9 @@ export function geminiBody(request: ProviderRequest): Record<string, unknown> {
  * `providerOptions.generationConfig` is merged into the generation config (e.g. `thinkingConfig`).
  */
 export function createGeminiProvider(options: GeminiProviderOptions = {}): Provider {
-  const name = options.name ?? 'google';
-  const env = resolveEnvironment(options.env);
-  const baseURL = options.baseURL ?? 'https://generativelanguage.googleapis.com/v1beta';
-
-  return createGuardedProvider(name, options, async function* raw(request, model, signal) {
-    const stream = await postForStream({
-      provider: name,
-      url: joinUrl(baseURL, `models/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`),
-      headers: { accept: 'text/event-stream', ...(options.apiKey ? { 'x-goog-api-key': options.apiKey } : {}), ...options.headers },
-      body: geminiBody(request),
-      signal,
-      env,
-    });
+  const headers = { accept: 'text/event-stream', ...(options.apiKey ? { 'x-goog-api-key': options.apiKey } : {}) };
+  return createFetchProvider(options, { name: 'google', baseURL: 'https://generativelanguage.googleapis.com/v1beta' }, async function* raw(request, model, signal, { name, env, post }) {
+    const stream = await post(`models/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`, headers, geminiBody(request), signal);
     yield* mapEventBatches(parseEventBatches(readServerSentEventBatches(stream), name), new GeminiChunkMapper(name, env.random), name);
   });
 }

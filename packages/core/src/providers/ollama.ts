@@ -3,28 +3,20 @@ import type { Message, ToolDefinition } from '../protocol/message';
 import type { StreamPart } from '../protocol/stream-part';
 import type { FinishReason, Usage } from '../protocol/usage';
 import { safeParseJSON } from '../util/safe-parse-json';
-import { createGuardedProvider } from './create-guarded-provider';
-import { resolveEnvironment, type ProviderEnvironment } from './environment';
-import type { TokenCounter } from './estimate-usage';
-import { joinUrl, postForStream } from './fetch-json-stream';
+import { createFetchProvider, type FetchProviderOptions } from './create-fetch-provider';
 import { mapEventBatches } from './map-event-batches';
 import { toolResultText } from './openai-chat-messages';
 import { parseNdjsonLineBatches } from './parse-ndjson-line-batches';
 import type { Provider, ProviderRequest } from './provider';
-import { providerHttpError } from './provider-error';
 import { readNdjsonLineBatches } from './read-ndjson-line-batches';
 import { samplingOptions } from './sampling-options';
-import { WholeToolCalls } from './whole-tool-calls';
+import { WholeCallEventMapper } from './whole-call-event-mapper';
 
-export interface OllamaProviderOptions {
+export interface OllamaProviderOptions extends FetchProviderOptions {
   /** Default `http://127.0.0.1:11434` (the native API; for its OpenAI-compatible `/v1` use the OpenAI chat adapter). */
   baseURL?: string;
-  headers?: Record<string, string>;
   /** Default `ollama`. */
   name?: string;
-  defaultModel?: string;
-  env?: Partial<ProviderEnvironment>;
-  countTokens?: TokenCounter;
 }
 
 /** Ollama takes images as bare base64 only. */
@@ -96,28 +88,13 @@ export function ollamaUsage(raw: Record<string, unknown>): Usage {
 const FINISH: Record<string, FinishReason> = { stop: 'stop', length: 'length' };
 
 /** Translates `/api/chat` NDJSON lines into parts. */
-export class OllamaLineMapper {
+export class OllamaLineMapper extends WholeCallEventMapper {
   doneReason: string | undefined;
   done = false;
-  private metadataSent = false;
-  private readonly calls: WholeToolCalls;
 
-  /** `random` makes the ids of tool calls (Ollama sends none) unique across a conversation. */
-  constructor(
-    private readonly provider: string,
-    random: () => number = Math.random,
-  ) {
-    this.calls = new WholeToolCalls(random);
-  }
-
-  map(line: unknown, out: StreamPart[]): void {
-    if (typeof line !== 'object' || line === null) return;
-    const l = line as Record<string, unknown>;
-    if (l.error !== undefined) throw providerHttpError({ provider: this.provider, body: l });
-    if (!this.metadataSent && typeof l.model === 'string') {
-      this.metadataSent = true;
-      out.push({ type: 'response-metadata', model: l.model });
-    }
+  protected mapRecord(l: Record<string, unknown>, out: StreamPart[]): void {
+    // Ollama sends no response id; tool call ids are made up (unique through `random`).
+    this.pushMetadataOnce(undefined, l.model, out);
     const message = l.message as Record<string, unknown> | undefined;
     if (message) {
       if (typeof message.thinking === 'string' && message.thinking !== '') out.push({ type: 'reasoning-delta', text: message.thinking });
@@ -151,19 +128,8 @@ export class OllamaLineMapper {
  * whole), usage from the final `done: true` line (the terminal event), `{"error": ...}` lines.
  */
 export function createOllamaProvider(options: OllamaProviderOptions = {}): Provider {
-  const name = options.name ?? 'ollama';
-  const env = resolveEnvironment(options.env);
-  const baseURL = options.baseURL ?? 'http://127.0.0.1:11434';
-
-  return createGuardedProvider(name, options, async function* raw(request, model, signal) {
-    const stream = await postForStream({
-      provider: name,
-      url: joinUrl(baseURL, 'api/chat'),
-      headers: { accept: 'application/x-ndjson', ...options.headers },
-      body: ollamaBody(request, model),
-      signal,
-      env,
-    });
+  return createFetchProvider(options, { name: 'ollama', baseURL: 'http://127.0.0.1:11434' }, async function* raw(request, model, signal, { name, env, post }) {
+    const stream = await post('api/chat', { accept: 'application/x-ndjson' }, ollamaBody(request, model), signal);
     yield* mapEventBatches(parseNdjsonLineBatches(readNdjsonLineBatches(stream), name), new OllamaLineMapper(name, env.random), name);
   });
 }

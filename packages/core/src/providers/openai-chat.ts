@@ -1,14 +1,11 @@
 import type { StreamPart } from '../protocol/stream-part';
 import type { FinishReason, Usage } from '../protocol/usage';
-import { createGuardedProvider } from './create-guarded-provider';
-import { resolveEnvironment, type ProviderEnvironment } from './environment';
-import type { TokenCounter } from './estimate-usage';
-import { joinUrl, postForStream } from './fetch-json-stream';
+import { createFetchProvider, type FetchProviderOptions } from './create-fetch-provider';
 import { toOpenAIChatMessages, toOpenAIChatTools } from './openai-chat-messages';
 import type { Provider, ProviderRequest } from './provider';
 import { mapEventBatches } from './map-event-batches';
 import { END_MARKER, parseEventBatches } from './parse-event-batches';
-import { providerHttpError } from './provider-error';
+import { providerEventRecord } from './provider-event-record';
 import { readServerSentEventBatches } from './read-server-sent-event-batches';
 import { responseMetadataPart } from './response-metadata-part';
 import { sdkEventBatches, type SdkStreamCall } from './sdk-call';
@@ -29,7 +26,7 @@ export interface OpenAIChatClient {
   };
 }
 
-export interface OpenAIChatProviderOptions {
+export interface OpenAIChatProviderOptions extends FetchProviderOptions {
   /**
    * Your `openai` client instance. Without one, the adapter speaks the wire protocol itself with
    * `fetch` to `baseURL` (any OpenAI-compatible server: Ollama `/v1`, vLLM, LM Studio).
@@ -43,14 +40,11 @@ export interface OpenAIChatProviderOptions {
   headers?: Record<string, string>;
   /** Default `openai`. */
   name?: string;
-  defaultModel?: string;
   /**
    * Field carrying `maxTokens`. Default `max_completion_tokens` (required by OpenAI's reasoning
    * models); set `max_tokens` for servers that only know the older field.
    */
   maxTokensField?: 'max_completion_tokens' | 'max_tokens';
-  env?: Partial<ProviderEnvironment>;
-  countTokens?: TokenCounter;
 }
 
 const FINISH: Record<string, FinishReason> = {
@@ -114,9 +108,8 @@ export class OpenAIChatChunkMapper {
       this.ended = true;
       return;
     }
-    if (typeof chunk !== 'object' || chunk === null) return;
-    const c = chunk as Record<string, unknown>;
-    if (c.error !== undefined && c.error !== null) throw providerHttpError({ provider: this.provider, body: c });
+    const c = providerEventRecord(chunk, this.provider);
+    if (!c) return;
     if (!this.metadataSent && (typeof c.id === 'string' || typeof c.model === 'string')) {
       this.metadataSent = true;
       out.push(responseMetadataPart(c.id, c.model));
@@ -202,12 +195,10 @@ export function openAIChatBody(request: ProviderRequest, model: string, maxToken
  * `asResponse()`, which hides `[DONE]`, a chunk with `finish_reason` does).
  */
 export function createOpenAIChatProvider(options: OpenAIChatProviderOptions = {}): Provider {
-  const name = options.name ?? 'openai';
-  const env = resolveEnvironment(options.env);
   const maxTokensField = options.maxTokensField ?? 'max_completion_tokens';
-  const baseURL = options.baseURL ?? 'https://api.openai.com/v1';
+  const headers = { accept: 'text/event-stream', ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) };
 
-  return createGuardedProvider(name, options, async function* raw(request, model, signal) {
+  return createFetchProvider(options, { name: 'openai', baseURL: 'https://api.openai.com/v1' }, async function* raw(request, model, signal, { name, post }) {
     const body = openAIChatBody(request, model, maxTokensField);
     if (options.client) {
       const call = options.client.chat.completions.create(body as Parameters<OpenAIChatClient['chat']['completions']['create']>[0], {
@@ -220,14 +211,7 @@ export function createOpenAIChatProvider(options: OpenAIChatProviderOptions = {}
       yield* mapEventBatches(await sdkEventBatches(call, name, '[DONE]'), new OpenAIChatChunkMapper(name, !raw), name);
       return;
     }
-    const stream = await postForStream({
-      provider: name,
-      url: joinUrl(baseURL, 'chat/completions'),
-      headers: { accept: 'text/event-stream', ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}), ...options.headers },
-      body,
-      signal,
-      env,
-    });
+    const stream = await post('chat/completions', headers, body, signal);
     yield* mapOpenAIChatEvents(readServerSentEventBatches(stream), new OpenAIChatChunkMapper(name), name);
   });
 }

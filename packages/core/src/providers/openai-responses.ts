@@ -1,10 +1,7 @@
 import type { Message, ToolDefinition } from '../protocol/message';
 import type { StreamPart } from '../protocol/stream-part';
 import type { FinishReason, Usage } from '../protocol/usage';
-import { createGuardedProvider } from './create-guarded-provider';
-import { resolveEnvironment, type ProviderEnvironment } from './environment';
-import type { TokenCounter } from './estimate-usage';
-import { joinUrl, postForStream } from './fetch-json-stream';
+import { createFetchProvider, type FetchProviderOptions } from './create-fetch-provider';
 import { mapEventBatches } from './map-event-batches';
 import { imageUrl, toolResultText } from './openai-chat-messages';
 import { parseEventBatches } from './parse-event-batches';
@@ -25,18 +22,14 @@ export interface OpenAIResponsesClient {
   };
 }
 
-export interface OpenAIResponsesProviderOptions {
+export interface OpenAIResponsesProviderOptions extends FetchProviderOptions {
   /** Your `openai` client. Without one, the adapter speaks the wire protocol with `fetch`. */
   client?: OpenAIResponsesClient;
   /** Default `https://api.openai.com/v1`. */
   baseURL?: string;
   apiKey?: string;
-  headers?: Record<string, string>;
   /** Default `openai`. */
   name?: string;
-  defaultModel?: string;
-  env?: Partial<ProviderEnvironment>;
-  countTokens?: TokenCounter;
 }
 
 /** Twin messages as Responses API input items. */
@@ -206,26 +199,16 @@ export class OpenAIResponsesEventMapper {
  * `response.incomplete` complete a stream; `response.failed` and `error` events are typed errors.
  */
 export function createOpenAIResponsesProvider(options: OpenAIResponsesProviderOptions = {}): Provider {
-  const name = options.name ?? 'openai';
-  const env = resolveEnvironment(options.env);
-  const baseURL = options.baseURL ?? 'https://api.openai.com/v1';
+  const headers = { accept: 'text/event-stream', ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) };
 
-  return createGuardedProvider(name, options, async function* raw(request, model, signal) {
+  return createFetchProvider(options, { name: 'openai', baseURL: 'https://api.openai.com/v1' }, async function* raw(request, model, signal, { name, post }) {
     const body = openAIResponsesBody(request, model);
     let batches: AsyncIterable<unknown[]>;
     if (options.client) {
       const call = options.client.responses.create(body as Parameters<OpenAIResponsesClient['responses']['create']>[0], { signal, maxRetries: 0 });
       batches = await sdkEventBatches(call, name);
     } else {
-      const stream = await postForStream({
-        provider: name,
-        url: joinUrl(baseURL, 'responses'),
-        headers: { accept: 'text/event-stream', ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}), ...options.headers },
-        body,
-        signal,
-        env,
-      });
-      batches = parseEventBatches(readServerSentEventBatches(stream), name);
+      batches = parseEventBatches(readServerSentEventBatches(await post('responses', headers, body, signal)), name);
     }
     yield* mapEventBatches(batches, new OpenAIResponsesEventMapper(name), name);
   });
