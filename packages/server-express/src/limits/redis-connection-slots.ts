@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 import { redisScript, withTimeout } from '../cluster/redis-script';
+import { redisLimitFallback, type RedisLimitOptions } from './redis-limit';
 
 /** Why the cluster refused a connection: its global cap, or the API key's. */
 export type SlotRefusal = 'global' | 'per_key';
@@ -69,17 +68,12 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 return 0`;
 
 /** What {@link createRedisConnectionSlots} takes. */
-export interface RedisConnectionSlotsOptions {
-  redis: Redis;
-  keyPrefix: string;
+export interface RedisConnectionSlotsOptions extends RedisLimitOptions {
   instanceId: string;
   /** How long this instance's slots outlive its last heartbeat (default 15 s): a dead instance's slots are free after it. */
   ttlMs?: number;
   /** Heartbeat interval (default a third of `ttlMs`); `0`: no timer (tests call `sync`). */
   syncMs?: number;
-  /** How long a take may wait on Redis before this instance decides alone (default 250 ms). */
-  timeoutMs?: number;
-  logger: Logger;
 }
 
 /**
@@ -107,7 +101,7 @@ export function createRedisConnectionSlots(options: RedisConnectionSlotsOptions)
     if (n <= 0) perKey.delete(apiKeyId);
     else perKey.set(apiKeyId, n);
   };
-  let degraded = false;
+  const fallback = redisLimitFallback(options.logger, 'connection caps');
   const slotOf = (apiKeyId: string): ConnectionSlot => {
     let released = false;
     return {
@@ -129,11 +123,9 @@ export function createRedisConnectionSlots(options: RedisConnectionSlotsOptions)
       let reply: number[];
       try {
         reply = (await withTimeout(take([members, own], [options.instanceId, `k:${apiKeyId}`, caps.global, caps.perKey, ttlMs, hashPrefix]), timeoutMs, 'a connection slot')) as number[];
-        if (degraded) options.logger.info('Redis answers again: connection caps are cluster-wide');
-        degraded = false;
+        fallback.answered();
       } catch (error) {
-        if (!degraded) options.logger.warn({ err: error }, 'Redis unreachable: connection caps are per instance until it answers again');
-        degraded = true;
+        fallback.failed(error);
         return slotOf(apiKeyId);
       }
       if (reply[0] === 1) return slotOf(apiKeyId);

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 import { redisScript, withTimeout } from '../cluster/redis-script';
+import { redisLimitFallback, type RedisLimitOptions } from './redis-limit';
 import { activeRules, createRateLimiter, decideRateLimit, settlementDelta, type RateLimitDecision, type RateLimitReservation, type RateLimitRule } from './rate-limiter';
 
 /** A rate limiter whose counters may live elsewhere (Redis): the decision is awaited. */
@@ -49,15 +48,9 @@ end
 return 0`;
 
 /** What {@link createRedisRateLimiter} takes. */
-export interface RedisRateLimiterOptions {
-  redis: Redis;
-  /** Prefix of every key (the cluster's key prefix). */
-  keyPrefix: string;
+export interface RedisRateLimiterOptions extends RedisLimitOptions {
   now: () => number;
   windowMs?: number;
-  /** How long a decision may wait on Redis before this instance decides alone (default 250 ms). */
-  timeoutMs?: number;
-  logger: Logger;
 }
 
 /**
@@ -80,11 +73,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): AsyncR
   // A window's counters live until a window after its end (a settlement in it may still come);
   // relative to this instance's clock, so an injected clock works as well as the real one.
   const ttl = (window: number) => Math.max(1, (window + 2) * windowMs - options.now());
-  let degraded = false;
-  const fallBack = (error: unknown) => {
-    if (!degraded) options.logger.warn({ err: error }, 'Redis unreachable: rate limits are per instance until it answers again');
-    degraded = true;
-  };
+  const fallback = redisLimitFallback(options.logger, 'rate limits');
 
   return {
     async acquire(rules, estimatedTokens) {
@@ -98,10 +87,9 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): AsyncR
       try {
         const args = [tokens, ttl(window), ...active.flatMap((r) => [r.requestsPerMinute ?? -1, r.tokensPerMinute ?? -1])];
         reply = (await withTimeout(acquire(active.map((r) => key(window, r.scope)), args), timeoutMs, 'a rate limit')) as number[];
-        if (degraded) options.logger.info('Redis answers again: rate limits are cluster-wide');
-        degraded = false;
+        fallback.answered();
       } catch (error) {
-        fallBack(error);
+        fallback.failed(error);
         const decision = local.acquire(rules, estimatedTokens);
         if (decision.reservation) localReservations.add(decision.reservation);
         return decision;
