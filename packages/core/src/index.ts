@@ -196,6 +196,7 @@ export { buildInvoice, buildCreditNote } from './billing/invoice/build-invoice';
 export type { Invoice, InvoiceLine, InvoiceTax, BuildInvoiceInput } from './billing/invoice/build-invoice';
 export type { InvoiceTotals } from './billing/invoice/invoice-totals';
 export { invoiceToCsv, invoiceToHtml } from './billing/invoice/render-invoice';
+export { INVOICE_TOTAL_LABELS } from './billing/invoice/invoice-total-labels';
 export { DecimalSum, sumDecimals } from './billing/decimal-sum';
 export { roundRational } from './billing/round-rational';
 export { rational, parseDecimal, formatFraction } from './billing/rational';

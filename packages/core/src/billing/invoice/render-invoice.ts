@@ -1,4 +1,5 @@
 import type { Invoice } from './build-invoice';
+import { INVOICE_TOTAL_LABELS } from './invoice-total-labels';
 
 /** RFC 4180 field: quoted when it holds a comma, quote, or line break; quotes doubled. */
 function csvField(value: string): string {
@@ -20,21 +21,6 @@ export function invoiceToCsv(invoice: Invoice): string {
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
-const TOTAL_LABELS: [keyof Invoice['totals'], string][] = [
-  ['tokenCost', 'Tokens'],
-  ['discount', 'Volume discount'],
-  ['streaming', 'Streaming'],
-  ['bandwidthPremium', 'Bandwidth premium'],
-  ['infrastructure', 'Infrastructure'],
-  ['subtotal', 'Subtotal'],
-  ['slaPenalty', 'SLA credit'],
-  ['taxableBase', 'Taxable base'],
-  ['taxTotal', 'Taxes'],
-  ['total', 'Total (exact)'],
-  ['roundingAdjustment', 'Rounding'],
-  ['amountDue', 'Amount due'],
-];
-
 /**
  * A printable HTML page of the invoice (A4, one self-contained document, no scripts or remote
  * resources). Every amount is printed as the JSON invoice has it; `data-total` attributes let a
@@ -51,7 +37,7 @@ export function invoiceToHtml(invoice: Invoice): string {
     .join('\n');
   // The discount and the SLA credit are subtracted: printed with a minus sign; data-total keeps the JSON value.
   const shown = (k: keyof Invoice['totals']) => ((k === 'discount' || k === 'slaPenalty') && !/^-?0(\.0+)?$/.test(invoice.totals[k]) ? `−${invoice.totals[k]}` : invoice.totals[k]);
-  const totals = TOTAL_LABELS.map(([k, label]) => `<tr class="${k === 'amountDue' ? 'due' : ''}"><th>${label}</th><td class="num" data-total="${k}" data-value="${esc(invoice.totals[k])}">${esc(shown(k))}</td><td>${esc(invoice.currency)}</td></tr>`).join('\n');
+  const totals = INVOICE_TOTAL_LABELS.map(([k, label]) => `<tr class="${k === 'amountDue' ? 'due' : ''}"><th>${label}</th><td class="num" data-total="${k}" data-value="${esc(invoice.totals[k])}">${esc(shown(k))}</td><td>${esc(invoice.currency)}</td></tr>`).join('\n');
   const rates = invoice.exchangeRates.map((r) => `${esc(r.from)} → ${esc(r.to)} at ${esc(r.rate)} (${r.records} streams)`).join('; ');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>

@@ -1,3 +1,4 @@
+import { INVOICE_TOTAL_LABELS } from '@twin/core';
 import { Fragment, useCallback, useState } from 'react';
 import { api, apiText, messageOf } from '../api';
 import type { Invoice } from '../api-types';
@@ -9,21 +10,6 @@ import { href } from '../use-hash-route';
 import { useLoad } from '../use-load';
 import { useSubmit } from '../use-submit';
 import { TableHead } from '../table-head';
-
-const TOTALS: Array<[keyof Invoice['totals'], string]> = [
-  ['tokenCost', 'Tokens'],
-  ['discount', 'Volume discount'],
-  ['streaming', 'Streaming (time and data)'],
-  ['bandwidthPremium', 'Bandwidth premium'],
-  ['infrastructure', 'Infrastructure'],
-  ['subtotal', 'Subtotal'],
-  ['slaPenalty', 'SLA credit'],
-  ['taxableBase', 'Taxable base'],
-  ['taxTotal', 'Taxes'],
-  ['total', 'Total'],
-  ['roundingAdjustment', 'Rounding'],
-  ['amountDue', 'Amount due'],
-];
 
 /** Cancels an issued invoice in full with a credit note (admin keys). */
 function CreditNoteForm({ number, onIssued }: { number: string; onIssued: (note: Invoice) => void }) {
@@ -133,7 +119,7 @@ export function InvoicePage({ number, admin }: { number: string; admin: boolean 
       <h2>Totals</h2>
       <table data-testid="invoice-totals">
         <tbody>
-          {TOTALS.map(([k, label]) => (
+          {INVOICE_TOTAL_LABELS.map(([k, label]) => (
             <Fragment key={k}>
               <tr className={k === 'amountDue' ? 'total' : undefined}>
                 <th>{label}</th>
