@@ -6,6 +6,7 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const twinAliases = {
   // Before '@twin/core': an alias also matches the paths under its key, the first one wins.
   '@twin/core/internal': here('./packages/core/src/internal.ts'),
+  '@twin/core/testing': here('./packages/core/src/testing.ts'),
   '@twin/core': here('./packages/core/src/index.ts'),
   '@twin/client': here('./packages/client/src/index.ts'),
   '@twin/react': here('./packages/react/src/index.ts'),

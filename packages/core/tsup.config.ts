@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 import { BUILD_BASE } from '../../scripts/tsup-library';
 
-const ENTRIES = ['src/index.ts', 'src/internal.ts'];
+const ENTRIES = ['src/index.ts', 'src/internal.ts', 'src/testing.ts'];
 const shared = {
   ...BUILD_BASE,
   clean: false, // the build script empties dist/ once; two configs run in parallel

@@ -1,3 +1,4 @@
+import { testBillingConfig } from '@twin/core/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { OpenedDatabase } from '../src/index';
 import { fetchJson, openSSE } from './read-sse';
@@ -40,14 +41,13 @@ describe('billing routes', () => {
   });
 
   it('lets admins change pricing, not members (403), and applies it to new streams', async () => {
-    const config = {
+    const config = testBillingConfig({
       provider: 'simulated',
       model: 'sim-1',
       effectiveFrom: '2025-01-01',
+      rounding: { mode: 'half-up', minorUnits: 2 },
       tokens: { inputPer1K: '1', outputPer1K: '2' },
-      streaming: { perSecond: '0', perMB: '0' },
-      infrastructure: { perConnection: '0', perHour: '0' },
-    };
+    });
     expect((await fetchJson(`${t.url}/api/billing/configs`, { method: 'PUT', key: t.keys.t1, body: config })).status).toBe(403);
     const put = await fetchJson(`${t.url}/api/billing/configs`, { method: 'PUT', key: t.keys.admin, body: config });
     expect(put.status).toBe(200);

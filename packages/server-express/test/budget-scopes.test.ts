@@ -1,4 +1,4 @@
-import { streamBillingConfigSchema } from '@twin/core';
+import { testBillingConfig } from '@twin/core/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiKey, type OpenedDatabase } from '../src/index';
 import { fetchJson, openSSE } from './read-sse';
@@ -6,15 +6,12 @@ import { openTestDatabase, startTestServer, type TestServer } from './test-serve
 
 // Output tokens cost $0.001 each and nothing else costs anything: a stream's cost is a function of
 // the text it sent, never of the clock.
-const PRICING = streamBillingConfigSchema.parse({
+const PRICING = testBillingConfig({
   id: 'budget-scopes/sim-1',
   provider: 'simulated',
   model: 'sim-1',
   effectiveFrom: '2025-01-01T00:00:00Z',
-  rounding: { mode: 'half-up', minorUnits: 6 },
   tokens: { inputPer1K: '0', outputPer1K: '1' },
-  streaming: { perSecond: '0', perMB: '0' },
-  infrastructure: { perConnection: '0', perHour: '0' },
 });
 
 let db: OpenedDatabase;

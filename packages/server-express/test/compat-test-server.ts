@@ -1,5 +1,6 @@
 import { vi } from 'vitest';
 import { createSimulatedProvider, type Provider } from '@twin/core';
+import { testBillingConfig } from '@twin/core/testing';
 import type { OpenedDatabase } from '../src/index';
 import { fetchJson, openSSE } from './read-sse';
 import { startTestServer, type TestServer } from './test-server';
@@ -8,14 +9,14 @@ import { startTestServer, type TestServer } from './test-server';
  * Prices with no time or bandwidth lines, so two calls of the same request bill exactly the same
  * whatever their durations and wire formats (tokens + a fixed per-connection fee).
  */
-export const TOKEN_PRICING = {
+export const TOKEN_PRICING = testBillingConfig({
   provider: 'simulated',
   model: 'sim-1',
   effectiveFrom: '2025-01-01T00:00:00Z',
+  rounding: { mode: 'half-up', minorUnits: 2 },
   tokens: { inputPer1K: '0.5', outputPer1K: '1.5' },
-  streaming: { perSecond: '0', perMB: '0' },
   infrastructure: { perConnection: '0.001', perHour: '0' },
-};
+});
 
 /** A simulated model that calls two tools after a short text. */
 export function toolProvider(): Provider {

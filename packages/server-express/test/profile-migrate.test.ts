@@ -1,4 +1,5 @@
-import { streamBillingConfigSchema, type Bill, type Usage } from '@twin/core';
+import type { Bill, Usage } from '@twin/core';
+import { testBillingConfig } from '@twin/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, createTwinStore, type OpenedDatabase, type TwinStore } from '../src/index';
 import { describeMigration, migrateProfiles, planModelTerms } from '../src/cli/profile-migrate';
@@ -7,12 +8,11 @@ import { createPricingBook } from '../src/stream/pricing-book';
 import { openTestDatabase } from './test-server';
 
 // A price table as written before profiles: prices, and the customer's taxes, SLA and discount plan.
-const LEGACY = streamBillingConfigSchema.parse({
+const LEGACY = testBillingConfig({
   id: 'legacy/sim-1',
   provider: 'simulated',
   model: 'sim-1',
   effectiveFrom: '2025-01-01T00:00:00Z',
-  rounding: { mode: 'half-up', minorUnits: 6 },
   tokens: { inputPer1K: '0.0123', cachedInputReadPer1K: '0.001', outputPer1K: '0.0456' },
   streaming: { perSecond: '0.0001', perMB: '0.01' },
   infrastructure: { perConnection: '0.001', perHour: '0.02' },

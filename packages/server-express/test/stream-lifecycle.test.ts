@@ -1,18 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createSimulatedProvider, streamBillingConfigSchema } from '@twin/core';
+import { createSimulatedProvider } from '@twin/core';
 import type { OpenedDatabase } from '../src/index';
 import { fetchJson, openSSE } from './read-sse';
 import { createGatedProvider } from './test-providers';
 import { openTestDatabase, startTestServer, type TestServer } from './test-server';
 
-const gatedPricing = streamBillingConfigSchema.parse({
-  provider: 'gated',
-  model: '*',
-  effectiveFrom: '2024-01-01',
-  tokens: { inputPer1K: '0.001', outputPer1K: '0.002' },
-  streaming: { perSecond: '0.0001', perMB: '0.01' },
-  infrastructure: { perConnection: '0.001', perHour: '0.01' },
-});
 let db: OpenedDatabase;
 let t: TestServer;
 const gated = createGatedProvider(['one ', 'two ', 'three ', 'four ', 'five ']);
@@ -22,7 +14,8 @@ beforeAll(async () => {
   t = await startTestServer(db, {
     providers: [createSimulatedProvider({ tokensPerSecond: 400, outputTokens: 12 }), createSimulatedProvider({ name: 'slow', tokensPerSecond: 20, outputTokens: 4_000 }), gated.provider],
     // No detach grace: a vanished client's stream is aborted at once (the default keeps it 30 s for a resume).
-    service: { pricing: [gatedPricing], detachGraceMs: 0 },
+    // `gated` is priced by the test server's table for made-up providers.
+    service: { detachGraceMs: 0 },
   });
 });
 afterAll(async () => {

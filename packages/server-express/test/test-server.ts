@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSimulatedProvider, streamBillingConfigSchema, type Provider, type SimulatedProviderOptions, type StreamBillingConfig } from '@twin/core';
+import { createSimulatedProvider, type Provider, type SimulatedProviderOptions, type StreamBillingConfig } from '@twin/core';
+import { testBillingConfig } from '@twin/core/testing';
 import {
   answerClientError,
   createApiKey,
@@ -21,12 +22,11 @@ const PRICED_BY_DEFAULT = new Set(['simulated', 'openai', 'anthropic', 'google']
 
 /** A price table for a test provider: every model, small non-zero prices, older than any test's own. */
 function testPricing(provider: string): StreamBillingConfig {
-  return streamBillingConfigSchema.parse({
+  return testBillingConfig({
     id: `test/${provider}`,
     provider,
     model: '*',
     effectiveFrom: '2000-01-01T00:00:00Z',
-    rounding: { mode: 'half-up', minorUnits: 6 },
     tokens: { inputPer1K: '0.001', outputPer1K: '0.002' },
     streaming: { perSecond: '0.0001', perMB: '0.01' },
     infrastructure: { perConnection: '0.001', perHour: '0.01' },

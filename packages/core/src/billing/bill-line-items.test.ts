@@ -7,10 +7,10 @@ const parseFraction = (s: string): Rational => {
   const [n = '0', d = '1'] = s.split('/');
   return rational(BigInt(n), BigInt(d));
 };
-import { testConfig } from './test-configs';
+import { testBillingConfig } from './test-billing-config';
 
 describe('itemiseBill — every line re-checkable by hand', () => {
-  const config = testConfig({
+  const config = testBillingConfig({
     tokens: { inputPer1K: '0.002', cachedInputReadPer1K: '0.001', outputPer1K: '0.004' },
     streaming: { perSecond: '0.0001', perMB: '0.01' },
     bandwidthPremium: { thresholdKB: '100', perKB: '0.00001' },

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { calculateBill } from './calculate-bill';
-import { testConfig } from './test-configs';
+import { testBillingConfig } from './test-billing-config';
 
 // Hand-derived values in the comments (units: per 1,000 tokens).
 
 describe('context-size tiers', () => {
-  const config = testConfig({
+  const config = testBillingConfig({
     tokens: {
       inputPer1K: '0.00125',
       cachedInputReadPer1K: '0.000125',
@@ -32,11 +32,11 @@ describe('context-size tiers', () => {
 
 describe('sharp edges', () => {
   it('refuses connections: 0 (a served stream had at least one connection)', () => {
-    expect(() => calculateBill({ durationMs: 0, bytes: 0, connections: 0 }, testConfig())).toThrow(/connections must be a positive integer/);
+    expect(() => calculateBill({ durationMs: 0, bytes: 0, connections: 0 }, testBillingConfig())).toThrow(/connections must be a positive integer/);
   });
 
   it('shows the volume tier reached even when this usage has no tokens', () => {
-    const config = testConfig({ volumeDiscount: { mode: 'volume', tiers: [{ thresholdTokens: 1_000_000, ratePercent: '10' }] } });
+    const config = testBillingConfig({ volumeDiscount: { mode: 'volume', tiers: [{ thresholdTokens: 1_000_000, ratePercent: '10' }] } });
     const bill = calculateBill({ usage: { inputTokens: 0, outputTokens: 0 }, durationMs: 10, bytes: 0 }, config, { periodTokensBefore: 1_000_000 });
     expect(bill.lines.discountPercent).toBe('10');
     expect(bill.lines.discount).toBe('0.000000');
@@ -44,14 +44,14 @@ describe('sharp edges', () => {
   });
 
   it('shows the graduated band the next token falls in when this usage has no tokens', () => {
-    const config = testConfig({ volumeDiscount: { mode: 'graduated', tiers: [{ thresholdTokens: 1_000_000, ratePercent: '10' }] } });
+    const config = testBillingConfig({ volumeDiscount: { mode: 'graduated', tiers: [{ thresholdTokens: 1_000_000, ratePercent: '10' }] } });
     const at = (before: number) => calculateBill({ usage: { inputTokens: 0, outputTokens: 0 }, durationMs: 0, bytes: 0 }, config, { periodTokensBefore: before }).lines.discountPercent;
     expect(at(999_999)).toBe('0'); // the next token is the 1,000,000th: base price
     expect(at(1_000_000)).toBe('10'); // the next token is the 1,000,001st: discounted
   });
 
   it('freezes a price table on first use, so an edit in place throws instead of being ignored', () => {
-    const config = testConfig({ tokens: { inputPer1K: '0.001', outputPer1K: '0.002' } });
+    const config = testBillingConfig({ tokens: { inputPer1K: '0.001', outputPer1K: '0.002' } });
     calculateBill({ usage: { inputTokens: 1000, outputTokens: 0 }, durationMs: 0, bytes: 0 }, config);
     expect(() => {
       config.tokens.inputPer1K = '0.5';

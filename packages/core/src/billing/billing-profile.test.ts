@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { streamBillingConfigSchema } from '../protocol/billing';
 import { applyBillingProfile, billingProfileSchema, carriesCustomerTerms } from './billing-profile';
+import { testBillingConfig } from './test-billing-config';
 
 const table = (model: string, extra: Record<string, unknown> = {}) =>
-  streamBillingConfigSchema.parse({
-    provider: 'p',
-    model,
-    effectiveFrom: '2025-01-01T00:00:00Z',
-    tokens: { inputPer1K: '1', outputPer1K: '2' },
-    streaming: { perSecond: '0', perMB: '0' },
-    infrastructure: { perConnection: '0', perHour: '0' },
-    ...extra,
-  });
+  testBillingConfig({ provider: 'p', model, effectiveFrom: '2025-01-01T00:00:00Z', rounding: { mode: 'half-up', minorUnits: 2 }, tokens: { inputPer1K: '1', outputPer1K: '2' }, ...extra });
 
 const VAT = [{ jurisdiction: '*', name: 'VAT', ratePercent: '20', reverseCharge: false }];
 const DISCOUNT = { mode: 'volume' as const, tiers: [{ thresholdTokens: 10, ratePercent: '5' }] };

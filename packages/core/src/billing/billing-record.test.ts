@@ -3,9 +3,9 @@ import { streamBillingRecordSchema, type BillingEndReason } from '../protocol/bi
 import { billingIdempotencyKey, costReceiptFromBill, finalizeBillingRecord, openBillingRecord } from './billing-record';
 import { calculateBill } from './calculate-bill';
 import { meterStream } from './stream-meter';
-import { testConfig } from './test-configs';
+import { testBillingConfig } from './test-billing-config';
 
-const config = testConfig({ id: 'test@1', tokens: { inputPer1K: '0.01', outputPer1K: '0.02' }, infrastructure: { perConnection: '0.001', perHour: '0' } });
+const config = testBillingConfig({ id: 'test@1', tokens: { inputPer1K: '0.01', outputPer1K: '0.02' }, infrastructure: { perConnection: '0.001', perHour: '0' } });
 const open = () => openBillingRecord({ streamId: 's1', tenantId: 't1', userId: 'u1', provider: 'test', model: 'm', startedAt: Date.UTC(2025, 0, 1), currency: 'USD', pricingConfigId: 'test@1' });
 
 describe('billing records', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isTwinError } from '../errors/twin-error';
 import { budgetExceededError, budgetPeriodBounds, budgetSchema, evaluateBudget, priceRunningStream } from './budget';
 import { StreamMeter } from './stream-meter';
-import { testConfig } from './test-configs';
+import { testBillingConfig } from './test-billing-config';
 
 const budget = budgetSchema.parse({ id: 'b1', scope: { type: 'apiKey', id: 'k1' }, period: 'month', softLimit: '8', hardLimit: '10' });
 
@@ -29,7 +29,7 @@ describe('evaluateBudget', () => {
 
 describe('pricing a running stream against its budget', () => {
   it('stops the stream once the cost so far reaches the hard limit, with a clear error', () => {
-    const config = testConfig({ tokens: { inputPer1K: '0', outputPer1K: '1000' } }); // 1 per output token
+    const config = testBillingConfig({ tokens: { inputPer1K: '0', outputPer1K: '1000' } }); // 1 per output token
     const tight = budgetSchema.parse({ scope: { type: 'user', id: 'ann' }, period: 'day', hardLimit: '5' });
     const meter = new StreamMeter({ startedAt: 0 });
     const statuses: string[] = [];

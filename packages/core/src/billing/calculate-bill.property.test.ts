@@ -5,7 +5,7 @@ import type { MeteredUsage } from './bill-types';
 import { calculateBill } from './calculate-bill';
 import { add, compare, equals, parseDecimal, sub, type Rational } from './rational';
 import { DecimalSum } from './decimal-sum';
-import { testConfig } from './test-configs';
+import { testBillingConfig } from './test-billing-config';
 
 const price = fc.integer({ min: 0, max: 10_000_000 }).map((n) => (n / 1e6).toFixed(6)); // exact 6-place strings
 const percent = fc.integer({ min: 0, max: 100 }).map(String);
@@ -18,7 +18,7 @@ const configArb = fc.record({
   penalties: fc.array(percent, { minLength: 4, maxLength: 4 }),
   taxes: fc.array(percent, { minLength: 0, maxLength: 3 }),
 }).map((a) =>
-  testConfig({
+  testBillingConfig({
     rounding: { mode: a.rounding, minorUnits: a.minorUnits },
     tokens: { inputPer1K: a.prices[0]!, cachedInputReadPer1K: a.prices[1]!, cachedInputWritePer1K: a.prices[2]!, outputPer1K: a.prices[3]!, reasoningPer1K: a.prices[4]! },
     streaming: { perSecond: a.prices[5]!, perMB: a.prices[6]! },

@@ -3,12 +3,12 @@ import { calculateBill } from './calculate-bill';
 import { DEFAULT_PRICING } from './default-pricing';
 import { findPricing } from './find-pricing';
 import { equals, formatFraction } from './rational';
-import { testConfig } from './test-configs';
+import { testBillingConfig } from './test-billing-config';
 
 // Golden values below are computed by hand in the comments next to them (docs/design.md "Money" order and units).
 
 describe('calculateBill — every line of one stream', () => {
-  const config = testConfig({
+  const config = testBillingConfig({
     tokens: { inputPer1K: '0.002', cachedInputReadPer1K: '0.001', cachedInputWritePer1K: '0.0025', outputPer1K: '0.004' },
     streaming: { perSecond: '0.0001', perMB: '0.01' },
     bandwidthPremium: { thresholdKB: '100', perKB: '0.00001' },
@@ -54,7 +54,7 @@ describe('calculateBill — every line of one stream', () => {
   });
 
   it('counts each started connection and the exact hours = ms / 3,600,000', () => {
-    const c = testConfig({ infrastructure: { perConnection: '0.002', perHour: '3.6' } });
+    const c = testBillingConfig({ infrastructure: { perConnection: '0.002', perHour: '3.6' } });
     const bill = calculateBill({ durationMs: 1, bytes: 0, connections: 3 }, c);
     // 3 × 0.002 + (1 / 3,600,000) h × 3.6 = 0.006 + 0.000001 (exact: 1/3600000 × 36/10 = 1/1000000)
     expect(formatFraction(bill.exact.infrastructure)).toBe('6001/1000000');
@@ -62,7 +62,7 @@ describe('calculateBill — every line of one stream', () => {
   });
 
   it('charges no premium at or below the threshold, and only the KB above it', () => {
-    const c = testConfig({ bandwidthPremium: { thresholdKB: '1', perKB: '1' }, rounding: { mode: 'half-up', minorUnits: 3 } });
+    const c = testBillingConfig({ bandwidthPremium: { thresholdKB: '1', perKB: '1' }, rounding: { mode: 'half-up', minorUnits: 3 } });
     expect(calculateBill({ durationMs: 0, bytes: 1000 }, c).lines.bandwidthPremium).toBe('0.000');
     expect(calculateBill({ durationMs: 0, bytes: 999 }, c).lines.bandwidthPremium).toBe('0.000');
     expect(calculateBill({ durationMs: 0, bytes: 1001 }, c).lines.bandwidthPremium).toBe('0.001');
@@ -94,7 +94,7 @@ describe('calculateBill — cached tokens by provider convention (never counted 
   });
 
   it('rejects usage whose input does not include its cache tokens, instead of billing a negative count', () => {
-    const c = testConfig();
+    const c = testBillingConfig();
     expect(() => calculateBill({ usage: { inputTokens: 10, cacheReadTokens: 20, outputTokens: 0 }, durationMs: 0, bytes: 0 }, c)).toThrow(/must include cacheReadTokens/);
   });
 });
@@ -104,8 +104,8 @@ describe('calculateBill — volume discount tiers', () => {
     { thresholdTokens: 1_000_000, ratePercent: '10' },
     { thresholdTokens: 10_000_000, ratePercent: '20' },
   ];
-  const volume = testConfig({ tokens: { inputPer1K: '0.01', outputPer1K: '0' }, volumeDiscount: { mode: 'volume', tiers } });
-  const graduated = testConfig({ tokens: { inputPer1K: '0.01', outputPer1K: '0' }, volumeDiscount: { mode: 'graduated', tiers } });
+  const volume = testBillingConfig({ tokens: { inputPer1K: '0.01', outputPer1K: '0' }, volumeDiscount: { mode: 'volume', tiers } });
+  const graduated = testBillingConfig({ tokens: { inputPer1K: '0.01', outputPer1K: '0' }, volumeDiscount: { mode: 'graduated', tiers } });
   // 1,000 input tokens at 0.01/1K → token cost 0.01.
   const thousand = { usage: { inputTokens: 1000, outputTokens: 0 }, durationMs: 0, bytes: 0 };
 
@@ -141,7 +141,7 @@ describe('calculateBill — volume discount tiers', () => {
 });
 
 describe('calculateBill — SLA penalties', () => {
-  const config = testConfig({
+  const config = testBillingConfig({
     rounding: { mode: 'half-up', minorUnits: 2 },
     infrastructure: { perConnection: '10', perHour: '0' },
     sla: {
@@ -178,7 +178,7 @@ describe('calculateBill — SLA penalties', () => {
 });
 
 describe('calculateBill — taxes', () => {
-  const config = testConfig({
+  const config = testBillingConfig({
     rounding: { mode: 'half-up', minorUnits: 2 },
     infrastructure: { perConnection: '10', perHour: '0' },
     sla: { uptime: { minPercent: '99', penaltyPercent: '10' }, maxPenaltyPercent: '100' },
@@ -220,14 +220,14 @@ describe('calculateBill — rounding once, at the end', () => {
     ['0.1251', '0.13', '0.13'],
     ['0.1249', '0.12', '0.12'],
   ])('a %s total rounds half-up to %s and half-even to %s', (amount, halfUp, halfEven) => {
-    const c = (mode: 'half-up' | 'half-even') => testConfig({ rounding: { mode, minorUnits: 2 }, infrastructure: { perConnection: amount, perHour: '0' } });
+    const c = (mode: 'half-up' | 'half-even') => testBillingConfig({ rounding: { mode, minorUnits: 2 }, infrastructure: { perConnection: amount, perHour: '0' } });
     expect(calculateBill({ durationMs: 0, bytes: 0 }, c('half-up')).lines.total).toBe(halfUp);
     expect(calculateBill({ durationMs: 0, bytes: 0 }, c('half-even')).lines.total).toBe(halfEven);
   });
 
   it('rounds the exact total, not the sum of rounded lines, and still makes the lines add up', () => {
     // tokens 0.004 + streaming 0.004 + infrastructure 0.004 = 0.012 → 0.01; each line alone would round to 0.00
-    const c = testConfig({
+    const c = testBillingConfig({
       rounding: { mode: 'half-up', minorUnits: 2 },
       tokens: { inputPer1K: '0.004', outputPer1K: '0' },
       streaming: { perSecond: '0.004', perMB: '0' },
@@ -240,7 +240,7 @@ describe('calculateBill — rounding once, at the end', () => {
 });
 
 describe('calculateBill — unknown usage and currency', () => {
-  const c = testConfig({ tokens: { inputPer1K: '1', outputPer1K: '1' }, infrastructure: { perConnection: '0.001', perHour: '0' } });
+  const c = testBillingConfig({ tokens: { inputPer1K: '1', outputPer1K: '1' }, infrastructure: { perConnection: '0.001', perHour: '0' } });
 
   it('flags missing usage and still bills the stream itself (an aborted stream is not $0)', () => {
     const bill = calculateBill({ durationMs: 2000, bytes: 100 }, c);

@@ -2,15 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { isTwinError } from '../errors/twin-error';
 import { DEFAULT_PRICING } from './default-pricing';
 import { findPricing, parsePricingConfigs } from './find-pricing';
+import { testBillingConfig } from './test-billing-config';
 
-const mine = {
-  provider: 'openai',
-  model: 'gpt-4',
-  effectiveFrom: '2025-03-01T00:00:00Z',
-  tokens: { inputPer1K: '0.01', outputPer1K: '0.03' },
-  streaming: { perSecond: '0.0002', perMB: '0.02' },
-  infrastructure: { perConnection: '0.002', perHour: '0.02' },
-};
+const mine = testBillingConfig({ provider: 'openai', model: 'gpt-4', effectiveFrom: '2025-03-01T00:00:00Z', tokens: { inputPer1K: '0.01', outputPer1K: '0.03' } });
 
 describe('findPricing', () => {
   const tables = parsePricingConfigs([mine, { ...mine, model: '*', effectiveFrom: '2025-06-01T00:00:00Z' }], DEFAULT_PRICING);

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { billLinesSchema, type StreamBillingRecord } from '../protocol/billing';
 import { finalizeBillingRecord, openBillingRecord } from './billing-record';
 import { calculateBill } from './calculate-bill';
-import { testConfig } from './test-configs';
+import { testBillingConfig } from './test-billing-config';
 import { buildUsageReport } from './usage-report';
 
-const config = testConfig({
+const config = testBillingConfig({
   tokens: { inputPer1K: '0.0123', outputPer1K: '0.0456' },
   streaming: { perSecond: '0.0001', perMB: '0.01' },
   infrastructure: { perConnection: '0.001', perHour: '0.0137' },

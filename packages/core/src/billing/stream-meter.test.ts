@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StreamPart } from '../protocol/stream-part';
 import { calculateBill } from './calculate-bill';
 import { meterStream, mergeUsage, StreamMeter } from './stream-meter';
-import { testConfig } from './test-configs';
+import { testBillingConfig } from './test-billing-config';
 
 describe('meterStream', () => {
   it('turns times, bytes and split usage reports into the metered record', () => {
@@ -20,7 +20,7 @@ describe('meterStream', () => {
   it('keeps unreported usage unknown (never 0) so the bill is flagged missing', () => {
     const metered = meterStream({ startedAt: 0, endedAt: 10, bytesWritten: 5, parts: [{ type: 'text-delta', text: 'x' }] });
     expect(metered.usage).toBeUndefined();
-    expect(calculateBill(metered, testConfig()).usageMissing).toBe(true);
+    expect(calculateBill(metered, testBillingConfig()).usageMissing).toBe(true);
   });
 
   it('fills only the gaps from a tokenizer estimate and flags it estimated', () => {

@@ -3,9 +3,9 @@ import { streamUsageReportSchema, type StreamBillingRecord } from '../protocol/b
 import { calculateBill } from './calculate-bill';
 import { finalizeBillingRecord, openBillingRecord } from './billing-record';
 import { buildUsageReport } from './usage-report';
-import { testConfig } from './test-configs';
+import { testBillingConfig } from './test-billing-config';
 
-const config = testConfig({ tokens: { inputPer1K: '0.01', outputPer1K: '0.02' }, infrastructure: { perConnection: '0.001', perHour: '0' } });
+const config = testBillingConfig({ tokens: { inputPer1K: '0.01', outputPer1K: '0.02' }, infrastructure: { perConnection: '0.001', perHour: '0' } });
 
 function record(i: number, o: { provider?: string; model?: string; userId?: string; purpose?: string; endedAt: string; input: number; output: number }): StreamBillingRecord {
   const open = openBillingRecord({ streamId: `s${i}`, tenantId: 't', provider: o.provider ?? 'openai', model: o.model ?? 'gpt-4', userId: o.userId, purpose: o.purpose, startedAt: Date.parse(o.endedAt) - 1000, currency: 'USD' });

@@ -6,6 +6,7 @@ import {
   streamRequestSchema,
   usageSchema,
 } from '../index';
+import { testBillingConfig } from '../billing/test-billing-config';
 
 describe('protocol schemas', () => {
   it('resolves a complete default stream config with 10,000 max connections', () => {
@@ -34,14 +35,7 @@ describe('protocol schemas', () => {
   });
 
   it('refuses float prices in billing configs', () => {
-    const base = {
-      provider: 'openai',
-      model: 'gpt-4',
-      effectiveFrom: '2026-01-01',
-      tokens: { inputPer1K: '0.03', outputPer1K: '0.06' },
-      streaming: { perSecond: '0.0002', perMB: '0.02' },
-      infrastructure: { perConnection: '0.002', perHour: '0.02' },
-    };
+    const base = testBillingConfig({ tokens: { inputPer1K: '0.03', outputPer1K: '0.06' } });
     expect(streamBillingConfigSchema.safeParse(base).success).toBe(true);
     expect(streamBillingConfigSchema.safeParse({ ...base, tokens: { inputPer1K: 0.03, outputPer1K: '0.06' } }).success).toBe(false);
     expect(streamBillingConfigSchema.safeParse({ ...base, tokens: { inputPer1K: '3e-2', outputPer1K: '0.06' } }).success).toBe(false);

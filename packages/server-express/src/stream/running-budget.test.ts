@@ -1,19 +1,12 @@
-import { calculateBill, streamBillingConfigSchema, type StreamPart } from '@twin/core';
+import { calculateBill, type StreamPart } from '@twin/core';
+import { testBillingConfig } from '@twin/core/testing';
 import { describe, expect, it } from 'vitest';
 import type { BudgetScope } from '../storage/budget-store';
 import type { BudgetState } from './budget-state';
 import { RunningBudget } from './running-budget';
 
 // $0.001 per output token, nothing else: a running cost is the tokens sent so far.
-const CONFIG = streamBillingConfigSchema.parse({
-  provider: 'p',
-  model: 'm',
-  effectiveFrom: '2025-01-01T00:00:00Z',
-  rounding: { mode: 'half-up', minorUnits: 6 },
-  tokens: { inputPer1K: '0', outputPer1K: '1' },
-  streaming: { perSecond: '0', perMB: '0' },
-  infrastructure: { perConnection: '0', perHour: '0' },
-});
+const CONFIG = testBillingConfig({ provider: 'p', tokens: { inputPer1K: '0', outputPer1K: '1' } });
 
 function state(scope: BudgetScope, limit: string, spent: string, options: { block?: boolean; thresholds?: number[]; currency?: string } = {}): BudgetState {
   return {
