@@ -1,24 +1,16 @@
 import { testBillingConfig } from '@twin/core/testing';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { OpenedDatabase } from '../src/index';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { fetchJson, openSSE } from './read-sse';
-import { openTestDatabase, startTestServer, type TestServer } from './test-server';
+import { useTestServer } from './test-server';
 
-let db: OpenedDatabase;
-let t: TestServer;
+const t = useTestServer();
 beforeAll(async () => {
-  db = await openTestDatabase();
-  t = await startTestServer(db);
   for (let i = 0; i < 3; i++) {
     const r = await openSSE(`${t.url}/api/stream?prompt=report+${i}&purpose=${i % 2 ? 'chat' : 'summarise'}`, { headers: { authorization: `Bearer ${t.keys.t1}` } });
     await r.done;
   }
   await vi.waitFor(() => expect(t.service.hub.activeStreams).toBe(0), { timeout: 60_000, interval: 20 });
   await t.store.flush();
-});
-afterAll(async () => {
-  await t.close();
-  await db.close();
 });
 
 describe('billing routes', () => {

@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey, type OpenedDatabase } from '../src/index';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../src/index';
 import { billLines, insertRecords, type RecordSpec } from './billing-fixtures';
 import { fetchJson } from './read-sse';
-import { openTestDatabase, startTestServer, type TestServer } from './test-server';
+import { useTestServer } from './test-server';
 
-let db: OpenedDatabase;
-let t: TestServer;
+const t = useTestServer();
 let key: string;
 
 // Two records billed this month (the route's default period), one per currency.
@@ -23,15 +22,9 @@ const spec = (tenantId: string, id: string, currency: string, total: string): Re
 };
 
 beforeAll(async () => {
-  db = await openTestDatabase();
-  t = await startTestServer(db);
   const tenantId = `currencies-${Math.random().toString(36).slice(2, 8)}`;
   key = (await createApiKey(t.store, { tenantId })).key;
   await insertRecords(t.store, [spec(tenantId, 'usd', 'USD', '0.1'), spec(tenantId, 'eur', 'EUR', '0.2')]);
-});
-afterAll(async () => {
-  await t.close();
-  await db.close();
 });
 
 describe('GET /api/billing/report currency', () => {

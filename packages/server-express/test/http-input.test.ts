@@ -1,19 +1,9 @@
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OpenedDatabase } from '../src/index';
+import { describe, expect, it } from 'vitest';
 import { fetchJson, openSSE } from './read-sse';
-import { openTestDatabase, startTestServer, type TestServer } from './test-server';
+import { useTestServer } from './test-server';
 
-let db: OpenedDatabase;
-let t: TestServer;
-beforeAll(async () => {
-  db = await openTestDatabase();
-  t = await startTestServer(db);
-});
-afterAll(async () => {
-  await t.close();
-  await db.close();
-});
+const t = useTestServer();
 
 const hello = [{ role: 'user', content: 'hi' }];
 

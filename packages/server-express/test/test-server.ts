@@ -16,6 +16,7 @@ import {
   type TwinStore,
   type TwinRouter,
 } from '../src/index';
+import { afterAll, beforeAll } from 'vitest';
 import { pgliteTemplate } from './pglite-template';
 
 const PRICED_BY_DEFAULT = new Set(['simulated', 'openai', 'anthropic', 'google']);
@@ -103,4 +104,22 @@ export async function startTestServer(
       await store.flush();
     },
   };
+}
+
+/**
+ * A test server on a database of its own for the tests of one file: opened and started before them
+ * (`beforeAll`), closed after them. Its fields are filled in once the file's tests run.
+ */
+export function useTestServer(options?: Parameters<typeof startTestServer>[1]): TestServer {
+  const t = {} as TestServer;
+  let db: OpenedDatabase | undefined;
+  beforeAll(async () => {
+    db = await openTestDatabase();
+    Object.assign(t, await startTestServer(db, options));
+  });
+  afterAll(async () => {
+    await t.close?.();
+    await db?.close();
+  });
+  return t;
 }

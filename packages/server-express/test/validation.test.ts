@@ -1,19 +1,9 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OpenedDatabase } from '../src/index';
+import { describe, expect, it } from 'vitest';
 import { fetchJson } from './read-sse';
-import { openTestDatabase, startTestServer, type TestServer } from './test-server';
+import { useTestServer } from './test-server';
 
-let db: OpenedDatabase;
-let t: TestServer;
-beforeAll(async () => {
-  db = await openTestDatabase();
-  t = await startTestServer(db);
-});
-afterAll(async () => {
-  await t.close();
-  await db.close();
-});
+const t = useTestServer();
 
 async function post(body: unknown, headers: Record<string, string> = {}) {
   return fetchJson(`${t.url}/api/stream`, { method: 'POST', key: t.keys.t1, body, headers });
