@@ -1,13 +1,13 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchJson, openSSE, type SSEReader } from './read-sse';
+import { spawnTwinServer, type TwinServerProcess } from './spawn-twin-server';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -16,58 +16,17 @@ const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI === 'true') throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH).`);
 if (!haveChromium) console.warn(`[admin console e2e] SKIPPED: Chromium not found at ${CHROMIUM}.`);
 
-interface Cli {
-  url: string;
-  child: ChildProcess;
-  output: () => string;
-}
-
 /** The built `twin-server` (dist/cli.js, console included) on a free port, PGlite in `dataDir`. */
-function startCli(dataDir: string, extraEnv: Record<string, string> = {}): Promise<Cli> {
+function startCli(dataDir: string, extraEnv: Record<string, string> = {}): Promise<TwinServerProcess> {
   if (!existsSync(CLI) || !existsSync(join(packageDir, 'dist/console/index.html'))) throw new Error('dist/ is missing or has no console: run `pnpm build` first.');
   // The simulated provider at 10 tokens/s: a default answer (48 tokens) takes some 5 s, long enough to watch.
-  const child = spawn(process.execPath, [CLI], {
-    cwd: packageDir,
-    env: { PATH: process.env.PATH, TWIN_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', TWIN_SIMULATED_TOKENS_PER_SECOND: '10', LOG_LEVEL: 'info', ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = /"url":"(http:\/\/[^"]+)".*"msg":"twin-server listening"/.exec(out);
-      if (m) resolve({ child, url: m[1]!, output: () => out });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`twin-server exited with ${code}:\n${out}`)));
-  });
+  return spawnTwinServer([CLI], { TWIN_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', TWIN_SIMULATED_TOKENS_PER_SECOND: '10', LOG_LEVEL: 'info', ...extraEnv });
 }
 
-async function stopCli(cli: Cli | undefined): Promise<void> {
+async function stopCli(cli: TwinServerProcess | undefined): Promise<void> {
   if (!cli || cli.child.exitCode !== null) return;
-  const exited = new Promise((r) => cli.child.once('exit', r));
   cli.child.kill('SIGTERM');
-  await exited;
-}
-
-/** A local webhook receiver: answers 200 and keeps what it got. */
-interface Receiver {
-  url: string;
-  hits: Array<{ event: string; deliveryId: string; body: string }>;
-  server: Server;
-}
-function startReceiver(): Promise<Receiver> {
-  const hits: Receiver['hits'] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      hits.push({ event: String(req.headers['twin-event']), deliveryId: String(req.headers['twin-delivery-id']), body });
-      res.writeHead(200).end('ok');
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/twin-alerts`, hits, server })));
+  await cli.exited;
 }
 
 const textOf = (r: SSEReader) => r.events.filter((e) => e.event === 'chunk').map((e) => (e.json as { text?: string }).text ?? '').join('');
@@ -78,14 +37,14 @@ const decimal = (s: string) => s.replace(/\s*[A-Z]{3}$/, '').replace(/(\.\d*?)0+
 describe.runIf(haveChromium)('admin console in real Chromium against the built twin-server', () => {
   let dataDir: string;
   let shots: string;
-  let cli: Cli;
+  let cli: TwinServerProcess;
   let devKey: string;
   let otherKey: string;
   let memberKey: string;
   let tenantAdminKey: string;
   let browser: Browser;
   let page: Page;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   const readers: SSEReader[] = [];
 
   beforeAll(async () => {
@@ -106,7 +65,7 @@ describe.runIf(haveChromium)('admin console in real Chromium against the built t
     memberKey = create(['--tenant', 'dev', '--role', 'member']);
     tenantAdminKey = create(['--tenant', 'dev', '--role', 'tenant-admin']);
     // Alerts go to a local receiver, as an operator's config file would send them.
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver();
     const config = join(dataDir, 'twin.json');
     writeFileSync(config, JSON.stringify({ alerts: { webhooks: [{ url: receiver.url, secretEnv: 'TWIN_E2E_HOOK_SECRET' }] } }));
     cli = await startCli(dataDir, { TWIN_CONFIG: config, TWIN_E2E_HOOK_SECRET: 'e2e-hook-secret' });
@@ -125,7 +84,7 @@ describe.runIf(haveChromium)('admin console in real Chromium against the built t
     for (const r of readers) r.close();
     await browser?.close();
     await stopCli(cli);
-    await new Promise((r) => receiver?.server.close(r));
+    await receiver?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     if (shots) console.info(`[admin console e2e] screenshots in ${shots}`);
   });
@@ -302,7 +261,7 @@ describe.runIf(haveChromium)('admin console in real Chromium against the built t
     await expect.poll(() => row.getAttribute('data-status'), { timeout: 30_000 }).toBe('delivered');
     const id = (await row.getAttribute('data-delivery-id'))!;
     // What the page lists is what reached the receiver, and what the API logs.
-    expect(receiver.hits.some((h) => h.deliveryId === id && h.event === 'budget.month.80')).toBe(true);
+    expect(receiver.received.some((h) => h.headers['twin-delivery-id'] === id && h.headers['twin-event'] === 'budget.month.80')).toBe(true);
     const log = (await fetchJson(`${cli.url}/api/admin/webhooks/deliveries?tenant=dev`, { key: devKey })).json.deliveries as Array<{ id: string; attempts: number; url: string }>;
     const logged = log.find((d) => d.id === id)!;
     expect(logged.url).toBe(receiver.url);

@@ -1,12 +1,14 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { packageDir } from './cli-entry';
 import { POSTGRES_TEST_URL } from './postgres-test-database';
+import { spawnTwinServer, type TwinServerProcess } from './spawn-twin-server';
 
-const packageDir = fileURLToPath(new URL('..', import.meta.url));
+export type BuiltServer = TwinServerProcess;
+
 /** The built reference server (`pnpm build` makes it). */
 export const BUILT_CLI = join(packageDir, 'dist', 'cli.js');
 
@@ -61,32 +63,8 @@ export function postgresStorage(): BuiltServerStorage {
   };
 }
 
-export interface BuiltServer {
-  child: ChildProcess;
-  url: string;
-  output(): string;
-  /** Resolves with the exit code once the process is gone. */
-  exited: Promise<number | null>;
-}
-
 /** Starts `node dist/cli.js` on a free port; resolves once it listens. */
 export function startBuiltServer(storage: BuiltServerStorage, env: Record<string, string> = {}): Promise<BuiltServer> {
   if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run \`pnpm build\` first.`);
-  const child = spawn(process.execPath, [BUILT_CLI], {
-    cwd: packageDir,
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...storage.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = /"url":"(http:\/\/[^"]+)".*"msg":"twin-server listening"/.exec(out);
-      if (m) resolve({ child, url: m[1]!, output: () => out, exited });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`twin-server exited with ${code}:\n${out}`)));
-  });
+  return spawnTwinServer([BUILT_CLI], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...storage.env, ...env });
 }

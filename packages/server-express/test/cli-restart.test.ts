@@ -1,37 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { cliArgs, packageDir } from './cli-entry';
+import { cliArgs } from './cli-entry';
 import { fetchJson, openSSE } from './read-sse';
+import { spawnTwinServer, type TwinServerProcess } from './spawn-twin-server';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'twin-cli-'));
 const children: ChildProcess[] = [];
 
-/** Starts `twin-server` from source in a child process; resolves with its URL once it listens. */
-function startCli(env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, cliArgs(), {
-    cwd: packageDir,
-    env: { PATH: process.env.PATH, TWIN_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', TWIN_SIMULATED_TOKENS_PER_SECOND: '10', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = /"url":"(http:\/\/[^"]+)".*"msg":"twin-server listening"/.exec(out);
-      if (m) resolve({ child, url: m[1]!, output: () => out });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`twin-server exited with ${code}:\n${out}`)));
-  });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+/** Starts `twin-server` (built, else from source) in a child process; resolves with its URL once it listens. */
+async function startCli(env: Record<string, string> = {}): Promise<TwinServerProcess> {
+  const cli = await spawnTwinServer(cliArgs(), { TWIN_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', TWIN_SIMULATED_TOKENS_PER_SECOND: '10', ...env });
+  children.push(cli.child);
+  return cli;
 }
 
 afterAll(() => {
@@ -61,7 +44,7 @@ describe('twin-server CLI', () => {
       { timeout: 120_000, interval: 50 },
     );
     first.child.kill('SIGKILL');
-    await exited(first.child);
+    await first.exited;
 
     const second = await startCli();
     expect(second.output()).not.toContain(key); // shown once
@@ -83,7 +66,7 @@ describe('twin-server CLI', () => {
     second.child.kill('SIGTERM');
     await s.done;
     expect(s.events.at(-1)!.event).toBe('error');
-    expect(await exited(second.child)).toBe(0);
+    expect(await second.exited).toBe(0);
 
     const third = await startCli();
     expect(third.output()).not.toMatch(/reconciled billing records/);
@@ -91,6 +74,6 @@ describe('twin-server CLI', () => {
     const closed = after.json.records.find((x: { streamId: string }) => x.streamId === shutdownId);
     expect(closed).toMatchObject({ state: 'final', endReason: 'interrupted' });
     third.child.kill('SIGTERM');
-    await exited(third.child);
+    await third.exited;
   }, 600_000);
 });

@@ -1,6 +1,3 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createSimulatedProvider } from '@twin/core';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -10,25 +7,10 @@ import { startFakeOpenAIUpstream } from './fake-openai-upstream';
 import { openPostgresTestDatabase, postgresReachable } from './postgres-test-database';
 import { fetchJson, openSSE } from './read-sse';
 import { openTestDatabase, startTestServer, type TestServer } from './test-server';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
 const pgUp = await postgresReachable();
 if (!pgUp && process.env.CI === 'true') throw new Error('Postgres is required under CI=true (127.0.0.1:5432).');
-
-/** A webhook receiver answering each POST with the next status of `answers` (then 200). */
-async function startReceiver(answers: number[]) {
-  const received: Array<{ headers: IncomingMessage['headers']; body: string }> = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body });
-      res.writeHead(answers.shift() ?? 200).end();
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/twin-alerts`, received, close: () => server.close() };
-}
 
 describe.each([
   ['PGlite', openTestDatabase],
@@ -37,7 +19,7 @@ describe.each([
   let db: OpenedDatabase;
   let t: TestServer;
   const upstreams: Array<Awaited<ReturnType<typeof startFakeOpenAIUpstream>>> = [];
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: WebhookReceiver;
   // Webhook retries wait on these timers; the test fires them.
   const timers: Array<{ fn: () => void; ms: number }> = [];
   // The routing's clock and sleeps (first-token limit): a first-token wait ends when the test fires
@@ -72,7 +54,7 @@ describe.each([
       startFakeOpenAIUpstream({ kind: 'hang' }),
     ]);
     upstreams.push(good!, e500!, e429!, hang!);
-    receiver = await startReceiver([500, 503]);
+    receiver = await startWebhookReceiver([500, 503]);
     const upstream = (baseURL: string) => ({ type: 'openai', baseURL, apiKeyEnv: 'UPSTREAM_KEY' });
     const routing = parseRoutingConfig({
       providers: { good: upstream(good!.baseURL), e500: upstream(e500!.baseURL), e429: upstream(e429!.baseURL), hang: upstream(hang!.baseURL) },

@@ -1,12 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulatedProvider } from '@twin/core';
 import type { OpenedDatabase } from '../src/index';
+import { freePort } from './free-port';
 import { fetchJson, openSSE } from './read-sse';
 import { openTestDatabase, startTestServer, type TestServer } from './test-server';
 
@@ -28,17 +28,6 @@ if (!havePromtool || !havePrometheus) console.warn('[ops] SKIPPED the Prometheus
 /** Metric names an expression uses (histogram series map to their family). */
 function metricNames(expr: string): string[] {
   return [...expr.matchAll(/\btwin_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, ''));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 let db: OpenedDatabase;

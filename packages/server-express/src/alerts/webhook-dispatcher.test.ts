@@ -1,10 +1,8 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebhookDeliveryRow, WebhookDeliveryStore } from '../storage/webhook-delivery-store';
 import { createWebhookDispatcher, webhookRetryDelayMs, type AlertMessage } from './webhook-dispatcher';
 import { verifyWebhookSignature } from './webhook-signature';
+import { startWebhookReceiver } from '../../test/webhook-receiver';
 
 // The delivery log in memory, with the table's (alert, url) uniqueness.
 function memoryStore(): WebhookDeliveryStore & { rows: Map<string, WebhookDeliveryRow> } {
@@ -28,26 +26,6 @@ function memoryStore(): WebhookDeliveryStore & { rows: Map<string, WebhookDelive
   };
 }
 
-interface Received {
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-async function receiver(answers: number[]) {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body });
-      res.writeHead(answers.shift() ?? 200).end();
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, close: () => server.close() };
-}
-
 const alert: AlertMessage = { id: 'alert_1', tenantId: 'acme', kind: 'budget.month.80', severity: 'warning', message: 'Spend reached 80%.', createdAt: new Date(0) };
 
 describe('createWebhookDispatcher', () => {
@@ -55,7 +33,7 @@ describe('createWebhookDispatcher', () => {
   afterEach(() => closers.splice(0).forEach((c) => c()));
 
   it('retries a failing receiver with backoff, delivers once with a valid signature and a stable delivery id', async () => {
-    const hook = await receiver([500, 503]);
+    const hook = await startWebhookReceiver([500, 503]);
     closers.push(hook.close);
     let now = 1_700_000_000_000;
     const timers: Array<{ fn: () => void; ms: number }> = [];
@@ -91,7 +69,7 @@ describe('createWebhookDispatcher', () => {
   });
 
   it('gives up after maxAttempts and sends only the kinds an endpoint asked for', async () => {
-    const hook = await receiver([500, 500, 500]);
+    const hook = await startWebhookReceiver([500, 500, 500]);
     closers.push(hook.close);
     const timers: Array<() => void> = [];
     const store = memoryStore();

@@ -3,7 +3,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openSSE, type ReceivedEvent } from '../read-sse';
 import { missingClusterParts, startCluster, type TestCluster } from './cluster-harness';
-import { freePort } from './load-balancer';
+import { freePort } from '../free-port';
 import { startRedisProcess, type RedisProcess } from './redis-process';
 
 /**

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchJson, openSSE, type SSEReader } from '../read-sse';
 import { waitUntil } from '../redis-test-server';
-import { freePort } from './load-balancer';
+import { freePort } from '../free-port';
 import { missingClusterParts, redisReachable, startCluster, type TestCluster } from './cluster-harness';
 
 /**
