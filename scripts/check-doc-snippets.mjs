@@ -57,6 +57,7 @@ writeFileSync(
       typeRoots: [pkg('node_modules/@types')],
       baseUrl: '.',
       paths: {
+        '@twin/core/testing': [pkg('packages/core/src/testing.ts')],
         '@twin/core': [pkg('packages/core/src/index.ts')],
         '@twin/client': [pkg('packages/client/src/index.ts')],
         '@twin/react': [pkg('packages/react/src/index.ts')],
