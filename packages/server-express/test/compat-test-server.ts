@@ -13,7 +13,6 @@ export const TOKEN_PRICING = testBillingConfig({
   provider: 'simulated',
   model: 'sim-1',
   effectiveFrom: '2025-01-01T00:00:00Z',
-  rounding: { mode: 'half-up', minorUnits: 2 },
   tokens: { inputPer1K: '0.5', outputPer1K: '1.5' },
   infrastructure: { perConnection: '0.001', perHour: '0' },
 });
