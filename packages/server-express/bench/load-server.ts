@@ -34,7 +34,11 @@ const dataDir = mkdtempSync(join(tmpdir(), 'twin-load-'));
 const pgUrl = process.env.BENCH_DATABASE_URL;
 const schemaName = process.env.BENCH_DB_SCHEMA ?? `twin_bench_${process.pid}`;
 const ownSchema = process.env.BENCH_DB_SCHEMA === undefined;
+// The embedded database's share of RSS: what opening it adds (PGlite's worker thread, WASM memory and
+// compiled code, first-start initdb leftovers; the postgres driver's pool on a Postgres server).
+const rssBeforeDatabase = process.memoryUsage().rss;
 const database = await openDatabase(pgUrl ? { url: pgUrl, schemaName } : { dataDir });
+const databaseRss = process.memoryUsage().rss - rssBeforeDatabase;
 const redisUrl = process.env.BENCH_REDIS_URL;
 const instanceId = process.env.BENCH_INSTANCE_ID ?? `bench-${process.pid}`;
 const logger = pino({ level: 'warn' });
@@ -177,4 +181,4 @@ process.on('message', async (message: { type: string }) => {
     process.exit(0);
   }
 });
-process.send!({ type: 'ready', rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed, port: (server.address() as AddressInfo).port, key, driver: database.driver });
+process.send!({ type: 'ready', databaseRss, rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed, port: (server.address() as AddressInfo).port, key, driver: database.driver });

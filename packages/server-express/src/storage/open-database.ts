@@ -63,11 +63,25 @@ export function migrationsFolder(): string {
 }
 
 /**
- * Postgres settings of the embedded database. shared_buffers is allocated whole in PGlite's WASM
- * memory at start: Postgres' default 128MB is most of its resident size, and 16MB is plenty for
- * Twin's tables (evicted pages come back from the OS page cache). See docs/server.md.
+ * Postgres settings of the embedded database. Its shared memory is allocated and touched whole in
+ * PGlite's WASM memory at start, so each of these is resident size:
+ * - shared_buffers: Postgres' default 128MB was most of it; 16MB holds Twin's hot pages (evicted
+ *   ones come back from the OS page cache). 8MB measured slower on batched inserts.
+ * - PGlite is one single-user backend: no client connections, WAL senders, replication slots or
+ *   autovacuum workers. Postgres sizes its per-backend arrays (PGPROC, lock and predicate-lock
+ *   tables) for 127 backends by default; 4 connections and 1 worker slot (the minimum) leave 6,
+ *   which with max_locks_per_transaction's default still holds 384 locks (a fresh database's
+ *   migration, all in one transaction, takes about a hundred). Saves some 4 MiB.
+ * See docs/server.md ("Memory").
  */
-const EMBEDDED_SETTINGS = ['shared_buffers=16MB'];
+const EMBEDDED_SETTINGS = [
+  'shared_buffers=16MB',
+  'max_connections=4',
+  'superuser_reserved_connections=0',
+  'autovacuum_worker_slots=1',
+  'max_wal_senders=0',
+  'max_replication_slots=0',
+];
 /**
  * How much nicer than the process the embedded database's thread runs: on a busy machine the event
  * loop serving streams gets the CPU first (see docs/server.md, "Embedded database").
