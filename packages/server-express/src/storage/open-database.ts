@@ -69,9 +69,9 @@ export function migrationsFolder(): string {
  *   ones come back from the OS page cache). 8MB measured slower on batched inserts.
  * - PGlite is one single-user backend: no client connections, WAL senders, replication slots or
  *   autovacuum workers. Postgres sizes its per-backend arrays (PGPROC, lock and predicate-lock
- *   tables) for 127 backends by default; 4 connections and 1 worker slot (the minimum) leave 6,
- *   which with max_locks_per_transaction's default still holds 384 locks (a fresh database's
- *   migration, all in one transaction, takes about a hundred). Saves some 4 MiB.
+ *   tables) for some 130 backends by default; 4 connections and 1 worker slot (the minimum) leave
+ *   7, which with max_locks_per_transaction's default still hold some 400 locks (a fresh
+ *   database's migration, all in one transaction, takes about a hundred). Saves some 4 MiB.
  * See docs/server.md ("Memory").
  */
 const EMBEDDED_SETTINGS = [
