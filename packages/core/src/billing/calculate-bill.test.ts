@@ -115,6 +115,9 @@ describe('calculateBill — volume discount tiers', () => {
     [999_000, '0.001000', '0.000000'], // exactly 1,000,000: volume tier reached; graduated: no token above 1M
     [999_001, '0.001000', '0.000001'], // 1,000,001: graduated discounts only the 1,000,001st token: 0.01 × (1 × 10% / 1000)
     [999_500, '0.001000', '0.000500'], // half the tokens above 1M: mean rate 5%
+    [1_000_000, '0.001000', '0.001000'], // every token inside the 10% band: its rate, as the mean gives
+    [9_999_000, '0.002000', '0.001000'], // the last token is the 10,000,000th: still all in the 10% band
+    [10_000_000, '0.002000', '0.002000'], // every token inside the last (20%) band
   ])('at %i tokens before: volume %s, graduated %s', (before, vol, grad) => {
     expect(calculateBill(thousand, volume, { periodTokensBefore: before }).lines.discount).toBe(vol);
     expect(calculateBill(thousand, graduated, { periodTokensBefore: before }).lines.discount).toBe(grad);

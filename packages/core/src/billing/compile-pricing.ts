@@ -61,6 +61,8 @@ export interface CompiledPricing extends TokenPrices {
         ratesPercent: string[];
         /** Per tier, the step-2 result of a volume tier (or of a graduated band with no tokens), made once. */
         tierResults: readonly VolumeDiscount[];
+        /** Graduated: per band, the step-2 result of a usage wholly inside it (`rateNums[i] / rateDen`), made once. */
+        bandResults: readonly VolumeDiscount[];
       }
     | undefined;
   /** Penalty fractions over one denominator `penaltyDen`. */
@@ -235,6 +237,7 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
         rateDen: tierRates.den,
         ratesPercent: tiers.map((x) => x.ratePercent),
         tierResults: tiers.map((x, i) => Object.freeze({ rateNumerator: tierRates.nums[i]!, rateDenominator: 1n, percent: x.ratePercent, tier: i })),
+        bandResults: tiers.map((_, i) => Object.freeze({ rateNumerator: tierRates.nums[i]!, rateDenominator: tierRates.den, percent: formatPercent(tierRates.nums[i]!, tierRates.den), tier: i })),
       }
     : undefined;
   const s = config.sla;
