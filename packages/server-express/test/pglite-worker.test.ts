@@ -5,6 +5,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationsFolder, openDatabase, type OpenedDatabase, type TwinDatabase } from '../src/index';
 import { EmbeddedDatabaseError } from '../src/storage/pglite-worker-client';
+import { urgentLane } from '../src/storage/pglite-worker-drizzle';
 import { apiKeys, schema, streamBillingRecords, streamEvents } from '../src/storage/schema';
 
 // The embedded database runs in a worker thread behind drizzle-orm/pg-proxy. These tests hold it
@@ -129,6 +130,22 @@ describe('PGlite in a worker thread', () => {
     // The read ran after the rollback, never inside the transaction: it saw none of its rows.
     expect((await outsideRead).map((k) => k.id)).not.toContain('in-tx-1');
     expect((await opened.db.select().from(apiKeys)).map((k) => k.id)).toEqual(['outside']);
+    await opened.db.delete(apiKeys);
+  });
+
+  it('runs a statement of the urgent lane ahead of those queued: it waits only for the one running', async () => {
+    const done: string[] = [];
+    const track = (name: string, query: Promise<unknown>) => query.then(() => done.push(name));
+    // The first is sent and runs; the next two wait their turn on this side of the worker.
+    const queued = [
+      track('first', opened.db.execute(sql`select 1`)),
+      track('second', opened.db.execute(sql`select 2`)),
+      track('third', opened.db.insert(apiKeys).values(key('queued')).execute()),
+    ];
+    const urgent = track('urgent', urgentLane(opened.db).insert(apiKeys).values(key('urgent')).execute());
+    await Promise.all([...queued, urgent]);
+    expect(done).toEqual(['first', 'urgent', 'second', 'third']);
+    expect((await opened.db.select().from(apiKeys)).map((k) => k.id).sort()).toEqual(['queued', 'urgent']);
     await opened.db.delete(apiKeys);
   });
 
