@@ -133,18 +133,28 @@ describe('PGlite in a worker thread', () => {
     await opened.db.delete(apiKeys);
   });
 
-  it('runs a statement of the urgent lane ahead of those queued: it waits only for the one running', async () => {
+  it('runs a statement of the urgent lane ahead of those waiting for their turn, after the one running', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let began!: () => void;
+    const running = new Promise<void>((resolve) => (began = resolve));
+    // An open transaction is the statement running: everything else waits for it to end.
+    const transaction = opened.db.transaction(async (tx) => {
+      await tx.execute(sql`select 1`);
+      began();
+      await gate;
+    });
+    await running;
     const done: string[] = [];
     const track = (name: string, query: Promise<unknown>) => query.then(() => done.push(name));
-    // The first is sent and runs; the next two wait their turn on this side of the worker.
-    const queued = [
-      track('first', opened.db.execute(sql`select 1`)),
-      track('second', opened.db.execute(sql`select 2`)),
-      track('third', opened.db.insert(apiKeys).values(key('queued')).execute()),
-    ];
+    const waiting = [track('first', opened.db.execute(sql`select 1`)), track('second', opened.db.insert(apiKeys).values(key('queued')).execute())];
     const urgent = track('urgent', urgentLane(opened.db).insert(apiKeys).values(key('urgent')).execute());
-    await Promise.all([...queued, urgent]);
-    expect(done).toEqual(['first', 'urgent', 'second', 'third']);
+    // All three reach the worker before the transaction ends (messages arrive in order).
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await transaction;
+    await Promise.all([...waiting, urgent]);
+    expect(done).toEqual(['urgent', 'first', 'second']);
     expect((await opened.db.select().from(apiKeys)).map((k) => k.id).sort()).toEqual(['queued', 'urgent']);
     await opened.db.delete(apiKeys);
   });

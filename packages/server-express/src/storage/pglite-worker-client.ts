@@ -11,9 +11,9 @@ export interface PgliteWorkerClient {
   /** Runs one statement; inside transaction `tx` when given. Resolves to its rows. */
   query(sql: string, params: unknown[], mode: RowMode, tx?: number): Promise<unknown[]>;
   /**
-   * Runs one statement ahead of every statement still waiting to be sent: it waits at most for the
-   * one the database is running (and an open transaction). For the writes a client waits on
-   * (a stream's billing record opening, before its first content byte).
+   * Runs one statement ahead of every statement waiting in the worker: it waits only for the one
+   * running (or an open transaction). For the writes a client waits on (a stream's billing record
+   * opening, before its first content byte).
    */
   urgentQuery(sql: string, params: unknown[], mode: RowMode): Promise<unknown[]>;
   /** Opens a transaction (the database's only one: other queries wait until it ends); resolves to its id. */
@@ -96,51 +96,12 @@ export async function startPgliteWorker(data: PgliteWorkerData, { entry: script 
       pending.set(id, { resolve, reject });
       refWhileBusy();
     });
-  const send = (request: Request): Promise<unknown> => {
+  const call = (request: Request): Promise<unknown> => {
     if (stopped) return Promise.reject(stopped);
     const id = ++lastId;
     const answered = answer(id);
     worker.postMessage({ ...request, id });
     return answered;
-  };
-
-  // The database runs one statement at a time, in arrival order. Statements outside a transaction
-  // are therefore sent one at a time (the next when the previous answered) from a queue here, so an
-  // urgent one (sent at once) overtakes every queued one and waits only for the statement running.
-  // Statements of an open transaction go at once: it holds the database until it ends anyway, and
-  // nothing else is sent before it does.
-  const queued: Array<{ request: Request; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
-  let shared = 0; // statements outside a transaction in flight
-  let openTransactions = 0;
-  const pump = () => {
-    while (queued.length > 0 && shared === 0 && openTransactions === 0) {
-      const next = queued.shift()!;
-      void dispatch(next.request).then(next.resolve, next.reject);
-    }
-  };
-  const dispatch = async (request: Request): Promise<unknown> => {
-    shared++;
-    try {
-      const value = await send(request);
-      if (request.op === 'begin') openTransactions++;
-      return value;
-    } finally {
-      shared--;
-      pump();
-    }
-  };
-  const call = (request: Request): Promise<unknown> => {
-    if (request.op === 'commit' || request.op === 'rollback') {
-      return send(request).finally(() => {
-        openTransactions--;
-        pump();
-      });
-    }
-    if (request.op === 'query' && request.tx !== undefined) return send(request);
-    return new Promise((resolve, reject) => {
-      queued.push({ request, resolve, reject });
-      pump();
-    });
   };
 
   worker.on('message', (message: PgliteReply) => {
@@ -166,7 +127,7 @@ export async function startPgliteWorker(data: PgliteWorkerData, { entry: script 
   return {
     threadId: started?.threadId,
     query: (sql, params, mode, tx) => call({ op: 'query', sql, params, mode, ...(tx === undefined ? {} : { tx }) }) as Promise<unknown[]>,
-    urgentQuery: (sql, params, mode) => dispatch({ op: 'query', sql, params, mode }) as Promise<unknown[]>,
+    urgentQuery: (sql, params, mode) => call({ op: 'query', sql, params, mode, urgent: true }) as Promise<unknown[]>,
     begin: () => call({ op: 'begin' }) as Promise<number>,
     commit: async (tx) => void (await call({ op: 'commit', tx })),
     rollback: async (tx) => void (await call({ op: 'rollback', tx })),
