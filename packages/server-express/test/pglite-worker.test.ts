@@ -5,6 +5,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationsFolder, openDatabase, type OpenedDatabase, type TwinDatabase } from '../src/index';
 import { EmbeddedDatabaseError } from '../src/storage/pglite-worker-client';
+import { urgentLane } from '../src/storage/pglite-worker-drizzle';
 import { apiKeys, schema, streamBillingRecords, streamEvents } from '../src/storage/schema';
 
 // The embedded database runs in a worker thread behind drizzle-orm/pg-proxy. These tests hold it
@@ -129,6 +130,32 @@ describe('PGlite in a worker thread', () => {
     // The read ran after the rollback, never inside the transaction: it saw none of its rows.
     expect((await outsideRead).map((k) => k.id)).not.toContain('in-tx-1');
     expect((await opened.db.select().from(apiKeys)).map((k) => k.id)).toEqual(['outside']);
+    await opened.db.delete(apiKeys);
+  });
+
+  it('runs a statement of the urgent lane ahead of those waiting for their turn, after the one running', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let began!: () => void;
+    const running = new Promise<void>((resolve) => (began = resolve));
+    // An open transaction is the statement running: everything else waits for it to end.
+    const transaction = opened.db.transaction(async (tx) => {
+      await tx.execute(sql`select 1`);
+      began();
+      await gate;
+    });
+    await running;
+    const done: string[] = [];
+    const track = (name: string, query: Promise<unknown>) => query.then(() => done.push(name));
+    const waiting = [track('first', opened.db.execute(sql`select 1`)), track('second', opened.db.insert(apiKeys).values(key('queued')).execute())];
+    const urgent = track('urgent', urgentLane(opened.db).insert(apiKeys).values(key('urgent')).execute());
+    // All three reach the worker before the transaction ends (messages arrive in order).
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await transaction;
+    await Promise.all([...waiting, urgent]);
+    expect(done).toEqual(['urgent', 'first', 'second']);
+    expect((await opened.db.select().from(apiKeys)).map((k) => k.id).sort()).toEqual(['queued', 'urgent']);
     await opened.db.delete(apiKeys);
   });
 

@@ -5,6 +5,7 @@ import { createBatchWriter, type BatchWriter } from './batch-writer';
 import { createGroupCommit } from './group-commit';
 import type { TwinDatabase } from './open-database';
 import { pgArray } from './pg-array';
+import { urgentLane } from './pglite-worker-drizzle';
 import { streamBillingRecords } from './schema';
 import { toRecord, type BillingRecordQuery, type StreamEnding } from './store-rows';
 import { billedAt } from './usage-report';
@@ -51,6 +52,9 @@ export function createBillingRecordStore(
   instanceId: string,
   onWriteError: ((table: string, error: unknown, rows: number) => void) | undefined,
 ): BillingRecordWriters {
+  // A stream's first content waits for its opening: on the embedded database's one connection it
+  // overtakes the audit, connection and ending batches queued there.
+  const urgent = urgentLane(db);
   const openings = createBatchWriter<StreamBillingRecord>({
     // Group commit with no added wait: a stream's first content waits for its opening to be
     // durable (OpeningGate), so this is on the time to first token. Starts of one event-loop turn
@@ -60,7 +64,7 @@ export function createBillingRecordStore(
     // unnest: a burst of stream starts is one statement with 11 array parameters, not 11 per row
     // (an embedded database parses and plans it on the event loop, before the next first byte).
     write: async (rows) => {
-      await db.execute(sql`insert into ${streamBillingRecords}
+      await urgent.execute(sql`insert into ${streamBillingRecords}
           (id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, instance_id, state, started_at, currency)
         select id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, ${instanceId}, 'open', started_at, currency
         from unnest(

@@ -10,6 +10,12 @@ import type { PgliteReply, PgliteRequest, PgliteWorkerData, PgliteWorkerStarted,
 export interface PgliteWorkerClient {
   /** Runs one statement; inside transaction `tx` when given. Resolves to its rows. */
   query(sql: string, params: unknown[], mode: RowMode, tx?: number): Promise<unknown[]>;
+  /**
+   * Runs one statement ahead of every statement waiting in the worker: it waits only for the one
+   * running (or an open transaction). For the writes a client waits on (a stream's billing record
+   * opening, before its first content byte).
+   */
+  urgentQuery(sql: string, params: unknown[], mode: RowMode): Promise<unknown[]>;
   /** Opens a transaction (the database's only one: other queries wait until it ends); resolves to its id. */
   begin(): Promise<number>;
   commit(tx: number): Promise<void>;
@@ -121,6 +127,7 @@ export async function startPgliteWorker(data: PgliteWorkerData, { entry: script 
   return {
     threadId: started?.threadId,
     query: (sql, params, mode, tx) => call({ op: 'query', sql, params, mode, ...(tx === undefined ? {} : { tx }) }) as Promise<unknown[]>,
+    urgentQuery: (sql, params, mode) => call({ op: 'query', sql, params, mode, urgent: true }) as Promise<unknown[]>,
     begin: () => call({ op: 'begin' }) as Promise<number>,
     commit: async (tx) => void (await call({ op: 'commit', tx })),
     rollback: async (tx) => void (await call({ op: 'rollback', tx })),

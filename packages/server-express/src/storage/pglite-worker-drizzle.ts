@@ -15,9 +15,15 @@ class WorkerSession extends PgRemoteSession<Record<string, unknown>, TablesRelat
     private readonly worker: PgliteWorkerClient,
     private readonly pgDialect: PgDialect,
     private readonly relations: Relations,
-    txId?: number,
+    txId?: number | 'urgent',
   ) {
-    super(async (query, params, mode) => ({ rows: await worker.query(query, params, mode, txId) }), pgDialect, relations);
+    super(
+      txId === 'urgent'
+        ? async (query, params, mode) => ({ rows: await worker.urgentQuery(query, params, mode) })
+        : async (query, params, mode) => ({ rows: await worker.query(query, params, mode, txId) }),
+      pgDialect,
+      relations,
+    );
   }
 
   override async transaction<T>(run: (tx: WorkerTransaction) => Promise<T>, config?: PgTransactionConfig): Promise<T> {
@@ -63,11 +69,29 @@ class WorkerTransaction extends PgTransaction<PgRemoteQueryResultHKT, Record<str
   }
 }
 
-/** A Drizzle database whose queries run in the PGlite worker. */
+const URGENT = Symbol('urgent lane');
+
+/**
+ * A Drizzle database whose queries run in the PGlite worker. Its urgent lane (see
+ * {@link urgentLane}) is the same database whose statements overtake the queued ones.
+ */
 export function drizzleOverWorker<TSchema extends Record<string, unknown>>(worker: PgliteWorkerClient, schema: TSchema): PgRemoteDatabase<TSchema> {
   const dialect = new PgDialect();
   const tables = extractTablesRelationalConfig(schema, createTableRelationsHelpers);
   const relations = { fullSchema: schema, schema: tables.tables, tableNamesMap: tables.tableNamesMap };
+  const config = relations as RelationalSchemaConfig<ExtractTablesWithRelations<TSchema>>;
   // What drizzle-orm/pg-proxy's drizzle() builds, with this session instead of its own.
-  return new PgRemoteDatabase<TSchema>(dialect, new WorkerSession(worker, dialect, relations), relations as RelationalSchemaConfig<ExtractTablesWithRelations<TSchema>>);
+  const db = new PgRemoteDatabase<TSchema>(dialect, new WorkerSession(worker, dialect, relations), config);
+  const urgent = new PgRemoteDatabase<TSchema>(dialect, new WorkerSession(worker, dialect, relations, 'urgent'), config);
+  Object.defineProperty(db, URGENT, { value: urgent });
+  return db;
+}
+
+/**
+ * The database `db` with its statements run ahead of those queued behind on the embedded
+ * database's one connection (only the one running is waited for): for the writes a client waits
+ * on. A database with a pool of connections (a Postgres server) is returned as it is.
+ */
+export function urgentLane<T extends object>(db: T): T {
+  return ((db as { [URGENT]?: T })[URGENT] ?? db);
 }

@@ -35,7 +35,8 @@ export interface PgliteWorkerStarted {
 export type RowMode = 'all' | 'execute';
 
 export type PgliteRequest =
-  | { id: number; op: 'query'; sql: string; params: unknown[]; mode: RowMode; tx?: number }
+  /** `urgent`: runs before every statement waiting for its turn (see pglite-worker.ts). */
+  | { id: number; op: 'query'; sql: string; params: unknown[]; mode: RowMode; tx?: number; urgent?: boolean }
   /** Opens a transaction; the reply's value is its id. Other queries wait until it ends. */
   | { id: number; op: 'begin' }
   | { id: number; op: 'commit'; tx: number }

@@ -1,8 +1,8 @@
 /**
  * Worker-thread entry: runs the embedded Postgres (PGlite) off the main thread, so its queries and
  * synchronous commits never stall the event loop that serves streams. Started by
- * {@link startPgliteWorker}; answers {@link PgliteRequest}s in order of arrival, except that a
- * query outside an open transaction waits for it to end (PGlite's own transaction lock).
+ * {@link startPgliteWorker}; answers {@link PgliteRequest}s one at a time in order of arrival,
+ * urgent statements first; statements outside an open transaction wait for it to end.
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
@@ -127,11 +127,41 @@ try {
   });
   // After create: PGlite's start-up installs array parsers (numeric[], timestamp[], …) that these replace.
   Object.assign(pg.parsers, drizzleParsers);
-  port.on('message', (request: PgliteRequest) => {
+  const answer = (request: PgliteRequest) =>
     handle(pg, request).then(
-      (value) => reply({ id: request.id, ok: true, value }),
+      (value) => {
+        reply({ id: request.id, ok: true, value });
+        return value;
+      },
       (error: unknown) => reply({ id: request.id, ok: false, error: serializeError(error) }),
     );
+  // The database runs one statement at a time. Instead of leaving the order to PGlite's lock
+  // (arrival order), statements outside a transaction wait here and run one by one, urgent ones
+  // first: a stream's billing record opening waits for the statement running, not for the audit,
+  // connection and ending batches that arrived before it. A transaction counts as one statement
+  // from BEGIN to its end; its own statements, COMMIT and ROLLBACK run at once.
+  const urgent: PgliteRequest[] = [];
+  const waiting: PgliteRequest[] = [];
+  let busy = false;
+  const next = () => {
+    if (busy) return;
+    const request = urgent.shift() ?? waiting.shift();
+    if (!request) return;
+    busy = true;
+    void answer(request)
+      .then((value) => (request.op === 'begin' && typeof value === 'number' ? transactions.get(value)?.ended.catch(() => {}) : undefined))
+      .finally(() => {
+        busy = false;
+        next();
+      });
+  };
+  port.on('message', (request: PgliteRequest) => {
+    if (request.op === 'commit' || request.op === 'rollback' || (request.op === 'query' && request.tx !== undefined)) {
+      void answer(request);
+      return;
+    }
+    (request.op === 'query' && request.urgent ? urgent : waiting).push(request);
+    next();
   });
   const started: PgliteWorkerStarted = {};
   const threadId = nice ? setThreadNice(nice) : undefined;
