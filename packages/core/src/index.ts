@@ -143,7 +143,7 @@ export { resolveEnvironment, timerSleep } from './providers/environment';
 export type { ProviderEnvironment } from './providers/environment';
 export { mapProviderError, providerHttpError, parseRetryAfter } from './providers/provider-error';
 export type { ProviderHttpErrorInput } from './providers/provider-error';
-export { guardProviderStream } from './providers/guard-provider-stream';
+export { guardProviderParts, guardProviderStream } from './providers/guard-provider-stream';
 export type { GuardProviderStreamOptions } from './providers/guard-provider-stream';
 export { estimateUsage, estimateInputTokens, loadDefaultTokenCounter } from './providers/estimate-usage';
 export type { TokenCounter, EstimateUsageInput } from './providers/estimate-usage';

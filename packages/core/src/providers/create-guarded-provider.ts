@@ -1,7 +1,7 @@
 import { TwinError } from '../errors/twin-error';
 import type { StreamPart } from '../protocol/stream-part';
 import type { TokenCounter } from './estimate-usage';
-import { guardProviderStream } from './guard-provider-stream';
+import { guardProviderParts, guardProviderStream, type GuardProviderStreamOptions } from './guard-provider-stream';
 import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
 
 /** What {@link createGuardedProvider} takes from an adapter's options. */
@@ -21,20 +21,28 @@ export type RawProviderStream = (request: ProviderRequest, model: string, signal
 /**
  * The {@link Provider} shell every HTTP adapter shares: resolves the model (request, else the
  * default; neither is an `invalid_request` error part, never a throw from `stream()`) and runs the
- * adapter's raw batches through {@link guardProviderStream}, which enforces the Provider contract.
+ * adapter's raw batches through {@link guardProviderStream} (or, pushed, {@link guardProviderParts}),
+ * which enforces the Provider contract.
  */
 export function createGuardedProvider(name: string, options: GuardedProviderOptions, raw: RawProviderStream): Provider {
+  const source = (request: ProviderRequest, streamOptions: ProviderStreamOptions) => {
+    const model = request.model ?? options.defaultModel;
+    return model ? raw(request, model, streamOptions.signal) : missingModel(name);
+  };
+  const guardOptions = (request: ProviderRequest, streamOptions: ProviderStreamOptions): GuardProviderStreamOptions => ({
+    provider: name,
+    request,
+    signal: streamOptions.signal,
+    countTokens: options.countTokens,
+  });
   return {
     name,
     ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
     stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
-      const model = request.model ?? options.defaultModel;
-      return guardProviderStream(model ? raw(request, model, streamOptions.signal) : missingModel(name), {
-        provider: name,
-        request,
-        signal: streamOptions.signal,
-        countTokens: options.countTokens,
-      });
+      return guardProviderStream(source(request, streamOptions), guardOptions(request, streamOptions));
+    },
+    streamParts(request, streamOptions, onParts) {
+      return guardProviderParts(source(request, streamOptions), guardOptions(request, streamOptions), onParts);
     },
   };
 }

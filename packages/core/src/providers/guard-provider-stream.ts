@@ -14,6 +14,15 @@ export interface GuardProviderStreamOptions {
   mapError?: (error: unknown) => TwinError;
 }
 
+/** What the guard does with one raw part (see {@link ProviderStreamGuard.take}). */
+const DROP = 0;
+const PASS = 1;
+/** `finish`: the final usage goes out before it, and the stream ends. */
+const FINISH = 2;
+/** `error`: goes out with usage attached, and the stream ends. */
+const FAIL = 3;
+type Verdict = typeof DROP | typeof PASS | typeof FINISH | typeof FAIL;
+
 /**
  * Enforces the {@link Provider} contract around an adapter's raw parts, so each adapter only
  * translates its wire format. Adapters hand over parts in batches (one per network read), so the
@@ -24,119 +33,196 @@ export interface GuardProviderStreamOptions {
  *   `stream_truncated` (or `aborted` when the signal fired);
  * - missing usage is estimated with a tokenizer and flagged `estimated`;
  * - nothing is emitted after the terminal part.
+ *
+ * {@link guardProviderParts} is the same contract pushed to a callback, one call per raw batch.
  */
 export async function* guardProviderStream(
   source: AsyncIterable<readonly StreamPart[]>,
   options: GuardProviderStreamOptions,
 ): AsyncGenerator<StreamPart, void, undefined> {
-  let usage: Usage | undefined;
+  const guard = new ProviderStreamGuard(options);
+  try {
+    for await (const batch of source) {
+      for (let i = 0; i < batch.length; i++) {
+        const part = batch[i]!;
+        const verdict = guard.take(part);
+        if (verdict === PASS) yield part;
+        else if (verdict !== DROP) {
+          yield* await guard.terminal(part, verdict);
+          return;
+        }
+      }
+    }
+  } catch (error) {
+    yield await guard.thrown(error);
+    return;
+  }
+  yield await guard.ended();
+}
+
+/**
+ * The contract of {@link guardProviderStream}, pushed: `onParts` gets the guarded parts of each raw
+ * batch in one call (no promise or generator step per part, which is most of what a part costs
+ * between a provider's socket and the consumer), the terminal part last. Resolves once the
+ * terminal part was handed over; rejects only with what `onParts` threw. The consumer stops the stream through `signal`.
+ */
+export async function guardProviderParts(
+  source: AsyncIterable<readonly StreamPart[]>,
+  options: GuardProviderStreamOptions,
+  onParts: (parts: readonly StreamPart[]) => void,
+): Promise<void> {
+  const guard = new ProviderStreamGuard(options);
+  // A throw of the consumer's own is its bug, not the provider's: it is not turned into an error part.
+  let consumerThrew = false;
+  const deliver = (parts: readonly StreamPart[]) => {
+    try {
+      onParts(parts);
+    } catch (error) {
+      consumerThrew = true;
+      throw error;
+    }
+  };
+  try {
+    for await (const batch of source) {
+      // The batch itself when every part passes (the usual case: no copy).
+      let out: StreamPart[] | undefined;
+      for (let i = 0; i < batch.length; i++) {
+        const part = batch[i]!;
+        const verdict = guard.take(part);
+        if (verdict === PASS) {
+          out?.push(part);
+          continue;
+        }
+        out ??= batch.slice(0, i);
+        if (verdict === DROP) continue;
+        out.push(...(await guard.terminal(part, verdict)));
+        deliver(out);
+        return;
+      }
+      const parts = out ?? batch;
+      if (parts.length > 0) deliver(parts);
+    }
+  } catch (error) {
+    if (consumerThrew) throw error;
+    onParts([await guard.thrown(error)]);
+    return;
+  }
+  onParts([await guard.ended()]);
+}
+
+/** The state of one guarded stream: the usage held, the output so far (for an estimate), content seen. */
+class ProviderStreamGuard {
+  private usage: Usage | undefined;
   // The text so far, for a usage estimate if the provider sends none: deltas are joined 64 at a
   // time (as the stream buffer's state does), since `output += delta` keeps a 40-byte rope node per
   // delta for the whole stream, more than the text itself.
-  const output = new TextCollector();
-  const reasoning = new TextCollector();
-  let contentSeen = false;
+  private readonly output = new TextCollector();
+  private readonly reasoning = new TextCollector();
+  private contentSeen = false;
   // Content after the last usage report means that report predates the end (Anthropic's
   // message_start, Gemini's running totals): its output count is provisional.
-  let contentSinceUsage = false;
+  private contentSinceUsage = false;
 
-  const finalUsage = async (failed = false): Promise<Usage> => {
+  constructor(private readonly options: GuardProviderStreamOptions) {}
+
+  /** Records what `part` tells and says what to do with it. */
+  take(part: StreamPart): Verdict {
+    switch (part.type) {
+      case 'usage':
+        this.usage = part.usage;
+        this.contentSinceUsage = false;
+        return DROP;
+      case 'text-delta':
+        this.output.add(part.text);
+        this.content();
+        return PASS;
+      case 'reasoning-delta':
+        this.reasoning.add(part.text);
+        this.content();
+        return PASS;
+      case 'tool-call-delta':
+        this.output.add(part.argsTextDelta);
+        this.content();
+        return PASS;
+      case 'tool-call-start':
+        this.output.add(part.toolName);
+        this.content();
+        return PASS;
+      case 'tool-call':
+        this.content();
+        return PASS;
+      case 'finish':
+        return FINISH;
+      case 'error':
+        return FAIL;
+      default:
+        return PASS;
+    }
+  }
+
+  /** The parts that end the stream for a `finish` or `error` part. */
+  async terminal(part: StreamPart, verdict: Verdict): Promise<StreamPart[]> {
+    if (verdict === FINISH) return [{ type: 'usage', usage: await this.finalUsage() }, part];
+    const error = part as ErrorPart;
+    return [error.usage ? error : { ...error, usage: await this.finalUsage(true) }];
+  }
+
+  /** The error part for a throw from the source. */
+  thrown(error: unknown): Promise<ErrorPart> {
+    if (this.options.signal?.aborted) return this.errorPart(this.abortedError());
+    return this.errorPart((this.options.mapError ?? ((e) => mapProviderError(this.options.provider, e)))(error));
+  }
+
+  /** The error part for a source that ended without `finish` or `error`. */
+  ended(): Promise<ErrorPart> {
+    if (this.options.signal?.aborted) return this.errorPart(this.abortedError());
+    return this.errorPart(
+      new TwinError('stream_truncated', `The ${this.options.provider} stream ended before its final event.`, { provider: this.options.provider }),
+    );
+  }
+
+  private content(): void {
+    this.contentSeen = true;
+    this.contentSinceUsage = true;
+  }
+
+  private async finalUsage(failed = false): Promise<Usage> {
+    const usage = this.usage;
     if (!failed && usage && usage.inputTokens !== undefined && usage.outputTokens !== undefined) return usage;
     // On failure, output counts reported before the last content are provisional (Anthropic's
     // message_start says output_tokens: 1): keep the prompt-side counts, count the output ourselves.
     // A usage report after all content (OpenAI's last chunk) is final even if the end marker is lost.
     let partial = usage;
-    if (failed && partial && !contentSinceUsage && partial.inputTokens !== undefined && partial.outputTokens !== undefined) return partial;
+    if (failed && partial && !this.contentSinceUsage && partial.inputTokens !== undefined && partial.outputTokens !== undefined) return partial;
     if (failed && partial) {
       partial = { ...partial };
       delete partial.outputTokens;
       delete partial.reasoningTokens;
     }
     return estimateUsage({
-      request: options.request,
-      outputText: output.text() + reasoning.text(),
-      reasoningText: reasoning.text(),
+      request: this.options.request,
+      outputText: this.output.text() + this.reasoning.text(),
+      reasoningText: this.reasoning.text(),
       partial,
-      countTokens: options.countTokens,
+      countTokens: this.options.countTokens,
     });
-  };
-  const errorPart = async (error: TwinError): Promise<ErrorPart> => {
+  }
+
+  private async errorPart(error: TwinError): Promise<ErrorPart> {
     let failure = error;
     // A connection cut after content arrived is a truncated stream, whatever the socket said.
-    if (contentSeen && failure.code === 'network_error') {
-      failure = new TwinError('stream_truncated', `The ${options.provider} stream was cut off: ${failure.message}`, {
-        provider: options.provider,
+    if (this.contentSeen && failure.code === 'network_error') {
+      failure = new TwinError('stream_truncated', `The ${this.options.provider} stream was cut off: ${failure.message}`, {
+        provider: this.options.provider,
         cause: failure,
       });
     }
-    return { type: 'error', error: { provider: options.provider, ...failure.toPayload() }, usage: await finalUsage(true) };
-  };
-  const abortedError = () =>
-    new TwinError('aborted', `The ${options.provider} stream was aborted.`, { provider: options.provider, retryable: false });
+    return { type: 'error', error: { provider: this.options.provider, ...failure.toPayload() }, usage: await this.finalUsage(true) };
+  }
 
-  try {
-    for await (const batch of source) {
-      for (let i = 0; i < batch.length; i++) {
-        const part = batch[i]!;
-        switch (part.type) {
-          case 'usage':
-            usage = part.usage;
-            contentSinceUsage = false;
-            continue;
-          case 'text-delta':
-            output.add(part.text);
-            contentSeen = true;
-            contentSinceUsage = true;
-            break;
-          case 'reasoning-delta':
-            reasoning.add(part.text);
-            contentSeen = true;
-            contentSinceUsage = true;
-            break;
-          case 'tool-call-delta':
-            output.add(part.argsTextDelta);
-            contentSeen = true;
-            contentSinceUsage = true;
-            break;
-          case 'tool-call-start':
-            output.add(part.toolName);
-            contentSeen = true;
-            contentSinceUsage = true;
-            break;
-          case 'tool-call':
-            contentSeen = true;
-            contentSinceUsage = true;
-            break;
-          case 'finish':
-            yield { type: 'usage', usage: await finalUsage() };
-            yield part;
-            return;
-          case 'error': {
-            const merged: ErrorPart = part.usage ? part : { ...part, usage: await finalUsage(true) };
-            yield merged;
-            return;
-          }
-          default:
-            break;
-        }
-        yield part;
-      }
-    }
-  } catch (error) {
-    if (options.signal?.aborted) {
-      yield await errorPart(abortedError());
-      return;
-    }
-    yield await errorPart((options.mapError ?? ((e) => mapProviderError(options.provider, e)))(error));
-    return;
+  private abortedError(): TwinError {
+    return new TwinError('aborted', `The ${this.options.provider} stream was aborted.`, { provider: this.options.provider, retryable: false });
   }
-  if (options.signal?.aborted) {
-    yield await errorPart(abortedError());
-    return;
-  }
-  yield await errorPart(
-    new TwinError('stream_truncated', `The ${options.provider} stream ended before its final event.`, { provider: options.provider }),
-  );
 }
 
 /** Text appended in pieces, joined 64 pieces at a time. */

@@ -60,4 +60,13 @@ export interface Provider {
   /** True for the offline simulated provider: streams and receipts then say the answer is simulated. */
   readonly simulated?: boolean;
   stream(request: ProviderRequest, options?: ProviderStreamOptions): AsyncIterable<StreamPart>;
+  /**
+   * Optional push form of {@link Provider.stream}: the same parts under the same contract, handed
+   * to `onParts` a batch at a time (one call per network read or timer tick) instead of one promise
+   * per part, for servers that run thousands of streams. Resolves once the terminal part (`finish`
+   * or `error`) was handed over and never rejects (unless `onParts` throws). There is no `return()`:
+   * the consumer stops it through `options.signal`, and ignores what still arrives. A wrapper that
+   * changes parts must implement it too, or leave it out (consumers then use `stream`).
+   */
+  streamParts?(request: ProviderRequest, options: ProviderStreamOptions, onParts: (parts: readonly StreamPart[]) => void): Promise<void>;
 }

@@ -3,7 +3,7 @@ import type { StreamPart } from '../protocol/stream-part';
 import type { Usage } from '../protocol/usage';
 import { resolveEnvironment, type ProviderEnvironment } from './environment';
 import { estimateInputTokens } from './estimate-usage';
-import { guardProviderStream } from './guard-provider-stream';
+import { guardProviderParts, guardProviderStream } from './guard-provider-stream';
 import { lastUserText, planSimulatedTurn } from './simulated-script';
 import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
 
@@ -340,12 +340,12 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
     simulated: true,
     stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
       const call = calls++;
-      return guardProviderStream(raw(request, call, streamOptions.signal), {
-        provider: name,
-        request,
-        signal: streamOptions.signal,
-        countTokens: simulatedTokenCount,
-      });
+      return guardProviderStream(raw(request, call, streamOptions.signal), { provider: name, request, signal: streamOptions.signal, countTokens: simulatedTokenCount });
+    },
+    // Pushed: a token costs its sleep and this generator's step, with no guard or consumer step.
+    streamParts(request: ProviderRequest, streamOptions: ProviderStreamOptions, onParts: (parts: readonly StreamPart[]) => void) {
+      const call = calls++;
+      return guardProviderParts(raw(request, call, streamOptions.signal), { provider: name, request, signal: streamOptions.signal, countTokens: simulatedTokenCount }, onParts);
     },
   };
 }

@@ -77,6 +77,21 @@ export class FrameCoalescer {
     this.count(bytes, now);
   }
 
+  /**
+   * When an open text frame is all that is pending (the usual flush of a text stream), takes its
+   * text and empties the coalescer, with no frame or content object; otherwise `undefined`.
+   */
+  drainText(): string | undefined {
+    if (this.kind !== TEXT || this.closed !== undefined) return undefined;
+    const text = this.text;
+    this.kind = 0;
+    this.text = '';
+    this.frameBytes = 0;
+    this.parts = 0;
+    this.bytes = 0;
+    return text;
+  }
+
   /** Takes every pending frame, oldest first, and empties the coalescer. */
   drain(): Frame[] {
     const frames = this.closed ?? [];

@@ -337,6 +337,12 @@ export class StreamBuffer {
   private flushInto(out: StreamEvent[], now?: number): void {
     if (this.frames.parts === 0) return;
     if (now !== undefined) this.lastContentFlushAt = now;
+    const bytes = this.frames.bytes;
+    const text = this.frames.drainText();
+    if (text !== undefined) {
+      out.push(this.emitText(text, bytes));
+      return;
+    }
     const frames = this.frames.drain();
     for (let i = 0; i < frames.length; i++) out.push(this.emitChunk(frames[i]!.content, frames[i]!.bytes));
   }
@@ -348,6 +354,12 @@ export class StreamBuffer {
     const text = content.text;
     if (text !== undefined) this.textSent += text.length;
     return this.emit({ type: 'chunk', data: { v: PROTOCOL_VERSION, seq: this.nextSeq, ...content } }, bytes + CHUNK_OVERHEAD_BYTES, text === undefined ? undefined : this.textSent);
+  }
+
+  /** A chunk of text alone (the bulk of a stream), built without a frame or a spread. */
+  private emitText(text: string, bytes: number): StreamEvent {
+    this.textSent += text.length;
+    return this.emit({ type: 'chunk', data: { v: PROTOCOL_VERSION, seq: this.nextSeq, text } }, bytes + CHUNK_OVERHEAD_BYTES, this.textSent);
   }
 
   private endWithError(fields: ErrorFields, out: StreamEvent[]): void {

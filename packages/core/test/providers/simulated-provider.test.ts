@@ -186,3 +186,38 @@ describe('simulated provider', () => {
     expect(results.every((parts) => last(parts).type === 'finish')).toBe(true);
   });
 });
+
+describe('simulated provider, pushed (streamParts)', () => {
+  const pushed = async (provider: ReturnType<typeof createSimulatedProvider>, signal?: AbortSignal): Promise<StreamPart[]> => {
+    const parts: StreamPart[] = [];
+    await provider.streamParts!(request, signal ? { signal } : {}, (batch) => parts.push(...batch));
+    return parts;
+  };
+
+  it('pushes the same parts as stream() pulls, whatever the stream does', async () => {
+    const variants = [
+      { seed: 4, outputTokens: 12 },
+      { seed: 4, outputTokens: 12, tokensPerChunk: 5, reasoning: 'thinking it over' },
+      { toolCalls: [{ name: 'lookup', args: { q: 'x' } }] },
+      { failure: { kind: 'mid-stream-error' as const, afterTokens: 2 } },
+      { failure: { kind: 'truncate' as const, afterTokens: 2 } },
+      { failure: { kind: 'error-before-first-token' as const } },
+    ];
+    for (const options of variants) {
+      const pulled = await collect(createSimulatedProvider({ ...options, tokensPerSecond: Infinity }).stream(request));
+      expect(await pushed(createSimulatedProvider({ ...options, tokensPerSecond: Infinity }))).toEqual(pulled);
+    }
+  });
+
+  it('ends with an aborted error part once its signal fires', async () => {
+    const controller = new AbortController();
+    const provider = createSimulatedProvider({ tokensPerSecond: 100, env: fakeClock().env });
+    const parts: StreamPart[] = [];
+    await provider.streamParts!(request, { signal: controller.signal }, (batch) => {
+      parts.push(...batch);
+      if (parts.filter((p) => p.type === 'text-delta').length === 2) controller.abort();
+    });
+    expect(parts.filter((p) => p.type === 'text-delta')).toHaveLength(2);
+    expect(last(parts)).toMatchObject({ type: 'error', error: { code: 'aborted' } });
+  });
+});

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants as zlibConstants, createBrotliCompress, createDeflate, createGzip, type Gzip } from 'node:zlib';
 import { SSE_HEARTBEAT, encodeSSE } from '@twin/core';
-import { registerHeartbeat } from './heartbeat-ticker';
+import { registerHeartbeat, type HeartbeatMember } from './heartbeat-ticker';
 import type { TransportEncoding } from './negotiate-encoding';
 
 /** Options of {@link openSSEResponse}. */
@@ -79,19 +79,27 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
   const socket = res.socket;
   if (socket && options.encoding === 'identity') {
     socket.cork();
-    setImmediate(() => socket.uncork());
+    setImmediate(uncork, socket);
   }
   req.socket.setNoDelay(true);
   req.socket.setKeepAlive(true, 30_000);
+  return new SSEConnection(res, options, openCompressor(options.encoding, res));
+}
 
+function uncork(socket: NonNullable<ServerResponse['socket']>): void {
+  socket.uncork();
+}
+
+/** The transport compressor of an encoding (piped into `res`), with its flush; none for identity. */
+function openCompressor(encoding: TransportEncoding, res: ServerResponse): Compressor | undefined {
+  let stream: Gzip;
+  let flush: () => void;
   // Small windows keep a compressor at tens of KB per connection instead of hundreds.
-  let compressor: Gzip | undefined;
-  let flushCompressor: (() => void) | undefined;
-  if (options.encoding === 'gzip' || options.encoding === 'deflate') {
-    const z = (options.encoding === 'gzip' ? createGzip : createDeflate)({ level: 6, windowBits: 13, memLevel: 6 });
-    compressor = z;
-    flushCompressor = () => z.flush(zlibConstants.Z_SYNC_FLUSH);
-  } else if (options.encoding === 'br') {
+  if (encoding === 'gzip' || encoding === 'deflate') {
+    const z = (encoding === 'gzip' ? createGzip : createDeflate)({ level: 6, windowBits: 13, memLevel: 6 });
+    stream = z;
+    flush = () => z.flush(zlibConstants.Z_SYNC_FLUSH);
+  } else if (encoding === 'br') {
     const b = createBrotliCompress({
       params: {
         [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT,
@@ -99,157 +107,162 @@ export function openSSEResponse(req: IncomingMessage, res: ServerResponse, optio
         [zlibConstants.BROTLI_PARAM_LGWIN]: 16,
       },
     });
-    compressor = b as unknown as Gzip;
-    flushCompressor = () => b.flush(zlibConstants.BROTLI_OPERATION_FLUSH);
+    stream = b as unknown as Gzip;
+    flush = () => b.flush(zlibConstants.BROTLI_OPERATION_FLUSH);
+  } else {
+    return undefined;
   }
-  if (compressor) {
-    compressor.pipe(res);
-    compressor.on('error', () => res.destroy());
-  }
-  const target = compressor ?? res;
+  stream.pipe(res);
+  stream.on('error', () => res.destroy());
+  return { stream, flush };
+}
 
-  let queue: string[] = [];
-  let queuedBytes = 0;
+interface Compressor {
+  stream: Gzip;
+  flush: () => void;
+}
+
+/**
+ * One connection's state as one object with its methods on the prototype: thousands of open
+ * connections each held a dozen closures and an object of getters (some 2 KiB apiece) before.
+ */
+class SSEConnection implements SSEResponse, HeartbeatMember {
+  /** Frames waiting for the socket to drain (allocated on the first backpressured write). */
+  private queue: string[] | undefined;
+  queuedBytes = 0;
   // UTF-8 bytes and events of the queued frames, reported when they are handed to the socket.
-  let queuedUtf8 = 0;
-  let queuedEvents = 0;
-  let backpressure = false;
-  let bytesWritten = 0;
-  let closed = false;
-  let endedByUs = false;
-  let overflowed = false;
-  let lastWriteAt = Date.now();
+  queuedUtf8Bytes = 0;
+  private queuedEvents = 0;
+  backpressure = false;
+  bytesWritten = 0;
+  closed = false;
+  private endedByUs = false;
+  overflowed = false;
+  private lastWriteAt = Date.now();
+  private readonly target: NodeJS.WritableStream;
+  private readonly stopHeartbeat: () => void;
+  private readonly onSocketDrain = (): void => this.drained();
 
-  const rawWrite = (text: string, bytes?: number, events = 0): boolean => {
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly options: SSEResponseOptions,
+    private readonly compressor: Compressor | undefined,
+  ) {
+    this.target = compressor?.stream ?? res;
+    // Written after 0.9–1.15 intervals of silence (the shared ticker checks every quarter interval).
+    this.stopHeartbeat = registerHeartbeat(options.heartbeatIntervalMs, this);
+    res.on('close', () => {
+      const byClient = !this.endedByUs;
+      this.cleanup();
+      if (byClient) options.onClientClose();
+    });
+    this.rawWrite(encodeSSE({ comment: 'twin', retry: options.retryMs }));
+  }
+
+  beat(now: number): void {
+    if (this.closed || this.backpressure || this.endedByUs) return;
+    if (now - this.lastWriteAt >= this.options.heartbeatIntervalMs * 0.9) this.rawWrite(SSE_HEARTBEAT);
+  }
+
+  write(frames: string, bytes?: number, events = 0): boolean {
+    if (this.closed) return false;
+    // Past the bound nothing more is queued: the caller ends the response with its closing event.
+    if (this.overflowed) return false;
+    if (this.backpressure) {
+      (this.queue ??= []).push(frames);
+      this.queuedBytes += frames.length;
+      this.queuedUtf8Bytes += bytes ?? Buffer.byteLength(frames);
+      this.queuedEvents += events;
+      if (this.queuedBytes > this.options.maxQueuedBytes && !this.overflowed) {
+        this.overflowed = true;
+        this.options.onOverflow();
+      }
+      return false;
+    }
+    if (!this.rawWrite(frames, bytes, events)) {
+      this.backpressure = true;
+      this.target.once('drain', this.onSocketDrain);
+      return false;
+    }
+    return true;
+  }
+
+  end(finalFrames?: string, graceMs = 5_000): void {
+    if (this.closed || this.endedByUs) return;
+    this.endedByUs = true;
+    // Whatever is queued goes first, so order holds. After an overflow the queue is dropped by
+    // design: the client gets the closing event and resumes from its Last-Event-ID.
+    const queued = this.overflowed || !this.queue ? '' : this.queue.join('');
+    const utf8 = this.queuedUtf8Bytes;
+    const events = this.queuedEvents;
+    this.dropQueue();
+    if (queued) this.rawWrite(queued, utf8, events);
+    if (finalFrames) this.rawWrite(finalFrames, undefined, countEvents(finalFrames));
+    this.stopHeartbeat();
+    this.target.end();
+    // A slow client still reading gets the closing event (slow_client, say) after the bytes ahead
+    // of it: the socket is destroyed only when a whole grace period passed with no progress in
+    // its send buffer (or after MAX_CLOSING_MS in all), never while the client drains it.
+    const res = this.res;
+    const startedAt = Date.now();
+    let lastPending = Number.POSITIVE_INFINITY;
+    let killer: ReturnType<typeof setTimeout>;
+    const check = () => {
+      const pending = (res.socket?.writableLength ?? 0) + res.writableLength;
+      if ((pending > 0 && pending >= lastPending) || Date.now() - startedAt > MAX_CLOSING_MS) {
+        res.destroy();
+        return;
+      }
+      lastPending = pending;
+      killer = setTimeout(check, graceMs);
+      killer.unref();
+    };
+    killer = setTimeout(check, graceMs);
+    killer.unref();
+    res.once('close', () => clearTimeout(killer));
+  }
+
+  private rawWrite(text: string, bytes?: number, events = 0): boolean {
     const utf8 = bytes ?? Buffer.byteLength(text);
-    bytesWritten += utf8;
-    options.onWritten?.(utf8, events);
-    lastWriteAt = Date.now();
-    const ok = target.write(text);
-    flushCompressor?.();
+    this.bytesWritten += utf8;
+    this.options.onWritten?.(utf8, events);
+    this.lastWriteAt = Date.now();
+    const ok = this.target.write(text);
+    this.compressor?.flush();
     return ok;
-  };
+  }
 
-  const onDrain = () => {
-    if (closed) return;
-    if (overflowed) dropQueue();
-    if (queue.length > 0) {
+  private drained(): void {
+    if (this.closed) return;
+    if (this.overflowed) this.dropQueue();
+    const queue = this.queue;
+    if (queue && queue.length > 0) {
       const text = queue.join('');
-      const utf8 = queuedUtf8;
-      const events = queuedEvents;
-      dropQueue();
-      if (!rawWrite(text, utf8, events)) {
-        target.once('drain', onDrain);
+      const utf8 = this.queuedUtf8Bytes;
+      const events = this.queuedEvents;
+      this.dropQueue();
+      if (!this.rawWrite(text, utf8, events)) {
+        this.target.once('drain', this.onSocketDrain);
         return;
       }
     }
-    backpressure = false;
-    options.onDrain?.();
-  };
-
-  // Written after 0.9–1.15 intervals of silence (the shared ticker checks every quarter interval).
-  const stopHeartbeat = registerHeartbeat(options.heartbeatIntervalMs, {
-    beat(now) {
-      if (closed || backpressure || endedByUs) return;
-      if (now - lastWriteAt >= options.heartbeatIntervalMs * 0.9) rawWrite(SSE_HEARTBEAT);
-    },
-  });
-
-  function dropQueue(): void {
-    queue = [];
-    queuedBytes = 0;
-    queuedUtf8 = 0;
-    queuedEvents = 0;
+    this.backpressure = false;
+    this.options.onDrain?.();
   }
 
-  const cleanup = () => {
-    if (closed) return;
-    closed = true;
-    stopHeartbeat();
-    dropQueue();
-  };
-  res.on('close', () => {
-    const byClient = !endedByUs;
-    cleanup();
-    if (byClient) options.onClientClose();
-  });
+  private dropQueue(): void {
+    this.queue = undefined;
+    this.queuedBytes = 0;
+    this.queuedUtf8Bytes = 0;
+    this.queuedEvents = 0;
+  }
 
-  rawWrite(encodeSSE({ comment: 'twin', retry: options.retryMs }));
-
-  return {
-    write(frames, bytes, events = 0) {
-      if (closed) return false;
-      // Past the bound nothing more is queued: the caller ends the response with its closing event.
-      if (overflowed) return false;
-      if (backpressure) {
-        queue.push(frames);
-        queuedBytes += frames.length;
-        queuedUtf8 += bytes ?? Buffer.byteLength(frames);
-        queuedEvents += events;
-        if (queuedBytes > options.maxQueuedBytes && !overflowed) {
-          overflowed = true;
-          options.onOverflow();
-        }
-        return false;
-      }
-      if (!rawWrite(frames, bytes, events)) {
-        backpressure = true;
-        target.once('drain', onDrain);
-        return false;
-      }
-      return true;
-    },
-    get backpressure() {
-      return backpressure;
-    },
-    get queuedBytes() {
-      return queuedBytes;
-    },
-    get queuedUtf8Bytes() {
-      return queuedUtf8;
-    },
-    get bytesWritten() {
-      return bytesWritten;
-    },
-    get closed() {
-      return closed;
-    },
-    get overflowed() {
-      return overflowed;
-    },
-    end(finalFrames, graceMs = 5_000) {
-      if (closed || endedByUs) return;
-      endedByUs = true;
-      // Whatever is queued goes first, so order holds. After an overflow the queue is dropped by
-      // design: the client gets the closing event and resumes from its Last-Event-ID.
-      const queued = overflowed ? '' : queue.join('');
-      const queuedCounts = overflowed ? [0, 0] : [queuedUtf8, queuedEvents];
-      dropQueue();
-      if (queued) rawWrite(queued, queuedCounts[0], queuedCounts[1]);
-      if (finalFrames) rawWrite(finalFrames, undefined, countEvents(finalFrames));
-      stopHeartbeat();
-      target.end();
-      // A slow client still reading gets the closing event (slow_client, say) after the bytes ahead
-      // of it: the socket is destroyed only when a whole grace period passed with no progress in
-      // its send buffer (or after MAX_CLOSING_MS in all), never while the client drains it.
-      const startedAt = Date.now();
-      let lastPending = Number.POSITIVE_INFINITY;
-      let killer: ReturnType<typeof setTimeout>;
-      const check = () => {
-        const pending = (res.socket?.writableLength ?? 0) + res.writableLength;
-        if ((pending > 0 && pending >= lastPending) || Date.now() - startedAt > MAX_CLOSING_MS) {
-          res.destroy();
-          return;
-        }
-        lastPending = pending;
-        killer = setTimeout(check, graceMs);
-        killer.unref();
-      };
-      killer = setTimeout(check, graceMs);
-      killer.unref();
-      res.once('close', () => clearTimeout(killer));
-    },
-  };
+  private cleanup(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopHeartbeat();
+    this.dropQueue();
+  }
 }
 
 /** The longest a response we ended may take to reach a client that keeps reading. */

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { TwinError, estimateInputTokens, type Provider, type ProviderRequest, type StreamPart, type TokenCounter, type Usage } from '@twin/core';
+import { TwinError, estimateInputTokens, type Provider, type ProviderRequest, type ProviderStreamOptions, type StreamPart, type TokenCounter, type Usage } from '@twin/core';
 import type { Logger } from 'pino';
 import type { AuthContext } from '../auth/authenticator';
 import type { ServerMetrics } from '../observability/server-metrics';
@@ -86,13 +86,26 @@ export function createRequestLimits(options: RequestLimitsOptions): RequestLimit
     },
     settling(provider, reservation, request) {
       if (reservation.scopes.length === 0) return provider;
+      const settle = (usage: Usage | undefined) => {
+        const input = usage?.inputTokens ?? (options.countTokens ? estimateInputTokens(request, options.countTokens) : reservation.tokens);
+        limiter.settle(reservation, input + (usage?.outputTokens ?? 0));
+      };
+      const pushed = provider.streamParts?.bind(provider);
       return {
         name: provider.name,
         ...(provider.defaultModel ? { defaultModel: provider.defaultModel } : {}),
-        stream: (req, streamOptions) => settleOnEnd(provider.stream(req, streamOptions), (usage) => {
-          const input = usage?.inputTokens ?? (options.countTokens ? estimateInputTokens(request, options.countTokens) : reservation.tokens);
-          limiter.settle(reservation, input + (usage?.outputTokens ?? 0));
-        }),
+        stream: (req, streamOptions) => settleOnEnd(provider.stream(req, streamOptions), settle),
+        ...(pushed
+          ? {
+              streamParts: (req: ProviderRequest, streamOptions: ProviderStreamOptions, onParts: (parts: readonly StreamPart[]) => void) => {
+                const seen = new LastUsage();
+                return pushed(req, streamOptions, (parts) => {
+                  seen.read(parts);
+                  onParts(parts);
+                }).finally(() => settle(seen.usage));
+              },
+            }
+          : {}),
       };
     },
     tenantLimits: (tenantId) => tenants.get(tenantId) ?? {},
@@ -115,14 +128,25 @@ function asAsync(limiter: ReturnType<typeof createRateLimiter>): AsyncRateLimite
 
 /** Passes parts through and reports the last usage seen once the stream is over, however it ends. */
 async function* settleOnEnd(parts: AsyncIterable<StreamPart>, onEnd: (usage: Usage | undefined) => void): AsyncGenerator<StreamPart> {
-  let usage: Usage | undefined;
+  const seen = new LastUsage();
   try {
     for await (const part of parts) {
-      if (part.type === 'usage') usage = part.usage;
-      else if (part.type === 'error' && part.usage) usage = part.usage;
+      seen.read([part]);
       yield part;
     }
   } finally {
-    onEnd(usage);
+    onEnd(seen.usage);
+  }
+}
+
+/** The last usage a stream reported (its `usage` part, or the one its `error` part carries). */
+class LastUsage {
+  usage: Usage | undefined;
+
+  read(parts: readonly StreamPart[]): void {
+    for (const part of parts) {
+      if (part.type === 'usage') this.usage = part.usage;
+      else if (part.type === 'error' && part.usage) this.usage = part.usage;
+    }
   }
 }

@@ -23,7 +23,9 @@ const REAL_CLOCK: SlotSleepClock = {
  */
 export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_CLOCK): (ms: number, signal?: AbortSignal) => Promise<void> {
   const { now, setTimer, clearTimer } = clock;
-  const slots = new Map<number, Array<() => void>>();
+  // Each slot's sleepers as flat pairs (resolve, the waiting set of its signal or undefined): no
+  // closure per sleep to take a woken sleeper out of its signal's set.
+  const slots = new Map<number, Array<(() => void) | Set<() => void> | undefined>>();
   // Resolvers of the sleeps each signal is waiting in (resolving twice is harmless).
   const waiting = new WeakMap<AbortSignal, Set<() => void>>();
   let timer: unknown;
@@ -50,41 +52,41 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
     for (const slot of due) {
       const list = slots.get(slot)!;
       slots.delete(slot);
-      for (const resolve of list) resolve();
+      for (let i = 0; i < list.length; i += 2) {
+        const resolve = list[i] as () => void;
+        (list[i + 1] as Set<() => void> | undefined)?.delete(resolve);
+        resolve();
+      }
     }
     if (next < timerSlot) arm(next);
+  };
+  const waitingOf = (signal: AbortSignal): Set<() => void> => {
+    let set = waiting.get(signal);
+    if (!set) {
+      const mine = new Set<() => void>();
+      set = mine;
+      waiting.set(signal, mine);
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const r of mine) r();
+          mine.clear();
+        },
+        { once: true },
+      );
+    }
+    return set;
   };
 
   return (ms, signal) => {
     if (signal?.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      let done = resolve;
-      if (signal) {
-        let set = waiting.get(signal);
-        if (!set) {
-          const mine = new Set<() => void>();
-          set = mine;
-          waiting.set(signal, mine);
-          signal.addEventListener(
-            'abort',
-            () => {
-              for (const r of mine) r();
-              mine.clear();
-            },
-            { once: true },
-          );
-        }
-        const s = set;
-        done = () => {
-          s.delete(done);
-          resolve();
-        };
-        s.add(done);
-      }
+      const set = signal ? waitingOf(signal) : undefined;
+      set?.add(resolve);
       const slot = Math.ceil((now() + Math.max(0, ms)) / granularityMs);
       const list = slots.get(slot);
-      if (list) list.push(done);
-      else slots.set(slot, [done]);
+      if (list) list.push(resolve, set);
+      else slots.set(slot, [resolve, set]);
       if (slot < timerSlot) arm(slot);
     });
   };

@@ -27,12 +27,23 @@ export class StreamHub {
   private running = 0;
   private readonly sweeper: ReturnType<typeof setInterval>;
   private readonly scheduler = new TickScheduler();
+  /** What every stream is given: one object for all of them, not a copy (and a closure) per stream. */
+  private readonly streamDeps: LiveStreamDeps;
 
   constructor(
     private readonly deps: Omit<LiveStreamDeps, 'onFinished' | 'config' | 'scheduler'>,
     private readonly options: StreamHubOptions,
   ) {
     this.connections = new HubConnections(deps, options);
+    this.streamDeps = {
+      ...deps,
+      config: options.config,
+      scheduler: this.scheduler,
+      onFinished: () => {
+        this.running--;
+        this.deps.metrics.activeStreams.set(this.running);
+      },
+    };
     this.sweeper = setInterval(() => this.sweep(Date.now()), 1_000);
     this.sweeper.unref();
   }
@@ -95,15 +106,7 @@ export class StreamHub {
         ...(input.sealing ? { sealing: input.sealing } : {}),
         ...(input.encrypted ? { encrypted: true } : {}),
       },
-      {
-        ...this.deps,
-        config: this.options.config,
-        scheduler: this.scheduler,
-        onFinished: () => {
-          this.running--;
-          this.deps.metrics.activeStreams.set(this.running);
-        },
-      },
+      this.streamDeps,
     );
     this.streams.set(stream.id, stream);
     this.deps.log?.open({
