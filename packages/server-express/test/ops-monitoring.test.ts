@@ -51,6 +51,20 @@ afterAll(async () => {
   await db?.close();
 });
 
+/**
+ * The `data` of a Prometheus HTTP API answer, or undefined while Prometheus cannot answer yet: until
+ * it is ready it refuses connections, then answers 503 with a plain-text "Service Unavailable" body
+ * (a loaded machine shows both for seconds), which is a reason to ask again, not a failed test.
+ */
+async function prometheusApi<T>(url: string): Promise<T | undefined> {
+  const response = await fetch(url).catch(() => undefined);
+  if (!response?.ok) {
+    await response?.body?.cancel();
+    return undefined;
+  }
+  return ((await response.json()) as { data: T }).data;
+}
+
 describe('ops: Prometheus rules and the Grafana dashboard', () => {
   it('the Grafana dashboard is valid JSON whose every query uses only metrics the server exports', () => {
     const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { uid: string; panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
@@ -106,8 +120,8 @@ describe('ops: Prometheus rules and the Grafana dashboard', () => {
         // First Prometheus must see the target up; failures counted before its first scrape would be
         // the series' first sample, which a rate cannot see.
         for (;;) {
-          const up = await fetch(`${api}/query?query=up`).then((r) => r.json() as Promise<{ data?: { result?: Array<{ value: [number, string] }> } }>, () => undefined);
-          if (up?.data?.result?.[0]?.value[1] === '1') break;
+          const up = await prometheusApi<{ result?: Array<{ value: [number, string] }> }>(`${api}/query?query=up`);
+          if (up?.result?.[0]?.value[1] === '1') break;
           if (Date.now() > deadline || prometheus.exitCode !== null) throw new Error(`Prometheus never scraped the server:\n${output}`);
           await new Promise((r) => setTimeout(r, 250));
         }
@@ -118,13 +132,13 @@ describe('ops: Prometheus rules and the Grafana dashboard', () => {
           const failed = await openSSE(`${t.url}/api/stream?prompt=x&provider=flaky`, { headers: { authorization: `Bearer ${t.keys.t1}` } });
           await failed.done;
           expect(failed.events.at(-1)?.event).toBe('error');
-          const alerts = (await fetch(`${api}/alerts`).then((r) => r.json())) as { data: { alerts: Array<{ labels: { alertname: string }; state: string }> } };
-          state = alerts.data.alerts.find((a) => a.labels.alertname === 'TwinHighErrorRate')?.state;
+          const alerts = await prometheusApi<{ alerts: Array<{ labels: { alertname: string }; state: string }> }>(`${api}/alerts`);
+          state = alerts?.alerts.find((a) => a.labels.alertname === 'TwinHighErrorRate')?.state;
           await new Promise((r) => setTimeout(r, 300));
         }
         // The quiet rules stay quiet: latency is instant and nobody dropped a connection.
-        const alerts = (await fetch(`${api}/alerts`).then((r) => r.json())) as { data: { alerts: Array<{ labels: { alertname: string } }> } };
-        expect(alerts.data.alerts.map((a) => a.labels.alertname).sort()).toEqual(['TwinHighErrorRate']);
+        const alerts = await prometheusApi<{ alerts: Array<{ labels: { alertname: string } }> }>(`${api}/alerts`);
+        expect(alerts?.alerts.map((a) => a.labels.alertname).sort()).toEqual(['TwinHighErrorRate']);
       } finally {
         prometheus.kill('SIGTERM');
         await new Promise((r) => (prometheus.exitCode !== null ? r(undefined) : prometheus.once('exit', r)));
