@@ -57,12 +57,8 @@ afterAll(async () => {
  * (a loaded machine shows both for seconds), which is a reason to ask again, not a failed test.
  */
 async function prometheusApi<T>(url: string): Promise<T | undefined> {
-  const response = await fetch(url).catch(() => undefined);
-  if (!response?.ok) {
-    await response?.body?.cancel();
-    return undefined;
-  }
-  return ((await response.json()) as { data: T }).data;
+  const answer = await fetchJson(url).catch(() => undefined);
+  return answer && answer.status >= 200 && answer.status < 300 ? (answer.json as { data: T }).data : undefined;
 }
 
 describe('ops: Prometheus rules and the Grafana dashboard', () => {
