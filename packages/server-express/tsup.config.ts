@@ -12,4 +12,6 @@ export default defineConfig([
   // The embedded database's worker thread, started from dist/index.{js,cjs} and dist/cli.js as
   // ./pglite-worker.js beside them (src/storage/pglite-worker-client.ts).
   { ...nodeEntry, entry: { 'pglite-worker': 'src/storage/pglite-worker.ts' } },
+  // A new embedded database's initdb, run as a child process (src/storage/create-embedded-database.ts).
+  { ...nodeEntry, entry: { 'pglite-initdb': 'src/storage/pglite-initdb.ts' } },
 ]);

@@ -55,14 +55,23 @@ server.timeout = 0;
 server.listen({ port: 0, host: '127.0.0.1', backlog: 8_192 });
 await new Promise((r) => server.once('listening', r));
 
+// As load-server.ts: the whole run's peak, and the peak since the previous report.
 let maxRss = 0;
-const sampler = setInterval(() => (maxRss = Math.max(maxRss, process.memoryUsage().rss)), 200);
+let windowMaxRss = 0;
+const sampleRss = () => {
+  const rss = process.memoryUsage().rss;
+  maxRss = Math.max(maxRss, rss);
+  windowMaxRss = Math.max(windowMaxRss, rss);
+};
+const sampler = setInterval(sampleRss, 200);
 process.on('message', (message: { type: string }) => {
   if (message.type === 'report') {
+    sampleRss();
+    const windowMax = windowMaxRss;
+    windowMaxRss = 0;
     const m = process.memoryUsage();
-    maxRss = Math.max(maxRss, m.rss);
     const cpu = process.cpuUsage();
-    process.send!({ type: 'report', rss: m.rss, heapUsed: m.heapUsed, external: m.external, cpuMicros: cpu.user + cpu.system, eventsSent, maxRss, activeStreams: live.size, openConnections, pendingChunkRows: 0, slowClientCloses: 0 });
+    process.send!({ type: 'report', rss: m.rss, heapUsed: m.heapUsed, external: m.external, cpuMicros: cpu.user + cpu.system, eventsSent, maxRss, windowMaxRss: windowMax, activeStreams: live.size, openConnections, pendingChunkRows: 0, slowClientCloses: 0 });
   } else if (message.type === 'stop') {
     clearInterval(sampler);
     server.closeAllConnections();

@@ -5,7 +5,8 @@
  * same load generator against a bare node:http SSE server with no logic (bench/bare-sse-server.ts),
  * the floor of what one event on one socket costs on this machine.
  *
- * Targets (2-core machine): p99 delivery latency < 100 ms, server RSS < 1.5 GiB and ≤ 2× the peer's plus the
+ * Targets (2-core machine): p99 delivery latency < 100 ms, server RSS with every stream open (the load phase's
+ * peak; the whole run's, TTFB phase included, is printed beside it) < 1.5 GiB and ≤ 2× the peer's plus the
  * embedded database (its share: the RSS opening the database added at start, idle, printed as the RSS split), added TTFB p99 ≤ 5 ms (measured
  * paced, one request every TTFB_INTERVAL_MS, and back to back; the target is judged on the paced figure).
  * Knobs: STREAMS (10000), MEASURE_MS (20000), OUTPUT_TOKENS (long enough for every stream to outlive the run), PERSIST_CHUNKS (1; 0 disables the stream_chunks audit copy),
@@ -164,17 +165,23 @@ const peer = await loadTest({
 });
 await stopAll([bare]);
 
+const MiB = 1024 ** 2;
 console.log(
   `twin vs bare node:http at ${STREAMS} streams: CPU per event ${twin.cpuPerEvent.toFixed(1)} vs ${peer.cpuPerEvent.toFixed(1)} µs (${(twin.cpuPerEvent / peer.cpuPerEvent).toFixed(1)}×); ` +
     `events/s ${twin.eventsPerSecond.toFixed(0)} vs ${peer.eventsPerSecond.toFixed(0)}; p50 ${twin.p50.toFixed(1)} vs ${peer.p50.toFixed(1)} ms; p99 ${twin.p99.toFixed(1)} vs ${peer.p99.toFixed(1)} ms; ` +
-    `max RSS ${(twin.maxRss / 1024 ** 2).toFixed(0)} vs ${(peer.maxRss / 1024 ** 2).toFixed(0)} MiB`,
+    `RSS with every stream open (max) ${(twin.loadMaxRss / MiB).toFixed(0)} vs ${(peer.loadMaxRss / MiB).toFixed(0)} MiB; max over the whole run ${(twin.maxRss / MiB).toFixed(0)} vs ${(peer.maxRss / MiB).toFixed(0)} MiB`,
 );
-// RSS split (see the header): the database's share is what opening it added at start; the rest is judged against 2× the peer.
+// RSS split (see the header): the database's share is what opening it added at start; the rest is
+// judged against 2× the peer. The target's figure is the RSS at N streams (the load phase's peak);
+// the whole run's peak (the TTFB phase's thousands of short streams before it) is printed beside it.
 const dbRss = ready.databaseRss as number;
-console.log(`twin max RSS split: embedded database ${(dbRss / 1024 ** 2).toFixed(0)} MiB + rest ${((twin.maxRss - dbRss) / 1024 ** 2).toFixed(0)} MiB; rest ≤ 2× peer (${((2 * peer.maxRss) / 1024 ** 2).toFixed(0)} MiB): ${twin.maxRss - dbRss <= 2 * peer.maxRss ? 'PASS' : 'MISS'}`);
+const split = (twinRss: number, peerRss: number) =>
+  `embedded database ${(dbRss / MiB).toFixed(0)} MiB + rest ${((twinRss - dbRss) / MiB).toFixed(0)} MiB; rest ≤ 2× peer (${((2 * peerRss) / MiB).toFixed(0)} MiB): ${twinRss - dbRss <= 2 * peerRss ? 'PASS' : 'MISS'}`;
+console.log(`twin RSS split with ${twin.streams} streams open (max of the load phase, the target's figure): ${split(twin.loadMaxRss, peer.loadMaxRss)}`);
+console.log(`twin RSS split, max over the whole run (TTFB phase included; the peer's whole run too): ${split(twin.maxRss, peer.maxRss)}`);
 const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 console.log(
-  `targets (twin): p99 latency ${pass(twin.p99 < 100)}, RSS ${pass(twin.maxRss < 1.5 * GiB)}, added TTFB p99 ${pass(pacedAddedP99 <= 5)} ` +
+  `targets (twin): p99 latency ${pass(twin.p99 < 100)}, RSS ${pass(twin.loadMaxRss < 1.5 * GiB)} (${(twin.loadMaxRss / MiB).toFixed(0)} MiB with every stream open; whole run ${(twin.maxRss / MiB).toFixed(0)} MiB), added TTFB p99 ${pass(pacedAddedP99 <= 5)} ` +
     `(${pacedAddedP99.toFixed(2)} ms paced; back to back ${addedP99.toFixed(2)} ms); ` +
     `bench took ${((performance.now() - started) / 1000).toFixed(0)} s`,
 );

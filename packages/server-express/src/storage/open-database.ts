@@ -9,6 +9,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { TwinError } from '@twin/core';
+import { createEmbeddedDatabase } from './create-embedded-database';
 import { startPgliteWorker } from './pglite-worker-client';
 import { drizzleOverWorker } from './pglite-worker-drizzle';
 import { schema } from './schema';
@@ -125,10 +126,11 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<O
   const fresh = inMemory || !existsSync(join(location, 'PG_VERSION'));
   const load = fresh && options.loadDataDir ? { loadDataDir: options.loadDataDir } : {};
   if (!inMemory && fresh && !options.loadDataDir) {
-    // First start on this folder: PGlite runs initdb in a second WASM instance whose memory
-    // (~400 MiB resident) the thread keeps afterwards. Doing it in a throwaway worker hands that
-    // memory back when the worker ends.
-    await (await startPgliteWorker({ dataDir: location, settings: EMBEDDED_SETTINGS })).close();
+    // First start on this folder: initdb (PGlite runs it in a second WASM instance) and the
+    // migrations run in a child process. In a thread of this process (a throwaway worker for
+    // initdb, before) they left some 110 + 55 MiB resident after the thread ended (allocator
+    // arenas, compiled code, touched WASM memory); a process that ends hands all of it back.
+    await createEmbeddedDatabase({ dataDir: location, settings: EMBEDDED_SETTINGS, ...(shouldMigrate ? { migrationsFolder: folder } : {}) });
   }
   const worker = await startPgliteWorker({ dataDir: location, settings: EMBEDDED_SETTINGS, nice: embeddedNice(), ...load });
   try {

@@ -78,10 +78,19 @@ export class LiveStream implements Tickable {
     this.logCopy = new StreamLogCopy(init.id, deps.log, init.encrypted === true);
     this.auditSegment = new AuditSegmentWriter({ streamId: init.id, tenantId: init.tenantId }, init.sealing !== undefined, (row) => deps.store.chunks.push(row));
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
-    this.connection = new StreamConnection(this, deps, {
-      gate: () => this.gate,
-      backpressure: (on) => this.deliver(this.session.setBackpressure(on, Date.now())),
-    });
+    // The connection reads the gate and reports backpressure through the two members below,
+    // not a hooks object of two closures per stream.
+    this.connection = new StreamConnection(this, deps);
+  }
+
+  /** The opening gate while it exists (its held content belongs to the current connection). */
+  get openingGate(): OpeningGate | undefined {
+    return this.gate;
+  }
+
+  /** The socket refused a write: the session coalesces until it drains ({@link onDrain}). */
+  onBackpressure(): void {
+    this.deliver(this.session.setBackpressure(true, Date.now()));
   }
 
   get isRunning(): boolean {

@@ -1,7 +1,6 @@
 import type { ConnectionWriter, StreamEvent } from '@twin/core';
 import type { SSEResponse } from '../http/sse-response';
 import type { LiveStream, LiveStreamDeps } from './live-stream';
-import type { OpeningGate } from './opening-gate';
 import { CLIENT_GONE_STOP } from './stop-reason';
 import { recordLifecycle } from './stream-records';
 
@@ -13,14 +12,6 @@ import { recordLifecycle } from './stream-records';
 interface Attached {
   response: SSEResponse;
   writer: ConnectionWriter;
-}
-
-/** What the connection needs of its stream's private side. */
-export interface StreamConnectionHooks {
-  /** The stream's opening gate while it exists (its held content belongs to the current connection). */
-  gate(): OpeningGate | undefined;
-  /** The socket refused a write (`true`) or drained (`false`): the session changes its flush rules. */
-  backpressure(on: boolean): void;
 }
 
 /** The (at most one) reader of a {@link LiveStream}, and the writes to it. */
@@ -35,7 +26,6 @@ export class StreamConnection {
   constructor(
     private readonly stream: LiveStream,
     private readonly deps: LiveStreamDeps,
-    private readonly hooks: StreamConnectionHooks,
   ) {}
 
   /** A local or a remote connection reads the stream. */
@@ -53,7 +43,7 @@ export class StreamConnection {
   attach(response: SSEResponse, createWriter: () => ConnectionWriter): void {
     this.stopDetachGrace();
     const previous = this.attached;
-    const gate = this.hooks.gate();
+    const gate = this.stream.openingGate;
     if (gate?.holding && previous) {
       // Held content was meant for the replaced connection; the replay below covers it.
       gate.discard();
@@ -73,7 +63,7 @@ export class StreamConnection {
   detach(response: SSEResponse, graceMs: number): void {
     if (this.attached?.response !== response) return;
     this.attached = undefined;
-    this.hooks.gate()?.discard();
+    this.stream.openingGate?.discard();
     if (!this.stream.isRunning || this.remoteConn !== undefined) return;
     this.startDetachGrace(graceMs);
   }
@@ -84,7 +74,7 @@ export class StreamConnection {
     this.stopDetachGrace();
     const local = this.attached;
     if (local) {
-      this.hooks.gate()?.discard();
+      this.stream.openingGate?.discard();
       this.attached = undefined;
       local.response.end();
     }
@@ -146,7 +136,7 @@ export class StreamConnection {
     if (!attached.response.write(frames, bytes, attached.writer.eventsWritten - beforeEvents) && !this.backpressure) {
       this.backpressure = true;
       this.deps.metrics.backpressure.inc();
-      this.hooks.backpressure(true);
+      this.stream.onBackpressure();
     }
   }
 
@@ -159,7 +149,7 @@ export class StreamConnection {
 
   /** Ends the local connection after the stream's `terminal` event. */
   close(terminal: StreamEvent | undefined): void {
-    const gate = this.hooks.gate();
+    const gate = this.stream.openingGate;
     const attached = this.attached;
     this.attached = undefined;
     if (!attached) return;
