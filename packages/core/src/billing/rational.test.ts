@@ -91,6 +91,23 @@ describe('roundRational', () => {
     );
   });
 
+  it('writes any amount below 2^53 units (the number path) like the plain split', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 53n), max: 2n ** 53n }), fc.nat(12), (units, places) => {
+        const abs = (units < 0n ? -units : units).toString().padStart(places + 1, '0');
+        const plain = places === 0 ? abs : `${abs.slice(0, -places)}.${abs.slice(-places)}`;
+        expect(formatUnits(units, places)).toBe(units < 0n ? `-${plain}` : plain);
+      }),
+      { numRuns: 5000 },
+    );
+    for (const places of [1, 3, 4, 6, 7, 9]) {
+      for (const units of [2n ** 53n - 1n, 2n ** 53n, 10n ** 15n - 1n, 10n ** 15n, 999_999_999n, 1_000_000_000n, 999_999n]) {
+        const abs = units.toString().padStart(places + 1, '0');
+        expect(formatUnits(units, places)).toBe(`${abs.slice(0, -places)}.${abs.slice(-places)}`);
+      }
+    }
+  });
+
   it('writes every small amount (the kept strings) like the plain split, at any places, each time', () => {
     const plain = (units: bigint, places: number) => {
       const abs = (units < 0n ? -units : units).toString().padStart(places + 1, '0');

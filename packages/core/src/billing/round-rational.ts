@@ -57,11 +57,39 @@ function fractionPrefix(k: number): string {
 
 /** Writes an integer count of 10^-places units the general way: one `BigInt#toString` and a split. */
 function formatDigits(units: bigint, places: number): string {
+  if (units <= MAX_SAFE && places >= 1 && places <= 9) return formatSafe(Number(units), places);
   const digits = units.toString();
   if (places === 0) return digits;
   const len = digits.length;
   if (len > places) return `${digits.slice(0, len - places)}.${digits.slice(len - places)}`;
   return fractionPrefix(places - len) + digits;
+}
+
+/*
+ * A count below 2^53 is an exact integer as a number, and its integer part and fraction are exact
+ * too (⌊n / 10^p⌋ of a double cannot round up to the next integer there). The fraction is written
+ * from tables of zero-padded digit groups instead of `BigInt#toString` and two slices: fewer
+ * string allocations per line.
+ */
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const POW10_NUMBERS = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
+/** PADDED[w][i]: i written with exactly w digits (w = 1, 2, 3). */
+const PADDED: string[][] = [[], ...[1, 2, 3].map((w) => Array.from({ length: 10 ** w }, (_, i) => String(i).padStart(w, '0')))];
+const THREE = PADDED[3]!;
+/** "0." to "999.": integer parts with their point. */
+const WHOLE: string[] = Array.from({ length: 1000 }, (_, i) => `${i}.`);
+
+function formatSafe(n: number, places: number): string {
+  const p = POW10_NUMBERS[places]!;
+  const whole = Math.floor(n / p);
+  const f = n - whole * p;
+  const head = whole < 1000 ? WHOLE[whole]! : `${whole}.`;
+  if (places <= 3) return head + PADDED[places]![f]!;
+  const hi = Math.floor(f / 1000);
+  const lo = THREE[f - hi * 1000]!;
+  if (places <= 6) return head + PADDED[places - 3]![hi]! + lo;
+  const top = Math.floor(hi / 1000);
+  return head + PADDED[places - 6]![top]! + THREE[hi - top * 1000]! + lo;
 }
 
 /*
