@@ -11,19 +11,13 @@ import * as roundRational from './round-rational';
 // The steps bound once: a call through a module namespace costs a property lookup per call under
 // some loaders (tsx transpiles to getters), which was a sixth of a million bills' time.
 const { applicableTaxes, bandwidthPremium, billableTokens, connectionCount, contextTier, count, exchangeFactor, infrastructureCharge, slaOutcome, streamingCharge, tokenCost, volumeDiscount } = steps;
-const { formatUnits, roundEvenQuotientToUnits } = roundRational;
+// formatUnits keeps the strings of small amounts (zero among them), so lines are written through it directly.
+const { formatUnits: fmt, roundEvenQuotientToUnits } = roundRational;
 
 const NO_TAX_AMOUNTS: bigint[] = Object.freeze([]) as unknown as bigint[];
 const NO_TAX_LINES: BillLines['taxes'] = Object.freeze([]) as unknown as BillLines['taxes'];
 // Shared by every bill without a breach (most of them); frozen, so no bill can change another's.
 const NO_BREACHES: BillLines['slaBreaches'] = Object.freeze([]) as unknown as BillLines['slaBreaches'];
-
-const zeroStrings: string[] = [];
-/** formatUnits with the (frequent) zero line cached per number of places. */
-function fmt(units: bigint, places: number): string {
-  if (units === 0n) return (zeroStrings[places] ??= formatUnits(0n, places));
-  return formatUnits(units, places);
-}
 
 /**
  * Prices one stream (docs/design.md "Money", in that order): token cost; volume discount; streaming,

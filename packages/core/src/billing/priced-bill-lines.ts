@@ -16,34 +16,29 @@ type Breach = BillLines['slaBreaches'][number];
  * report parses its strings.
  */
 export class PricedBillLines implements BillLines {
-  tokenCost: string;
-  discount: string;
-  streaming: string;
-  bandwidthPremium: string;
-  infrastructure: string;
-  subtotal: string;
-  slaPenalty: string;
-  slaBreaches: Breach[];
-  slaPenaltyPercent: string;
-  taxes: TaxLine[];
-  discountPercent: string;
-  total: string;
-  /** Units of 10^-places, in REPORT_COST_LINES order (the tax lines summed). */
-  readonly #units: readonly bigint[];
-  readonly #places: number;
-  // The amounts as written, to notice a line changed afterwards (fields, not a second object: a
-  // million bills, a million fewer allocations).
-  readonly #tokenCost: string;
-  readonly #discount: string;
-  readonly #streaming: string;
-  readonly #bandwidthPremium: string;
-  readonly #infrastructure: string;
-  readonly #subtotal: string;
-  readonly #slaPenalty: string;
-  readonly #taxes: TaxLine[];
-  readonly #total: string;
+  // Declared, not defined: the constructor assigns them in this order (the order JSON and
+  // Object.keys see), so each is written once instead of defined as undefined and then set.
+  declare tokenCost: string;
+  declare discount: string;
+  declare streaming: string;
+  declare bandwidthPremium: string;
+  declare infrastructure: string;
+  declare subtotal: string;
+  declare slaPenalty: string;
+  declare slaBreaches: Breach[];
+  declare slaPenaltyPercent: string;
+  declare taxes: TaxLine[];
+  declare discountPercent: string;
+  declare total: string;
+  /**
+   * What was written, in one array: the nine amounts as written (WRITTEN_* indexes), to notice a
+   * line changed afterwards, then the number of places and the units of 10^-places in
+   * REPORT_COST_LINES order (the tax lines summed). One private field instead of eleven: fewer
+   * properties to define per bill and to read per report line.
+   */
+  readonly #written: readonly unknown[];
 
-  // Positional, for the same reason; only calculateBill constructs these.
+  // Positional: only calculateBill constructs these, a million at a time.
   constructor(
     tokenCost: string,
     discount: string,
@@ -60,20 +55,19 @@ export class PricedBillLines implements BillLines {
     units: readonly bigint[],
     places: number,
   ) {
-    this.tokenCost = this.#tokenCost = tokenCost;
-    this.discount = this.#discount = discount;
-    this.streaming = this.#streaming = streaming;
-    this.bandwidthPremium = this.#bandwidthPremium = bandwidthPremium;
-    this.infrastructure = this.#infrastructure = infrastructure;
-    this.subtotal = this.#subtotal = subtotal;
-    this.slaPenalty = this.#slaPenalty = slaPenalty;
+    this.tokenCost = tokenCost;
+    this.discount = discount;
+    this.streaming = streaming;
+    this.bandwidthPremium = bandwidthPremium;
+    this.infrastructure = infrastructure;
+    this.subtotal = subtotal;
+    this.slaPenalty = slaPenalty;
     this.slaBreaches = slaBreaches;
     this.slaPenaltyPercent = slaPenaltyPercent;
-    this.taxes = this.#taxes = taxes;
+    this.taxes = taxes;
     this.discountPercent = discountPercent;
-    this.total = this.#total = total;
-    this.#units = units;
-    this.#places = places;
+    this.total = total;
+    this.#written = [tokenCost, discount, streaming, bandwidthPremium, infrastructure, subtotal, slaPenalty, taxes, total, places, units];
   }
 
   /**
@@ -83,21 +77,22 @@ export class PricedBillLines implements BillLines {
    */
   static addUnitsTo(lines: BillLines, sums: readonly DecimalSum[]): boolean {
     if (!(lines instanceof PricedBillLines)) return false;
+    const w = lines.#written;
     if (
-      lines.tokenCost !== lines.#tokenCost ||
-      lines.discount !== lines.#discount ||
-      lines.streaming !== lines.#streaming ||
-      lines.bandwidthPremium !== lines.#bandwidthPremium ||
-      lines.infrastructure !== lines.#infrastructure ||
-      lines.subtotal !== lines.#subtotal ||
-      lines.slaPenalty !== lines.#slaPenalty ||
-      lines.taxes !== lines.#taxes || // the written tax lines are frozen
-      lines.total !== lines.#total
+      lines.tokenCost !== w[0] ||
+      lines.discount !== w[1] ||
+      lines.streaming !== w[2] ||
+      lines.bandwidthPremium !== w[3] ||
+      lines.infrastructure !== w[4] ||
+      lines.subtotal !== w[5] ||
+      lines.slaPenalty !== w[6] ||
+      lines.taxes !== w[7] || // the written tax lines are frozen
+      lines.total !== w[8]
     ) {
       return false;
     }
-    const units = lines.#units;
-    const places = lines.#places;
+    const places = w[9] as number;
+    const units = w[10] as readonly bigint[];
     for (let i = 0; i < units.length; i++) sums[i]!.addUnits(units[i]!, places);
     return true;
   }

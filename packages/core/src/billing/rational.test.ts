@@ -63,6 +63,66 @@ describe('roundRational', () => {
     );
   });
 
+  it('rounds like the remainder rule written out, in every mode (the one-division forms included)', () => {
+    // The rule itself, independently: q = ⌊|n|·unit / d⌋, r the remainder, then the mode decides.
+    const reference = (n: bigint, d: bigint, unit: bigint, mode: 'half-up' | 'half-even' | 'down' | 'up'): bigint => {
+      const abs = (n < 0n ? -n : n) * unit;
+      let q = abs / d;
+      const r2 = (abs - q * d) * 2n;
+      if (r2 > 0n && (mode === 'up' || (mode !== 'down' && (r2 > d || (r2 === d && (mode === 'half-up' || q % 2n === 1n)))))) q += 1n;
+      return n < 0n ? -q : q;
+    };
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }),
+        fc.bigInt({ min: 1n, max: 10n ** 20n }).map((d) => d * 2n),
+        fc.constantFrom(1n, 10n, 1000n),
+        fc.constantFrom('half-up' as const, 'half-even' as const, 'down' as const, 'up' as const),
+        fc.integer({ min: -2, max: 2 }),
+        (n, d, unit, mode, k) => {
+          expect(roundEvenQuotientToUnits(n, d, d >> 1n, unit, mode)).toBe(reference(n, d, unit, mode));
+          // Around the tie and the exact multiples, where the one-division forms could be off by one.
+          for (const x of [d * 7n + (d >> 1n) + BigInt(k), d * 9n + BigInt(k), -(d * 3n + (d >> 1n)) + BigInt(k)]) {
+            expect(roundEvenQuotientToUnits(x, d, d >> 1n, 1n, mode)).toBe(reference(x, d, 1n, mode));
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('writes any amount below 2^53 units (the number path) like the plain split', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 53n), max: 2n ** 53n }), fc.nat(12), (units, places) => {
+        const abs = (units < 0n ? -units : units).toString().padStart(places + 1, '0');
+        const plain = places === 0 ? abs : `${abs.slice(0, -places)}.${abs.slice(-places)}`;
+        expect(formatUnits(units, places)).toBe(units < 0n ? `-${plain}` : plain);
+      }),
+      { numRuns: 5000 },
+    );
+    for (const places of [1, 3, 4, 6, 7, 9]) {
+      for (const units of [2n ** 53n - 1n, 2n ** 53n, 10n ** 15n - 1n, 10n ** 15n, 999_999_999n, 1_000_000_000n, 999_999n]) {
+        const abs = units.toString().padStart(places + 1, '0');
+        expect(formatUnits(units, places)).toBe(`${abs.slice(0, -places)}.${abs.slice(-places)}`);
+      }
+    }
+  });
+
+  it('writes every small amount (the kept strings) like the plain split, at any places, each time', () => {
+    const plain = (units: bigint, places: number) => {
+      const abs = (units < 0n ? -units : units).toString().padStart(places + 1, '0');
+      const s = places === 0 ? abs : `${abs.slice(0, -places)}.${abs.slice(-places)}`;
+      return units < 0n ? `-${s}` : s;
+    };
+    for (const places of [0, 1, 2, 3, 6, 9, 10, 12]) {
+      const wrong: bigint[] = [];
+      for (let i = -40_000n; i < 40_000n; i += 1n) if (formatUnits(i, places) !== plain(i, places)) wrong.push(i);
+      expect(wrong).toEqual([]);
+      // Written again from the kept strings: the same.
+      for (const i of [0n, 1n, 32_767n, 32_768n, 123_456n, -5n]) expect(formatUnits(i, places)).toBe(plain(i, places));
+    }
+  });
+
   it('formats units with leading zeros and no decimals when places is 0', () => {
     expect(formatUnits(5n, 3)).toBe('0.005');
     expect(formatUnits(-5n, 2)).toBe('-0.05');

@@ -23,11 +23,17 @@ export function roundEvenQuotientToUnits(n: bigint, d: bigint, half: bigint, uni
   const negative = n < 0n;
   const abs = negative ? -n : n;
   const num = unitFactor === 1n ? abs : abs * unitFactor;
-  let q = num / d;
-  const r = num - q * d;
-  if (r !== 0n) {
-    if (mode === 'up') q += 1n;
-    else if (mode !== 'down' && (r > half || (r === half && (mode === 'half-up' || (q & 1n) === 1n)))) q += 1n;
+  let q: bigint;
+  // With num = q·d + r (0 ≤ r < d = 2·half): half-up adds 1 exactly when r ≥ half, i.e. it is
+  // ⌊(num + half) / d⌋; up adds 1 when r > 0, ⌊(num + d − 1) / d⌋. One division, no remainder to
+  // form and compare (a bill rounds four to nine running sums).
+  if (mode === 'half-up') q = (num + half) / d;
+  else if (mode === 'down') q = num / d;
+  else if (mode === 'up') q = (num + d - 1n) / d;
+  else {
+    q = num / d;
+    const r = num - q * d;
+    if (r > half || (r === half && (q & 1n) === 1n)) q += 1n;
   }
   return negative ? -q : q;
 }
@@ -49,14 +55,64 @@ function fractionPrefix(k: number): string {
   return z;
 }
 
-/** Writes an integer count of 10^-places units as a decimal string ("-0.05", "12.300"). */
-export function formatUnits(units: bigint, places: number): string {
-  if (units < 0n) return `-${formatUnits(-units, places)}`;
+/** Writes an integer count of 10^-places units the general way: one `BigInt#toString` and a split. */
+function formatDigits(units: bigint, places: number): string {
+  if (units <= MAX_SAFE && places >= 1 && places <= 9) return formatSafe(Number(units), places);
   const digits = units.toString();
   if (places === 0) return digits;
   const len = digits.length;
   if (len > places) return `${digits.slice(0, len - places)}.${digits.slice(len - places)}`;
   return fractionPrefix(places - len) + digits;
+}
+
+/*
+ * A count below 2^53 is an exact integer as a number, and its integer part and fraction are exact
+ * too (⌊n / 10^p⌋ of a double cannot round up to the next integer there). The fraction is written
+ * from tables of zero-padded digit groups instead of `BigInt#toString` and two slices: fewer
+ * string allocations per line.
+ */
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const POW10_NUMBERS = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
+/** PADDED[w][i]: i written with exactly w digits (w = 1, 2, 3). */
+const PADDED: string[][] = [[], ...[1, 2, 3].map((w) => Array.from({ length: 10 ** w }, (_, i) => String(i).padStart(w, '0')))];
+const THREE = PADDED[3]!;
+/** "0." to "999.": integer parts with their point. */
+const WHOLE: string[] = Array.from({ length: 1000 }, (_, i) => `${i}.`);
+
+function formatSafe(n: number, places: number): string {
+  const p = POW10_NUMBERS[places]!;
+  const whole = Math.floor(n / p);
+  const f = n - whole * p;
+  const head = whole < 1000 ? WHOLE[whole]! : `${whole}.`;
+  if (places <= 3) return head + PADDED[places]![f]!;
+  const hi = Math.floor(f / 1000);
+  const lo = THREE[f - hi * 1000]!;
+  if (places <= 6) return head + PADDED[places - 3]![hi]! + lo;
+  const top = Math.floor(hi / 1000);
+  return head + PADDED[places - 6]![top]! + THREE[hi - top * 1000]! + lo;
+}
+
+/*
+ * Small amounts, written once. A bill's lines are mostly a few cents or less (the streaming and
+ * infrastructure lines of a stream, the discounts, every line of a bill in cents), and the same
+ * amounts recur from bill to bill; `BigInt#toString` was most of the cost of writing a line. So the
+ * strings of counts below 2^15 (0.032767 at 6 places, 327.67 at 2) are kept, one table per number
+ * of places up to 9: at most 32,768 short strings per table, filled as amounts occur.
+ */
+const CACHED_BELOW = 32_768n;
+const CACHED_PLACES = 9;
+const SMALL: string[][] = [];
+
+/** Writes an integer count of 10^-places units as a decimal string ("-0.05", "12.300"). */
+export function formatUnits(units: bigint, places: number): string {
+  if (units < 0n) return `-${formatUnits(-units, places)}`;
+  if (units < CACHED_BELOW && places <= CACHED_PLACES) {
+    // Allocated at full length: an array filled at scattered indexes would turn into a dictionary.
+    const table = (SMALL[places] ??= new Array<string>(Number(CACHED_BELOW)));
+    const i = Number(units);
+    return (table[i] ??= formatDigits(units, places));
+  }
+  return formatDigits(units, places);
 }
 
 /** Rounds an exact rational once, to `places` decimal places, and writes it as a decimal string. */
