@@ -95,7 +95,7 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
     return new Promise<void>((resolve) => {
       // A stream sleeps once at a time: its one sleeper is a field, not a Set entry.
       if (sleepers) {
-        if (sleepers.one === undefined && (sleepers.more === undefined || sleepers.more.size === 0)) sleepers.one = resolve;
+        if (sleepers.one === undefined) sleepers.one = resolve;
         else (sleepers.more ??= new Set()).add(resolve);
       }
       const slot = Math.ceil((now() + Math.max(0, ms)) / granularityMs);

@@ -129,6 +129,7 @@ export function createAuditLog(db: TwinDatabase, options: AuditLogOptions): Audi
   };
 }
 
+// Only on the embedded database, which takes no schema option: the table is in its default schema.
 const COPY_CHUNKS = `copy stream_chunks (stream_id, seq, last_seq, tenant_id, event, data, bytes, created_at) from '/dev/blob'`;
 
 /** Chunk rows in COPY's text format: one line each, tab-separated fields. */
