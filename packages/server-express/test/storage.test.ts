@@ -204,6 +204,33 @@ function storageSuite(name: string, open: () => Promise<OpenedDatabase>) {
       expect(rows[0]!.data).toBe(data);
     });
 
+    it('stores raw tabs, line breaks, backslashes and an end-of-data marker in the audit copy as they are', async () => {
+      const data = 'tab\there\r\nnext line\n\\.\nback\\slash \\N';
+      store.chunks.push({ streamId: 's-raw', seq: 1, lastSeq: 3, tenantId, event: 'ev\tent', data, bytes: 7, createdAt: new Date('2026-01-02T03:04:05.678Z') });
+      store.chunks.push({ streamId: 's-raw', seq: 4, tenantId, event: 'chunk', data: '{}', bytes: 2, createdAt: new Date('2026-01-02T03:04:06Z') });
+      await store.flush();
+      const rows = await db.db
+        .select({ seq: tables.streamChunks.seq, lastSeq: tables.streamChunks.lastSeq, event: tables.streamChunks.event, data: tables.streamChunks.data, bytes: tables.streamChunks.bytes, createdAt: tables.streamChunks.createdAt })
+        .from(tables.streamChunks)
+        .where(sql`${tables.streamChunks.streamId} = 's-raw'`)
+        .orderBy(tables.streamChunks.seq);
+      expect(rows).toEqual([
+        { seq: 1, lastSeq: 3, event: 'ev\tent', data, bytes: 7, createdAt: new Date('2026-01-02T03:04:05.678Z') },
+        { seq: 4, lastSeq: 4, event: 'chunk', data: '{}', bytes: 2, createdAt: new Date('2026-01-02T03:04:06Z') },
+      ]);
+    });
+
+    it('lands the rest of a chunk batch some of whose rows landed already', async () => {
+      const row = (seq: number) => ({ streamId: 's-again', seq, tenantId, event: 'chunk', data: `{"seq":${seq}}`, bytes: 9, createdAt: new Date() });
+      store.chunks.push(row(1));
+      await store.flush();
+      store.chunks.push(row(1));
+      store.chunks.push(row(2));
+      await store.flush();
+      const content = await store.readStreamContent('s-again');
+      expect({ bytes: content.bytes, lastSeq: content.lastSeq }).toEqual({ bytes: 18, lastSeq: 2 });
+    });
+
     it('writes audit batches idempotently (a retried chunk batch is not duplicated)', async () => {
       const row = { streamId: 's-dup', seq: 1, tenantId, event: 'chunk', data: '{}', bytes: 2, createdAt: new Date() };
       store.chunks.push(row);

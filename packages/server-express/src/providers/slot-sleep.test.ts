@@ -51,6 +51,23 @@ describe('createSlotSleep', () => {
     expect(late).toBe(true);
   });
 
+  it('still wakes on abort the sleeps a signal takes after earlier ones woke on time, one or several at once', async () => {
+    const sleep = createSlotSleep(5);
+    const controller = new AbortController();
+    let first = false;
+    void sleep(10, controller.signal).then(() => (first = true));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(first).toBe(true);
+    const woke: number[] = [];
+    // One sleep, then two more at once while it waits: the first of them wakes on time, the rest on abort.
+    const sleeps = [sleep(10, controller.signal), sleep(50_000, controller.signal), sleep(60_000, controller.signal)].map((p, i) => p.then(() => woke.push(i)));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(woke).toEqual([0]);
+    controller.abort();
+    await Promise.all(sleeps);
+    expect(woke.sort()).toEqual([0, 1, 2]);
+  });
+
   it('runs on an injected clock', async () => {
     let now = 0;
     const timers: Array<{ at: number; fn: () => void }> = [];

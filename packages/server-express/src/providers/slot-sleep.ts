@@ -23,11 +23,11 @@ const REAL_CLOCK: SlotSleepClock = {
  */
 export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_CLOCK): (ms: number, signal?: AbortSignal) => Promise<void> {
   const { now, setTimer, clearTimer } = clock;
-  // Each slot's sleepers as flat pairs (resolve, the waiting set of its signal or undefined): no
-  // closure per sleep to take a woken sleeper out of its signal's set.
-  const slots = new Map<number, Array<(() => void) | Set<() => void> | undefined>>();
-  // Resolvers of the sleeps each signal is waiting in (resolving twice is harmless).
-  const waiting = new WeakMap<AbortSignal, Set<() => void>>();
+  // Each slot's sleepers as flat pairs (resolve, the sleepers of its signal or undefined): no
+  // closure per sleep to take a woken sleeper out of its signal's record.
+  const slots = new Map<number, Array<(() => void) | Sleepers | undefined>>();
+  // Each signal's record, with its ONE abort listener.
+  const sleepersOf = new WeakMap<AbortSignal, Sleepers>();
   let timer: unknown;
   let timerSlot = Infinity;
 
@@ -54,40 +54,65 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
       slots.delete(slot);
       for (let i = 0; i < list.length; i += 2) {
         const resolve = list[i] as () => void;
-        (list[i + 1] as Set<() => void> | undefined)?.delete(resolve);
+        const sleepers = list[i + 1] as Sleepers | undefined;
+        if (sleepers) {
+          if (sleepers.one === resolve) sleepers.one = undefined;
+          else sleepers.more?.delete(resolve);
+        }
         resolve();
       }
     }
     if (next < timerSlot) arm(next);
   };
-  const waitingOf = (signal: AbortSignal): Set<() => void> => {
-    let set = waiting.get(signal);
-    if (!set) {
-      const mine = new Set<() => void>();
-      set = mine;
-      waiting.set(signal, mine);
-      signal.addEventListener(
-        'abort',
-        () => {
-          for (const r of mine) r();
-          mine.clear();
-        },
-        { once: true },
-      );
-    }
-    return set;
+  const recordOf = (signal: AbortSignal): Sleepers => {
+    const sleepers: Sleepers = { aborted: false, one: undefined, more: undefined };
+    sleepersOf.set(signal, sleepers);
+    signal.addEventListener(
+      'abort',
+      () => {
+        sleepers.aborted = true;
+        const one = sleepers.one;
+        const more = sleepers.more;
+        sleepers.one = undefined;
+        sleepers.more = undefined;
+        one?.();
+        if (more) for (const r of more) r();
+      },
+      { once: true },
+    );
+    return sleepers;
   };
 
   return (ms, signal) => {
-    if (signal?.aborted) return Promise.resolve();
+    let sleepers: Sleepers | undefined;
+    if (signal) {
+      sleepers = sleepersOf.get(signal);
+      // The record's own flag, set by its abort listener: `signal.aborted` is a checked getter, read
+      // once per signal instead of once per sleep.
+      if (sleepers ? sleepers.aborted : signal.aborted) return Promise.resolve();
+      sleepers ??= recordOf(signal);
+    }
     return new Promise<void>((resolve) => {
-      const set = signal ? waitingOf(signal) : undefined;
-      set?.add(resolve);
+      // A stream sleeps once at a time: its one sleeper is a field, not a Set entry.
+      if (sleepers) {
+        if (sleepers.one === undefined) sleepers.one = resolve;
+        else (sleepers.more ??= new Set()).add(resolve);
+      }
       const slot = Math.ceil((now() + Math.max(0, ms)) / granularityMs);
       const list = slots.get(slot);
-      if (list) list.push(resolve, set);
-      else slots.set(slot, [resolve, set]);
+      if (list) list.push(resolve, sleepers);
+      else slots.set(slot, [resolve, sleepers]);
       if (slot < timerSlot) arm(slot);
     });
   };
+}
+
+/** The sleeps one signal is waiting in (resolving one twice is harmless). */
+interface Sleepers {
+  /** The signal aborted: later sleeps resolve at once. */
+  aborted: boolean;
+  /** The usual case: one sleep at a time. */
+  one: (() => void) | undefined;
+  /** Further concurrent sleeps on the same signal. */
+  more: Set<() => void> | undefined;
 }

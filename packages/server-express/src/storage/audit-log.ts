@@ -3,6 +3,7 @@ import { auditRowText } from './audit-segment';
 import { createBatchWriter, type BatchWriter } from './batch-writer';
 import type { TwinDatabase } from './open-database';
 import { jsonOrNull, pgArray } from './pg-array';
+import { copyFromText } from './pglite-worker-drizzle';
 import { streamChunks, streamEvents } from './schema';
 import type { ChunkRow, EventRow } from './store-rows';
 
@@ -31,31 +32,45 @@ export interface AuditLogOptions {
 
 /** Builds the audit log writers and readers. */
 export function createAuditLog(db: TwinDatabase, options: AuditLogOptions): AuditLog {
+  // One statement with ONE json parameter for the whole batch (json_to_recordset) instead of a
+  // VALUES list with eight parameters per row: cheap to parse and plan on both drivers, and the
+  // escaping of the audit JSON is JSON.stringify's (native) instead of a regex pass per segment.
+  // A retried batch may have landed already (the reply was lost): the primary key makes it a no-op.
+  const insertChunks = async (rows: ChunkRow[]): Promise<void> => {
+    const batch = JSON.stringify(
+      rows.map((r) => ({
+        stream_id: r.streamId,
+        seq: r.seq,
+        last_seq: r.lastSeq ?? r.seq,
+        tenant_id: r.tenantId,
+        event: r.event,
+        data: r.data,
+        bytes: r.bytes,
+        created_at: (r.createdAt ?? new Date()).toISOString(),
+      })),
+    );
+    await db.execute(sql`insert into ${streamChunks} (stream_id, seq, last_seq, tenant_id, event, data, bytes, created_at)
+      select * from json_to_recordset(${batch}::json)
+        as t(stream_id text, seq int, last_seq int, tenant_id text, event text, data text, bytes int, created_at timestamptz)
+      on conflict do nothing`);
+  };
+  const copy = copyFromText(db);
   const chunks = createBatchWriter<ChunkRow>({
     intervalMs: options.chunkIntervalMs,
     maxBatch: 1_000,
-    // One statement with ONE json parameter for the whole batch (json_to_recordset) instead of a
-    // VALUES list with eight parameters per row: cheap to parse and plan on both drivers, and the
-    // escaping of the audit JSON is JSON.stringify's (native) instead of a regex pass per segment.
-    // A retried batch may have landed already (the reply was lost): the primary key makes it a no-op.
-    write: async (rows) => {
-      const batch = JSON.stringify(
-        rows.map((r) => ({
-          stream_id: r.streamId,
-          seq: r.seq,
-          last_seq: r.lastSeq ?? r.seq,
-          tenant_id: r.tenantId,
-          event: r.event,
-          data: r.data,
-          bytes: r.bytes,
-          created_at: (r.createdAt ?? new Date()).toISOString(),
-        })),
-      );
-      await db.execute(sql`insert into ${streamChunks} (stream_id, seq, last_seq, tenant_id, event, data, bytes, created_at)
-        select * from json_to_recordset(${batch}::json)
-          as t(stream_id text, seq int, last_seq int, tenant_id text, event text, data text, bytes int, created_at timestamptz)
-        on conflict do nothing`);
-    },
+    // The embedded database loads a batch with COPY: about half its CPU per row of the INSERT (no
+    // JSON to parse, no conflict check per row), and it runs beside the streams on the same cores.
+    // COPY has no ON CONFLICT: a batch it refuses (some of its rows landed already, or anything
+    // else) goes through the INSERT, which skips those rows, or reports the real error.
+    write: copy
+      ? async (rows) => {
+          try {
+            await copy(COPY_CHUNKS, chunkRowsCopyText(rows));
+          } catch {
+            await insertChunks(rows);
+          }
+        }
+      : insertChunks,
     onError: (e, n) => options.onWriteError?.('stream_chunks', e, n),
   });
   const events = createBatchWriter<EventRow>({
@@ -113,3 +128,21 @@ export function createAuditLog(db: TwinDatabase, options: AuditLogOptions): Audi
     },
   };
 }
+
+// Only on the embedded database, which takes no schema option: the table is in its default schema.
+const COPY_CHUNKS = `copy stream_chunks (stream_id, seq, last_seq, tenant_id, event, data, bytes, created_at) from '/dev/blob'`;
+
+/** Chunk rows in COPY's text format: one line each, tab-separated fields. */
+function chunkRowsCopyText(rows: readonly ChunkRow[]): string {
+  let text = '';
+  for (const r of rows) {
+    text += `${copyField(r.streamId)}\t${r.seq}\t${r.lastSeq ?? r.seq}\t${copyField(r.tenantId)}\t${copyField(r.event)}\t${copyField(r.data)}\t${r.bytes}\t${(r.createdAt ?? new Date()).toISOString()}\n`;
+  }
+  return text;
+}
+
+const COPY_SPECIAL = /[\\\n\r\t]/;
+const COPY_SPECIALS = /[\\\n\r\t]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+/** A text field of COPY's text format: backslash, newline, carriage return and tab escaped (JSON text seldom has any). */
+const copyField = (value: string): string => (COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : value);

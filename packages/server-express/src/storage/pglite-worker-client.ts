@@ -16,6 +16,8 @@ export interface PgliteWorkerClient {
    * opening, before its first content byte).
    */
   urgentQuery(sql: string, params: unknown[], mode: RowMode): Promise<unknown[]>;
+  /** Runs `COPY ... FROM '/dev/blob'` with `text` as its input, queued as any other statement. */
+  copyFrom(sql: string, text: string): Promise<void>;
   /** Opens a transaction (the database's only one: other queries wait until it ends); resolves to its id. */
   begin(): Promise<number>;
   commit(tx: number): Promise<void>;
@@ -128,6 +130,7 @@ export async function startPgliteWorker(data: PgliteWorkerData, { entry: script 
     threadId: started?.threadId,
     query: (sql, params, mode, tx) => call({ op: 'query', sql, params, mode, ...(tx === undefined ? {} : { tx }) }) as Promise<unknown[]>,
     urgentQuery: (sql, params, mode) => call({ op: 'query', sql, params, mode, urgent: true }) as Promise<unknown[]>,
+    copyFrom: async (sql, text) => void (await call({ op: 'query', sql, params: [], mode: 'execute', blob: text })),
     begin: () => call({ op: 'begin' }) as Promise<number>,
     commit: async (tx) => void (await call({ op: 'commit', tx })),
     rollback: async (tx) => void (await call({ op: 'rollback', tx })),

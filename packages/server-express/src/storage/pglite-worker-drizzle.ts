@@ -84,7 +84,18 @@ export function drizzleOverWorker<TSchema extends Record<string, unknown>>(worke
   const db = new PgRemoteDatabase<TSchema>(dialect, new WorkerSession(worker, dialect, relations), config);
   const urgent = new PgRemoteDatabase<TSchema>(dialect, new WorkerSession(worker, dialect, relations, 'urgent'), config);
   Object.defineProperty(db, URGENT, { value: urgent });
+  Object.defineProperty(db, COPY, { value: (statement: string, text: string) => worker.copyFrom(statement, text) });
   return db;
+}
+
+const COPY = Symbol('copy from text');
+
+/**
+ * The embedded database's bulk load (`COPY ... FROM '/dev/blob'` with `text` as its input, in
+ * COPY's text format), or undefined for a database without it (a Postgres server through its driver).
+ */
+export function copyFromText(db: object): ((statement: string, text: string) => Promise<void>) | undefined {
+  return (db as { [COPY]?: (statement: string, text: string) => Promise<void> })[COPY];
 }
 
 /**

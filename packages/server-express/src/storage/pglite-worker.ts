@@ -98,7 +98,8 @@ function openTransaction(id: number): OpenTransaction {
 async function handle(pg: PGlite, request: PgliteRequest): Promise<unknown> {
   switch (request.op) {
     case 'query': {
-      const options = request.mode === 'all' ? arrayRows : objectRows;
+      const rows = request.mode === 'all' ? arrayRows : objectRows;
+      const options = request.blob === undefined ? rows : { ...rows, blob: new Blob([request.blob]) };
       const result = request.tx === undefined ? await pg.query(request.sql, request.params, options) : await openTransaction(request.tx).tx.query(request.sql, request.params, options);
       return result.rows;
     }
