@@ -353,7 +353,7 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
     stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
       const call = calls++;
       const { signal } = streamOptions;
-      return guardProviderStream(pulled(script(request, call), new Pacer(env, injectedSleep, signal)), guardOptions(request, signal));
+      return guardProviderStream(pulled(script(request, call), () => new Pacer(env, injectedSleep, signal)), guardOptions(request, signal));
     },
     // Pushed: a token costs its timer and the script's step, with no promise between them and the consumer.
     streamParts(request: ProviderRequest, streamOptions: ProviderStreamOptions, onParts: (parts: readonly StreamPart[]) => void) {
@@ -368,8 +368,9 @@ const simulatedTokensOfLength = (length: number): number => Math.ceil(length / 4
 
 type Script = Generator<StreamPart[] | number, void, undefined>;
 
-/** Runs a script for `stream()`: its batches, pulled. */
-async function* pulled(steps: Script, pacer: Pacer): AsyncGenerator<StreamPart[]> {
+/** Runs a script for `stream()`: its batches, pulled (the pacer made once the first is asked for). */
+async function* pulled(steps: Script, pace: () => Pacer): AsyncGenerator<StreamPart[]> {
+  const pacer = pace();
   try {
     for (;;) {
       if (pacer.aborted) return;
@@ -383,27 +384,35 @@ async function* pulled(steps: Script, pacer: Pacer): AsyncGenerator<StreamPart[]
   }
 }
 
-/** Runs a script for `streamParts()`: its batches pushed to the guard as they are due. */
-async function pushed(steps: Script, pacer: Pacer, guarded: PushedGuard): Promise<void> {
-  try {
-    for (;;) {
-      if (pacer.aborted) break;
-      const step = steps.next();
-      if (step.done) break;
-      if (typeof step.value === 'number') {
-        const wait = pacer.until(step.value);
-        if (wait !== undefined) await wait;
-        continue;
+/**
+ * Runs a script for `streamParts()`: its batches pushed to the guard as they are due, each step run
+ * from the timer's callback (no promise or async resumption per word).
+ */
+function pushed(steps: Script, pacer: Pacer, guarded: PushedGuard): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (end: Promise<void>): void => {
+      pacer.close();
+      end.then(resolve, reject);
+    };
+    const step = (): void => {
+      try {
+        for (;;) {
+          if (pacer.aborted) return settle(guarded.ended());
+          const next = steps.next();
+          if (next.done) return settle(guarded.ended());
+          if (typeof next.value === 'number') {
+            if (pacer.wait(next.value, step)) return;
+            continue;
+          }
+          const end = guarded.batch(next.value);
+          if (end !== undefined) return settle(end);
+        }
+      } catch (error) {
+        settle(guarded.thrown(error));
       }
-      const end = guarded.batch(step.value);
-      if (end !== undefined) return await end;
-    }
-  } catch (error) {
-    return guarded.thrown(error);
-  } finally {
-    pacer.close();
-  }
-  return guarded.ended();
+    };
+    step();
+  });
 }
 
 /**
@@ -437,6 +446,18 @@ class Pacer {
     });
   }
 
+  /** Calls `then` at `due`, or at the abort, and says so; `false` (and no call) when `due` has passed. */
+  wait(due: number, then: () => void): boolean {
+    const ms = due - this.env.now();
+    if (ms <= 0) return false;
+    if (this.injectedSleep) void this.env.sleep(ms, this.signal).then(then);
+    else {
+      this.wake = then;
+      this.timer = setTimeout(this.fire, ms);
+    }
+    return true;
+  }
+
   close(): void {
     this.signal?.removeEventListener('abort', this.onAbort);
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -449,9 +470,13 @@ class Pacer {
     wake?.();
   };
 
+  // The wait ends on a later microtask, not inside the caller's `abort()` (often called from the
+  // consumer's own callback, which must not be re-entered).
   private readonly onAbort = (): void => {
     this.aborted = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.fire();
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    queueMicrotask(this.fire);
   };
 }
