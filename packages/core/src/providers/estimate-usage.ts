@@ -59,18 +59,43 @@ export interface EstimateUsageInput {
  */
 export async function estimateUsage(input: EstimateUsageInput): Promise<Usage> {
   const count = input.countTokens ?? (await loadDefaultTokenCounter());
-  const usage: Usage = { ...input.partial };
+  const { outputText, reasoningText } = input;
+  return fillEstimatedUsage(
+    input.request,
+    input.partial,
+    count,
+    () => (outputText === '' ? 0 : count(outputText)),
+    () => (reasoningText ? count(reasoningText) : undefined),
+  );
+}
+
+/**
+ * {@link estimateUsage} with the output counted by the caller (`outputTokens`, and `reasoningTokens`:
+ * `undefined` when there was no reasoning), e.g. from character counts when the counter depends on
+ * the length alone. They are called only for the counts the provider did not report.
+ */
+export function fillEstimatedUsage(
+  request: ProviderRequest,
+  partial: Usage | undefined,
+  count: TokenCounter,
+  outputTokens: () => number,
+  reasoningTokens: () => number | undefined,
+): Usage {
+  const usage: Usage = { ...partial };
   const estimatedFields: NonNullable<Usage['estimatedFields']> = [];
   if (usage.inputTokens === undefined) {
-    usage.inputTokens = estimateInputTokens(input.request, count);
+    usage.inputTokens = estimateInputTokens(request, count);
     estimatedFields.push('inputTokens');
   }
   if (usage.outputTokens === undefined) {
-    usage.outputTokens = input.outputText === '' ? 0 : count(input.outputText);
+    usage.outputTokens = outputTokens();
     estimatedFields.push('outputTokens');
-    if (usage.reasoningTokens === undefined && input.reasoningText) {
-      usage.reasoningTokens = count(input.reasoningText);
-      estimatedFields.push('reasoningTokens');
+    if (usage.reasoningTokens === undefined) {
+      const reasoning = reasoningTokens();
+      if (reasoning !== undefined) {
+        usage.reasoningTokens = reasoning;
+        estimatedFields.push('reasoningTokens');
+      }
     }
   }
   if (estimatedFields.length) {

@@ -67,3 +67,27 @@ describe('guardProviderParts', () => {
     expect(calls).toEqual([[text('a')]]);
   });
 });
+
+describe('countTokensOfLength', () => {
+  const reasoning = (t: string): StreamPart => ({ type: 'reasoning-delta', text: t });
+  const more: Array<{ name: string; batches: StreamPart[][] }> = [
+    { name: 'reasoning, text and a tool call, no usage', batches: [[reasoning('think hard'), text('answer ')], [{ type: 'tool-call-start', toolCallId: 'c', index: 0, toolName: 'get_time' }, { type: 'tool-call-delta', toolCallId: 'c', index: 0, argsTextDelta: '{"zone":"UTC"}' }], [{ type: 'finish', reason: 'tool-calls' }]] },
+    { name: 'reasoning alone, cut off', batches: [[reasoning('r')]] },
+    { name: 'provisional usage before content, then an error', batches: [[{ type: 'usage', usage: { inputTokens: 9, outputTokens: 1, reasoningTokens: 1 } }, reasoning('ab'), text('cdefg')], [{ type: 'error', error: { code: 'provider_error', message: 'x', retryable: false } }]] },
+    { name: 'input reported, output not', batches: [[{ type: 'usage', usage: { inputTokens: 9 } }, text('abcde')], [{ type: 'finish', reason: 'stop' }]] },
+  ];
+  it.each([...cases, ...more])('estimates exactly what counting the kept text does: $name', async (c) => {
+    const run = async (options: Omit<GuardProviderStreamOptions, 'provider' | 'request'>) => {
+      const abort = 'abort' in c && c.abort ? new AbortController() : undefined;
+      const out: StreamPart[] = [];
+      const fail = 'fail' in c ? c.fail : undefined;
+      for await (const part of guardProviderStream(source(c.batches, { fail, ...(abort ? { abort } : {}) }), { provider: 'p', request, ...options, ...(abort ? { signal: abort.signal } : {}) })) out.push(part);
+      return out;
+    };
+    const byText = await run({ countTokens });
+    expect(await run({ countTokensOfLength: (n) => Math.ceil(n / 4) })).toEqual(byText);
+    // The estimate is the counter's: a different one changes it (the option is not ignored).
+    const usageOf = (parts: StreamPart[]) => parts.map((p) => (p.type === 'usage' ? p.usage : p.type === 'error' ? p.usage : undefined)).find(Boolean);
+    if (usageOf(byText)?.estimated) expect(usageOf(await run({ countTokens, countTokensOfLength: (n) => n * 10 }))).not.toEqual(usageOf(byText));
+  });
+});

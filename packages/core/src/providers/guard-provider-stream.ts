@@ -1,7 +1,7 @@
 import { TwinError } from '../errors/twin-error';
 import type { ErrorPart, StreamPart } from '../protocol/stream-part';
 import type { Usage } from '../protocol/usage';
-import { estimateUsage, type TokenCounter } from './estimate-usage';
+import { estimateUsage, fillEstimatedUsage, type TokenCounter } from './estimate-usage';
 import type { ProviderRequest } from './provider';
 import { mapProviderError } from './provider-error';
 
@@ -10,6 +10,12 @@ export interface GuardProviderStreamOptions {
   request: ProviderRequest;
   signal?: AbortSignal;
   countTokens?: TokenCounter;
+  /**
+   * The token counter as a function of the text's length alone, when it is one (e.g. `(n) => Math.ceil(n / 4)`;
+   * `countTokens` then defaults to it). The guard keeps the output's character counts instead of a
+   * copy of its text for the usage estimate: same estimate, no per-delta copy and no text held.
+   */
+  countTokensOfLength?: (length: number) => number;
   /** Maps a thrown value to a typed error (defaults to {@link mapProviderError}). */
   mapError?: (error: unknown) => TwinError;
 }
@@ -71,43 +77,81 @@ export async function guardProviderParts(
   options: GuardProviderStreamOptions,
   onParts: (parts: readonly StreamPart[]) => void,
 ): Promise<void> {
-  const guard = new ProviderStreamGuard(options);
-  // A throw of the consumer's own is its bug, not the provider's: it is not turned into an error part.
-  let consumerThrew = false;
-  const deliver = (parts: readonly StreamPart[]) => {
-    try {
-      onParts(parts);
-    } catch (error) {
-      consumerThrew = true;
-      throw error;
-    }
-  };
+  const guarded = new PushedGuard(options, onParts);
   try {
     for await (const batch of source) {
-      // The batch itself when every part passes (the usual case: no copy).
-      let out: StreamPart[] | undefined;
-      for (let i = 0; i < batch.length; i++) {
-        const part = batch[i]!;
-        const verdict = guard.take(part);
-        if (verdict === PASS) {
-          out?.push(part);
-          continue;
-        }
-        out ??= batch.slice(0, i);
-        if (verdict === DROP) continue;
-        out.push(...(await guard.terminal(part, verdict)));
-        deliver(out);
-        return;
-      }
-      const parts = out ?? batch;
-      if (parts.length > 0) deliver(parts);
+      const end = guarded.batch(batch);
+      if (end !== undefined) return await end;
     }
   } catch (error) {
-    if (consumerThrew) throw error;
-    onParts([await guard.thrown(error)]);
-    return;
+    return guarded.thrown(error);
   }
-  onParts([await guard.ended()]);
+  return guarded.ended();
+}
+
+/**
+ * The loop of {@link guardProviderParts} for a source that pushes its batches itself (the simulated
+ * provider's timer): `batch` for each raw batch, then `ended` when the source ends, or `thrown`.
+ */
+export class PushedGuard {
+  private readonly guard: ProviderStreamGuard;
+  // A throw of the consumer's own is its bug, not the provider's: it is not turned into an error part.
+  private consumerThrew = false;
+
+  constructor(
+    options: GuardProviderStreamOptions,
+    private readonly onParts: (parts: readonly StreamPart[]) => void,
+  ) {
+    this.guard = new ProviderStreamGuard(options);
+  }
+
+  /**
+   * Hands the guarded parts of `batch` over. `undefined` while the stream goes on; when the batch
+   * ended it, a promise that settles once the terminal part was handed over.
+   */
+  batch(batch: readonly StreamPart[]): Promise<void> | undefined {
+    // The batch itself when every part passes (the usual case: no copy).
+    let out: StreamPart[] | undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const part = batch[i]!;
+      const verdict = this.guard.take(part);
+      if (verdict === PASS) {
+        out?.push(part);
+        continue;
+      }
+      out ??= batch.slice(0, i);
+      if (verdict === DROP) continue;
+      return this.end(out, part, verdict);
+    }
+    const parts = out ?? batch;
+    if (parts.length > 0) this.deliver(parts);
+    return undefined;
+  }
+
+  /** The source threw `error`: the error part goes out (a throw of `onParts` itself is rethrown). */
+  async thrown(error: unknown): Promise<void> {
+    if (this.consumerThrew) throw error;
+    this.onParts([await this.guard.thrown(error)]);
+  }
+
+  /** The source ended without a terminal part. */
+  async ended(): Promise<void> {
+    this.onParts([await this.guard.ended()]);
+  }
+
+  private async end(out: StreamPart[], part: StreamPart, verdict: Verdict): Promise<void> {
+    out.push(...(await this.guard.terminal(part, verdict)));
+    this.deliver(out);
+  }
+
+  private deliver(parts: readonly StreamPart[]): void {
+    try {
+      this.onParts(parts);
+    } catch (error) {
+      this.consumerThrew = true;
+      throw error;
+    }
+  }
 }
 
 /** The state of one guarded stream: the usage held, the output so far (for an estimate), content seen. */
@@ -115,15 +159,23 @@ class ProviderStreamGuard {
   private usage: Usage | undefined;
   // The text so far, for a usage estimate if the provider sends none: deltas are joined 64 at a
   // time (as the stream buffer's state does), since `output += delta` keeps a 40-byte rope node per
-  // delta for the whole stream, more than the text itself.
-  private readonly output = new TextCollector();
-  private readonly reasoning = new TextCollector();
+  // delta for the whole stream, more than the text itself. A counter of lengths needs only the
+  // character counts: then no text is kept (`undefined`).
+  private readonly output: TextCollector | undefined;
+  private readonly reasoning: TextCollector | undefined;
+  private outputChars = 0;
+  private reasoningChars = 0;
   private contentSeen = false;
   // Content after the last usage report means that report predates the end (Anthropic's
   // message_start, Gemini's running totals): its output count is provisional.
   private contentSinceUsage = false;
 
-  constructor(private readonly options: GuardProviderStreamOptions) {}
+  constructor(private readonly options: GuardProviderStreamOptions) {
+    if (options.countTokensOfLength === undefined) {
+      this.output = new TextCollector();
+      this.reasoning = new TextCollector();
+    }
+  }
 
   /** Records what `part` tells and says what to do with it. */
   take(part: StreamPart): Verdict {
@@ -133,20 +185,18 @@ class ProviderStreamGuard {
         this.contentSinceUsage = false;
         return DROP;
       case 'text-delta':
-        this.output.add(part.text);
-        this.content();
+        this.addOutput(part.text);
         return PASS;
       case 'reasoning-delta':
-        this.reasoning.add(part.text);
+        this.reasoningChars += part.text.length;
+        this.reasoning?.add(part.text);
         this.content();
         return PASS;
       case 'tool-call-delta':
-        this.output.add(part.argsTextDelta);
-        this.content();
+        this.addOutput(part.argsTextDelta);
         return PASS;
       case 'tool-call-start':
-        this.output.add(part.toolName);
-        this.content();
+        this.addOutput(part.toolName);
         return PASS;
       case 'tool-call':
         this.content();
@@ -181,6 +231,12 @@ class ProviderStreamGuard {
     );
   }
 
+  private addOutput(text: string): void {
+    this.outputChars += text.length;
+    this.output?.add(text);
+    this.content();
+  }
+
   private content(): void {
     this.contentSeen = true;
     this.contentSinceUsage = true;
@@ -199,10 +255,18 @@ class ProviderStreamGuard {
       delete partial.outputTokens;
       delete partial.reasoningTokens;
     }
+    const ofLength = this.options.countTokensOfLength;
+    if (ofLength !== undefined) {
+      // What estimateUsage counts, from the lengths: the output (text, tools, reasoning), then the reasoning.
+      const total = this.outputChars + this.reasoningChars;
+      const reasoning = this.reasoningChars;
+      const count = this.options.countTokens ?? ((text: string) => ofLength(text.length));
+      return fillEstimatedUsage(this.options.request, partial, count, () => (total === 0 ? 0 : ofLength(total)), () => (reasoning > 0 ? ofLength(reasoning) : undefined));
+    }
     return estimateUsage({
       request: this.options.request,
-      outputText: this.output.text() + this.reasoning.text(),
-      reasoningText: this.reasoning.text(),
+      outputText: this.output!.text() + this.reasoning!.text(),
+      reasoningText: this.reasoning!.text(),
       partial,
       countTokens: this.options.countTokens,
     });

@@ -3,7 +3,7 @@ import type { StreamPart } from '../protocol/stream-part';
 import type { Usage } from '../protocol/usage';
 import { resolveEnvironment, type ProviderEnvironment } from './environment';
 import { estimateInputTokens } from './estimate-usage';
-import { guardProviderParts, guardProviderStream } from './guard-provider-stream';
+import { guardProviderStream, PushedGuard } from './guard-provider-stream';
 import { lastUserText, planSimulatedTurn } from './simulated-script';
 import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
 
@@ -207,18 +207,20 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
   const name = options.name ?? 'simulated';
   const defaultModel = options.defaultModel ?? 'sim-1';
   const env = resolveEnvironment(options.env);
+  // An injected sleep is the test's clock: it is used as given. Otherwise the pacer keeps its own timer.
+  const injectedSleep = options.env?.sleep !== undefined;
   const rate = options.tokensPerSecond ?? 50;
   const interval = rate === Infinity || rate <= 0 ? 0 : 1000 / rate;
   const perChunk = Math.max(1, Math.floor(options.tokensPerChunk ?? 1));
   let calls = 0;
 
-  // Yields the batches the guard takes (one per timer tick), from ONE generator: every async layer
-  // between a token's timer and the socket costs promises and microtask hops, per token, per stream.
-  async function* raw(request: ProviderRequest, call: number, signal: AbortSignal | undefined): AsyncGenerator<StreamPart[]> {
+  // The script of one call, synchronous: it yields the batches the guard takes, and between them
+  // the time (on env.now's clock) the next one is due. Its driver waits (or not, when late) and
+  // checks the abort, so a token costs one timer and one step, with no promise of its own.
+  function* script(request: ProviderRequest, call: number): Generator<StreamPart[] | number, void, undefined> {
     const failure = typeof options.failure === 'function' ? options.failure({ call, request }) : options.failure;
     const model = request.model ?? defaultModel;
-    if (options.firstTokenLatencyMs) await env.sleep(options.firstTokenLatencyMs, signal);
-    if (signal?.aborted) return;
+    if (options.firstTokenLatencyMs) yield env.now() + options.firstTokenLatencyMs;
     if (failure?.kind === 'error-before-first-token') {
       throw new TwinError(failure.code ?? 'provider_overloaded', failure.message ?? `${name} is overloaded (simulated).`, {
         provider: name,
@@ -257,6 +259,9 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
     const failAfter = failure ? (failure.afterTokens ?? 3) : Infinity;
 
     let sent = 0; // words, for pacing and failure injection
+    // Paced on an absolute schedule: word k is due at start + k·interval (start: the first content
+    // part), so the lateness of timers and the work between them do not add up to a lower rate.
+    let start = 0;
     let chars = 0; // characters of text and reasoning, for usage
     let reasoningChars = 0;
     const charBudget = budget * 4;
@@ -274,8 +279,8 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
         }
         if (sent >= failAfter) break;
         const n = Math.min(perChunk, failAfter - sent);
-        if (sent > 0 && interval > 0) await env.sleep(interval * n, signal);
-        if (signal?.aborted) return;
+        if (sent === 0) start = env.now();
+        else if (interval > 0) yield start + sent * interval;
         let delta = tokens.take(n);
         // maxTokens counts usage tokens: the delta that would pass it is cut to fit.
         if (chars + delta.length > charBudget) delta = delta.slice(0, charBudget - chars);
@@ -285,14 +290,12 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
         if (type === 'reasoning-delta') reasoningChars += delta.length;
       }
     }
-    if (signal?.aborted) return;
 
     if (sent >= failAfter && failure) {
       if (failure.kind === 'truncate') return;
       if (failure.kind === 'stall') {
         // Never settles on its own: only the caller's abort (or a stall timeout above) ends it.
-        while (!signal?.aborted) await env.sleep(60_000, signal);
-        return;
+        for (;;) yield env.now() + 60_000;
       }
       if (failure.kind === 'mid-stream-error') {
         throw new TwinError(failure.code ?? 'provider_overloaded', failure.message ?? `${name} failed mid-stream (simulated).`, {
@@ -334,18 +337,146 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
     ];
   }
 
+  // Its counts depend on lengths alone: the guard keeps no copy of the text for an estimate.
+  const guardOptions = (request: ProviderRequest, signal: AbortSignal | undefined) => ({
+    provider: name,
+    request,
+    signal,
+    countTokens: simulatedTokenCount,
+    countTokensOfLength: simulatedTokensOfLength,
+  });
+
   return {
     name,
     defaultModel,
     simulated: true,
     stream(request: ProviderRequest, streamOptions: ProviderStreamOptions = {}) {
       const call = calls++;
-      return guardProviderStream(raw(request, call, streamOptions.signal), { provider: name, request, signal: streamOptions.signal, countTokens: simulatedTokenCount });
+      const { signal } = streamOptions;
+      return guardProviderStream(pulled(script(request, call), () => new Pacer(env, injectedSleep, signal)), guardOptions(request, signal));
     },
-    // Pushed: a token costs its sleep and this generator's step, with no guard or consumer step.
+    // Pushed: a token costs its timer and the script's step, with no promise between them and the consumer.
     streamParts(request: ProviderRequest, streamOptions: ProviderStreamOptions, onParts: (parts: readonly StreamPart[]) => void) {
       const call = calls++;
-      return guardProviderParts(raw(request, call, streamOptions.signal), { provider: name, request, signal: streamOptions.signal, countTokens: simulatedTokenCount }, onParts);
+      const { signal } = streamOptions;
+      return pushed(script(request, call), new Pacer(env, injectedSleep, signal), new PushedGuard(guardOptions(request, signal), onParts));
     },
+  };
+}
+
+const simulatedTokensOfLength = (length: number): number => Math.ceil(length / 4);
+
+type Script = Generator<StreamPart[] | number, void, undefined>;
+
+/** Runs a script for `stream()`: its batches, pulled (the pacer made once the first is asked for). */
+async function* pulled(steps: Script, pace: () => Pacer): AsyncGenerator<StreamPart[]> {
+  const pacer = pace();
+  try {
+    for (;;) {
+      if (pacer.aborted) return;
+      const step = steps.next();
+      if (step.done) return;
+      if (typeof step.value !== 'number') yield step.value;
+      else await pacer.until(step.value);
+    }
+  } finally {
+    pacer.close();
+  }
+}
+
+/**
+ * Runs a script for `streamParts()`: its batches pushed to the guard as they are due, each step run
+ * from the timer's callback (no promise or async resumption per word).
+ */
+function pushed(steps: Script, pacer: Pacer, guarded: PushedGuard): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (end: Promise<void>): void => {
+      pacer.close();
+      end.then(resolve, reject);
+    };
+    const step = (): void => {
+      try {
+        for (;;) {
+          if (pacer.aborted) return settle(guarded.ended());
+          const next = steps.next();
+          if (next.done) return settle(guarded.ended());
+          if (typeof next.value === 'number') {
+            if (pacer.wait(next.value, step)) return;
+            continue;
+          }
+          const end = guarded.batch(next.value);
+          if (end !== undefined) return settle(end);
+        }
+      } catch (error) {
+        settle(guarded.thrown(error));
+      }
+    };
+    step();
+  });
+}
+
+/**
+ * The waits of one call: until a time on the env clock (none when it has passed), cut short by the
+ * abort. With the default timers it listens to the signal once per call, not once per wait (an
+ * abort listener added and removed per token cost more than the timer), and keeps the abort in a
+ * field the driver reads per step.
+ */
+class Pacer {
+  aborted = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly env: ProviderEnvironment,
+    private readonly injectedSleep: boolean,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    if (signal?.aborted) this.aborted = true;
+    else signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Resolves at `due`, or at the abort; `undefined` when `due` has passed. */
+  until(due: number): Promise<void> | undefined {
+    const ms = due - this.env.now();
+    if (ms <= 0) return undefined;
+    if (this.injectedSleep) return this.env.sleep(ms, this.signal);
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.timer = setTimeout(this.fire, ms);
+    });
+  }
+
+  /** Calls `then` at `due`, or at the abort, and says so; `false` (and no call) when `due` has passed. */
+  wait(due: number, then: () => void): boolean {
+    const ms = due - this.env.now();
+    if (ms <= 0) return false;
+    if (this.injectedSleep) void this.env.sleep(ms, this.signal).then(then);
+    else {
+      this.wake = then;
+      this.timer = setTimeout(this.fire, ms);
+    }
+    return true;
+  }
+
+  close(): void {
+    this.signal?.removeEventListener('abort', this.onAbort);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  };
+
+  // The wait ends on a later microtask, not inside the caller's `abort()` (often called from the
+  // consumer's own callback, which must not be re-entered).
+  private readonly onAbort = (): void => {
+    this.aborted = true;
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    queueMicrotask(this.fire);
   };
 }

@@ -80,6 +80,17 @@ describe('ConnectionWriter', () => {
     expect(reports.at(-1)).toEqual([6, 0]);
   });
 
+  it('counts the UTF-8 bytes of any text on the fast path: escapes, lone surrogates, reasoning, a retry hint, one event or many per write', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary', minLength: 1 }), { minLength: 1, maxLength: 6 }), fc.boolean(), (deltas, batched) => {
+        const writer = createConnectionWriter({ streamId: 's', retryMs: 1500 });
+        const events = streamOf(deltas);
+        const text = batched ? writer.write(events) : events.map((e) => writer.write([e])).join('');
+        expect(writer.bytesWritten).toBe(new TextEncoder().encode(text).length);
+      }),
+    );
+  });
+
   it('seals chunk and resync content with the connection sealer, keeping v, seq (and reason) in clear, and announces codec, alg and kid in start', () => {
     const calls: Array<[string, number, object]> = [];
     // A reversible stand-in sealer: base64 of the JSON, so the test can check what was sealed.

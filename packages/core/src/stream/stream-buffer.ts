@@ -89,6 +89,10 @@ export class StreamBuffer {
   private terminal: StreamEvent | undefined;
 
   private readonly frames = new FrameCoalescer();
+  // The events of the call in progress: the first alone, so that a call emitting one event (a text
+  // stream's usual) allocates one exact array, not an empty one grown by a push.
+  private first: StreamEvent | undefined;
+  private rest: StreamEvent[] | undefined;
 
   private readonly outcome: StreamOutcome = {
     usage: undefined,
@@ -124,42 +128,41 @@ export class StreamBuffer {
    */
   push(part: StreamPart, now: number): StreamEvent[] {
     if (!this.started) throw new TwinError('invalid_argument', 'Call start() before pushing parts to the stream buffer.');
-    const out: StreamEvent[] = [];
-    if (this.closed) return out;
+    if (this.closed) return [];
     switch (part.type) {
       case 'text-delta':
         if (part.text === '') break;
         this.state.appendText(part.text);
-        this.beforeContent(TEXT, now, out);
+        this.beforeContent(TEXT, now);
         this.frames.addText(TEXT, part.text, utf8ByteLength(part.text), now);
-        this.afterContent(now, out);
-        return out;
+        this.afterContent(now);
+        return this.taken();
       case 'reasoning-delta':
         if (part.text === '') break;
         this.state.appendReasoning(part.text);
-        this.beforeContent(REASONING, now, out);
+        this.beforeContent(REASONING, now);
         this.frames.addText(REASONING, part.text, utf8ByteLength(part.text), now);
-        this.afterContent(now, out);
-        return out;
+        this.afterContent(now);
+        return this.taken();
       case 'tool-call-start':
         this.state.toolStart(part.toolCallId, part.index, part.toolName);
-        this.beforeContent(TOOLS, now, out);
+        this.beforeContent(TOOLS, now);
         this.frames.addTool(part.toolCallId, part.index, part.toolName, undefined, false, undefined, utf8ByteLength(part.toolName), now);
-        this.afterContent(now, out);
-        return out;
+        this.afterContent(now);
+        return this.taken();
       case 'tool-call-delta':
         if (part.argsTextDelta === '') break;
         this.state.toolDelta(part.toolCallId, part.index, part.argsTextDelta);
-        this.beforeContent(TOOLS, now, out);
+        this.beforeContent(TOOLS, now);
         this.frames.addTool(part.toolCallId, part.index, undefined, part.argsTextDelta, false, undefined, utf8ByteLength(part.argsTextDelta), now);
-        this.afterContent(now, out);
-        return out;
+        this.afterContent(now);
+        return this.taken();
       case 'tool-call': {
         const rest = this.state.toolDone(part.toolCallId, part.index, part.toolName, part.args, part.argsText);
-        this.beforeContent(TOOLS, now, out);
+        this.beforeContent(TOOLS, now);
         this.frames.addTool(part.toolCallId, part.index, part.toolName, rest, true, part.args, utf8ByteLength(part.argsText), now);
-        this.afterContent(now, out);
-        return out;
+        this.afterContent(now);
+        return this.taken();
       }
       case 'usage':
         this.outcome.usage = part.usage;
@@ -178,19 +181,18 @@ export class StreamBuffer {
         const fields: ErrorFields = { ...part.error };
         const usage = part.usage ?? this.outcome.usage;
         if (usage !== undefined) fields.usage = publicUsage(usage);
-        this.endWithError(fields, out);
-        return out;
+        this.endWithError(fields);
+        return this.taken();
       }
     }
-    this.maybeFlush(now, out);
-    return out;
+    this.maybeFlush(now);
+    return this.taken();
   }
 
   /** Age-based flush; call it when {@link nextFlushAt} is due (the server keeps the timer). */
   tick(now: number): StreamEvent[] {
-    const out: StreamEvent[] = [];
-    if (!this.closed) this.maybeFlush(now, out);
-    return out;
+    if (!this.closed) this.maybeFlush(now);
+    return this.taken();
   }
 
   /**
@@ -204,9 +206,8 @@ export class StreamBuffer {
 
   /** Emits everything pending now, regardless of the flush rules. */
   flush(): StreamEvent[] {
-    const out: StreamEvent[] = [];
-    if (!this.closed) this.flushInto(out);
-    return out;
+    if (!this.closed) this.flushInto();
+    return this.taken();
   }
 
   /** When {@link tick} should next be called, or `undefined` when nothing is pending. */
@@ -217,21 +218,19 @@ export class StreamBuffer {
 
   /** Flushes pending content and ends the stream with `complete`. No-op once closed. */
   complete(fields: CompleteFields): StreamEvent[] {
-    const out: StreamEvent[] = [];
-    if (this.closed || !this.started) return out;
-    this.flushInto(out);
+    if (this.closed || !this.started) return [];
+    this.flushInto();
     this.closed = true;
     this.terminal = this.emit({ type: 'complete', data: { v: PROTOCOL_VERSION, seq: this.nextSeq, ...fields } }, CONTROL_EVENT_BYTES);
-    out.push(this.terminal);
-    return out;
+    this.put(this.terminal);
+    return this.taken();
   }
 
   /** Flushes pending content and ends the stream with an `error` event. No-op once closed. */
   fail(fields: ErrorFields): StreamEvent[] {
-    const out: StreamEvent[] = [];
-    if (this.closed || !this.started) return out;
-    this.endWithError(fields, out);
-    return out;
+    if (this.closed || !this.started) return [];
+    this.endWithError(fields);
+    return this.taken();
   }
 
   /**
@@ -292,8 +291,8 @@ export class StreamBuffer {
    * A closed frame cannot grow any more, so outside backpressure it goes out before content of
    * another kind starts a new frame; under backpressure it waits with the rest.
    */
-  private beforeContent(kind: ContentKind, now: number, out: StreamEvent[]): void {
-    if (!this.backpressure && this.frames.kind !== 0 && this.frames.kind !== kind) this.flushInto(out, now);
+  private beforeContent(kind: ContentKind, now: number): void {
+    if (!this.backpressure && this.frames.kind !== 0 && this.frames.kind !== kind) this.flushInto(now);
   }
 
   /**
@@ -303,22 +302,22 @@ export class StreamBuffer {
    * would otherwise pay the whole budget on every delta without ever coalescing. Parts that follow
    * within the budget coalesce as before.
    */
-  private afterContent(now: number, out: StreamEvent[]): void {
+  private afterContent(now: number): void {
     if (this.lastContentFlushAt === -Infinity || (!this.backpressure && this.frames.parts === 1 && now - this.lastContentFlushAt >= this.maxAgeMs)) {
-      this.flushInto(out, now);
+      this.flushInto(now);
       return;
     }
-    this.maybeFlush(now, out);
+    this.maybeFlush(now);
   }
 
-  private maybeFlush(now: number, out: StreamEvent[]): void {
+  private maybeFlush(now: number): void {
     const frames = this.frames;
     if (frames.parts === 0) return;
     const age = now - frames.since;
     if (this.backpressure) {
-      if (age >= this.backpressureMaxAgeMs) return this.flushInto(out, now);
+      if (age >= this.backpressureMaxAgeMs) return this.flushInto(now);
     } else if (frames.bytes >= this.maxBytes || frames.parts >= this.maxParts || age >= this.maxAgeMs) {
-      return this.flushInto(out, now);
+      return this.flushInto(now);
     }
     if (frames.bytes > this.overflowLimit) {
       this.overflowed = true;
@@ -328,23 +327,22 @@ export class StreamBuffer {
           message: `The stream produced more than ${this.overflowLimit} bytes the connection could not take in time; the stream was ended.`,
           retryable: false,
         },
-        out,
       );
     }
   }
 
   /** `now`: when the frames go out (omitted by flushes outside the flush rules, which keep the last time). */
-  private flushInto(out: StreamEvent[], now?: number): void {
+  private flushInto(now?: number): void {
     if (this.frames.parts === 0) return;
     if (now !== undefined) this.lastContentFlushAt = now;
     const bytes = this.frames.bytes;
     const text = this.frames.drainText();
     if (text !== undefined) {
-      out.push(this.emitText(text, bytes));
+      this.put(this.emitText(text, bytes));
       return;
     }
     const frames = this.frames.drain();
-    for (let i = 0; i < frames.length; i++) out.push(this.emitChunk(frames[i]!.content, frames[i]!.bytes));
+    for (let i = 0; i < frames.length; i++) this.put(this.emitChunk(frames[i]!.content, frames[i]!.bytes));
   }
 
   private emitChunk(content: ChunkContent, bytes: number): StreamEvent {
@@ -362,13 +360,26 @@ export class StreamBuffer {
     return this.emit({ type: 'chunk', data: { v: PROTOCOL_VERSION, seq: this.nextSeq, text } }, bytes + CHUNK_OVERHEAD_BYTES, this.textSent);
   }
 
-  private endWithError(fields: ErrorFields, out: StreamEvent[]): void {
-    this.flushInto(out);
+  private endWithError(fields: ErrorFields): void {
+    this.flushInto();
     this.closed = true;
     this.outcome.error = { code: fields.code as TwinErrorPayload['code'], message: fields.message, retryable: fields.retryable };
     if (fields.provider !== undefined) this.outcome.error.provider = fields.provider;
     this.terminal = this.emit({ type: 'error', data: { v: PROTOCOL_VERSION, seq: this.nextSeq, ...fields } }, CONTROL_EVENT_BYTES);
-    out.push(this.terminal);
+    this.put(this.terminal);
+  }
+
+  private put(event: StreamEvent): void {
+    if (this.first === undefined) this.first = event;
+    else (this.rest ??= [this.first]).push(event);
+  }
+
+  /** The events put since the last call, in order. */
+  private taken(): StreamEvent[] {
+    const { first, rest } = this;
+    this.first = undefined;
+    this.rest = undefined;
+    return rest ?? (first === undefined ? [] : [first]);
   }
 
   private emit(event: StreamEvent, bytes: number, textEnd?: number): StreamEvent {

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { getEventListeners } from 'node:events';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSimulatedProvider, type StreamPart } from '@twin/core';
 import { collect, last, textOf } from './collect';
 
@@ -19,6 +20,10 @@ function fakeClock() {
     },
   };
 }
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('simulated provider', () => {
   it('is deterministic: same seed and request give the same stream', async () => {
@@ -73,6 +78,57 @@ describe('simulated provider', () => {
     const provider = createSimulatedProvider({ text: 'a b c d', tokensPerSecond: 10, firstTokenLatencyMs: 250, env: clock.env });
     await collect(provider.stream(request));
     expect(clock.sleeps).toEqual([250, 100, 100, 100]);
+  });
+
+  it('paces on an absolute schedule: a clock whose sleeps run late does not lower the rate', async () => {
+    // Every sleep returns `late` ms after it was due, as timers under load do.
+    for (const late of [30, 250]) {
+      let now = 0;
+      const sleeps: number[] = [];
+      const env = {
+        now: () => now,
+        sleep: async (ms: number) => {
+          sleeps.push(ms);
+          now += ms + late;
+        },
+      };
+      const provider = createSimulatedProvider({ text: 'a b c d e f', tokensPerSecond: 10, env });
+      const at: number[] = [];
+      await provider.streamParts!(request, {}, (parts) => {
+        for (const part of parts) if (part.type === 'text-delta') at.push(now);
+      });
+      // Word k is due at k·100 ms: it goes out at most one lateness after that, never later.
+      at.forEach((t, k) => {
+        expect(t).toBeGreaterThanOrEqual(k * 100);
+        expect(t).toBeLessThanOrEqual(k * 100 + late);
+      });
+      expect(at).toHaveLength(6);
+      // Only the time left is slept; a word already due is not waited for.
+      expect(sleeps).toEqual(late === 30 ? [100, 70, 70, 70, 70] : [100, 50]);
+    }
+  });
+
+  it('with its own timers, waits once per word and leaves no timer or abort listener behind', async () => {
+    vi.useFakeTimers();
+    const controller = new AbortController();
+    const provider = createSimulatedProvider({ text: 'a b c d', tokensPerSecond: 10 });
+    const deltas: string[] = [];
+    const parts: StreamPart[] = [];
+    const done = provider.streamParts!(request, { signal: controller.signal }, (batch) => {
+      parts.push(...batch);
+      for (const part of batch) if (part.type === 'text-delta') deltas.push(part.text);
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(deltas).toEqual(['a ']);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(deltas).toEqual(['a ', 'b ']);
+    // The abort wakes the pending wait at once.
+    controller.abort();
+    await done;
+    expect(last(parts)).toMatchObject({ type: 'error', error: { code: 'aborted' } });
+    expect(vi.getTimerCount()).toBe(0);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('honours maxTokens (finish length) and stop sequences', async () => {
