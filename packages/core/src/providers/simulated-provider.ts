@@ -442,7 +442,7 @@ class Pacer {
     if (this.injectedSleep) return this.env.sleep(ms, this.signal);
     return new Promise((resolve) => {
       this.wake = resolve;
-      this.timer = setTimeout(this.fire, ms);
+      this.timer = setTimeout(this.fire, Math.ceil(ms));
     });
   }
 
@@ -453,7 +453,9 @@ class Pacer {
     if (this.injectedSleep) void this.env.sleep(ms, this.signal).then(then);
     else {
       this.wake = then;
-      this.timer = setTimeout(this.fire, ms);
+      // Whole milliseconds: node keeps one timer list per distinct duration, and the schedule is
+      // absolute, so waking up to 1 ms late drifts nothing.
+      this.timer = setTimeout(this.fire, Math.ceil(ms));
     }
     return true;
   }
