@@ -55,6 +55,9 @@ const service = await createTwinService({
   store,
   providers: [provider],
   stream: { maxConnections: 20_000, maxConnectionsPerKey: 20_000 },
+  // DETACH_GRACE_MS: how long a stream whose client went away keeps running for a resume (unset:
+  // the server's default, 30 s). sse-load.bench.ts sets 0 (see there).
+  ...(process.env.DETACH_GRACE_MS ? { detachGraceMs: Number(process.env.DETACH_GRACE_MS) } : {}),
   persistChunks: process.env.PERSIST_CHUNKS !== '0',
   // HOLD_FIRST_BYTE=0: content may leave before its billing record commits (to measure what the hold costs).
   holdContentUntilRecorded: process.env.HOLD_FIRST_BYTE !== '0',

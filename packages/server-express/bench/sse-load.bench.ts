@@ -12,7 +12,7 @@
  * Knobs: STREAMS (10000), MEASURE_MS (20000), OUTPUT_TOKENS (long enough for every stream to outlive the run), PERSIST_CHUNKS (1; 0 disables the stream_chunks audit copy),
  * BENCH_DATABASE_URL (run the server on a Postgres server instead of PGlite), SERVER_NODE_FLAGS (extra node flags
  * for the server process, e.g. --expose-gc for live-heap figures), OPEN_BUDGET_MS (60000: stop opening after it),
- * MAX_EVENT_LOOP_LAG_MS (unset: the server's opt-in load shedding off), PEER (1; 0 skips the bare node:http run), PROFILE_FILE (CPU profile of the measured window), LIVE_HEAP_FILE (what is alive once every stream is open), ALLOCATION_FILE (sampled allocations of that window, collected ones too), SLOT_SLEEP (0: core's timerSleep for the simulated provider), TTFB_INTERVAL_MS (10) and TTFB_SAMPLES (2000) for the paced TTFB, HOLD_FIRST_BYTE (1; 0: content may leave before its billing record commits, to measure what the crash-safe hold costs), SERVER_SOURCE (dist: the built package, as twin-server runs; src: the sources under tsx).
+ * MAX_EVENT_LOOP_LAG_MS (unset: the server's opt-in load shedding off), PEER (1; 0 skips the bare node:http run), PROFILE_FILE (CPU profile of the measured window), LIVE_HEAP_FILE (what is alive once every stream is open), ALLOCATION_FILE (sampled allocations of that window, collected ones too), SLOT_SLEEP (0: core's timerSleep for the simulated provider), TTFB_INTERVAL_MS (10) and TTFB_SAMPLES (2000) for the paced TTFB, HOLD_FIRST_BYTE (1; 0: content may leave before its billing record commits, to measure what the crash-safe hold costs), DETACH_GRACE_MS (0: a stream whose client hung up ends at once, as the peer's does; the server's default is 30 s), SERVER_SOURCE (dist: the built package, as twin-server runs; src: the sources under tsx).
  */
 import { request } from 'node:http';
 import { Bench } from 'tinybench';
@@ -23,6 +23,12 @@ const STREAMS = Number(process.env.STREAMS ?? 10_000);
 const MEASURE_MS = Number(process.env.MEASURE_MS ?? 20_000);
 // Both servers read OUTPUT_TOKENS from the environment they inherit.
 process.env.OUTPUT_TOKENS = outputTokensFor(MEASURE_MS);
+// The TTFB probes hang up at their first chunk. With the server's default detach grace (30 s) each
+// of those streams kept running for a resume nobody makes: a paced run of 2,000 probes measured its
+// last requests against some 2,000 detached streams (20,000 events/s into their replay windows and
+// audit segments), where the bare peer stops a stream when its client goes. 0: a probe's stream
+// ends and is billed when its client hangs up, as on the peer. DETACH_GRACE_MS=30000 restores it.
+process.env.DETACH_GRACE_MS ??= '0';
 const GiB = 1024 ** 3;
 
 const started = performance.now();

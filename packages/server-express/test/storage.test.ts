@@ -85,6 +85,38 @@ function storageSuite(name: string, open: () => Promise<OpenedDatabase>) {
       await finalize('s-key', { endReason: 'complete', endedAt: new Date(), usageEstimated: false, usageMissing: true, durationMs: 1, bytes: 1, currency: 'USD' });
     });
 
+    it('stores a lone opening (its own VALUES statement) exactly as it stores one of a batch (unnest)', async () => {
+      const startedAt = new Date('2031-06-01T08:00:00.456Z');
+      const spec = { tenantId, startedAt, userId: 'u-1', purpose: 'chat "quoted"', apiKeyId: 'key_1', provider: 'openai', model: 'gpt-x', currency: 'EUR' };
+      store.openings.push(openRecordOf({ ...spec, streamId: 's-lone' }));
+      await store.openings.durable();
+      store.openings.push(openRecordOf({ ...spec, streamId: 's-batch-0' }));
+      store.openings.push(openRecordOf({ ...spec, streamId: 's-batch-1' }));
+      store.openings.push(openRecordOf({ tenantId, startedAt, streamId: 's-bare' }));
+      await store.openings.durable();
+      const read = async (streamId: string) => {
+        const { id: _id, streamId: _s, idempotencyKey, ...rest } = (await store.getBillingRecord(tenantId, streamId))!;
+        expect(idempotencyKey).toBe(billingIdempotencyKey(tenantId, streamId));
+        return rest;
+      };
+      const lone = await read('s-lone');
+      expect(lone).toMatchObject({ state: 'open', userId: 'u-1', purpose: 'chat "quoted"', apiKeyId: 'key_1', currency: 'EUR', startedAt: startedAt.toISOString() });
+      expect(await read('s-batch-0')).toEqual(lone);
+      expect(await read('s-batch-1')).toEqual(lone);
+      // Both forms write this instance's id (what a restart reconciles).
+      const mine = (await store.listOpenBillingRecords(10_000)).map((r) => r.streamId);
+      expect(mine).toEqual(expect.arrayContaining(['s-lone', 's-batch-0', 's-batch-1']));
+      // A lone opening without user or purpose stores them as NULL, as a batch does.
+      store.openings.push(openRecordOf({ tenantId, startedAt, streamId: 's-bare-lone' }));
+      await store.openings.durable();
+      expect(await read('s-bare-lone')).toEqual(await read('s-bare'));
+      expect(await read('s-bare-lone')).not.toHaveProperty('userId');
+      // Final, so the reconcile test below finds only its own open record.
+      for (const streamId of ['s-lone', 's-batch-0', 's-batch-1', 's-bare', 's-bare-lone']) {
+        await finalize(streamId, { endReason: 'complete', endedAt: new Date(), usageEstimated: false, usageMissing: true, durationMs: 1, bytes: 1, currency: 'USD' });
+      }
+    });
+
     it('endStream finalizes a group of records in one statement exactly as finalizeBillingRecord does one, and only once', async () => {
       const endedAt = new Date('2031-05-05T10:00:00.123Z');
       const bills: RecordEnd[] = [

@@ -69,6 +69,21 @@ describe('createBatchWriter', () => {
     await w.close();
   });
 
+  it('with intervalMs 0, a batch starts once the pushing code is done, before any other callback of the event loop', async () => {
+    const batches: number[][] = [];
+    const w = createBatchWriter<number>({ intervalMs: 0, write: async (rows) => void batches.push([...rows]) });
+    let immediateRan = false;
+    setImmediate(() => (immediateRan = true));
+    w.push(1);
+    w.push(2);
+    // Not inside push: rows pushed by the same synchronous code share the batch.
+    expect(batches).toEqual([]);
+    await Promise.resolve();
+    expect(batches).toEqual([[1, 2]]);
+    expect(immediateRan).toBe(false);
+    await w.close();
+  });
+
   it('durable() waits through failed writes until the rows land', async () => {
     let fail = 1;
     const w = createBatchWriter<number>({

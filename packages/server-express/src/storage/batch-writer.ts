@@ -6,8 +6,9 @@ export interface BatchWriterOptions<T> {
   maxBatch?: number;
   /**
    * Longest a row waits before its batch is written (default 50 ms). 0 is group commit with no
-   * added wait: a batch starts as soon as the current turn of the event loop is over (rows pushed in
-   * the same turn share it), and rows pushed while one is being written form the next.
+   * added wait: a batch starts as soon as the code that pushed its first row is done (a microtask:
+   * rows pushed by the same synchronous code share it, and it starts before any other callback of
+   * the event loop), and rows pushed while one is being written form the next.
    */
   intervalMs?: number;
   /** Delay before retrying a failed batch (default 1,000 ms). */
@@ -46,15 +47,20 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
   // Callers of durable(), each waiting for the rows pushed before it (in push order).
   const waiters: Array<{ upTo: number; resolve: () => void }> = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let immediate: ReturnType<typeof setImmediate> | undefined;
+  // intervalMs 0: a drain is queued as a microtask (it cannot be cancelled: close() clears the flag).
+  let soon = false;
   let running: Promise<void> | undefined;
   let closed = false;
 
   const schedule = (delay: number) => {
-    if (timer || immediate || closed) return;
+    if (timer || soon || closed) return;
     if (delay === 0) {
-      immediate = setImmediate(() => {
-        immediate = undefined;
+      // Not setImmediate: that waits for the rest of the event loop's poll phase (every other
+      // socket's callbacks), which a stream's first content byte waits for too (its opening).
+      soon = true;
+      queueMicrotask(() => {
+        if (!soon) return;
+        soon = false;
         void drain();
       });
       return;
@@ -122,9 +128,8 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
     },
     async close() {
       if (timer) clearTimeout(timer);
-      if (immediate) clearImmediate(immediate);
       timer = undefined;
-      immediate = undefined;
+      soon = false;
       closed = true;
       await this.flush();
     },

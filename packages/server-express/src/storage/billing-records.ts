@@ -57,13 +57,26 @@ export function createBillingRecordStore(
   const urgent = urgentLane(db);
   const openings = createBatchWriter<StreamBillingRecord>({
     // Group commit with no added wait: a stream's first content waits for its opening to be
-    // durable (OpeningGate), so this is on the time to first token. Starts of one event-loop turn
-    // share a statement; those arriving while one commits form the next.
+    // durable (OpeningGate), so this is on the time to first token. The statement leaves as soon
+    // as the code that started the stream is done (a microtask, before the provider's first part
+    // and before any other callback), starts pushed by the same code share it, and those arriving
+    // while one commits form the next.
     intervalMs: 0,
     maxBatch: 500,
     // unnest: a burst of stream starts is one statement with 11 array parameters, not 11 per row
-    // (an embedded database parses and plans it on the event loop, before the next first byte).
+    // (the embedded database parses and plans every statement, one at a time). A lone opening
+    // (paced starts: the usual case) is a plain VALUES insert, which the embedded database parses,
+    // plans and runs in some 0.3 ms less CPU than the unnest of one row (of about 1 ms).
     write: async (rows) => {
+      if (rows.length === 1) {
+        const r = rows[0]!;
+        await urgent.execute(sql`insert into ${streamBillingRecords}
+            (id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, instance_id, state, started_at, currency)
+          values (${r.id}, ${r.streamId}, ${r.idempotencyKey}, ${r.tenantId}, ${r.apiKeyId ?? null}, ${r.userId ?? null}, ${r.provider}, ${r.model},
+            ${r.purpose ?? null}, ${instanceId}, 'open', ${r.startedAt}::timestamptz, ${r.currency})
+          on conflict do nothing`);
+        return;
+      }
       await urgent.execute(sql`insert into ${streamBillingRecords}
           (id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, instance_id, state, started_at, currency)
         select id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, ${instanceId}, 'open', started_at, currency
