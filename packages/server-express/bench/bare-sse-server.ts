@@ -7,6 +7,7 @@
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sampleRssPeaks } from './rss-peaks';
 import { wallNow } from './stamped-provider';
 
 const TOKENS_PER_SECOND = Number(process.env.TOKENS_PER_SECOND ?? 10);
@@ -55,25 +56,15 @@ server.timeout = 0;
 server.listen({ port: 0, host: '127.0.0.1', backlog: 8_192 });
 await new Promise((r) => server.once('listening', r));
 
-// As load-server.ts: the whole run's peak, and the peak since the previous report.
-let maxRss = 0;
-let windowMaxRss = 0;
-const sampleRss = () => {
-  const rss = process.memoryUsage().rss;
-  maxRss = Math.max(maxRss, rss);
-  windowMaxRss = Math.max(windowMaxRss, rss);
-};
-const sampler = setInterval(sampleRss, 200);
+const rssPeaks = sampleRssPeaks();
 process.on('message', (message: { type: string }) => {
   if (message.type === 'report') {
-    sampleRss();
-    const windowMax = windowMaxRss;
-    windowMaxRss = 0;
+    const peaks = rssPeaks.report();
     const m = process.memoryUsage();
     const cpu = process.cpuUsage();
-    process.send!({ type: 'report', rss: m.rss, heapUsed: m.heapUsed, external: m.external, cpuMicros: cpu.user + cpu.system, eventsSent, maxRss, windowMaxRss: windowMax, activeStreams: live.size, openConnections, pendingChunkRows: 0, slowClientCloses: 0 });
+    process.send!({ type: 'report', rss: m.rss, heapUsed: m.heapUsed, external: m.external, cpuMicros: cpu.user + cpu.system, eventsSent, ...peaks, activeStreams: live.size, openConnections, pendingChunkRows: 0, slowClientCloses: 0 });
   } else if (message.type === 'stop') {
-    clearInterval(sampler);
+    rssPeaks.stop();
     server.closeAllConnections();
     server.close();
     process.exit(0);

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSimulatedProvider } from '@twin/core';
+import { sampleRssPeaks } from './rss-peaks';
 import pino from 'pino';
 import type * as Twin from '../src/index';
 import { stampedProvider } from './stamped-provider';
@@ -76,17 +77,7 @@ server.timeout = 0;
 server.listen({ port: 0, host: '127.0.0.1', backlog: 8_192 });
 await new Promise((r) => server.once('listening', r));
 
-// maxRss: the whole run's peak (start-up, the TTFB phase's thousands of short streams, the load
-// phase); windowMaxRss: the peak since the previous report (each report starts a new window), so the
-// load bench reads the peak while every stream is open apart from the phases before it.
-let maxRss = 0;
-let windowMaxRss = 0;
-const sampleRss = () => {
-  const rss = process.memoryUsage().rss;
-  maxRss = Math.max(maxRss, rss);
-  windowMaxRss = Math.max(windowMaxRss, rss);
-};
-const sampler = setInterval(sampleRss, 200);
+const rssPeaks = sampleRssPeaks();
 
 // PROFILE_FILE: a CPU profile of exactly the measured window (from the first report, when every stream is
 // open, to the second, at the end of the measurement), written with node:inspector.
@@ -147,9 +138,7 @@ process.on('message', async (message: { type: string }) => {
     }
     // With --expose-gc in SERVER_NODE_FLAGS the heap figure is live objects, not garbage not yet collected.
     (globalThis as { gc?: () => void }).gc?.();
-    sampleRss();
-    const windowMax = windowMaxRss;
-    windowMaxRss = 0;
+    const peaks = rssPeaks.report();
     process.send!({
       type: 'report',
       rss: process.memoryUsage().rss,
@@ -157,8 +146,7 @@ process.on('message', async (message: { type: string }) => {
       external: process.memoryUsage().external,
       cpuMicros: process.cpuUsage().user + process.cpuUsage().system,
       eventsSent: (await service.metrics.eventsSent.get()).values.reduce((sum, v) => sum + v.value, 0),
-      maxRss,
-      windowMaxRss: windowMax,
+      ...peaks,
       activeStreams: service.hub.activeStreams,
       // Every stream the hub holds: running ones and ended ones kept for their resume grace (the TTFB
       // phase's streams, 60 s), whose replay windows are in the heap figure too.
@@ -178,7 +166,7 @@ process.on('message', async (message: { type: string }) => {
         : {}),
     });
   } else if (message.type === 'stop') {
-    clearInterval(sampler);
+    rssPeaks.stop();
     await service.shutdown(20_000);
     server.closeAllConnections();
     server.close();

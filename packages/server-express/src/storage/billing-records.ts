@@ -47,6 +47,9 @@ export interface BillingRecordWriters extends BillingRecordStore {
 }
 
 /** Builds the billing record store of instance `instanceId`. */
+// The columns an opening writes, in the order both of its statements give them.
+const OPENING_COLUMNS = sql.raw('(id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, instance_id, state, started_at, currency)');
+
 export function createBillingRecordStore(
   db: TwinDatabase,
   instanceId: string,
@@ -70,15 +73,13 @@ export function createBillingRecordStore(
     write: async (rows) => {
       if (rows.length === 1) {
         const r = rows[0]!;
-        await urgent.execute(sql`insert into ${streamBillingRecords}
-            (id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, instance_id, state, started_at, currency)
+        await urgent.execute(sql`insert into ${streamBillingRecords} ${OPENING_COLUMNS}
           values (${r.id}, ${r.streamId}, ${r.idempotencyKey}, ${r.tenantId}, ${r.apiKeyId ?? null}, ${r.userId ?? null}, ${r.provider}, ${r.model},
             ${r.purpose ?? null}, ${instanceId}, 'open', ${r.startedAt}::timestamptz, ${r.currency})
           on conflict do nothing`);
         return;
       }
-      await urgent.execute(sql`insert into ${streamBillingRecords}
-          (id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, instance_id, state, started_at, currency)
+      await urgent.execute(sql`insert into ${streamBillingRecords} ${OPENING_COLUMNS}
         select id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, ${instanceId}, 'open', started_at, currency
         from unnest(
           ${pgArray(rows.map((r) => r.id))}::text[], ${pgArray(rows.map((r) => r.streamId))}::text[], ${pgArray(rows.map((r) => r.idempotencyKey))}::text[],
