@@ -73,8 +73,8 @@ function workerEntry(): { entry: string | URL; eval: boolean } {
  * The worker's young generation (V8's new space), in MiB. V8 grows it up to 32 MiB (two 16 MiB
  * semi-spaces on 64-bit) as soon as an isolate allocates steadily, and PGlite's JS side does (a
  * result object per query, protocol buffers): the worker held 28-32 MiB of new space, resident,
- * for objects that die young. 8 MiB keeps the database's RSS some 20-40 MiB lower, idle and under
- * load, with no measurable change in its CPU (docs/server.md, "Memory").
+ * for objects that die young. Capped at 8 MiB, a worker that fills it holds 16-24 MiB less; the
+ * worker's CPU showed no difference within this machine's noise (docs/server.md, issue #19 RSS).
  */
 const WORKER_YOUNG_GENERATION_MB = 8;
 
