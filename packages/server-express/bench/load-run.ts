@@ -6,6 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { MemorySplit } from './memory-split';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
@@ -84,6 +85,8 @@ export interface ServerReport {
   openConnections: number;
   pendingChunkRows: number;
   slowClientCloses: number;
+  /** What its RSS is made of (load-server.ts only; a cluster's summed report has none). */
+  memory?: MemorySplit;
   /** Streams the server holds, ended ones in their resume grace included (load-server.ts only). */
   heldStreams?: number;
   /** Cluster mode only. */

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSimulatedProvider } from '@twin/core';
+import { memorySplit } from './memory-split';
 import { sampleRssPeaks } from './rss-peaks';
 import pino from 'pino';
 import type * as Twin from '../src/index';
@@ -37,9 +38,10 @@ const schemaName = process.env.BENCH_DB_SCHEMA ?? `twin_bench_${process.pid}`;
 const ownSchema = process.env.BENCH_DB_SCHEMA === undefined;
 // The embedded database's share of RSS: what opening it adds (PGlite's worker thread, WASM memory and
 // compiled code, first-start initdb leftovers; the postgres driver's pool on a Postgres server).
-const rssBeforeDatabase = process.memoryUsage().rss;
+const beforeDatabase = memorySplit();
 const database = await openDatabase(pgUrl ? { url: pgUrl, schemaName } : { dataDir });
-const databaseRss = process.memoryUsage().rss - rssBeforeDatabase;
+const atDatabase = memorySplit();
+const databaseRss = atDatabase.rss - beforeDatabase.rss;
 const redisUrl = process.env.BENCH_REDIS_URL;
 const instanceId = process.env.BENCH_INSTANCE_ID ?? `bench-${process.pid}`;
 const logger = pino({ level: 'warn' });
@@ -147,6 +149,7 @@ process.on('message', async (message: { type: string }) => {
       cpuMicros: process.cpuUsage().user + process.cpuUsage().system,
       eventsSent: (await service.metrics.eventsSent.get()).values.reduce((sum, v) => sum + v.value, 0),
       ...peaks,
+      memory: memorySplit(),
       activeStreams: service.hub.activeStreams,
       // Every stream the hub holds: running ones and ended ones kept for their resume grace (the TTFB
       // phase's streams, 60 s), whose replay windows are in the heap figure too.
@@ -182,4 +185,4 @@ process.on('message', async (message: { type: string }) => {
     process.exit(0);
   }
 });
-process.send!({ type: 'ready', databaseRss, rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed, port: (server.address() as AddressInfo).port, key, driver: database.driver });
+process.send!({ type: 'ready', databaseRss, memoryBeforeDatabase: beforeDatabase, memoryAtDatabase: atDatabase, rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed, port: (server.address() as AddressInfo).port, key, driver: database.driver });

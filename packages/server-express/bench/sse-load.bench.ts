@@ -7,7 +7,8 @@
  *
  * Targets (2-core machine): p99 delivery latency < 100 ms, server RSS with every stream open (the load phase's
  * peak; the whole run's, TTFB phase included, is printed beside it) < 1.5 GiB and ≤ 2× the peer's plus the
- * embedded database (its share: the RSS opening the database added at start, idle, printed as the RSS split), added TTFB p99 ≤ 5 ms (measured
+ * embedded database (its share: the RSS opening the database added at start, idle, plus what its WebAssembly memory grew by under load,
+ * printed as the RSS split with what each part of the RSS is made of), added TTFB p99 ≤ 5 ms (measured
  * paced, one request every TTFB_INTERVAL_MS, and back to back; the target is judged on the paced figure).
  * Knobs: STREAMS (10000), MEASURE_MS (20000), OUTPUT_TOKENS (long enough for every stream to outlive the run), PERSIST_CHUNKS (1; 0 disables the stream_chunks audit copy),
  * BENCH_DATABASE_URL (run the server on a Postgres server instead of PGlite), SERVER_NODE_FLAGS (extra node flags
@@ -18,6 +19,7 @@ import { request } from 'node:http';
 import { Bench } from 'tinybench';
 import { createSimulatedProvider } from '@twin/core';
 import { builtServerEnv, forkBench, loadTest, nextMessage, outputTokensFor, stopAll, type Message } from './load-run';
+import { formatMemorySplit, type MemorySplit } from './memory-split';
 
 const STREAMS = Number(process.env.STREAMS ?? 10_000);
 const MEASURE_MS = Number(process.env.MEASURE_MS ?? 20_000);
@@ -142,6 +144,16 @@ const beforeLoad = await forgotten();
 // ── 2. 10,000 concurrent streams from a separate load-generator process ──
 const twin = await loadTest({ targets: [server], label: 'twin', url, key, streams: STREAMS, measureMs: MEASURE_MS, readyRss: beforeLoad.rss as number, readyHeap: beforeLoad.heapUsed as number });
 await stopAll([server]);
+// What Twin's RSS is made of (bench/memory-split.ts), at start and under load.
+const atDatabase = ready.memoryAtDatabase as MemorySplit;
+console.log(`twin memory before opening the database: ${formatMemorySplit(ready.memoryBeforeDatabase as MemorySplit)}`);
+console.log(`twin memory with the database open (idle, at start): ${formatMemorySplit(atDatabase)}`);
+for (const [when, at] of [
+  [`with ${twin.streams} streams open`, twin.atOpen],
+  ['at the end of the measurement', twin.atEnd],
+] as const) {
+  if (at.memory) console.log(`twin memory ${when}: ${formatMemorySplit(at.memory)}`);
+}
 
 // ── 3. The peer: a bare node:http SSE server (no logic) under the same load, same machine, same run ──
 if (process.env.PEER === '0') process.exit(0); // quick runs while profiling Twin alone
@@ -177,12 +189,17 @@ console.log(
     `events/s ${twin.eventsPerSecond.toFixed(0)} vs ${peer.eventsPerSecond.toFixed(0)}; p50 ${twin.p50.toFixed(1)} vs ${peer.p50.toFixed(1)} ms; p99 ${twin.p99.toFixed(1)} vs ${peer.p99.toFixed(1)} ms; ` +
     `RSS with every stream open (max) ${(twin.loadMaxRss / MiB).toFixed(0)} vs ${(peer.loadMaxRss / MiB).toFixed(0)} MiB; max over the whole run ${(twin.maxRss / MiB).toFixed(0)} vs ${(peer.maxRss / MiB).toFixed(0)} MiB`,
 );
-// RSS split (see the header): the database's share is what opening it added at start; the rest is
-// judged against 2× the peer. The target's figure is the RSS at N streams (the load phase's peak);
-// the whole run's peak (the TTFB phase's thousands of short streams before it) is printed beside it.
-const dbRss = ready.databaseRss as number;
+// RSS split (see the header): the database's share is what opening it added at start, idle, plus
+// what its WebAssembly memory (PGlite's pages, the one part of the database told apart in a
+// process's mappings) grew by under load; the rest is judged against 2× the peer. What else the
+// database's worker thread grows by under load (its V8 heap, its allocations) is not told apart
+// from the main thread's and counts as the rest. The target's figure is the RSS at N streams (the
+// load phase's peak); the whole run's peak (the TTFB phase's thousands of short streams before it)
+// is printed beside it.
+const wasmGrowth = Math.max(0, (twin.atEnd.memory?.wasm ?? atDatabase.wasm) - atDatabase.wasm);
+const dbRss = (ready.databaseRss as number) + wasmGrowth;
 const split = (twinRss: number, peerRss: number) =>
-  `embedded database ${(dbRss / MiB).toFixed(0)} MiB + rest ${((twinRss - dbRss) / MiB).toFixed(0)} MiB; rest ≤ 2× peer (${((2 * peerRss) / MiB).toFixed(0)} MiB): ${twinRss - dbRss <= 2 * peerRss ? 'PASS' : 'MISS'}`;
+  `embedded database ${(dbRss / MiB).toFixed(0)} MiB (${((ready.databaseRss as number) / MiB).toFixed(0)} at start + ${(wasmGrowth / MiB).toFixed(0)} of WebAssembly memory grown under load) + rest ${((twinRss - dbRss) / MiB).toFixed(0)} MiB; rest ≤ 2× peer (${((2 * peerRss) / MiB).toFixed(0)} MiB): ${twinRss - dbRss <= 2 * peerRss ? 'PASS' : 'MISS'}`;
 console.log(`twin RSS split with ${twin.streams} streams open (max of the load phase, the target's figure): ${split(twin.loadMaxRss, peer.loadMaxRss)}`);
 console.log(`twin RSS split, max over the whole run (TTFB phase included; the peer's whole run too): ${split(twin.maxRss, peer.maxRss)}`);
 const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');

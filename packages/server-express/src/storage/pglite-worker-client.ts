@@ -69,6 +69,15 @@ function workerEntry(): { entry: string | URL; eval: boolean } {
   };
 }
 
+/**
+ * The worker's young generation (V8's new space), in MiB. V8 grows it up to 32 MiB (two 16 MiB
+ * semi-spaces on 64-bit) as soon as an isolate allocates steadily, and PGlite's JS side does (a
+ * result object per query, protocol buffers): the worker held 28-32 MiB of new space, resident,
+ * for objects that die young. Capped at 8 MiB, a worker that fills it holds 16-24 MiB less; the
+ * worker's CPU showed no difference within this machine's noise (docs/server.md, issue #19 RSS).
+ */
+const WORKER_YOUNG_GENERATION_MB = 8;
+
 /** A request without its id (the client numbers them). */
 type Request = PgliteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -78,7 +87,7 @@ type Request = PgliteRequest extends infer R ? (R extends { id: number } ? Omit<
  */
 export async function startPgliteWorker(data: PgliteWorkerData, { entry: script }: { entry?: URL } = {}): Promise<PgliteWorkerClient> {
   const { entry, eval: isEval } = script ? { entry: script, eval: false } : workerEntry();
-  const worker = new Worker(entry, { eval: isEval, workerData: data, name: 'twin-pglite' });
+  const worker = new Worker(entry, { eval: isEval, workerData: data, name: 'twin-pglite', resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
   let lastId = 0;
   // Set once the worker can no longer answer: every call after that rejects with it.
