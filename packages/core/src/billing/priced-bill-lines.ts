@@ -1,8 +1,12 @@
 import type { BillLines } from '../protocol/billing';
-import type { DecimalSum } from './decimal-sum';
 
 type TaxLine = BillLines['taxes'][number];
 type Breach = BillLines['slaBreaches'][number];
+
+/** A running sum that takes integer counts of 10^-places units (a bigint, or a number when the bill was priced on numbers). */
+export interface UnitsSum {
+  addUnits(units: bigint | number, places: number): unknown;
+}
 
 /**
  * The lines of a bill as `calculateBill` writes them: a plain-data object (JSON, spreads and schema
@@ -33,7 +37,8 @@ export class PricedBillLines implements BillLines {
   /**
    * What was written, in one array: the nine amounts as written (WRITTEN_* indexes), to notice a
    * line changed afterwards, then the number of places and the units of 10^-places in
-   * REPORT_COST_LINES order (the tax lines summed). One private field instead of eleven: fewer
+   * REPORT_COST_LINES order (the tax lines summed): bigints, or safe-integer numbers when the bill
+   * was priced on numbers. One private field instead of eleven: fewer
    * properties to define per bill and to read per report line.
    */
   readonly #written: readonly unknown[];
@@ -52,7 +57,7 @@ export class PricedBillLines implements BillLines {
     taxes: TaxLine[],
     discountPercent: string,
     total: string,
-    units: readonly bigint[],
+    units: readonly (bigint | number)[],
     places: number,
   ) {
     this.tokenCost = tokenCost;
@@ -75,7 +80,7 @@ export class PricedBillLines implements BillLines {
    * came from `calculateBill` and no amount was changed since; false (nothing added) otherwise, and
    * the caller parses the strings.
    */
-  static addUnitsTo(lines: BillLines, sums: readonly DecimalSum[]): boolean {
+  static addUnitsTo(lines: BillLines, sums: readonly UnitsSum[]): boolean {
     if (!(lines instanceof PricedBillLines)) return false;
     const w = lines.#written;
     if (
@@ -92,7 +97,7 @@ export class PricedBillLines implements BillLines {
       return false;
     }
     const places = w[9] as number;
-    const units = w[10] as readonly bigint[];
+    const units = w[10] as readonly (bigint | number)[];
     for (let i = 0; i < units.length; i++) sums[i]!.addUnits(units[i]!, places);
     return true;
   }

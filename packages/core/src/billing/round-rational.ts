@@ -115,6 +115,20 @@ export function formatUnits(units: bigint, places: number): string {
   return formatDigits(units, places);
 }
 
+/**
+ * {@link formatUnits} for a count held as a number: a non-negative safe integer (what a bill priced
+ * on numbers has), written without making a bigint; the same string as `formatUnits(BigInt(units), places)`.
+ */
+export function formatSafeUnits(units: number, places: number): string {
+  if (places <= CACHED_PLACES && units < SMALL_LIMIT) {
+    const table = (SMALL[places] ??= new Array<string>(SMALL_LIMIT));
+    return (table[units] ??= formatDigits(BigInt(units), places));
+  }
+  if (places >= 1 && places <= 9) return formatSafe(units, places);
+  return formatDigits(BigInt(units), places);
+}
+const SMALL_LIMIT = Number(CACHED_BELOW);
+
 /** Rounds an exact rational once, to `places` decimal places, and writes it as a decimal string. */
 export function roundRational(value: Rational, places: number, mode: RoundingMode = 'half-up'): string {
   return formatUnits(roundRationalToUnits(value, places, mode), places);
