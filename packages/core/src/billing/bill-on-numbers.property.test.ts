@@ -23,7 +23,7 @@ const MAX = Number.MAX_SAFE_INTEGER;
 
 /** Whether this bill was priced on numbers (its exact amounts are kept as numbers then). */
 function onNumbers(bill: Bill): boolean {
-  return typeof (bill.exact as unknown as { tokenCostN: unknown }).tokenCostN === 'number';
+  return typeof (bill.exact as unknown as { amounts: readonly unknown[] }).amounts[2] === 'number';
 }
 
 function expectSameBill(fast: Bill, slow: Bill): void {

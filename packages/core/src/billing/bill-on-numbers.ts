@@ -196,7 +196,7 @@ export function billOnNumbers(
     fmt(infrastructureUnits, places),
     subtotalString,
     fmt(penaltyUnits, places),
-    outcome && outcome.breaches.length > 0 ? (outcome.breaches.slice() as BillLines['slaBreaches']) : NO_BREACHES,
+    outcome && outcome.breaches.length > 0 ? (outcome.breachList.slice() as BillLines['slaBreaches']) : NO_BREACHES,
     penaltyNumerator === 0 ? '0' : outcome!.percent,
     taxLines,
     discountRate.percent,
@@ -204,6 +204,6 @@ export function billOnNumbers(
     [roundedTokenCost, discountUnits, streamingUnits, premiumUnits, infrastructureUnits, roundedSubtotal, penaltyUnits, roundedTotal - roundedAfterPenalty, roundedTotal],
     places,
   );
-  const exact = new ExactAmounts(subtotalDenominator, totalDenominator, pricing.roundGcd, tokenCostAmount, discount, streaming, premium, infrastructure, subtotal, penalty, taxAmounts, total);
+  const exact = new ExactAmounts(pricing.roundGcd, [subtotalDenominator, totalDenominator, tokenCostAmount, discount, streaming, premium, infrastructure, subtotal, penalty, total], taxAmounts);
   return makeBill(config, config.currency, undefined, lines, exact, usage, tokenCount, tier, discountRate);
 }

@@ -212,7 +212,7 @@ function billOnBigints(
     fmt(infrastructureUnits, places),
     subtotalString,
     fmt(penaltyUnits, places),
-    outcome && outcome.breaches.length > 0 ? (outcome.breaches.slice() as BillLines['slaBreaches']) : NO_BREACHES,
+    outcome && outcome.breaches.length > 0 ? (outcome.breachList.slice() as BillLines['slaBreaches']) : NO_BREACHES,
     penaltyNumerator === 0n ? '0' : outcome!.percent,
     taxLines,
     discountRate.percent,
@@ -221,6 +221,6 @@ function billOnBigints(
     [roundedTokenCost, discountUnits, streamingUnits, premiumUnits, infrastructureUnits, roundedSubtotal, penaltyUnits, roundedTotal - roundedAfterPenalty, roundedTotal],
     places,
   );
-  const exact = new ExactAmounts(subtotalDenominator, totalDenominator, pricing.roundGcd, tokenCostAmount, discount, streaming, premium, infrastructure, subtotal, penalty, taxAmounts, total);
+  const exact = new ExactAmounts(pricing.roundGcd, [subtotalDenominator, totalDenominator, tokenCostAmount, discount, streaming, premium, infrastructure, subtotal, penalty, total], taxAmounts);
   return makeBill(config, exchange.applied ? exchange.applied.to : config.currency, exchange.applied, lines, exact, metered.usage, tokenCount, tier, discountRate);
 }

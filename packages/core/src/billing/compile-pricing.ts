@@ -176,6 +176,11 @@ export interface SlaOutcome {
   /** `num` as a number (exact when the table is safe, CompiledPricing.safe). */
   readonly safeNum: number;
   readonly breaches: readonly ('uptime' | 'latency' | 'bandwidth')[];
+  /**
+   * The same list unfrozen and never handed out: what each bill's own copy is sliced from
+   * (`slice()` of a frozen array takes V8's slow path, about ten times as long).
+   */
+  readonly breachList: readonly ('uptime' | 'latency' | 'bandwidth')[];
   readonly percent: string;
 }
 
@@ -207,7 +212,7 @@ function slaOutcomes(nums: bigint[], den: bigint): SlaOutcome[] {
       }
     }
     if (num > nums[3]!) num = nums[3]!;
-    out.push(Object.freeze({ num, safeNum: Number(num), breaches: Object.freeze(breaches), percent: formatPercent(num, den) }));
+    out.push(Object.freeze({ num, safeNum: Number(num), breaches: Object.freeze(breaches.slice()), breachList: breaches, percent: formatPercent(num, den) }));
   }
   return out;
 }

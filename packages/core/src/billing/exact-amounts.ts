@@ -2,10 +2,22 @@ import type { ExactBill } from './bill-types';
 import type { Rational } from './rational';
 
 /**
- * A numerator or denominator as a bill priced it: a bigint, or a number when the bill was priced on
- * safe integers (bill-on-numbers.ts), where every such number is an exact integer. Made a bigint on access.
+ * A bill's exact numerators and denominators in one array: one allocation instead of a field (and,
+ * for numbers, a boxed double) per amount. Each entry is a bigint, or a number when the bill was
+ * priced on safe integers (bill-on-numbers.ts), where every entry is an exact integer. Indexes: the
+ * two denominators divided by the table's roundGcd, then the numerators.
  */
-type Exact = bigint | number;
+export type ExactNumerators = readonly (bigint | number)[];
+const D1 = 0;
+const D2 = 1;
+const TOKEN_COST = 2;
+const DISCOUNT = 3;
+const STREAMING = 4;
+const PREMIUM = 5;
+const INFRASTRUCTURE = 6;
+const SUBTOTAL = 7;
+const PENALTY = 8;
+const TOTAL = 9;
 
 /**
  * The exact amounts of a bill over their one shared denominator. Rationals are made on access, so
@@ -14,28 +26,21 @@ type Exact = bigint | number;
 export class ExactAmounts implements ExactBill {
   // The denominators are stored divided by `g` (see CompiledPricing.roundDivisor) and restored on access.
   constructor(
-    private readonly d1r: Exact,
-    private readonly d2r: Exact,
     private readonly g: bigint,
-    private readonly tokenCostN: Exact,
-    private readonly discountN: Exact,
-    private readonly streamingN: Exact,
-    private readonly premiumN: Exact,
-    private readonly infrastructureN: Exact,
-    private readonly subtotalN: Exact,
-    private readonly penaltyN: Exact,
-    private readonly taxesN: readonly Exact[],
-    private readonly totalN: Exact,
+    private readonly amounts: ExactNumerators,
+    private readonly taxesN: readonly (bigint | number)[],
   ) {}
-  private get d1(): bigint { return BigInt(this.d1r) * this.g; }
-  private get d2(): bigint { return BigInt(this.d2r) * this.g; }
-  get tokenCost(): Rational { return { n: BigInt(this.tokenCostN), d: this.d1 }; }
-  get discount(): Rational { return { n: BigInt(this.discountN), d: this.d1 }; }
-  get streaming(): Rational { return { n: BigInt(this.streamingN), d: this.d1 }; }
-  get bandwidthPremium(): Rational { return { n: BigInt(this.premiumN), d: this.d1 }; }
-  get infrastructure(): Rational { return { n: BigInt(this.infrastructureN), d: this.d1 }; }
-  get subtotal(): Rational { return { n: BigInt(this.subtotalN), d: this.d1 }; }
-  get slaPenalty(): Rational { return { n: BigInt(this.penaltyN), d: this.d2 }; }
+  private get d1(): bigint { return BigInt(this.amounts[D1]!) * this.g; }
+  private get d2(): bigint { return BigInt(this.amounts[D2]!) * this.g; }
+  private over1(i: number): Rational { return { n: BigInt(this.amounts[i]!), d: this.d1 }; }
+  private over2(i: number): Rational { return { n: BigInt(this.amounts[i]!), d: this.d2 }; }
+  get tokenCost(): Rational { return this.over1(TOKEN_COST); }
+  get discount(): Rational { return this.over1(DISCOUNT); }
+  get streaming(): Rational { return this.over1(STREAMING); }
+  get bandwidthPremium(): Rational { return this.over1(PREMIUM); }
+  get infrastructure(): Rational { return this.over1(INFRASTRUCTURE); }
+  get subtotal(): Rational { return this.over1(SUBTOTAL); }
+  get slaPenalty(): Rational { return this.over2(PENALTY); }
   get taxes(): Rational[] { return this.taxesN.map((n) => ({ n: BigInt(n), d: this.d2 })); }
-  get total(): Rational { return { n: BigInt(this.totalN), d: this.d2 }; }
+  get total(): Rational { return this.over2(TOTAL); }
 }

@@ -35,10 +35,9 @@ export class PricedBillLines implements BillLines {
   declare discountPercent: string;
   declare total: string;
   /**
-   * What was written, in one array: the nine amounts as written (WRITTEN_* indexes), to notice a
-   * line changed afterwards, then the number of places and the units of 10^-places in
-   * REPORT_COST_LINES order (the tax lines summed): bigints, or safe-integer numbers when the bill
-   * was priced on numbers. One private field instead of eleven: fewer
+   * What was written, in one array: the nine amounts as written, to notice a line changed
+   * afterwards, then the number of places and the units of 10^-places in REPORT_COST_LINES order
+   * (the tax lines summed): bigints, or numbers when the bill was priced on numbers. One private field instead of eleven: fewer
    * properties to define per bill and to read per report line.
    */
   readonly #written: readonly unknown[];
