@@ -7,9 +7,10 @@ import { PricedBillLines } from './priced-bill-lines';
 import * as roundRational from './round-rational';
 
 // Bound once (a call through a module namespace is a property lookup under some loaders).
-const { formatSafeUnits: fmt } = roundRational;
+const { formatSafeUnits, smallUnitStrings, SMALL_UNITS } = roundRational;
 
 const MAX = Number.MAX_SAFE_INTEGER;
+const NONE_KEPT: readonly (string | undefined)[] = [];
 const NO_TAX_AMOUNTS: number[] = Object.freeze([]) as unknown as number[];
 const NO_TAX_LINES: BillLines['taxes'] = Object.freeze([]) as unknown as BillLines['taxes'];
 const NO_BREACHES: BillLines['slaBreaches'] = Object.freeze([]) as unknown as BillLines['slaBreaches'];
@@ -31,6 +32,14 @@ const NO_BREACHES: BillLines['slaBreaches'] = Object.freeze([]) as unknown as Bi
  * within half a unit in the last place of k + 1, at most (k + 1)·2^-53, i.e. if (k + 1)·d ≥ 2^53 —
  * but (k + 1)·d ≤ x + d. Each bill checks that bound once, for the largest numerator it rounds.
  */
+
+/**
+ * A line's string: most lines are a few hundredths or less, whose strings are kept (`kept`, from
+ * smallUnitStrings): a lookup small enough to be inlined, instead of a call to formatSafeUnits.
+ */
+function fmt(kept: readonly (string | undefined)[], units: number, places: number): string {
+  return (units < SMALL_UNITS ? kept[units] : undefined) ?? formatSafeUnits(units, places);
+}
 
 /** ⌊x / d⌋ for integers x ≥ 0, d > 0 with x + d ≤ MAX_SAFE_INTEGER (exact: see above). */
 function floorDiv(x: number, d: number): number {
@@ -173,14 +182,15 @@ export function billOnNumbers(
     const tax = taxes[i]!;
     running += taxAmounts[i]!;
     const rounded = taxAmounts[i] === 0 ? previous : roundSafe(running * unitFactor, totalDenominator, totalHalf, mode);
-    const line: BillLines['taxes'][number] = { jurisdiction: tax.jurisdiction, name: tax.name, ratePercent: tax.ratePercent, amount: fmt(rounded - previous, places) };
+    const line: BillLines['taxes'][number] = { jurisdiction: tax.jurisdiction, name: tax.name, ratePercent: tax.ratePercent, amount: formatSafeUnits(rounded - previous, places) };
     if (tax.reverseCharge) line.reverseCharge = true;
     taxLines.push(Object.freeze(line));
     previous = rounded;
   }
   if (taxLines !== NO_TAX_LINES) Object.freeze(taxLines);
   const roundedTotal = previous;
-  const subtotalString = fmt(roundedSubtotal, places);
+  const kept = smallUnitStrings(places) ?? NONE_KEPT;
+  const subtotalString = fmt(kept, roundedSubtotal, places);
 
   // Lines are differences of rounded running sums: each ≥ 0 (rounding is monotone), a safe integer.
   const discountUnits = roundedTokenCost - roundedAfterDiscount;
@@ -189,20 +199,28 @@ export function billOnNumbers(
   const infrastructureUnits = roundedSubtotal - roundedAfterPremium;
   const penaltyUnits = roundedSubtotal - roundedAfterPenalty;
   const lines = new PricedBillLines(
-    fmt(roundedTokenCost, places),
-    fmt(discountUnits, places),
-    fmt(streamingUnits, places),
-    fmt(premiumUnits, places),
-    fmt(infrastructureUnits, places),
+    fmt(kept, roundedTokenCost, places),
+    fmt(kept, discountUnits, places),
+    fmt(kept, streamingUnits, places),
+    fmt(kept, premiumUnits, places),
+    fmt(kept, infrastructureUnits, places),
     subtotalString,
-    fmt(penaltyUnits, places),
+    fmt(kept, penaltyUnits, places),
     outcome && outcome.breaches.length > 0 ? (outcome.breachList.slice() as BillLines['slaBreaches']) : NO_BREACHES,
     penaltyNumerator === 0 ? '0' : outcome!.percent,
     taxLines,
     discountRate.percent,
-    roundedTotal === roundedSubtotal ? subtotalString : fmt(roundedTotal, places),
-    [roundedTokenCost, discountUnits, streamingUnits, premiumUnits, infrastructureUnits, roundedSubtotal, penaltyUnits, roundedTotal - roundedAfterPenalty, roundedTotal],
+    roundedTotal === roundedSubtotal ? subtotalString : fmt(kept, roundedTotal, places),
     places,
+    roundedTokenCost,
+    discountUnits,
+    streamingUnits,
+    premiumUnits,
+    infrastructureUnits,
+    roundedSubtotal,
+    penaltyUnits,
+    roundedTotal - roundedAfterPenalty,
+    roundedTotal,
   );
   const exact = new ExactAmounts(pricing.roundGcd, [subtotalDenominator, totalDenominator, tokenCostAmount, discount, streaming, premium, infrastructure, subtotal, penalty, total], taxAmounts);
   return makeBill(config, config.currency, undefined, lines, exact, usage, tokenCount, tier, discountRate);

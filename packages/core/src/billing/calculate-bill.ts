@@ -218,8 +218,16 @@ function billOnBigints(
     discountRate.percent,
     // Without a penalty or a tax the total is the subtotal: the same string, written once.
     roundedTotal === roundedSubtotal ? subtotalString : fmt(roundedTotal, places),
-    [roundedTokenCost, discountUnits, streamingUnits, premiumUnits, infrastructureUnits, roundedSubtotal, penaltyUnits, roundedTotal - roundedAfterPenalty, roundedTotal],
     places,
+    roundedTokenCost,
+    discountUnits,
+    streamingUnits,
+    premiumUnits,
+    infrastructureUnits,
+    roundedSubtotal,
+    penaltyUnits,
+    roundedTotal - roundedAfterPenalty,
+    roundedTotal,
   );
   const exact = new ExactAmounts(pricing.roundGcd, [subtotalDenominator, totalDenominator, tokenCostAmount, discount, streaming, premium, infrastructure, subtotal, penalty, total], taxAmounts);
   return makeBill(config, exchange.applied ? exchange.applied.to : config.currency, exchange.applied, lines, exact, metered.usage, tokenCount, tier, discountRate);

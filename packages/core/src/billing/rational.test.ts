@@ -123,6 +123,14 @@ describe('roundRational', () => {
   });
 
   it('writes a safe-integer count held as a number (bills priced on numbers) like formatUnits of the same bigint', () => {
+    // Below 10^7 units (at 4 to 9 places, from kept heads), and anywhere below 2^53.
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000_100 }), fc.integer({ min: 1, max: 12 }), (units, places) => {
+        expect(formatSafeUnits(units, places)).toBe(plainSplit(BigInt(units), places));
+        expect(formatUnits(BigInt(units), places)).toBe(plainSplit(BigInt(units), places));
+      }),
+      { numRuns: 20_000 },
+    );
     fc.assert(
       fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.nat(12), (units, places) => {
         expect(formatSafeUnits(units, places)).toBe(formatUnits(BigInt(units), places));
@@ -134,7 +142,7 @@ describe('roundRational', () => {
       const wrong: number[] = [];
       for (let i = 0; i < 40_000; i++) if (formatSafeUnits(i, places) !== plainSplit(BigInt(i), places)) wrong.push(i);
       expect(wrong).toEqual([]);
-      for (const units of [Number.MAX_SAFE_INTEGER, 2 ** 52, 10 ** 15 - 1, 10 ** 15, 999_999_999, 1_000_000_000, 32_767, 32_768]) {
+      for (const units of [Number.MAX_SAFE_INTEGER, 2 ** 52, 10 ** 15 - 1, 10 ** 15, 999_999_999, 1_000_000_000, 32_767, 32_768, 9_999_999, 10_000_000, 10_000_001]) {
         expect(formatSafeUnits(units, places)).toBe(plainSplit(BigInt(units), places));
       }
     }

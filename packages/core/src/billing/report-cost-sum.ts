@@ -24,10 +24,12 @@ export class ReportCostSum {
 
   /** Adds an integer count of 10^-places units: a bigint, or a number that is a safe integer. */
   addUnits(units: bigint | number, places: number): void {
-    if (typeof units === 'bigint') {
-      this.exact.addUnits(units, places);
-      return;
-    }
+    if (typeof units === 'bigint') this.exact.addUnits(units, places);
+    else this.addSafeUnits(units, places);
+  }
+
+  /** Adds an integer count of 10^-places units held as a number (a safe integer). */
+  addSafeUnits(units: number, places: number): void {
     if ((places === this.smallPlaces || this.smallPlaces < 0) && units <= LIMIT && units >= -LIMIT) {
       this.smallPlaces = places;
       const sum = this.small + units;
