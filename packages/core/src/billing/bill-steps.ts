@@ -1,7 +1,7 @@
 import { TwinError } from '../errors/twin-error';
 import type { StreamBillingConfig } from '../protocol/billing';
 import type { MeasuredSla, MeteredUsage } from './bill-types';
-import { volumeDiscountResult, type CompiledPricing, type ContextTierPrices, type SlaOutcome, type TokenPrices, type VolumeDiscount } from './compile-pricing';
+import { volumeDiscountResult, type CompiledPricing, type GuaranteeVerdicts, type ContextTierPrices, type SlaOutcome, type TokenPrices, type VolumeDiscount } from './compile-pricing';
 import { compare, parseMeasurement, type Rational } from './rational';
 import { formatPercent } from './round-rational';
 
@@ -191,13 +191,18 @@ export function exchangeFactor(config: StreamBillingConfig, rate: { to: string; 
  * figures to many bills), so each guarantee keeps a small verdict cache, bounded so that it cannot
  * grow with distinct inputs.
  */
-function breaches(cache: Map<string | number, boolean>, value: string | number, limit: Rational, sign: number): boolean {
+function breaches(guarantee: GuaranteeVerdicts, value: string | number, limit: Rational, sign: number): boolean {
+  // The same figure as this guarantee's last bill (compared by value), without the Map lookup.
+  if (value === guarantee.lastFigure) return guarantee.lastVerdict;
+  const cache = guarantee.breached;
   let verdict = cache.get(value);
   if (verdict === undefined) {
     verdict = compare(parseMeasurement(value), limit) === sign;
     if (cache.size >= 1024) cache.clear();
     cache.set(value, verdict);
   }
+  guarantee.lastFigure = value;
+  guarantee.lastVerdict = verdict;
   return verdict;
 }
 
@@ -209,11 +214,11 @@ export function slaOutcome(pricing: CompiledPricing, measured: MeasuredSla | und
   const sla = pricing.sla;
   if (!sla || !measured) return undefined;
   let mask = 0;
-  if (sla.uptime && measured.uptimePercent !== undefined && breaches(sla.uptime.breached, measured.uptimePercent, sla.uptime.min, -1)) mask |= 1;
+  if (sla.uptime && measured.uptimePercent !== undefined && breaches(sla.uptime, measured.uptimePercent, sla.uptime.min, -1)) mask |= 1;
   const latency = measured.latencyMs;
   // An integer latency against the integer maximum compares exactly as numbers; anything else as rationals.
-  if (sla.latency && latency !== undefined && (typeof latency === 'number' && Number.isSafeInteger(latency) ? latency > sla.latency.maxMsInt : breaches(sla.latency.breached, latency, sla.latency.maxMs, 1))) mask |= 2;
-  if (sla.bandwidth && measured.bandwidthMBps !== undefined && breaches(sla.bandwidth.breached, measured.bandwidthMBps, sla.bandwidth.min, -1)) mask |= 4;
+  if (sla.latency && latency !== undefined && (typeof latency === 'number' && Number.isSafeInteger(latency) ? latency > sla.latency.maxMsInt : breaches(sla.latency, latency, sla.latency.maxMs, 1))) mask |= 2;
+  if (sla.bandwidth && measured.bandwidthMBps !== undefined && breaches(sla.bandwidth, measured.bandwidthMBps, sla.bandwidth.min, -1)) mask |= 4;
   return sla.outcomes[mask];
 }
 

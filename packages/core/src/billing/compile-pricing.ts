@@ -69,10 +69,10 @@ export interface CompiledPricing extends TokenPrices {
   readonly sla:
     | {
         /** `breached` caches, per measured figure, whether it breaches (measured figures repeat across bills). */
-        uptime?: { min: Rational; penalty: bigint; breached: Map<string | number, boolean> };
+        uptime?: { min: Rational; penalty: bigint } & GuaranteeVerdicts;
         /** `maxMs` as an exact rational, and as the integer it is (schema: int) for integer measurements. */
-        latency?: { maxMs: Rational; maxMsInt: number; percentile: string; penalty: bigint; breached: Map<string | number, boolean> };
-        bandwidth?: { min: Rational; penalty: bigint; breached: Map<string | number, boolean> };
+        latency?: { maxMs: Rational; maxMsInt: number; percentile: string; penalty: bigint } & GuaranteeVerdicts;
+        bandwidth?: { min: Rational; penalty: bigint } & GuaranteeVerdicts;
         maxPenalty: bigint;
         penaltyDen: bigint;
         /**
@@ -106,6 +106,13 @@ export interface CompiledPricing extends TokenPrices {
    * (bill-on-numbers.ts); undefined otherwise, and bills of this table are priced on bigints.
    */
   readonly safe: SafePricing | undefined;
+}
+
+/** A guarantee's verdicts so far: per measured figure (bounded), and the last one again. */
+export interface GuaranteeVerdicts {
+  breached: Map<string | number, boolean>;
+  lastFigure: string | number | undefined;
+  lastVerdict: boolean;
 }
 
 /** {@link TokenPrices} as numbers (every one a safe integer). */
@@ -279,8 +286,25 @@ const cache = new WeakMap<StreamBillingConfig, CompiledPricing>();
  * new config object to change prices; bills already made keep the prices they were made with.
  */
 export function compilePricing(config: StreamBillingConfig): CompiledPricing {
-  const hit = cache.get(config);
-  if (hit) return hit;
+  for (let i = 0; i < recentConfigs.length; i++) if (recentConfigs[i] === config) return recentCompiled[i]!;
+  const compiled = cache.get(config) ?? compileUncached(config);
+  recentConfigs[recentNext] = config;
+  recentCompiled[recentNext] = compiled;
+  recentNext = (recentNext + 1) % RECENT;
+  return compiled;
+}
+
+/*
+ * A process prices with a few tables, one lookup per bill: the last few compiled are found by
+ * comparing references, before the WeakMap (whose lookup was 2% of the billing bench). They are
+ * held strongly, at most RECENT of them (price tables live as long as the process anyway).
+ */
+const RECENT = 8;
+const recentConfigs: StreamBillingConfig[] = [];
+const recentCompiled: CompiledPricing[] = [];
+let recentNext = 0;
+
+function compileUncached(config: StreamBillingConfig): CompiledPricing {
   if (!config?.rounding || !config.tokens || !config.streaming || !config.infrastructure || !Array.isArray(config.taxes)) {
     throw new TwinError('config_invalid', 'A pricing config must be parsed with streamBillingConfigSchema (or come from parsePricingConfigs / DEFAULT_PRICING) before use.');
   }
@@ -371,9 +395,9 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
     discount,
     sla: s
       ? {
-          uptime: s.uptime ? { min: parseDecimal(s.uptime.minPercent), penalty: pen.nums[0]!, breached: new Map() } : undefined,
-          latency: s.latency ? { maxMs: parseDecimal(s.latency.maxMs), maxMsInt: s.latency.maxMs, percentile: s.latency.percentile, penalty: pen.nums[1]!, breached: new Map() } : undefined,
-          bandwidth: s.bandwidth ? { min: parseDecimal(s.bandwidth.minMBps), penalty: pen.nums[2]!, breached: new Map() } : undefined,
+          uptime: s.uptime ? { min: parseDecimal(s.uptime.minPercent), penalty: pen.nums[0]!, breached: new Map(), lastFigure: undefined, lastVerdict: false } : undefined,
+          latency: s.latency ? { maxMs: parseDecimal(s.latency.maxMs), maxMsInt: s.latency.maxMs, percentile: s.latency.percentile, penalty: pen.nums[1]!, breached: new Map(), lastFigure: undefined, lastVerdict: false } : undefined,
+          bandwidth: s.bandwidth ? { min: parseDecimal(s.bandwidth.minMBps), penalty: pen.nums[2]!, breached: new Map(), lastFigure: undefined, lastVerdict: false } : undefined,
           maxPenalty: pen.nums[3]!,
           penaltyDen: pen.den,
           outcomes: slaOutcomes(pen.nums, pen.den),
