@@ -1,7 +1,7 @@
 import { TwinError } from '../errors/twin-error';
 import type { StreamBillingConfig } from '../protocol/billing';
 import type { MeasuredSla, MeteredUsage } from './bill-types';
-import type { CompiledPricing, ContextTierPrices, SlaOutcome, TokenPrices, VolumeDiscount } from './compile-pricing';
+import { volumeDiscountResult, type CompiledPricing, type GuaranteeVerdicts, type ContextTierPrices, type SlaOutcome, type TokenPrices, type VolumeDiscount } from './compile-pricing';
 import { compare, parseMeasurement, type Rational } from './rational';
 import { formatPercent } from './round-rational';
 
@@ -21,12 +21,12 @@ export function count(name: string, value: number | undefined): number {
 }
 
 /** SSE connections: 1 + reconnects, so at least 1 (a stream that was served had a connection). */
-export function connectionCount(value: number | undefined): bigint {
-  if (value === undefined || value === 1) return 1n;
+export function connectionCount(value: number | undefined): number {
+  if (value === undefined) return 1;
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new TwinError('invalid_argument', `connections must be a positive integer (1 + reconnects), got ${String(value)}.`);
   }
-  return BigInt(value);
+  return value;
 }
 
 /** The highest context-size tier whose threshold this usage's input tokens are ABOVE, if any. */
@@ -47,25 +47,37 @@ export function billableTokens(usage: MeteredUsage['usage']): number {
 }
 
 /**
- * Step 1, token cost, as a numerator over `base / lift`: non-cached input, cache reads, cache writes,
- * output (reasoning excluded) and reasoning, each at its price from `prices` (the table's, or the
- * context-size tier's when the input is above one). Checks the counts.
+ * Checks a usage's token counts: each a non-negative safe integer, the input including the cache
+ * reads and writes, the output including the reasoning (when the output is known).
  */
-export function tokenCost(prices: TokenPrices, usage: MeteredUsage['usage']): bigint {
-  if (!usage) return 0n;
+export function checkTokenCounts(usage: MeteredUsage['usage']): void {
+  if (!usage) return;
   const input = count('inputTokens', usage.inputTokens);
   const cacheRead = count('cacheReadTokens', usage.cacheReadTokens);
   const cacheWrite = count('cacheWriteTokens', usage.cacheWriteTokens);
   const output = count('outputTokens', usage.outputTokens);
   const reasoning = count('reasoningTokens', usage.reasoningTokens);
-  // Integer counts below 2^53: exact as numbers. Money starts where they meet a price (bigint).
-  const nonCached = input - cacheRead - cacheWrite;
-  if (nonCached < 0) {
+  if (input - cacheRead - cacheWrite < 0) {
     throw new TwinError('invalid_argument', `inputTokens (${input}) must include cacheReadTokens (${cacheRead}) and cacheWriteTokens (${cacheWrite}); see the Usage conventions.`);
   }
   if (reasoning > output && usage.outputTokens !== undefined) {
     throw new TwinError('invalid_argument', `outputTokens (${output}) must include reasoningTokens (${reasoning}).`);
   }
+}
+
+/**
+ * Step 1, token cost, as a numerator over `base / lift`: non-cached input, cache reads, cache writes,
+ * output (reasoning excluded) and reasoning, each at its price from `prices` (the table's, or the
+ * context-size tier's when the input is above one). The counts must have passed {@link checkTokenCounts}.
+ */
+export function tokenCost(prices: TokenPrices, usage: MeteredUsage['usage']): bigint {
+  if (!usage) return 0n;
+  const cacheRead = usage.cacheReadTokens ?? 0;
+  const cacheWrite = usage.cacheWriteTokens ?? 0;
+  const output = usage.outputTokens ?? 0;
+  const reasoning = usage.reasoningTokens ?? 0;
+  // Integer counts below 2^53: exact as numbers. Money starts where they meet a price (bigint).
+  const nonCached = (usage.inputTokens ?? 0) - cacheRead - cacheWrite;
   // Reasoning is output; when output is unknown, known reasoning tokens are still priced.
   const plainOutput = output > reasoning ? output - reasoning : 0;
   let numerator = 0n;
@@ -77,7 +89,7 @@ export function tokenCost(prices: TokenPrices, usage: MeteredUsage['usage']): bi
   return numerator;
 }
 
-const NO_DISCOUNT: VolumeDiscount = Object.freeze({ rateNumerator: 0n, rateDenominator: 1n, percent: '0', tier: -1 });
+const NO_DISCOUNT: VolumeDiscount = volumeDiscountResult(0n, 1n, '0', -1);
 
 /**
  * Graduated tiers: tier i covers period positions above threshold_i, and the discount rate is the
@@ -133,7 +145,7 @@ export function volumeDiscount(pricing: CompiledPricing, tokens: number, periodT
   let tier = -1;
   for (let i = 0; i < thresholds.length; i++) if (after > thresholds[i]!) tier = i;
   const rateDenominator = plan.rateDen * BigInt(tokens);
-  return { rateNumerator: weighted, rateDenominator, percent: formatPercent(weighted, rateDenominator), tier };
+  return { rateNumerator: weighted, rateDenominator, safeRateNumerator: Number(weighted), safeRateDenominator: Number(rateDenominator), percent: formatPercent(weighted, rateDenominator), tier };
 }
 
 /** Step 3a, streaming: seconds × price/s + MB × price/MB, over `base`. */
@@ -152,8 +164,8 @@ export function bandwidthPremium(pricing: CompiledPricing, bytes: bigint): bigin
 }
 
 /** Step 3c, infrastructure: connections × price/connection + hours × price/hour, over `base`. */
-export function infrastructureCharge(pricing: CompiledPricing, durationMs: bigint, connections: bigint): bigint {
-  return (connections === 1n ? pricing.perConnection : connections * pricing.perConnection) + durationMs * pricing.perMsInfra;
+export function infrastructureCharge(pricing: CompiledPricing, durationMs: bigint, connections: number): bigint {
+  return (connections === 1 ? pricing.perConnection : BigInt(connections) * pricing.perConnection) + durationMs * pricing.perMsInfra;
 }
 
 /** An exchange rate as the fraction `numerator / denominator`, 1/1 when the bill stays in the table's currency. */
@@ -179,13 +191,18 @@ export function exchangeFactor(config: StreamBillingConfig, rate: { to: string; 
  * figures to many bills), so each guarantee keeps a small verdict cache, bounded so that it cannot
  * grow with distinct inputs.
  */
-function breaches(cache: Map<string | number, boolean>, value: string | number, limit: Rational, sign: number): boolean {
+function breaches(guarantee: GuaranteeVerdicts, value: string | number, limit: Rational, sign: number): boolean {
+  // The same figure as this guarantee's last bill (compared by value), without the Map lookup.
+  if (value === guarantee.lastFigure) return guarantee.lastVerdict;
+  const cache = guarantee.breached;
   let verdict = cache.get(value);
   if (verdict === undefined) {
     verdict = compare(parseMeasurement(value), limit) === sign;
     if (cache.size >= 1024) cache.clear();
     cache.set(value, verdict);
   }
+  guarantee.lastFigure = value;
+  guarantee.lastVerdict = verdict;
   return verdict;
 }
 
@@ -197,11 +214,11 @@ export function slaOutcome(pricing: CompiledPricing, measured: MeasuredSla | und
   const sla = pricing.sla;
   if (!sla || !measured) return undefined;
   let mask = 0;
-  if (sla.uptime && measured.uptimePercent !== undefined && breaches(sla.uptime.breached, measured.uptimePercent, sla.uptime.min, -1)) mask |= 1;
+  if (sla.uptime && measured.uptimePercent !== undefined && breaches(sla.uptime, measured.uptimePercent, sla.uptime.min, -1)) mask |= 1;
   const latency = measured.latencyMs;
   // An integer latency against the integer maximum compares exactly as numbers; anything else as rationals.
-  if (sla.latency && latency !== undefined && (typeof latency === 'number' && Number.isSafeInteger(latency) ? latency > sla.latency.maxMsInt : breaches(sla.latency.breached, latency, sla.latency.maxMs, 1))) mask |= 2;
-  if (sla.bandwidth && measured.bandwidthMBps !== undefined && breaches(sla.bandwidth.breached, measured.bandwidthMBps, sla.bandwidth.min, -1)) mask |= 4;
+  if (sla.latency && latency !== undefined && (typeof latency === 'number' && Number.isSafeInteger(latency) ? latency > sla.latency.maxMsInt : breaches(sla.latency, latency, sla.latency.maxMs, 1))) mask |= 2;
+  if (sla.bandwidth && measured.bandwidthMBps !== undefined && breaches(sla.bandwidth, measured.bandwidthMBps, sla.bandwidth.min, -1)) mask |= 4;
   return sla.outcomes[mask];
 }
 

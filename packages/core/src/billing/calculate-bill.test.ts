@@ -170,6 +170,32 @@ describe('calculateBill — SLA penalties', () => {
     expect(calculateBill(stream, config, { sla: { uptimePercent: 100, latencyMs: 120, bandwidthMBps: 5 } }).lines.slaBreaches).toEqual([]);
   });
 
+  it('judges each bill by its own figures, alternating or repeated, on one table or several', () => {
+    const other = { ...config, id: 'other', sla: { ...config.sla!, uptime: { minPercent: '98', penaltyPercent: '10' } } };
+    const figures: [typeof config, string | number, string[]][] = [
+      [config, '99.4', ['uptime']],
+      [config, '99.4', ['uptime']],
+      [config, '99.6', []],
+      [other, '99.4', []],
+      [config, '99.4', ['uptime']],
+      [other, 97, ['uptime']],
+      [config, 97, ['uptime']],
+      [config, '99.6', []],
+      [config, 99.6, []],
+    ];
+    for (const [table, uptimePercent, expected] of figures) expect(calculateBill(stream, table, { sla: { uptimePercent } }).lines.slaBreaches).toEqual(expected);
+  });
+
+  it('prices with the table it is given, whichever tables were used before (more than are kept compiled at hand)', () => {
+    const tables = Array.from({ length: 12 }, (_, i) => testBillingConfig({ id: `t${i}`, tokens: { inputPer1K: `${i + 1}`, outputPer1K: '0' } }));
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < tables.length; i++) {
+        const k = round === 1 ? tables.length - 1 - i : i;
+        expect(calculateBill({ usage: { inputTokens: 1000, outputTokens: 0 }, durationMs: 0, bytes: 0 }, tables[k]!).lines.tokenCost).toBe(`${k + 1}.000000`);
+      }
+    }
+  });
+
   it('caps the summed penalty percentages', () => {
     // 10% + 8% + 8% = 26% capped at 20% → 2.00 off 10.00
     const bill = calculateBill(stream, config, { sla: { uptimePercent: 90, latencyMs: 900, bandwidthMBps: '0.5' } });

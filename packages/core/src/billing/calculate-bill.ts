@@ -1,16 +1,18 @@
 import { TwinError } from '../errors/twin-error';
 import type { BillLines, StreamBillingConfig } from '../protocol/billing';
 import type { Bill, BillingContext, MeteredUsage } from './bill-types';
+import { billOnNumbers } from './bill-on-numbers';
 import * as steps from './bill-steps';
-import { compilePricing } from './compile-pricing';
+import { compilePricing, type CompiledPricing, type ContextTierPrices, type SlaOutcome, type VolumeDiscount } from './compile-pricing';
 import { ExactAmounts } from './exact-amounts';
+import { makeBill } from './make-bill';
 import { PricedBillLines } from './priced-bill-lines';
 import { parseDecimal } from './rational';
 import * as roundRational from './round-rational';
 
 // The steps bound once: a call through a module namespace costs a property lookup per call under
 // some loaders (tsx transpiles to getters), which was a sixth of a million bills' time.
-const { applicableTaxes, bandwidthPremium, billableTokens, connectionCount, contextTier, count, exchangeFactor, infrastructureCharge, slaOutcome, streamingCharge, tokenCost, volumeDiscount } = steps;
+const { applicableTaxes, bandwidthPremium, billableTokens, checkTokenCounts, connectionCount, contextTier, count, exchangeFactor, infrastructureCharge, slaOutcome, streamingCharge, tokenCost, volumeDiscount } = steps;
 // formatUnits keeps the strings of small amounts (zero among them), so lines are written through it directly.
 const { formatUnits: fmt, roundEvenQuotientToUnits } = roundRational;
 
@@ -36,23 +38,66 @@ const NO_BREACHES: BillLines['slaBreaches'] = Object.freeze([]) as unknown as Bi
  * ```
  */
 export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig, context: BillingContext = {}): Bill {
+  return priceBill(metered, config, context, true);
+}
+
+/**
+ * {@link calculateBill} on bigints only, never on numbers: what the number path is checked against
+ * (bill-on-numbers.property.test.ts). Not part of the public API.
+ */
+export function calculateBillOnBigints(metered: MeteredUsage, config: StreamBillingConfig, context: BillingContext = {}): Bill {
+  return priceBill(metered, config, context, false);
+}
+
+function priceBill(metered: MeteredUsage, config: StreamBillingConfig, context: BillingContext, onNumbers: boolean): Bill {
   const pricing = compilePricing(config);
-  const durationMs = BigInt(count('durationMs', metered.durationMs));
-  const bytes = BigInt(count('bytes', metered.bytes));
+  const durationMs = count('durationMs', metered.durationMs);
+  const bytes = count('bytes', metered.bytes);
   const connections = connectionCount(metered.connections);
   const periodTokensBefore = count('periodTokensBefore', context.periodTokensBefore ?? 0);
-
-  // 1. Token cost, over base / lift, at the context-size tier's prices when the input is above one.
+  // 1. The context-size tier whose prices price the tokens, when the input is above one.
   const tier = contextTier(pricing, metered.usage);
-  const tokens = tokenCost(tier ?? pricing, metered.usage);
+  checkTokenCounts(metered.usage);
   const tokenCount = billableTokens(metered.usage);
   // 2. Volume discount: the token cost × rateNumerator / rateDenominator.
   const discountRate = volumeDiscount(pricing, tokenCount, periodTokensBefore);
+  const exchange = exchangeFactor(config, context.exchangeRate, parseDecimal);
+  // 5. and 6.: the SLA outcome and the tax rates that apply.
+  const outcome = slaOutcome(pricing, context.sla);
+  const taxes = applicableTaxes(pricing, context.jurisdiction);
+  // Nearly every bill fits safe integers: priced on numbers, without a bigint (bill-on-numbers.ts);
+  // the rest (amounts past 2^53 units of the table's denominator, an exchange rate) on bigints.
+  const safe = pricing.safe;
+  if (onNumbers && safe && exchange.applied === undefined) {
+    const bill = billOnNumbers(metered, config, pricing, safe, durationMs, bytes, connections, tier, discountRate, outcome, taxes, tokenCount);
+    if (bill) return bill;
+  }
+  return billOnBigints(metered, config, pricing, durationMs, bytes, connections, tier, tokenCount, discountRate, exchange, outcome, taxes);
+}
+
+/** The bill on bigints: any table, any amounts, exchange rates. */
+function billOnBigints(
+  metered: MeteredUsage,
+  config: StreamBillingConfig,
+  pricing: CompiledPricing,
+  durationMsCount: number,
+  bytesCount: number,
+  connections: number,
+  tier: ContextTierPrices | undefined,
+  tokenCount: number,
+  discountRate: VolumeDiscount,
+  exchange: steps.ExchangeFactor,
+  outcome: SlaOutcome | undefined,
+  taxes: CompiledPricing['taxes'],
+): Bill {
+  const durationMs = BigInt(durationMsCount);
+  const bytes = BigInt(bytesCount);
+  // 1. Token cost, over base / lift, at the context-size tier's prices when the input is above one.
+  const tokens = tokenCost(tier ?? pricing, metered.usage);
   // 3. Streaming and infrastructure over base, the bandwidth premium over base × premiumDenominator.
   const streamingN = streamingCharge(pricing, durationMs, bytes);
   const premiumN = bandwidthPremium(pricing, bytes);
   const infrastructureN = infrastructureCharge(pricing, durationMs, connections);
-  const exchange = exchangeFactor(config, context.exchangeRate, parseDecimal);
 
   // Every line up to the subtotal is an integer numerator over one shared denominator,
   //   subtotalDenominator = base × premiumDenominator × graduatedDenominator × exchangeDenominator,
@@ -86,11 +131,9 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
   // 4. Subtotal.
   const subtotal = tokenCostAmount - discount + streaming + premium + infrastructure;
   // 5. SLA penalty: penaltyNumerator / penaltyDenominator of the subtotal (cap ≤ 100%, never above it).
-  const outcome = slaOutcome(pricing, context.sla);
   const penaltyNumerator = outcome ? outcome.num : 0n;
   const penaltyDenominator = penaltyNumerator === 0n ? 1n : pricing.sla!.penaltyDen;
   // 6. Taxes on (subtotal − penalty), each rate rateNum / taxDenominator on the same base, not compounded.
-  const taxes = applicableTaxes(pricing, context.jurisdiction);
   const taxDenominator = taxes.length > 0 ? pricing.taxDen : 1n;
   const liftToTotal = taxDenominator === 1n ? penaltyDenominator : penaltyDenominator * taxDenominator;
   // The subtotal denominator is even (it carries the factor 36 of the unit LCM, see
@@ -169,29 +212,23 @@ export function calculateBill(metered: MeteredUsage, config: StreamBillingConfig
     fmt(infrastructureUnits, places),
     subtotalString,
     fmt(penaltyUnits, places),
-    outcome && outcome.breaches.length > 0 ? (outcome.breaches.slice() as BillLines['slaBreaches']) : NO_BREACHES,
+    outcome && outcome.breaches.length > 0 ? (outcome.breachList.slice() as BillLines['slaBreaches']) : NO_BREACHES,
     penaltyNumerator === 0n ? '0' : outcome!.percent,
     taxLines,
     discountRate.percent,
     // Without a penalty or a tax the total is the subtotal: the same string, written once.
     roundedTotal === roundedSubtotal ? subtotalString : fmt(roundedTotal, places),
-    [roundedTokenCost, discountUnits, streamingUnits, premiumUnits, infrastructureUnits, roundedSubtotal, penaltyUnits, roundedTotal - roundedAfterPenalty, roundedTotal],
     places,
+    roundedTokenCost,
+    discountUnits,
+    streamingUnits,
+    premiumUnits,
+    infrastructureUnits,
+    roundedSubtotal,
+    penaltyUnits,
+    roundedTotal - roundedAfterPenalty,
+    roundedTotal,
   );
-  const usage = metered.usage;
-  const bill: Bill = {
-    currency: exchange.applied ? exchange.applied.to : config.currency,
-    lines,
-    exact: new ExactAmounts(subtotalDenominator, totalDenominator, pricing.roundGcd, tokenCostAmount, discount, streaming, premium, infrastructure, subtotal, penalty, taxAmounts, total),
-    billableTokens: tokenCount,
-    usageEstimated: usage?.estimated === true,
-    usageMissing: !usage || usage.inputTokens === undefined || usage.outputTokens === undefined,
-    // Every field in the literal (undefined when absent; JSON leaves them out): one object shape.
-    exchangeRate: exchange.applied,
-    pricingConfigId: config.id,
-    unpriced: config.unpriced === true ? true : undefined,
-    contextTier: tier?.aboveInputTokens,
-    discountTier: discountRate.tier >= 0 ? discountRate.tier : undefined,
-  };
-  return bill;
+  const exact = new ExactAmounts(pricing.roundGcd, [subtotalDenominator, totalDenominator, tokenCostAmount, discount, streaming, premium, infrastructure, subtotal, penalty, total], taxAmounts);
+  return makeBill(config, exchange.applied ? exchange.applied.to : config.currency, exchange.applied, lines, exact, metered.usage, tokenCount, tier, discountRate);
 }

@@ -69,10 +69,10 @@ export interface CompiledPricing extends TokenPrices {
   readonly sla:
     | {
         /** `breached` caches, per measured figure, whether it breaches (measured figures repeat across bills). */
-        uptime?: { min: Rational; penalty: bigint; breached: Map<string | number, boolean> };
+        uptime?: { min: Rational; penalty: bigint } & GuaranteeVerdicts;
         /** `maxMs` as an exact rational, and as the integer it is (schema: int) for integer measurements. */
-        latency?: { maxMs: Rational; maxMsInt: number; percentile: string; penalty: bigint; breached: Map<string | number, boolean> };
-        bandwidth?: { min: Rational; penalty: bigint; breached: Map<string | number, boolean> };
+        latency?: { maxMs: Rational; maxMsInt: number; percentile: string; penalty: bigint } & GuaranteeVerdicts;
+        bandwidth?: { min: Rational; penalty: bigint } & GuaranteeVerdicts;
         maxPenalty: bigint;
         penaltyDen: bigint;
         /**
@@ -87,7 +87,7 @@ export interface CompiledPricing extends TokenPrices {
       }
     | undefined;
   /** Tax rates as fractions `rateNum / taxDen` (one denominator for all rates). */
-  readonly taxes: { jurisdiction: string; name: string; ratePercent: string; rateNum: bigint; reverseCharge: boolean }[];
+  readonly taxes: { jurisdiction: string; name: string; ratePercent: string; rateNum: bigint; safeRateNum: number; reverseCharge: boolean }[];
   readonly taxDen: bigint;
   /**
    * Rounding shortcut: rounding `n / (base × k)` to `minorUnits` places is the same as rounding
@@ -100,6 +100,48 @@ export interface CompiledPricing extends TokenPrices {
   readonly roundHalf: bigint;
   readonly roundFactor: bigint;
   readonly roundGcd: bigint;
+  /**
+   * The table's constants as numbers when every one of them is a safe integer (the shipped tables
+   * and any table with prices to a few places), so a bill can be priced without a bigint
+   * (bill-on-numbers.ts); undefined otherwise, and bills of this table are priced on bigints.
+   */
+  readonly safe: SafePricing | undefined;
+}
+
+/** A guarantee's verdicts so far: per measured figure (bounded), and the last one again. */
+export interface GuaranteeVerdicts {
+  breached: Map<string | number, boolean>;
+  lastFigure: string | number | undefined;
+  lastVerdict: boolean;
+}
+
+/** {@link TokenPrices} as numbers (every one a safe integer). */
+export interface SafeTokenPrices {
+  readonly perInputToken: number;
+  readonly perCacheReadToken: number;
+  readonly perCacheWriteToken: number;
+  readonly perOutputToken: number;
+  readonly perReasoningToken: number;
+}
+
+/** The bigint constants of a {@link CompiledPricing} as numbers, each a safe integer (same names, same meaning). */
+export interface SafePricing extends SafeTokenPrices {
+  readonly lift: number;
+  readonly perMs: number;
+  readonly perMsInfra: number;
+  readonly perByte: number;
+  readonly perBytePremium: number;
+  readonly premiumThresholdNum: number | undefined;
+  readonly premiumThresholdDen: number;
+  readonly perConnection: number;
+  readonly roundDivisor: number;
+  readonly roundHalf: number;
+  readonly roundFactor: number;
+  /** 1 without SLA terms; `sla.penaltyDen`, `sla.roundDivisorP` and `sla.roundHalfP` otherwise. */
+  readonly penaltyDen: number;
+  readonly roundDivisorP: number;
+  readonly roundHalfP: number;
+  readonly taxDen: number;
 }
 
 /**
@@ -110,6 +152,9 @@ export interface CompiledPricing extends TokenPrices {
 export interface VolumeDiscount {
   readonly rateNumerator: bigint;
   readonly rateDenominator: bigint;
+  /** The same two as numbers (exact when at most Number.MAX_SAFE_INTEGER; bill-on-numbers.ts checks). */
+  readonly safeRateNumerator: number;
+  readonly safeRateDenominator: number;
   /** The applied rate in percent ("0" without a discount plan or below the first tier). */
   readonly percent: string;
   /** The index of the tier (band) applied, -1 for none; under graduated tiers the highest band reached. */
@@ -128,12 +173,21 @@ export interface TokenPrices {
 /** The prices of one context-size tier (see `CompiledPricing.contextTiers`). */
 export interface ContextTierPrices extends TokenPrices {
   readonly aboveInputTokens: number;
+  /** The prices as numbers; set when the whole table is safe (CompiledPricing.safe). */
+  readonly safe: SafeTokenPrices | undefined;
 }
 
 /** One SLA outcome of a price table (see `CompiledPricing.sla.outcomes`). */
 export interface SlaOutcome {
   readonly num: bigint;
+  /** `num` as a number (exact when the table is safe, CompiledPricing.safe). */
+  readonly safeNum: number;
   readonly breaches: readonly ('uptime' | 'latency' | 'bandwidth')[];
+  /**
+   * The same list unfrozen and never handed out: what each bill's own copy is sliced from
+   * (`slice()` of a frozen array takes V8's slow path, about ten times as long).
+   */
+  readonly breachList: readonly ('uptime' | 'latency' | 'bandwidth')[];
   readonly percent: string;
 }
 
@@ -165,9 +219,60 @@ function slaOutcomes(nums: bigint[], den: bigint): SlaOutcome[] {
       }
     }
     if (num > nums[3]!) num = nums[3]!;
-    out.push(Object.freeze({ num, breaches: Object.freeze(breaches), percent: formatPercent(num, den) }));
+    out.push(Object.freeze({ num, safeNum: Number(num), breaches: Object.freeze(breaches.slice()), breachList: breaches, percent: formatPercent(num, den) }));
   }
   return out;
+}
+
+/** A step-2 result with its rate as bigints and as numbers (made once per tier of a table). */
+export function volumeDiscountResult(rateNumerator: bigint, rateDenominator: bigint, percent: string, tier: number): VolumeDiscount {
+  return Object.freeze({ rateNumerator, rateDenominator, safeRateNumerator: Number(rateNumerator), safeRateDenominator: Number(rateDenominator), percent, tier });
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const isSafe = (v: bigint): boolean => v >= 0n && v <= MAX_SAFE;
+
+function safeTokenPrices(p: TokenPrices): SafeTokenPrices | undefined {
+  const all = [p.perInputToken, p.perCacheReadToken, p.perCacheWriteToken, p.perOutputToken, p.perReasoningToken];
+  if (!all.every(isSafe)) return undefined;
+  return Object.freeze({ perInputToken: Number(p.perInputToken), perCacheReadToken: Number(p.perCacheReadToken), perCacheWriteToken: Number(p.perCacheWriteToken), perOutputToken: Number(p.perOutputToken), perReasoningToken: Number(p.perReasoningToken) });
+}
+
+/**
+ * The table's constants as numbers, or undefined unless every constant a bill multiplies by (prices,
+ * tiers, rates, penalties, taxes, denominators) is a non-negative safe integer: then Number() of each
+ * is exact, and bill-on-numbers.ts only has to bound what a bill makes of them.
+ */
+function safePricing(c: CompiledPricing): SafePricing | undefined {
+  const tokens = safeTokenPrices(c);
+  if (!tokens || c.contextTiers.some((t) => !t.safe)) return undefined;
+  const sla = c.sla;
+  const constants = [
+    c.lift, c.perMs, c.perMsInfra, c.perByte, c.perBytePremium, c.premiumThresholdNum ?? 0n, c.premiumThresholdDen, c.perConnection,
+    c.roundDivisor, c.roundHalf, c.roundFactor, c.taxDen,
+    ...(sla ? [sla.penaltyDen, sla.roundDivisorP, sla.roundHalfP, ...sla.outcomes.map((o) => o.num)] : []),
+    ...c.taxes.map((t) => t.rateNum),
+    ...(c.discount ? [...c.discount.rateNums, c.discount.rateDen] : []),
+  ];
+  if (!constants.every(isSafe)) return undefined;
+  return Object.freeze({
+    ...tokens,
+    lift: Number(c.lift),
+    perMs: Number(c.perMs),
+    perMsInfra: Number(c.perMsInfra),
+    perByte: Number(c.perByte),
+    perBytePremium: Number(c.perBytePremium),
+    premiumThresholdNum: c.premiumThresholdNum === undefined ? undefined : Number(c.premiumThresholdNum),
+    premiumThresholdDen: Number(c.premiumThresholdDen),
+    perConnection: Number(c.perConnection),
+    roundDivisor: Number(c.roundDivisor),
+    roundHalf: Number(c.roundHalf),
+    roundFactor: Number(c.roundFactor),
+    penaltyDen: sla ? Number(sla.penaltyDen) : 1,
+    roundDivisorP: sla ? Number(sla.roundDivisorP) : 0,
+    roundHalfP: sla ? Number(sla.roundHalfP) : 0,
+    taxDen: Number(c.taxDen),
+  });
 }
 
 const cache = new WeakMap<StreamBillingConfig, CompiledPricing>();
@@ -181,8 +286,25 @@ const cache = new WeakMap<StreamBillingConfig, CompiledPricing>();
  * new config object to change prices; bills already made keep the prices they were made with.
  */
 export function compilePricing(config: StreamBillingConfig): CompiledPricing {
-  const hit = cache.get(config);
-  if (hit) return hit;
+  for (let i = 0; i < recentConfigs.length; i++) if (recentConfigs[i] === config) return recentCompiled[i]!;
+  const compiled = cache.get(config) ?? compileUncached(config);
+  recentConfigs[recentNext] = config;
+  recentCompiled[recentNext] = compiled;
+  recentNext = (recentNext + 1) % RECENT;
+  return compiled;
+}
+
+/*
+ * A process prices with a few tables, one lookup per bill: the last few compiled are found by
+ * comparing references, before the WeakMap (whose lookup was 2% of the billing bench). They are
+ * held strongly, at most RECENT of them (price tables live as long as the process anyway).
+ */
+const RECENT = 8;
+const recentConfigs: StreamBillingConfig[] = [];
+const recentCompiled: CompiledPricing[] = [];
+let recentNext = 0;
+
+function compileUncached(config: StreamBillingConfig): CompiledPricing {
   if (!config?.rounding || !config.tokens || !config.streaming || !config.infrastructure || !Array.isArray(config.taxes)) {
     throw new TwinError('config_invalid', 'A pricing config must be parsed with streamBillingConfigSchema (or come from parsePricingConfigs / DEFAULT_PRICING) before use.');
   }
@@ -236,8 +358,8 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
         rateNums: tierRates.nums,
         rateDen: tierRates.den,
         ratesPercent: tiers.map((x) => x.ratePercent),
-        tierResults: tiers.map((x, i) => Object.freeze({ rateNumerator: tierRates.nums[i]!, rateDenominator: 1n, percent: x.ratePercent, tier: i })),
-        bandResults: tiers.map((_, i) => Object.freeze({ rateNumerator: tierRates.nums[i]!, rateDenominator: tierRates.den, percent: formatPercent(tierRates.nums[i]!, tierRates.den), tier: i })),
+        tierResults: tiers.map((x, i) => volumeDiscountResult(tierRates.nums[i]!, 1n, x.ratePercent, i)),
+        bandResults: tiers.map((_, i) => volumeDiscountResult(tierRates.nums[i]!, tierRates.den, formatPercent(tierRates.nums[i]!, tierRates.den), i)),
       }
     : undefined;
   const s = config.sla;
@@ -258,7 +380,8 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
     perReasoningToken: reasP * 36_000n,
     contextTiers: tiers0.map((x, i) => {
       const [a, b, c, d, e] = tierPrices[i]!.map((v) => units(v) * 36_000n) as [bigint, bigint, bigint, bigint, bigint];
-      return Object.freeze({ aboveInputTokens: x.aboveInputTokens, perInputToken: a, perCacheReadToken: b, perCacheWriteToken: c, perOutputToken: d, perReasoningToken: e });
+      const prices = { perInputToken: a, perCacheReadToken: b, perCacheWriteToken: c, perOutputToken: d, perReasoningToken: e };
+      return Object.freeze({ aboveInputTokens: x.aboveInputTokens, ...prices, safe: safeTokenPrices(prices) });
     }),
     // price per second → per ms: / 1,000; price per hour → per ms: / 3,600,000.
     perMs: secP * 36_000n * lift,
@@ -272,9 +395,9 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
     discount,
     sla: s
       ? {
-          uptime: s.uptime ? { min: parseDecimal(s.uptime.minPercent), penalty: pen.nums[0]!, breached: new Map() } : undefined,
-          latency: s.latency ? { maxMs: parseDecimal(s.latency.maxMs), maxMsInt: s.latency.maxMs, percentile: s.latency.percentile, penalty: pen.nums[1]!, breached: new Map() } : undefined,
-          bandwidth: s.bandwidth ? { min: parseDecimal(s.bandwidth.minMBps), penalty: pen.nums[2]!, breached: new Map() } : undefined,
+          uptime: s.uptime ? { min: parseDecimal(s.uptime.minPercent), penalty: pen.nums[0]!, breached: new Map(), lastFigure: undefined, lastVerdict: false } : undefined,
+          latency: s.latency ? { maxMs: parseDecimal(s.latency.maxMs), maxMsInt: s.latency.maxMs, percentile: s.latency.percentile, penalty: pen.nums[1]!, breached: new Map(), lastFigure: undefined, lastVerdict: false } : undefined,
+          bandwidth: s.bandwidth ? { min: parseDecimal(s.bandwidth.minMBps), penalty: pen.nums[2]!, breached: new Map(), lastFigure: undefined, lastVerdict: false } : undefined,
           maxPenalty: pen.nums[3]!,
           penaltyDen: pen.den,
           outcomes: slaOutcomes(pen.nums, pen.den),
@@ -282,13 +405,15 @@ export function compilePricing(config: StreamBillingConfig): CompiledPricing {
           roundHalfP: (roundDivisor * pen.den) >> 1n,
         }
       : undefined,
-    taxes: config.taxes.map((x, i) => ({ jurisdiction: x.jurisdiction, name: x.name, ratePercent: x.ratePercent, rateNum: tax.nums[i]!, reverseCharge: x.reverseCharge })),
+    taxes: config.taxes.map((x, i) => ({ jurisdiction: x.jurisdiction, name: x.name, ratePercent: x.ratePercent, rateNum: tax.nums[i]!, safeRateNum: Number(tax.nums[i]!), reverseCharge: x.reverseCharge })),
     taxDen: tax.den,
     roundDivisor,
     roundHalf: roundDivisor >> 1n,
     roundFactor: pow10(config.rounding.minorUnits) / roundGcd,
     roundGcd,
+    safe: undefined,
   };
+  (compiled as { safe: SafePricing | undefined }).safe = safePricing(compiled);
   // Frozen so an edit after its first use throws instead of being ignored.
   deepFreeze(config);
   cache.set(config, compiled);

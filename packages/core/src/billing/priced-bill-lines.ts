@@ -1,8 +1,16 @@
 import type { BillLines } from '../protocol/billing';
-import type { DecimalSum } from './decimal-sum';
 
 type TaxLine = BillLines['taxes'][number];
 type Breach = BillLines['slaBreaches'][number];
+
+/** Where the units start in PricedBillLines' written array. */
+const UNITS = 10;
+
+/** A running sum that takes integer counts of 10^-places units (a bigint, or a number when the bill was priced on numbers). */
+export interface UnitsSum {
+  addUnits(units: bigint, places: number): unknown;
+  addSafeUnits(units: number, places: number): unknown;
+}
 
 /**
  * The lines of a bill as `calculateBill` writes them: a plain-data object (JSON, spreads and schema
@@ -31,9 +39,9 @@ export class PricedBillLines implements BillLines {
   declare discountPercent: string;
   declare total: string;
   /**
-   * What was written, in one array: the nine amounts as written (WRITTEN_* indexes), to notice a
-   * line changed afterwards, then the number of places and the units of 10^-places in
-   * REPORT_COST_LINES order (the tax lines summed). One private field instead of eleven: fewer
+   * What was written, in one array: the nine amounts as written, to notice a line changed
+   * afterwards, then the number of places and (from UNITS on) the nine units of 10^-places in
+   * REPORT_COST_LINES order. One private field instead of eleven: fewer
    * properties to define per bill and to read per report line.
    */
   readonly #written: readonly unknown[];
@@ -52,8 +60,18 @@ export class PricedBillLines implements BillLines {
     taxes: TaxLine[],
     discountPercent: string,
     total: string,
-    units: readonly bigint[],
     places: number,
+    // The units of 10^-places in REPORT_COST_LINES order (the tax lines summed): bigints, or numbers
+    // when the bill was priced on numbers. Passed one by one: no array made to be copied.
+    tokenCostUnits: bigint | number,
+    discountUnits: bigint | number,
+    streamingUnits: bigint | number,
+    premiumUnits: bigint | number,
+    infrastructureUnits: bigint | number,
+    subtotalUnits: bigint | number,
+    penaltyUnits: bigint | number,
+    taxUnits: bigint | number,
+    totalUnits: bigint | number,
   ) {
     this.tokenCost = tokenCost;
     this.discount = discount;
@@ -67,7 +85,10 @@ export class PricedBillLines implements BillLines {
     this.taxes = taxes;
     this.discountPercent = discountPercent;
     this.total = total;
-    this.#written = [tokenCost, discount, streaming, bandwidthPremium, infrastructure, subtotal, slaPenalty, taxes, total, places, units];
+    this.#written = [
+      tokenCost, discount, streaming, bandwidthPremium, infrastructure, subtotal, slaPenalty, taxes, total, places,
+      tokenCostUnits, discountUnits, streamingUnits, premiumUnits, infrastructureUnits, subtotalUnits, penaltyUnits, taxUnits, totalUnits,
+    ];
   }
 
   /**
@@ -75,7 +96,7 @@ export class PricedBillLines implements BillLines {
    * came from `calculateBill` and no amount was changed since; false (nothing added) otherwise, and
    * the caller parses the strings.
    */
-  static addUnitsTo(lines: BillLines, sums: readonly DecimalSum[]): boolean {
+  static addUnitsTo(lines: BillLines, sums: readonly UnitsSum[]): boolean {
     if (!(lines instanceof PricedBillLines)) return false;
     const w = lines.#written;
     if (
@@ -92,8 +113,9 @@ export class PricedBillLines implements BillLines {
       return false;
     }
     const places = w[9] as number;
-    const units = w[10] as readonly bigint[];
-    for (let i = 0; i < units.length; i++) sums[i]!.addUnits(units[i]!, places);
+    // All nine are numbers (the bill was priced on numbers) or all bigints.
+    if (typeof w[UNITS] === 'number') for (let i = 0; i < 9; i++) sums[i]!.addSafeUnits(w[UNITS + i] as number, places);
+    else for (let i = 0; i < 9; i++) sums[i]!.addUnits(w[UNITS + i] as bigint, places);
     return true;
   }
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { add, compare, div, divInt, equals, formatFraction, parseDecimal, parseMeasurement, rational } from './rational';
-import { formatUnits, roundEvenQuotientToUnits, roundQuotientToUnits, roundRational } from './round-rational';
+import { formatSafeUnits, formatUnits, roundEvenQuotientToUnits, roundQuotientToUnits, roundRational } from './round-rational';
 import { DecimalSum, sumDecimals } from './decimal-sum';
 
 /** `units` at `places` written the plain way: the digits split into integer and fraction, the sign in front. */
@@ -119,6 +119,32 @@ describe('roundRational', () => {
       expect(wrong).toEqual([]);
       // Written again from the kept strings: the same.
       for (const i of [0n, 1n, 32_767n, 32_768n, 123_456n, -5n]) expect(formatUnits(i, places)).toBe(plainSplit(i, places));
+    }
+  });
+
+  it('writes a safe-integer count held as a number (bills priced on numbers) like formatUnits of the same bigint', () => {
+    // Below 10^7 units (at 4 to 9 places, from kept heads), and anywhere below 2^53.
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000_100 }), fc.integer({ min: 1, max: 12 }), (units, places) => {
+        expect(formatSafeUnits(units, places)).toBe(plainSplit(BigInt(units), places));
+        expect(formatUnits(BigInt(units), places)).toBe(plainSplit(BigInt(units), places));
+      }),
+      { numRuns: 20_000 },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.nat(12), (units, places) => {
+        expect(formatSafeUnits(units, places)).toBe(formatUnits(BigInt(units), places));
+        expect(formatSafeUnits(units, places)).toBe(plainSplit(BigInt(units), places));
+      }),
+      { numRuns: 5000 },
+    );
+    for (const places of [0, 1, 2, 3, 6, 9, 10, 12]) {
+      const wrong: number[] = [];
+      for (let i = 0; i < 40_000; i++) if (formatSafeUnits(i, places) !== plainSplit(BigInt(i), places)) wrong.push(i);
+      expect(wrong).toEqual([]);
+      for (const units of [Number.MAX_SAFE_INTEGER, 2 ** 52, 10 ** 15 - 1, 10 ** 15, 999_999_999, 1_000_000_000, 32_767, 32_768, 9_999_999, 10_000_000, 10_000_001]) {
+        expect(formatSafeUnits(units, places)).toBe(plainSplit(BigInt(units), places));
+      }
     }
   });
 

@@ -79,7 +79,24 @@ const THREE = PADDED[3]!;
 /** "0." to "999.": integer parts with their point. */
 const WHOLE: string[] = Array.from({ length: 1000 }, (_, i) => `${i}.`);
 
+/*
+ * A count n = a·1000 + b at 4 to 9 places with a < 10,000 (below 10 at 6 places: a stream's token
+ * cost and subtotal) is written as the kept string of `a` at places − 3 and the three digits of `b`:
+ * one concatenation instead of two. The heads ("0.000" to "9.999" at 6 places) are kept as they occur.
+ */
+const HEADS_BELOW = 10_000;
+const HEADS: string[][] = [];
+
 function formatSafe(n: number, places: number): string {
+  if (places >= 4 && n < HEADS_BELOW * 1000) {
+    const a = Math.floor(n / 1000);
+    const table = (HEADS[places] ??= new Array<string>(HEADS_BELOW));
+    return (table[a] ??= formatSafeSplit(a, places - 3)) + THREE[n - a * 1000]!;
+  }
+  return formatSafeSplit(n, places);
+}
+
+function formatSafeSplit(n: number, places: number): string {
   const p = POW10_NUMBERS[places]!;
   const whole = Math.floor(n / p);
   const f = n - whole * p;
@@ -114,6 +131,30 @@ export function formatUnits(units: bigint, places: number): string {
   }
   return formatDigits(units, places);
 }
+
+/**
+ * {@link formatUnits} for a count held as a number: a non-negative safe integer (what a bill priced
+ * on numbers has), written without making a bigint; the same string as `formatUnits(BigInt(units), places)`.
+ */
+export function formatSafeUnits(units: number, places: number): string {
+  if (places <= CACHED_PLACES && units < SMALL_LIMIT) {
+    const table = (SMALL[places] ??= new Array<string>(SMALL_LIMIT));
+    return (table[units] ??= formatDigits(BigInt(units), places));
+  }
+  if (places >= 1 && places <= 9) return formatSafe(units, places);
+  return formatDigits(BigInt(units), places);
+}
+const SMALL_LIMIT = Number(CACHED_BELOW);
+
+/**
+ * The kept strings of counts below {@link SMALL_UNITS} at `places` (undefined past 9 places), for a
+ * caller that writes many lines at the same places: `table[units] ?? formatSafeUnits(units, places)`
+ * is formatSafeUnits without a call when the string is kept.
+ */
+export function smallUnitStrings(places: number): readonly (string | undefined)[] | undefined {
+  return places <= CACHED_PLACES ? (SMALL[places] ??= new Array<string>(SMALL_LIMIT)) : undefined;
+}
+export const SMALL_UNITS = SMALL_LIMIT;
 
 /** Rounds an exact rational once, to `places` decimal places, and writes it as a decimal string. */
 export function roundRational(value: Rational, places: number, mode: RoundingMode = 'half-up'): string {

@@ -1,7 +1,7 @@
 import { TwinError } from '../errors/twin-error';
 import type { RoundingMode, StreamBillingRecord, StreamUsageReport, UsageReportDimension } from '../protocol/billing';
-import { DecimalSum } from './decimal-sum';
 import { PricedBillLines } from './priced-bill-lines';
+import { ReportCostSum } from './report-cost-sum';
 import { usageProjection, usageTrend } from './usage-trend';
 
 /** The cost lines a report sums (each record's bill lines; `taxes` is the sum of its tax lines). */
@@ -37,7 +37,7 @@ interface Totals {
   usageEstimated: number;
   usageMissing: number;
   unpriced: number;
-  cost: DecimalSum[];
+  cost: ReportCostSum[];
 }
 
 function newTotals(): Totals {
@@ -53,7 +53,7 @@ function newTotals(): Totals {
     usageEstimated: 0,
     usageMissing: 0,
     unpriced: 0,
-    cost: REPORT_COST_LINES.map(() => new DecimalSum()),
+    cost: REPORT_COST_LINES.map(() => new ReportCostSum()),
   };
 }
 
