@@ -266,7 +266,9 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
     let reasoningChars = 0;
     const charBudget = budget * 4;
     let truncatedByLength = false;
-    for (const type of ['reasoning-delta', 'text-delta'] as const) {
+    // Two passes by index: an array literal and its iterator would be held by every suspended script.
+    for (let pass = 0; pass < 2; pass++) {
+      const type = pass === 0 ? 'reasoning-delta' : 'text-delta';
       const tokens: TokenSource =
         type === 'reasoning-delta'
           ? new TokenCursor(reasoning)

@@ -38,8 +38,6 @@ export class LiveStream implements Tickable {
   endedAt: number | undefined;
   lastActivityAt = this.startedAt;
   receipt: CostReceipt | undefined;
-  /** Resolves once the billing record is final. */
-  readonly finished: Promise<void>;
 
   private readonly session: StreamSession;
   private readonly abortController = new AbortController();
@@ -54,7 +52,11 @@ export class LiveStream implements Tickable {
   /** The stream's billing record as opened (core's model and idempotency key); finalized at the end. */
   private readonly openRecord: StreamBillingRecord;
   private gate: OpeningGate | undefined;
-  private resolveFinished!: () => void;
+  // `finished`, made when first asked for (a shutdown, a DELETE): most streams end unwatched, and a
+  // promise with its resolver held for the life of every stream cost some 200 bytes apiece.
+  private finishedPromise: Promise<void> | undefined;
+  private resolveFinished: (() => void) | undefined;
+  private isFinal = false;
   /** The budgets this stream is judged against as it runs, when any could stop it or alert. */
   private readonly budget: RunningBudget | undefined;
   /** Cluster mode: the events' copy in the shared log. */
@@ -77,7 +79,6 @@ export class LiveStream implements Tickable {
     this.budget = runningBudgetFor(init, deps, this.createdAt);
     this.logCopy = new StreamLogCopy(init.id, deps.log, init.encrypted === true);
     this.auditSegment = new AuditSegmentWriter({ streamId: init.id, tenantId: init.tenantId }, init.sealing !== undefined, (row) => deps.store.chunks.push(row));
-    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
     // The connection reads the gate and reports backpressure through the two members below,
     // not a hooks object of two closures per stream.
     this.connection = new StreamConnection(this, deps);
@@ -86,6 +87,11 @@ export class LiveStream implements Tickable {
   /** The opening gate while it exists (its held content belongs to the current connection). */
   get openingGate(): OpeningGate | undefined {
     return this.gate;
+  }
+
+  /** Resolves once the billing record is final. */
+  get finished(): Promise<void> {
+    return (this.finishedPromise ??= this.isFinal ? Promise.resolve() : new Promise((resolve) => (this.resolveFinished = resolve)));
   }
 
   /** The socket refused a write: the session coalesces until it drains ({@link onDrain}). */
@@ -240,7 +246,8 @@ export class LiveStream implements Tickable {
     };
     await endStream(context, ending, now).finally(() => {
       this.logCopy.end(this.tenantId);
-      this.resolveFinished();
+      this.isFinal = true;
+      this.resolveFinished?.();
     });
   }
 
