@@ -6,7 +6,7 @@ import { OpeningGate } from './opening-gate';
 import { runningBudgetFor, type RunningBudget } from './running-budget';
 import { SLOW_CLIENT_STOP, STORAGE_STOP, type StopReason } from './stop-reason';
 import { StreamConnection } from './stream-connection';
-import { pumpProvider } from './pump-provider';
+import { pumpProvider, type PumpEnd } from './pump-provider';
 import { StreamLogCopy } from './stream-log-copy';
 import { streamOpening } from './stream-opening';
 import { endStream, type RunEnding } from './stream-end';
@@ -128,7 +128,7 @@ export class LiveStream implements Tickable {
     this.deliver(this.session.start());
     // After the start event is on the wire: nothing here delays the first byte.
     queueStartRows(this, this.deps, this.init);
-    void this.run();
+    this.run();
   }
 
   /**
@@ -208,11 +208,12 @@ export class LiveStream implements Tickable {
 
   // ── internals ──────────────────────────────────────────────────────────────
 
-  private async run(): Promise<void> {
+  /** Runs the provider, then ends the stream (no async frame of its own held while it runs). */
+  private run(): void {
     const warm = this.deps.pricing.warm(this.tenantId, this.createdAt).catch((error: unknown) => {
       this.deps.logger.warn({ err: error, streamId: this.id }, 'could not load period tokens; volume tiers start from 0');
     });
-    const { closed, providerClosedAt } = await pumpProvider({
+    void pumpProvider({
       stream: this,
       init: this.init,
       session: this.session,
@@ -220,7 +221,10 @@ export class LiveStream implements Tickable {
       abortController: this.abortController,
       stopReason: () => this.stopReason,
       deliver: (events) => this.deliver(events),
-    });
+    }).then((end) => this.afterProvider(end, warm));
+  }
+
+  private async afterProvider({ closed, providerClosedAt }: PumpEnd, warm: Promise<void>): Promise<void> {
     await warm;
     // The bill counts bytes written: held content goes out first (or is given up with the opening).
     await this.gate?.settled;
