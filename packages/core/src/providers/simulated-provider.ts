@@ -4,7 +4,7 @@ import type { Usage } from '../protocol/usage';
 import { resolveEnvironment, type ProviderEnvironment } from './environment';
 import { estimateInputTokens } from './estimate-usage';
 import { guardProviderStream, PushedGuard } from './guard-provider-stream';
-import { lastUserText, planSimulatedTurn } from './simulated-script';
+import { lastUserText, planSimulatedTurn, type SimulatedTurn } from './simulated-script';
 import type { Provider, ProviderRequest, ProviderStreamOptions } from './provider';
 
 /**
@@ -214,128 +214,9 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
   const perChunk = Math.max(1, Math.floor(options.tokensPerChunk ?? 1));
   let calls = 0;
 
-  // The script of one call, synchronous: it yields the batches the guard takes, and between them
-  // the time (on env.now's clock) the next one is due. Its driver waits (or not, when late) and
-  // checks the abort, so a token costs one timer and one step, with no promise of its own.
-  function* script(request: ProviderRequest, call: number): Generator<StreamPart[] | number, void, undefined> {
-    const failure = typeof options.failure === 'function' ? options.failure({ call, request }) : options.failure;
-    const model = request.model ?? defaultModel;
-    if (options.firstTokenLatencyMs) yield env.now() + options.firstTokenLatencyMs;
-    if (failure?.kind === 'error-before-first-token') {
-      throw new TwinError(failure.code ?? 'provider_overloaded', failure.message ?? `${name} is overloaded (simulated).`, {
-        provider: name,
-        ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
-      });
-    }
-    yield [{ type: 'response-metadata', id: `sim-${options.seed ?? 1}-${call}`, model }];
-
-    let text = '';
-    // The generated answer is read lazily unless stop sequences must search all of it.
-    let generated: TokenSource | undefined;
-    const plan = options.text === undefined && !options.toolCalls ? planSimulatedTurn(request) : undefined;
-    if (typeof options.text === 'function') text = options.text(request);
-    else if (typeof options.text === 'string') text = options.text;
-    else if (plan?.kind === 'answer') {
-      const next = prng(hashString(lastUserText(request), options.seed ?? 1));
-      const count = options.outputTokens ?? 48;
-      if (!request.stop?.length) generated = new ChainCursor(new PieceCursor(plan.prefix), new WordCursor(next, count));
-      else {
-        const words: string[] = [];
-        for (let i = 0; i < count; i++) words.push(WORDS[Math.floor(next() * WORDS.length)]!);
-        text = plan.prefix + (count > 0 ? words.join(' ') + '.' : '');
-      }
-    }
-    const prefix = plan?.kind === 'answer' ? plan.prefix : '';
-    let stopped = false;
-    for (const stop of request.stop ?? []) {
-      const at = stop === '' ? -1 : text.indexOf(stop);
-      if (at >= 0) {
-        text = text.slice(0, at);
-        stopped = true;
-      }
-    }
-    const reasoning = options.reasoning ?? '';
-    const budget = request.maxTokens ?? Infinity;
-    const failAfter = failure ? (failure.afterTokens ?? 3) : Infinity;
-
-    let sent = 0; // words, for pacing and failure injection
-    // Paced on an absolute schedule: word k is due at start + k·interval (start: the first content
-    // part), so the lateness of timers and the work between them do not add up to a lower rate.
-    let start = 0;
-    let chars = 0; // characters of text and reasoning, for usage
-    let reasoningChars = 0;
-    const charBudget = budget * 4;
-    let truncatedByLength = false;
-    for (const type of ['reasoning-delta', 'text-delta'] as const) {
-      const tokens: TokenSource =
-        type === 'reasoning-delta'
-          ? new TokenCursor(reasoning)
-          : (generated ??
-            (prefix !== '' && text.startsWith(prefix) ? new ChainCursor(new PieceCursor(prefix), new TokenCursor(text.slice(prefix.length))) : new TokenCursor(text)));
-      while (!tokens.done && !truncatedByLength) {
-        if (chars >= charBudget) {
-          truncatedByLength = true;
-          break;
-        }
-        if (sent >= failAfter) break;
-        const n = Math.min(perChunk, failAfter - sent);
-        if (sent === 0) start = env.now();
-        else if (interval > 0) yield start + sent * interval;
-        let delta = tokens.take(n);
-        // maxTokens counts usage tokens: the delta that would pass it is cut to fit.
-        if (chars + delta.length > charBudget) delta = delta.slice(0, charBudget - chars);
-        yield [{ type, text: delta }];
-        sent += tokens.taken;
-        chars += delta.length;
-        if (type === 'reasoning-delta') reasoningChars += delta.length;
-      }
-    }
-
-    if (sent >= failAfter && failure) {
-      if (failure.kind === 'truncate') return;
-      if (failure.kind === 'stall') {
-        // Never settles on its own: only the caller's abort (or a stall timeout above) ends it.
-        for (;;) yield env.now() + 60_000;
-      }
-      if (failure.kind === 'mid-stream-error') {
-        throw new TwinError(failure.code ?? 'provider_overloaded', failure.message ?? `${name} failed mid-stream (simulated).`, {
-          provider: name,
-        });
-      }
-    }
-
-    let reason: 'stop' | 'length' | 'tool-calls' = truncatedByLength ? 'length' : 'stop';
-    let toolTokens = 0;
-    const calls = plan?.kind === 'tool' ? [{ name: plan.name, args: plan.args }] : options.toolCalls;
-    if (!truncatedByLength && calls?.length) {
-      let index = 0;
-      for (const tool of calls) {
-        const toolCallId = `call_sim_${call}_${index}`;
-        const argsText = JSON.stringify(tool.args);
-        yield [
-          { type: 'tool-call-start', toolCallId, index, toolName: tool.name },
-          { type: 'tool-call-delta', toolCallId, index, argsTextDelta: argsText },
-          { type: 'tool-call', toolCallId, index, toolName: tool.name, args: tool.args, argsText },
-        ];
-        toolTokens += simulatedTokenCount(tool.name + argsText);
-        index++;
-      }
-      reason = 'tool-calls';
-    }
-    const outputTokens = Math.ceil(chars / 4) + toolTokens;
-    const inputTokens = estimateInputTokens(request, simulatedTokenCount) + (options.cachedInputTokens ?? 0);
-    const usage: Usage = {
-      inputTokens,
-      ...(options.cachedInputTokens !== undefined ? { cacheReadTokens: options.cachedInputTokens } : {}),
-      outputTokens,
-      ...(reasoning.length ? { reasoningTokens: Math.ceil(reasoningChars / 4) } : {}),
-      raw: { simulated: true, input_tokens: inputTokens, output_tokens: outputTokens },
-    };
-    yield [
-      { type: 'usage', usage },
-      { type: 'finish', reason, rawReason: stopped ? 'stop_sequence' : reason },
-    ];
-  }
+  // What every call's script reads (one object per provider, not per call).
+  const setting: ScriptSetting = { options, name, defaultModel, env, interval, perChunk };
+  const script = (request: ProviderRequest, call: number): Script => new SimulatedScript(setting, request, call);
 
   // Its counts depend on lengths alone: the guard keeps no copy of the text for an estimate.
   const guardOptions = (request: ProviderRequest, signal: AbortSignal | undefined) => ({
@@ -366,7 +247,267 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
 
 const simulatedTokensOfLength = (length: number): number => Math.ceil(length / 4);
 
-type Script = Generator<StreamPart[] | number, void, undefined>;
+/** The steps of one call: batches of parts for the guard, and between them the time (on env.now's clock) the next one is due. */
+interface Script {
+  next(): IteratorResult<StreamPart[] | number, void>;
+}
+
+/** What a provider's scripts share. */
+interface ScriptSetting {
+  options: SimulatedProviderOptions;
+  name: string;
+  defaultModel: string;
+  env: ProviderEnvironment;
+  interval: number;
+  perChunk: number;
+}
+
+// The phases of a script, in order.
+const OPENING = 0;
+const METADATA = 1;
+const CONTENT = 2;
+const AFTER_CONTENT = 3;
+const TOOLS = 4;
+const USAGE = 5;
+const STALLED = 6;
+const DONE = 7;
+
+const finished: IteratorResult<StreamPart[] | number, void> = { done: true, value: undefined };
+
+/**
+ * The script of one call, synchronous: it hands out the batches the guard takes, and between them
+ * the time (on env.now's clock) the next one is due. Its driver waits (or not, when late) and checks
+ * the abort, so a token costs one timer and one step, with no promise of its own. A state machine
+ * in one object, not a generator: a suspended generator held every local of the whole script (some
+ * 800 bytes) for the life of every stream. Like a generator's body, nothing runs before the first
+ * step, and a step that throws ends it.
+ */
+class SimulatedScript implements Script {
+  private phase = OPENING;
+  private failure: SimulatedFailure | undefined;
+  private plan: SimulatedTurn | undefined;
+  /** The tokens being read: the reasoning, then the text (`textTokens` waits for its turn). */
+  private tokens: TokenSource | undefined;
+  private textTokens: TokenSource | undefined;
+  private readingReasoning = false;
+  private hasReasoning = false;
+  private stopped = false;
+  private charBudget = Infinity;
+  private failAfter = Infinity;
+  private sent = 0; // words, for pacing and failure injection
+  // Paced on an absolute schedule: word k is due at start + k·interval (start: the first content
+  // part), so the lateness of timers and the work between them do not add up to a lower rate.
+  private start = 0;
+  /** The wait before the current word was handed out already. */
+  private paced = false;
+  private chars = 0; // characters of text and reasoning, for usage
+  private reasoningChars = 0;
+  private truncatedByLength = false;
+  private calls: SimulatedToolCall[] | undefined;
+  private toolIndex = 0;
+  private toolTokens = 0;
+
+  constructor(
+    private readonly setting: ScriptSetting,
+    private readonly request: ProviderRequest,
+    private readonly call: number,
+  ) {}
+
+  next(): IteratorResult<StreamPart[] | number, void> {
+    try {
+      return this.step();
+    } catch (error) {
+      this.phase = DONE;
+      throw error;
+    }
+  }
+
+  private step(): IteratorResult<StreamPart[] | number, void> {
+    const { options, env } = this.setting;
+    switch (this.phase) {
+      case OPENING:
+        this.failure = typeof options.failure === 'function' ? options.failure({ call: this.call, request: this.request }) : options.failure;
+        this.phase = METADATA;
+        if (options.firstTokenLatencyMs) return { done: false, value: env.now() + options.firstTokenLatencyMs };
+      // falls through
+      case METADATA: {
+        const failure = this.failure;
+        const name = this.setting.name;
+        if (failure?.kind === 'error-before-first-token') {
+          throw new TwinError(failure.code ?? 'provider_overloaded', failure.message ?? `${name} is overloaded (simulated).`, {
+            provider: name,
+            ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
+          });
+        }
+        this.phase = CONTENT;
+        this.prepare();
+        return { done: false, value: [{ type: 'response-metadata', id: `sim-${options.seed ?? 1}-${this.call}`, model: this.request.model ?? this.setting.defaultModel }] };
+      }
+      case CONTENT: {
+        const content = this.content();
+        if (content !== undefined) return content;
+        this.phase = AFTER_CONTENT;
+      }
+      // falls through
+      case AFTER_CONTENT: {
+        const failure = this.failure;
+        if (this.sent >= this.failAfter && failure) {
+          if (failure.kind === 'truncate') {
+            this.phase = DONE;
+            return finished;
+          }
+          if (failure.kind === 'stall') {
+            // Never settles on its own: only the caller's abort (or a stall timeout above) ends it.
+            this.phase = STALLED;
+            return { done: false, value: env.now() + 60_000 };
+          }
+          if (failure.kind === 'mid-stream-error') {
+            throw new TwinError(failure.code ?? 'provider_overloaded', failure.message ?? `${this.setting.name} failed mid-stream (simulated).`, {
+              provider: this.setting.name,
+            });
+          }
+        }
+        const plan = this.plan;
+        const calls = plan?.kind === 'tool' ? [{ name: plan.name, args: plan.args }] : options.toolCalls;
+        if (!this.truncatedByLength && calls?.length) this.calls = calls;
+        this.phase = TOOLS;
+      }
+      // falls through
+      case TOOLS: {
+        const calls = this.calls;
+        if (calls !== undefined && this.toolIndex < calls.length) {
+          const tool = calls[this.toolIndex]!;
+          const index = this.toolIndex++;
+          const toolCallId = `call_sim_${this.call}_${index}`;
+          const argsText = JSON.stringify(tool.args);
+          this.toolTokens += simulatedTokenCount(tool.name + argsText);
+          return {
+            done: false,
+            value: [
+              { type: 'tool-call-start', toolCallId, index, toolName: tool.name },
+              { type: 'tool-call-delta', toolCallId, index, argsTextDelta: argsText },
+              { type: 'tool-call', toolCallId, index, toolName: tool.name, args: tool.args, argsText },
+            ],
+          };
+        }
+        this.phase = USAGE;
+      }
+      // falls through
+      case USAGE: {
+        this.phase = DONE;
+        const reason: 'stop' | 'length' | 'tool-calls' = this.truncatedByLength ? 'length' : this.calls !== undefined ? 'tool-calls' : 'stop';
+        const outputTokens = Math.ceil(this.chars / 4) + this.toolTokens;
+        const inputTokens = estimateInputTokens(this.request, simulatedTokenCount) + (options.cachedInputTokens ?? 0);
+        const usage: Usage = {
+          inputTokens,
+          ...(options.cachedInputTokens !== undefined ? { cacheReadTokens: options.cachedInputTokens } : {}),
+          outputTokens,
+          ...(this.hasReasoning ? { reasoningTokens: Math.ceil(this.reasoningChars / 4) } : {}),
+          raw: { simulated: true, input_tokens: inputTokens, output_tokens: outputTokens },
+        };
+        return {
+          done: false,
+          value: [
+            { type: 'usage', usage },
+            { type: 'finish', reason, rawReason: this.stopped ? 'stop_sequence' : reason },
+          ],
+        };
+      }
+      case STALLED:
+        return { done: false, value: env.now() + 60_000 };
+      default:
+        return finished;
+    }
+  }
+
+  /** What the call says and how far it may go, decided once the metadata is out. */
+  private prepare(): void {
+    const { options } = this.setting;
+    const request = this.request;
+    let text = '';
+    // The generated answer is read lazily unless stop sequences must search all of it.
+    let generated: TokenSource | undefined;
+    const plan = options.text === undefined && !options.toolCalls ? planSimulatedTurn(request) : undefined;
+    this.plan = plan;
+    if (typeof options.text === 'function') text = options.text(request);
+    else if (typeof options.text === 'string') text = options.text;
+    else if (plan?.kind === 'answer') {
+      const next = prng(hashString(lastUserText(request), options.seed ?? 1));
+      const count = options.outputTokens ?? 48;
+      if (!request.stop?.length) generated = new ChainCursor(new PieceCursor(plan.prefix), new WordCursor(next, count));
+      else {
+        const words: string[] = [];
+        for (let i = 0; i < count; i++) words.push(WORDS[Math.floor(next() * WORDS.length)]!);
+        text = plan.prefix + (count > 0 ? words.join(' ') + '.' : '');
+      }
+    }
+    const prefix = plan?.kind === 'answer' ? plan.prefix : '';
+    for (const stop of request.stop ?? []) {
+      const at = stop === '' ? -1 : text.indexOf(stop);
+      if (at >= 0) {
+        text = text.slice(0, at);
+        this.stopped = true;
+      }
+    }
+    const reasoning = options.reasoning ?? '';
+    this.hasReasoning = reasoning.length > 0;
+    this.charBudget = (request.maxTokens ?? Infinity) * 4;
+    const failure = this.failure;
+    // (A failure before the first token was thrown already.)
+    this.failAfter = failure === undefined || failure.kind === 'error-before-first-token' ? Infinity : (failure.afterTokens ?? 3);
+    const textTokens =
+      generated ??
+      (prefix !== '' && text.startsWith(prefix) ? new ChainCursor(new PieceCursor(prefix), new TokenCursor(text.slice(prefix.length))) : new TokenCursor(text));
+    // The reasoning, when there is any, then the text.
+    if (this.hasReasoning) {
+      this.readingReasoning = true;
+      this.tokens = new TokenCursor(reasoning);
+      this.textTokens = textTokens;
+    } else this.tokens = textTokens;
+  }
+
+  /** The next step of the content (a wait, or a delta), or `undefined` once it is over. */
+  private content(): IteratorResult<StreamPart[] | number, void> | undefined {
+    const { env, interval, perChunk } = this.setting;
+    for (;;) {
+      const tokens = this.tokens;
+      // The end of the reasoning or the text, a length cut or the injected failure's point: the
+      // reasoning gives way to the text, the text to what follows it.
+      let over = tokens === undefined || tokens.done || this.truncatedByLength;
+      if (!over && this.chars >= this.charBudget) {
+        this.truncatedByLength = true;
+        over = true;
+      }
+      if (over || this.sent >= this.failAfter || tokens === undefined) {
+        if (this.readingReasoning) {
+          this.readingReasoning = false;
+          this.tokens = this.textTokens;
+          this.textTokens = undefined;
+          continue;
+        }
+        this.tokens = undefined;
+        return undefined;
+      }
+      const n = Math.min(perChunk, this.failAfter - this.sent);
+      if (!this.paced) {
+        if (this.sent === 0) this.start = env.now();
+        else if (interval > 0) {
+          this.paced = true;
+          return { done: false, value: this.start + this.sent * interval };
+        }
+      }
+      this.paced = false;
+      let delta = tokens.take(n);
+      // maxTokens counts usage tokens: the delta that would pass it is cut to fit.
+      if (this.chars + delta.length > this.charBudget) delta = delta.slice(0, this.charBudget - this.chars);
+      const type = this.readingReasoning ? 'reasoning-delta' : 'text-delta';
+      this.sent += tokens.taken;
+      this.chars += delta.length;
+      if (this.readingReasoning) this.reasoningChars += delta.length;
+      return { done: false, value: [{ type, text: delta }] };
+    }
+  }
+}
 
 /** Runs a script for `stream()`: its batches, pulled (the pacer made once the first is asked for). */
 async function* pulled(steps: Script, pace: () => Pacer): AsyncGenerator<StreamPart[]> {
@@ -422,17 +563,43 @@ function pushed(steps: Script, pacer: Pacer, guarded: PushedGuard): Promise<void
  * field the driver reads per step.
  */
 class Pacer {
-  aborted = false;
+  private abortSeen = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private wake: (() => void) | undefined;
+  // The timer's callback and the abort listener, for our own timers only: an injected sleep ends at
+  // the abort itself and the driver reads the signal, so a stream holds neither (nor one more
+  // listener on its signal for its whole life).
+  private readonly fire: (() => void) | undefined;
+  private readonly onAbort: (() => void) | undefined;
 
   constructor(
     private readonly env: ProviderEnvironment,
     private readonly injectedSleep: boolean,
     private readonly signal: AbortSignal | undefined,
   ) {
-    if (signal?.aborted) this.aborted = true;
-    else signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (injectedSleep) return;
+    const fire = (): void => {
+      this.timer = undefined;
+      const wake = this.wake;
+      this.wake = undefined;
+      wake?.();
+    };
+    this.fire = fire;
+    // The wait ends on a later microtask, not inside the caller's `abort()` (often called from the
+    // consumer's own callback, which must not be re-entered).
+    this.onAbort = (): void => {
+      this.abortSeen = true;
+      if (this.timer === undefined) return;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      queueMicrotask(fire);
+    };
+    if (signal && !signal.aborted) signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** The caller aborted (read by the driver at every step). */
+  get aborted(): boolean {
+    return this.abortSeen || this.signal?.aborted === true;
   }
 
   /** Resolves at `due`, or at the abort; `undefined` when `due` has passed. */
@@ -442,7 +609,7 @@ class Pacer {
     if (this.injectedSleep) return this.env.sleep(ms, this.signal);
     return new Promise((resolve) => {
       this.wake = resolve;
-      this.timer = setTimeout(this.fire, Math.ceil(ms));
+      this.timer = setTimeout(this.fire!, Math.ceil(ms));
     });
   }
 
@@ -455,30 +622,13 @@ class Pacer {
       this.wake = then;
       // Whole milliseconds: node keeps one timer list per distinct duration, and the schedule is
       // absolute, so waking up to 1 ms late drifts nothing.
-      this.timer = setTimeout(this.fire, Math.ceil(ms));
+      this.timer = setTimeout(this.fire!, Math.ceil(ms));
     }
     return true;
   }
 
   close(): void {
-    this.signal?.removeEventListener('abort', this.onAbort);
+    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
     if (this.timer !== undefined) clearTimeout(this.timer);
   }
-
-  private readonly fire = (): void => {
-    this.timer = undefined;
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  };
-
-  // The wait ends on a later microtask, not inside the caller's `abort()` (often called from the
-  // consumer's own callback, which must not be re-entered).
-  private readonly onAbort = (): void => {
-    this.aborted = true;
-    if (this.timer === undefined) return;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    queueMicrotask(this.fire);
-  };
 }

@@ -21,6 +21,10 @@ const INITIAL_CAPACITY = 16;
 export class ReplayWindow {
   private ends = new Uint32Array(INITIAL_CAPACITY);
   private sizes = new Uint32Array(INITIAL_CAPACITY);
+  // The other events by seq: the first one held alone (a text stream's only one is its `start`,
+  // and a Map for it cost some 200 bytes per stream), a Map for the rest.
+  private otherSeq = -1;
+  private other: StreamEvent | undefined;
   private others: Map<number, StreamEvent> | undefined;
   /** Ring position of the oldest held event. */
   private head = 0;
@@ -53,7 +57,10 @@ export class ReplayWindow {
     const at = (this.head + this.held) & (this.ends.length - 1);
     if (textEnd === undefined) {
       this.ends[at] = NOT_TEXT;
-      (this.others ??= new Map()).set(seq, event);
+      if (this.other === undefined) {
+        this.otherSeq = seq;
+        this.other = event;
+      } else (this.others ??= new Map()).set(seq, event);
     } else {
       this.ends[at] = textEnd;
     }
@@ -80,7 +87,7 @@ export class ReplayWindow {
       const seq = this.startSeq + i;
       const end = this.ends[(this.head + i) & mask]!;
       if (end === NOT_TEXT) {
-        if (seq > lastSeq) out.push(this.others!.get(seq)!);
+        if (seq > lastSeq) out.push(seq === this.otherSeq ? this.other! : this.others!.get(seq)!);
         continue;
       }
       if (seq > lastSeq) out.push({ type: 'chunk', data: { v: PROTOCOL_VERSION, seq, text: text.slice(textStart, end) } });
@@ -92,8 +99,11 @@ export class ReplayWindow {
   private evict(): void {
     const at = this.head;
     const end = this.ends[at]!;
-    if (end === NOT_TEXT) this.others!.delete(this.startSeq);
-    else this.evictedTextEnd = end;
+    if (end !== NOT_TEXT) this.evictedTextEnd = end;
+    else if (this.startSeq === this.otherSeq) {
+      this.other = undefined;
+      this.otherSeq = -1;
+    } else this.others!.delete(this.startSeq);
     this.bytes -= this.sizes[at]!;
     this.head = (at + 1) & (this.ends.length - 1);
     this.held--;

@@ -25,14 +25,14 @@ describe('StreamStateAccumulator', () => {
     expect(state.snapshot()).toEqual({ text: 'ab', reasoning: 'r' });
   });
 
-  it('keeps the whole text however many deltas arrive, read at any point (deltas are joined 64 at a time)', () => {
+  it('keeps the whole text however many deltas arrive, read at any point (deltas are joined 16 at a time, the text flattened every 16 joins)', () => {
     const state = new StreamStateAccumulator();
     let expected = '';
     for (let i = 0; i < 500; i++) {
       const delta = i % 7 === 0 ? 'é✓ ' : `w${i} `;
       state.appendText(delta);
       expected += delta;
-      if (i % 97 === 0 || i === 63 || i === 64) expect(state.text).toBe(expected);
+      if (i % 97 === 0 || i === 15 || i === 16 || i === 255 || i === 256) expect(state.text).toBe(expected);
     }
     expect(state.snapshot().text).toBe(expected);
   });

@@ -13,17 +13,38 @@ export interface ClientPresence {
   readonly gone: boolean;
 }
 
-/** Starts watching `res` (and its socket) for the client going away. */
-export function watchClient(req: IncomingMessage, res: ServerResponse): ClientPresence {
-  let closed = false;
-  res.once('close', () => (closed = true));
-  return {
-    get gone() {
-      // A half-closed socket counts too: Node's HTTP server ends it at once (no half-open), so no
-      // answer written to it could arrive.
-      return closed || socketGone(req);
-    },
+/** Starts watching `res` (and its socket) for the client going away, until `stop()`. */
+export function watchClient(req: IncomingMessage, res: ServerResponse): ClientPresence & { stop(): void } {
+  return new ClientWatch(req, res);
+}
+
+/**
+ * The watch of one request, stopped once its handler returned: a stream started by then has its
+ * connection's own listener, and a listener (with its closure) left on every open stream's
+ * response for the stream's life cost some 200 bytes apiece.
+ */
+class ClientWatch implements ClientPresence {
+  private closed = false;
+  private readonly onClose = (): void => {
+    this.closed = true;
   };
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+  ) {
+    res.on('close', this.onClose);
+  }
+
+  get gone(): boolean {
+    // A half-closed socket counts too: Node's HTTP server ends it at once (no half-open), so no
+    // answer written to it could arrive.
+    return this.closed || socketGone(this.req);
+  }
+
+  stop(): void {
+    this.res.removeListener('close', this.onClose);
+  }
 }
 
 /** The request's socket can no longer carry an answer. */

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { registerHeartbeat } from './heartbeat-ticker';
+import { registerHeartbeat, unregisterHeartbeat } from './heartbeat-ticker';
 
 // Fake timers: the counts below are exact, however loaded the machine is.
 beforeEach(() => {
@@ -12,16 +12,18 @@ afterEach(() => {
 describe('registerHeartbeat', () => {
   it('checks every member of a period from one shared ticker until it leaves', () => {
     const beats = [0, 0];
-    const stopA = registerHeartbeat(20, { beat: () => beats[0]!++ });
-    const stopB = registerHeartbeat(20, { beat: () => beats[1]!++ });
+    const a = { beat: () => beats[0]!++ };
+    const b = { beat: () => beats[1]!++ };
+    registerHeartbeat(20, a);
+    registerHeartbeat(20, b);
     expect(vi.getTimerCount()).toBe(1);
     // A quarter of the 20 ms period: one check every 5 ms.
     vi.advanceTimersByTime(60);
     expect(beats).toEqual([12, 12]);
-    stopA();
+    unregisterHeartbeat(20, a);
     vi.advanceTimersByTime(40);
     expect(beats).toEqual([12, 20]);
-    stopB();
+    unregisterHeartbeat(20, b);
     expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -15,10 +15,10 @@ const tickers = new Map<number, Ticker>();
 
 /**
  * Checks `member` every quarter of `intervalMs` (the member decides whether to write), with one
- * shared unref'd interval per period. Returns the unregister function; the interval stops when
- * its last member leaves.
+ * shared unref'd interval per period, until {@link unregisterHeartbeat} (no closure per member to
+ * take it out: thousands of open connections are members).
  */
-export function registerHeartbeat(intervalMs: number, member: HeartbeatMember): () => void {
+export function registerHeartbeat(intervalMs: number, member: HeartbeatMember): void {
   let ticker = tickers.get(intervalMs);
   if (!ticker) {
     const members = new Set<HeartbeatMember>();
@@ -33,11 +33,13 @@ export function registerHeartbeat(intervalMs: number, member: HeartbeatMember): 
     ticker = { members, timer };
     tickers.set(intervalMs, ticker);
   }
-  const t = ticker;
-  t.members.add(member);
-  return () => {
-    if (!t.members.delete(member) || t.members.size > 0) return;
-    clearInterval(t.timer);
-    if (tickers.get(intervalMs) === t) tickers.delete(intervalMs);
-  };
+  ticker.members.add(member);
+}
+
+/** Takes `member` out of its period's ticker; the interval stops when its last member leaves. */
+export function unregisterHeartbeat(intervalMs: number, member: HeartbeatMember): void {
+  const ticker = tickers.get(intervalMs);
+  if (!ticker || !ticker.members.delete(member) || ticker.members.size > 0) return;
+  clearInterval(ticker.timer);
+  tickers.delete(intervalMs);
 }

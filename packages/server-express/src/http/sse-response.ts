@@ -1,10 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants as zlibConstants, createBrotliCompress, createDeflate, createGzip, type Gzip } from 'node:zlib';
 import { SSE_HEARTBEAT, encodeSSE } from '@twin/core';
-import { registerHeartbeat, type HeartbeatMember } from './heartbeat-ticker';
+import { registerHeartbeat, unregisterHeartbeat, type HeartbeatMember } from './heartbeat-ticker';
 import type { TransportEncoding } from './negotiate-encoding';
 
-/** Options of {@link openSSEResponse}. */
+/**
+ * Options of {@link openSSEResponse}. The callbacks are called as methods of this object
+ * (`options.onDrain()`), so it may be an instance whose callbacks are methods: a format passes the
+ * object on as it is, it does not spread it or take the callbacks off it.
+ */
 export interface SSEResponseOptions {
   encoding: TransportEncoding;
   /** `retry:` hint sent with the first comment. */
@@ -22,6 +26,8 @@ export interface SSEResponseOptions {
   onClientClose: () => void;
   /** The queue passed `maxQueuedBytes`. */
   onOverflow: () => void;
+  /** The socket refused a write: frames queue (bounded by `maxQueuedBytes`) until `onDrain`. */
+  onBackpressure?: () => void;
   /** Backpressure ended: everything queued was handed to the socket. */
   onDrain?: () => void;
   /**
@@ -140,8 +146,8 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
   overflowed = false;
   private lastWriteAt = Date.now();
   private readonly target: NodeJS.WritableStream;
-  private readonly stopHeartbeat: () => void;
-  private readonly onSocketDrain = (): void => this.drained();
+  /** The socket's `drain` listener, made at the first backpressure (most connections never see one). */
+  private onSocketDrain: (() => void) | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -150,7 +156,7 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
   ) {
     this.target = compressor?.stream ?? res;
     // Written after 0.9–1.15 intervals of silence (the shared ticker checks every quarter interval).
-    this.stopHeartbeat = registerHeartbeat(options.heartbeatIntervalMs, this);
+    registerHeartbeat(options.heartbeatIntervalMs, this);
     res.on('close', () => {
       const byClient = !this.endedByUs;
       this.cleanup();
@@ -181,7 +187,8 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
     }
     if (!this.rawWrite(frames, bytes, events)) {
       this.backpressure = true;
-      this.target.once('drain', this.onSocketDrain);
+      this.target.once('drain', (this.onSocketDrain ??= () => this.drained()));
+      this.options.onBackpressure?.();
       return false;
     }
     return true;
@@ -242,7 +249,7 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
       const events = this.queuedEvents;
       this.dropQueue();
       if (!this.rawWrite(text, utf8, events)) {
-        this.target.once('drain', this.onSocketDrain);
+        this.target.once('drain', this.onSocketDrain!);
         return;
       }
     }
@@ -255,6 +262,10 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
     this.queuedBytes = 0;
     this.queuedUtf8Bytes = 0;
     this.queuedEvents = 0;
+  }
+
+  private stopHeartbeat(): void {
+    unregisterHeartbeat(this.options.heartbeatIntervalMs, this);
   }
 
   private cleanup(): void {

@@ -208,6 +208,8 @@ async function run(
       service.logger.error({ err: error, method: req.method, path: url.pathname }, 'request failed');
     }
     errors(res, error);
+  } finally {
+    presence.stop();
   }
 }
 

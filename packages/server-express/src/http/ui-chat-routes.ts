@@ -12,7 +12,8 @@ import { startValidatedStream, type RouteContext } from './stream-routes';
  */
 export const UI_MESSAGE_FORMAT: WireFormat = {
   createWriter: (options) => createUIMessageStreamWriter(options.onWrite ? { onWrite: options.onWrite } : {}),
-  openResponse: (req, res, options) => openSSEResponse(req, res, { ...options, headers: { ...options.headers, 'X-Vercel-AI-UI-Message-Stream': 'v1' } }),
+  openResponse: openSSEResponse,
+  headers: { 'X-Vercel-AI-UI-Message-Stream': 'v1' },
 };
 
 // The latest stream of each chat, per service and tenant: what `GET /api/chat/:id/stream` resumes.

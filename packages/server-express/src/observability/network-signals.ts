@@ -73,10 +73,15 @@ export class NetworkSignals {
     this.push({ kind: 'stall', tenantId, at, ms });
   }
 
-  /** Tracks a connection's queue until `release()`. */
+  /** Tracks a connection's queue until `release()` (or {@link untrack}). */
   track(connection: QueuedConnection): () => void {
     this.open.add(connection);
     return () => this.open.delete(connection);
+  }
+
+  /** Stops tracking a connection's queue (it closed). */
+  untrack(connection: QueuedConnection): void {
+    this.open.delete(connection);
   }
 
   /** Bytes queued now over the tracked connections. */

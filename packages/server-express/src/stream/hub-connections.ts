@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TwinError } from '@twin/core';
 import type { AuthContext } from '../auth/authenticator';
 import type { TransportEncoding } from '../http/negotiate-encoding';
-import type { SSEResponse } from '../http/sse-response';
+import type { SSEResponse, SSEResponseOptions } from '../http/sse-response';
+import type { QueuedConnection } from '../observability/network-signals';
 import type { ConnectionTarget } from './connection-target';
 import type { LiveStreamDeps } from './live-stream-deps';
 import type { StreamHubOptions } from './stream-hub-options';
@@ -23,8 +24,8 @@ export class HubConnections {
   shuttingDown = false;
 
   constructor(
-    private readonly deps: Pick<LiveStreamDeps, 'metrics' | 'store'>,
-    private readonly options: StreamHubOptions,
+    readonly deps: Pick<LiveStreamDeps, 'metrics' | 'store'>,
+    readonly options: StreamHubOptions,
   ) {}
 
   /**
@@ -104,57 +105,105 @@ export class HubConnections {
     this.count++;
     this.perKey.set(auth.apiKeyId, (this.perKey.get(auth.apiKeyId) ?? 0) + 1);
     this.deps.metrics.openConnections.set(this.count);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      this.count--;
-      const n = (this.perKey.get(auth.apiKeyId) ?? 1) - 1;
-      if (n <= 0) this.perKey.delete(auth.apiKeyId);
-      else this.perKey.set(auth.apiKeyId, n);
-      this.deps.metrics.openConnections.set(this.count);
-    };
-    res.once('close', release);
-    const signals = this.options.signals;
-    let stalledAt: number | undefined;
-    const response: SSEResponse = format.openResponse(req, res, {
-      encoding,
-      retryMs: this.options.config.retryMs,
-      heartbeatIntervalMs: this.options.config.heartbeatIntervalMs,
-      maxQueuedBytes: this.options.maxQueuedBytesPerConnection,
-      headers: { 'X-Twin-Stream-Id': stream.id },
-      onClientClose: () => {
-        const graceMs = format.resumable === false ? 0 : this.options.detachGraceMs;
-        // Our own endings (DELETE, completion) end the response first and never get here.
-        if (stream.isRunning) {
-          signals?.drop(stream.tenantId);
-          this.deps.store.events.push({ streamId: stream.id, tenantId: stream.tenantId, type: 'stream.detach', data: { graceMs }, createdAt: new Date() });
-        }
-        stream.detach(response, graceMs);
-      },
-      onOverflow: () => stream.onOverflow(),
-      onDrain: () => {
-        if (stalledAt !== undefined) signals?.stall(stream.tenantId, Date.now() - stalledAt);
-        stalledAt = undefined;
-        stream.onDrain();
-      },
-      onWritten: (bytes, events) => stream.recordWritten(bytes, events),
-    });
-    if (signals) {
-      // A write the socket refused starts a stall; the drain above ends it.
-      const write = response.write.bind(response);
-      response.write = (frames, bytes, events) => {
-        const ok = write(frames, bytes, events);
-        if (!ok && stalledAt === undefined && !response.closed) stalledAt = Date.now();
-        return ok;
-      };
-      const untrack = signals.track({
-        get queuedBytes() {
-          return response.queuedBytes + res.writableLength;
-        },
-      });
-      res.once('close', untrack);
-    }
+    const connection = new HubConnection(this, auth.apiKeyId, stream, res, encoding, format);
+    res.on('close', connection.closed);
+    const response = format.openResponse(req, res, connection);
+    connection.response = response;
+    this.options.signals?.track(connection);
     return response;
+  }
+
+  /** A connection of `apiKeyId` closed: its slot is given back. */
+  released(apiKeyId: string): void {
+    this.count--;
+    const n = (this.perKey.get(apiKeyId) ?? 1) - 1;
+    if (n <= 0) this.perKey.delete(apiKeyId);
+    else this.perKey.set(apiKeyId, n);
+    this.deps.metrics.openConnections.set(this.count);
+  }
+}
+
+/**
+ * One open connection of the hub: the options its response is opened with, whose callbacks are
+ * methods here (the response calls them on this object), the stall it is in, and its slot until
+ * `res` closes. One object per connection instead of a context, seven closures and a getter object.
+ */
+class HubConnection implements SSEResponseOptions, QueuedConnection {
+  response: SSEResponse | undefined;
+  /** When the socket started refusing writes (a stall the drain ends). */
+  private stalledAt: number | undefined;
+  private isReleased = false;
+  /** `res`'s `close` listener: the connection's slot is given back, its queue no longer tracked. */
+  readonly closed = (): void => this.release();
+
+  constructor(
+    private readonly hub: HubConnections,
+    private readonly apiKeyId: string,
+    private readonly stream: ConnectionTarget,
+    private readonly res: ServerResponse,
+    readonly encoding: TransportEncoding,
+    private readonly format: WireFormat,
+  ) {}
+
+  get retryMs(): number {
+    return this.hub.options.config.retryMs;
+  }
+
+  get heartbeatIntervalMs(): number {
+    return this.hub.options.config.heartbeatIntervalMs;
+  }
+
+  get maxQueuedBytes(): number {
+    return this.hub.options.maxQueuedBytesPerConnection;
+  }
+
+  /** Read once, when the response opens (made then, not held). */
+  get headers(): Record<string, string> {
+    const extra = this.format.headers;
+    return extra ? { 'X-Twin-Stream-Id': this.stream.id, ...extra } : { 'X-Twin-Stream-Id': this.stream.id };
+  }
+
+  /** Bytes queued for the socket now, ours and Node's (`twin_queued_bytes`). */
+  get queuedBytes(): number {
+    return (this.response?.queuedBytes ?? 0) + this.res.writableLength;
+  }
+
+  onClientClose(): void {
+    const stream = this.stream;
+    const response = this.response;
+    if (!response) return;
+    const graceMs = this.format.resumable === false ? 0 : this.hub.options.detachGraceMs;
+    // Our own endings (DELETE, completion) end the response first and never get here.
+    if (stream.isRunning) {
+      this.hub.options.signals?.drop(stream.tenantId);
+      this.hub.deps.store.events.push({ streamId: stream.id, tenantId: stream.tenantId, type: 'stream.detach', data: { graceMs }, createdAt: new Date() });
+    }
+    stream.detach(response, graceMs);
+  }
+
+  onOverflow(): void {
+    this.stream.onOverflow();
+  }
+
+  /** A write the socket refused starts a stall; the drain below ends it. */
+  onBackpressure(): void {
+    if (this.stalledAt === undefined && this.hub.options.signals) this.stalledAt = Date.now();
+  }
+
+  onDrain(): void {
+    if (this.stalledAt !== undefined) this.hub.options.signals?.stall(this.stream.tenantId, Date.now() - this.stalledAt);
+    this.stalledAt = undefined;
+    this.stream.onDrain();
+  }
+
+  onWritten(bytes: number, events: number): void {
+    this.stream.recordWritten(bytes, events);
+  }
+
+  private release(): void {
+    if (this.isReleased) return;
+    this.isReleased = true;
+    this.hub.released(this.apiKeyId);
+    this.hub.options.signals?.untrack(this);
   }
 }

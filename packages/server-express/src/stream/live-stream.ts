@@ -6,7 +6,7 @@ import { OpeningGate } from './opening-gate';
 import { runningBudgetFor, type RunningBudget } from './running-budget';
 import { SLOW_CLIENT_STOP, STORAGE_STOP, type StopReason } from './stop-reason';
 import { StreamConnection } from './stream-connection';
-import { pumpProvider } from './pump-provider';
+import { pumpProvider, type PumpEnd } from './pump-provider';
 import { StreamLogCopy } from './stream-log-copy';
 import { streamOpening } from './stream-opening';
 import { endStream, type RunEnding } from './stream-end';
@@ -38,8 +38,6 @@ export class LiveStream implements Tickable {
   endedAt: number | undefined;
   lastActivityAt = this.startedAt;
   receipt: CostReceipt | undefined;
-  /** Resolves once the billing record is final. */
-  readonly finished: Promise<void>;
 
   private readonly session: StreamSession;
   private readonly abortController = new AbortController();
@@ -54,7 +52,11 @@ export class LiveStream implements Tickable {
   /** The stream's billing record as opened (core's model and idempotency key); finalized at the end. */
   private readonly openRecord: StreamBillingRecord;
   private gate: OpeningGate | undefined;
-  private resolveFinished!: () => void;
+  // `finished`, made when first asked for (a shutdown, a DELETE): most streams end unwatched, and a
+  // promise with its resolver held for the life of every stream cost some 200 bytes apiece.
+  private finishedPromise: Promise<void> | undefined;
+  private resolveFinished: (() => void) | undefined;
+  private isFinal = false;
   /** The budgets this stream is judged against as it runs, when any could stop it or alert. */
   private readonly budget: RunningBudget | undefined;
   /** Cluster mode: the events' copy in the shared log. */
@@ -77,7 +79,6 @@ export class LiveStream implements Tickable {
     this.budget = runningBudgetFor(init, deps, this.createdAt);
     this.logCopy = new StreamLogCopy(init.id, deps.log, init.encrypted === true);
     this.auditSegment = new AuditSegmentWriter({ streamId: init.id, tenantId: init.tenantId }, init.sealing !== undefined, (row) => deps.store.chunks.push(row));
-    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
     // The connection reads the gate and reports backpressure through the two members below,
     // not a hooks object of two closures per stream.
     this.connection = new StreamConnection(this, deps);
@@ -86,6 +87,11 @@ export class LiveStream implements Tickable {
   /** The opening gate while it exists (its held content belongs to the current connection). */
   get openingGate(): OpeningGate | undefined {
     return this.gate;
+  }
+
+  /** Resolves once the billing record is final. */
+  get finished(): Promise<void> {
+    return (this.finishedPromise ??= this.isFinal ? Promise.resolve() : new Promise((resolve) => (this.resolveFinished = resolve)));
   }
 
   /** The socket refused a write: the session coalesces until it drains ({@link onDrain}). */
@@ -122,7 +128,7 @@ export class LiveStream implements Tickable {
     this.deliver(this.session.start());
     // After the start event is on the wire: nothing here delays the first byte.
     queueStartRows(this, this.deps, this.init);
-    void this.run();
+    this.run();
   }
 
   /**
@@ -202,11 +208,12 @@ export class LiveStream implements Tickable {
 
   // ── internals ──────────────────────────────────────────────────────────────
 
-  private async run(): Promise<void> {
+  /** Runs the provider, then ends the stream (no async frame of its own held while it runs). */
+  private run(): void {
     const warm = this.deps.pricing.warm(this.tenantId, this.createdAt).catch((error: unknown) => {
       this.deps.logger.warn({ err: error, streamId: this.id }, 'could not load period tokens; volume tiers start from 0');
     });
-    const { closed, providerClosedAt } = await pumpProvider({
+    void pumpProvider({
       stream: this,
       init: this.init,
       session: this.session,
@@ -214,7 +221,10 @@ export class LiveStream implements Tickable {
       abortController: this.abortController,
       stopReason: () => this.stopReason,
       deliver: (events) => this.deliver(events),
-    });
+    }).then((end) => this.afterProvider(end, warm));
+  }
+
+  private async afterProvider({ closed, providerClosedAt }: PumpEnd, warm: Promise<void>): Promise<void> {
     await warm;
     // The bill counts bytes written: held content goes out first (or is given up with the opening).
     await this.gate?.settled;
@@ -240,7 +250,8 @@ export class LiveStream implements Tickable {
     };
     await endStream(context, ending, now).finally(() => {
       this.logCopy.end(this.tenantId);
-      this.resolveFinished();
+      this.isFinal = true;
+      this.resolveFinished?.();
     });
   }
 

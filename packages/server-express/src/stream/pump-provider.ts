@@ -19,50 +19,80 @@ export interface ProviderPump {
   deliver(events: StreamEvent[]): void;
 }
 
+/** How the provider's run ended: see {@link pumpProvider}. */
+export interface PumpEnd {
+  closed: boolean;
+  providerClosedAt: number;
+}
+
 /**
  * Runs the provider until the stream ends. Resolves with whether the terminal `error` event went out
  * already (`closed`) and when the provider's request ended (the stream's time ends with it).
  * A provider with `streamParts` pushes its parts a batch at a time (no promise per part between
- * the provider and the socket); others are pulled part by part.
+ * the provider and the socket); others are pulled part by part. Not an async function: a push
+ * provider's run is one object and a callback, not a suspended frame held for the stream's life.
  */
-export async function pumpProvider(pump: ProviderPump): Promise<{ closed: boolean; providerClosedAt: number }> {
-  const { init, session, abortController, deliver } = pump;
-  const provider = init.provider;
-  const options = { signal: abortController.signal };
-  let closed = false;
+export function pumpProvider(pump: ProviderPump): Promise<PumpEnd> {
+  const provider = pump.init.provider;
+  const options = { signal: pump.abortController.signal };
+  const run = new ProviderRun(pump);
+  let ran: Promise<void>;
   try {
-    if (provider.streamParts) {
-      // What still arrives after the stream ended (the provider stopping on the abort) is ignored.
-      await provider.streamParts(init.request, options, (parts) => {
-        if (closed) return;
-        const now = Date.now();
-        for (let i = 0; i < parts.length && !closed; i++) closed = takePart(pump, parts[i]!, now);
-        if (closed && !abortController.signal.aborted) abortController.abort();
-      });
-    } else {
-      for await (const part of provider.stream(init.request, options)) {
-        if (takePart(pump, part, Date.now())) {
-          closed = true;
-          break;
-        }
+    ran = provider.streamParts ? provider.streamParts(pump.init.request, options, run.onParts) : run.pull(provider.stream(pump.init.request, options));
+  } catch (error) {
+    ran = Promise.reject(error);
+  }
+  return ran.then(
+    () => run.end(),
+    (error: unknown) => run.failed(error),
+  );
+}
+
+/** One run of the provider: whether the stream closed, and the parts taken into it. */
+class ProviderRun {
+  private closed = false;
+
+  constructor(private readonly pump: ProviderPump) {}
+
+  /** What a push provider hands over. What still arrives after the stream ended (the provider stopping on the abort) is ignored. */
+  readonly onParts = (parts: readonly StreamPart[]): void => {
+    if (this.closed) return;
+    const now = Date.now();
+    for (let i = 0; i < parts.length && !this.closed; i++) this.closed = takePart(this.pump, parts[i]!, now);
+    const abortController = this.pump.abortController;
+    if (this.closed && !abortController.signal.aborted) abortController.abort();
+  };
+
+  async pull(parts: AsyncIterable<StreamPart>): Promise<void> {
+    for await (const part of parts) {
+      if (takePart(this.pump, part, Date.now())) {
+        this.closed = true;
+        break;
       }
     }
-  } catch (error) {
-    // The provider contract says stream() never throws; a bug there must still end and bill the stream.
-    if (!closed) deliver(session.finish({ error: toTwinError(error, 'provider_error') }));
-    closed = true;
   }
-  const stopReason = pump.stopReason();
-  if (!closed && stopReason) {
-    // The provider ended without reporting the abort: end with our reason all the same.
-    deliver(session.finish({ error: stopReason.error }));
-    closed = true;
+
+  /** The provider contract says stream() never throws; a bug there must still end and bill the stream. */
+  failed(error: unknown): PumpEnd {
+    if (!this.closed) this.pump.deliver(this.pump.session.finish({ error: toTwinError(error, 'provider_error') }));
+    this.closed = true;
+    return this.end();
   }
-  // Whatever ended the loop, the provider's request must not outlive the stream.
-  if (!abortController.signal.aborted) abortController.abort();
-  // The stream's time ends with its provider (duration billed, the record's endedAt), not with
-  // the waits that follow.
-  return { closed, providerClosedAt: Date.now() };
+
+  end(): PumpEnd {
+    const { session, abortController, deliver } = this.pump;
+    const stopReason = this.pump.stopReason();
+    if (!this.closed && stopReason) {
+      // The provider ended without reporting the abort: end with our reason all the same.
+      deliver(session.finish({ error: stopReason.error }));
+      this.closed = true;
+    }
+    // Whatever ended the loop, the provider's request must not outlive the stream.
+    if (!abortController.signal.aborted) abortController.abort();
+    // The stream's time ends with its provider (duration billed, the record's endedAt), not with
+    // the waits that follow.
+    return { closed: this.closed, providerClosedAt: Date.now() };
+  }
 }
 
 /**

@@ -19,6 +19,8 @@ export interface WireFormat {
    * grace would only bill output nobody can read: a stream of such a door stops when its client goes.
    */
   resumable?: boolean;
+  /** Response headers every connection of this format adds (after `X-Twin-Stream-Id`). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** Twin's own SSE protocol: what `/api/stream` speaks and what every resume gets. */
