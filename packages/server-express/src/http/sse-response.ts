@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { OutgoingMessage, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { constants as zlibConstants, createBrotliCompress, createDeflate, createGzip, type Gzip } from 'node:zlib';
 import { SSE_HEARTBEAT, encodeSSE } from '@twin/core';
 import { registerHeartbeat, unregisterHeartbeat, type HeartbeatMember } from './heartbeat-ticker';
@@ -148,6 +149,8 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
   private readonly target: NodeJS.WritableStream;
   /** The socket's `drain` listener, made at the first backpressure (most connections never see one). */
   private onSocketDrain: (() => void) | undefined;
+  /** The socket the chunks are framed and written to directly, once the headers are out (see {@link chunkedSocket}). */
+  private readonly socket: Socket | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -162,7 +165,9 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
       this.cleanup();
       if (byClient) options.onClientClose();
     });
+    // Through res: the headers go out with it.
     this.rawWrite(encodeSSE({ comment: 'twin', retry: options.retryMs }));
+    this.socket = compressor ? undefined : chunkedSocket(res);
   }
 
   beat(now: number): void {
@@ -171,7 +176,8 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
   }
 
   write(frames: string, bytes?: number, events = 0): boolean {
-    if (this.closed) return false;
+    // After our end nothing more goes out (res would throw "write after end" at its caller).
+    if (this.closed || this.endedByUs) return false;
     // Past the bound nothing more is queued: the caller ends the response with its closing event.
     if (this.overflowed) return false;
     if (this.backpressure) {
@@ -187,7 +193,7 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
     }
     if (!this.rawWrite(frames, bytes, events)) {
       this.backpressure = true;
-      this.target.once('drain', (this.onSocketDrain ??= () => this.drained()));
+      this.drainSource().once('drain', (this.onSocketDrain ??= () => this.drained()));
       this.options.onBackpressure?.();
       return false;
     }
@@ -234,9 +240,21 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
     this.bytesWritten += utf8;
     this.options.onWritten?.(utf8, events);
     this.lastWriteAt = Date.now();
+    const socket = this.socket;
+    // Never past res.end(): on a kept-alive socket the bytes would land in the next response.
+    if (socket !== undefined && text !== '' && !socket.destroyed && !this.res.writableEnded) {
+      // The chunk's size is counted here, not taken from `bytes`: a wrong size would break the framing.
+      const size = bytes === undefined ? utf8 : Buffer.byteLength(text);
+      return socket.write(`${size.toString(16)}\r\n${text}\r\n`);
+    }
     const ok = this.target.write(text);
     this.compressor?.flush();
     return ok;
+  }
+
+  /** What emits the `drain` that ends backpressure: the socket when written directly. */
+  private drainSource(): NodeJS.EventEmitter {
+    return this.socket !== undefined && !this.res.writableEnded ? this.socket : this.target;
   }
 
   private drained(): void {
@@ -249,7 +267,7 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
       const events = this.queuedEvents;
       this.dropQueue();
       if (!this.rawWrite(text, utf8, events)) {
-        this.target.once('drain', this.onSocketDrain!);
+        this.drainSource().once('drain', this.onSocketDrain!);
         return;
       }
     }
@@ -274,6 +292,34 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
     this.stopHeartbeat();
     this.dropQueue();
   }
+}
+
+/** What node:http keeps private on a response and is read by {@link chunkedSocket}. */
+interface ResponseInternals {
+  chunkedEncoding?: boolean;
+  _headerSent?: boolean;
+  _hasBody?: boolean;
+  outputSize?: number;
+}
+
+/**
+ * The socket of a chunked HTTP/1.1 response whose headers are already on it and nothing else is
+ * queued in `res`, else undefined (HTTP/2, HTTP/1.0, a HEAD, a response still waiting behind a
+ * pipelined one: those keep going through `res.write`). Node's `res.write` of a chunked response
+ * costs, per call, a cork with a nextTick to uncork and four socket writes (size, CRLF, data,
+ * CRLF) buffered and handed to writev as four buffers; the same bytes, framed here as one string,
+ * are one `socket.write` and one write(2). Every SSE frame crosses it, at 10 events/s per stream.
+ * A response whose `write` something else replaced (a compression or byte-counting middleware of
+ * the app that mounts the router), or that carries a `Content-Encoding` it did not get from us,
+ * keeps going through `res.write` too: bytes written past that layer would reach the client raw.
+ */
+function chunkedSocket(res: ServerResponse): Socket | undefined {
+  if (res.write !== OutgoingMessage.prototype.write || res.getHeader('content-encoding') !== undefined) return undefined;
+  const socket = res.socket;
+  const internals = res as unknown as ResponseInternals;
+  if (!socket || (socket as { _httpMessage?: unknown })._httpMessage !== res) return undefined;
+  if (internals.chunkedEncoding !== true || internals._headerSent !== true || internals._hasBody === false || internals.outputSize !== 0) return undefined;
+  return socket;
 }
 
 /** The longest a response we ended may take to reach a client that keeps reading. */
