@@ -7,8 +7,9 @@ import type { TransportEncoding } from './negotiate-encoding';
 
 /**
  * Options of {@link openSSEResponse}. The callbacks are called as methods of this object
- * (`options.onDrain()`), so it may be an instance whose callbacks are methods: a format passes the
- * object on as it is, it does not spread it or take the callbacks off it.
+ * (`options.onDrain()`), so it may be an instance whose callbacks are methods (the stream hub passes
+ * its connection object to the built-in formats; a format of the app's own gets a plain object it
+ * may spread or take callbacks off).
  */
 export interface SSEResponseOptions {
   encoding: TransportEncoding;

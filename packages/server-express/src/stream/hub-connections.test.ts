@@ -49,14 +49,17 @@ describe('HubConnections.open', () => {
     const auth = { apiKeyId: 'key_1', tenantId: 'ten_1' } as AuthContext;
 
     expect(hub.open(auth, stream, {} as IncomingMessage, res, 'identity', format)).toBe(response);
-    const o = opened!;
+    // A format of the app's own may spread the options to change one and take callbacks off them:
+    // what it gets must survive both.
+    const o = { ...opened! };
+    const { onWritten, onBackpressure, onDrain } = o;
     expect([hub.count, o.encoding, o.retryMs, o.heartbeatIntervalMs, o.maxQueuedBytes]).toEqual([1, 'identity', 1_000, 15_000, 4_096]);
     expect(o.headers).toEqual({ 'X-Twin-Stream-Id': 'str_1', 'X-Extra': 'yes' });
     expect(await registry.metrics()).toMatch(/^twin_queued_bytes 120$/m);
 
-    o.onWritten!(10, 2);
-    o.onBackpressure!();
-    o.onDrain!();
+    onWritten!(10, 2);
+    onBackpressure!();
+    onDrain!();
     o.onOverflow();
     o.onClientClose();
     expect(calls).toEqual(['written 10 2', 'drain', 'overflow', 'detach 7']);
@@ -68,5 +71,20 @@ describe('HubConnections.open', () => {
     expect(hub.count).toBe(0);
     expect(gauge).toEqual([1, 0]);
     expect(await registry.metrics()).toMatch(/^twin_queued_bytes 0$/m);
+  });
+
+  it("gives a format of the app's own a plain options object, not the connection with its getters and methods", () => {
+    const deps = { metrics: { openConnections: { set: () => {} } }, store: { events: { push: () => {} } } };
+    const options = { config: { retryMs: 1_000, heartbeatIntervalMs: 15_000 }, maxQueuedBytesPerConnection: 4_096, detachGraceMs: 0 };
+    const hub = new HubConnections(deps as never, options as unknown as StreamHubOptions);
+    const stream = { id: 'str_2', tenantId: 'ten_1', isRunning: false } as ConnectionTarget;
+    const res = Object.assign(new EventEmitter(), { writableLength: 0 }) as unknown as ServerResponse;
+    const seen: SSEResponseOptions[] = [];
+    const builtIn = (_req: IncomingMessage, _res: ServerResponse, o: SSEResponseOptions) => (seen.push(o), {} as SSEResponse);
+    const custom: WireFormat = { createWriter: () => undefined as never, openResponse: builtIn };
+    hub.open({ apiKeyId: 'k', tenantId: 'ten_1' } as AuthContext, stream, {} as IncomingMessage, res, 'identity', custom);
+    // Not the built-in function: a plain object with the callbacks as own properties.
+    expect(Object.getPrototypeOf(seen[0])).toBe(Object.prototype);
+    expect(Object.keys(seen[0]!)).toEqual(expect.arrayContaining(['retryMs', 'onClientClose', 'onDrain', 'onWritten']));
   });
 });

@@ -2,12 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TwinError } from '@twin/core';
 import type { AuthContext } from '../auth/authenticator';
 import type { TransportEncoding } from '../http/negotiate-encoding';
-import type { SSEResponse, SSEResponseOptions } from '../http/sse-response';
+import { openSSEResponse, type SSEResponse, type SSEResponseOptions } from '../http/sse-response';
 import type { QueuedConnection } from '../observability/network-signals';
 import type { ConnectionTarget } from './connection-target';
 import type { LiveStreamDeps } from './live-stream-deps';
 import type { StreamHubOptions } from './stream-hub-options';
 import type { WireFormat } from './wire-format';
+
+/** The formats' `openResponse` that read a connection's options as methods and getters (see {@link HubConnections.open}). */
+const BUILT_IN_RESPONSES = new Set<WireFormat['openResponse']>([openSSEResponse]);
 
 // The connection side of the stream hub, apart from its registry of streams: whether a new
 // connection is let in (the limits, draining, shutdown), and opening each one as an SSE response
@@ -107,7 +110,10 @@ export class HubConnections {
     this.deps.metrics.openConnections.set(this.count);
     const connection = new HubConnection(this, auth.apiKeyId, stream, res, encoding, format);
     res.on('close', connection.closed);
-    const response = format.openResponse(req, res, connection);
+    // The built-in formats take the connection itself as their options. Another format gets a plain
+    // object: it may spread the options to change one (`{ ...options, retryMs }`), which would drop
+    // the connection's getters and methods, and its callbacks may be taken off it and called bare.
+    const response = format.openResponse(req, res, BUILT_IN_RESPONSES.has(format.openResponse) ? connection : connection.plainOptions());
     connection.response = response;
     this.options.signals?.track(connection);
     return response;
@@ -198,6 +204,22 @@ class HubConnection implements SSEResponseOptions, QueuedConnection {
 
   onWritten(bytes: number, events: number): void {
     this.stream.recordWritten(bytes, events);
+  }
+
+  /** The options as a plain object with bound callbacks (made only for formats not built in). */
+  plainOptions(): SSEResponseOptions {
+    return {
+      encoding: this.encoding,
+      retryMs: this.retryMs,
+      heartbeatIntervalMs: this.heartbeatIntervalMs,
+      maxQueuedBytes: this.maxQueuedBytes,
+      headers: this.headers,
+      onClientClose: () => this.onClientClose(),
+      onOverflow: () => this.onOverflow(),
+      onBackpressure: () => this.onBackpressure(),
+      onDrain: () => this.onDrain(),
+      onWritten: (bytes, events) => this.onWritten(bytes, events),
+    };
   }
 
   private release(): void {
