@@ -159,6 +159,24 @@ describe('PGlite in a worker thread', () => {
     await opened.db.delete(apiKeys);
   });
 
+  it('runs an urgent statement ahead of plain ones sent before it, when a plain statement (not a transaction) is running', async () => {
+    // PGlite runs a statement start to end in microtasks: a worker that started the next statement
+    // as soon as its message came in (or the previous one ended) ran every plain statement already
+    // sent before it even received the urgent one.
+    const heavy = sql`select count(*) from generate_series(1, 200000)`;
+    const done: string[] = [];
+    const track = (name: string, query: Promise<unknown>) => query.then(() => done.push(name));
+    const all = [
+      track('heavy', opened.db.execute(heavy)),
+      track('first', opened.db.execute(sql`select 1`)),
+      track('second', opened.db.execute(sql`select 2`)),
+      track('urgent', urgentLane(opened.db).execute(sql`select 3`)),
+    ];
+    await Promise.all(all);
+    expect(done.indexOf('urgent')).toBeLessThan(done.indexOf('first'));
+    expect(done.slice(-2)).toEqual(['first', 'second']);
+  });
+
   it('commits a transaction, with a nested one rolled back to its savepoint', async () => {
     await opened.db.transaction(async (tx) => {
       await tx.insert(apiKeys).values(key('kept'));

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createBatchWriter } from './batch-writer';
 
 describe('createBatchWriter', () => {
@@ -97,5 +97,36 @@ describe('createBatchWriter', () => {
     await w.durable();
     expect(w.pending).toBe(0);
     await w.close();
+  });
+});
+
+describe('createBatchWriter with defer', () => {
+  it('hands a due batch to defer and writes it when defer says go, with the rows pushed meanwhile; flush does not wait for it', async () => {
+    vi.useFakeTimers();
+    try {
+      const batches: number[][] = [];
+      const goes: Array<() => void> = [];
+      const w = createBatchWriter<number>({ intervalMs: 10, write: async (rows) => void batches.push([...rows]), defer: (go) => goes.push(go) });
+      w.push(1);
+      await vi.advanceTimersByTimeAsync(9);
+      expect(goes).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1);
+      // Due: handed over, not written yet, and no second timer meanwhile.
+      expect(goes).toHaveLength(1);
+      w.push(2);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(batches).toEqual([]);
+      expect(goes).toHaveLength(1);
+      goes[0]!();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(batches).toEqual([[1, 2]]);
+      // flush() writes at once, whatever defer would say.
+      w.push(3);
+      await w.flush();
+      expect(batches).toEqual([[1, 2], [3]]);
+      await w.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -14,6 +14,12 @@ export interface BatchWriterOptions<T> {
   /** Delay before retrying a failed batch (default 1,000 ms). */
   retryMs?: number;
   onError?: (error: unknown, rows: number) => void;
+  /**
+   * Once a batch is due (its first row waited `intervalMs`), hands its write to `defer`, which calls
+   * `go` when the write should leave: on the embedded database, right behind the next billing
+   * opening (see `BehindOpenings`), so it does not hold up a stream's first byte. Without it, due is now.
+   */
+  defer?: (go: () => void) => void;
 }
 
 /** A write-behind queue: `push` never waits on the database; rows land in batches. */
@@ -49,11 +55,13 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
   let timer: ReturnType<typeof setTimeout> | undefined;
   // intervalMs 0: a drain is queued as a microtask (it cannot be cancelled: close() clears the flag).
   let soon = false;
+  // A due batch handed to options.defer and not yet sent (no second timer meanwhile).
+  let deferred = false;
   let running: Promise<void> | undefined;
   let closed = false;
 
   const schedule = (delay: number) => {
-    if (timer || soon || closed) return;
+    if (timer || soon || deferred || closed) return;
     if (delay === 0) {
       // Not setImmediate: that waits for the rest of the event loop's poll phase (every other
       // socket's callbacks), which a stream's first content byte waits for too (its opening).
@@ -67,7 +75,17 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
     }
     timer = setTimeout(() => {
       timer = undefined;
-      void drain();
+      const defer = options.defer;
+      if (!defer) {
+        void drain();
+        return;
+      }
+      deferred = true;
+      defer(() => {
+        deferred = false;
+        // Closed meanwhile: close() flushed; later pushes wait for the next flush, as documented.
+        if (!closed) void drain();
+      });
     }, delay);
     timer.unref?.();
   };

@@ -5,6 +5,7 @@ import { createBatchWriter, type BatchWriter } from './batch-writer';
 import { createGroupCommit } from './group-commit';
 import type { TwinDatabase } from './open-database';
 import { pgArray } from './pg-array';
+import type { BehindOpenings } from './behind-openings';
 import { urgentLane } from './pglite-worker-drizzle';
 import { streamBillingRecords } from './schema';
 import { toRecord, type BillingRecordQuery, type StreamEnding } from './store-rows';
@@ -46,6 +47,9 @@ export interface BillingRecordWriters extends BillingRecordStore {
   flushEndings(): Promise<void>;
 }
 
+/** How long a stream ending waits for others to share its statement. */
+const ENDINGS_INTERVAL_MS = 20;
+
 /** Builds the billing record store of instance `instanceId`. */
 // The columns an opening writes, in the order both of its statements give them.
 const OPENING_COLUMNS = sql.raw('(id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, instance_id, state, started_at, currency)');
@@ -54,6 +58,7 @@ export function createBillingRecordStore(
   db: TwinDatabase,
   instanceId: string,
   onWriteError: ((table: string, error: unknown, rows: number) => void) | undefined,
+  behind?: BehindOpenings,
 ): BillingRecordWriters {
   // A stream's first content waits for its opening: on the embedded database's one connection it
   // overtakes the audit, connection and ending batches queued there.
@@ -66,35 +71,43 @@ export function createBillingRecordStore(
     // while one commits form the next.
     intervalMs: 0,
     maxBatch: 500,
-    // unnest: a burst of stream starts is one statement with 11 array parameters, not 11 per row
-    // (the embedded database parses and plans every statement, one at a time). A lone opening
-    // (paced starts: the usual case) is a plain VALUES insert, which the embedded database parses,
-    // plans and runs in some 0.3 ms less CPU than the unnest of one row (of about 1 ms).
     write: async (rows) => {
-      if (rows.length === 1) {
-        const r = rows[0]!;
-        await urgent.execute(sql`insert into ${streamBillingRecords} ${OPENING_COLUMNS}
-          values (${r.id}, ${r.streamId}, ${r.idempotencyKey}, ${r.tenantId}, ${r.apiKeyId ?? null}, ${r.userId ?? null}, ${r.provider}, ${r.model},
-            ${r.purpose ?? null}, ${instanceId}, 'open', ${r.startedAt}::timestamptz, ${r.currency})
-          on conflict do nothing`);
-        return;
-      }
-      await urgent.execute(sql`insert into ${streamBillingRecords} ${OPENING_COLUMNS}
-        select id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, ${instanceId}, 'open', started_at, currency
-        from unnest(
-          ${pgArray(rows.map((r) => r.id))}::text[], ${pgArray(rows.map((r) => r.streamId))}::text[], ${pgArray(rows.map((r) => r.idempotencyKey))}::text[],
-          ${pgArray(rows.map((r) => r.tenantId))}::text[], ${pgArray(rows.map((r) => r.apiKeyId))}::text[],
-          ${pgArray(rows.map((r) => r.userId))}::text[], ${pgArray(rows.map((r) => r.provider))}::text[],
-          ${pgArray(rows.map((r) => r.model))}::text[], ${pgArray(rows.map((r) => r.purpose))}::text[],
-          ${pgArray(rows.map((r) => r.startedAt))}::timestamptz[], ${pgArray(rows.map((r) => r.currency))}::text[])
-          as t(id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, started_at, currency)
-        on conflict do nothing`);
+      await writeOpenings(rows);
+      // What waits behind the openings (endings, audit, connection rows) goes now, in the gap
+      // before the next stream starts, instead of holding up its opening (see BehindOpenings).
+      behind?.committed();
     },
     onError: (e, n) => onWriteError?.('stream_billing_records', e, n),
   });
 
+  // unnest: a burst of stream starts is one statement with 11 array parameters, not 11 per row
+  // (the embedded database parses and plans every statement, one at a time). A lone opening
+  // (paced starts: the usual case) is a plain VALUES insert, which the embedded database parses,
+  // plans and runs in some 0.3 ms less CPU than the unnest of one row (of about 1 ms).
+  async function writeOpenings(rows: StreamBillingRecord[]): Promise<void> {
+    if (rows.length === 1) {
+      const r = rows[0]!;
+      await urgent.execute(sql`insert into ${streamBillingRecords} ${OPENING_COLUMNS}
+        values (${r.id}, ${r.streamId}, ${r.idempotencyKey}, ${r.tenantId}, ${r.apiKeyId ?? null}, ${r.userId ?? null}, ${r.provider}, ${r.model},
+          ${r.purpose ?? null}, ${instanceId}, 'open', ${r.startedAt}::timestamptz, ${r.currency})
+        on conflict do nothing`);
+      return;
+    }
+    await urgent.execute(sql`insert into ${streamBillingRecords} ${OPENING_COLUMNS}
+      select id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, ${instanceId}, 'open', started_at, currency
+      from unnest(
+        ${pgArray(rows.map((r) => r.id))}::text[], ${pgArray(rows.map((r) => r.streamId))}::text[], ${pgArray(rows.map((r) => r.idempotencyKey))}::text[],
+        ${pgArray(rows.map((r) => r.tenantId))}::text[], ${pgArray(rows.map((r) => r.apiKeyId))}::text[],
+        ${pgArray(rows.map((r) => r.userId))}::text[], ${pgArray(rows.map((r) => r.provider))}::text[],
+        ${pgArray(rows.map((r) => r.model))}::text[], ${pgArray(rows.map((r) => r.purpose))}::text[],
+        ${pgArray(rows.map((r) => r.startedAt))}::timestamptz[], ${pgArray(rows.map((r) => r.currency))}::text[])
+        as t(id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, started_at, currency)
+      on conflict do nothing`);
+  }
+
   const endings = createGroupCommit<StreamEnding, boolean>({
-    intervalMs: 20,
+    intervalMs: ENDINGS_INTERVAL_MS,
+    ...(behind ? { defer: (go: () => void) => behind.defer(go, ENDINGS_INTERVAL_MS) } : {}),
     run: async (items) => {
       if (openings.pending > 0) await openings.flush();
       const finalized = await writeEndings(db, items);

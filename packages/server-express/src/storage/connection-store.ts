@@ -22,10 +22,12 @@ export function createConnectionStore(
   db: TwinDatabase,
   intervalMs: number,
   onWriteError: ((table: string, error: unknown, rows: number) => void) | undefined,
+  defer?: (go: () => void) => void,
 ): ConnectionStore {
   const connectionsOpened = createBatchWriter<ConnectionRow>({
     intervalMs,
     maxBatch: 500,
+    defer,
     write: async (rows) => {
       await db.execute(sql`insert into ${streamConnections}
           (id, tenant_id, api_key_id, provider, model, purpose, status, created_at, last_seq, metadata)

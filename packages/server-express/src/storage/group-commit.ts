@@ -5,6 +5,8 @@ export interface GroupCommitOptions<T, R> {
   /** How long the first item waits for company (default 10 ms). */
   intervalMs?: number;
   maxBatch?: number;
+  /** As the batch writer's `defer`: once a batch is due, `go` says when it leaves. */
+  defer?: (go: () => void) => void;
 }
 
 /** Submits items that are committed together; each caller gets its own result. */
@@ -26,6 +28,8 @@ export function createGroupCommit<T, R>(options: GroupCommitOptions<T, R>): Grou
   const maxBatch = options.maxBatch ?? 500;
   const queue: Array<{ item: T; resolve: (r: R) => void; reject: (e: unknown) => void }> = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
+  // A due batch handed to options.defer and not yet sent (no second timer meanwhile).
+  let deferred = false;
   let running: Promise<void> = Promise.resolve();
 
   const drain = (): Promise<void> => {
@@ -46,8 +50,20 @@ export function createGroupCommit<T, R>(options: GroupCommitOptions<T, R>): Grou
     return running;
   };
   const schedule = () => {
-    if (timer) return;
-    timer = setTimeout(() => void drain(), intervalMs);
+    if (timer || deferred) return;
+    timer = setTimeout(() => {
+      const defer = options.defer;
+      if (!defer) {
+        void drain();
+        return;
+      }
+      timer = undefined;
+      deferred = true;
+      defer(() => {
+        deferred = false;
+        void drain();
+      });
+    }, intervalMs);
   };
 
   return {

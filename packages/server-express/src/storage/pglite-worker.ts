@@ -141,10 +141,24 @@ try {
   // first: a stream's billing record opening waits for the statement running, not for the audit,
   // connection and ending batches that arrived before it. A transaction counts as one statement
   // from BEGIN to its end; its own statements, COMMIT and ROLLBACK run at once.
+  //
+  // The next statement is picked in a later turn of this thread's event loop (setImmediate), never
+  // straight from the message that brought it or from the end of the one before: PGlite runs a
+  // statement start to end in microtasks, so a statement started there ran before the messages
+  // already waiting on the port were even received, urgent ones included (four queued statements
+  // all ran ahead of an urgent one that arrived during the first). Picked after the port's
+  // messages are in, an urgent statement waits for the one statement running only.
   const urgent: PgliteRequest[] = [];
   const waiting: PgliteRequest[] = [];
   let busy = false;
+  let picking = false;
+  const pickSoon = () => {
+    if (busy || picking) return;
+    picking = true;
+    setImmediate(next);
+  };
   const next = () => {
+    picking = false;
     if (busy) return;
     const request = urgent.shift() ?? waiting.shift();
     if (!request) return;
@@ -153,7 +167,7 @@ try {
       .then((value) => (request.op === 'begin' && typeof value === 'number' ? transactions.get(value)?.ended.catch(() => {}) : undefined))
       .finally(() => {
         busy = false;
-        next();
+        pickSoon();
       });
   };
   port.on('message', (request: PgliteRequest) => {
@@ -162,7 +176,7 @@ try {
       return;
     }
     (request.op === 'query' && request.urgent ? urgent : waiting).push(request);
-    next();
+    pickSoon();
   });
   const started: PgliteWorkerStarted = {};
   const threadId = nice ? setThreadNice(nice) : undefined;

@@ -2,9 +2,11 @@ import { createApiKeyStore, type ApiKeyStore } from './api-key-store';
 import { createAuditLog, type AuditLog } from './audit-log';
 import { createBillingConfigStore, type BillingConfigStore } from './billing-config-store';
 import { createBillingRecordStore, type BillingRecordStore } from './billing-records';
+import { createBehindOpenings } from './behind-openings';
 import { createBudgetStore, type BudgetStore } from './budget-store';
 import { createConnectionStore, type ConnectionStore } from './connection-store';
 import type { TwinDatabase } from './open-database';
+import { urgentLane } from './pglite-worker-drizzle';
 import { listUsageSnapshots, snapshotUsageReports, type UsageSnapshot } from './usage-snapshots';
 
 // The record types callers name with the store.
@@ -45,17 +47,31 @@ export interface TwinStoreOptions {
   onWriteError?: (table: string, error: unknown, rows: number) => void;
 }
 
+/**
+ * The longest a due batch waits on the embedded database for a billing opening to go behind: it
+ * widens what a crash loses of the audit copy by as much at most.
+ */
+const MAX_DEFER_MS = 50;
+
 /** Builds the {@link TwinStore} on an opened database. */
 export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}): TwinStore {
   const intervalMs = options.batchIntervalMs ?? 50;
   const instanceId = options.instanceId ?? 'default';
+  // The embedded database runs one statement at a time (it has an urgent lane; a Postgres server's
+  // pool has none and needs none): there, the batches nobody waits on leave right behind a billing
+  // opening, waiting at most a little longer than their interval when no stream starts.
+  const behind = urgentLane(db) !== db ? createBehindOpenings() : undefined;
+  const deferUpTo = (maxWaitMs: number) => (behind ? (go: () => void) => behind.defer(go, Math.min(maxWaitMs, MAX_DEFER_MS)) : undefined);
+  const chunkIntervalMs = options.chunkBatchIntervalMs ?? options.batchIntervalMs ?? 250;
   const audit = createAuditLog(db, {
     intervalMs,
-    chunkIntervalMs: options.chunkBatchIntervalMs ?? options.batchIntervalMs ?? 250,
+    chunkIntervalMs,
     onWriteError: options.onWriteError,
+    defer: deferUpTo(intervalMs),
+    chunkDefer: deferUpTo(chunkIntervalMs),
   });
-  const { flushEndings, ...billing } = createBillingRecordStore(db, instanceId, options.onWriteError);
-  const connections = createConnectionStore(db, intervalMs, options.onWriteError);
+  const { flushEndings, ...billing } = createBillingRecordStore(db, instanceId, options.onWriteError, behind);
+  const connections = createConnectionStore(db, intervalMs, options.onWriteError, deferUpTo(intervalMs));
   const writers = [billing.openings, audit.chunks, audit.events, connections.connectionsOpened];
 
   return {
