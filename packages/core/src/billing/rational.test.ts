@@ -53,13 +53,18 @@ describe('roundRational', () => {
     expect(roundRational(rational(2n, 3n), 4, 'half-up')).toBe('0.6667');
   });
 
+  // A numerator, an even divisor, a unit and a mode: what both property tests below draw.
+  const quotientArbitraries = [
+    fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }),
+    fc.bigInt({ min: 1n, max: 10n ** 20n }).map((d) => d * 2n),
+    fc.constantFrom(1n, 10n, 1000n),
+    fc.constantFrom('half-up' as const, 'half-even' as const, 'down' as const, 'up' as const),
+  ] as const;
+
   it('rounds the same with a precomputed half of an even divisor as without it', () => {
     fc.assert(
       fc.property(
-        fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }),
-        fc.bigInt({ min: 1n, max: 10n ** 20n }).map((d) => d * 2n),
-        fc.constantFrom(1n, 10n, 1000n),
-        fc.constantFrom('half-up' as const, 'half-even' as const, 'down' as const, 'up' as const),
+        ...quotientArbitraries,
         (n, d, unit, mode) => {
           expect(roundEvenQuotientToUnits(n, d, d >> 1n, unit, mode)).toBe(roundQuotientToUnits(n, d, unit, mode));
           // Exact ties are where the two forms could part: n/d = k + 1/2.
@@ -81,10 +86,7 @@ describe('roundRational', () => {
     };
     fc.assert(
       fc.property(
-        fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }),
-        fc.bigInt({ min: 1n, max: 10n ** 20n }).map((d) => d * 2n),
-        fc.constantFrom(1n, 10n, 1000n),
-        fc.constantFrom('half-up' as const, 'half-even' as const, 'down' as const, 'up' as const),
+        ...quotientArbitraries,
         fc.integer({ min: -2, max: 2 }),
         (n, d, unit, mode, k) => {
           expect(roundEvenQuotientToUnits(n, d, d >> 1n, unit, mode)).toBe(reference(n, d, unit, mode));

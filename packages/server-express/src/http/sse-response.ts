@@ -244,9 +244,9 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
     const socket = this.socket;
     // Never past res.end(): on a kept-alive socket the bytes would land in the next response.
     if (socket !== undefined && text !== '' && !socket.destroyed && !this.res.writableEnded) {
-      // The chunk's size is counted here, not taken from `bytes`: a wrong size would break the framing.
-      const size = bytes === undefined ? utf8 : Buffer.byteLength(text);
-      return socket.write(`${size.toString(16)}\r\n${text}\r\n`);
+      // The chunk's size is `bytes` as given: write()'s contract is their UTF-8 length (the stream's
+      // writers count it exactly, and the bill's streamed bytes rest on the same figure).
+      return socket.write(`${utf8.toString(16)}\r\n${text}\r\n`);
     }
     const ok = this.target.write(text);
     this.compressor?.flush();

@@ -50,10 +50,10 @@ export interface BillingRecordWriters extends BillingRecordStore {
 /** How long a stream ending waits for others to share its statement. */
 const ENDINGS_INTERVAL_MS = 20;
 
-/** Builds the billing record store of instance `instanceId`. */
-// The columns an opening writes, in the order both of its statements give them.
+/** The columns an opening writes, in the order both of its statements give them. */
 const OPENING_COLUMNS = sql.raw('(id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, instance_id, state, started_at, currency)');
 
+/** Builds the billing record store of instance `instanceId`. */
 export function createBillingRecordStore(
   db: TwinDatabase,
   instanceId: string,
