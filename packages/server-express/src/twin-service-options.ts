@@ -84,8 +84,10 @@ export interface TwinServiceOptions {
   usageSnapshotIntervalMs?: number;
   /**
    * Hold a stream's content until its billing record's opening has committed (default true), so a
-   * crash can never leave a stream whose content reached its client without a record. `false` lets
-   * content leave up to one group commit earlier (what the bench compares against).
+   * crash can never leave a stream whose content reached its client without a record. On an
+   * embedded database on a folder the opening counts as committed once it is in the openings
+   * journal beside the folder (the same process-crash durability; a restart inserts it). `false`
+   * lets content leave up to one group commit earlier (what the bench compares against).
    */
   holdContentUntilRecorded?: boolean;
   /** Test hooks of the request path (hold a request after an await). Not for production use. */

@@ -6,6 +6,7 @@ import { createGroupCommit } from './group-commit';
 import type { TwinDatabase } from './open-database';
 import { pgArray } from './pg-array';
 import type { BehindOpenings } from './behind-openings';
+import type { OpenedOpeningsJournal } from './openings-journal';
 import { urgentLane } from './pglite-worker-drizzle';
 import { streamBillingRecords } from './schema';
 import { toRecord, type BillingRecordQuery, type StreamEnding } from './store-rows';
@@ -59,11 +60,16 @@ export function createBillingRecordStore(
   instanceId: string,
   onWriteError: ((table: string, error: unknown, rows: number) => void) | undefined,
   behind?: BehindOpenings,
+  opened?: OpenedOpeningsJournal,
 ): BillingRecordWriters {
   // A stream's first content waits for its opening: on the embedded database's one connection it
   // overtakes the audit, connection and ending batches queued there.
   const urgent = urgentLane(db);
-  const openings = createBatchWriter<StreamBillingRecord>({
+  const journal = opened?.journal;
+  // An opening whose journal write failed: durable() waits for the database until everything
+  // pushed so far is committed.
+  let unjournaled = false;
+  const writer = createBatchWriter<StreamBillingRecord>({
     // Group commit with no added wait: a stream's first content waits for its opening to be
     // durable (OpeningGate), so this is on the time to first token. The statement leaves as soon
     // as the code that started the stream is done (a microtask, before the provider's first part
@@ -73,12 +79,42 @@ export function createBillingRecordStore(
     maxBatch: 500,
     write: async (rows) => {
       await writeOpenings(rows);
+      // Nothing pushed after this batch: every opening journaled so far is committed.
+      if (writer.pending === rows.length) {
+        journal?.clear();
+        unjournaled = false;
+      }
       // What waits behind the openings (endings, audit, connection rows) goes now, in the gap
       // before the next stream starts, instead of holding up its opening (see BehindOpenings).
       behind?.committed();
     },
     onError: (e, n) => onWriteError?.('stream_billing_records', e, n),
   });
+  // With the journal (embedded database on a folder), an opening is durable once it is appended:
+  // a stream's first content waits for one write on this thread instead of the database's worker
+  // (see OpeningsJournal). The row still goes to the database as before; the journal is emptied
+  // once the database has committed everything it holds.
+  const openings: BatchWriter<StreamBillingRecord> = journal
+    ? {
+        push(row) {
+          if (!journal.append(row)) unjournaled = true;
+          writer.push(row);
+        },
+        durable: () => (unjournaled ? writer.durable() : Promise.resolve()),
+        get pending() {
+          return writer.pending;
+        },
+        flush: () => writer.flush(),
+        async close() {
+          // A close that could not write everything (the database gone) keeps the file for the next start.
+          await writer.close().finally(() => journal.close(writer.pending === 0));
+        },
+      }
+    : writer;
+  // Openings a previous process journaled and may not have committed (it crashed): inserted
+  // again, which changes nothing for those it did (on conflict do nothing). They stay in the file
+  // until committed. Reconciling open records flushes them first (listOpenBillingRecords).
+  for (const row of opened?.leftover ?? []) writer.push(row);
 
   // unnest: a burst of stream starts is one statement with 11 array parameters, not 11 per row
   // (the embedded database parses and plans every statement, one at a time). A lone opening
@@ -152,6 +188,8 @@ export function createBillingRecordStore(
       return rows.map(toRecord);
     },
     async listOpenBillingRecords(limit = 10_000, of) {
+      // Openings not yet written (a previous process's journal, above) are open records too.
+      if (openings.pending > 0) await openings.flush();
       const conditions = [eq(streamBillingRecords.state, 'open'), eq(streamBillingRecords.instanceId, of?.instanceId ?? instanceId)];
       if (of?.startedBefore) conditions.push(lt(streamBillingRecords.startedAt, of.startedBefore));
       const rows = await db

@@ -9,6 +9,7 @@ import { TwinError } from '@twin/core';
 import { createEmbeddedDatabase } from './create-embedded-database';
 import { startPgliteWorker } from './pglite-worker-client';
 import { drizzleOverWorker } from './pglite-worker-drizzle';
+import { journalOpeningsOf, openingsJournalPathOf } from './openings-journal';
 import { schema } from './schema';
 
 /** The Drizzle database Twin's store works on, whichever driver is underneath. */
@@ -150,6 +151,8 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<O
         { migrationsFolder: folder },
       );
     }
+    // A folder (not memory://) journals its billing openings beside it (see OpeningsJournal).
+    if (!inMemory) journalOpeningsOf(db, openingsJournalPathOf(location));
     return { db, driver: 'pglite', location, close: () => worker.close() };
   } catch (error) {
     await worker.close().catch(() => {});

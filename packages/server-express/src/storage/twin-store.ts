@@ -6,6 +6,7 @@ import { createBehindOpenings } from './behind-openings';
 import { createBudgetStore, type BudgetStore } from './budget-store';
 import { createConnectionStore, type ConnectionStore } from './connection-store';
 import type { TwinDatabase } from './open-database';
+import { openOpeningsJournal, openingsJournalPath } from './openings-journal';
 import { urgentLane } from './pglite-worker-drizzle';
 import { listUsageSnapshots, snapshotUsageReports, type UsageSnapshot } from './usage-snapshots';
 
@@ -70,7 +71,9 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
     defer: deferUpTo(intervalMs),
     chunkDefer: deferUpTo(chunkIntervalMs),
   });
-  const { flushEndings, ...billing } = createBillingRecordStore(db, instanceId, options.onWriteError, behind);
+  const journalPath = openingsJournalPath(db);
+  const journal = journalPath ? openOpeningsJournal(journalPath, (error) => options.onWriteError?.('openings journal', error, 1)) : undefined;
+  const { flushEndings, ...billing } = createBillingRecordStore(db, instanceId, options.onWriteError, behind, journal);
   const connections = createConnectionStore(db, intervalMs, options.onWriteError, deferUpTo(intervalMs));
   const writers = [billing.openings, audit.chunks, audit.events, connections.connectionsOpened];
 

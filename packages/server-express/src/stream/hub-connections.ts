@@ -43,7 +43,9 @@ export class HubConnections {
       this.deps.metrics.rejected.inc({ reason: 'draining' });
       throw new TwinError('capacity_exceeded', 'This server instance is draining (shutting down); retry, another instance takes the stream.', { retryAfterMs: 1_000 });
     }
-    const backlog = this.deps.store.chunks.pending + this.deps.store.events.pending;
+    // Openings too: on an embedded database with its journal, a stream's content no longer waits for
+    // its opening's commit, so a stuck database would otherwise not hold new streams back.
+    const backlog = this.deps.store.chunks.pending + this.deps.store.events.pending + this.deps.store.openings.pending;
     const maxBacklog = this.options.maxStorageBacklog ?? 20_000;
     if (backlog > maxBacklog) {
       this.deps.metrics.rejected.inc({ reason: 'storage_backlog' });

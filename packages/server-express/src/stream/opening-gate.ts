@@ -4,7 +4,8 @@ import type { StreamEvent } from '@twin/core';
  * Holds a new stream's content until its billing record's opening is durable (committed), so no
  * content byte reaches a client for a stream a crash could leave without a record. The `start`
  * event (no content) goes out at once, so headers and the first bytes are never delayed; the first
- * chunk waits for the commit, which the openings writer group-commits with no added wait.
+ * chunk waits for the commit, which the openings writer group-commits with no added wait (on an
+ * embedded database on a folder: for the opening's line in the openings journal, see OpeningsJournal).
  *
  * If the database does not commit within `timeoutMs`, `onTimeout` runs: the stream is stopped and
  * ends with an error, and its held content is never sent.
