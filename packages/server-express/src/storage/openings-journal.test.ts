@@ -59,4 +59,27 @@ describe('openOpeningsJournal', () => {
     expect(again.leftover.map((r) => r.streamId)).toEqual(['s1', 's3']);
     again.journal.close(false);
   });
+
+  it('stops at its size limit until cleared: those openings wait for the database', () => {
+    const path = journalFile();
+    const line = Buffer.byteLength(`${JSON.stringify(opening('s1'))}\n`);
+    const { journal } = openOpeningsJournal(path, undefined, 2 * line)!;
+    expect(journal.append(opening('s1'))).toBe(true);
+    expect(journal.append(opening('s2'))).toBe(true);
+    expect(journal.append(opening('s3'))).toBe(false);
+    expect(readFileSync(path, 'utf8').trim().split('\n')).toHaveLength(2);
+    journal.clear();
+    expect(journal.append(opening('s4'))).toBe(true);
+    journal.close(false);
+  });
+
+  it('counts what a previous process left toward the limit', () => {
+    const path = journalFile();
+    const line = Buffer.byteLength(`${JSON.stringify(opening('s1'))}\n`);
+    writeFileSync(path, `${JSON.stringify(opening('s1'))}\n`);
+    const opened = openOpeningsJournal(path, undefined, 2 * line)!;
+    expect(opened.journal.append(opening('s2'))).toBe(true);
+    expect(opened.journal.append(opening('s3'))).toBe(false);
+    opened.journal.close(false);
+  });
 });

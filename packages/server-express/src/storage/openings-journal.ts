@@ -1,4 +1,4 @@
-import { closeSync, ftruncateSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import type { StreamBillingRecord } from '@twin/core';
 
 /**
@@ -41,7 +41,7 @@ const openPaths = new Set<string>();
  * in this process or cannot be opened: openings then wait for the database, as without a journal.
  * A line that does not parse (torn by an OS crash mid-write, see above) is skipped.
  */
-export function openOpeningsJournal(path: string, onError?: (error: unknown) => void): OpenedOpeningsJournal | undefined {
+export function openOpeningsJournal(path: string, onError?: (error: unknown) => void, maxBytes = MAX_JOURNAL_BYTES): OpenedOpeningsJournal | undefined {
   if (openPaths.has(path)) return undefined;
   let fd: number | undefined;
   let text: string;
@@ -68,6 +68,9 @@ export function openOpeningsJournal(path: string, onError?: (error: unknown) => 
     }
   }
   let closed = false;
+  // What the file holds: a database that never catches up (every batch commits with more openings
+  // queued behind it) would otherwise grow it without bound, and the next start reads it whole.
+  let size = fstatSync(file).size;
   return {
     leftover,
     journal: {
@@ -76,9 +79,13 @@ export function openOpeningsJournal(path: string, onError?: (error: unknown) => 
         try {
           // One write of the whole line: appended at the end however the file was truncated (O_APPEND).
           const line = Buffer.from(`${JSON.stringify(record)}\n`);
-          if (writeSync(file, line) === line.length) return true;
+          // Full: this opening waits for the database (false), as when the write fails.
+          if (size + line.length > maxBytes) return false;
+          const written = writeSync(file, line);
+          size += written;
+          if (written === line.length) return true;
           // Cut short (a full disk): the part written is ended, as a torn line is.
-          writeSync(file, '\n');
+          size += writeSync(file, '\n');
           return false;
         } catch (error) {
           onError?.(error);
@@ -89,6 +96,7 @@ export function openOpeningsJournal(path: string, onError?: (error: unknown) => 
         if (closed) return;
         try {
           ftruncateSync(file, 0);
+          size = 0;
         } catch (error) {
           // The lines stay: the next start inserts them again, which changes nothing (on conflict do nothing).
           onError?.(error);
@@ -104,6 +112,12 @@ export function openOpeningsJournal(path: string, onError?: (error: unknown) => 
     },
   };
 }
+
+/**
+ * The journal's largest size: some 25,000 openings. Past it, openings wait for the database's
+ * commit until it has caught up and emptied the file.
+ */
+export const MAX_JOURNAL_BYTES = 8 * 1024 * 1024;
 
 const JOURNAL = Symbol('openings journal');
 
