@@ -17,6 +17,7 @@ import { sampleRssPeaks } from './rss-peaks';
 import pino from 'pino';
 import type * as Twin from '../src/index';
 import { stampedProvider } from './stamped-provider';
+import { limitHeapGrowth } from '../src/cli/heap-growth';
 
 // As `twin-server` runs: the built package (`pnpm bench` builds first). Run from the sources under
 // tsx, every closure is also named through esbuild's `__name` (keepNames), which costs CPU on
@@ -29,6 +30,10 @@ const { createApiKey, createSlotSleep, createTwinRouter, createTwinService, crea
 // and Node's http server formats the stack of the ECONNRESET error of every request a client
 // aborts, which through source maps costs tens of µs per request.
 process.setSourceMapsEnabled(false);
+
+// As `twin-server serve` does first: V8's old-generation growth limited (src/cli/heap-growth.ts;
+// SERVER_NODE_FLAGS=--heap-growing-percent=0 measures V8's own).
+limitHeapGrowth();
 
 // BENCH_DATABASE_URL runs the same bench on a Postgres server (in a schema of its own) instead of PGlite.
 // BENCH_DB_SCHEMA: a schema the instances of a cluster share (whoever names it drops it).

@@ -10,6 +10,7 @@ import { instanceIdOf, pgliteDir, readPricingFile, readServerEnv } from './cli/s
 import { INVOICE_HELP, invoiceCommand } from './cli/invoice-command';
 import { BUDGET_HELP, budgetCommand } from './cli/budget-command';
 import { startReferenceServer } from './cli/serve';
+import { limitHeapGrowth } from './cli/heap-growth';
 import { openDatabase } from './storage/open-database';
 import { createTwinStore } from './storage/twin-store';
 
@@ -56,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'serve') {
+    // Before the database's worker starts and the heap grows (docs/server.md, "Memory").
+    limitHeapGrowth();
     const running = await startReferenceServer();
     let signals = 0;
     const onSignal = (signal: string) => {

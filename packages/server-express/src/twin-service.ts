@@ -1,4 +1,4 @@
-import { TwinError, loadDefaultTokenCounter, type Keyring, type Provider, type StreamConfig } from '@twin/core';
+import { TwinError, type Keyring, type Provider, type StreamConfig } from '@twin/core';
 import pino, { type Logger } from 'pino';
 import type { RequestHooks } from './http/client-presence';
 import { createAuthenticator, type Authenticator } from './auth/authenticator';
@@ -17,6 +17,7 @@ import { reconcileOpenRecords, type ReconcileResult } from './stream/reconcile-o
 import { instanceLostEvent } from './cluster/instance-lost-event';
 import { StreamHub } from './stream/stream-hub';
 import { createModelRouter, type ModelRouter, type ResolvedModel } from './routing/model-router';
+import { loadO200kTokenCounter } from './limits/o200k-token-counter';
 import { EMPTY_ROUTING_CONFIG, type RoutingConfig } from './routing/routing-config';
 import type { CorsOptions } from './http/cors';
 import { createAlertCenter, type AlertCenter } from './alerts/alert-center';
@@ -123,7 +124,7 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     }),
     metrics.registry,
   );
-  const countTokens = options.countTokens === false ? undefined : (options.countTokens ?? (await loadDefaultTokenCounter()));
+  const countTokens = options.countTokens === false ? undefined : (options.countTokens ?? (await loadO200kTokenCounter()));
   const leaseMs = options.cluster?.leaseMs ?? 15_000;
   // One pub/sub per instance, shared by every cluster part.
   const bus = cluster ? new ClusterBus(cluster, logger) : undefined;

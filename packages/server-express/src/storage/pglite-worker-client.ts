@@ -16,8 +16,12 @@ export interface PgliteWorkerClient {
    * opening, before its first content byte).
    */
   urgentQuery(sql: string, params: unknown[], mode: RowMode): Promise<unknown[]>;
-  /** Runs `COPY ... FROM '/dev/blob'` with `text` as its input, queued as any other statement. */
-  copyFrom(sql: string, text: string): Promise<void>;
+  /**
+   * Runs `COPY ... FROM '/dev/blob'` with `data` (UTF-8) as its input, queued as any other
+   * statement. `data`'s buffer moves to the worker thread (it is detached here): the caller must own
+   * the whole buffer (not a view of a pooled or shared one).
+   */
+  copyFrom(sql: string, data: Uint8Array<ArrayBuffer>): Promise<void>;
   /** Opens a transaction (the database's only one: other queries wait until it ends); resolves to its id. */
   begin(): Promise<number>;
   commit(tx: number): Promise<void>;
@@ -107,11 +111,11 @@ export async function startPgliteWorker(data: PgliteWorkerData, { entry: script 
       pending.set(id, { resolve, reject });
       refWhileBusy();
     });
-  const call = (request: Request): Promise<unknown> => {
+  const call = (request: Request, transfer?: ArrayBuffer[]): Promise<unknown> => {
     if (stopped) return Promise.reject(stopped);
     const id = ++lastId;
     const answered = answer(id);
-    worker.postMessage({ ...request, id });
+    worker.postMessage({ ...request, id }, transfer);
     return answered;
   };
 
@@ -139,7 +143,8 @@ export async function startPgliteWorker(data: PgliteWorkerData, { entry: script 
     threadId: started?.threadId,
     query: (sql, params, mode, tx) => call({ op: 'query', sql, params, mode, ...(tx === undefined ? {} : { tx }) }) as Promise<unknown[]>,
     urgentQuery: (sql, params, mode) => call({ op: 'query', sql, params, mode, urgent: true }) as Promise<unknown[]>,
-    copyFrom: async (sql, text) => void (await call({ op: 'query', sql, params: [], mode: 'execute', blob: text })),
+    // Moved, not copied: nothing of the batch stays on this thread's heap while the statement waits its turn.
+    copyFrom: async (sql, data) => void (await call({ op: 'query', sql, params: [], mode: 'execute', blob: data }, [data.buffer])),
     begin: () => call({ op: 'begin' }) as Promise<number>,
     commit: async (tx) => void (await call({ op: 'commit', tx })),
     rollback: async (tx) => void (await call({ op: 'rollback', tx })),

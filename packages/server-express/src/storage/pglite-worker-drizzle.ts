@@ -84,18 +84,19 @@ export function drizzleOverWorker<TSchema extends Record<string, unknown>>(worke
   const db = new PgRemoteDatabase<TSchema>(dialect, new WorkerSession(worker, dialect, relations), config);
   const urgent = new PgRemoteDatabase<TSchema>(dialect, new WorkerSession(worker, dialect, relations, 'urgent'), config);
   Object.defineProperty(db, URGENT, { value: urgent });
-  Object.defineProperty(db, COPY, { value: (statement: string, text: string) => worker.copyFrom(statement, text) });
+  Object.defineProperty(db, COPY, { value: (statement: string, data: Uint8Array<ArrayBuffer>) => worker.copyFrom(statement, data) });
   return db;
 }
 
 const COPY = Symbol('copy from text');
 
 /**
- * The embedded database's bulk load (`COPY ... FROM '/dev/blob'` with `text` as its input, in
- * COPY's text format), or undefined for a database without it (a Postgres server through its driver).
+ * The embedded database's bulk load (`COPY ... FROM '/dev/blob'` with `data` as its input: COPY's
+ * text format in UTF-8, its buffer moved to the worker, see {@link PgliteWorkerClient.copyFrom}),
+ * or undefined for a database without it (a Postgres server through its driver).
  */
-export function copyFromText(db: object): ((statement: string, text: string) => Promise<void>) | undefined {
-  return (db as { [COPY]?: (statement: string, text: string) => Promise<void> })[COPY];
+export function copyFromText(db: object): ((statement: string, data: Uint8Array<ArrayBuffer>) => Promise<void>) | undefined {
+  return (db as { [COPY]?: (statement: string, data: Uint8Array<ArrayBuffer>) => Promise<void> })[COPY];
 }
 
 /**
