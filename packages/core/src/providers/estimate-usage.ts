@@ -8,12 +8,19 @@ export type TokenCounter = (text: string) => number;
 let defaultCounter: Promise<TokenCounter> | undefined;
 
 /**
+ * gpt-tokenizer's options for counting what a user or a model wrote: a special token's text
+ * (`<|endoftext|>`) is counted as the plain text it is, as the providers' APIs read it in a prompt.
+ * By default gpt-tokenizer throws on it, and a prompt that names one would fail its estimate.
+ */
+const PLAIN_TEXT_TOKENS = { disallowedSpecial: new Set<string>() } as const;
+
+/**
  * The default counter: gpt-tokenizer's `o200k_base` (GPT-4o family). Loaded on first use, because
  * its rank table is megabytes that most streams (which get usage from the provider) never need.
  * Counts for other providers' models are an approximation, which is why usage is flagged `estimated`.
  */
 export function loadDefaultTokenCounter(): Promise<TokenCounter> {
-  defaultCounter ??= import('gpt-tokenizer/encoding/o200k_base').then((m) => (text: string) => m.countTokens(text));
+  defaultCounter ??= import('gpt-tokenizer/encoding/o200k_base').then((m) => (text: string) => m.countTokens(text, PLAIN_TEXT_TOKENS));
   return defaultCounter;
 }
 

@@ -35,4 +35,14 @@ describe('usage estimation', () => {
     const withTools = estimateInputTokens({ ...request, tools: [{ name: 'f', parameters: { type: 'object' } }] }, count);
     expect(withTools - estimateInputTokens(request, count)).toBe(JSON.stringify([{ name: 'f', parameters: { type: 'object' } }]).length);
   });
+
+  it("counts a special token's text in a prompt or an answer as plain text instead of failing the estimate", async () => {
+    const withSpecial = { messages: [{ role: 'user' as const, content: 'What does <|endoftext|> mean?' }] };
+    const usage = await estimateUsage({ request: withSpecial, outputText: 'It ends a document: <|endoftext|>' });
+    const plain = (text: string) => countTokens(text, { disallowedSpecial: new Set() });
+    expect(usage.inputTokens).toBe(3 + 3 + countTokens('user') + plain('What does <|endoftext|> mean?'));
+    expect(usage.outputTokens).toBe(plain('It ends a document: <|endoftext|>'));
+    // The text's own tokens, more than the one special token it names.
+    expect(plain('<|endoftext|>')).toBeGreaterThan(1);
+  });
 });

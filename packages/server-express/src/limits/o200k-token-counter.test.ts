@@ -50,8 +50,9 @@ describe('loadO200kTokenCounter', () => {
       'Hello, world!',
       '  leading spaces and\ttabs\nand lines\r\n',
       'Ünïcödé, 日本語のテキスト, русский текст, emoji 🤖👍🏽 and a ZWJ family 👨‍👩‍👧',
-      // gpt-tokenizer refuses a special token in text by default: both counters throw the same error.
+      // A special token's text is counted as plain text by both (gpt-tokenizer would throw on it).
       '<|endoftext|> in a prompt',
+      '<|endoftext|><|endofprompt|>',
       'function f(x) { return x.map((y) => y ** 2).filter(Boolean); } // code',
       'a'.repeat(5_000),
       '\u00ff\u0100\ud83d\ude00 \ud800 lone surrogate',
@@ -64,6 +65,7 @@ describe('loadO200kTokenCounter', () => {
       }
     };
     for (const text of texts) expect(outcome(counter, text), text.slice(0, 40)).toBe(outcome(reference, text));
-    expect(outcome(counter, '<|endoftext|>')).toMatch(/special token/);
+    // Seven plain-text tokens ('<', '|', 'endo', 'ftext', '|', '>' …), not one special token or an error.
+    expect(outcome(counter, '<|endoftext|>')).toBe(7);
   });
 });

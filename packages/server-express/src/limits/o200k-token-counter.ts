@@ -101,7 +101,10 @@ export function loadO200kTokenCounter(): Promise<TokenCounter> {
       return loadDefaultTokenCounter();
     }
     const encoding = GptEncoding.getEncodingApi('o200k_base', () => ranks);
-    return (text: string) => encoding.countTokens(text);
+    // A special token's text in a prompt (`<|endoftext|>`) counts as plain text, as core's counter
+    // counts it and the providers read it; gpt-tokenizer would throw on it by default.
+    const plainText = { disallowedSpecial: new Set<string>() };
+    return (text: string) => encoding.countTokens(text, plainText);
   });
   return counter;
 }
