@@ -113,9 +113,18 @@ export class PricedBillLines implements BillLines {
       return false;
     }
     const places = w[9] as number;
+    // A bill without tax lines adds nothing to `taxes`, as the strings do (a stored copy has no tax
+    // amount to parse, and SQL sums its tax_total 0): adding its 0 units at `places` would give the
+    // taxes sum those places, "0.000000" where the same report from storage says "0".
+    const last = (w[7] as readonly unknown[]).length === 0 ? 7 : 9;
     // All nine are numbers (the bill was priced on numbers) or all bigints.
-    if (typeof w[UNITS] === 'number') for (let i = 0; i < 9; i++) sums[i]!.addSafeUnits(w[UNITS + i] as number, places);
-    else for (let i = 0; i < 9; i++) sums[i]!.addUnits(w[UNITS + i] as bigint, places);
+    if (typeof w[UNITS] === 'number') {
+      for (let i = 0; i < last; i++) sums[i]!.addSafeUnits(w[UNITS + i] as number, places);
+      if (last === 7) sums[8]!.addSafeUnits(w[UNITS + 8] as number, places);
+    } else {
+      for (let i = 0; i < last; i++) sums[i]!.addUnits(w[UNITS + i] as bigint, places);
+      if (last === 7) sums[8]!.addUnits(w[UNITS + 8] as bigint, places);
+    }
     return true;
   }
 }

@@ -63,6 +63,16 @@ describe('buildUsageReport', () => {
     expect(third.projection?.total).toBe('0.069000');
   });
 
+  it('gives the same report over bills just priced as over their stored copies: no tax lines sum to "0"', () => {
+    // `june` was priced by a table without taxes; the other zero lines are written "0.000000" per bill.
+    const stored = june.map((r) => JSON.parse(JSON.stringify(r)) as StreamBillingRecord);
+    const period = { from: '2025-06-01', to: '2025-07-01', groupBy: ['provider' as const] };
+    const fresh = buildUsageReport(june, period);
+    expect(fresh).toStrictEqual(buildUsageReport(stored, period));
+    expect(fresh.totals.cost).toMatchObject({ taxes: '0', discount: '0.000000', slaPenalty: '0.000000' });
+    for (const g of fresh.groups) expect(g.cost.taxes).toBe('0');
+  });
+
   it('skips open records and refuses to add different currencies', () => {
     const open = openBillingRecord({ streamId: 'x', tenantId: 't', provider: 'p', model: 'm', startedAt: Date.UTC(2025, 5, 5), currency: 'USD' });
     expect(buildUsageReport([...june, open], { from: '2025-06-01', to: '2025-07-01' }).totals.count).toBe(3);
