@@ -1,16 +1,11 @@
 import type { BillLines } from '../protocol/billing';
+import type { ReportCostSums } from './report-cost-sum';
 
 type TaxLine = BillLines['taxes'][number];
 type Breach = BillLines['slaBreaches'][number];
 
 /** Where the units start in PricedBillLines' written array. */
 const UNITS = 10;
-
-/** A running sum that takes integer counts of 10^-places units (a bigint, or a number when the bill was priced on numbers). */
-export interface UnitsSum {
-  addUnits(units: bigint, places: number): unknown;
-  addSafeUnits(units: number, places: number): unknown;
-}
 
 /**
  * The lines of a bill as `calculateBill` writes them: a plain-data object (JSON, spreads and schema
@@ -92,11 +87,11 @@ export class PricedBillLines implements BillLines {
   }
 
   /**
-   * Adds the exact amounts behind the strings to one running sum per report cost line, when `lines`
+   * Adds the exact amounts behind the strings to a report group's cost-line sums, when `lines`
    * came from `calculateBill` and no amount was changed since; false (nothing added) otherwise, and
    * the caller parses the strings.
    */
-  static addUnitsTo(lines: BillLines, sums: readonly UnitsSum[]): boolean {
+  static addUnitsTo(lines: BillLines, sums: ReportCostSums): boolean {
     if (!(lines instanceof PricedBillLines)) return false;
     const w = lines.#written;
     if (
@@ -113,9 +108,13 @@ export class PricedBillLines implements BillLines {
       return false;
     }
     const places = w[9] as number;
+    // A bill without tax lines adds nothing to `taxes`, as the strings do (a stored copy has no tax
+    // amount to parse, and SQL sums its tax_total 0): adding its 0 units at `places` would give the
+    // taxes sum those places, "0.000000" where the same report from storage says "0".
+    const taxes = (w[7] as readonly unknown[]).length > 0;
     // All nine are numbers (the bill was priced on numbers) or all bigints.
-    if (typeof w[UNITS] === 'number') for (let i = 0; i < 9; i++) sums[i]!.addSafeUnits(w[UNITS + i] as number, places);
-    else for (let i = 0; i < 9; i++) sums[i]!.addUnits(w[UNITS + i] as bigint, places);
+    if (typeof w[UNITS] === 'number') sums.addSafeUnits(w, UNITS, places, taxes);
+    else sums.addUnits(w, UNITS, places, taxes);
     return true;
   }
 }

@@ -1,68 +1,103 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { BillLines } from '../protocol/billing';
 import { DecimalSum } from './decimal-sum';
-import { ReportCostSum } from './report-cost-sum';
+import { COST_LINES, ReportCostSums } from './report-cost-sum';
 
-type Op = { kind: 'number'; units: number; places: number } | { kind: 'bigint'; units: bigint; places: number } | { kind: 'string'; value: string };
+/** A bill's nine line counts as numbers (a bill priced on numbers) or bigints, or its lines as strings (a stored copy). */
+type Op =
+  | { kind: 'number'; units: number[]; places: number; taxes: boolean }
+  | { kind: 'bigint'; units: bigint[]; places: number; taxes: boolean }
+  | { kind: 'strings'; lines: string[]; taxes: string[] };
 
-/** Near ±2^52 (where the number part is moved into the DecimalSum) and anywhere up to ±2^53. */
+/** Near ±2^52 (where a line's number part is moved into its DecimalSum) and anywhere up to ±2^53. */
 const safeUnits = fc.oneof(
+  fc.integer({ min: 0, max: 50_000 }),
   fc.integer({ min: -50_000, max: 50_000 }),
   fc.integer({ min: 2 ** 52 - 3, max: 2 ** 52 + 3 }),
   fc.integer({ min: -(2 ** 52) - 3, max: -(2 ** 52) + 3 }),
   fc.integer({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
 );
 const places = fc.constantFrom(0, 2, 6, 6, 6, 9);
+const amount = fc.constantFrom('0', '0.000000', '1.5', '-0.25', '12.345678', '0.00', '7');
+// A bill without tax lines has a taxes count of 0 (index 7), as calculateBill writes it.
+const withoutTaxes = <T extends { units: unknown[]; taxes: boolean }>(o: T, zero: unknown): T => (o.taxes ? o : { ...o, units: o.units.map((u, i) => (i === 7 ? zero : u)) });
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constant('number' as const), units: safeUnits, places }), weight: 6 },
-  { arbitrary: fc.record({ kind: fc.constant('bigint' as const), units: fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), places }), weight: 1 },
-  { arbitrary: fc.constantFrom('0', '0.000000', '1.5', '-0.25', '12.345678', '0.00').map((value) => ({ kind: 'string' as const, value })), weight: 1 },
+  {
+    arbitrary: fc.record({ kind: fc.constant('number' as const), units: fc.array(safeUnits, { minLength: 9, maxLength: 9 }), places, taxes: fc.boolean() }).map((o) => withoutTaxes(o, 0)),
+    weight: 6,
+  },
+  {
+    arbitrary: fc
+      .record({ kind: fc.constant('bigint' as const), units: fc.array(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), { minLength: 9, maxLength: 9 }), places, taxes: fc.boolean() })
+      .map((o) => withoutTaxes(o, 0n)),
+    weight: 1,
+  },
+  { arbitrary: fc.record({ kind: fc.constant('strings' as const), lines: fc.array(amount, { minLength: 9, maxLength: 9 }), taxes: fc.array(amount, { maxLength: 2 }) }), weight: 1 },
 );
 
-function apply(ops: Op[], sum: ReportCostSum, reference: DecimalSum): void {
+/** What the bill adds: a bill without tax lines adds nothing to `taxes` (index 7), whichever way it is held. */
+function apply(ops: Op[], sums: ReportCostSums, reference: DecimalSum[]): void {
   for (const o of ops) {
-    if (o.kind === 'string') {
-      sum.add(o.value);
-      reference.add(o.value);
+    if (o.kind === 'strings') {
+      const [tokenCost, discount, streaming, bandwidthPremium, infrastructure, subtotal, slaPenalty, , total] = o.lines as [string, string, string, string, string, string, string, string, string];
+      const lines = { tokenCost, discount, streaming, bandwidthPremium, infrastructure, subtotal, slaPenalty, total, taxes: o.taxes.map((a) => ({ jurisdiction: '*', name: 't', ratePercent: '1', amount: a })) };
+      sums.addLines(lines as unknown as BillLines);
+      o.lines.forEach((v, i) => {
+        if (i === 7) for (const t of o.taxes) reference[7]!.add(t);
+        else reference[i]!.add(v);
+      });
     } else {
-      sum.addUnits(o.units, o.places);
-      reference.addUnits(BigInt(o.units), o.places);
+      // The counts sit in a longer array, as in a priced bill's written amounts.
+      const written = ['x', ...o.units];
+      if (o.kind === 'number') sums.addSafeUnits(written, 1, o.places, o.taxes);
+      else sums.addUnits(written, 1, o.places, o.taxes);
+      o.units.forEach((u, i) => {
+        if (i !== 7 || o.taxes) reference[i]!.addUnits(BigInt(u), o.places);
+      });
     }
   }
 }
 
-describe('ReportCostSum', () => {
-  it('sums number counts, bigint counts and strings to exactly what a DecimalSum of them gives (value and places)', () => {
+const references = () => Array.from({ length: COST_LINES }, () => new DecimalSum());
+const lines = (sums: ReportCostSums) => Array.from({ length: COST_LINES }, (_, i) => sums.line(i));
+
+describe('ReportCostSums', () => {
+  it('sums number counts, bigint counts and strings to exactly what a DecimalSum per line gives (value and places)', () => {
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 60 }), fc.array(op, { maxLength: 20 }), (ops, more) => {
-        const sum = new ReportCostSum();
-        const reference = new DecimalSum();
-        apply(ops, sum, reference);
-        // Merged with another report sum, as a report merges its groups into its totals.
-        const other = new ReportCostSum();
-        const otherReference = new DecimalSum();
+      fc.property(fc.array(op, { maxLength: 40 }), fc.array(op, { maxLength: 15 }), (ops, more) => {
+        const sums = new ReportCostSums();
+        const reference = references();
+        apply(ops, sums, reference);
+        // Merged with another group's sums, as a report merges its groups into its totals.
+        const other = new ReportCostSums();
+        const otherReference = references();
         apply(more, other, otherReference);
-        sum.addSum(other);
-        reference.addSum(otherReference);
-        expect(sum.toString()).toBe(reference.toString());
+        sums.addSums(other);
+        reference.forEach((r, i) => r.addSum(otherReference[i]!));
+        expect(lines(sums)).toEqual(reference.map((r) => r.toString()));
         // Read again after more additions: the number part starts over.
-        apply(more, sum, reference);
-        expect(sum.toString()).toBe(reference.toString());
+        apply(more, sums, reference);
+        expect(lines(sums)).toEqual(reference.map((r) => r.toString()));
       }),
       { numRuns: 3000 },
     );
   });
 
-  it('keeps the places of zero counts, as a DecimalSum does', () => {
-    const sum = new ReportCostSum();
-    sum.addUnits(0, 6);
-    expect(sum.toString()).toBe('0.000000');
-    expect(new ReportCostSum().toString()).toBe('0');
+  it('keeps the places of zero counts, and gives taxes places only from a bill with tax lines', () => {
+    const sums = new ReportCostSums();
+    sums.addSafeUnits([0, 0, 0, 0, 0, 0, 0, 0, 0], 0, 6, false);
+    expect(lines(sums)).toEqual(['0.000000', '0.000000', '0.000000', '0.000000', '0.000000', '0.000000', '0.000000', '0', '0.000000']);
+    sums.addSafeUnits([0, 0, 0, 0, 0, 0, 0, 0, 0], 0, 6, true);
+    expect(sums.line(7)).toBe('0.000000');
+    expect(new ReportCostSums().line(0)).toBe('0');
   });
 
   it('stays exact past 2^53 in total', () => {
-    const sum = new ReportCostSum();
-    for (let i = 0; i < 10; i++) sum.addUnits(Number.MAX_SAFE_INTEGER, 6);
-    expect(sum.toString()).toBe(new DecimalSum().addUnits(BigInt(Number.MAX_SAFE_INTEGER) * 10n, 6).toString());
+    const sums = new ReportCostSums();
+    const max = Array.from({ length: COST_LINES }, () => Number.MAX_SAFE_INTEGER);
+    for (let i = 0; i < 10; i++) sums.addSafeUnits(max, 0, 6, true);
+    const expected = new DecimalSum().addUnits(BigInt(Number.MAX_SAFE_INTEGER) * 10n, 6).toString();
+    expect(lines(sums)).toEqual(Array.from({ length: COST_LINES }, () => expected));
   });
 });

@@ -1,7 +1,7 @@
 import { TwinError } from '../errors/twin-error';
 import type { RoundingMode, StreamBillingRecord, StreamUsageReport, UsageReportDimension } from '../protocol/billing';
 import { PricedBillLines } from './priced-bill-lines';
-import { ReportCostSum } from './report-cost-sum';
+import { ReportCostSums } from './report-cost-sum';
 import { usageProjection, usageTrend } from './usage-trend';
 
 /** The cost lines a report sums (each record's bill lines; `taxes` is the sum of its tax lines). */
@@ -37,7 +37,7 @@ interface Totals {
   usageEstimated: number;
   usageMissing: number;
   unpriced: number;
-  cost: ReportCostSum[];
+  cost: ReportCostSums;
 }
 
 function newTotals(): Totals {
@@ -53,7 +53,7 @@ function newTotals(): Totals {
     usageEstimated: 0,
     usageMissing: 0,
     unpriced: 0,
-    cost: REPORT_COST_LINES.map(() => new ReportCostSum()),
+    cost: new ReportCostSums(),
   };
 }
 
@@ -72,17 +72,7 @@ function addRecord(t: Totals, r: StreamBillingRecord): void {
   if (r.unpriced) t.unpriced += 1;
   const l = r.lines;
   if (!l) return;
-  const c = t.cost;
-  if (PricedBillLines.addUnitsTo(l, c)) return;
-  c[0]!.add(l.tokenCost);
-  c[1]!.add(l.discount);
-  c[2]!.add(l.streaming);
-  c[3]!.add(l.bandwidthPremium);
-  c[4]!.add(l.infrastructure);
-  c[5]!.add(l.subtotal);
-  c[6]!.add(l.slaPenalty);
-  for (let i = 0; i < l.taxes.length; i++) c[7]!.add(l.taxes[i]!.amount);
-  c[8]!.add(l.total);
+  if (!PricedBillLines.addUnitsTo(l, t.cost)) t.cost.addLines(l);
 }
 
 function mergeTotals(into: Totals, t: Totals): void {
@@ -97,12 +87,12 @@ function mergeTotals(into: Totals, t: Totals): void {
   into.usageEstimated += t.usageEstimated;
   into.usageMissing += t.usageMissing;
   into.unpriced += t.unpriced;
-  for (let i = 0; i < into.cost.length; i++) into.cost[i]!.addSum(t.cost[i]!);
+  into.cost.addSums(t.cost);
 }
 
 function exportTotals(t: Totals) {
   const cost: Record<string, string> = {};
-  REPORT_COST_LINES.forEach((name, i) => (cost[name] = t.cost[i]!.toString()));
+  REPORT_COST_LINES.forEach((name, i) => (cost[name] = t.cost.line(i)));
   return {
     count: t.count,
     inputTokens: t.inputTokens,
@@ -179,12 +169,21 @@ export function buildUsageReport(records: Iterable<StreamBillingRecord>, options
   const previous = newTotals();
   let currency = options.currency;
 
+  // Records finalised together share their end time (often the very string): the last one's verdict
+  // is kept, which spares two string comparisons per such record.
+  let lastEnd: string | undefined;
+  let lastInPeriod = false;
+  let lastInPrevious = false;
+
   for (const r of records) {
     if (r.state !== 'final') continue;
     const end = r.endedAt ?? r.startedAt;
     let inPeriod: boolean;
     let inPrevious: boolean;
-    if (isCanonicalIso(end)) {
+    if (end === lastEnd) {
+      inPeriod = lastInPeriod;
+      inPrevious = lastInPrevious;
+    } else if (isCanonicalIso(end)) {
       inPeriod = end >= isoFrom && end < isoTo;
       inPrevious = !inPeriod && end >= isoPrev && end < isoFrom;
     } else {
@@ -192,6 +191,9 @@ export function buildUsageReport(records: Iterable<StreamBillingRecord>, options
       inPeriod = t >= from && t < to;
       inPrevious = !inPeriod && t >= prevFrom && t < from;
     }
+    lastEnd = end;
+    lastInPeriod = inPeriod;
+    lastInPrevious = inPrevious;
     if (!inPeriod && !inPrevious) continue;
     currency ??= r.currency;
     if (r.currency !== currency) {
