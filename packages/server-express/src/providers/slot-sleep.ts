@@ -1,3 +1,5 @@
+import type { SchedulingSleep } from '@twin/core';
+
 /** The clock and timer a slot sleep runs on (injected in tests; real time by default). */
 export interface SlotSleepClock {
   now(): number;
@@ -15,17 +17,20 @@ const REAL_CLOCK: SlotSleepClock = {
  * A `ProviderEnvironment.sleep` for many concurrent streams: one timer per `granularityMs` slot
  * for every sleeper in the process instead of a `setTimeout` plus an AbortSignal listener per call.
  * The simulated provider sleeps once per token, so at 10,000 streams × 10 tokens/s the default
- * sleep allocated 100,000 timers and listener records a second; here a sleep costs one promise and
- * one array slot, and each signal gets ONE abort listener for its lifetime.
+ * sleep allocated 100,000 timers and listener records a second; here each signal gets ONE abort
+ * listener for its lifetime, and a sleep costs one array slot: through its callback form
+ * (`sleep.schedule`, see core's `SchedulingSleep`), which the simulated provider uses, no promise
+ * either (the promise, its resolving functions and the reaction to it were most of what a token's
+ * sleep made).
  *
  * Same contract as core's `timerSleep`: resolves after at least `ms` (rounded up to the slot), or
  * as soon as `signal` aborts; it never rejects.
  */
-export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_CLOCK): (ms: number, signal?: AbortSignal) => Promise<void> {
+export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_CLOCK): SchedulingSleep {
   const { now, setTimer, clearTimer } = clock;
-  // Each slot's sleepers as flat pairs (resolve, the sleepers of its signal or undefined): no
+  // Each slot's sleepers as flat pairs (callback, the sleepers of its signal or undefined): no
   // closure per sleep to take a woken sleeper out of its signal's record.
-  const slots = new Map<number, Array<(() => void) | Sleepers | undefined>>();
+  const slots = new Map<number, Array<Wake | Sleepers | undefined>>();
   // Each signal's record, with its ONE abort listener.
   const sleepersOf = new WeakMap<AbortSignal, Sleepers>();
   let timer: unknown;
@@ -53,66 +58,85 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
       const list = slots.get(slot)!;
       slots.delete(slot);
       for (let i = 0; i < list.length; i += 2) {
-        const resolve = list[i] as () => void;
+        const wake = list[i] as Wake;
         const sleepers = list[i + 1] as Sleepers | undefined;
-        if (sleepers) {
-          if (sleepers.one === resolve) sleepers.one = undefined;
-          else sleepers.more?.delete(resolve);
-        }
-        resolve();
+        // Out of its signal's record; one the abort took out already was woken by it.
+        if (sleepers && !sleepers.take(wake)) continue;
+        wake(false);
       }
     }
     if (next < timerSlot) arm(next);
   };
   const recordOf = (signal: AbortSignal): Sleepers => {
-    const sleepers: Sleepers = { aborted: false, one: undefined, more: undefined };
+    const sleepers = new Sleepers();
     sleepersOf.set(signal, sleepers);
-    signal.addEventListener(
-      'abort',
-      () => {
-        sleepers.aborted = true;
-        const one = sleepers.one;
-        const more = sleepers.more;
-        sleepers.one = undefined;
-        sleepers.more = undefined;
-        one?.();
-        if (more) for (const r of more) r();
-      },
-      { once: true },
-    );
+    signal.addEventListener('abort', () => sleepers.abort(), { once: true });
     return sleepers;
   };
 
-  return (ms, signal) => {
+  const schedule = (ms: number, signal: AbortSignal | undefined, then: Wake): void => {
     let sleepers: Sleepers | undefined;
     if (signal) {
       sleepers = sleepersOf.get(signal);
       // The record's own flag, set by its abort listener: `signal.aborted` is a checked getter, read
       // once per signal instead of once per sleep.
-      if (sleepers ? sleepers.aborted : signal.aborted) return Promise.resolve();
-      sleepers ??= recordOf(signal);
-    }
-    return new Promise<void>((resolve) => {
-      // A stream sleeps once at a time: its one sleeper is a field, not a Set entry.
-      if (sleepers) {
-        if (sleepers.one === undefined) sleepers.one = resolve;
-        else (sleepers.more ??= new Set()).add(resolve);
+      if (sleepers ? sleepers.aborted : signal.aborted) {
+        queueMicrotask(() => then(true));
+        return;
       }
-      const slot = Math.ceil((now() + Math.max(0, ms)) / granularityMs);
-      const list = slots.get(slot);
-      if (list) list.push(resolve, sleepers);
-      else slots.set(slot, [resolve, sleepers]);
-      if (slot < timerSlot) arm(slot);
-    });
+      sleepers ??= recordOf(signal);
+      sleepers.add(then);
+    }
+    const slot = Math.ceil((now() + Math.max(0, ms)) / granularityMs);
+    const list = slots.get(slot);
+    if (list) list.push(then, sleepers);
+    else slots.set(slot, [then, sleepers]);
+    if (slot < timerSlot) arm(slot);
   };
+  const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise<void>((resolve) => schedule(ms, signal, () => resolve()));
+  return Object.assign(sleep, { schedule });
 }
 
-/** The sleeps one signal is waiting in (resolving one twice is harmless). */
-interface Sleepers {
-  /** The signal aborted: later sleeps resolve at once. */
-  aborted: boolean;
+/** What a sleep calls when it ends: `aborted` when its signal's abort ended it. */
+type Wake = (aborted: boolean) => void;
+
+/** The sleeps one signal is waiting in. */
+class Sleepers {
+  /** The signal aborted: later sleeps end at once. */
+  aborted = false;
   /** The usual case: one sleep at a time. */
-  one: (() => void) | undefined;
+  private one: Wake | undefined;
   /** Further concurrent sleeps on the same signal. */
-  more: Set<() => void> | undefined;
+  private more: Wake[] | undefined;
+
+  add(wake: Wake): void {
+    if (this.one === undefined) this.one = wake;
+    else (this.more ??= []).push(wake);
+  }
+
+  /** Takes `wake` out (its time came); false when it is not in (the abort woke it already). */
+  take(wake: Wake): boolean {
+    if (this.one === wake) {
+      this.one = undefined;
+      return true;
+    }
+    const at = this.more?.indexOf(wake) ?? -1;
+    if (at < 0) return false;
+    this.more!.splice(at, 1);
+    return true;
+  }
+
+  /** The signal aborted: every sleep in wakes, on a later microtask (not inside the caller's `abort()`). */
+  abort(): void {
+    this.aborted = true;
+    const one = this.one;
+    const more = this.more;
+    this.one = undefined;
+    this.more = undefined;
+    if (one === undefined && more === undefined) return;
+    queueMicrotask(() => {
+      one?.(true);
+      if (more) for (const wake of more) wake(true);
+    });
+  }
 }
