@@ -29,8 +29,14 @@ const REAL_CLOCK: SlotSleepClock = {
 export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_CLOCK): SchedulingSleep {
   const { now, setTimer, clearTimer } = clock;
   // Each slot's sleepers as flat pairs (callback, the sleepers of its signal or undefined): no
-  // closure per sleep to take a woken sleeper out of its signal's record.
-  const slots = new Map<number, Array<Wake | Sleepers | undefined>>();
+  // closure per sleep to take a woken sleeper out of its signal's record. Slots are counted from
+  // `origin`, so a slot is a small integer, not a double (the time in ms / granularity is some
+  // 3.5·10¹¹): no number boxed per sleep, and the map hashes small integers.
+  const slots = new Map<number, Bucket>();
+  const origin = Math.floor(now() / granularityMs);
+  // Emptied buckets, kept with their capacity: a slot's list is not grown anew from two entries,
+  // through a few copies, by the hundreds of sleepers of every slot.
+  const spare: Bucket[] = [];
   // Each signal's record, with its ONE abort listener.
   const sleepersOf = new WeakMap<AbortSignal, Sleepers>();
   let timer: unknown;
@@ -39,12 +45,12 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
   const arm = (slot: number) => {
     if (timer !== undefined) clearTimer(timer);
     timerSlot = slot;
-    timer = setTimer(run, Math.max(0, slot * granularityMs - now()));
+    timer = setTimer(run, Math.max(0, (origin + slot) * granularityMs - now()));
   };
   const run = () => {
     timer = undefined;
     timerSlot = Infinity;
-    const current = Math.floor(now() / granularityMs);
+    const current = Math.floor(now() / granularityMs) - origin;
     let next = Infinity;
     const due: number[] = [];
     for (const slot of slots.keys()) {
@@ -55,15 +61,20 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
     // a 30 ms sleeper queued first must still wake after the 10 ms one.
     due.sort((a, b) => a - b);
     for (const slot of due) {
-      const list = slots.get(slot)!;
+      const bucket = slots.get(slot)!;
       slots.delete(slot);
-      for (let i = 0; i < list.length; i += 2) {
-        const wake = list[i] as Wake;
-        const sleepers = list[i + 1] as Sleepers | undefined;
+      const items = bucket.items;
+      for (let i = 0; i < bucket.length; i += 2) {
+        const wake = items[i] as Wake;
+        const sleepers = items[i + 1] as Sleepers | undefined;
+        items[i] = undefined;
+        items[i + 1] = undefined;
         // Out of its signal's record; one the abort took out already was woken by it.
         if (sleepers && !sleepers.take(wake)) continue;
         wake(false);
       }
+      bucket.length = 0;
+      if (spare.length < MAX_SPARE_BUCKETS) spare.push(bucket);
     }
     if (next < timerSlot) arm(next);
   };
@@ -87,15 +98,29 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
       sleepers ??= recordOf(signal);
       sleepers.add(then);
     }
-    const slot = Math.ceil((now() + Math.max(0, ms)) / granularityMs);
-    const list = slots.get(slot);
-    if (list) list.push(then, sleepers);
-    else slots.set(slot, [then, sleepers]);
+    const slot = Math.ceil((now() + Math.max(0, ms)) / granularityMs) - origin;
+    let bucket = slots.get(slot);
+    if (bucket === undefined) {
+      bucket = spare.pop() ?? { items: [], length: 0 };
+      slots.set(slot, bucket);
+    }
+    const items = bucket.items;
+    items[bucket.length++] = then;
+    items[bucket.length++] = sleepers;
     if (slot < timerSlot) arm(slot);
   };
   const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise<void>((resolve) => schedule(ms, signal, () => resolve()));
   return Object.assign(sleep, { schedule });
 }
+
+/** The sleepers of one slot: `length` entries of `items` (which keeps its capacity between slots). */
+interface Bucket {
+  items: Array<Wake | Sleepers | undefined>;
+  length: number;
+}
+
+/** Emptied buckets kept for later slots: a sleep's slots span its longest wait (the simulated provider's, 100 ms at 10 tokens/s: 20 slots). */
+const MAX_SPARE_BUCKETS = 64;
 
 /** What a sleep calls when it ends: `aborted` when its signal's abort ended it. */
 type Wake = (aborted: boolean) => void;
