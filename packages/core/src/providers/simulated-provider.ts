@@ -559,23 +559,22 @@ function pushed(steps: Script, pacer: Pacer, guarded: PushedGuard): Promise<void
  * abort. With the default timers it listens to the signal once per call, not once per wait (an
  * abort listener added and removed per token cost more than the timer), and keeps the abort in a
  * field the driver reads per step. An injected sleep with a callback form ({@link SchedulingSleep},
- * the server's slot sleep) is called with it: it says whether the abort woke it, so a wake on time
- * spares the driver's next check its read of the signal (a checked getter, twice per token before).
+ * the server's slot sleep) is called through it, with no promise per wait, and the abort is kept in
+ * the field the same way: the signal's `aborted`, a checked getter on an object no step touches
+ * otherwise, was read twice per token (one listener per call, some 150 bytes, costs less).
  */
 class Pacer {
   private abortSeen = false;
-  /** The last wake came on time (not the abort): the driver's check right after it is answered. */
-  private wokeOnTime = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private wake: (() => void) | undefined;
-  // The timer's callback and the abort listener, for our own timers only: an injected sleep ends at
-  // the abort itself and the driver reads the signal, so a stream holds neither (nor one more
-  // listener on its signal for its whole life).
+  // The timer's callback and the abort listener, for our own timers and a sleep's callback form: a
+  // plain injected sleep ends at the abort itself and the driver reads the signal, so a stream holds
+  // neither (nor one more listener on its signal for its whole life).
   private readonly fire: (() => void) | undefined;
   private readonly onAbort: (() => void) | undefined;
   /** The injected sleep's callback form, and what it calls (one function per call, not per wait). */
   private readonly scheduling: SchedulingSleep | undefined;
-  private readonly woke: ((aborted: boolean) => void) | undefined;
+  private readonly woke: (() => void) | undefined;
 
   constructor(
     private readonly env: ProviderEnvironment,
@@ -584,15 +583,17 @@ class Pacer {
   ) {
     if (injectedSleep) {
       this.scheduling = schedulingSleepOf(env.sleep);
-      if (this.scheduling) {
-        this.woke = (aborted: boolean): void => {
-          if (aborted) this.abortSeen = true;
-          else this.wokeOnTime = true;
-          const wake = this.wake;
-          this.wake = undefined;
-          wake?.();
-        };
-      }
+      if (this.scheduling === undefined) return;
+      // The sleep wakes the wait at the abort itself; the listener only keeps the abort in the field.
+      this.woke = (): void => {
+        const wake = this.wake;
+        this.wake = undefined;
+        wake?.();
+      };
+      this.onAbort = (): void => {
+        this.abortSeen = true;
+      };
+      this.listen(signal, this.onAbort);
       return;
     }
     const fire = (): void => {
@@ -611,17 +612,18 @@ class Pacer {
       this.timer = undefined;
       queueMicrotask(fire);
     };
-    if (signal && !signal.aborted) signal.addEventListener('abort', this.onAbort, { once: true });
+    this.listen(signal, this.onAbort);
+  }
+
+  /** Keeps the abort of `signal` in the field (already aborted: at once). */
+  private listen(signal: AbortSignal | undefined, onAbort: () => void): void {
+    if (signal?.aborted) this.abortSeen = true;
+    else signal?.addEventListener('abort', onAbort, { once: true });
   }
 
   /** The caller aborted (read by the driver at every step). */
   get aborted(): boolean {
-    if (this.wokeOnTime) {
-      // Read right after a wake on time (the driver's first check in the callback): not aborted.
-      this.wokeOnTime = false;
-      return false;
-    }
-    return this.abortSeen || this.signal?.aborted === true;
+    return this.abortSeen || (this.onAbort === undefined && this.signal?.aborted === true);
   }
 
   /** Resolves at `due`, or at the abort; `undefined` when `due` has passed. */

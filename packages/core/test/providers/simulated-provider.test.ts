@@ -333,4 +333,14 @@ describe('simulated provider, pushed (streamParts)', () => {
     expect(cut.filter((p) => p.type === 'text-delta')).toHaveLength(3);
     expect(last(cut)).toMatchObject({ type: 'error', error: { code: 'aborted' } });
   });
+
+  it('sends nothing for a signal aborted before the call, whatever it paces with', async () => {
+    for (const env of [undefined, fakeClock().env, fakeSchedulingClock().env]) {
+      const controller = new AbortController();
+      controller.abort();
+      const parts = await pushed(createSimulatedProvider({ tokensPerSecond: 10, ...(env ? { env } : {}) }), controller.signal);
+      expect(parts).toHaveLength(1);
+      expect(last(parts)).toMatchObject({ type: 'error', error: { code: 'aborted' } });
+    }
+  });
 });
