@@ -135,4 +135,23 @@ describe('createSlotSleep', () => {
     await settle();
     expect(woke).toEqual([false, false, true]);
   });
+
+  it('wakes the sleepers after one whose callback throws, and throws its error again on its own', () => {
+    const sleep = createSlotSleep(5);
+    const woke: string[] = [];
+    sleep.schedule(10, undefined, () => {
+      throw new Error('a bug of its own');
+    });
+    sleep.schedule(10, undefined, () => woke.push('next'));
+    const rethrown: Array<() => void> = [];
+    const spy = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((fn) => void rethrown.push(fn));
+    try {
+      vi.advanceTimersByTime(10);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(woke).toEqual(['next']);
+    expect(rethrown).toHaveLength(1);
+    expect(() => rethrown[0]!()).toThrow('a bug of its own');
+  });
 });

@@ -71,7 +71,7 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
         items[i + 1] = undefined;
         // Out of its signal's record; one the abort took out already was woken by it.
         if (sleepers && !sleepers.take(wake)) continue;
-        wake(false);
+        call(wake, false);
       }
       bucket.length = 0;
       if (spare.length < MAX_SPARE_BUCKETS) spare.push(bucket);
@@ -111,6 +111,20 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
   };
   const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise<void>((resolve) => schedule(ms, signal, () => resolve()));
   return Object.assign(sleep, { schedule });
+}
+
+/**
+ * Calls a sleeper back. One that throws (a bug of its own) does not keep the sleepers after it from
+ * waking: its error is thrown again on its own, as a timer callback's would be.
+ */
+function call(wake: Wake, aborted: boolean): void {
+  try {
+    wake(aborted);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
 }
 
 /** The sleepers of one slot: `length` entries of `items` (which keeps its capacity between slots). */
@@ -160,8 +174,8 @@ class Sleepers {
     this.more = undefined;
     if (one === undefined && more === undefined) return;
     queueMicrotask(() => {
-      one?.(true);
-      if (more) for (const wake of more) wake(true);
+      if (one) call(one, true);
+      if (more) for (const wake of more) call(wake, true);
     });
   }
 }
