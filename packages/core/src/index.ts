@@ -140,7 +140,7 @@ export { encodeBase64, decodeBase64 } from './codec/base64';
 // ── providers ────────────────────────────────────────────────────────────────
 export type { Provider, ProviderRequest, ProviderStreamOptions, ProviderAttempt } from './providers/provider';
 export { resolveEnvironment, timerSleep } from './providers/environment';
-export type { ProviderEnvironment } from './providers/environment';
+export type { ProviderEnvironment, SchedulingSleep } from './providers/environment';
 export { mapProviderError, providerHttpError, parseRetryAfter } from './providers/provider-error';
 export type { ProviderHttpErrorInput } from './providers/provider-error';
 export { guardProviderParts, guardProviderStream } from './providers/guard-provider-stream';

@@ -16,6 +16,23 @@ export interface ProviderEnvironment {
   random: () => number;
 }
 
+/**
+ * A `sleep` that also takes a callback: `sleep.schedule(ms, signal, then)` calls `then` once, after
+ * `ms` or as soon as `signal` aborts, as the promise would resolve, with whether it was the abort
+ * that ended it; never synchronously, and never twice. A caller that sleeps once per token (the
+ * simulated provider's pacing) uses it when its `sleep` has one: no promise, resolving function and
+ * reaction made per sleep, and no reading of the signal to know why it woke.
+ */
+export interface SchedulingSleep {
+  (ms: number, signal?: AbortSignal): Promise<void>;
+  schedule(ms: number, signal: AbortSignal | undefined, then: (aborted: boolean) => void): void;
+}
+
+/** `sleep`'s callback form, when it has one (see {@link SchedulingSleep}). */
+export function schedulingSleepOf(sleep: ProviderEnvironment['sleep']): SchedulingSleep | undefined {
+  return typeof (sleep as Partial<SchedulingSleep>).schedule === 'function' ? (sleep as SchedulingSleep) : undefined;
+}
+
 /** `sleep` on top of `setTimeout`, cancellable through an AbortSignal. */
 export function timerSleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.resolve();

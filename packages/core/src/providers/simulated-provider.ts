@@ -1,7 +1,7 @@
 import { TwinError, type TwinErrorCode } from '../errors/twin-error';
 import type { StreamPart } from '../protocol/stream-part';
 import type { Usage } from '../protocol/usage';
-import { resolveEnvironment, type ProviderEnvironment } from './environment';
+import { resolveEnvironment, schedulingSleepOf, type ProviderEnvironment, type SchedulingSleep } from './environment';
 import { estimateInputTokens } from './estimate-usage';
 import { guardProviderStream, PushedGuard } from './guard-provider-stream';
 import { lastUserText, planSimulatedTurn, type SimulatedTurn } from './simulated-script';
@@ -247,9 +247,15 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
 
 const simulatedTokensOfLength = (length: number): number => Math.ceil(length / 4);
 
-/** The steps of one call: batches of parts for the guard, and between them the time (on env.now's clock) the next one is due. */
+/**
+ * The steps of one call: batches of parts for the guard, and between them the time (on env.now's
+ * clock) the next one is due; `undefined` once it is over. Not an IteratorResult: a step runs for
+ * every token of every stream, and a result object around each (a number boxed in it, for a wait)
+ * was garbage made per token for the driver to read two fields of.
+ */
+type Step = StreamPart[] | number | undefined;
 interface Script {
-  next(): IteratorResult<StreamPart[] | number, void>;
+  next(): Step;
 }
 
 /** What a provider's scripts share. */
@@ -271,8 +277,6 @@ const TOOLS = 4;
 const USAGE = 5;
 const STALLED = 6;
 const DONE = 7;
-
-const finished: IteratorResult<StreamPart[] | number, void> = { done: true, value: undefined };
 
 /**
  * The script of one call, synchronous: it hands out the batches the guard takes, and between them
@@ -313,7 +317,7 @@ class SimulatedScript implements Script {
     private readonly call: number,
   ) {}
 
-  next(): IteratorResult<StreamPart[] | number, void> {
+  next(): Step {
     try {
       return this.step();
     } catch (error) {
@@ -322,13 +326,13 @@ class SimulatedScript implements Script {
     }
   }
 
-  private step(): IteratorResult<StreamPart[] | number, void> {
+  private step(): Step {
     const { options, env } = this.setting;
     switch (this.phase) {
       case OPENING:
         this.failure = typeof options.failure === 'function' ? options.failure({ call: this.call, request: this.request }) : options.failure;
         this.phase = METADATA;
-        if (options.firstTokenLatencyMs) return { done: false, value: env.now() + options.firstTokenLatencyMs };
+        if (options.firstTokenLatencyMs) return env.now() + options.firstTokenLatencyMs;
       // falls through
       case METADATA: {
         const failure = this.failure;
@@ -341,11 +345,11 @@ class SimulatedScript implements Script {
         }
         this.phase = CONTENT;
         this.prepare();
-        return { done: false, value: [{ type: 'response-metadata', id: `sim-${options.seed ?? 1}-${this.call}`, model: this.request.model ?? this.setting.defaultModel }] };
+        return [{ type: 'response-metadata', id: `sim-${options.seed ?? 1}-${this.call}`, model: this.request.model ?? this.setting.defaultModel }];
       }
       case CONTENT: {
         const content = this.content();
-        if (content !== undefined) return content;
+        if (content !== null) return content;
         this.phase = AFTER_CONTENT;
       }
       // falls through
@@ -354,12 +358,12 @@ class SimulatedScript implements Script {
         if (this.sent >= this.failAfter && failure) {
           if (failure.kind === 'truncate') {
             this.phase = DONE;
-            return finished;
+            return undefined;
           }
           if (failure.kind === 'stall') {
             // Never settles on its own: only the caller's abort (or a stall timeout above) ends it.
             this.phase = STALLED;
-            return { done: false, value: env.now() + 60_000 };
+            return env.now() + 60_000;
           }
           if (failure.kind === 'mid-stream-error') {
             throw new TwinError(failure.code ?? 'provider_overloaded', failure.message ?? `${this.setting.name} failed mid-stream (simulated).`, {
@@ -381,14 +385,11 @@ class SimulatedScript implements Script {
           const toolCallId = `call_sim_${this.call}_${index}`;
           const argsText = JSON.stringify(tool.args);
           this.toolTokens += simulatedTokenCount(tool.name + argsText);
-          return {
-            done: false,
-            value: [
-              { type: 'tool-call-start', toolCallId, index, toolName: tool.name },
-              { type: 'tool-call-delta', toolCallId, index, argsTextDelta: argsText },
-              { type: 'tool-call', toolCallId, index, toolName: tool.name, args: tool.args, argsText },
-            ],
-          };
+          return [
+            { type: 'tool-call-start', toolCallId, index, toolName: tool.name },
+            { type: 'tool-call-delta', toolCallId, index, argsTextDelta: argsText },
+            { type: 'tool-call', toolCallId, index, toolName: tool.name, args: tool.args, argsText },
+          ];
         }
         this.phase = USAGE;
       }
@@ -405,18 +406,15 @@ class SimulatedScript implements Script {
           ...(this.hasReasoning ? { reasoningTokens: Math.ceil(this.reasoningChars / 4) } : {}),
           raw: { simulated: true, input_tokens: inputTokens, output_tokens: outputTokens },
         };
-        return {
-          done: false,
-          value: [
-            { type: 'usage', usage },
-            { type: 'finish', reason, rawReason: this.stopped ? 'stop_sequence' : reason },
-          ],
-        };
+        return [
+          { type: 'usage', usage },
+          { type: 'finish', reason, rawReason: this.stopped ? 'stop_sequence' : reason },
+        ];
       }
       case STALLED:
-        return { done: false, value: env.now() + 60_000 };
+        return env.now() + 60_000;
       default:
-        return finished;
+        return undefined;
     }
   }
 
@@ -466,8 +464,8 @@ class SimulatedScript implements Script {
     } else this.tokens = textTokens;
   }
 
-  /** The next step of the content (a wait, or a delta), or `undefined` once it is over. */
-  private content(): IteratorResult<StreamPart[] | number, void> | undefined {
+  /** The next step of the content (a wait, or a delta), or `null` once it is over. */
+  private content(): StreamPart[] | number | null {
     const { env, interval, perChunk } = this.setting;
     for (;;) {
       const tokens = this.tokens;
@@ -486,14 +484,14 @@ class SimulatedScript implements Script {
           continue;
         }
         this.tokens = undefined;
-        return undefined;
+        return null;
       }
       const n = Math.min(perChunk, this.failAfter - this.sent);
       if (!this.paced) {
         if (this.sent === 0) this.start = env.now();
         else if (interval > 0) {
           this.paced = true;
-          return { done: false, value: this.start + this.sent * interval };
+          return this.start + this.sent * interval;
         }
       }
       this.paced = false;
@@ -504,7 +502,7 @@ class SimulatedScript implements Script {
       this.sent += tokens.taken;
       this.chars += delta.length;
       if (this.readingReasoning) this.reasoningChars += delta.length;
-      return { done: false, value: [{ type, text: delta }] };
+      return [{ type, text: delta }];
     }
   }
 }
@@ -516,9 +514,9 @@ async function* pulled(steps: Script, pace: () => Pacer): AsyncGenerator<StreamP
     for (;;) {
       if (pacer.aborted) return;
       const step = steps.next();
-      if (step.done) return;
-      if (typeof step.value !== 'number') yield step.value;
-      else await pacer.until(step.value);
+      if (step === undefined) return;
+      if (typeof step !== 'number') yield step;
+      else await pacer.until(step);
     }
   } finally {
     pacer.close();
@@ -540,12 +538,12 @@ function pushed(steps: Script, pacer: Pacer, guarded: PushedGuard): Promise<void
         for (;;) {
           if (pacer.aborted) return settle(guarded.ended());
           const next = steps.next();
-          if (next.done) return settle(guarded.ended());
-          if (typeof next.value === 'number') {
-            if (pacer.wait(next.value, step)) return;
+          if (next === undefined) return settle(guarded.ended());
+          if (typeof next === 'number') {
+            if (pacer.wait(next, step)) return;
             continue;
           }
-          const end = guarded.batch(next.value);
+          const end = guarded.batch(next);
           if (end !== undefined) return settle(end);
         }
       } catch (error) {
@@ -560,24 +558,44 @@ function pushed(steps: Script, pacer: Pacer, guarded: PushedGuard): Promise<void
  * The waits of one call: until a time on the env clock (none when it has passed), cut short by the
  * abort. With the default timers it listens to the signal once per call, not once per wait (an
  * abort listener added and removed per token cost more than the timer), and keeps the abort in a
- * field the driver reads per step.
+ * field the driver reads per step. An injected sleep with a callback form ({@link SchedulingSleep},
+ * the server's slot sleep) is called through it, with no promise per wait, and the abort is kept in
+ * the field the same way: the signal's `aborted`, a checked getter on an object no step touches
+ * otherwise, was read twice per token (one listener per call, some 150 bytes, costs less).
  */
 class Pacer {
   private abortSeen = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private wake: (() => void) | undefined;
-  // The timer's callback and the abort listener, for our own timers only: an injected sleep ends at
-  // the abort itself and the driver reads the signal, so a stream holds neither (nor one more
-  // listener on its signal for its whole life).
+  // The timer's callback and the abort listener, for our own timers and a sleep's callback form: a
+  // plain injected sleep ends at the abort itself and the driver reads the signal, so a stream holds
+  // neither (nor one more listener on its signal for its whole life).
   private readonly fire: (() => void) | undefined;
   private readonly onAbort: (() => void) | undefined;
+  /** The injected sleep's callback form, and what it calls (one function per call, not per wait). */
+  private readonly scheduling: SchedulingSleep | undefined;
+  private readonly woke: (() => void) | undefined;
 
   constructor(
     private readonly env: ProviderEnvironment,
     private readonly injectedSleep: boolean,
     private readonly signal: AbortSignal | undefined,
   ) {
-    if (injectedSleep) return;
+    if (injectedSleep) {
+      this.scheduling = schedulingSleepOf(env.sleep);
+      if (this.scheduling === undefined) return;
+      // The sleep wakes the wait at the abort itself; the listener only keeps the abort in the field.
+      this.woke = (): void => {
+        const wake = this.wake;
+        this.wake = undefined;
+        wake?.();
+      };
+      this.onAbort = (): void => {
+        this.abortSeen = true;
+      };
+      this.listen(signal, this.onAbort);
+      return;
+    }
     const fire = (): void => {
       this.timer = undefined;
       const wake = this.wake;
@@ -594,12 +612,18 @@ class Pacer {
       this.timer = undefined;
       queueMicrotask(fire);
     };
-    if (signal && !signal.aborted) signal.addEventListener('abort', this.onAbort, { once: true });
+    this.listen(signal, this.onAbort);
+  }
+
+  /** Keeps the abort of `signal` in the field (already aborted: at once). */
+  private listen(signal: AbortSignal | undefined, onAbort: () => void): void {
+    if (signal?.aborted) this.abortSeen = true;
+    else signal?.addEventListener('abort', onAbort, { once: true });
   }
 
   /** The caller aborted (read by the driver at every step). */
   get aborted(): boolean {
-    return this.abortSeen || this.signal?.aborted === true;
+    return this.abortSeen || (this.onAbort === undefined && this.signal?.aborted === true);
   }
 
   /** Resolves at `due`, or at the abort; `undefined` when `due` has passed. */
@@ -617,7 +641,11 @@ class Pacer {
   wait(due: number, then: () => void): boolean {
     const ms = due - this.env.now();
     if (ms <= 0) return false;
-    if (this.injectedSleep) void this.env.sleep(ms, this.signal).then(then);
+    const scheduling = this.scheduling;
+    if (scheduling !== undefined) {
+      this.wake = then;
+      scheduling.schedule(ms, this.signal, this.woke!);
+    } else if (this.injectedSleep) void this.env.sleep(ms, this.signal).then(then);
     else {
       this.wake = then;
       // Whole milliseconds: node keeps one timer list per distinct duration, and the schedule is

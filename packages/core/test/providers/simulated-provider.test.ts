@@ -21,6 +21,33 @@ function fakeClock() {
   };
 }
 
+/**
+ * A fake sleep with a callback form (core's SchedulingSleep): `schedule` calls back on a microtask
+ * with time advanced at once (or with `aborted` when its signal is aborted by then); `aborts` names
+ * the sleeps (1-based) whose wait the caller's abort cuts short. Its promise form must not be used.
+ */
+function fakeSchedulingClock(controller?: AbortController, aborts: number[] = []) {
+  let now = 0;
+  const sleeps: number[] = [];
+  const sleep = Object.assign(
+    async () => {
+      throw new Error('the promise form was used');
+    },
+    {
+      schedule(ms: number, signal: AbortSignal | undefined, then: (aborted: boolean) => void) {
+        sleeps.push(ms);
+        if (aborts.includes(sleeps.length)) controller!.abort();
+        queueMicrotask(() => {
+          const aborted = signal?.aborted === true;
+          if (!aborted) now += ms;
+          then(aborted);
+        });
+      },
+    },
+  );
+  return { sleeps, env: { now: () => now, sleep } };
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -275,5 +302,45 @@ describe('simulated provider, pushed (streamParts)', () => {
     });
     expect(parts.filter((p) => p.type === 'text-delta')).toHaveLength(2);
     expect(last(parts)).toMatchObject({ type: 'error', error: { code: 'aborted' } });
+  });
+
+  it("paces through its sleep's callback form when it has one: the same parts and waits as through the promise", async () => {
+    const options = { text: 'a b c d', tokensPerSecond: 10, firstTokenLatencyMs: 250 };
+    const viaPromise = fakeClock();
+    const pulled = await collect(createSimulatedProvider({ ...options, env: viaPromise.env }).stream(request));
+    const viaCallback = fakeSchedulingClock();
+    expect(await pushed(createSimulatedProvider({ ...options, env: viaCallback.env }))).toEqual(pulled);
+    expect(viaCallback.sleeps).toEqual([250, 100, 100, 100]);
+    expect(viaPromise.sleeps).toEqual(viaCallback.sleeps);
+  });
+
+  it('sees an abort made between two wakes on time (in the consumer) and one that cut a wait short', async () => {
+    // In the consumer's callback, right after a wake on time.
+    const inConsumer = new AbortController();
+    const provider = createSimulatedProvider({ tokensPerSecond: 10, env: fakeSchedulingClock().env });
+    const parts: StreamPart[] = [];
+    await provider.streamParts!(request, { signal: inConsumer.signal }, (batch) => {
+      parts.push(...batch);
+      if (parts.filter((p) => p.type === 'text-delta').length === 2) inConsumer.abort();
+    });
+    expect(parts.filter((p) => p.type === 'text-delta')).toHaveLength(2);
+    expect(last(parts)).toMatchObject({ type: 'error', error: { code: 'aborted' } });
+    // During the third wait: it wakes with `aborted`, and nothing more is sent.
+    const inWait = new AbortController();
+    const clock = fakeSchedulingClock(inWait, [3]);
+    const cut = await pushed(createSimulatedProvider({ tokensPerSecond: 10, env: clock.env }), inWait.signal);
+    expect(clock.sleeps).toHaveLength(3);
+    expect(cut.filter((p) => p.type === 'text-delta')).toHaveLength(3);
+    expect(last(cut)).toMatchObject({ type: 'error', error: { code: 'aborted' } });
+  });
+
+  it('sends nothing for a signal aborted before the call, whatever it paces with', async () => {
+    for (const env of [undefined, fakeClock().env, fakeSchedulingClock().env]) {
+      const controller = new AbortController();
+      controller.abort();
+      const parts = await pushed(createSimulatedProvider({ tokensPerSecond: 10, ...(env ? { env } : {}) }), controller.signal);
+      expect(parts).toHaveLength(1);
+      expect(last(parts)).toMatchObject({ type: 'error', error: { code: 'aborted' } });
+    }
   });
 });

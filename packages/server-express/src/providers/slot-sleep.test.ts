@@ -79,4 +79,79 @@ describe('createSlotSleep', () => {
     await settle();
     expect(woke).toBe(true);
   });
+
+  it('calls back through its callback form: on time with false, never synchronously, in order of due time', async () => {
+    const sleep = createSlotSleep(5);
+    const woke: Array<[number, boolean]> = [];
+    for (const ms of [30, 10, 20]) sleep.schedule(ms, undefined, (aborted) => woke.push([ms, aborted]));
+    expect(woke).toEqual([]);
+    await vi.advanceTimersByTimeAsync(9);
+    expect(woke).toEqual([]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(woke).toEqual([
+      [10, false],
+      [20, false],
+      [30, false],
+    ]);
+  });
+
+  it("calls back once with true when the signal aborts (not inside abort(), not again at its slot), and later for an aborted signal", async () => {
+    const sleep = createSlotSleep(5);
+    const controller = new AbortController();
+    const calls: Array<[string, boolean]> = [];
+    sleep.schedule(10_000, controller.signal, (aborted) => calls.push(['first', aborted]));
+    sleep.schedule(10, controller.signal, (aborted) => calls.push(['on time', aborted]));
+    sleep.schedule(20_000, controller.signal, (aborted) => calls.push(['second', aborted]));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(calls).toEqual([['on time', false]]);
+    controller.abort();
+    expect(calls).toHaveLength(1);
+    await settle();
+    expect(calls).toEqual([
+      ['on time', false],
+      ['first', true],
+      ['second', true],
+    ]);
+    // Their slots come: nobody is called twice.
+    await vi.advanceTimersByTimeAsync(25_000);
+    expect(calls).toHaveLength(3);
+    sleep.schedule(10_000, controller.signal, (aborted) => calls.push(['late', aborted]));
+    expect(calls).toHaveLength(3);
+    await settle();
+    expect(calls.at(-1)).toEqual(['late', true]);
+  });
+
+  it('wakes the same callback once per schedule, however many times it waits on one signal at once', async () => {
+    const sleep = createSlotSleep(5);
+    const controller = new AbortController();
+    const woke: boolean[] = [];
+    const then = (aborted: boolean) => woke.push(aborted);
+    sleep.schedule(10, controller.signal, then);
+    sleep.schedule(10, controller.signal, then);
+    sleep.schedule(50_000, controller.signal, then);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(woke).toEqual([false, false]);
+    controller.abort();
+    await settle();
+    expect(woke).toEqual([false, false, true]);
+  });
+
+  it('wakes the sleepers after one whose callback throws, and throws its error again on its own', () => {
+    const sleep = createSlotSleep(5);
+    const woke: string[] = [];
+    sleep.schedule(10, undefined, () => {
+      throw new Error('a bug of its own');
+    });
+    sleep.schedule(10, undefined, () => woke.push('next'));
+    const rethrown: Array<() => void> = [];
+    const spy = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((fn) => void rethrown.push(fn));
+    try {
+      vi.advanceTimersByTime(10);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(woke).toEqual(['next']);
+    expect(rethrown).toHaveLength(1);
+    expect(() => rethrown[0]!()).toThrow('a bug of its own');
+  });
 });

@@ -1,3 +1,5 @@
+import type { SchedulingSleep } from '@twin/core';
+
 /** The clock and timer a slot sleep runs on (injected in tests; real time by default). */
 export interface SlotSleepClock {
   now(): number;
@@ -15,17 +17,26 @@ const REAL_CLOCK: SlotSleepClock = {
  * A `ProviderEnvironment.sleep` for many concurrent streams: one timer per `granularityMs` slot
  * for every sleeper in the process instead of a `setTimeout` plus an AbortSignal listener per call.
  * The simulated provider sleeps once per token, so at 10,000 streams × 10 tokens/s the default
- * sleep allocated 100,000 timers and listener records a second; here a sleep costs one promise and
- * one array slot, and each signal gets ONE abort listener for its lifetime.
+ * sleep allocated 100,000 timers and listener records a second; here each signal gets ONE abort
+ * listener for its lifetime, and a sleep costs one array slot: through its callback form
+ * (`sleep.schedule`, see core's `SchedulingSleep`), which the simulated provider uses, no promise
+ * either (the promise, its resolving functions and the reaction to it were most of what a token's
+ * sleep made).
  *
  * Same contract as core's `timerSleep`: resolves after at least `ms` (rounded up to the slot), or
  * as soon as `signal` aborts; it never rejects.
  */
-export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_CLOCK): (ms: number, signal?: AbortSignal) => Promise<void> {
+export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_CLOCK): SchedulingSleep {
   const { now, setTimer, clearTimer } = clock;
-  // Each slot's sleepers as flat pairs (resolve, the sleepers of its signal or undefined): no
-  // closure per sleep to take a woken sleeper out of its signal's record.
-  const slots = new Map<number, Array<(() => void) | Sleepers | undefined>>();
+  // Each slot's sleepers as flat pairs (callback, the sleepers of its signal or undefined): no
+  // closure per sleep to take a woken sleeper out of its signal's record. Slots are counted from
+  // `origin`, so a slot is a small integer, not a double (the time in ms / granularity is some
+  // 3.5·10¹¹): no number boxed per sleep, and the map hashes small integers.
+  const slots = new Map<number, Bucket>();
+  const origin = Math.floor(now() / granularityMs);
+  // Emptied buckets, kept with their capacity: a slot's list is not grown anew from two entries,
+  // through a few copies, by the hundreds of sleepers of every slot.
+  const spare: Bucket[] = [];
   // Each signal's record, with its ONE abort listener.
   const sleepersOf = new WeakMap<AbortSignal, Sleepers>();
   let timer: unknown;
@@ -34,12 +45,12 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
   const arm = (slot: number) => {
     if (timer !== undefined) clearTimer(timer);
     timerSlot = slot;
-    timer = setTimer(run, Math.max(0, slot * granularityMs - now()));
+    timer = setTimer(run, Math.max(0, (origin + slot) * granularityMs - now()));
   };
   const run = () => {
     timer = undefined;
     timerSlot = Infinity;
-    const current = Math.floor(now() / granularityMs);
+    const current = Math.floor(now() / granularityMs) - origin;
     let next = Infinity;
     const due: number[] = [];
     for (const slot of slots.keys()) {
@@ -50,69 +61,121 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
     // a 30 ms sleeper queued first must still wake after the 10 ms one.
     due.sort((a, b) => a - b);
     for (const slot of due) {
-      const list = slots.get(slot)!;
+      const bucket = slots.get(slot)!;
       slots.delete(slot);
-      for (let i = 0; i < list.length; i += 2) {
-        const resolve = list[i] as () => void;
-        const sleepers = list[i + 1] as Sleepers | undefined;
-        if (sleepers) {
-          if (sleepers.one === resolve) sleepers.one = undefined;
-          else sleepers.more?.delete(resolve);
-        }
-        resolve();
+      const items = bucket.items;
+      for (let i = 0; i < bucket.length; i += 2) {
+        const wake = items[i] as Wake;
+        const sleepers = items[i + 1] as Sleepers | undefined;
+        items[i] = undefined;
+        items[i + 1] = undefined;
+        // Out of its signal's record; one the abort took out already was woken by it.
+        if (sleepers && !sleepers.take(wake)) continue;
+        call(wake, false);
       }
+      bucket.length = 0;
+      if (spare.length < MAX_SPARE_BUCKETS) spare.push(bucket);
     }
     if (next < timerSlot) arm(next);
   };
   const recordOf = (signal: AbortSignal): Sleepers => {
-    const sleepers: Sleepers = { aborted: false, one: undefined, more: undefined };
+    const sleepers = new Sleepers();
     sleepersOf.set(signal, sleepers);
-    signal.addEventListener(
-      'abort',
-      () => {
-        sleepers.aborted = true;
-        const one = sleepers.one;
-        const more = sleepers.more;
-        sleepers.one = undefined;
-        sleepers.more = undefined;
-        one?.();
-        if (more) for (const r of more) r();
-      },
-      { once: true },
-    );
+    signal.addEventListener('abort', () => sleepers.abort(), { once: true });
     return sleepers;
   };
 
-  return (ms, signal) => {
+  const schedule = (ms: number, signal: AbortSignal | undefined, then: Wake): void => {
     let sleepers: Sleepers | undefined;
     if (signal) {
       sleepers = sleepersOf.get(signal);
       // The record's own flag, set by its abort listener: `signal.aborted` is a checked getter, read
       // once per signal instead of once per sleep.
-      if (sleepers ? sleepers.aborted : signal.aborted) return Promise.resolve();
-      sleepers ??= recordOf(signal);
-    }
-    return new Promise<void>((resolve) => {
-      // A stream sleeps once at a time: its one sleeper is a field, not a Set entry.
-      if (sleepers) {
-        if (sleepers.one === undefined) sleepers.one = resolve;
-        else (sleepers.more ??= new Set()).add(resolve);
+      if (sleepers ? sleepers.aborted : signal.aborted) {
+        queueMicrotask(() => then(true));
+        return;
       }
-      const slot = Math.ceil((now() + Math.max(0, ms)) / granularityMs);
-      const list = slots.get(slot);
-      if (list) list.push(resolve, sleepers);
-      else slots.set(slot, [resolve, sleepers]);
-      if (slot < timerSlot) arm(slot);
-    });
+      sleepers ??= recordOf(signal);
+      sleepers.add(then);
+    }
+    const slot = Math.ceil((now() + Math.max(0, ms)) / granularityMs) - origin;
+    let bucket = slots.get(slot);
+    if (bucket === undefined) {
+      bucket = spare.pop() ?? { items: [], length: 0 };
+      slots.set(slot, bucket);
+    }
+    const items = bucket.items;
+    items[bucket.length++] = then;
+    items[bucket.length++] = sleepers;
+    if (slot < timerSlot) arm(slot);
   };
+  const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise<void>((resolve) => schedule(ms, signal, () => resolve()));
+  return Object.assign(sleep, { schedule });
 }
 
-/** The sleeps one signal is waiting in (resolving one twice is harmless). */
-interface Sleepers {
-  /** The signal aborted: later sleeps resolve at once. */
-  aborted: boolean;
+/**
+ * Calls a sleeper back. One that throws (a bug of its own) does not keep the sleepers after it from
+ * waking: its error is thrown again on its own, as a timer callback's would be.
+ */
+function call(wake: Wake, aborted: boolean): void {
+  try {
+    wake(aborted);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
+/** The sleepers of one slot: `length` entries of `items` (which keeps its capacity between slots). */
+interface Bucket {
+  items: Array<Wake | Sleepers | undefined>;
+  length: number;
+}
+
+/** Emptied buckets kept for later slots: a sleep's slots span its longest wait (the simulated provider's, 100 ms at 10 tokens/s: 20 slots). */
+const MAX_SPARE_BUCKETS = 64;
+
+/** What a sleep calls when it ends: `aborted` when its signal's abort ended it. */
+type Wake = (aborted: boolean) => void;
+
+/** The sleeps one signal is waiting in. */
+class Sleepers {
+  /** The signal aborted: later sleeps end at once. */
+  aborted = false;
   /** The usual case: one sleep at a time. */
-  one: (() => void) | undefined;
+  private one: Wake | undefined;
   /** Further concurrent sleeps on the same signal. */
-  more: Set<() => void> | undefined;
+  private more: Wake[] | undefined;
+
+  add(wake: Wake): void {
+    if (this.one === undefined) this.one = wake;
+    else (this.more ??= []).push(wake);
+  }
+
+  /** Takes `wake` out (its time came); false when it is not in (the abort woke it already). */
+  take(wake: Wake): boolean {
+    if (this.one === wake) {
+      this.one = undefined;
+      return true;
+    }
+    const at = this.more?.indexOf(wake) ?? -1;
+    if (at < 0) return false;
+    this.more!.splice(at, 1);
+    return true;
+  }
+
+  /** The signal aborted: every sleep in wakes, on a later microtask (not inside the caller's `abort()`). */
+  abort(): void {
+    this.aborted = true;
+    const one = this.one;
+    const more = this.more;
+    this.one = undefined;
+    this.more = undefined;
+    if (one === undefined && more === undefined) return;
+    queueMicrotask(() => {
+      if (one) call(one, true);
+      if (more) for (const wake of more) call(wake, true);
+    });
+  }
 }
