@@ -73,16 +73,6 @@ describe('buildUsageReport', () => {
     for (const g of fresh.groups) expect(g.cost.taxes).toBe('0');
   });
 
-  it('places records that share an end time like any other (in the period, the previous one, outside)', () => {
-    // Each pair shares one end string, as records finalised together do.
-    const pair = (i: number, endedAt: string) => [record(i, { endedAt, input: 1000, output: 0 }), record(i + 1, { endedAt, input: 1000, output: 0 })];
-    const records = [...pair(10, '2025-05-20T00:00:00.000Z'), ...pair(12, '2025-06-05T00:00:00.000Z'), ...pair(14, '2025-07-02T00:00:00.000Z'), ...pair(16, '2025-06-06T00:00:00.000Z')];
-    const report = buildUsageReport(records, { from: '2025-06-01', to: '2025-07-01' });
-    expect(report.totals.count).toBe(4);
-    expect(report.totals.cost.total).toBe('0.044000');
-    expect(report.trend?.count).toBe('100.00'); // 2 records in May
-  });
-
   it('skips open records and refuses to add different currencies', () => {
     const open = openBillingRecord({ streamId: 'x', tenantId: 't', provider: 'p', model: 'm', startedAt: Date.UTC(2025, 5, 5), currency: 'USD' });
     expect(buildUsageReport([...june, open], { from: '2025-06-01', to: '2025-07-01' }).totals.count).toBe(3);

@@ -169,21 +169,12 @@ export function buildUsageReport(records: Iterable<StreamBillingRecord>, options
   const previous = newTotals();
   let currency = options.currency;
 
-  // Records finalised together share their end time (often the very string): the last one's verdict
-  // is kept, which spares two string comparisons per such record.
-  let lastEnd: string | undefined;
-  let lastInPeriod = false;
-  let lastInPrevious = false;
-
   for (const r of records) {
     if (r.state !== 'final') continue;
     const end = r.endedAt ?? r.startedAt;
     let inPeriod: boolean;
     let inPrevious: boolean;
-    if (end === lastEnd) {
-      inPeriod = lastInPeriod;
-      inPrevious = lastInPrevious;
-    } else if (isCanonicalIso(end)) {
+    if (isCanonicalIso(end)) {
       inPeriod = end >= isoFrom && end < isoTo;
       inPrevious = !inPeriod && end >= isoPrev && end < isoFrom;
     } else {
@@ -191,9 +182,6 @@ export function buildUsageReport(records: Iterable<StreamBillingRecord>, options
       inPeriod = t >= from && t < to;
       inPrevious = !inPeriod && t >= prevFrom && t < from;
     }
-    lastEnd = end;
-    lastInPeriod = inPeriod;
-    lastInPrevious = inPrevious;
     if (!inPeriod && !inPrevious) continue;
     currency ??= r.currency;
     if (r.currency !== currency) {
