@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -27,6 +27,8 @@ describe('openOpeningsJournal', () => {
     expect(first.leftover).toEqual([]);
     expect(first.journal.append(opening('s1'))).toBe(true);
     expect(first.journal.append(opening('s2'))).toBe(true);
+    // Readable by its owner only, as the lock file beside it.
+    expect(statSync(path).mode & 0o777).toBe(0o600);
     // One journal per file in a process: a second store on the same database waits for the database.
     expect(openOpeningsJournal(path)).toBeUndefined();
     first.journal.close(false);

@@ -46,7 +46,8 @@ export function openOpeningsJournal(path: string, onError?: (error: unknown) => 
   let fd: number | undefined;
   let text: string;
   try {
-    fd = openSync(path, 'a+');
+    // Its owner's only, as the lock file beside it: billing openings name tenants, keys and users.
+    fd = openSync(path, 'a+', 0o600);
     text = readFileSync(fd, 'utf8');
     // A torn last line (see above) is ended, so the next opening starts a line of its own.
     if (text !== '' && !text.endsWith('\n')) writeSync(fd, '\n');
