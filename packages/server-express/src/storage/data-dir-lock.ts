@@ -20,9 +20,14 @@ export interface DataDirLock {
   release(): void;
 }
 
-/** The lock file of a PGlite folder: beside it, so PGlite's own folder stays untouched. */
+/** A file beside a PGlite folder (`<folder><suffix>`), so PGlite's own folder stays untouched. */
+export function besideDataDir(dataDir: string, suffix: string): string {
+  return `${dataDir.replace(/[/\\]+$/, '')}${suffix}`;
+}
+
+/** The lock file of a PGlite folder. */
 export function lockPathOf(dataDir: string): string {
-  return `${dataDir.replace(/[/\\]+$/, '')}.lock`;
+  return besideDataDir(dataDir, '.lock');
 }
 
 function alive(pid: number): boolean {

@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import type { StreamBillingRecord } from '@twin/core';
+import { besideDataDir } from './data-dir-lock';
 
 /**
  * The embedded database's billing openings, appended to a file on the main thread before they are
@@ -118,13 +119,13 @@ export function openOpeningsJournal(path: string, onError?: (error: unknown) => 
  * The journal's largest size: some 25,000 openings. Past it, openings wait for the database's
  * commit until it has caught up and emptied the file.
  */
-export const MAX_JOURNAL_BYTES = 8 * 1024 * 1024;
+const MAX_JOURNAL_BYTES = 8 * 1024 * 1024;
 
 const JOURNAL = Symbol('openings journal');
 
-/** The openings journal of a PGlite folder: beside it (as its lock file), so PGlite's own folder stays untouched. */
+/** The openings journal of a PGlite folder: beside it, as its lock file. */
 export function openingsJournalPathOf(dataDir: string): string {
-  return `${dataDir.replace(/[/\\]+$/, '')}.openings`;
+  return besideDataDir(dataDir, '.openings');
 }
 
 /** Marks database `db` (an embedded database on a folder) as journaling its stores' openings at `path`. */
