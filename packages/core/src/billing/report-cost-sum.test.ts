@@ -93,6 +93,19 @@ describe('ReportCostSums', () => {
     expect(new ReportCostSums().line(0)).toBe('0');
   });
 
+  it('stays exact where the number sum of a line would pass 2^53 within a few bills (odd counts near 2^52)', () => {
+    // Three bills of 2^52 + 1 on a line sum to 3·2^52 + 3, odd and past 2^53: not a double. The
+    // numbers must be moved into the DecimalSums before that (the bound check per bill).
+    for (const spread of [1, 9]) {
+      const sums = new ReportCostSums();
+      const reference = references();
+      const count = 2 ** 52 + 1;
+      const units = Array.from({ length: COST_LINES }, (_, i) => (i < spread ? count : 0));
+      for (let i = 0; i < 5; i++) apply([{ kind: 'number', units, places: 6, taxes: true }], sums, reference);
+      expect(lines(sums)).toEqual(reference.map((r) => r.toString()));
+    }
+  });
+
   it('stays exact past 2^53 in total', () => {
     const sums = new ReportCostSums();
     const max = Array.from({ length: COST_LINES }, () => Number.MAX_SAFE_INTEGER);
