@@ -230,6 +230,7 @@ export function billOnNumbers(
   const premiumUnits = roundedAfterPremium - roundedAfterStreaming;
   const infrastructureUnits = roundedSubtotal - roundedAfterPremium;
   const penaltyUnits = roundedSubtotal - roundedAfterPenalty;
+  const taxUnits = roundedTotal - roundedAfterPenalty;
   // Each line's string: most are a few hundredths or less, whose strings are kept (`kept`, from
   // smallUnitStrings), looked up here; the rest written by formatSafeUnits. Written out per line:
   // a helper for the lookup was compiled on its own (with formatSafeUnits inlined in it) and then
@@ -257,8 +258,10 @@ export function billOnNumbers(
     infrastructureUnits,
     roundedSubtotal,
     penaltyUnits,
-    roundedTotal - roundedAfterPenalty,
+    taxUnits,
     roundedTotal,
+    // Every unit is ≥ 0 and a safe integer: their sum (exact, or past 2^53 − 1 and seen as such) bounds each.
+    roundedTokenCost + discountUnits + streamingUnits + premiumUnits + infrastructureUnits + roundedSubtotal + penaltyUnits + taxUnits + roundedTotal,
   );
   const exact = new ExactAmounts(pricing.roundGcd, [subtotalDenominator, totalDenominator, tokenCostAmount, discount, streaming, premium, infrastructure, subtotal, penalty, total], taxAmounts);
   return makeBill(config, config.currency, undefined, lines, exact, usage, tokenCount, tier, discountRate);

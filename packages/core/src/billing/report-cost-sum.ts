@@ -16,7 +16,8 @@ const MAX = Number.MAX_SAFE_INTEGER;
  * line's number could leave the safe integers, and when the sums are read.
  *
  * Why the number part is exact: `headroom` is at least the magnitude of every line's number (it
- * grows by the sum of a bill's nine magnitudes, ≥ each of them), and a bill is added to the numbers
+ * grows by at least the sum of a bill's nine magnitudes, ≥ each of them, which a priced bill
+ * carries), and a bill is added to the numbers
  * only while headroom + that sum ≤ 2^53 − 1. Every line's new value is then an integer of magnitude
  * at most that bound, so each addition is exact. The one bound check per bill replaced one per line
  * (two comparisons and a branch each), and the nine fields a Float64Array's loads and stores with
@@ -68,9 +69,11 @@ export class ReportCostSums {
   /**
    * Adds a bill's nine line amounts, `units[from]` to `units[from + 8]`: integer counts of
    * 10^-places units, each a safe integer held as a number. `taxes`: whether the bill has tax lines
-   * (without, its taxes count is 0 and the line gets nothing, not even the places).
+   * (without, its taxes count is 0 and the line gets nothing, not even the places). `most`: at least
+   * the sum of their magnitudes (a priced bill carries the sum of its counts, all ≥ 0), a safe
+   * integer, or past 2^53 − 1 (then the counts go to the DecimalSums).
    */
-  addSafeUnits(units: readonly unknown[], from: number, places: number, taxes: boolean): void {
+  addSafeUnits(units: readonly unknown[], from: number, places: number, taxes: boolean, most: number): void {
     const u0 = units[from] as number;
     const u1 = units[from + 1] as number;
     const u2 = units[from + 2] as number;
@@ -80,7 +83,6 @@ export class ReportCostSums {
     const u6 = units[from + 6] as number;
     const u7 = units[from + 7] as number;
     const u8 = units[from + 8] as number;
-    const most = Math.abs(u0) + Math.abs(u1) + Math.abs(u2) + Math.abs(u3) + Math.abs(u4) + Math.abs(u5) + Math.abs(u6) + Math.abs(u7) + Math.abs(u8);
     if (places !== this.places || this.headroom + most > MAX) {
       this.settle();
       if (most > MAX) {
