@@ -34,11 +34,12 @@ const NO_BREACHES: BillLines['slaBreaches'] = Object.freeze([]) as unknown as Bi
  */
 
 /**
- * A line's string: most lines are a few hundredths or less, whose strings are kept (`kept`, from
- * smallUnitStrings): a lookup small enough to be inlined, instead of a call to formatSafeUnits.
+ * A bill's own copy of its SLA outcome's breach list (one to three names): an array literal, where
+ * `slice()` was a call into a builtin per breached bill.
  */
-function fmt(kept: readonly (string | undefined)[], units: number, places: number): string {
-  return (units < SMALL_UNITS ? kept[units] : undefined) ?? formatSafeUnits(units, places);
+function copyBreaches(list: readonly string[]): BillLines['slaBreaches'] {
+  const copy = list.length === 1 ? [list[0]!] : list.length === 2 ? [list[0]!, list[1]!] : list.length === 3 ? [list[0]!, list[1]!, list[2]!] : list.slice();
+  return copy as BillLines['slaBreaches'];
 }
 
 /** ⌊x / d⌋ for integers x ≥ 0, d > 0 with x + d ≤ MAX_SAFE_INTEGER (exact: see above). */
@@ -166,15 +167,48 @@ export function billOnNumbers(
   if (largest * unitFactor + 2 * subtotalDenominator > MAX || total * unitFactor + 2 * totalDenominator > MAX) return undefined;
   const places = config.rounding.minorUnits;
   const mode = config.rounding.mode;
-  const roundedTokenCost = roundSafe(tokenCostAmount * unitFactor, subtotalDenominator, subtotalHalf, mode);
+  // The roundings written out, not called: ⌊(x + bias) / d⌋ (see roundSafe) for every mode but
+  // half-even, which forms the remainder. A call per rounding, never inlined in this function,
+  // cost more than the division. x + bias + d is within the bound checked above (bias < d).
+  const evenTies = mode === 'half-even';
+  const subtotalBias = mode === 'half-up' ? subtotalHalf : mode === 'up' ? subtotalDenominator - 1 : 0;
+  const totalBias = mode === 'half-up' ? totalHalf : mode === 'up' ? totalDenominator - 1 : 0;
+  const roundedTokenCost = evenTies
+    ? roundSafe(tokenCostAmount * unitFactor, subtotalDenominator, subtotalHalf, mode)
+    : Math.floor((tokenCostAmount * unitFactor + subtotalBias) / subtotalDenominator);
   let running = tokenCostAmount - discount;
-  const roundedAfterDiscount = discount === 0 ? roundedTokenCost : roundSafe(running * unitFactor, subtotalDenominator, subtotalHalf, mode);
+  const roundedAfterDiscount =
+    discount === 0
+      ? roundedTokenCost
+      : evenTies
+        ? roundSafe(running * unitFactor, subtotalDenominator, subtotalHalf, mode)
+        : Math.floor((running * unitFactor + subtotalBias) / subtotalDenominator);
   running += streaming;
-  const roundedAfterStreaming = streaming === 0 ? roundedAfterDiscount : roundSafe(running * unitFactor, subtotalDenominator, subtotalHalf, mode);
+  const roundedAfterStreaming =
+    streaming === 0
+      ? roundedAfterDiscount
+      : evenTies
+        ? roundSafe(running * unitFactor, subtotalDenominator, subtotalHalf, mode)
+        : Math.floor((running * unitFactor + subtotalBias) / subtotalDenominator);
   running += premium;
-  const roundedAfterPremium = premium === 0 ? roundedAfterStreaming : roundSafe(running * unitFactor, subtotalDenominator, subtotalHalf, mode);
-  const roundedSubtotal = infrastructure === 0 ? roundedAfterPremium : roundSafe(subtotal * unitFactor, subtotalDenominator, subtotalHalf, mode);
-  let previous = penalty === 0 ? roundedSubtotal : roundSafe(afterPenalty * unitFactor, totalDenominator, totalHalf, mode);
+  const roundedAfterPremium =
+    premium === 0
+      ? roundedAfterStreaming
+      : evenTies
+        ? roundSafe(running * unitFactor, subtotalDenominator, subtotalHalf, mode)
+        : Math.floor((running * unitFactor + subtotalBias) / subtotalDenominator);
+  const roundedSubtotal =
+    infrastructure === 0
+      ? roundedAfterPremium
+      : evenTies
+        ? roundSafe(subtotal * unitFactor, subtotalDenominator, subtotalHalf, mode)
+        : Math.floor((subtotal * unitFactor + subtotalBias) / subtotalDenominator);
+  let previous =
+    penalty === 0
+      ? roundedSubtotal
+      : evenTies
+        ? roundSafe(afterPenalty * unitFactor, totalDenominator, totalHalf, mode)
+        : Math.floor((afterPenalty * unitFactor + totalBias) / totalDenominator);
   const roundedAfterPenalty = previous;
   running = afterPenalty;
   const taxLines: BillLines['taxes'] = taxes.length === 0 ? NO_TAX_LINES : [];
@@ -189,8 +223,6 @@ export function billOnNumbers(
   }
   if (taxLines !== NO_TAX_LINES) Object.freeze(taxLines);
   const roundedTotal = previous;
-  const kept = smallUnitStrings(places) ?? NONE_KEPT;
-  const subtotalString = fmt(kept, roundedSubtotal, places);
 
   // Lines are differences of rounded running sums: each ≥ 0 (rounding is monotone), a safe integer.
   const discountUnits = roundedTokenCost - roundedAfterDiscount;
@@ -198,19 +230,26 @@ export function billOnNumbers(
   const premiumUnits = roundedAfterPremium - roundedAfterStreaming;
   const infrastructureUnits = roundedSubtotal - roundedAfterPremium;
   const penaltyUnits = roundedSubtotal - roundedAfterPenalty;
+  const taxUnits = roundedTotal - roundedAfterPenalty;
+  // Each line's string: most are a few hundredths or less, whose strings are kept (`kept`, from
+  // smallUnitStrings), looked up here; the rest written by formatSafeUnits. Written out per line:
+  // a helper for the lookup was compiled on its own (with formatSafeUnits inlined in it) and then
+  // never inlined here, a call per line.
+  const kept = smallUnitStrings(places) ?? NONE_KEPT;
+  const subtotalString = (roundedSubtotal < SMALL_UNITS ? kept[roundedSubtotal] : undefined) ?? formatSafeUnits(roundedSubtotal, places);
   const lines = new PricedBillLines(
-    fmt(kept, roundedTokenCost, places),
-    fmt(kept, discountUnits, places),
-    fmt(kept, streamingUnits, places),
-    fmt(kept, premiumUnits, places),
-    fmt(kept, infrastructureUnits, places),
+    (roundedTokenCost < SMALL_UNITS ? kept[roundedTokenCost] : undefined) ?? formatSafeUnits(roundedTokenCost, places),
+    (discountUnits < SMALL_UNITS ? kept[discountUnits] : undefined) ?? formatSafeUnits(discountUnits, places),
+    (streamingUnits < SMALL_UNITS ? kept[streamingUnits] : undefined) ?? formatSafeUnits(streamingUnits, places),
+    (premiumUnits < SMALL_UNITS ? kept[premiumUnits] : undefined) ?? formatSafeUnits(premiumUnits, places),
+    (infrastructureUnits < SMALL_UNITS ? kept[infrastructureUnits] : undefined) ?? formatSafeUnits(infrastructureUnits, places),
     subtotalString,
-    fmt(kept, penaltyUnits, places),
-    outcome && outcome.breaches.length > 0 ? (outcome.breachList.slice() as BillLines['slaBreaches']) : NO_BREACHES,
+    (penaltyUnits < SMALL_UNITS ? kept[penaltyUnits] : undefined) ?? formatSafeUnits(penaltyUnits, places),
+    outcome && outcome.breaches.length > 0 ? copyBreaches(outcome.breachList) : NO_BREACHES,
     penaltyNumerator === 0 ? '0' : outcome!.percent,
     taxLines,
     discountRate.percent,
-    roundedTotal === roundedSubtotal ? subtotalString : fmt(kept, roundedTotal, places),
+    roundedTotal === roundedSubtotal ? subtotalString : ((roundedTotal < SMALL_UNITS ? kept[roundedTotal] : undefined) ?? formatSafeUnits(roundedTotal, places)),
     places,
     roundedTokenCost,
     discountUnits,
@@ -219,8 +258,10 @@ export function billOnNumbers(
     infrastructureUnits,
     roundedSubtotal,
     penaltyUnits,
-    roundedTotal - roundedAfterPenalty,
+    taxUnits,
     roundedTotal,
+    // Every unit is ≥ 0 and a safe integer: their sum (exact, or past 2^53 − 1 and seen as such) bounds each.
+    roundedTokenCost + discountUnits + streamingUnits + premiumUnits + infrastructureUnits + roundedSubtotal + penaltyUnits + taxUnits + roundedTotal,
   );
   const exact = new ExactAmounts(pricing.roundGcd, [subtotalDenominator, totalDenominator, tokenCostAmount, discount, streaming, premium, infrastructure, subtotal, penalty, total], taxAmounts);
   return makeBill(config, config.currency, undefined, lines, exact, usage, tokenCount, tier, discountRate);

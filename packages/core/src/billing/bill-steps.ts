@@ -52,6 +52,29 @@ export function billableTokens(usage: MeteredUsage['usage']): number {
  */
 export function checkTokenCounts(usage: MeteredUsage['usage']): void {
   if (!usage) return;
+  // Checked in place first (a call to `count` per field was most of this step's cost); any
+  // doubt goes to the checks below, which name the field.
+  const input = usage.inputTokens === undefined ? 0 : usage.inputTokens;
+  const cacheRead = usage.cacheReadTokens === undefined ? 0 : usage.cacheReadTokens;
+  const cacheWrite = usage.cacheWriteTokens === undefined ? 0 : usage.cacheWriteTokens;
+  const output = usage.outputTokens === undefined ? 0 : usage.outputTokens;
+  const reasoning = usage.reasoningTokens === undefined ? 0 : usage.reasoningTokens;
+  if (
+    Number.isSafeInteger(input) && input >= 0 &&
+    Number.isSafeInteger(cacheRead) && cacheRead >= 0 &&
+    Number.isSafeInteger(cacheWrite) && cacheWrite >= 0 &&
+    Number.isSafeInteger(output) && output >= 0 &&
+    Number.isSafeInteger(reasoning) && reasoning >= 0 &&
+    input - cacheRead - cacheWrite >= 0 &&
+    (reasoning <= output || usage.outputTokens === undefined)
+  ) {
+    return;
+  }
+  checkTokenCountsNamed(usage);
+}
+
+/** {@link checkTokenCounts} field by field, for the error that names the field. */
+function checkTokenCountsNamed(usage: NonNullable<MeteredUsage['usage']>): void {
   const input = count('inputTokens', usage.inputTokens);
   const cacheRead = count('cacheReadTokens', usage.cacheReadTokens);
   const cacheWrite = count('cacheWriteTokens', usage.cacheWriteTokens);

@@ -36,7 +36,7 @@ export class PricedBillLines implements BillLines {
   /**
    * What was written, in one array: the nine amounts as written, to notice a line changed
    * afterwards, then the number of places and (from UNITS on) the nine units of 10^-places in
-   * REPORT_COST_LINES order. One private field instead of eleven: fewer
+   * REPORT_COST_LINES order, and for units held as numbers their sum. One private field instead of eleven: fewer
    * properties to define per bill and to read per report line.
    */
   readonly #written: readonly unknown[];
@@ -67,6 +67,8 @@ export class PricedBillLines implements BillLines {
     penaltyUnits: bigint | number,
     taxUnits: bigint | number,
     totalUnits: bigint | number,
+    /** For units held as numbers: their sum, every unit being ≥ 0 (it bounds each of them for a report). */
+    unitsSum?: number,
   ) {
     this.tokenCost = tokenCost;
     this.discount = discount;
@@ -82,7 +84,7 @@ export class PricedBillLines implements BillLines {
     this.total = total;
     this.#written = [
       tokenCost, discount, streaming, bandwidthPremium, infrastructure, subtotal, slaPenalty, taxes, total, places,
-      tokenCostUnits, discountUnits, streamingUnits, premiumUnits, infrastructureUnits, subtotalUnits, penaltyUnits, taxUnits, totalUnits,
+      tokenCostUnits, discountUnits, streamingUnits, premiumUnits, infrastructureUnits, subtotalUnits, penaltyUnits, taxUnits, totalUnits, unitsSum,
     ];
   }
 
@@ -113,7 +115,7 @@ export class PricedBillLines implements BillLines {
     // taxes sum those places, "0.000000" where the same report from storage says "0".
     const taxes = (w[7] as readonly unknown[]).length > 0;
     // All nine are numbers (the bill was priced on numbers) or all bigints.
-    if (typeof w[UNITS] === 'number') sums.addSafeUnits(w, UNITS, places, taxes);
+    if (typeof w[UNITS] === 'number') sums.addSafeUnits(w, UNITS, places, taxes, w[UNITS + 9] as number);
     else sums.addUnits(w, UNITS, places, taxes);
     return true;
   }

@@ -36,6 +36,9 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('strings' as const), lines: fc.array(amount, { minLength: 9, maxLength: 9 }), taxes: fc.array(amount, { maxLength: 2 }) }), weight: 1 },
 );
 
+/** The sum of the counts' magnitudes, as a priced bill carries it (a double: past 2^53 it stays past). */
+const magnitudes = (units: number[]) => units.reduce((sum, u) => sum + Math.abs(u), 0);
+
 /** What the bill adds: a bill without tax lines adds nothing to `taxes` (index 7), whichever way it is held. */
 function apply(ops: Op[], sums: ReportCostSums, reference: DecimalSum[]): void {
   for (const o of ops) {
@@ -50,7 +53,7 @@ function apply(ops: Op[], sums: ReportCostSums, reference: DecimalSum[]): void {
     } else {
       // The counts sit in a longer array, as in a priced bill's written amounts.
       const written = ['x', ...o.units];
-      if (o.kind === 'number') sums.addSafeUnits(written, 1, o.places, o.taxes);
+      if (o.kind === 'number') sums.addSafeUnits(written, 1, o.places, o.taxes, magnitudes(o.units));
       else sums.addUnits(written, 1, o.places, o.taxes);
       o.units.forEach((u, i) => {
         if (i !== 7 || o.taxes) reference[i]!.addUnits(BigInt(u), o.places);
@@ -86,17 +89,30 @@ describe('ReportCostSums', () => {
 
   it('keeps the places of zero counts, and gives taxes places only from a bill with tax lines', () => {
     const sums = new ReportCostSums();
-    sums.addSafeUnits([0, 0, 0, 0, 0, 0, 0, 0, 0], 0, 6, false);
+    sums.addSafeUnits([0, 0, 0, 0, 0, 0, 0, 0, 0], 0, 6, false, 0);
     expect(lines(sums)).toEqual(['0.000000', '0.000000', '0.000000', '0.000000', '0.000000', '0.000000', '0.000000', '0', '0.000000']);
-    sums.addSafeUnits([0, 0, 0, 0, 0, 0, 0, 0, 0], 0, 6, true);
+    sums.addSafeUnits([0, 0, 0, 0, 0, 0, 0, 0, 0], 0, 6, true, 0);
     expect(sums.line(7)).toBe('0.000000');
     expect(new ReportCostSums().line(0)).toBe('0');
+  });
+
+  it('stays exact where the number sum of a line would pass 2^53 within a few bills (odd counts near 2^52)', () => {
+    // Three bills of 2^52 + 1 on a line sum to 3·2^52 + 3, odd and past 2^53: not a double. The
+    // numbers must be moved into the DecimalSums before that (the bound check per bill).
+    for (const spread of [1, 9]) {
+      const sums = new ReportCostSums();
+      const reference = references();
+      const count = 2 ** 52 + 1;
+      const units = Array.from({ length: COST_LINES }, (_, i) => (i < spread ? count : 0));
+      for (let i = 0; i < 5; i++) apply([{ kind: 'number', units, places: 6, taxes: true }], sums, reference);
+      expect(lines(sums)).toEqual(reference.map((r) => r.toString()));
+    }
   });
 
   it('stays exact past 2^53 in total', () => {
     const sums = new ReportCostSums();
     const max = Array.from({ length: COST_LINES }, () => Number.MAX_SAFE_INTEGER);
-    for (let i = 0; i < 10; i++) sums.addSafeUnits(max, 0, 6, true);
+    for (let i = 0; i < 10; i++) sums.addSafeUnits(max, 0, 6, true, magnitudes(max));
     const expected = new DecimalSum().addUnits(BigInt(Number.MAX_SAFE_INTEGER) * 10n, 6).toString();
     expect(lines(sums)).toEqual(Array.from({ length: COST_LINES }, () => expected));
   });

@@ -5,30 +5,47 @@ import { DecimalSum } from './decimal-sum';
 export const COST_LINES = 9;
 const TAXES = 7;
 
-/** The number part of a line stays within ±2^52; adding a safe integer to it is then exact or visibly past the bound. */
-const LIMIT = 2 ** 52;
+const MAX = Number.MAX_SAFE_INTEGER;
 
 /**
  * The exact sums of one report group's nine cost lines (REPORT_COST_LINES order). Each line is a
  * {@link DecimalSum}: decimal strings (a stored record's lines) and bigint counts (a bill priced on
  * bigints) go straight to it. The counts of bills priced on numbers (bill-on-numbers.ts, nearly
- * every bill) are added as numbers first, one Float64Array element per line, all at the places of
- * the first such bill, and moved into the DecimalSums when another number of places comes, before a
- * line's number could leave ±2^52, and when the sums are read.
+ * every bill) are added as numbers first, one number field per line, all at the places of the
+ * first such bill, and moved into the DecimalSums when another number of places comes, before a
+ * line's number could leave the safe integers, and when the sums are read.
+ *
+ * Why the number part is exact: `headroom` is at least the magnitude of every line's number (it
+ * grows by at least the sum of a bill's nine magnitudes, ≥ each of them, which a priced bill
+ * carries), and a bill is added to the numbers
+ * only while headroom + that sum ≤ 2^53 − 1. Every line's new value is then an integer of magnitude
+ * at most that bound, so each addition is exact. The one bound check per bill replaced one per line
+ * (two comparisons and a branch each), and the nine fields a Float64Array's loads and stores with
+ * their bounds checks. (A sum of non-negative doubles whose exact value passes 2^53 − 1 comes out
+ * at 2^53 or more, so a computed sum within the bound is exact, and one past it is seen.)
  *
  * The result is the DecimalSums' exactly, scale included (a DecimalSum's scale is the most places
  * added, zeros included, in any order): every line of a bill is added at its places, except that a
  * bill without tax lines adds nothing to `taxes` (as the strings of a stored copy have no tax amount
- * to add), so `taxes` gets the places only once a bill with tax lines was added. The same report as
- * nine ReportCostSum objects gave, without a call, a field load and a field store per line and bill.
+ * to add), so `taxes` gets the places only once a bill with tax lines was added.
  */
 export class ReportCostSums {
   private readonly exact: DecimalSum[] = [];
-  /** Per line, a count of 10^-places units: an integer within ±2^52. */
-  private readonly small = new Float64Array(COST_LINES);
-  /** The places of `small`, -1 while nothing is held in it. */
+  // Per line, a count of 10^-places units: an integer within ±headroom.
+  private n0 = 0;
+  private n1 = 0;
+  private n2 = 0;
+  private n3 = 0;
+  private n4 = 0;
+  private n5 = 0;
+  private n6 = 0;
+  private n7 = 0;
+  private n8 = 0;
+  /** At least |n0| … |n8|, and at most MAX_SAFE_INTEGER. */
+  private headroom = 0;
+  /** The places of the numbers, -1 while nothing is held in them. */
   private places = -1;
-  /** Whether a bill with tax lines was added to `small` (only then does `taxes` get its places). */
+  /** Whether a bill with tax lines was added to the numbers (only then does `taxes` get its places). */
   private taxesHeld = false;
 
   constructor() {
@@ -52,40 +69,41 @@ export class ReportCostSums {
   /**
    * Adds a bill's nine line amounts, `units[from]` to `units[from + 8]`: integer counts of
    * 10^-places units, each a safe integer held as a number. `taxes`: whether the bill has tax lines
-   * (without, its taxes count is 0 and the line gets nothing, not even the places).
+   * (without, its taxes count is 0 and the line gets nothing, not even the places). `most`: at least
+   * the sum of their magnitudes (a priced bill carries the sum of its counts, all ≥ 0), a safe
+   * integer, or past 2^53 − 1 (then the counts go to the DecimalSums).
    */
-  addSafeUnits(units: readonly unknown[], from: number, places: number, taxes: boolean): void {
-    if (places !== this.places) {
+  addSafeUnits(units: readonly unknown[], from: number, places: number, taxes: boolean, most: number): void {
+    const u0 = units[from] as number;
+    const u1 = units[from + 1] as number;
+    const u2 = units[from + 2] as number;
+    const u3 = units[from + 3] as number;
+    const u4 = units[from + 4] as number;
+    const u5 = units[from + 5] as number;
+    const u6 = units[from + 6] as number;
+    const u7 = units[from + 7] as number;
+    const u8 = units[from + 8] as number;
+    if (places !== this.places || this.headroom + most > MAX) {
       this.settle();
+      if (most > MAX) {
+        // Counts this large (amounts past 10^15 units) go to the DecimalSums as they come.
+        const e = this.exact;
+        for (let i = 0; i < COST_LINES; i++) if (i !== TAXES || taxes) e[i]!.addUnits(BigInt(units[from + i] as number), places);
+        return;
+      }
       this.places = places;
     }
-    // Written out line by line (a loop cost a third more here).
-    const s = this.small;
-    this.addLine(s, 0, units[from + 0] as number);
-    this.addLine(s, 1, units[from + 1] as number);
-    this.addLine(s, 2, units[from + 2] as number);
-    this.addLine(s, 3, units[from + 3] as number);
-    this.addLine(s, 4, units[from + 4] as number);
-    this.addLine(s, 5, units[from + 5] as number);
-    this.addLine(s, 6, units[from + 6] as number);
-    this.addLine(s, 7, units[from + 7] as number);
-    this.addLine(s, 8, units[from + 8] as number);
+    this.n0 += u0;
+    this.n1 += u1;
+    this.n2 += u2;
+    this.n3 += u3;
+    this.n4 += u4;
+    this.n5 += u5;
+    this.n6 += u6;
+    this.n7 += u7;
+    this.n8 += u8;
+    this.headroom += most;
     if (taxes) this.taxesHeld = true;
-  }
-
-  /**
-   * Adds a safe integer `u` to line `i`'s number part. s[i] is within ±2^52, so the exact sum is
-   * below 2^54 in size. A computed sum within ±2^52 is the exact one (below 2^53 every integer is a
-   * double, and rounding is monotone, so an exact sum past ±2^52 cannot come out within it); past the
-   * bound both terms, exact integers, go to the DecimalSum as bigints.
-   */
-  private addLine(s: Float64Array, i: number, u: number): void {
-    const sum = s[i]! + u;
-    if (sum <= LIMIT && sum >= -LIMIT) s[i] = sum;
-    else {
-      this.exact[i]!.addUnits(BigInt(s[i]!) + BigInt(u), this.places);
-      s[i] = 0;
-    }
   }
 
   /** {@link addSafeUnits} for counts held as bigints (a bill priced on bigints). */
@@ -110,11 +128,10 @@ export class ReportCostSums {
   private settle(): void {
     const places = this.places;
     if (places < 0) return;
-    const s = this.small;
-    for (let i = 0; i < COST_LINES; i++) {
-      if (i !== TAXES || this.taxesHeld) this.exact[i]!.addUnits(BigInt(s[i]!), places);
-      s[i] = 0;
-    }
+    const numbers = [this.n0, this.n1, this.n2, this.n3, this.n4, this.n5, this.n6, this.n7, this.n8];
+    for (let i = 0; i < COST_LINES; i++) if (i !== TAXES || this.taxesHeld) this.exact[i]!.addUnits(BigInt(numbers[i]!), places);
+    this.n0 = this.n1 = this.n2 = this.n3 = this.n4 = this.n5 = this.n6 = this.n7 = this.n8 = 0;
+    this.headroom = 0;
     this.places = -1;
     this.taxesHeld = false;
   }
