@@ -170,6 +170,19 @@ function isValidUtf8(bytes: Uint8Array, from: number, to: number): boolean {
   return true;
 }
 
+/** No lone surrogate (`String.prototype.isWellFormed`, not in every runtime's library yet). */
+function isWellFormed(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c > 0xdbff) return false;
+    const next = text.charCodeAt(i + 1);
+    if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+    i++;
+  }
+  return true;
+}
+
 const startsWithBom = (bytes: Uint8Array, at: number, to: number) => to - at >= 3 && bytes[at] === 0xef && bytes[at + 1] === 0xbb && bytes[at + 2] === 0xbf;
 
 /**
@@ -253,9 +266,13 @@ export function createRankTableCounter(table: RankTable): TokenCounter {
         if (c > 0x7f) break;
         scratch[written++] = c;
       }
-      if (written < piece.length) written = encoder.encodeInto(piece, scratch).written;
+      let wellFormed = true;
+      if (written < piece.length) {
+        wellFormed = isWellFormed(piece);
+        written = encoder.encodeInto(piece, scratch).written;
+      }
       // The piece as one token: its text is a token's (well-formed, and a token kept as text does not start with a BOM).
-      if (piece.charCodeAt(0) !== 0xfeff && piece.isWellFormed() && rankOf(table, scratch, 0, written) >= 0) {
+      if (wellFormed && piece.charCodeAt(0) !== 0xfeff && rankOf(table, scratch, 0, written) >= 0) {
         count++;
         continue;
       }
