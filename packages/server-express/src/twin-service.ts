@@ -102,7 +102,9 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
   const { providers, defaultProvider } = resolveProviders(options);
   const secrets = options.secrets ?? {};
   let routing = options.routing ?? EMPTY_ROUTING_CONFIG;
-  const routingEnv = options.routingEnv ? { env: options.routingEnv } : {};
+  // One rank table per process: the routing file's providers estimate usage with the server's counter.
+  const countTokens = options.countTokens === false ? undefined : (options.countTokens ?? (await loadO200kTokenCounter()));
+  const routingEnv = { ...(options.routingEnv ? { env: options.routingEnv } : {}), ...(countTokens ? { countTokens } : {}) };
   let router = createModelRouter({ base: providers, config: routing, secrets, defaultProvider, ...routingEnv });
 
   const cluster = options.cluster ? await joinCluster({ ...options.cluster, instanceId: options.cluster.instanceId ?? options.store.instanceId }, logger) : undefined;
@@ -124,7 +126,6 @@ export async function createTwinService(options: TwinServiceOptions): Promise<Tw
     }),
     metrics.registry,
   );
-  const countTokens = options.countTokens === false ? undefined : (options.countTokens ?? (await loadO200kTokenCounter()));
   const leaseMs = options.cluster?.leaseMs ?? 15_000;
   // One pub/sub per instance, shared by every cluster part.
   const bus = cluster ? new ClusterBus(cluster, logger) : undefined;

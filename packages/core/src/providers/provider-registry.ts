@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TwinError } from '../errors/twin-error';
 import { createAnthropicProvider, type AnthropicClient } from './anthropic';
 import type { ProviderEnvironment } from './environment';
+import type { TokenCounter } from './estimate-usage';
 import { createGeminiProvider } from './gemini';
 import { createOllamaProvider } from './ollama';
 import { createOpenAIChatProvider, type OpenAIChatClient } from './openai-chat';
@@ -44,6 +45,12 @@ export interface ProviderRegistryConfig {
   /** Name of the default provider. Default: the first configured of openai, anthropic, google, ollama; else `simulated`. */
   default?: string;
   env?: Partial<ProviderEnvironment>;
+  /**
+   * The counter the HTTP adapters estimate usage with when their upstream reports none (see
+   * `guardProviderStream`). Default: `loadDefaultTokenCounter`, loaded on first use. A server
+   * that counts prompts with a counter of its own passes it, so the process holds one rank table.
+   */
+  countTokens?: TokenCounter;
 }
 
 export interface ProviderRegistry {
@@ -72,9 +79,10 @@ export const DEFAULT_MODELS = {
 export function createProviderRegistry(config: ProviderRegistryConfig = {}): ProviderRegistry {
   const providers = new Map<string, Provider>();
   const env = config.env;
+  const counted = config.countTokens ? { countTokens: config.countTokens } : {};
   const { openai, anthropic, google, ollama } = config;
   if (openai && (openai.apiKey || openai.client || openai.baseURL)) {
-    const common = { apiKey: openai.apiKey, baseURL: openai.baseURL, defaultModel: openai.defaultModel ?? DEFAULT_MODELS.openai, env };
+    const common = { apiKey: openai.apiKey, baseURL: openai.baseURL, defaultModel: openai.defaultModel ?? DEFAULT_MODELS.openai, env, ...counted };
     providers.set(
       'openai',
       openai.api === 'responses'
@@ -83,10 +91,10 @@ export function createProviderRegistry(config: ProviderRegistryConfig = {}): Pro
     );
   }
   if (anthropic && (anthropic.apiKey || anthropic.client)) {
-    providers.set('anthropic', createAnthropicProvider({ ...anthropic, defaultModel: anthropic.defaultModel ?? DEFAULT_MODELS.anthropic, env }));
+    providers.set('anthropic', createAnthropicProvider({ ...anthropic, defaultModel: anthropic.defaultModel ?? DEFAULT_MODELS.anthropic, env, ...counted }));
   }
-  if (google?.apiKey) providers.set('google', createGeminiProvider({ ...google, defaultModel: google.defaultModel ?? DEFAULT_MODELS.google, env }));
-  if (ollama) providers.set('ollama', createOllamaProvider({ ...ollama, defaultModel: ollama.defaultModel ?? DEFAULT_MODELS.ollama, env }));
+  if (google?.apiKey) providers.set('google', createGeminiProvider({ ...google, defaultModel: google.defaultModel ?? DEFAULT_MODELS.google, env, ...counted }));
+  if (ollama) providers.set('ollama', createOllamaProvider({ ...ollama, defaultModel: ollama.defaultModel ?? DEFAULT_MODELS.ollama, env, ...counted }));
   const real = [...providers.keys()];
   providers.set('simulated', createSimulatedProvider({ ...config.simulated, env: { ...env, ...config.simulated?.env } }));
   for (const p of config.providers ?? []) providers.set(p.name, p);

@@ -35,6 +35,18 @@ describe('provider registry', () => {
     expect(server.requests.at(-1)!.body).toMatchObject({ model: 'gpt-4o-mini' });
   });
 
+  it('has its HTTP adapters estimate usage their upstream does not report with the counter it is given', async () => {
+    // An OpenAI-compatible server that streams text and no usage.
+    const body = ['data: {"choices":[{"index":0,"delta":{"content":"hello there"}}]}', 'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}', 'data: [DONE]'].map((l) => `${l}\n\n`).join('');
+    const fetch = async () => new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+    const counted: string[] = [];
+    const countTokens = (text: string) => (counted.push(text), 1_000);
+    const registry = createProviderRegistry({ openai: { baseURL: 'http://upstream.invalid/v1', defaultModel: 'gpt-4o-mini' }, env: { fetch }, countTokens });
+    const parts = await collect(registry.resolveProvider('openai').stream(request));
+    expect(parts.find((p) => p.type === 'usage')).toMatchObject({ usage: { outputTokens: 1_000, estimated: true } });
+    expect(counted).toContain('hello there');
+  });
+
   it('uses a given SDK client, the Responses API on request, and custom providers', async () => {
     const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${server.url}/v1`, maxRetries: 0 });
     const registry = createProviderRegistry({

@@ -17,6 +17,7 @@ import { readRoutingConfigFile } from '../routing/routing-config';
 import { acquireDataDirLock } from '../storage/data-dir-lock';
 import { tablesWithTerms } from './profile-migrate';
 import { instanceIdOf, pgliteDir, readPricingFile, readServerEnv, type ServerEnv } from './server-config';
+import { loadO200kTokenCounter } from '../limits/o200k-token-counter';
 
 /** A running reference server. */
 export interface RunningServer {
@@ -113,7 +114,10 @@ export async function startReferenceServer(vars: Record<string, string | undefin
     instanceId,
     onWriteError: (table, err, rows) => logger.warn({ table, rows, err }, 'batch write failed; will retry'),
   });
-  const registry = createProviderRegistry({ ...providerConfigFromEnv(vars), simulated: {
+  // The server's prompt counter (createTwinService's default, loaded once): the adapters estimate
+  // usage their upstream does not report with it, not with a second copy of the rank table.
+  const countTokens = await loadO200kTokenCounter();
+  const registry = createProviderRegistry({ ...providerConfigFromEnv(vars), countTokens, simulated: {
       tokensPerSecond: env.TWIN_SIMULATED_TOKENS_PER_SECOND,
       // One shared timer for every simulated stream's per-token sleep (see slot-sleep.ts).
       env: { sleep: createSlotSleep() },

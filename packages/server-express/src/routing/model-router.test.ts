@@ -64,6 +64,17 @@ describe('createModelRouter', () => {
     expect(router.providerNames).toEqual(['primary', 'local']);
   });
 
+  it("has the file's HTTP providers estimate usage their upstream does not report with the counter it is given (the server's, not a second table)", async () => {
+    const body = ['data: {"choices":[{"index":0,"delta":{"content":"hello there"}}]}', 'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}', 'data: [DONE]'].map((l) => `${l}\n\n`).join('');
+    const fetch = async () => new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+    const counted: string[] = [];
+    const config = parseRoutingConfig({ providers: { local: { type: 'openai', baseURL: 'http://upstream.invalid/v1' } } });
+    const router = createModelRouter({ base: base(backup), config, env: { fetch }, countTokens: (text) => (counted.push(text), 1_000) });
+    const parts = await collect(router.provider('local'), 'gpt-4o-mini');
+    expect(parts.find((p) => p.type === 'usage')).toMatchObject({ usage: { outputTokens: 1_000, estimated: true } });
+    expect(counted).toContain('hello there');
+  });
+
   it('keeps a provider whose config did not change across a reload (its breaker state survives)', () => {
     const config = parseRoutingConfig({ defaults: { circuitBreaker: { failureThreshold: 1 } } });
     const first = createModelRouter({ base: base(primary, backup), config });

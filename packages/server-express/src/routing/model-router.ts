@@ -16,6 +16,7 @@ import {
   type CircuitState,
   type Provider,
   type ProviderEnvironment,
+  type TokenCounter,
 } from '@twin/core';
 import type { ResilienceConfig, RoutingConfig, RoutingProviderConfig } from './routing-config';
 
@@ -61,6 +62,11 @@ export interface ModelRouterOptions {
   previous?: ModelRouter;
   /** Timers, fetch and clock for providers and wrappers (tests inject them). */
   env?: Partial<ProviderEnvironment>;
+  /**
+   * The counter the file's HTTP providers estimate usage with when their upstream reports none
+   * (the server's prompt counter; default: core's `loadDefaultTokenCounter`, a second rank table).
+   */
+  countTokens?: TokenCounter;
 }
 
 interface Built {
@@ -74,7 +80,7 @@ function configError(path: string, message: string): TwinError {
   return new TwinError('config_invalid', `Invalid routing config: ${path}: ${message}`, { details: { fields: [path] } });
 }
 
-function createFromConfig(name: string, spec: RoutingProviderConfig, secrets: Record<string, string | undefined>, env: Partial<ProviderEnvironment> | undefined): Provider {
+function createFromConfig(name: string, spec: RoutingProviderConfig, secrets: Record<string, string | undefined>, env: Partial<ProviderEnvironment> | undefined, countTokens: TokenCounter | undefined): Provider {
   const apiKey = spec.apiKeyEnv ? secrets[spec.apiKeyEnv] : undefined;
   if (spec.apiKeyEnv && !apiKey) throw configError(`providers.${name}.apiKeyEnv`, `the environment variable ${spec.apiKeyEnv} is not set`);
   const needsKey = spec.type === 'anthropic' || spec.type === 'google' || ((spec.type === 'openai' || spec.type === 'openai-responses') && !spec.baseURL);
@@ -85,6 +91,7 @@ function createFromConfig(name: string, spec: RoutingProviderConfig, secrets: Re
     ...(spec.defaultModel ? { defaultModel: spec.defaultModel } : {}),
     ...(spec.headers ? { headers: spec.headers } : {}),
     ...(env ? { env } : {}),
+    ...(countTokens ? { countTokens } : {}),
   };
   const keyed = { ...common, ...(apiKey ? { apiKey } : {}) };
   switch (spec.type) {
@@ -135,7 +142,7 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
       built.set(name, kept);
       continue;
     }
-    let provider = own ? createFromConfig(name, own, secrets, env) : options.base.get(name)!;
+    let provider = own ? createFromConfig(name, own, secrets, env, options.countTokens) : options.base.get(name)!;
     let breaker: CircuitBreakerProvider | undefined;
     if (resilience.timeouts && (resilience.timeouts.firstTokenMs || resilience.timeouts.idleMs)) {
       provider = withTimeouts(provider, {
