@@ -5,9 +5,10 @@
  * (BENCH_REDIS_PREFIX, BENCH_INSTANCE_ID: as REDIS_URL, TWIN_REDIS_PREFIX, TWIN_INSTANCE_ID do for
  * twin-server); its reports then carry the event log's Redis counters (`twin_cluster_log_*`).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { createServer } from 'node:http';
+import { PerformanceObserver } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,7 +80,36 @@ const service = await createTwinService({
 const metric = async (name: string): Promise<number> => (await service.metrics.registry.getSingleMetric(name)?.get())?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
 const key = (await createApiKey(store, { tenantId: 'bench' })).key;
 const router = createTwinRouter({ service });
-const server = createServer((req, res) => router(req as never, res as never, () => res.writeHead(404).end()));
+// TTFB_TRACE_FILE (sse-load.bench.ts): each traced request's accept, request, first write, chunk write and close
+// times on the machine's monotonic clock (process.hrtime, as the client's), with the GC pauses and
+// a CPU profile of the window. Off unless the bench sends trace-start.
+interface TracedRequest { accept: bigint; request: bigint; handlerReturned: bigint; firstWrite: bigint; close: bigint; chunkWrite: bigint }
+let tracing = false;
+let traced: TracedRequest[] = [];
+const acceptedAt = new WeakMap<object, bigint>();
+const server = createServer((req, res) => {
+  if (!tracing) return router(req as never, res as never, () => res.writeHead(404).end());
+  const t: TracedRequest = { accept: acceptedAt.get(req.socket) ?? 0n, request: process.hrtime.bigint(), handlerReturned: 0n, firstWrite: 0n, close: 0n, chunkWrite: 0n };
+  traced.push(t);
+  // Stamped at the socket (Twin writes its frames to it directly once the headers are out; a
+  // replaced res.write would turn that off): the first write and the first one that carries a
+  // chunk event (it may still sit in the socket's cork: chunk write → client end tells).
+  const socket = req.socket as typeof req.socket & { write: (...a: unknown[]) => boolean };
+  const socketWrite = socket.write;
+  socket.write = function (this: typeof socket, ...args: unknown[]) {
+    const now = process.hrtime.bigint();
+    if (t.firstWrite === 0n) t.firstWrite = now;
+    if (t.chunkWrite === 0n && String(args[0]).includes('event: chunk')) t.chunkWrite = now;
+    return socketWrite.apply(this, args);
+  };
+
+  res.once('close', () => (t.close = process.hrtime.bigint()));
+  router(req as never, res as never, () => res.writeHead(404).end());
+  t.handlerReturned = process.hrtime.bigint();
+});
+server.on('connection', (socket) => {
+  if (tracing) acceptedAt.set(socket, process.hrtime.bigint());
+});
 server.timeout = 0;
 server.listen({ port: 0, host: '127.0.0.1', backlog: 8_192 });
 await new Promise((r) => server.once('listening', r));
@@ -101,13 +131,96 @@ let reports = 0;
 const post = (method: string, params: object = {}) =>
   new Promise<unknown>((resolve, reject) => inspector!.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
 
+let tracer: Session | undefined;
+const traceSession = () => {
+  if (!tracer) {
+    tracer = new Session();
+    tracer.connect();
+  }
+  return tracer;
+};
+const postTo = (session: Session, method: string, params: object = {}) =>
+  new Promise<unknown>((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
+
 if (liveHeapFile) {
   await post('HeapProfiler.enable');
   await post('HeapProfiler.startSampling', { samplingInterval: 4_096 });
 }
 
-process.on('message', async (message: { type: string }) => {
-  if (message.type === 'status') {
+let gcPauses: Array<[number, number, number]> = [];
+/** CPU ticks (user + system, 1/100 s) of each of this process's threads, by thread id and name. */
+const threadTicks = (): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[`${tid} ${name}`] = Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+};
+let traceThreads: Record<string, number> = {};
+const profileUs = Number(process.env.TTFB_TRACE_PROFILE_US ?? 100);
+let traceCpu = process.cpuUsage();
+let gcObserver: PerformanceObserver | undefined;
+process.on('message', async (message: { type: string; file?: string; client?: unknown }) => {
+  if (message.type === 'trace-start') {
+    traced = [];
+    gcPauses = [];
+    // performance.now() is on the monotonic clock from timeOrigin: its offset to hrtime, in ms.
+    const offsetMs = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+    gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcPauses.push([e.startTime + offsetMs, e.duration, ((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? 0]);
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
+    // TTFB_TRACE_PROFILE_US: the CPU profile's sampling interval (100 µs; 0: no profile, which
+    // itself costs the main thread some CPU per sample).
+    if (profileUs > 0) {
+      const session = traceSession();
+      await postTo(session, 'Profiler.enable');
+      await postTo(session, 'Profiler.setSamplingInterval', { interval: profileUs });
+      await postTo(session, 'Profiler.start');
+    }
+    // TTFB_TRACE_ALLOCATIONS=1: also a sampling profile of every allocation of the window, collected
+    // ones included (<file>.heapprofile): the garbage each request leaves for the scavenger.
+    if (process.env.TTFB_TRACE_ALLOCATIONS === '1') {
+      await postTo(traceSession(), 'HeapProfiler.enable');
+      await postTo(traceSession(), 'HeapProfiler.startSampling', { samplingInterval: 4_096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    }
+    traceCpu = process.cpuUsage();
+    traceThreads = threadTicks();
+    tracing = true;
+    process.send!({ type: 'trace-started', hrtimeNs: String(process.hrtime.bigint()) });
+  } else if (message.type === 'trace-stop') {
+    tracing = false;
+    gcObserver?.disconnect();
+    const cpu = process.cpuUsage(traceCpu);
+    const threads = Object.fromEntries(Object.entries(threadTicks()).map(([k, v]) => [k, (v - (traceThreads[k] ?? 0)) * 10]).filter(([, v]) => (v as number) > 0));
+    if (process.env.TTFB_TRACE_ALLOCATIONS === '1') {
+      const { profile } = (await postTo(traceSession(), 'HeapProfiler.stopSampling')) as { profile: unknown };
+      writeFileSync(`${message.file!}.heapprofile`, JSON.stringify(profile));
+    }
+    if (profileUs > 0) {
+      const { profile } = (await postTo(traceSession(), 'Profiler.stop')) as { profile: unknown };
+      writeFileSync(`${message.file!}.cpuprofile`, JSON.stringify(profile));
+    }
+    const s = (v: bigint) => String(v);
+    writeFileSync(
+      `${message.file!}.json`,
+      JSON.stringify({
+        client: message.client,
+        server: traced.map((t) => [s(t.accept), s(t.request), s(t.handlerReturned), s(t.firstWrite), s(t.close), s(t.chunkWrite)]),
+        cpuMicros: cpu.user + cpu.system,
+        threadCpuMs: threads,
+        gc: gcPauses,
+      }),
+    );
+    process.send!({ type: 'trace-stopped' });
+  } else if (message.type === 'status') {
     // Polled before the load phase (does not count as a report: those mark the measured window).
     (globalThis as { gc?: () => void }).gc?.();
     process.send!({

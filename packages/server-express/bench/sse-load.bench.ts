@@ -13,7 +13,12 @@
  * Knobs: STREAMS (10000), MEASURE_MS (20000), OUTPUT_TOKENS (long enough for every stream to outlive the run), PERSIST_CHUNKS (1; 0 disables the stream_chunks audit copy),
  * BENCH_DATABASE_URL (run the server on a Postgres server instead of PGlite), SERVER_NODE_FLAGS (extra node flags
  * for the server process, e.g. --expose-gc for live-heap figures), OPEN_BUDGET_MS (60000: stop opening after it),
- * MAX_EVENT_LOOP_LAG_MS (unset: the server's opt-in load shedding off), PEER (1; 0 skips the bare node:http run), PROFILE_FILE (CPU profile of the measured window), LIVE_HEAP_FILE (what is alive once every stream is open), ALLOCATION_FILE (sampled allocations of that window, collected ones too), SLOT_SLEEP (0: core's timerSleep for the simulated provider), TTFB_INTERVAL_MS (10) and TTFB_SAMPLES (2000) for the paced TTFB, HOLD_FIRST_BYTE (1; 0: content may leave before its billing record commits, to measure what the crash-safe hold costs), DETACH_GRACE_MS (0: a stream whose client hung up ends at once, as the peer's does; the server's default is 30 s), SERVER_SOURCE (dist: the built package, as twin-server runs; src: the sources under tsx).
+ * MAX_EVENT_LOOP_LAG_MS (unset: the server's opt-in load shedding off), PEER (1; 0 skips the bare node:http run), PROFILE_FILE (CPU profile of the measured window), LIVE_HEAP_FILE (what is alive once every stream is open), ALLOCATION_FILE (sampled allocations of that window, collected ones too), SLOT_SLEEP (0: core's timerSleep for the simulated provider), TTFB_INTERVAL_MS (10) and TTFB_SAMPLES (2000) for the paced TTFB, HOLD_FIRST_BYTE (1; 0: content may leave before its billing record commits, to measure what the crash-safe hold costs), DETACH_GRACE_MS (0: a stream whose client hung up ends at once, as the peer's does; the server's default is 30 s), SERVER_SOURCE (dist: the built package, as twin-server runs; src: the sources under tsx),
+ * LOAD (1; 0 skips both load phases: the TTFB figures alone, Twin's and the bare peer's, in about a minute), TTFB_TRACE_FILE (where
+ * Twin's paced TTFB requests spend their time: the client's start and end of each paced request and the server's
+ * accept, request, first-write and close times, its GC pauses and a CPU profile sampled every 100 µs over the
+ * paced window, all on the machine's monotonic clock; written to <file>.json and <file>.cpuprofile, read by
+ * bench/ttfb-trace-report.ts).
  */
 import { request } from 'node:http';
 import { Bench } from 'tinybench';
@@ -73,13 +78,19 @@ const firstChunkOverSSE = (base: string, auth: string) => () =>
 // server; back to back (tinybench, below) is the same figure under that churn.
 const TTFB_INTERVAL_MS = Number(process.env.TTFB_INTERVAL_MS ?? 10);
 const TTFB_SAMPLES = Number(process.env.TTFB_SAMPLES ?? 2_000);
-async function pacedLatencies(task: () => Promise<void>): Promise<{ p50: number; p99: number }> {
+/** Each paced request's start and end on the machine's monotonic clock (ns), for TTFB_TRACE_FILE. */
+let pacedSpans: Array<[bigint, bigint]> = [];
+async function pacedLatencies(task: () => Promise<void>, beforeTimed?: () => Promise<void>): Promise<{ p50: number; p99: number }> {
   for (let i = 0; i < 100; i++) await task(); // warm-up
+  await beforeTimed?.();
   const samples: number[] = [];
+  pacedSpans = [];
   for (let i = 0; i < TTFB_SAMPLES; i++) {
+    const start = process.hrtime.bigint();
     const t0 = performance.now();
     await task();
     samples.push(performance.now() - t0);
+    pacedSpans.push([start, process.hrtime.bigint()]);
     await new Promise((resolve) => setTimeout(resolve, TTFB_INTERVAL_MS));
   }
   samples.sort((a, b) => a - b);
@@ -119,7 +130,21 @@ async function settle(): Promise<void> {
 // Paced after back to back: those requests warmed the server up (JIT), and it has settled.
 await settle();
 const pacedDirect = await pacedLatencies(directFirstToken);
-const pacedServer = await pacedLatencies(firstChunkOverSSE(url, key));
+const traceFile = process.env.TTFB_TRACE_FILE;
+const pacedServer = await pacedLatencies(
+  firstChunkOverSSE(url, key),
+  traceFile
+    ? async () => {
+        server.send({ type: 'trace-start' });
+        await nextMessage(server, 'trace-started');
+      }
+    : undefined,
+);
+if (traceFile) {
+  server.send({ type: 'trace-stop', file: traceFile, client: pacedSpans.map(([a, b]) => [String(a), String(b)]) });
+  await nextMessage(server, 'trace-stopped');
+  console.log(`TTFB trace written to ${traceFile}.json and ${traceFile}.cpuprofile (read it with bench/ttfb-trace-report.ts)`);
+}
 const pacedAddedP50 = pacedServer.p50 - pacedDirect.p50;
 const pacedAddedP99 = pacedServer.p99 - pacedDirect.p99;
 console.log(
@@ -139,10 +164,29 @@ async function forgotten(): Promise<Message> {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
 }
-const beforeLoad = await forgotten();
+const runLoad = process.env.LOAD !== '0';
+const beforeLoad = runLoad ? await forgotten() : undefined;
 
 // ── 2. 10,000 concurrent streams from a separate load-generator process ──
-const twin = await loadTest({ targets: [server], label: 'twin', url, key, streams: STREAMS, measureMs: MEASURE_MS, readyRss: beforeLoad.rss as number, readyHeap: beforeLoad.heapUsed as number });
+if (!runLoad) {
+  await stopAll([server]);
+  if (process.env.PEER === '0') process.exit(0);
+  const bare = forkBench('./bare-sse-server.ts', { ...process.env });
+  const bareReady = await nextMessage(bare, 'ready', 600_000);
+  const bareUrl = `http://127.0.0.1:${bareReady.port as number}`;
+  // Warmed as Twin's paced run was (back to back first), then the same paced run.
+  const warm = new Bench({ name: 'bare warm-up', time: 3_000, warmupTime: 500 });
+  warm.add('bare', firstChunkOverSSE(bareUrl, 'none'));
+  await warm.run();
+  const pacedBare = await pacedLatencies(firstChunkOverSSE(bareUrl, 'none'));
+  await stopAll([bare]);
+  console.log(
+    `TTFB through bare node:http: paced p50 ${pacedBare.p50.toFixed(3)} ms, p99 ${pacedBare.p99.toFixed(3)} ms. ` +
+      `Twin's own share of its added TTFB (Twin − bare): paced p50 ${(pacedServer.p50 - pacedBare.p50).toFixed(2)} ms, p99 ${(pacedServer.p99 - pacedBare.p99).toFixed(2)} ms (LOAD=0: no load phase)`,
+  );
+  process.exit(0);
+}
+const twin = await loadTest({ targets: [server], label: 'twin', url, key, streams: STREAMS, measureMs: MEASURE_MS, readyRss: beforeLoad!.rss as number, readyHeap: beforeLoad!.heapUsed as number });
 await stopAll([server]);
 // What Twin's RSS is made of (bench/memory-split.ts), at start and under load.
 const atDatabase = ready.memoryAtDatabase as MemorySplit;

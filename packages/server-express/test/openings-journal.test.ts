@@ -64,6 +64,26 @@ describe('openings journal (embedded database on a folder)', () => {
     expect(existsSync(path)).toBe(false);
   });
 
+  it("with the journal, the opening's statement leaves after the turn that started the stream (its first chunk goes first); without one, at once", async () => {
+    const microtasks = async () => {
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    };
+    for (const journaled of [true, false]) {
+      const sent: unknown[] = [];
+      // Only what the openings writer calls: the statement handed to the database.
+      const db = { execute: async (query: unknown) => (sent.push(query), []) } as unknown as Parameters<typeof createBillingRecordStore>[0];
+      const store = createBillingRecordStore(db, 'default', undefined, undefined, journaled ? { leftover: [], journal: { append: () => true, clear() {}, close() {} } } : undefined);
+      store.openings.push(opening(journaled ? 'j1' : 'n1'));
+      await microtasks();
+      expect(sent).toHaveLength(journaled ? 0 : 1);
+      // Journaled: durable already, so the stream's content is not held for the statement.
+      if (journaled) await store.openings.durable();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(sent).toHaveLength(1);
+      await store.openings.close();
+    }
+  });
+
   it('without a journal (in memory), or when its write fails, durable() waits for the commit', async () => {
     const db = await openDatabase({ dataDir: 'memory://', loadDataDir: await pgliteTemplate() });
     cleanups.push(() => db.close());

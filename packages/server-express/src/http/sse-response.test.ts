@@ -84,6 +84,46 @@ describe('openSSEResponse on chunked HTTP/1.1', () => {
     expect(twin).toContain(`${Buffer.byteLength(FRAMES[1]!).toString(16)}\r\n${FRAMES[1]}\r\n`);
   });
 
+  it('holds the first turn in one packet until flush(): then what it holds is handed to the kernel at once, not at the end of the turn', async () => {
+    const seen: { heldBeforeFlush: number; corkedAfterFlush: number; pendingAfterFlush: number; corkedNextTurn: number }[] = [];
+    const port = await listen((req, res) => {
+      const response = openSSEResponse(req, res, options);
+      const socket = res.socket!;
+      response.write(FRAMES[0]!);
+      const heldBeforeFlush = socket.writableCorked;
+      response.flush?.();
+      // A second flush (and the end of the turn) must not uncork a cork that is not ours.
+      response.flush?.();
+      const entry = { heldBeforeFlush, corkedAfterFlush: socket.writableCorked, pendingAfterFlush: socket.writableLength, corkedNextTurn: -1 };
+      seen.push(entry);
+      socket.cork();
+      setImmediate(() => {
+        entry.corkedNextTurn = socket.writableCorked;
+        socket.uncork();
+        response.write(FRAMES[1]!);
+        response.end(FINAL);
+      });
+    });
+    const text = bodies(await rawExchange(port, 1, (t) => t.endsWith('0\r\n\r\n')))[0];
+    expect(seen).toEqual([{ heldBeforeFlush: 1, corkedAfterFlush: 0, pendingAfterFlush: 0, corkedNextTurn: 1 }]);
+    expect(text).toBe(`${[COMMENT, FRAMES[0]!, FRAMES[1]!, FINAL].map((f) => `${Buffer.byteLength(f).toString(16)}\r\n${f}\r\n`).join('')}0\r\n\r\n`);
+  });
+
+  it('without flush(), the first turn leaves when the turn ends', async () => {
+    const corked: number[] = [];
+    const port = await listen((req, res) => {
+      const response = openSSEResponse(req, res, options);
+      response.write(FRAMES[0]!);
+      corked.push(res.socket!.writableCorked);
+      setImmediate(() => {
+        corked.push(res.socket!.writableCorked);
+        response.end(FINAL);
+      });
+    });
+    await rawExchange(port, 1, (t) => t.endsWith('0\r\n\r\n'));
+    expect(corked).toEqual([1, 0]);
+  });
+
   it('writes nothing after its end: the next response on a kept-alive connection is intact', async () => {
     const responses: SSEResponse[] = [];
     const port = await listen((req, res) => {

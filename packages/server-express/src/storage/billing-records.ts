@@ -76,6 +76,11 @@ export function createBillingRecordStore(
     // and before any other callback), starts pushed by the same code share it, and those arriving
     // while one commits form the next.
     intervalMs: 0,
+    // With the journal, nothing waits on the statement itself (an opening is durable once appended,
+    // below): it leaves after the turn that started the stream, so building and posting it, and the
+    // worker's INSERT on the machine's other core, come after that stream's first chunk is on the
+    // wire instead of before it. Without a journal the first content waits for it: at once.
+    ...(journal ? { startAfter: 'turn' as const } : {}),
     maxBatch: 500,
     write: async (rows) => {
       await writeOpenings(rows);

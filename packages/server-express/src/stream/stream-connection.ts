@@ -138,6 +138,9 @@ export class StreamConnection {
       this.deps.metrics.backpressure.inc();
       this.stream.onBackpressure();
     }
+    // Past the start event: the first content leaves now, not at the end of the response's first
+    // turn (see openSSEResponse). Later calls find nothing held.
+    if (events[events.length - 1]!.type !== 'start') attached.response.flush?.();
   }
 
   /** The socket drained: true when it had been backpressured (the session may go back to its flush rules). */
