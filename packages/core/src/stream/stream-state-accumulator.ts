@@ -28,8 +28,9 @@ const MERGE_EVERY = 16;
  * every character is copied once per size it passes through — a handful of times over any stream.
  * The text used to be one string flattened every 16 joins, which copied the WHOLE text every 256
  * deltas: quadratic in the stream's length (a 1,000-delta stream of 23-character deltas copied
- * 56 bytes per delta on average, 90 at its end, all of it outliving the young generation), for a text that is read only
- * on a replay or a resync. Reading it joins the pieces into one (kept: later reads are free).
+ * 56 bytes per delta on average, 90 at its end, all of it outliving the young generation), for a
+ * text that is read only on a replay or a resync. Reading it joins the pieces into one (kept:
+ * later reads are free).
  */
 export class StreamStateAccumulator {
   /** Flat pieces of the text, oldest first; `sizes[i]` is how many joins of deltas piece i holds. */
