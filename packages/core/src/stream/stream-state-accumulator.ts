@@ -29,8 +29,7 @@ const MERGE_EVERY = 16;
  * The text used to be one string flattened every 16 joins, which copied the WHOLE text every 256
  * deltas: quadratic in the stream's length (a 1,000-delta stream of 23-character deltas copied
  * 56 bytes per delta on average, 90 at its end, all of it outliving the young generation), for a
- * text that is read only on a replay or a resync. Reading it joins the pieces into one (kept:
- * later reads are free).
+ * text that is read only on a replay, a resync or a snapshot.
  */
 export class StreamStateAccumulator {
   /** Flat pieces of the text, oldest first; `sizes[i]` is how many joins of deltas piece i holds. */
@@ -40,21 +39,18 @@ export class StreamStateAccumulator {
   reasoning: string | undefined;
   private tools: Map<string, ToolState> | undefined;
 
-  /** The text so far. */
+  /**
+   * The text so far: its pieces chained (a rope of at most some 50 nodes, no character copied; a
+   * slice or a write flattens it when needed, as it did the flattened-every-16-joins rope before).
+   * Not kept: the admin's listing reads every live stream's snapshot, and a read must not copy
+   * the whole text each time.
+   */
   get text(): string {
     if (this.pending.length > 0) this.join();
     const pieces = this.pieces;
-    if (pieces.length === 0) return '';
-    if (pieces.length > 1) {
-      let size = 0;
-      for (let i = 0; i < this.sizes.length; i++) size += this.sizes[i]!;
-      const whole = pieces.join('');
-      pieces.length = 0;
-      this.sizes.length = 0;
-      pieces.push(whole);
-      this.sizes.push(size);
-    }
-    return pieces[0]!;
+    let text = pieces.length > 0 ? pieces[0]! : '';
+    for (let i = 1; i < pieces.length; i++) text += pieces[i]!;
+    return text;
   }
 
   appendText(delta: string): void {
