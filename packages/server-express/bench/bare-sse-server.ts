@@ -9,6 +9,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sampleRssPeaks } from './rss-peaks';
 import { wallNow } from './stamped-provider';
+import { threadsCpu } from './process-cpu';
 
 const TOKENS_PER_SECOND = Number(process.env.TOKENS_PER_SECOND ?? 10);
 const OUTPUT_TOKENS = Number(process.env.OUTPUT_TOKENS ?? 500);
@@ -62,7 +63,7 @@ process.on('message', (message: { type: string }) => {
     const peaks = rssPeaks.report();
     const m = process.memoryUsage();
     const cpu = process.cpuUsage();
-    process.send!({ type: 'report', rss: m.rss, heapUsed: m.heapUsed, external: m.external, cpuMicros: cpu.user + cpu.system, eventsSent, ...peaks, activeStreams: live.size, openConnections, pendingChunkRows: 0, slowClientCloses: 0 });
+    process.send!({ type: 'report', rss: m.rss, heapUsed: m.heapUsed, external: m.external, cpuMicros: cpu.user + cpu.system, threads: threadsCpu(), eventsSent, ...peaks, activeStreams: live.size, openConnections, pendingChunkRows: 0, slowClientCloses: 0 });
   } else if (message.type === 'stop') {
     rssPeaks.stop();
     server.closeAllConnections();

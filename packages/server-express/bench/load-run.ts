@@ -7,6 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { MemorySplit } from './memory-split';
+import { formatThreadsCpu, type ThreadCpu } from './process-cpu';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
@@ -76,6 +77,8 @@ export interface ServerReport {
   heapUsed: number;
   external: number;
   cpuMicros: number;
+  /** CPU per thread (load-server.ts only; a cluster's summed report has none). */
+  threads?: ThreadCpu[];
   eventsSent: number;
   /** The process' peak RSS since it started (sampled every 200 ms and at each report). */
   maxRss: number;
@@ -208,6 +211,9 @@ export async function loadTest<P = undefined>(options: LoadOptions<P>): Promise<
   const serverCpu = atEnd.cpuMicros - atOpen.cpuMicros;
   const cpuPerEvent = serverCpu / Math.max(1, serverEvents);
   console.log(`[${label}] server CPU from open to end of measurement: ${(serverCpu / 1e6).toFixed(1)} s for ${serverEvents} events written = ${cpuPerEvent.toFixed(1)} µs per event`);
+  if (targets.length === 1 && atOpen.threads && atEnd.threads) {
+    console.log(`[${label}] server CPU per thread: ${formatThreadsCpu(targets[0]!.pid!, atOpen.threads, atEnd.threads, serverEvents)}`);
+  }
   console.log(
     `[${label}] load: ${result.streams as number} concurrent streams (of ${result.requested as number} requested), ${(result.eventsPerSecond as number).toFixed(0)} events/s received, ` +
       `${result.samples as number} chunk latencies over ${((result.measuredMs as number) / 1000).toFixed(1)} s`,

@@ -19,6 +19,7 @@ import pino from 'pino';
 import type * as Twin from '../src/index';
 import { stampedProvider } from './stamped-provider';
 import { limitHeapGrowth } from '../src/cli/heap-growth';
+import { threadsCpu } from './process-cpu';
 
 // As `twin-server` runs: the built package (`pnpm bench` builds first). Run from the sources under
 // tsx, every closure is also named through esbuild's `__name` (keepNames), which costs CPU on
@@ -244,7 +245,10 @@ process.on('message', async (message: { type: string; file?: string; client?: un
       }
       if (allocationFile) {
         await post('HeapProfiler.enable');
-        await post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+        // ALLOCATION_SURVIVORS=1: only what survived the young generation (promoted to the old one,
+        // garbage of a full collection included): what drives the full collections' marking.
+        const survivors = process.env.ALLOCATION_SURVIVORS === '1';
+        await post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !survivors });
       }
     } else if (inspector && reports === 2) {
       if (profileFile) {
@@ -265,6 +269,7 @@ process.on('message', async (message: { type: string; file?: string; client?: un
       heapUsed: process.memoryUsage().heapUsed,
       external: process.memoryUsage().external,
       cpuMicros: process.cpuUsage().user + process.cpuUsage().system,
+      threads: threadsCpu(),
       eventsSent: (await service.metrics.eventsSent.get()).values.reduce((sum, v) => sum + v.value, 0),
       ...peaks,
       memory: memorySplit(),

@@ -25,7 +25,7 @@ describe('StreamStateAccumulator', () => {
     expect(state.snapshot()).toEqual({ text: 'ab', reasoning: 'r' });
   });
 
-  it('keeps the whole text however many deltas arrive, read at any point (deltas are joined 16 at a time, the text flattened every 16 joins)', () => {
+  it('keeps the whole text however many deltas arrive, read at any point (deltas are joined 16 at a time, pieces merged 16 at a time)', () => {
     const state = new StreamStateAccumulator();
     let expected = '';
     for (let i = 0; i < 500; i++) {
@@ -35,5 +35,19 @@ describe('StreamStateAccumulator', () => {
       if (i % 97 === 0 || i === 15 || i === 16 || i === 255 || i === 256) expect(state.text).toBe(expected);
     }
     expect(state.snapshot().text).toBe(expected);
+  });
+
+  it('keeps the text in order across merges of every size, with reads in between (a read joins the pieces, later deltas merge after it)', () => {
+    const state = new StreamStateAccumulator();
+    const parts: string[] = [];
+    // 16 × 16 × 16 joins of 16 deltas: three sizes of merge; reads at awkward points in between.
+    const reads = new Set([1, 17, 255, 256, 257, 4_095, 4_096, 4_100, 20_000, 65_535, 65_536, 70_001]);
+    for (let i = 1; i <= 70_001; i++) {
+      const delta = i % 11 === 0 ? 'é✓' : String(i % 10);
+      state.appendText(delta);
+      parts.push(delta);
+      if (reads.has(i)) expect(state.text).toBe(parts.join(''));
+    }
+    expect(state.snapshot().text).toBe(parts.join(''));
   });
 });

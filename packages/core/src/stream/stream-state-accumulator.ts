@@ -9,32 +9,48 @@ interface ToolState {
   done?: boolean;
 }
 
-/** Deltas collected before they are joined onto the text. */
+/** Deltas collected before they are joined into one piece of the text. */
 const JOIN_EVERY = 16;
-/** Joins onto the text between two flattenings of it. */
-const FLATTEN_EVERY = 16;
+/** Pieces of one size kept before they are joined into one piece of the next size. */
+const MERGE_EVERY = 16;
 
 /**
  * The full content of one stream so far (what a `resync` event carries). Deltas are collected and
- * joined onto the text 16 at a time: `text += delta` per delta would keep a rope node (32–40 bytes
- * on 64-bit Node) plus the delta string for every delta of the stream, for its whole life: more
- * than the text itself, and a long-running stream's largest cost in memory. Not more at a time:
- * a delta waiting to be joined is a string object of its own (often a rope of the provider's
+ * joined 16 at a time into one flat piece: `text += delta` per delta would keep a rope node (32–40
+ * bytes on 64-bit Node) plus the delta string for every delta of the stream, for its whole life:
+ * more than the text itself, and a long-running stream's largest cost in memory. Not more at a
+ * time: a delta waiting to be joined is a string object of its own (often a rope of the provider's
  * pieces), several times its characters, and 2,000 open streams each held 30 of them on average
- * at 64. Every 16 joins the text is flattened, so its rope stays at most 16 nodes deep whatever
- * the stream's length.
+ * at 64.
+ *
+ * The pieces are merged like a binary counter in base 16: 16 pieces of one size become one piece
+ * of the next (16 × 16 deltas, then 16 × 256 …), so at most 15 pieces of each size are kept and
+ * every character is copied once per size it passes through — a handful of times over any stream.
+ * The text used to be one string flattened every 16 joins, which copied the WHOLE text every 256
+ * deltas: quadratic in the stream's length (a 1,000-delta stream of 23-character deltas copied
+ * 56 bytes per delta on average, 90 at its end, all of it outliving the young generation), for a
+ * text that is read only on a replay, a resync or a snapshot.
  */
 export class StreamStateAccumulator {
-  private joined = '';
-  private joins = 0;
+  /** Flat pieces of the text, oldest first; `sizes[i]` is how many joins of deltas piece i holds. */
+  private readonly pieces: string[] = [];
+  private readonly sizes: number[] = [];
   private readonly pending: string[] = [];
   reasoning: string | undefined;
   private tools: Map<string, ToolState> | undefined;
 
-  /** The text so far. */
+  /**
+   * The text so far: its pieces chained (a rope of at most some 50 nodes, no character copied; a
+   * slice or a write flattens it when needed, as it did the flattened-every-16-joins rope before).
+   * Not kept: the admin's listing reads every live stream's snapshot, and a read must not copy
+   * the whole text each time.
+   */
   get text(): string {
     if (this.pending.length > 0) this.join();
-    return this.joined;
+    const pieces = this.pieces;
+    let text = pieces.length > 0 ? pieces[0]! : '';
+    for (let i = 1; i < pieces.length; i++) text += pieces[i]!;
+    return text;
   }
 
   appendText(delta: string): void {
@@ -43,10 +59,19 @@ export class StreamStateAccumulator {
   }
 
   private join(): void {
-    this.joined += this.pending.join('');
+    this.pieces.push(this.pending.join(''));
+    this.sizes.push(1);
     this.pending.length = 0;
-    // Reading a character flattens the rope in place (its inner nodes become garbage).
-    if (++this.joins % FLATTEN_EVERY === 0) this.joined.charCodeAt(0);
+    // The last MERGE_EVERY pieces of one size become one piece of the next size (and so on up).
+    const { pieces, sizes } = this;
+    for (let n = sizes.length; n >= MERGE_EVERY; n = sizes.length) {
+      const size = sizes[n - 1]!;
+      if (sizes[n - MERGE_EVERY] !== size) return;
+      const merged = pieces.splice(n - MERGE_EVERY, MERGE_EVERY).join('');
+      sizes.length = n - MERGE_EVERY;
+      pieces.push(merged);
+      sizes.push(size * MERGE_EVERY);
+    }
   }
 
   appendReasoning(delta: string): void {
