@@ -163,6 +163,106 @@ function float(inputs: Input[], prices: Map<StreamBillingConfig, FloatPrices>) {
   return total;
 }
 
+/** A float gateway's final record: the stream's record with its amounts as binary floats. */
+interface FloatRecord {
+  id: string; streamId: string; idempotencyKey: string; tenantId: string; apiKeyId: string | undefined; userId: string | undefined;
+  provider: string; model: string; purpose: string | undefined; state: 'final'; endReason: 'complete'; startedAt: string; endedAt: string;
+  usageEstimated: boolean; usageMissing: boolean; inputTokens: number | undefined; cacheReadTokens: number | undefined;
+  cacheWriteTokens: number | undefined; outputTokens: number | undefined; reasoningTokens: number | undefined;
+  durationMs: number; bytes: number; connections: number; currency: string; pricingConfigId: string | undefined; unpriced: boolean | undefined;
+  tokenCost: number; discount: number; streaming: number; premium: number; infrastructure: number; subtotal: number; penalty: number; total: number;
+}
+type FloatTotals = number[]; // count, input, output, cache read, cache write, reasoning, bytes, ms, estimated, missing, the 9 cost lines, unpriced
+
+/**
+ * The float loop with the same work around the arithmetic as the exact side: each stream's priced
+ * amounts finalised into a record (the open record's fields, the usage and the amounts, as floats:
+ * no strings, no rounding), the records streamed through a generator into a report that keeps
+ * records ended in the period and sums, per provider and model (nested maps on the records' own
+ * strings, as buildUsageReport does), the same measures: counts, tokens, bytes, milliseconds, flags
+ * and the nine cost lines (taxes 0: the shipped tables have none). The arithmetic is float()'s,
+ * written out again so that float() stays the loop the earlier rounds measured.
+ */
+function* floatRecords(inputs: Input[], prices: Map<StreamBillingConfig, FloatPrices>): Generator<FloatRecord> {
+  for (let i = 0; i < inputs.length; i++) {
+    const x = inputs[i]!;
+    const p = prices.get(x.config)!;
+    const u = x.metered.usage!;
+    const tokens = u.inputTokens! + u.outputTokens!;
+    const tokenCost = ((u.inputTokens! - u.cacheReadTokens!) * p.input + u.cacheReadTokens! * p.cacheRead + u.outputTokens! * p.output) / 1000;
+    const before = x.context.periodTokensBefore!;
+    let rate = 0;
+    if (p.graduated) {
+      for (let t = 0; t < p.tiers.length; t++) {
+        const lo = p.tiers[t]![0];
+        const hi = t + 1 < p.tiers.length ? p.tiers[t + 1]![0] : before + tokens;
+        const n = Math.min(before + tokens, hi) - Math.max(before, lo);
+        if (n > 0) rate += (n * p.tiers[t]![1]) / tokens;
+      }
+    } else for (const [th, r] of p.tiers) if (before + tokens >= th) rate = r;
+    const discount = tokenCost * rate;
+    const seconds = x.metered.durationMs / 1000;
+    const streaming = seconds * p.perSecond + (x.metered.bytes / 1e6) * p.perMB;
+    const premium = Math.max(0, x.metered.bytes / 1000 - p.premiumKB) * p.perKB;
+    const infrastructure = (x.metered.connections ?? 1) * p.perConnection + (seconds / 3600) * p.perHour;
+    const subtotal = tokenCost - discount + streaming + premium + infrastructure;
+    const sla = x.context.sla!;
+    let pen = 0;
+    if (Number(sla.uptimePercent) < p.uptimeMin) pen += p.uptimePenalty;
+    if (Number(sla.latencyMs) > p.latencyMax) pen += p.latencyPenalty;
+    const penalty = subtotal * Math.min(pen, p.cap);
+    const total = subtotal - penalty;
+    const r = x.record;
+    yield {
+      id: r.id, streamId: r.streamId, idempotencyKey: r.idempotencyKey, tenantId: r.tenantId, apiKeyId: r.apiKeyId, userId: r.userId,
+      provider: r.provider, model: r.model, purpose: r.purpose, state: 'final', endReason: 'complete', startedAt: r.startedAt, endedAt: ENDED_AT,
+      usageEstimated: u.estimated === true, usageMissing: false, inputTokens: u.inputTokens, cacheReadTokens: u.cacheReadTokens,
+      cacheWriteTokens: u.cacheWriteTokens, outputTokens: u.outputTokens, reasoningTokens: u.reasoningTokens,
+      durationMs: x.metered.durationMs, bytes: x.metered.bytes, connections: x.metered.connections ?? 1, currency: r.currency, pricingConfigId: x.config.id, unpriced: x.config.unpriced,
+      tokenCost, discount, streaming, premium, infrastructure, subtotal, penalty, total,
+    };
+  }
+}
+function floatReport(records: Iterable<FloatRecord>, from: string, to: string): number {
+  const root = new Map<string, Map<string, FloatTotals>>();
+  const groups: FloatTotals[] = [];
+  let currency: string | undefined;
+  for (const r of records) {
+    if (r.state !== 'final' || !(r.endedAt >= from && r.endedAt < to)) continue;
+    currency ??= r.currency;
+    if (r.currency !== currency) throw new Error(`Record ${r.id} is in ${r.currency}, the report in ${currency}.`);
+    let byModel = root.get(r.provider);
+    if (!byModel) root.set(r.provider, (byModel = new Map()));
+    let g = byModel.get(r.model);
+    if (!g) {
+      byModel.set(r.model, (g = new Array<number>(20).fill(0)));
+      groups.push(g);
+    }
+    g[0]! += 1;
+    g[1]! += r.inputTokens ?? 0;
+    g[2]! += r.outputTokens ?? 0;
+    g[3]! += r.cacheReadTokens ?? 0;
+    g[4]! += r.cacheWriteTokens ?? 0;
+    g[5]! += r.reasoningTokens ?? 0;
+    g[6]! += r.bytes;
+    g[7]! += r.durationMs;
+    if (r.usageEstimated) g[8]! += 1;
+    if (r.usageMissing) g[9]! += 1;
+    g[10]! += r.tokenCost;
+    g[11]! += r.discount;
+    g[12]! += r.streaming;
+    g[13]! += r.premium;
+    g[14]! += r.infrastructure;
+    g[15]! += r.subtotal;
+    g[16]! += r.penalty;
+    g[18]! += r.total; // 17: taxes, none
+    if (r.unpriced) g[19]! += 1;
+  }
+  let total = 0;
+  for (const g of groups) total += g[18]!;
+  return total;
+}
+
 /** Median of the last `n` samples (the warm-up run is dropped). */
 function median(samples: number[], n: number): number {
   const s = samples.slice(-n).sort((a, b) => a - b);
@@ -177,6 +277,7 @@ async function main(): Promise<void> {
   const prices = new Map(DEFAULT_PRICING.map((c) => [c, floatPrices(c)]));
   let exactTotal = '';
   let floatTotal = 0;
+  let floatReportTotal = 0;
   // CPU time per run beside tinybench's wall time: on a shared machine the wall clock also counts
   // the time other processes held the CPU. (It includes V8's parallel GC threads.)
   const cpu = new Map<string, number[]>();
@@ -191,6 +292,7 @@ async function main(): Promise<void> {
 
   const exactName = `twin exact: price + aggregate ${N.toLocaleString('en')} records`;
   const floatName = `plain float loop over the same ${N.toLocaleString('en')} records`;
+  const floatReportName = `float loop + records + the same report`;
   const bench = new Bench({ name: 'billing', iterations: ITERATIONS, time: 0, warmupIterations: 1, warmupTime: 0 });
   bench
     .add(exactName, withCpu(exactName, () => {
@@ -198,6 +300,9 @@ async function main(): Promise<void> {
     }))
     .add(floatName, withCpu(floatName, () => {
       floatTotal = float(inputs, prices);
+    }))
+    .add(floatReportName, withCpu(floatReportName, () => {
+      floatReportTotal = floatReport(floatRecords(inputs, prices), '2025-06-01T00:00:00.000Z', '2025-07-01T00:00:00.000Z');
     }));
   await bench.run();
 
@@ -209,10 +314,13 @@ async function main(): Promise<void> {
   for (const row of rows) {
     console.log(`  ${row.name.padEnd(58)} ${row.median.toFixed(0).padStart(7)} ms wall ${row.cpu.toFixed(0).padStart(7)} ms CPU  (${((row.median * 1000) / N).toFixed(2)} µs/record wall)`);
   }
-  const [e, f] = rows as [(typeof rows)[number], (typeof rows)[number]];
+  const [e, f, fr] = rows as [(typeof rows)[number], (typeof rows)[number], (typeof rows)[number]];
   const target = N === 1_000_000 ? `   target 1M ≤ 2,000 ms: ${e.median <= 2000 ? 'met' : 'not met'} (wall), ${e.cpu <= 2000 ? 'met' : 'not met'} (CPU)` : '';
   console.log(`  ratio exact / float: ${(e.median / f.median).toFixed(1)}× wall, ${(e.cpu / f.cpu).toFixed(1)}× CPU${target}`);
-  console.log(`  report total (exact, sum of 6-place bills): ${exactTotal} USD; float loop (unrounded per stream): ${floatTotal}`);
+  // The float loop above does the arithmetic and sums nine lines; the exact side also finalises a
+  // record per stream and reports every measure. The float loop with that work too, for comparison.
+  console.log(`  ratio exact / (float loop + records + the same report): ${(e.median / fr.median).toFixed(1)}× wall, ${(e.cpu / fr.cpu).toFixed(1)}× CPU`);
+  console.log(`  report total (exact, sum of 6-place bills): ${exactTotal} USD; float loop (unrounded per stream): ${floatTotal}; with records and the report: ${floatReportTotal}`);
 
   // Drift: the very same decimal amounts (each stream's 6-place bill total) summed as binary floats.
   let sum = 0;

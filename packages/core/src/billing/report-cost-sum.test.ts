@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BillLines } from '../protocol/billing';
 import { DecimalSum } from './decimal-sum';
-import { COST_LINES, ReportCostSums } from './report-cost-sum';
+import { COST_LINES, ReportCostSums, type LineUnits } from './report-cost-sum';
 
 /** A bill's nine line counts as numbers (a bill priced on numbers) or bigints, or its lines as strings (a stored copy). */
 type Op =
@@ -38,6 +38,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 
 /** The sum of the counts' magnitudes, as a priced bill carries it (a double: past 2^53 it stays past). */
 const magnitudes = (units: number[]) => units.reduce((sum, u) => sum + Math.abs(u), 0);
+const lineUnits = <U extends bigint | number>(u: U[]): LineUnits<U> => ({ u0: u[0]!, u1: u[1]!, u2: u[2]!, u3: u[3]!, u4: u[4]!, u5: u[5]!, u6: u[6]!, u7: u[7]!, u8: u[8]! });
 
 /** What the bill adds: a bill without tax lines adds nothing to `taxes` (index 7), whichever way it is held. */
 function apply(ops: Op[], sums: ReportCostSums, reference: DecimalSum[]): void {
@@ -51,10 +52,8 @@ function apply(ops: Op[], sums: ReportCostSums, reference: DecimalSum[]): void {
         else reference[i]!.add(v);
       });
     } else {
-      // The counts sit in a longer array, as in a priced bill's written amounts.
-      const written = ['x', ...o.units];
-      if (o.kind === 'number') sums.addSafeUnits(written, 1, o.places, o.taxes, magnitudes(o.units));
-      else sums.addUnits(written, 1, o.places, o.taxes);
+      if (o.kind === 'number') sums.addSafeUnits(lineUnits(o.units), o.places, o.taxes, magnitudes(o.units));
+      else sums.addUnits(lineUnits(o.units), o.places, o.taxes);
       o.units.forEach((u, i) => {
         if (i !== 7 || o.taxes) reference[i]!.addUnits(BigInt(u), o.places);
       });
@@ -89,9 +88,9 @@ describe('ReportCostSums', () => {
 
   it('keeps the places of zero counts, and gives taxes places only from a bill with tax lines', () => {
     const sums = new ReportCostSums();
-    sums.addSafeUnits([0, 0, 0, 0, 0, 0, 0, 0, 0], 0, 6, false, 0);
+    sums.addSafeUnits(lineUnits([0, 0, 0, 0, 0, 0, 0, 0, 0]), 6, false, 0);
     expect(lines(sums)).toEqual(['0.000000', '0.000000', '0.000000', '0.000000', '0.000000', '0.000000', '0.000000', '0', '0.000000']);
-    sums.addSafeUnits([0, 0, 0, 0, 0, 0, 0, 0, 0], 0, 6, true, 0);
+    sums.addSafeUnits(lineUnits([0, 0, 0, 0, 0, 0, 0, 0, 0]), 6, true, 0);
     expect(sums.line(7)).toBe('0.000000');
     expect(new ReportCostSums().line(0)).toBe('0');
   });
@@ -112,7 +111,7 @@ describe('ReportCostSums', () => {
   it('stays exact past 2^53 in total', () => {
     const sums = new ReportCostSums();
     const max = Array.from({ length: COST_LINES }, () => Number.MAX_SAFE_INTEGER);
-    for (let i = 0; i < 10; i++) sums.addSafeUnits(max, 0, 6, true, magnitudes(max));
+    for (let i = 0; i < 10; i++) sums.addSafeUnits(lineUnits(max), 6, true, magnitudes(max));
     const expected = new DecimalSum().addUnits(BigInt(Number.MAX_SAFE_INTEGER) * 10n, 6).toString();
     expect(lines(sums)).toEqual(Array.from({ length: COST_LINES }, () => expected));
   });

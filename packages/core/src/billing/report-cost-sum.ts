@@ -7,6 +7,23 @@ const TAXES = 7;
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
+/** A bill's nine line amounts in units of 10^-places, in REPORT_COST_LINES order (`u7`: the tax lines summed). */
+export interface LineUnits<U extends bigint | number> {
+  readonly u0: U;
+  readonly u1: U;
+  readonly u2: U;
+  readonly u3: U;
+  readonly u4: U;
+  readonly u5: U;
+  readonly u6: U;
+  readonly u7: U;
+  readonly u8: U;
+}
+
+function unitList<U extends bigint | number>(u: LineUnits<U>): U[] {
+  return [u.u0, u.u1, u.u2, u.u3, u.u4, u.u5, u.u6, u.u7, u.u8];
+}
+
 /**
  * The exact sums of one report group's nine cost lines (REPORT_COST_LINES order). Each line is a
  * {@link DecimalSum}: decimal strings (a stored record's lines) and bigint counts (a bill priced on
@@ -67,49 +84,52 @@ export class ReportCostSums {
   }
 
   /**
-   * Adds a bill's nine line amounts, `units[from]` to `units[from + 8]`: integer counts of
-   * 10^-places units, each a safe integer held as a number. `taxes`: whether the bill has tax lines
-   * (without, its taxes count is 0 and the line gets nothing, not even the places). `most`: at least
-   * the sum of their magnitudes (a priced bill carries the sum of its counts, all ≥ 0), a safe
-   * integer, or past 2^53 − 1 (then the counts go to the DecimalSums).
+   * Adds a bill's nine line amounts: integer counts of 10^-places units, each a safe integer held
+   * as a number. `taxes`: whether the bill has tax lines (without, its taxes count is 0 and the
+   * line gets nothing, not even the places). `most`: at least the sum of their magnitudes (a priced
+   * bill carries the sum of its counts, all ≥ 0), a safe integer, or past 2^53 − 1 (then the counts
+   * go to the DecimalSums).
    */
-  addSafeUnits(units: readonly unknown[], from: number, places: number, taxes: boolean, most: number): void {
-    const u0 = units[from] as number;
-    const u1 = units[from + 1] as number;
-    const u2 = units[from + 2] as number;
-    const u3 = units[from + 3] as number;
-    const u4 = units[from + 4] as number;
-    const u5 = units[from + 5] as number;
-    const u6 = units[from + 6] as number;
-    const u7 = units[from + 7] as number;
-    const u8 = units[from + 8] as number;
+  addSafeUnits(units: LineUnits<number>, places: number, taxes: boolean, most: number): void {
+    // The rare case in a method of its own: this one stays small enough to be inlined in the report's loop.
     if (places !== this.places || this.headroom + most > MAX) {
-      this.settle();
-      if (most > MAX) {
-        // Counts this large (amounts past 10^15 units) go to the DecimalSums as they come.
-        const e = this.exact;
-        for (let i = 0; i < COST_LINES; i++) if (i !== TAXES || taxes) e[i]!.addUnits(BigInt(units[from + i] as number), places);
-        return;
-      }
-      this.places = places;
+      if (!this.restartNumbers(units, places, taxes, most)) return;
     }
-    this.n0 += u0;
-    this.n1 += u1;
-    this.n2 += u2;
-    this.n3 += u3;
-    this.n4 += u4;
-    this.n5 += u5;
-    this.n6 += u6;
-    this.n7 += u7;
-    this.n8 += u8;
+    this.n0 += units.u0;
+    this.n1 += units.u1;
+    this.n2 += units.u2;
+    this.n3 += units.u3;
+    this.n4 += units.u4;
+    this.n5 += units.u5;
+    this.n6 += units.u6;
+    this.n7 += units.u7;
+    this.n8 += units.u8;
     this.headroom += most;
     if (taxes) this.taxesHeld = true;
   }
 
+  /**
+   * Before numbers at other places, or numbers that could leave the bound: the number part moves
+   * into the DecimalSums and starts over at `places`; false when the counts themselves are too large
+   * for it (amounts past 10^15 units), which then go to the DecimalSums as they come.
+   */
+  private restartNumbers(units: LineUnits<number>, places: number, taxes: boolean, most: number): boolean {
+    this.settle();
+    if (most > MAX) {
+      const e = this.exact;
+      const list = unitList(units);
+      for (let i = 0; i < COST_LINES; i++) if (i !== TAXES || taxes) e[i]!.addUnits(BigInt(list[i]!), places);
+      return false;
+    }
+    this.places = places;
+    return true;
+  }
+
   /** {@link addSafeUnits} for counts held as bigints (a bill priced on bigints). */
-  addUnits(units: readonly unknown[], from: number, places: number, taxes: boolean): void {
+  addUnits(units: LineUnits<bigint>, places: number, taxes: boolean): void {
     const e = this.exact;
-    for (let i = 0; i < COST_LINES; i++) if (i !== TAXES || taxes) e[i]!.addUnits(units[from + i] as bigint, places);
+    const list = unitList(units);
+    for (let i = 0; i < COST_LINES; i++) if (i !== TAXES || taxes) e[i]!.addUnits(list[i]!, places);
   }
 
   /** Adds another group's sums. */
