@@ -1,5 +1,6 @@
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import { auditRowText } from './audit-segment';
+import { CHUNK_COPY_COLUMNS, chunkRowsCopyData } from './chunk-rows-copy';
 import { createBatchWriter, type BatchWriter } from './batch-writer';
 import type { TwinDatabase } from './open-database';
 import { jsonOrNull, pgArray } from './pg-array';
@@ -136,35 +137,4 @@ export function createAuditLog(db: TwinDatabase, options: AuditLogOptions): Audi
 }
 
 // Only on the embedded database, which takes no schema option: the table is in its default schema.
-const COPY_CHUNKS = `copy stream_chunks (stream_id, seq, last_seq, tenant_id, event, data, bytes, created_at) from '/dev/blob'`;
-
-const utf8 = new TextEncoder();
-/**
- * Chunk rows in COPY's text format (one line each, tab-separated fields), UTF-8, encoded line by
- * line into one buffer of their own, which moves to the database's worker thread. Not one string
- * of the batch: a batch's text (up to 1,000 segments, hundreds of KiB) is a large object in V8's
- * heap, and while the batch waited its turn in the worker it outlived young collections and stayed
- * in the large-object space as garbage until the next full collection (17-28 MiB of it with 2,000
- * streams open), then was copied into the worker's heap as well.
- */
-function chunkRowsCopyData(rows: readonly ChunkRow[]): Uint8Array<ArrayBuffer> {
-  let data = new Uint8Array(Math.max(4_096, rows.length * 256));
-  let length = 0;
-  for (const r of rows) {
-    const line = `${copyField(r.streamId)}\t${r.seq}\t${r.lastSeq ?? r.seq}\t${copyField(r.tenantId)}\t${copyField(r.event)}\t${copyField(r.data)}\t${r.bytes}\t${(r.createdAt ?? new Date()).toISOString()}\n`;
-    // At most 3 bytes per UTF-16 unit.
-    if (data.length - length < line.length * 3) {
-      const grown = new Uint8Array(Math.max(data.length * 2, length + line.length * 3));
-      grown.set(data.subarray(0, length));
-      data = grown;
-    }
-    length += utf8.encodeInto(line, data.subarray(length)).written;
-  }
-  return data.subarray(0, length);
-}
-
-const COPY_SPECIAL = /[\\\n\r\t]/;
-const COPY_SPECIALS = /[\\\n\r\t]/g;
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-/** A text field of COPY's text format: backslash, newline, carriage return and tab escaped (JSON text seldom has any). */
-const copyField = (value: string): string => (COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : value);
+const COPY_CHUNKS = `copy stream_chunks ${CHUNK_COPY_COLUMNS} from '/dev/blob' with (format binary)`;

@@ -17,9 +17,9 @@ export interface PgliteWorkerClient {
    */
   urgentQuery(sql: string, params: unknown[], mode: RowMode): Promise<unknown[]>;
   /**
-   * Runs `COPY ... FROM '/dev/blob'` with `data` (UTF-8) as its input, queued as any other
-   * statement. `data`'s buffer moves to the worker thread (it is detached here): the caller must own
-   * the whole buffer (not a view of a pooled or shared one).
+   * Runs `COPY ... FROM '/dev/blob'` with `data` as its input (in the format the statement names),
+   * queued as any other statement. `data`'s buffer moves to the worker thread (it is detached
+   * here): the caller must own the whole buffer (not a view of a pooled or shared one).
    */
   copyFrom(sql: string, data: Uint8Array<ArrayBuffer>): Promise<void>;
   /** Opens a transaction (the database's only one: other queries wait until it ends); resolves to its id. */

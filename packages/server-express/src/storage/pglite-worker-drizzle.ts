@@ -91,9 +91,10 @@ export function drizzleOverWorker<TSchema extends Record<string, unknown>>(worke
 const COPY = Symbol('copy from text');
 
 /**
- * The embedded database's bulk load (`COPY ... FROM '/dev/blob'` with `data` as its input: COPY's
- * text format in UTF-8, its buffer moved to the worker, see {@link PgliteWorkerClient.copyFrom}),
- * or undefined for a database without it (a Postgres server through its driver).
+ * The embedded database's bulk load (`COPY ... FROM '/dev/blob'` with `data` as its input, in the
+ * format the statement names, its buffer moved to the worker, see
+ * {@link PgliteWorkerClient.copyFrom}), or undefined for a database without it (a Postgres server
+ * through its driver).
  */
 export function copyFromText(db: object): ((statement: string, data: Uint8Array<ArrayBuffer>) => Promise<void>) | undefined {
   return (db as { [COPY]?: (statement: string, data: Uint8Array<ArrayBuffer>) => Promise<void> })[COPY];
