@@ -8,10 +8,25 @@ const key = new Uint8Array(32).map((_, i) => i * 7 + 1);
 const keyring = () => createKeyring([{ id: 'k1', key }]);
 let db: OpenedDatabase;
 let t: TestServer;
+// The provider can be held part-way through a stream (after `holdAfter` of its sleeps) until the
+// test releases it, so the first connection closes mid-stream however slow the machine is: at
+// 200 tokens/s alone, a loaded machine delivered the whole 150 ms stream before the client closed.
+let sleeps = 0;
+let holdAfter = Infinity;
+let held: Promise<void> = Promise.resolve();
+let release = () => {};
+const sleep = async (ms: number, signal?: AbortSignal) => {
+  if (++sleeps > holdAfter) await held;
+  if (signal?.aborted) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+};
 beforeAll(async () => {
   db = await openTestDatabase();
   t = await startTestServer(db, {
-    providers: [createSimulatedProvider({ tokensPerSecond: 200, outputTokens: 30 })],
+    providers: [createSimulatedProvider({ tokensPerSecond: 200, outputTokens: 30, env: { sleep } })],
     service: { keyring: keyring(), detachGraceMs: 30_000 },
   });
 });
@@ -27,9 +42,15 @@ describe('sealed streams (payload codec + encryption)', () => {
     await plain.done;
     const expected = plain.events.filter((e) => e.event === 'chunk').map((e) => e.json.text).join('');
 
+    sleeps = 0;
+    holdAfter = 2;
+    held = new Promise<void>((resolve) => (release = resolve));
     const first = await openSSE(`${t.url}/api/stream`, { headers: { authorization: `Bearer ${t.keys.t1}` }, body });
-    await first.waitFor((e) => e.filter((x) => x.event === 'chunk').length >= 3);
+    await first.waitFor((e) => e.filter((x) => x.event === 'chunk').length >= 1);
     first.close();
+    expect(first.events.some((e) => e.event === 'complete')).toBe(false);
+    holdAfter = Infinity;
+    release();
     const start = first.events[0]!.json as { streamId: string; codec: string; alg: string; kid: string };
     expect(start).toMatchObject({ codec: 'deflate', alg: 'xchacha20-poly1305', kid: 'k1' });
     let ending: unknown;
