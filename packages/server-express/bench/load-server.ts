@@ -233,7 +233,10 @@ process.on('message', async (message: { type: string; file?: string; client?: un
     // what was allocated). ALLOC_PROFILE_INTERVAL: also a sampling profile of those allocations.
     (globalThis as { gc?: () => void }).gc?.();
     allocGcs = 0;
-    allocObserver ??= new PerformanceObserver((list) => (allocGcs += list.getEntries().length));
+    // Scavenges only (kind 1, NODE_PERFORMANCE_GC_MINOR): the young generation's collections.
+    allocObserver ??= new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === 1) allocGcs++;
+    });
     allocObserver.observe({ entryTypes: ['gc'] });
     const interval = Number(process.env.ALLOC_PROFILE_INTERVAL ?? 0);
     if (interval > 0) {
