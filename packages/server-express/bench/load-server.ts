@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { Session } from 'node:inspector';
 import { createServer } from 'node:http';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,6 +168,11 @@ const threadTicks = (): Record<string, number> => {
 let traceThreads: Record<string, number> = {};
 const profileUs = Number(process.env.TTFB_TRACE_PROFILE_US ?? 100);
 let traceCpu = process.cpuUsage();
+/** The used bytes of each of V8's heap spaces (new_space: what the scavenger collects). */
+const usedBySpace = (): Record<string, number> => Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_used_size]));
+let allocFrom: Record<string, number> = {};
+let allocGcs = 0;
+let allocObserver: PerformanceObserver | undefined;
 let gcObserver: PerformanceObserver | undefined;
 process.on('message', async (message: { type: string; file?: string; client?: unknown }) => {
   if (message.type === 'trace-start') {
@@ -221,9 +227,36 @@ process.on('message', async (message: { type: string; file?: string; client?: un
       }),
     );
     process.send!({ type: 'trace-stopped' });
+  } else if (message.type === 'alloc-start') {
+    // bench/ttfb-garbage.ts: the bytes the main thread allocates over a window (run with a young
+    // generation big enough that nothing is collected in it: then the used heap's growth is exactly
+    // what was allocated). ALLOC_PROFILE_INTERVAL: also a sampling profile of those allocations.
+    (globalThis as { gc?: () => void }).gc?.();
+    allocGcs = 0;
+    // Scavenges only (kind 1, NODE_PERFORMANCE_GC_MINOR): the young generation's collections.
+    allocObserver ??= new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === 1) allocGcs++;
+    });
+    allocObserver.observe({ entryTypes: ['gc'] });
+    const interval = Number(process.env.ALLOC_PROFILE_INTERVAL ?? 0);
+    if (interval > 0) {
+      await postTo(traceSession(), 'HeapProfiler.enable');
+      await postTo(traceSession(), 'HeapProfiler.startSampling', { samplingInterval: interval, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    }
+    allocFrom = usedBySpace();
+    process.send!({ type: 'alloc-started' });
+  } else if (message.type === 'alloc-stop') {
+    const used = usedBySpace();
+    allocObserver?.disconnect();
+    if (Number(process.env.ALLOC_PROFILE_INTERVAL ?? 0) > 0 && message.file) {
+      const { profile } = (await postTo(traceSession(), 'HeapProfiler.stopSampling')) as { profile: unknown };
+      writeFileSync(message.file, JSON.stringify(profile));
+    }
+    process.send!({ type: 'alloc-stopped', bytes: Object.fromEntries(Object.entries(used).map(([space, bytes]) => [space, bytes - (allocFrom[space] ?? 0)])), gcs: allocGcs, activeStreams: service.hub.activeStreams });
   } else if (message.type === 'status') {
     // Polled before the load phase (does not count as a report: those mark the measured window).
-    (globalThis as { gc?: () => void }).gc?.();
+    // ttfb-garbage.ts polls it inside its window: no collection there.
+    if (!(message as { keepGarbage?: boolean }).keepGarbage) (globalThis as { gc?: () => void }).gc?.();
     process.send!({
       type: 'status',
       activeStreams: service.hub.activeStreams,

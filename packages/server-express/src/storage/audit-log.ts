@@ -4,6 +4,7 @@ import { CHUNK_COPY_COLUMNS, chunkRowsCopyData } from './chunk-rows-copy';
 import { createBatchWriter, type BatchWriter } from './batch-writer';
 import type { TwinDatabase } from './open-database';
 import { jsonOrNull, pgArray } from './pg-array';
+import { fixedStatement } from './fixed-statement';
 import { copyFromText } from './pglite-worker-drizzle';
 import { streamChunks, streamEvents } from './schema';
 import type { ChunkRow, EventRow } from './store-rows';
@@ -34,6 +35,13 @@ export interface AuditLogOptions {
   /** The same for the audit segments. */
   chunkDefer?: ((go: () => void) => void) | undefined;
 }
+
+/** A batch of audit events: unnest, as for chunks (one array parameter per column instead of a parameter per value). */
+const INSERT_EVENTS = fixedStatement(
+  5,
+  (streamIds, tenantIds, types, data, createdAts) => sql`insert into ${streamEvents} (stream_id, tenant_id, type, data, created_at)
+    select * from unnest(${streamIds}::text[], ${tenantIds}::text[], ${types}::text[], ${data}::jsonb[], ${createdAts}::timestamptz[])`,
+);
 
 /** Builds the audit log writers and readers. */
 export function createAuditLog(db: TwinDatabase, options: AuditLogOptions): AuditLog {
@@ -84,12 +92,15 @@ export function createAuditLog(db: TwinDatabase, options: AuditLogOptions): Audi
     maxBatch: 1_000,
     defer: options.defer,
     write: async (rows) => {
-      // unnest, as for chunks: one array parameter per column instead of a parameter per value.
-      await db.execute(sql`insert into ${streamEvents} (stream_id, tenant_id, type, data, created_at)
-        select * from unnest(
-          ${pgArray(rows.map((r) => r.streamId))}::text[], ${pgArray(rows.map((r) => r.tenantId))}::text[],
-          ${pgArray(rows.map((r) => r.type))}::text[], ${pgArray(rows.map((r) => jsonOrNull(r.data)))}::jsonb[],
-          ${pgArray(rows.map((r) => (r.createdAt ?? new Date()).toISOString()))}::timestamptz[])`);
+      await db.execute(
+        INSERT_EVENTS(
+          pgArray(rows.map((r) => r.streamId)),
+          pgArray(rows.map((r) => r.tenantId)),
+          pgArray(rows.map((r) => r.type)),
+          pgArray(rows.map((r) => jsonOrNull(r.data))),
+          pgArray(rows.map((r) => (r.createdAt ?? new Date()).toISOString())),
+        ),
+      );
     },
     onError: (e, n) => options.onWriteError?.('stream_events', e, n),
   });

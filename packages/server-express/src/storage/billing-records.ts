@@ -4,6 +4,7 @@ import { finalize, writeEndings } from './billing-finalization';
 import { createBatchWriter, type BatchWriter } from './batch-writer';
 import { createGroupCommit } from './group-commit';
 import type { TwinDatabase } from './open-database';
+import { fixedStatement } from './fixed-statement';
 import { pgArray } from './pg-array';
 import type { BehindOpenings } from './behind-openings';
 import type { OpenedOpeningsJournal } from './openings-journal';
@@ -53,6 +54,27 @@ const ENDINGS_INTERVAL_MS = 20;
 
 /** The columns an opening writes, in the order both of its statements give them. */
 const OPENING_COLUMNS = sql.raw('(id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, instance_id, state, started_at, currency)');
+
+/** One opening (the usual case, paced starts): a plain VALUES insert, its text built once. */
+const INSERT_OPENING = fixedStatement(
+  12,
+  (id, streamId, idempotencyKey, tenantId, apiKeyId, userId, provider, model, purpose, instanceId, startedAt, currency) => sql`insert into ${streamBillingRecords} ${OPENING_COLUMNS}
+    values (${id}, ${streamId}, ${idempotencyKey}, ${tenantId}, ${apiKeyId}, ${userId}, ${provider}, ${model},
+      ${purpose}, ${instanceId}, 'open', ${startedAt}::timestamptz, ${currency})
+    on conflict do nothing`,
+);
+
+/** A burst of openings: one array parameter per column (unnest), its text built once. */
+const INSERT_OPENINGS = fixedStatement(
+  12,
+  (ids, streamIds, idempotencyKeys, tenantIds, apiKeyIds, userIds, providers, models, purposes, instanceId, startedAts, currencies) => sql`insert into ${streamBillingRecords} ${OPENING_COLUMNS}
+    select id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, ${instanceId}, 'open', started_at, currency
+    from unnest(
+      ${ids}::text[], ${streamIds}::text[], ${idempotencyKeys}::text[], ${tenantIds}::text[], ${apiKeyIds}::text[], ${userIds}::text[],
+      ${providers}::text[], ${models}::text[], ${purposes}::text[], ${startedAts}::timestamptz[], ${currencies}::text[])
+      as t(id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, started_at, currency)
+    on conflict do nothing`,
+);
 
 /** Builds the billing record store of instance `instanceId`. */
 export function createBillingRecordStore(
@@ -128,22 +150,27 @@ export function createBillingRecordStore(
   async function writeOpenings(rows: StreamBillingRecord[]): Promise<void> {
     if (rows.length === 1) {
       const r = rows[0]!;
-      await urgent.execute(sql`insert into ${streamBillingRecords} ${OPENING_COLUMNS}
-        values (${r.id}, ${r.streamId}, ${r.idempotencyKey}, ${r.tenantId}, ${r.apiKeyId ?? null}, ${r.userId ?? null}, ${r.provider}, ${r.model},
-          ${r.purpose ?? null}, ${instanceId}, 'open', ${r.startedAt}::timestamptz, ${r.currency})
-        on conflict do nothing`);
+      await urgent.execute(
+        INSERT_OPENING(r.id, r.streamId, r.idempotencyKey, r.tenantId, r.apiKeyId ?? null, r.userId ?? null, r.provider, r.model, r.purpose ?? null, instanceId, r.startedAt, r.currency),
+      );
       return;
     }
-    await urgent.execute(sql`insert into ${streamBillingRecords} ${OPENING_COLUMNS}
-      select id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, ${instanceId}, 'open', started_at, currency
-      from unnest(
-        ${pgArray(rows.map((r) => r.id))}::text[], ${pgArray(rows.map((r) => r.streamId))}::text[], ${pgArray(rows.map((r) => r.idempotencyKey))}::text[],
-        ${pgArray(rows.map((r) => r.tenantId))}::text[], ${pgArray(rows.map((r) => r.apiKeyId))}::text[],
-        ${pgArray(rows.map((r) => r.userId))}::text[], ${pgArray(rows.map((r) => r.provider))}::text[],
-        ${pgArray(rows.map((r) => r.model))}::text[], ${pgArray(rows.map((r) => r.purpose))}::text[],
-        ${pgArray(rows.map((r) => r.startedAt))}::timestamptz[], ${pgArray(rows.map((r) => r.currency))}::text[])
-        as t(id, stream_id, idempotency_key, tenant_id, api_key_id, user_id, provider, model, purpose, started_at, currency)
-      on conflict do nothing`);
+    await urgent.execute(
+      INSERT_OPENINGS(
+        pgArray(rows.map((r) => r.id)),
+        pgArray(rows.map((r) => r.streamId)),
+        pgArray(rows.map((r) => r.idempotencyKey)),
+        pgArray(rows.map((r) => r.tenantId)),
+        pgArray(rows.map((r) => r.apiKeyId)),
+        pgArray(rows.map((r) => r.userId)),
+        pgArray(rows.map((r) => r.provider)),
+        pgArray(rows.map((r) => r.model)),
+        pgArray(rows.map((r) => r.purpose)),
+        instanceId,
+        pgArray(rows.map((r) => r.startedAt)),
+        pgArray(rows.map((r) => r.currency)),
+      ),
+    );
   }
 
   const endings = createGroupCommit<StreamEnding, boolean>({

@@ -82,8 +82,6 @@ function workerEntry(): { entry: string | URL; eval: boolean } {
  */
 const WORKER_YOUNG_GENERATION_MB = 8;
 
-/** A request without its id (the client numbers them). */
-type Request = PgliteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 /**
  * Starts the PGlite worker and resolves once the database is open (and fails if it cannot open).
@@ -111,11 +109,14 @@ export async function startPgliteWorker(data: PgliteWorkerData, { entry: script 
       pending.set(id, { resolve, reject });
       refWhileBusy();
     });
-  const call = (request: Request, transfer?: ArrayBuffer[]): Promise<unknown> => {
+  // Each request is built with id 0 and numbered here (a copy with the id spread in, per
+  // statement, was garbage of every stream's statements).
+  const call = (request: PgliteRequest, transfer?: ArrayBuffer[]): Promise<unknown> => {
     if (stopped) return Promise.reject(stopped);
     const id = ++lastId;
     const answered = answer(id);
-    worker.postMessage({ ...request, id }, transfer);
+    request.id = id;
+    worker.postMessage(request, transfer);
     return answered;
   };
 
@@ -141,16 +142,17 @@ export async function startPgliteWorker(data: PgliteWorkerData, { entry: script 
 
   return {
     threadId: started?.threadId,
-    query: (sql, params, mode, tx) => call({ op: 'query', sql, params, mode, ...(tx === undefined ? {} : { tx }) }) as Promise<unknown[]>,
-    urgentQuery: (sql, params, mode) => call({ op: 'query', sql, params, mode, urgent: true }) as Promise<unknown[]>,
+    // tx undefined is outside any transaction (the worker reads it so), as when the key is left out.
+    query: (sql, params, mode, tx) => call({ id: 0, op: 'query', sql, params, mode, tx }) as Promise<unknown[]>,
+    urgentQuery: (sql, params, mode) => call({ id: 0, op: 'query', sql, params, mode, urgent: true }) as Promise<unknown[]>,
     // Moved, not copied: nothing of the batch stays on this thread's heap while the statement waits its turn.
-    copyFrom: async (sql, data) => void (await call({ op: 'query', sql, params: [], mode: 'execute', blob: data }, [data.buffer])),
-    begin: () => call({ op: 'begin' }) as Promise<number>,
-    commit: async (tx) => void (await call({ op: 'commit', tx })),
-    rollback: async (tx) => void (await call({ op: 'rollback', tx })),
+    copyFrom: async (sql, data) => void (await call({ id: 0, op: 'query', sql, params: [], mode: 'execute', blob: data }, [data.buffer])),
+    begin: () => call({ id: 0, op: 'begin' }) as Promise<number>,
+    commit: async (tx) => void (await call({ id: 0, op: 'commit', tx })),
+    rollback: async (tx) => void (await call({ id: 0, op: 'rollback', tx })),
     close() {
       closing ??= (async () => {
-        await call({ op: 'close' });
+        await call({ id: 0, op: 'close' });
         stopped ??= new TwinError('internal', 'The embedded database is closed.');
         await worker.terminate();
       })();

@@ -258,7 +258,9 @@ export class StreamHub {
   /** Idle (provider silent) and expired (past max duration) streams are stopped; old finished ones forgotten. */
   private sweep(now: number): void {
     const { timeouts } = this.options.config;
-    for (const [id, stream] of this.streams) {
+    // values(), not entries: every held stream is visited each second (ended ones too, for their
+    // resume grace), and an entry is an array made per stream per sweep.
+    for (const stream of this.streams.values()) {
       if (stream.isRunning) {
         stream.flushAudit(false);
         if (now - stream.startedAt > timeouts.maxDurationMs) {
@@ -280,7 +282,7 @@ export class StreamHub {
           });
         }
       } else if (!stream.hasConnection && stream.endedAt !== undefined && now - stream.endedAt > timeouts.resumeGraceMs) {
-        this.streams.delete(id);
+        this.streams.delete(stream.id);
       }
     }
   }
