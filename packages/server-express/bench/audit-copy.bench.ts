@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { createAuditLog } from '../src/storage/audit-log';
 import { openDatabase } from '../src/storage/open-database';
 import type { ChunkRow } from '../src/storage/store-rows';
+import { stampedSegmentRow } from './stamped-segment-row';
 
 const BATCHES = Number(process.env.BATCHES ?? 40);
 const ROWS = Number(process.env.ROWS ?? 250);
 const EVENTS = Number(process.env.EVENTS ?? 10);
-const WORDS = ['the ', 'stream ', 'of ', 'tokens ', 'flows ', 'from ', 'model ', 'to ', 'client '];
 
 const dir = mkdtempSync(join(tmpdir(), 'audit-copy-bench-'));
 const opened = await openDatabase({ dataDir: join(dir, 'pglite') });
@@ -33,9 +33,7 @@ let stream = 0;
 function batch(): ChunkRow[] {
   const rows: ChunkRow[] = [];
   for (let i = 0; i < ROWS; i++) {
-    const texts = Array.from({ length: EVENTS }, (_, k) => `${WORDS[k % WORDS.length]}|${(Date.now() + k / 10).toFixed(1)}|`);
-    const data = `{"v":1,"seq":1,"texts":${JSON.stringify(texts)}}`;
-    rows.push({ streamId: `str_${(stream++).toString(36).padStart(22, '0')}`, seq: 1, lastSeq: EVENTS, tenantId: 'ten_bench', event: 'texts', data, bytes: Buffer.byteLength(data), createdAt: new Date() });
+    rows.push(stampedSegmentRow(`str_${(stream++).toString(36).padStart(22, '0')}`, 1, EVENTS));
   }
   return rows;
 }

@@ -16,10 +16,10 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { CHUNK_COPY_COLUMNS, chunkRowsCopyData } from '../src/storage/chunk-rows-copy';
 import type { ChunkRow } from '../src/storage/store-rows';
+import { stampedSegmentRow } from './stamped-segment-row';
 
 const ROWS = Number(process.env.ROWS ?? 500);
 const BATCHES = Number(process.env.BATCHES ?? 100);
-const WORDS = ['the ', 'stream ', 'of ', 'tokens ', 'flows ', 'from ', 'model ', 'to ', 'client '];
 
 const dir = mkdtempSync(join(tmpdir(), 'copy-row-cost-'));
 const pg = await PGlite.create({ dataDir: join(dir, 'pglite'), startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] });
@@ -42,9 +42,7 @@ function batch(): ChunkRow[] {
   const rows: ChunkRow[] = [];
   for (let i = 0; i < ROWS; i++, made++) {
     const seq = 1 + Math.floor(made / streams.length) * 10;
-    const texts = Array.from({ length: 10 }, (_, k) => `${WORDS[k % WORDS.length]}|${(Date.now() + k / 10).toFixed(1)}|`);
-    const data = `{"v":1,"seq":${seq},"texts":${JSON.stringify(texts)}}`;
-    rows.push({ streamId: streams[made % streams.length]!, seq, lastSeq: seq + 9, tenantId: 'ten_bench', event: 'texts', data, bytes: Buffer.byteLength(data), createdAt: new Date() });
+    rows.push(stampedSegmentRow(streams[made % streams.length]!, seq, 10));
   }
   return rows;
 }

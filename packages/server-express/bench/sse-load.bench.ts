@@ -20,10 +20,10 @@
  * paced window, all on the machine's monotonic clock; written to <file>.json and <file>.cpuprofile, read by
  * bench/ttfb-trace-report.ts).
  */
-import { request } from 'node:http';
 import { Bench } from 'tinybench';
 import { createSimulatedProvider } from '@twin/core';
 import { builtServerEnv, forkBench, loadTest, nextMessage, outputTokensFor, stopAll, type Message } from './load-run';
+import { firstChunkOverSSE as firstChunk } from './first-chunk-over-sse';
 import { formatMemorySplit, type MemorySplit } from './memory-split';
 
 const STREAMS = Number(process.env.STREAMS ?? 10_000);
@@ -49,29 +49,7 @@ const key = ready.key as string;
 // ── 1. TTFB the server adds, unloaded: first chunk over SSE vs first text part from the provider ──
 const direct = createSimulatedProvider({ tokensPerSecond: 10, outputTokens: 500 });
 let ttfbRefused = 0;
-const firstChunkOverSSE = (base: string, auth: string) => () =>
-  new Promise<void>((resolve, reject) => {
-    const req = request(`${base}/api/stream?prompt=ttfb`, { headers: { authorization: `Bearer ${auth}` } }, (res) => {
-      if (res.statusCode !== 200) {
-        // Refused (e.g. the server's load shedding): counted, not a first chunk that never comes.
-        ttfbRefused++;
-        res.resume();
-        res.on('end', () => resolve());
-        return;
-      }
-      let seen = '';
-      res.setEncoding('utf8');
-      res.on('data', (text: string) => {
-        seen += text;
-        if (seen.includes('event: chunk')) {
-          req.destroy();
-          resolve();
-        }
-      });
-    });
-    req.on('error', (e) => (e.message.includes('socket hang up') ? resolve() : reject(e)));
-    req.end();
-  });
+const firstChunkOverSSE = (base: string, auth: string) => () => firstChunk(`${base}/api/stream?prompt=ttfb`, auth, () => ttfbRefused++);
 // Paced: one request every TTFB_INTERVAL_MS (10 ms), each started after the previous one's first
 // chunk, so a request meets a server that is not still tearing down and billing the hundreds of
 // streams per second that back-to-back requests start and abort. The TTFB one request gets from the

@@ -12,8 +12,8 @@
  * ALLOC_PROFILE_FILE (also a sampling allocation profile of one more window, `.heapprofile`, with
  * ALLOC_PROFILE_INTERVAL bytes between samples, 1024; its top allocating functions are printed).
  */
-import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { firstChunkOverSSE } from './first-chunk-over-sse';
 import { builtServerEnv, forkBench, nextMessage, stopAll } from './load-run';
 
 const SAMPLES = Number(process.env.SAMPLES ?? 1_000);
@@ -41,23 +41,7 @@ async function measure(profile?: string): Promise<{ busy: Window; idle: Window; 
   const ready = await nextMessage(server, 'ready', 600_000);
   const url = `http://127.0.0.1:${ready.port as number}/api/stream?prompt=ttfb`;
   const key = ready.key as string;
-  const firstChunk = () =>
-    new Promise<void>((resolve, reject) => {
-      const req = request(url, { headers: { authorization: `Bearer ${key}` } }, (res) => {
-        if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
-        let seen = '';
-        res.setEncoding('utf8');
-        res.on('data', (text: string) => {
-          seen += text;
-          if (seen.includes('event: chunk')) {
-            req.destroy();
-            resolve();
-          }
-        });
-      });
-      req.on('error', (e) => (e.message.includes('socket hang up') ? resolve() : reject(e)));
-      req.end();
-    });
+  const firstChunk = () => firstChunkOverSSE(url, key);
   const window = async (requests: boolean, file?: string) => {
     server.send({ type: 'alloc-start' });
     await nextMessage(server, 'alloc-started');

@@ -18,6 +18,7 @@ import { sql } from 'drizzle-orm';
 import { createAuditLog } from '../src/storage/audit-log';
 import { openDatabase } from '../src/storage/open-database';
 import type { ChunkRow } from '../src/storage/store-rows';
+import { stampedSegmentRow } from './stamped-segment-row';
 import { memorySplit } from './memory-split';
 import { threadsCpu } from './process-cpu';
 
@@ -51,13 +52,10 @@ const mark = async (name: string) => {
 await mark('opened');
 const log = createAuditLog(opened.db, { intervalMs: 3_600_000, chunkIntervalMs: 3_600_000, onWriteError: undefined });
 let stream = 0;
-const WORDS = ['the ', 'stream ', 'of ', 'tokens ', 'flows ', 'from ', 'model ', 'to ', 'client '];
 function batch(): ChunkRow[] {
   const rows: ChunkRow[] = [];
   for (let i = 0; i < ROWS; i++) {
-    const texts = Array.from({ length: EVENTS }, (_, k) => `${WORDS[k % WORDS.length]}|${(Date.now() + k / 10).toFixed(1)}|`);
-    const data = `{"v":1,"seq":1,"texts":${JSON.stringify(texts)}}`;
-    rows.push({ streamId: `str_${(stream++).toString(36).padStart(22, '0')}`, seq: 1, lastSeq: EVENTS, tenantId: 'ten_bench', event: 'texts', data, bytes: Buffer.byteLength(data), createdAt: new Date() });
+    rows.push(stampedSegmentRow(`str_${(stream++).toString(36).padStart(22, '0')}`, 1, EVENTS));
   }
   return rows;
 }
