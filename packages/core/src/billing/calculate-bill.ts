@@ -1,4 +1,3 @@
-import { TwinError } from '../errors/twin-error';
 import type { BillLines, StreamBillingConfig } from '../protocol/billing';
 import type { Bill, BillingContext, MeteredUsage } from './bill-types';
 import { billOnNumbers } from './bill-on-numbers';
@@ -100,7 +99,7 @@ function billOnBigints(
   const tokens = tokenCost(tier ?? pricing, metered.usage);
   // 3.–7.: every amount as an integer numerator over one of the bill's two denominators (exact-numerators.ts).
   const e = exactNumerators(pricing, tokens, durationMsCount, bytesCount, connections, discountRate, exchange, outcome, taxes);
-  const { subtotalDenominator, subtotalHalf, totalDenominator, totalHalf, discount, streaming, premium, infrastructure, subtotal, penaltyNumerator, penalty, afterPenalty, total } = e;
+  const { subtotalDenominator, subtotalHalf, totalDenominator, totalHalf, discount, streaming, premium, infrastructure, subtotal, penaltyNumerator, penalty, afterPenalty } = e;
   const tokenCostAmount = e.tokenCost;
   const taxAmounts = e.taxes;
 
