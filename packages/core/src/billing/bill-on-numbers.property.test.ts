@@ -21,9 +21,9 @@ import { buildUsageReport } from './usage-report';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
-/** Whether this bill was priced on numbers (its exact amounts are kept as numbers then). */
+/** Whether this bill was priced on numbers (its written units, and the token cost its exact amounts are made from, are numbers then). */
 function onNumbers(bill: Bill): boolean {
-  return typeof (bill.exact as unknown as { amounts: readonly unknown[] }).amounts[2] === 'number';
+  return typeof (bill.exact as unknown as { u0: unknown }).u0 === 'number';
 }
 
 function expectSameBill(fast: Bill, slow: Bill): void {

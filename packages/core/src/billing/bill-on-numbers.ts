@@ -1,10 +1,11 @@
 import type { BillLines, RoundingMode, StreamBillingConfig } from '../protocol/billing';
 import type { Bill, MeteredUsage } from './bill-types';
+import type { ExchangeFactor } from './bill-steps';
 import type { CompiledPricing, ContextTierPrices, SafePricing, SlaOutcome, VolumeDiscount } from './compile-pricing';
-import { ExactAmounts } from './exact-amounts';
 import { makeBill } from './make-bill';
 import { PricedBillLines } from './priced-bill-lines';
 import * as roundRational from './round-rational';
+import { WrittenBill } from './written-bill';
 
 // Bound once (a call through a module namespace is a property lookup under some loaders).
 const { formatSafeUnits, smallUnitStrings, SMALL_UNITS } = roundRational;
@@ -80,6 +81,8 @@ export function billOnNumbers(
   outcome: SlaOutcome | undefined,
   taxes: CompiledPricing['taxes'],
   tokenCount: number,
+  /** The bill's exchange factor: 1/1 (a bill with an exchange rate is priced on bigints); kept for its exact amounts. */
+  exchange: ExchangeFactor,
 ): Bill | undefined {
   // 1. Token cost over base / lift (the tier's prices are safe whenever the table's are).
   const p = tier ? tier.safe! : s;
@@ -236,20 +239,27 @@ export function billOnNumbers(
   // a helper for the lookup was compiled on its own (with formatSafeUnits inlined in it) and then
   // never inlined here, a call per line.
   const kept = smallUnitStrings(places) ?? NONE_KEPT;
+  const tokenCostString = (roundedTokenCost < SMALL_UNITS ? kept[roundedTokenCost] : undefined) ?? formatSafeUnits(roundedTokenCost, places);
+  const discountString = (discountUnits < SMALL_UNITS ? kept[discountUnits] : undefined) ?? formatSafeUnits(discountUnits, places);
+  const streamingString = (streamingUnits < SMALL_UNITS ? kept[streamingUnits] : undefined) ?? formatSafeUnits(streamingUnits, places);
+  const premiumString = (premiumUnits < SMALL_UNITS ? kept[premiumUnits] : undefined) ?? formatSafeUnits(premiumUnits, places);
+  const infrastructureString = (infrastructureUnits < SMALL_UNITS ? kept[infrastructureUnits] : undefined) ?? formatSafeUnits(infrastructureUnits, places);
   const subtotalString = (roundedSubtotal < SMALL_UNITS ? kept[roundedSubtotal] : undefined) ?? formatSafeUnits(roundedSubtotal, places);
-  const lines = new PricedBillLines(
-    (roundedTokenCost < SMALL_UNITS ? kept[roundedTokenCost] : undefined) ?? formatSafeUnits(roundedTokenCost, places),
-    (discountUnits < SMALL_UNITS ? kept[discountUnits] : undefined) ?? formatSafeUnits(discountUnits, places),
-    (streamingUnits < SMALL_UNITS ? kept[streamingUnits] : undefined) ?? formatSafeUnits(streamingUnits, places),
-    (premiumUnits < SMALL_UNITS ? kept[premiumUnits] : undefined) ?? formatSafeUnits(premiumUnits, places),
-    (infrastructureUnits < SMALL_UNITS ? kept[infrastructureUnits] : undefined) ?? formatSafeUnits(infrastructureUnits, places),
+  const penaltyString = (penaltyUnits < SMALL_UNITS ? kept[penaltyUnits] : undefined) ?? formatSafeUnits(penaltyUnits, places);
+  // Without a penalty or a tax the total is the subtotal: the same string, written once.
+  const totalString = roundedTotal === roundedSubtotal ? subtotalString : ((roundedTotal < SMALL_UNITS ? kept[roundedTotal] : undefined) ?? formatSafeUnits(roundedTotal, places));
+  // What was written, and what the exact amounts are made from when read (no exact amount is kept:
+  // `tokens` and the counts are exact, and the steps' results are shared objects).
+  const written = new WrittenBill<number>(
+    tokenCostString,
+    discountString,
+    streamingString,
+    premiumString,
+    infrastructureString,
     subtotalString,
-    (penaltyUnits < SMALL_UNITS ? kept[penaltyUnits] : undefined) ?? formatSafeUnits(penaltyUnits, places),
-    outcome && outcome.breaches.length > 0 ? copyBreaches(outcome.breachList) : NO_BREACHES,
-    penaltyNumerator === 0 ? '0' : outcome!.percent,
+    penaltyString,
     taxLines,
-    discountRate.percent,
-    roundedTotal === roundedSubtotal ? subtotalString : ((roundedTotal < SMALL_UNITS ? kept[roundedTotal] : undefined) ?? formatSafeUnits(roundedTotal, places)),
+    totalString,
     places,
     roundedTokenCost,
     discountUnits,
@@ -262,7 +272,30 @@ export function billOnNumbers(
     roundedTotal,
     // Every unit is ≥ 0 and a safe integer: their sum (exact, or past 2^53 − 1 and seen as such) bounds each.
     roundedTokenCost + discountUnits + streamingUnits + premiumUnits + infrastructureUnits + roundedSubtotal + penaltyUnits + taxUnits + roundedTotal,
+    pricing,
+    tokens,
+    durationMs,
+    bytes,
+    connections,
+    discountRate,
+    exchange,
+    outcome,
+    taxes,
   );
-  const exact = new ExactAmounts(pricing.roundGcd, [subtotalDenominator, totalDenominator, tokenCostAmount, discount, streaming, premium, infrastructure, subtotal, penalty, total], taxAmounts);
-  return makeBill(config, config.currency, undefined, lines, exact, usage, tokenCount, tier, discountRate);
+  const lines = new PricedBillLines(
+    tokenCostString,
+    discountString,
+    streamingString,
+    premiumString,
+    infrastructureString,
+    subtotalString,
+    penaltyString,
+    outcome && outcome.breaches.length > 0 ? copyBreaches(outcome.breachList) : NO_BREACHES,
+    penaltyNumerator === 0 ? '0' : outcome!.percent,
+    taxLines,
+    discountRate.percent,
+    totalString,
+    written,
+  );
+  return makeBill(config, config.currency, undefined, lines, written, usage, tokenCount, tier, discountRate);
 }

@@ -1,6 +1,6 @@
 import type { Bill, MeteredUsage } from './bill-types';
 import type { ContextTierPrices, VolumeDiscount } from './compile-pricing';
-import type { ExactAmounts } from './exact-amounts';
+import type { WrittenBill } from './written-bill';
 import type { PricedBillLines } from './priced-bill-lines';
 import type { StreamBillingConfig } from '../protocol/billing';
 
@@ -10,7 +10,7 @@ export function makeBill(
   currency: string,
   exchangeRate: Bill['exchangeRate'],
   lines: PricedBillLines,
-  exact: ExactAmounts,
+  exact: WrittenBill<bigint> | WrittenBill<number>,
   usage: MeteredUsage['usage'],
   billableTokens: number,
   tier: ContextTierPrices | undefined,
