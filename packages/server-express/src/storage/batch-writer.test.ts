@@ -84,6 +84,24 @@ describe('createBatchWriter', () => {
     await w.close();
   });
 
+  it("with startAfter 'turn', a batch starts after the event loop's current turn (not before what that turn still does), with every row pushed in it", async () => {
+    const batches: number[][] = [];
+    const w = createBatchWriter<number>({ intervalMs: 0, startAfter: 'turn', write: async (rows) => void batches.push([...rows]) });
+    w.push(1);
+    await Promise.resolve();
+    // Later in the same turn (a stream's first chunk, more starts): still nothing written.
+    w.push(2);
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(batches).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1, 2]]);
+    // Rows pushed while nothing is pending start the next turn's batch; durable() waits for it.
+    w.push(3);
+    await w.durable();
+    expect(batches).toEqual([[1, 2], [3]]);
+    await w.close();
+  });
+
   it('durable() waits through failed writes until the rows land', async () => {
     let fail = 1;
     const w = createBatchWriter<number>({

@@ -11,6 +11,13 @@ export interface BatchWriterOptions<T> {
    * the event loop), and rows pushed while one is being written form the next.
    */
   intervalMs?: number;
+  /**
+   * With `intervalMs` 0, when a batch starts: `'microtask'` (default, as above), or `'turn'`: after
+   * the event loop's current turn (`setImmediate`), for rows nobody waits on at once. The batch's
+   * statement, and the database worker's run of it, then come after what that turn still does (a
+   * stream's first chunk, when the rows are openings a journal already made durable).
+   */
+  startAfter?: 'microtask' | 'turn';
   /** Delay before retrying a failed batch (default 1,000 ms). */
   retryMs?: number;
   onError?: (error: unknown, rows: number) => void;
@@ -71,7 +78,8 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
         soon = false;
         void drain();
       };
-      queueMicrotask(start);
+      if (options.startAfter === 'turn') setImmediate(start);
+      else queueMicrotask(start);
       return;
     }
     timer = setTimeout(() => {
