@@ -20,13 +20,15 @@ import pino from 'pino';
 import type * as Twin from '../src/index';
 import { stampedProvider } from './stamped-provider';
 import { limitHeapGrowth } from '../src/cli/heap-growth';
-import { threadsCpu } from './process-cpu';
+import { threadsCpu, type ThreadCpu } from './process-cpu';
+import { Worker } from 'node:worker_threads';
 
 // As `twin-server` runs: the built package (`pnpm bench` builds first). Run from the sources under
 // tsx, every closure is also named through esbuild's `__name` (keepNames), which costs CPU on
 // every closure made and some 4 KiB of heap per open stream. SERVER_SOURCE=src runs the sources
 // (no build needed while iterating; its figures are not comparable).
-const entry = process.env.SERVER_SOURCE === 'src' ? '../src/index' : '../dist/index.js';
+// SERVER_ENTRY: another build's dist/index.js (an A/B of two builds with this bench's harness).
+const entry = process.env.SERVER_ENTRY ?? (process.env.SERVER_SOURCE === 'src' ? '../src/index' : '../dist/index.js');
 const { createApiKey, createSlotSleep, createTwinRouter, createTwinService, createTwinStore, openDatabase } = (await import(entry)) as typeof Twin;
 
 // As `twin-server` (node dist/cli.js) runs: without source-mapped stack traces. tsx turns them on,
@@ -37,6 +39,23 @@ process.setSourceMapsEnabled(false);
 // As `twin-server serve` does first: V8's old-generation growth limited (src/cli/heap-growth.ts;
 // SERVER_NODE_FLAGS=--heap-growing-percent=0 measures V8's own).
 limitHeapGrowth();
+
+// The statements sent to the embedded database's worker (queries, BEGIN, COMMIT, COPY), counted
+// at the one door they all leave by, for ttfb-garbage.ts's statements per request.
+let workerMessages = 0;
+const messageKinds = new Map<string, number>();
+/** TTFB_TRACE_FILE: when each statement was sent to the worker (ns, monotonic), over the traced window. */
+let tracedPosts: bigint[] | undefined;
+const postMessage = Worker.prototype.postMessage;
+Worker.prototype.postMessage = function (this: Worker, ...args: Parameters<Worker['postMessage']>) {
+  workerMessages++;
+  tracedPosts?.push(process.hrtime.bigint());
+  const { op, sql } = args[0] as { op?: string; sql?: string };
+  // By statement: its first words (`insert into "stream_events"`, `copy stream_chunks`, …).
+  const kind = sql === undefined ? String(op) : sql.trimStart().replace(/\s+/g, ' ').split(' (')[0]!.slice(0, 48);
+  messageKinds.set(kind, (messageKinds.get(kind) ?? 0) + 1);
+  return postMessage.apply(this, args);
+};
 
 // BENCH_DATABASE_URL runs the same bench on a Postgres server (in a schema of its own) instead of PGlite.
 // BENCH_DB_SCHEMA: a schema the instances of a cluster share (whoever names it drops it).
@@ -171,6 +190,8 @@ let traceCpu = process.cpuUsage();
 /** The used bytes of each of V8's heap spaces (new_space: what the scavenger collects). */
 const usedBySpace = (): Record<string, number> => Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_used_size]));
 let allocFrom: Record<string, number> = {};
+let allocThreads: ThreadCpu[] = [];
+let allocMessages = 0;
 let allocGcs = 0;
 let allocObserver: PerformanceObserver | undefined;
 let gcObserver: PerformanceObserver | undefined;
@@ -200,10 +221,13 @@ process.on('message', async (message: { type: string; file?: string; client?: un
     }
     traceCpu = process.cpuUsage();
     traceThreads = threadTicks();
+    tracedPosts = [];
     tracing = true;
     process.send!({ type: 'trace-started', hrtimeNs: String(process.hrtime.bigint()) });
   } else if (message.type === 'trace-stop') {
     tracing = false;
+    const posts = tracedPosts;
+    tracedPosts = undefined;
     gcObserver?.disconnect();
     const cpu = process.cpuUsage(traceCpu);
     const threads = Object.fromEntries(Object.entries(threadTicks()).map(([k, v]) => [k, (v - (traceThreads[k] ?? 0)) * 10]).filter(([, v]) => (v as number) > 0));
@@ -224,6 +248,7 @@ process.on('message', async (message: { type: string; file?: string; client?: un
         cpuMicros: cpu.user + cpu.system,
         threadCpuMs: threads,
         gc: gcPauses,
+        posts: (posts ?? []).map(String),
       }),
     );
     process.send!({ type: 'trace-stopped' });
@@ -244,6 +269,9 @@ process.on('message', async (message: { type: string; file?: string; client?: un
       await postTo(traceSession(), 'HeapProfiler.startSampling', { samplingInterval: interval, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
     }
     allocFrom = usedBySpace();
+    allocThreads = threadsCpu();
+    allocMessages = workerMessages;
+    messageKinds.clear();
     process.send!({ type: 'alloc-started' });
   } else if (message.type === 'alloc-stop') {
     const used = usedBySpace();
@@ -252,7 +280,19 @@ process.on('message', async (message: { type: string; file?: string; client?: un
       const { profile } = (await postTo(traceSession(), 'HeapProfiler.stopSampling')) as { profile: unknown };
       writeFileSync(message.file, JSON.stringify(profile));
     }
-    process.send!({ type: 'alloc-stopped', bytes: Object.fromEntries(Object.entries(used).map(([space, bytes]) => [space, bytes - (allocFrom[space] ?? 0)])), gcs: allocGcs, activeStreams: service.hub.activeStreams });
+    // CPU of the main thread, the database's worker (the niced thread) and the rest over the window (ns).
+    const was = new Map(allocThreads.map((t) => [t.tid, t.cpuNanos]));
+    const cpu = { main: 0, worker: 0, other: 0 };
+    for (const t of threadsCpu()) cpu[t.tid === process.pid ? 'main' : t.nice > 0 ? 'worker' : 'other'] += t.cpuNanos - (was.get(t.tid) ?? 0);
+    process.send!({
+      type: 'alloc-stopped',
+      bytes: Object.fromEntries(Object.entries(used).map(([space, bytes]) => [space, bytes - (allocFrom[space] ?? 0)])),
+      gcs: allocGcs,
+      activeStreams: service.hub.activeStreams,
+      cpu,
+      workerMessages: workerMessages - allocMessages,
+      statementKinds: Object.fromEntries(messageKinds),
+    });
   } else if (message.type === 'status') {
     // Polled before the load phase (does not count as a report: those mark the measured window).
     // ttfb-garbage.ts polls it inside its window: no collection there.
@@ -261,6 +301,8 @@ process.on('message', async (message: { type: string; file?: string; client?: un
       type: 'status',
       activeStreams: service.hub.activeStreams,
       pendingChunkRows: store.chunks.pending,
+      // Every row still queued for the database (ttfb-garbage.ts waits for none before it stops a window).
+      pendingRows: store.openings.pending + store.events.pending + store.connectionsOpened.pending + store.chunks.pending,
       heldStreams: (service.hub as unknown as { streams: Map<string, unknown> }).streams.size,
       rss: process.memoryUsage().rss,
       heapUsed: process.memoryUsage().heapUsed,

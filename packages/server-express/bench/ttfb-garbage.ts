@@ -5,11 +5,13 @@
  * (one every TTFB_INTERVAL_MS, each hanging up at its first chunk, its stream then ended and billed),
  * then the same window with no requests (the timers' own allocations), subtracted. The scavenger
  * runs once per semi-space of garbage, so bytes per request × requests per second is how often a
- * paced request meets a scavenge.
+ * paced request meets a scavenge. Beside the bytes: the statements sent to the embedded database's
+ * worker per request and the CPU of its thread (and the main thread's) per request, each less the
+ * idle window's.
  *
  * `pnpm exec tsx bench/ttfb-garbage.ts` in packages/server-express (built first). Knobs: SAMPLES
  * (1000), ROUNDS (3: windows measured, medians printed), TTFB_INTERVAL_MS (10), SEMI_SPACE_MB (512; 0: V8's own, to count the scavenges a paced request meets),
- * ALLOC_PROFILE_FILE (also a sampling allocation profile of one more window, `.heapprofile`, with
+ * SERVER_ENTRY (another build's dist/index.js, for an A/B with this harness), ALLOC_PROFILE_FILE (also a sampling allocation profile of one more window, `.heapprofile`, with
  * ALLOC_PROFILE_INTERVAL bytes between samples, 1024; its top allocating functions are printed).
  */
 import { readFileSync } from 'node:fs';
@@ -36,7 +38,8 @@ const split = (b: Bytes): Window => {
   return { young: young / SAMPLES, old: (Object.values(b).reduce((a, v) => a + v, 0) - young) / SAMPLES };
 };
 
-async function measure(profile?: string): Promise<{ busy: Window; idle: Window; gcs: number; idleGcs: number }> {
+interface Cpu { main: number; worker: number; other: number }
+async function measure(profile?: string): Promise<{ busy: Window; idle: Window; gcs: number; idleGcs: number; cpu: Cpu; idleCpu: Cpu; statements: number; idleStatements: number }> {
   const server = forkBench('./load-server.ts', builtServerEnv({ ...process.env, ...(profile ? { ALLOC_PROFILE_INTERVAL: process.env.ALLOC_PROFILE_INTERVAL ?? '1024' } : {}) }), flags);
   const ready = await nextMessage(server, 'ready', 600_000);
   const url = `http://127.0.0.1:${ready.port as number}/api/stream?prompt=ttfb`;
@@ -54,7 +57,7 @@ async function measure(profile?: string): Promise<{ busy: Window; idle: Window; 
     for (let waited = 0; waited < 30_000; waited += 100) {
       server.send({ type: 'status', keepGarbage: true });
       const r = await nextMessage(server, 'status');
-      if ((r.activeStreams as number) === 0 && (r.pendingChunkRows as number) === 0) break;
+      if ((r.activeStreams as number) === 0 && (r.pendingRows as number) === 0) break;
       await sleep(100);
     }
     await sleep(500); // the endings' group commit (20 ms) and the replies
@@ -65,28 +68,43 @@ async function measure(profile?: string): Promise<{ busy: Window; idle: Window; 
   for (let i = 0; i < 1_500; i++) await firstChunk();
   await sleep(1_500);
   const busy = await window(true, profile);
+  console.log(`statements sent to the worker per request, by kind: ${Object.entries(busy.statementKinds as Record<string, number>).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${(v / SAMPLES).toFixed(2)} ${k}`).join('; ')}`);
   const idle = await window(false);
   await stopAll([server]);
-  return { busy: split(busy.bytes as Bytes), idle: split(idle.bytes as Bytes), gcs: busy.gcs as number, idleGcs: idle.gcs as number };
+  return {
+    busy: split(busy.bytes as Bytes),
+    idle: split(idle.bytes as Bytes),
+    gcs: busy.gcs as number,
+    idleGcs: idle.gcs as number,
+    cpu: busy.cpu as Cpu,
+    idleCpu: idle.cpu as Cpu,
+    statements: busy.workerMessages as number,
+    idleStatements: idle.workerMessages as number,
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const rounds: Array<{ young: number; old: number }> = [];
+const rounds: Array<{ young: number; old: number; worker: number; main: number; statements: number }> = [];
+// CPU per request (ms) of one thread kind: the requests' window less the idle one.
+const cpuMs = (m: { cpu: Cpu; idleCpu: Cpu }, kind: keyof Cpu) => (m.cpu[kind] - m.idleCpu[kind]) / SAMPLES / 1e6;
 const kb = (b: number) => (b / 1000).toFixed(1);
 for (let r = 0; r < ROUNDS; r++) {
   const m = await measure();
-  const own = { young: m.busy.young - m.idle.young, old: m.busy.old - m.idle.old };
+  const own = { young: m.busy.young - m.idle.young, old: m.busy.old - m.idle.old, worker: cpuMs(m, 'worker'), main: cpuMs(m, 'main'), statements: (m.statements - m.idleStatements) / SAMPLES };
   rounds.push(own);
   console.log(
     `round ${r + 1}: per request young ${kb(m.busy.young)} KB (idle ${kb(m.idle.young)} per ${INTERVAL_MS} ms), old spaces ${kb(m.busy.old)} KB (idle ${kb(m.idle.old)}); ` +
-      `own young ${kb(own.young)} KB, old ${kb(own.old)} KB; scavenges: ${m.gcs} in the requests' window (${((m.gcs / SAMPLES) * 1000).toFixed(1)} per 1,000 requests), ${m.idleGcs} in the idle one`,
+      `own young ${kb(own.young)} KB, old ${kb(own.old)} KB; scavenges: ${m.gcs} in the requests' window (${((m.gcs / SAMPLES) * 1000).toFixed(1)} per 1,000 requests), ${m.idleGcs} in the idle one; ` +
+      `database worker: ${own.statements.toFixed(2)} statements and ${own.worker.toFixed(3)} ms CPU per request (idle window ${m.idleStatements} statements); ` +
+      `main thread ${own.main.toFixed(3)} ms CPU per request, other threads ${cpuMs(m, 'other').toFixed(3)}`,
   );
 }
 const young = median(rounds.map((m) => m.young));
 const old = median(rounds.map((m) => m.old));
 console.log(
   `garbage per paced request (main thread, median of ${ROUNDS}): young generation ${kb(young)} KB, old spaces ${kb(old)} KB, total ${kb(young + old)} KB; ` +
-    `a 16 MiB semi-space fills every ${((16 * 1024 * 1024) / young).toFixed(0)} requests`,
+    `a 16 MiB semi-space fills every ${((16 * 1024 * 1024) / young).toFixed(0)} requests; ` +
+    `database worker ${median(rounds.map((m) => m.statements)).toFixed(2)} statements and ${median(rounds.map((m) => m.worker)).toFixed(3)} ms CPU per request, main thread ${median(rounds.map((m) => m.main)).toFixed(3)} ms`,
 );
 
 if (profileFile) {

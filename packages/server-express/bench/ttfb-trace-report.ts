@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 const file = process.argv[2];
 if (!file) throw new Error('usage: ttfb-trace-report.ts <TTFB_TRACE_FILE> [fraction]');
 const fraction = Number(process.argv[3] ?? 0.02);
-const trace = JSON.parse(readFileSync(`${file}.json`, 'utf8')) as { client: [string, string][]; server: string[][]; gc: [number, number, number][]; cpuMicros?: number; threadCpuMs?: Record<string, number> };
+const trace = JSON.parse(readFileSync(`${file}.json`, 'utf8')) as { client: [string, string][]; server: string[][]; gc: [number, number, number][]; cpuMicros?: number; threadCpuMs?: Record<string, number>; posts?: string[] };
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
 const profile = (existsSync(`${file}.cpuprofile`)
   ? JSON.parse(readFileSync(`${file}.cpuprofile`, 'utf8'))
@@ -158,6 +158,41 @@ for (const [title, span] of windows) {
   for (const [name, v] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 20)) console.log(`  ${(v / n).toFixed(4)}  ${name}`);
   console.log('  --');
   for (const [name, v] of [...incl].sort((x, y) => y[1] - x[1]).slice(0, 45)) console.log(`  ${(v / n).toFixed(4)}  ${name}`);
+}
+// The statements sent to the database's worker (its CPU on the cores the request shares), by
+// where they fell in a request: before its first chunk was written (request → chunk write), while
+// the chunk travelled (chunk write → client end), or between requests.
+if (trace.posts) {
+  const posts = trace.posts.map(ms).sort((a, b) => a - b);
+  let inPath = 0;
+  let inFlight = 0;
+  const slowSet = new Set(slow.map((r) => r.i));
+  let slowWith = 0;
+  const count = (a: number, b: number) => {
+    let lo3 = 0;
+    let hi3 = posts.length;
+    while (lo3 < hi3) {
+      const mid = (lo3 + hi3) >> 1;
+      if (posts[mid]! < a) lo3 = mid + 1;
+      else hi3 = mid;
+    }
+    let c = 0;
+    for (let j = lo3; j < posts.length && posts[j]! <= b; j++) c++;
+    return c;
+  };
+  for (let i = 0; i < n; i++) {
+    const request = ms(trace.server[i]![1]!);
+    const chunk = ms(trace.server[i]![5]!);
+    const a = count(request, chunk);
+    const b = count(chunk, rows[i]!.end);
+    inPath += a;
+    inFlight += b;
+    if (slowSet.has(i) && count(rows[i]!.start, rows[i]!.end) > 0) slowWith++;
+  }
+  console.log(
+    `statements sent to the database's worker: ${(posts.length / n).toFixed(2)} per request; in a request's request → chunk write ${(inPath / n).toFixed(3)}, chunk write → client end ${(inFlight / n).toFixed(3)} per request; ` +
+      `${slowWith} of the slowest ${slow.length} had one sent in their span`,
+  );
 }
 const gcTotal = trace.gc.reduce((s, [, d]) => s + d, 0);
 console.log(`GC pauses in the window: ${trace.gc.length}, ${gcTotal.toFixed(1)} ms, max ${Math.max(0, ...trace.gc.map(([, d]) => d)).toFixed(1)} ms`);

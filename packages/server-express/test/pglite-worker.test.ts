@@ -2,10 +2,11 @@ import { PGlite } from '@electric-sql/pglite';
 import { asc, eq, sql } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrationsFolder, openDatabase, type OpenedDatabase, type TwinDatabase } from '../src/index';
 import { EmbeddedDatabaseError } from '../src/storage/pglite-worker-client';
 import { urgentLane } from '../src/storage/pglite-worker-drizzle';
+import { FixedQuery, fixedStatement } from '../src/storage/fixed-statement';
 import { apiKeys, schema, streamBillingRecords, streamEvents } from '../src/storage/schema';
 
 // The embedded database runs in a worker thread behind drizzle-orm/pg-proxy. These tests hold it
@@ -97,6 +98,27 @@ describe('PGlite in a worker thread', () => {
     expect(viaWorker.executedRows).toEqual([
       { id: 'bill_1', started_at: '2026-03-01 12:34:56.789+00', token_cost: record.tokenCost, bytes: 9_007_199_254_740_991, usage_estimated: true, exchange_rate: record.exchangeRate },
     ]);
+  });
+
+  it('runs a fixed statement from its text and parameters, without Drizzle, with the rows Drizzle gives (both lanes)', async () => {
+    const insert = fixedStatement(3, (id, tenantId, at) => sql`insert into ${apiKeys} (id, tenant_id, name, key_hash, prefix, created_at)
+      values (${id}, ${tenantId}, ${id}, ${id}, 'p', ${at}::timestamptz) returning id, tenant_id, created_at`);
+    const at = new Date('2026-03-01T12:34:56.789Z');
+    const built = vi.spyOn(FixedQuery.prototype, 'getSQL');
+    try {
+      const plain = await opened.db.execute(insert('fixed-1', 't1', at));
+      const urgent = await urgentLane(opened.db).execute(insert('fixed-2', 't1', at.toISOString()));
+      // The worker got the text and parameters as they are: no Drizzle SQL was built for them.
+      expect(built).not.toHaveBeenCalled();
+      const reference1 = await drizzlePglite(reference, { schema }).execute(insert('fixed-1', 't1', at));
+      expect(built).toHaveBeenCalledTimes(1);
+      expect(plain).toEqual(reference1.rows);
+      expect(urgent).toEqual([{ id: 'fixed-2', tenant_id: 't1', created_at: '2026-03-01 12:34:56.789+00' }]);
+    } finally {
+      built.mockRestore();
+      await opened.db.delete(apiKeys);
+      await drizzlePglite(reference, { schema }).delete(apiKeys);
+    }
   });
 
   it('runs Postgres with the small shared buffer pool that keeps its resident memory down', async () => {

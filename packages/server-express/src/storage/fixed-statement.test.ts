@@ -19,16 +19,23 @@ describe('fixedStatement', () => {
       [null, '{"x":"$1"}', 0],
       ["it's", '', -1],
     ];
-    for (const [a, b, c] of cases) expect(dialect.sqlToQuery(fixed(a, b, c))).toEqual(dialect.sqlToQuery(template(a, b, c)));
-    expect(dialect.sqlToQuery(fixed('a', 'b', 3))).toMatchObject({
+    for (const [a, b, c] of cases) {
+      const expected = dialect.sqlToQuery(template(a, b, c));
+      const query = fixed(a, b, c);
+      expect(dialect.sqlToQuery(query.getSQL())).toEqual(expected);
+      // What the embedded database's worker is sent directly (see drizzleOverWorker).
+      expect({ sql: query.text, params: query.params }).toEqual({ sql: expected.sql, params: expected.params });
+    }
+    expect(dialect.sqlToQuery(fixed('a', 'b', 3).getSQL())).toMatchObject({
       sql: 'insert into "stream_billing_records" (id, stream_id) select $1::text, $2 from x where y = $3::int and z = $4',
       params: ['b', 'a', 3, 'b'],
     });
   });
 
-  it('refuses what it could not pass as the template would: arrays, a wrong count, "$n" in the text', () => {
+  it('refuses what it could not pass as the template would: arrays, undefined, a wrong count, "$n" in the text', () => {
     expect(() => fixed('a', ['b'], 3)).toThrow(/array/);
     expect(() => fixed('a', 'b')).toThrow(/2 values for 3/);
+    expect(() => fixed('a', undefined, 3)).toThrow(/undefined/);
     expect(() => fixedStatement(1, (a) => sql`select ${a}, ${sql.raw("'$1'")}`)).toThrow(/parameter markers/);
     expect(() => fixedStatement(1, (a) => sql`select ${a}, ${'constant'}`)).toThrow(/not one of the placeholders/);
   });

@@ -1,6 +1,7 @@
 import { createTableRelationsHelpers, extractTablesRelationalConfig, sql, type ExtractTablesWithRelations, type RelationalSchemaConfig, type TablesRelationalConfig } from 'drizzle-orm';
 import { PgDialect, PgTransaction, type PgTransactionConfig } from 'drizzle-orm/pg-core';
 import { PgRemoteDatabase, PgRemoteSession, type PgRemoteQueryResultHKT } from 'drizzle-orm/pg-proxy';
+import { FixedQuery } from './fixed-statement';
 import type { PgliteWorkerClient } from './pglite-worker-client';
 
 type Relations = RelationalSchemaConfig<TablesRelationalConfig> | undefined;
@@ -72,6 +73,20 @@ class WorkerTransaction extends PgTransaction<PgRemoteQueryResultHKT, Record<str
 const URGENT = Symbol('urgent lane');
 
 /**
+ * `db.execute` of a {@link FixedQuery} (a stream's opening, ending, audit and connection rows)
+ * posts its text and parameters to the worker as they are: what Drizzle's execution of it would
+ * send (pg-proxy's `execute` mode, object rows back), without the `SQL` built from them, the
+ * query rendered again, the prepared query, its spans and promises, some 4-10 KB of garbage per
+ * statement on the thread that serves the streams. Any other query goes through Drizzle.
+ */
+function runFixedDirectly(db: { execute: (query: never) => unknown }, run: (text: string, params: unknown[]) => Promise<unknown[]>): void {
+  const execute = db.execute.bind(db) as (query: unknown) => unknown;
+  Object.defineProperty(db, 'execute', {
+    value: (query: unknown) => (query instanceof FixedQuery ? run(query.text, query.params) : execute(query)),
+  });
+}
+
+/**
  * A Drizzle database whose queries run in the PGlite worker. Its urgent lane (see
  * {@link urgentLane}) is the same database whose statements overtake the queued ones.
  */
@@ -83,6 +98,8 @@ export function drizzleOverWorker<TSchema extends Record<string, unknown>>(worke
   // What drizzle-orm/pg-proxy's drizzle() builds, with this session instead of its own.
   const db = new PgRemoteDatabase<TSchema>(dialect, new WorkerSession(worker, dialect, relations), config);
   const urgent = new PgRemoteDatabase<TSchema>(dialect, new WorkerSession(worker, dialect, relations, 'urgent'), config);
+  runFixedDirectly(db, (text, params) => worker.query(text, params, 'execute'));
+  runFixedDirectly(urgent, (text, params) => worker.urgentQuery(text, params, 'execute'));
   Object.defineProperty(db, URGENT, { value: urgent });
   Object.defineProperty(db, COPY, { value: (statement: string, data: Uint8Array<ArrayBuffer>) => worker.copyFrom(statement, data) });
   return db;
