@@ -262,7 +262,9 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
     this.lastWriteAt = Date.now();
     const socket = this.socket;
     // Never past res.end(): on a kept-alive socket the bytes would land in the next response.
-    if (socket !== undefined && text !== '' && !socket.destroyed && !this.res.writableEnded) {
+    // `writable` (false once destroyed, errored or ending) reads the socket's writable state, which
+    // the write reads anyway; `destroyed` read its readable state too, one more object per event.
+    if (socket !== undefined && text !== '' && socket.writable && !this.res.writableEnded) {
       // The chunk's size is `bytes` as given: write()'s contract is their UTF-8 length (the stream's
       // writers count it exactly, and the bill's streamed bytes rest on the same figure).
       return socket.write(`${chunkHead(utf8)}${text}\r\n`);
