@@ -59,7 +59,11 @@ describe('ConnectionWriter', () => {
       { type: 'chunk', data: { v: 2, seq: 8, reasoning: 'new' } },
     ] as unknown as StreamEvent[];
     const text = createConnectionWriter({ streamId: 's' }).write(events);
-    expect(text).toBe(events.map((e) => encodeSSE({ id: formatEventId('s', e.data.seq), event: e.type, data: JSON.stringify(e.data) })).join(''));
+    const frames = [
+      { seq: 7, data: { v: 1, seq: 7, text: 'old "one"' } },
+      { seq: 8, data: { v: 2, seq: 8, reasoning: 'new' } },
+    ].map(({ seq, data }) => encodeSSE({ id: formatEventId('s', seq), event: 'chunk', data: JSON.stringify(data) }));
+    expect(text).toBe(frames.join(''));
   });
 
   it('writes the retry hint once, before the first event, and heartbeats as comments', () => {

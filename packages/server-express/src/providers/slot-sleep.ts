@@ -37,12 +37,8 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
   // Emptied buckets, kept with their capacity: a slot's list is not grown anew from two entries,
   // through a few copies, by the hundreds of sleepers of every slot.
   const spare: Bucket[] = [];
-  // Each signal's record, with its ONE abort listener, kept on the signal under this sleep's own
-  // symbol: a WeakMap lookup per sleep hashed the signal and probed a table of every stream's signal.
-  const SLEEPERS = Symbol('twin.sleepers');
-  type Listened = AbortSignal & { [SLEEPERS]?: Sleepers };
-  // A signal that takes no new property (`Object.preventExtensions`: the sleep is public) keeps its record here.
-  let sealedSignals: WeakMap<AbortSignal, Sleepers> | undefined;
+  // Each signal's record, with its ONE abort listener.
+  const sleepersOf = new WeakMap<AbortSignal, Sleepers>();
   let timer: unknown;
   let timerSlot = Infinity;
 
@@ -84,8 +80,7 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
   };
   const recordOf = (signal: AbortSignal): Sleepers => {
     const sleepers = new Sleepers();
-    if (Object.isExtensible(signal)) (signal as Listened)[SLEEPERS] = sleepers;
-    else (sealedSignals ??= new WeakMap()).set(signal, sleepers);
+    sleepersOf.set(signal, sleepers);
     signal.addEventListener('abort', () => sleepers.abort(), { once: true });
     return sleepers;
   };
@@ -93,7 +88,7 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
   const schedule = (ms: number, signal: AbortSignal | undefined, then: Wake): void => {
     let sleepers: Sleepers | undefined;
     if (signal) {
-      sleepers = (signal as Listened)[SLEEPERS] ?? sealedSignals?.get(signal);
+      sleepers = sleepersOf.get(signal);
       // The record's own flag, set by its abort listener: `signal.aborted` is a checked getter, read
       // once per signal instead of once per sleep.
       if (sleepers ? sleepers.aborted : signal.aborted) {
