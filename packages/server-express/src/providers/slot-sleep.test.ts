@@ -121,7 +121,7 @@ describe('createSlotSleep', () => {
     expect(calls.at(-1)).toEqual(['late', true]);
   });
 
-  it('wakes the sleepers of a non-extensible signal, and keeps two sleeps' records of one signal apart', async () => {
+  it("wakes the sleepers of a non-extensible signal, and keeps two sleeps' records of one signal apart", async () => {
     const sleep = createSlotSleep(5);
     const other = createSlotSleep(5);
     const frozen = new AbortController();
