@@ -69,6 +69,8 @@ const WORDS = (
   'every byte and second with exact decimals so nothing is lost twice resumed buffered compressed ' +
   'sealed and delivered in order to the reader who waits patiently for the final word'
 ).split(' ');
+/** Each word with the space after it, made once: a word of every stream's every token was a string of its own. */
+const SPACED_WORDS = WORDS.map((word) => `${word} `);
 
 /**
  * Tokens as the simulation counts them: about four characters each (cheap and deterministic). Its
@@ -190,7 +192,8 @@ class WordCursor implements TokenSource {
     let count = 0;
     while (count < n && this.left > 0) {
       this.left--;
-      out += WORDS[Math.floor(this.next() * WORDS.length)]! + (this.left > 0 ? ' ' : '.');
+      const word = Math.floor(this.next() * WORDS.length);
+      out += this.left > 0 ? SPACED_WORDS[word]! : WORDS[word]! + '.';
       count++;
     }
     this.taken = count;

@@ -53,6 +53,19 @@ describe('ConnectionWriter', () => {
     );
   }, 60_000);
 
+  it('writes a plain text chunk of another protocol version with its own version, as JSON.stringify would', () => {
+    const events = [
+      { type: 'chunk', data: { v: 1, seq: 7, text: 'old "one"' } },
+      { type: 'chunk', data: { v: 2, seq: 8, reasoning: 'new' } },
+    ] as unknown as StreamEvent[];
+    const text = createConnectionWriter({ streamId: 's' }).write(events);
+    const frames = [
+      { seq: 7, data: { v: 1, seq: 7, text: 'old "one"' } },
+      { seq: 8, data: { v: 2, seq: 8, reasoning: 'new' } },
+    ].map(({ seq, data }) => encodeSSE({ id: formatEventId('s', seq), event: 'chunk', data: JSON.stringify(data) }));
+    expect(text).toBe(frames.join(''));
+  });
+
   it('writes the retry hint once, before the first event, and heartbeats as comments', () => {
     const writer = createConnectionWriter({ streamId: 's', retryMs: 1500 });
     const events = streamOf(['a']);

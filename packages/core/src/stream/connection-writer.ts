@@ -1,5 +1,6 @@
 import type { PayloadSealer } from '../payload/payload-sealer';
 import { formatEventId } from '../protocol/event-id';
+import { PROTOCOL_VERSION } from '../protocol/version';
 import type { CipherAlg, CodecName, StreamEvent } from '../protocol/stream-event';
 import { SSE_HEARTBEAT } from '../sse/encode-sse';
 import { utf8ByteLength } from '../sse/utf8-byte-length';
@@ -73,7 +74,11 @@ class SSEConnectionWriter implements ConnectionWriter {
         if (field !== undefined) {
           const text = JSON.stringify(field === TEXT_FIELD ? data.text : data.reasoning);
           extraBytes += utf8ByteLength(text) - text.length;
-          out += `${this.idPrefix}${data.seq}\nevent: chunk\ndata: {"v":${data.v},"seq":${data.seq},${field}${text}}\n\n`;
+          // Seven pieces, each a rope node of the result (and the seq's digits made once, not
+          // twice): the constant middle holds the protocol version every chunk of it carries.
+          const seq = `${data.seq}`;
+          const middle = data.v === PROTOCOL_VERSION ? CHUNK_MIDDLE : `\nevent: chunk\ndata: {"v":${data.v},"seq":`;
+          out += `${this.idPrefix}${seq}${middle}${seq}${field === TEXT_FIELD ? TEXT_KEY : REASONING_KEY}${text}}\n\n`;
           continue;
         }
       }
@@ -131,6 +136,10 @@ interface PlainTextChunk {
 
 const TEXT_FIELD = '"text":';
 const REASONING_FIELD = '"reasoning":';
+// What goes between a plain text chunk's id and its JSON's seq, and from the seq to the content.
+const CHUNK_MIDDLE = `\nevent: chunk\ndata: {"v":${PROTOCOL_VERSION},"seq":`;
+const TEXT_KEY = `,${TEXT_FIELD}`;
+const REASONING_KEY = `,${REASONING_FIELD}`;
 
 /**
  * For a chunk that holds exactly `v`, `seq` and one of `text` / `reasoning` — the event a text

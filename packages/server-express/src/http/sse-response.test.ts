@@ -9,6 +9,8 @@ import { openSSEResponse, type SSEResponse } from './sse-response';
 // socket in one piece: these tests hold its bytes to what node:http's own res.write puts on the wire.
 
 const FRAMES = ['id: s:1\nevent: chunk\ndata: {"text":"plain"}\n\n', 'id: s:2\nevent: chunk\ndata: {"text":"déjà vu — 🙂"}\n\n', ': hb\n\n'];
+// Past the cached chunk-size lines (4 KiB): its size line is made for it.
+const LONG_FRAME = `id: s:4\nevent: chunk\ndata: {"text":"${'é'.repeat(2_500)}"}\n\n`;
 const FINAL = 'id: s:3\nevent: complete\ndata: {}\n\n';
 const COMMENT = ': twin\nretry: 1000\n\n';
 
@@ -67,6 +69,9 @@ describe('openSSEResponse on chunked HTTP/1.1', () => {
         response.write(FRAMES[1]!);
         await nextTurn();
         response.write(FRAMES[2]!);
+        response.write(LONG_FRAME);
+        // The same size again: its size line from the cache.
+        response.write(FRAMES[1]!);
         response.end(FINAL);
       })();
     });
@@ -76,12 +81,13 @@ describe('openSSEResponse on chunked HTTP/1.1', () => {
 
     const reference = await listen((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/event-stream' });
-      for (const text of [COMMENT, ...FRAMES]) res.write(text);
+      for (const text of [COMMENT, ...FRAMES, LONG_FRAME, FRAMES[1]!]) res.write(text);
       res.end(FINAL);
     });
     const node = bodies(await rawExchange(reference, 1, (t) => t.endsWith('0\r\n\r\n')))[0];
     expect(twin).toBe(node);
     expect(twin).toContain(`${Buffer.byteLength(FRAMES[1]!).toString(16)}\r\n${FRAMES[1]}\r\n`);
+    expect(twin).toContain(`${Buffer.byteLength(LONG_FRAME).toString(16)}\r\n${LONG_FRAME}\r\n`);
   });
 
   it('holds the first turn in one packet until flush(): then what it holds is handed to the kernel at once, not at the end of the turn', async () => {

@@ -262,10 +262,12 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
     this.lastWriteAt = Date.now();
     const socket = this.socket;
     // Never past res.end(): on a kept-alive socket the bytes would land in the next response.
-    if (socket !== undefined && text !== '' && !socket.destroyed && !this.res.writableEnded) {
+    // `writable` (false once destroyed, errored or ending) reads the socket's writable state, which
+    // the write reads anyway; `destroyed` read its readable state too, one more object per event.
+    if (socket !== undefined && text !== '' && socket.writable && !this.res.writableEnded) {
       // The chunk's size is `bytes` as given: write()'s contract is their UTF-8 length (the stream's
       // writers count it exactly, and the bill's streamed bytes rest on the same figure).
-      return socket.write(`${chunkSize(utf8)}\r\n${text}\r\n`);
+      return socket.write(`${chunkHead(utf8)}${text}\r\n`);
     }
     const ok = this.target.write(text);
     this.compressor?.flush();
@@ -342,15 +344,18 @@ function chunkedSocket(res: ServerResponse): Socket | undefined {
   return socket;
 }
 
-/** Chunk sizes in hex, as written: an SSE frame is some 100 to 300 bytes, one of a few hundred sizes. */
+/** Chunk-size lines, as written: an SSE frame is some 100 to 300 bytes, one of a few hundred sizes. */
 const CACHED_CHUNK_SIZES = 4_096;
 // Its full length up front: filled out of order, a growing array would turn into a dictionary.
-const CHUNK_SIZES = new Array<string | undefined>(CACHED_CHUNK_SIZES);
+const CHUNK_HEADS = new Array<string | undefined>(CACHED_CHUNK_SIZES);
 
-/** `bytes` in hex (the chunk-size line), cached below 4 KiB: `toString(16)` made a string per frame. */
-function chunkSize(bytes: number): string {
-  if (bytes >= CACHED_CHUNK_SIZES) return bytes.toString(16);
-  return (CHUNK_SIZES[bytes] ??= bytes.toString(16));
+/**
+ * `bytes` in hex with its CRLF (the chunk-size line), cached below 4 KiB: `toString(16)` made a
+ * string per frame, and the size joined to its CRLF another.
+ */
+function chunkHead(bytes: number): string {
+  if (bytes >= CACHED_CHUNK_SIZES) return `${bytes.toString(16)}\r\n`;
+  return (CHUNK_HEADS[bytes] ??= `${bytes.toString(16)}\r\n`);
 }
 
 /** The longest a response we ended may take to reach a client that keeps reading. */

@@ -121,6 +121,38 @@ describe('createSlotSleep', () => {
     expect(calls.at(-1)).toEqual(['late', true]);
   });
 
+  it("wakes the sleepers of a non-extensible signal, and keeps two sleeps' records of one signal apart", async () => {
+    const sleep = createSlotSleep(5);
+    const other = createSlotSleep(5);
+    const frozen = new AbortController();
+    Object.preventExtensions(frozen.signal);
+    const shared = new AbortController();
+    const calls: Array<[string, boolean]> = [];
+    sleep.schedule(10, frozen.signal, (aborted) => calls.push(['frozen on time', aborted]));
+    sleep.schedule(10, shared.signal, (aborted) => calls.push(['one', aborted]));
+    other.schedule(10, shared.signal, (aborted) => calls.push(['other', aborted]));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(calls).toEqual([
+      ['frozen on time', false],
+      ['one', false],
+      ['other', false],
+    ]);
+    sleep.schedule(10_000, frozen.signal, (aborted) => calls.push(['frozen', aborted]));
+    sleep.schedule(10_000, shared.signal, (aborted) => calls.push(['one later', aborted]));
+    other.schedule(10_000, shared.signal, (aborted) => calls.push(['other later', aborted]));
+    frozen.abort();
+    shared.abort();
+    await settle();
+    expect(calls.slice(3)).toEqual([
+      ['frozen', true],
+      ['one later', true],
+      ['other later', true],
+    ]);
+    // Their slots come: nobody is called twice.
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(calls).toHaveLength(6);
+  });
+
   it('wakes the same callback once per schedule, however many times it waits on one signal at once', async () => {
     const sleep = createSlotSleep(5);
     const controller = new AbortController();
