@@ -12,7 +12,7 @@
  * ALLOC_PROFILE_FILE (a sampled profile of one more window, ALLOC_PROFILE_INTERVAL bytes apart,
  * 256; its top allocating functions are printed per event).
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -27,9 +27,6 @@ const profileFile = process.env.ALLOC_PROFILE_FILE;
 const serverDir = resolve(process.env.SERVER_DIR ?? join(fileURLToPath(new URL('.', import.meta.url)), '..'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const WARMUP_MS = Number(process.env.WARMUP_MS ?? 3_000);
-// CALLGRIND_OUT: the server runs under valgrind's callgrind, which counts instructions in the
-// window only (per thread: the main thread's file ends in -01), instead of the bytes.
-const callgrindOut = process.env.CALLGRIND_OUT;
 
 function startServer(profile: boolean): ChildProcess {
   const flags = ['--expose-gc', `--min-semi-space-size=${SEMI_SPACE_MB}`, `--max-semi-space-size=${SEMI_SPACE_MB}`];
@@ -40,10 +37,6 @@ function startServer(profile: boolean): ChildProcess {
     DETACH_GRACE_MS: '0',
     ...(profile ? { ALLOC_PROFILE_INTERVAL: process.env.ALLOC_PROFILE_INTERVAL ?? '256' } : {}),
   };
-  if (callgrindOut) {
-    const valgrind = ['--tool=callgrind', '--smc-check=all', '--collect-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${callgrindOut}`, process.execPath];
-    return fork(join(serverDir, 'bench/load-server.ts'), [], { cwd: serverDir, execPath: 'valgrind', execArgv: [...valgrind, '--import', 'tsx', ...flags], env, stdio: 'inherit' });
-  }
   return fork(join(serverDir, 'bench/load-server.ts'), [], { cwd: serverDir, execArgv: ['--import', 'tsx', ...flags], env, stdio: 'inherit' });
 }
 
@@ -82,14 +75,8 @@ async function measure(profile?: string): Promise<Round> {
   await sleep(WARMUP_MS); // warm-up: the JIT, the pools, the audit batches' rhythm
   server.send({ type: 'alloc-start' });
   await nextMessage(server, 'alloc-started', 600_000);
-  if (callgrindOut) execFileSync('callgrind_control', ['-i', 'on', String(server.pid)]);
   const from = streams.events();
   await sleep(WINDOW_MS);
-  if (callgrindOut) {
-    execFileSync('callgrind_control', ['-i', 'off', String(server.pid)]);
-    console.log(`callgrind window: ${streams.events() - from} events`);
-    execFileSync('callgrind_control', ['-d', String(server.pid)]);
-  }
   server.send({ type: 'alloc-stop', ...(profile ? { file: profile } : {}) });
   const stopped = await nextMessage(server, 'alloc-stopped', 600_000);
   const events = streams.events() - from;
