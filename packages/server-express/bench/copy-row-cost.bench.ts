@@ -6,6 +6,8 @@
  * - `text`: COPY's text format, as the audit log loaded its rows before;
  * - `binary`: the binary format, as it does now ({@link chunkRowsCopyData});
  * - `binary, no key`: the same without the primary key (stream_id, seq): the index's share;
+ * - `binary, stream index`: no key, a non-unique index on stream_id alone (what the readers need
+ *   at least, without the uniqueness that makes a retried batch a no-op);
  * - `one int column`: a row of one integer: COPY's fixed cost per row.
  * Knobs: ROWS (500 per COPY: 2,000 streams' segments of a 250 ms batch), BATCHES (100).
  */
@@ -27,14 +29,18 @@ const columns = `stream_id text not null, seq integer not null, last_seq integer
 const utf8 = new TextEncoder();
 const textFormat = (rows: ChunkRow[]) =>
   utf8.encode(rows.map((r) => `${r.streamId}\t${r.seq}\t${r.lastSeq}\t${r.tenantId}\t${r.event}\t${r.data}\t${r.bytes}\t${r.createdAt!.toISOString()}\n`).join(''));
-const variants: Record<string, { table: string; copy: string; data: (rows: ChunkRow[]) => Uint8Array<ArrayBuffer> }> = {
+const variants: Record<string, { table: string; index?: string; copy: string; data: (rows: ChunkRow[]) => Uint8Array<ArrayBuffer> }> = {
   text: { table: `${columns}, primary key (stream_id, seq)`, copy: `${CHUNK_COPY_COLUMNS} from '/dev/blob'`, data: textFormat },
   binary: { table: `${columns}, primary key (stream_id, seq)`, copy: `${CHUNK_COPY_COLUMNS} from '/dev/blob' with (format binary)`, data: chunkRowsCopyData },
   'binary, no key': { table: columns, copy: `${CHUNK_COPY_COLUMNS} from '/dev/blob' with (format binary)`, data: chunkRowsCopyData },
+  'binary, stream index': { table: columns, index: 'stream_id', copy: `${CHUNK_COPY_COLUMNS} from '/dev/blob' with (format binary)`, data: chunkRowsCopyData },
   'one int column': { table: 'x integer', copy: `(x) from '/dev/blob'`, data: (rows) => utf8.encode('1\n'.repeat(rows.length)) },
 };
 const names = Object.keys(variants);
-for (const [i, name] of names.entries()) await pg.exec(`create table t${i} (${variants[name]!.table})`);
+for (const [i, name] of names.entries()) {
+  await pg.exec(`create table t${i} (${variants[name]!.table})`);
+  if (variants[name]!.index) await pg.exec(`create index on t${i} (${variants[name]!.index})`);
+}
 
 const streams = Array.from({ length: 2_000 }, () => `str_${randomBytes(12).toString('base64url')}`);
 let made = 0;
@@ -62,6 +68,6 @@ for (let b = 0; b < BATCHES + 3; b++) {
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 console.log(`COPY into stream_chunks, ${ROWS} rows per statement, the database's CPU per row (median of ${BATCHES}):`);
-for (const name of names) console.log(`  ${name.padEnd(15)} ${median(micros[name]!).toFixed(2)} µs`);
+for (const name of names) console.log(`  ${name.padEnd(20)} ${median(micros[name]!).toFixed(2)} µs`);
 await pg.close();
 rmSync(dir, { recursive: true, force: true });

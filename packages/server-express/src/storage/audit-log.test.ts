@@ -24,4 +24,22 @@ describe('audit log on the embedded database', () => {
     expect(errors).toEqual([]);
     expect(await log.readStreamContent('s-copy')).toEqual({ text: 'hé \ttabx', bytes: Buffer.byteLength(texts) + 26, lastSeq: 3, lastAt: at });
   });
+
+  it('a batch COPY refuses (a row of it landed already: a retry) goes through the INSERT with its rows decoded from the COPY bytes, the landed row skipped', async () => {
+    const errors: unknown[] = [];
+    const log = createAuditLog(opened.db, { intervalMs: 3_600_000, chunkIntervalMs: 3_600_000, onWriteError: (_table, error) => errors.push(error) });
+    const at = new Date('2026-03-04T05:06:07.089Z');
+    const row = (seq: number, text: string) => {
+      const data = `{"v":1,"seq":${seq},"texts":${JSON.stringify([text])}}`;
+      return { streamId: 's-retry', seq, lastSeq: seq, tenantId: 't', event: 'texts', data, bytes: Buffer.byteLength(data), createdAt: at };
+    };
+    log.chunks.push(row(1, 'é\t'));
+    await log.chunks.flush();
+    // The same first row again (its reply was lost), with a new one: COPY refuses the duplicate key.
+    log.chunks.push(row(1, 'é\t'));
+    log.chunks.push(row(2, '🎉'));
+    await log.chunks.flush();
+    expect(errors).toEqual([]);
+    expect(await log.readStreamContent('s-retry')).toEqual({ text: 'é\t🎉', bytes: row(1, 'é\t').bytes + row(2, '🎉').bytes, lastSeq: 2, lastAt: at });
+  });
 });

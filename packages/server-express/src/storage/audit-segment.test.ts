@@ -66,4 +66,25 @@ describe('AuditSegmentWriter + auditRowText', () => {
     expect(rows[0]).toMatchObject({ seq: 4, lastSeq: 6, event: 'segment' });
     expect(auditRowItems(rows[0]!.event, rows[0]!.data)).toEqual(mixed.map((e) => ({ event: e.type, data: (e as { data: unknown }).data })));
   });
+
+  it('writes segment after segment from one array of texts: each row holds exactly its own, in order, whether it has more or fewer than the last', () => {
+    const clock = { t: 0 };
+    const { w, rows } = writer(false, clock);
+    let seq = 0;
+    const chunk = () => ({ type: 'chunk', data: { v: 1, seq: ++seq, text: `w${seq} ` } }) as unknown as StreamEvent;
+    const segments = [3, 5, 1, 2, 4];
+    for (const [i, count] of segments.entries()) {
+      for (let k = 0; k < count; k++) w.add([chunk()]);
+      clock.t += 1_000;
+      // Every second segment is written by the sweeper's forced flush, the others when due.
+      w.flush(i % 2 === 1);
+    }
+    expect(rows.map((r) => r.event)).toEqual(segments.map(() => 'texts'));
+    let next = 1;
+    for (const [i, row] of rows.entries()) {
+      const expected = Array.from({ length: segments[i]! }, () => ({ event: 'chunk', data: { v: 1, seq: next, text: `w${next++} ` } }));
+      expect(row).toMatchObject({ seq: expected[0]!.data.seq, lastSeq: expected.at(-1)!.data.seq, bytes: Buffer.byteLength(row.data) });
+      expect(auditRowItems(row.event, row.data)).toEqual(expected);
+    }
+  });
 });

@@ -20,8 +20,14 @@ const AUDIT_SEGMENT_BYTES = 65_536;
  */
 export class AuditSegmentWriter {
   private lines: string[] = [];
-  /** Texts of the plain text chunks of a compact segment (empty when the segment is general or empty). */
+  /**
+   * Texts of the plain text chunks of a compact segment: the first `textCount` (none when the
+   * segment is general or empty). One array for the writer's life, written over segment after
+   * segment: a new one per segment lived its second and was promoted to the old generation with
+   * every segment (the texts themselves outlive it anyway, in the stream's replay window and text).
+   */
   private texts: string[] = [];
+  private textCount = 0;
   private textVersion = 1;
   private firstSeq = 0;
   private lastSeq = 0;
@@ -41,7 +47,7 @@ export class AuditSegmentWriter {
   add(events: readonly StreamEvent[]): void {
     for (const event of events) {
       if (event.type === 'heartbeat') continue;
-      const empty = this.lines.length === 0 && this.texts.length === 0;
+      const empty = this.lines.length === 0 && this.textCount === 0;
       if (empty) {
         this.firstSeq = event.data.seq;
         this.since = this.now();
@@ -51,11 +57,11 @@ export class AuditSegmentWriter {
       const text = this.sealed || this.lines.length > 0 ? undefined : plainText(event);
       if (text !== undefined && (empty || event.data.v === this.textVersion)) {
         if (empty) this.textVersion = event.data.v;
-        this.texts.push(text);
+        this.texts[this.textCount++] = text;
         this.bytes += text.length;
         continue;
       }
-      if (this.texts.length > 0) this.generalize();
+      if (this.textCount > 0) this.generalize();
       const data =
         this.sealed && (event.type === 'chunk' || event.type === 'resync') ? `{"v":${event.data.v},"seq":${event.data.seq},"sealed":true}` : JSON.stringify(event.data);
       this.lines.push(`{"event":"${event.type}","data":${data}}`);
@@ -65,10 +71,10 @@ export class AuditSegmentWriter {
 
   /** Writes the pending segment when it is due (`force`: now). */
   flush(force: boolean): void {
-    const compact = this.texts.length > 0;
+    const compact = this.textCount > 0;
     if (!compact && this.lines.length === 0) return;
     if (!force && this.now() - this.since < AUDIT_SEGMENT_MS && this.bytes < AUDIT_SEGMENT_BYTES) return;
-    const data = compact ? `{"v":${this.textVersion},"seq":${this.firstSeq},"texts":${JSON.stringify(this.texts)}}` : `[${this.lines.join(',')}]`;
+    const data = compact ? `{"v":${this.textVersion},"seq":${this.firstSeq},"texts":${JSON.stringify(this.segmentTexts())}}` : `[${this.lines.join(',')}]`;
     this.write({
       streamId: this.stream.streamId,
       seq: this.firstSeq,
@@ -80,16 +86,24 @@ export class AuditSegmentWriter {
       createdAt: new Date(),
     });
     this.lines = [];
-    this.texts = [];
+    this.textCount = 0;
+    // A forced flush (the stream ended or went quiet): the texts need not be kept until overwritten.
+    if (force) this.texts = [];
     this.bytes = 0;
+  }
+
+  /** The compact segment's texts, as an array of exactly those. */
+  private segmentTexts(): string[] {
+    const texts = this.texts;
+    return this.textCount === texts.length ? texts : texts.slice(0, this.textCount);
   }
 
   /** The compact texts so far become general lines (a non-text event joined the segment). */
   private generalize(): void {
-    for (let i = 0; i < this.texts.length; i++) {
+    for (let i = 0; i < this.textCount; i++) {
       this.lines.push(`{"event":"chunk","data":{"v":${this.textVersion},"seq":${this.firstSeq + i},"text":${JSON.stringify(this.texts[i])}}}`);
     }
-    this.texts = [];
+    this.textCount = 0;
   }
 }
 

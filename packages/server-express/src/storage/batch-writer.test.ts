@@ -102,6 +102,33 @@ describe('createBatchWriter', () => {
     await w.close();
   });
 
+  it('retries a failed batch as it was: rows pushed after it started form the next batch, in push order', async () => {
+    let fail = 1;
+    const attempts: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const w = createBatchWriter<number>({
+      intervalMs: 0,
+      retryMs: 5,
+      write: async (rows) => {
+        attempts.push([...rows]);
+        await gate;
+        if (fail-- > 0) throw new Error('database down');
+      },
+    });
+    w.push(1);
+    w.push(2);
+    await Promise.resolve();
+    // Pushed while [1, 2] is being written (and is about to fail): not part of its retry.
+    w.push(3);
+    expect(w.pending).toBe(3);
+    release();
+    await w.durable();
+    expect(attempts).toEqual([[1, 2], [1, 2], [3]]);
+    expect(w.pending).toBe(0);
+    await w.close();
+  });
+
   it('durable() waits through failed writes until the rows land', async () => {
     let fail = 1;
     const w = createBatchWriter<number>({

@@ -51,10 +51,41 @@ export interface BatchWriter<T> {
  * silently lose events. Writes are serialised so rows land in push order.
  */
 export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWriter<T> {
+  return createPackedBatchWriter<T, T[]>({ ...options, batches: ARRAY_BATCHES as RowBatches<T, T[]> });
+}
+
+/**
+ * How a writer keeps its queued rows: in batches it fills as rows are pushed, each written whole
+ * (an array by default; the audit copy's rows are encoded into a COPY buffer as they come).
+ */
+export interface RowBatches<T, B> {
+  create(): B;
+  add(batch: B, row: T): void;
+  size(batch: B): number;
+}
+
+const ARRAY_BATCHES: RowBatches<unknown, unknown[]> = {
+  create: () => [],
+  add: (batch, row) => void batch.push(row),
+  size: (batch) => batch.length,
+};
+
+/**
+ * {@link createBatchWriter} with the rows kept in `batches` (each at most `maxBatch` rows): `write`
+ * gets one batch. The batch being written (or retried after a failure) takes no more rows: those
+ * pushed meanwhile fill the next.
+ */
+export function createPackedBatchWriter<T, B>(
+  options: Omit<BatchWriterOptions<T>, 'write'> & { write: (batch: B) => Promise<void>; batches: RowBatches<T, B> },
+): BatchWriter<T> {
   const maxBatch = options.maxBatch ?? 500;
   const intervalMs = options.intervalMs ?? 50;
   const retryMs = options.retryMs ?? 1_000;
-  let queue: T[] = [];
+  const batches = options.batches;
+  const queue: B[] = [];
+  // The first batch was handed to write (it takes no more rows).
+  let headSealed = false;
+  let queued = 0;
   let pushed = 0;
   let written = 0;
   // Callers of durable(), each waiting for the rows pushed before it (in push order).
@@ -101,14 +132,18 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
 
   const drainOnce = async (): Promise<boolean> => {
     while (queue.length > 0) {
-      const batch = queue.slice(0, maxBatch);
+      const batch = queue[0]!;
+      headSealed = true;
       try {
         await options.write(batch);
-        queue = queue.slice(batch.length);
-        written += batch.length;
+        const size = batches.size(batch);
+        queue.shift();
+        headSealed = false;
+        queued -= size;
+        written += size;
         while (waiters.length > 0 && waiters[0]!.upTo <= written) waiters.shift()!.resolve();
       } catch (error) {
-        options.onError?.(error, batch.length);
+        options.onError?.(error, batches.size(batch));
         return false;
       }
     }
@@ -123,16 +158,19 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
       })
       .finally(() => {
         running = undefined;
-        if (queue.length > 0) schedule(intervalMs);
+        if (queued > 0) schedule(intervalMs);
       });
     return running;
   };
 
   return {
     push(row) {
-      queue.push(row);
+      let tail = queue.length > (headSealed ? 1 : 0) ? queue[queue.length - 1] : undefined;
+      if (tail === undefined || batches.size(tail) >= maxBatch) queue.push((tail = batches.create()));
+      batches.add(tail, row);
+      queued++;
       pushed++;
-      if (queue.length >= maxBatch) void drain();
+      if (queued >= maxBatch) void drain();
       else schedule(intervalMs);
     },
     durable() {
@@ -140,17 +178,17 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
       return new Promise<void>((resolve) => waiters.push({ upTo: pushed, resolve }));
     },
     get pending() {
-      return queue.length;
+      return queued;
     },
     async flush() {
       // A write in progress may have been started before the latest pushes: loop until empty.
-      for (let attempt = 0; queue.length > 0 || running; attempt++) {
+      for (let attempt = 0; queued > 0 || running; attempt++) {
         await drain();
-        if (queue.length > 0 && attempt > 0 && !running) {
+        if (queued > 0 && attempt > 0 && !running) {
           // The last attempt failed; wait a little before trying again instead of spinning.
           await new Promise((r) => setTimeout(r, Math.min(retryMs, 100)));
         }
-        if (attempt > 50) throw new Error(`batch writer could not write ${queue.length} rows`);
+        if (attempt > 50) throw new Error(`batch writer could not write ${queued} rows`);
       }
     },
     async close() {

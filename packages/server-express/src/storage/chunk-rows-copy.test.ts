@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHUNK_COPY_COLUMNS, chunkRowsCopyData } from './chunk-rows-copy';
+import { CHUNK_COPY_COLUMNS, ChunkCopyBatch, chunkRowsCopyData } from './chunk-rows-copy';
 import type { ChunkRow } from './store-rows';
 
 // Straight into PGlite (not through the audit log, whose INSERT fallback would hide a refused COPY).
@@ -53,5 +53,34 @@ describe('chunkRowsCopyData', () => {
   it('is one valid COPY input with no rows', async () => {
     await copy([]);
     expect((await pg.query(`select count(*)::int as n from stream_chunks where stream_id = 's-none'`)).rows).toEqual([{ n: 0 }]);
+  });
+
+  it('a batch filled row by row: valid COPY input whenever taken (rows added after a take land too), and its rows decode back to what was added', async () => {
+    const batch = new ChunkCopyBatch(64);
+    const at = new Date('1999-12-31T23:59:59.999Z');
+    const rows: ChunkRow[] = ['{"seq":1}', 'tab\there é 🎉', 'lone \ud800 end', '語'.repeat(5_000)].map((data, i) => ({
+      streamId: 's-batch',
+      seq: i + 1,
+      lastSeq: i + 1,
+      tenantId: 'ten_ü',
+      event: 'texts',
+      data,
+      bytes: Buffer.byteLength(data),
+      createdAt: new Date(at.getTime() + i * 1_234_567),
+    }));
+    batch.add(rows[0]!);
+    const first = batch.bytes().slice();
+    for (const row of rows.slice(1)) batch.add(row);
+    expect(batch.size).toBe(4);
+    const asWritten = rows.map((r) => ({ ...r, data: Buffer.from(r.data).toString() }));
+    expect(batch.rows()).toEqual(asWritten);
+    // What the first take held is the first row alone; the whole batch is the four.
+    const load = (data: Uint8Array<ArrayBuffer>) => pg.query(`copy stream_chunks ${CHUNK_COPY_COLUMNS} from '/dev/blob' with (format binary)`, [], { blob: new Blob([data]) });
+    await load(first);
+    expect((await read('s-batch')).map((r) => r.seq)).toEqual([1]);
+    await pg.exec(`delete from stream_chunks where stream_id = 's-batch'`);
+    await load(batch.bytes());
+    expect((await read('s-batch')).map((r) => r.data)).toEqual(asWritten.map((r) => r.data));
+    expect(Buffer.from(batch.bytes())).toEqual(Buffer.from(chunkRowsCopyData(rows)));
   });
 });
