@@ -21,7 +21,7 @@ const EVENTS = Number(process.env.EVENTS ?? 10);
 const dir = mkdtempSync(join(tmpdir(), 'audit-copy-bench-'));
 const opened = await openDatabase({ dataDir: join(dir, 'pglite') });
 // The same database without its bulk load: the audit log falls back to the INSERT.
-const copySymbol = Object.getOwnPropertySymbols(opened.db).find((symbol) => symbol.description === 'copy from text')!;
+const copySymbol = Object.getOwnPropertySymbols(opened.db).find((symbol) => symbol.description === 'bulk copy')!;
 const withoutCopy = Object.create(opened.db, { [copySymbol]: { value: undefined } }) as typeof opened.db;
 const logs = {
   copy: createAuditLog(opened.db, { intervalMs: 3_600_000, chunkIntervalMs: 3_600_000, onWriteError: undefined }),

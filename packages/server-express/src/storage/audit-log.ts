@@ -5,7 +5,7 @@ import { createBatchWriter, createPackedBatchWriter, type BatchWriter, type Batc
 import type { TwinDatabase } from './open-database';
 import { jsonOrNull, pgArray } from './pg-array';
 import { fixedStatement } from './fixed-statement';
-import { copyFromText } from './pglite-worker-drizzle';
+import { bulkCopy } from './pglite-worker-drizzle';
 import { streamChunks, streamEvents } from './schema';
 import type { ChunkRow, EventRow } from './store-rows';
 
@@ -67,7 +67,7 @@ export function createAuditLog(db: TwinDatabase, options: AuditLogOptions): Audi
         as t(stream_id text, seq int, last_seq int, tenant_id text, event text, data text, bytes int, created_at timestamptz)
       on conflict do nothing`);
   };
-  const copy = copyFromText(db);
+  const copy = bulkCopy(db);
   const chunks = copy
     ? createChunkRowsWriter({
         copy,
@@ -146,7 +146,7 @@ export function createAuditLog(db: TwinDatabase, options: AuditLogOptions): Audi
 
 /** Options of {@link createChunkRowsWriter}. */
 export interface ChunkRowsWriterOptions extends Pick<BatchWriterOptions<ChunkRow>, 'intervalMs' | 'maxBatch' | 'defer' | 'onError'> {
-  /** The embedded database's COPY (see `copyFromText`): takes the bytes (they move to its worker). */
+  /** The embedded database's COPY (see `bulkCopy`): takes the bytes (they move to its worker). */
   copy: (statement: string, data: Uint8Array<ArrayBuffer>) => Promise<void>;
   /** The INSERT a batch goes through when COPY refuses it. */
   insert: (rows: ChunkRow[]) => Promise<void>;

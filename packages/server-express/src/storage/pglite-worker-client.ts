@@ -82,7 +82,6 @@ function workerEntry(): { entry: string | URL; eval: boolean } {
  */
 const WORKER_YOUNG_GENERATION_MB = 8;
 
-
 /**
  * Starts the PGlite worker and resolves once the database is open (and fails if it cannot open).
  * `entry` replaces the worker script (tests start one that crashes).

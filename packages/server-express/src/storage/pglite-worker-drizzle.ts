@@ -105,7 +105,7 @@ export function drizzleOverWorker<TSchema extends Record<string, unknown>>(worke
   return db;
 }
 
-const COPY = Symbol('copy from text');
+const COPY = Symbol('bulk copy');
 
 /**
  * The embedded database's bulk load (`COPY ... FROM '/dev/blob'` with `data` as its input, in the
@@ -113,7 +113,7 @@ const COPY = Symbol('copy from text');
  * {@link PgliteWorkerClient.copyFrom}), or undefined for a database without it (a Postgres server
  * through its driver).
  */
-export function copyFromText(db: object): ((statement: string, data: Uint8Array<ArrayBuffer>) => Promise<void>) | undefined {
+export function bulkCopy(db: object): ((statement: string, data: Uint8Array<ArrayBuffer>) => Promise<void>) | undefined {
   return (db as { [COPY]?: (statement: string, data: Uint8Array<ArrayBuffer>) => Promise<void> })[COPY];
 }
 
