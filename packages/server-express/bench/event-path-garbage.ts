@@ -14,10 +14,10 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nextMessage } from './load-run';
+import { selfBytesByFunction } from './allocation-profile-by-function';
 
 const STREAMS = Number(process.env.STREAMS ?? 200);
 const WINDOW_MS = Number(process.env.WINDOW_MS ?? 5_000);
@@ -99,19 +99,8 @@ console.log(`${serverDir}: garbage per event (main thread, median of ${ROUNDS}):
 
 if (profileFile) {
   const m = await measure(profileFile);
-  interface Node { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: Node[] }
-  const { head } = JSON.parse(readFileSync(profileFile, 'utf8')) as { head: Node };
-  const byFunction = new Map<string, number>();
-  let total = 0;
-  const walk = (n: Node) => {
-    const f = n.callFrame;
-    const name = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|packages)\//, '')}:${f.lineNumber + 1}`;
-    byFunction.set(name, (byFunction.get(name) ?? 0) + n.selfSize);
-    total += n.selfSize;
-    n.children.forEach(walk);
-  };
-  walk(head);
+  const { byFunction, total } = selfBytesByFunction(profileFile);
   console.log(`sampled: ${(total / m.events).toFixed(0)} B per event (${m.events} events)`);
-  for (const [name, bytes] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${(bytes / m.events).toFixed(1).padStart(8)} B  ${name}`);
+  for (const [name, bytes] of byFunction.slice(0, 40)) console.log(`${(bytes / m.events).toFixed(1).padStart(8)} B  ${name}`);
 }
 process.exit(0);

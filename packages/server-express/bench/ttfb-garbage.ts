@@ -14,9 +14,9 @@
  * SERVER_ENTRY (another build's dist/index.js, for an A/B with this harness), ALLOC_PROFILE_FILE (also a sampling allocation profile of one more window, `.heapprofile`, with
  * ALLOC_PROFILE_INTERVAL bytes between samples, 1024; its top allocating functions are printed).
  */
-import { readFileSync } from 'node:fs';
 import { firstChunkOverSSE } from './first-chunk-over-sse';
 import { builtServerEnv, forkBench, nextMessage, stopAll } from './load-run';
+import { selfBytesByFunction } from './allocation-profile-by-function';
 
 const SAMPLES = Number(process.env.SAMPLES ?? 1_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -110,19 +110,8 @@ console.log(
 if (profileFile) {
   await measure(profileFile);
   // Self bytes per function (url:line name), the top 30.
-  interface Node { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: Node[] }
-  const { head } = JSON.parse(readFileSync(profileFile, 'utf8')) as { head: Node };
-  const byFunction = new Map<string, number>();
-  let total = 0;
-  const walk = (n: Node) => {
-    const f = n.callFrame;
-    const name = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|packages)\//, '')}:${f.lineNumber + 1}`;
-    byFunction.set(name, (byFunction.get(name) ?? 0) + n.selfSize);
-    total += n.selfSize;
-    n.children.forEach(walk);
-  };
-  walk(head);
+  const { byFunction, total } = selfBytesByFunction(profileFile);
   console.log(`sampled: ${(total / SAMPLES / 1000).toFixed(1)} KB per request (requests window only)`);
-  for (const [name, bytes] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${(bytes / SAMPLES).toFixed(0).padStart(8)} B  ${name}`);
+  for (const [name, bytes] of byFunction.slice(0, 30)) console.log(`${(bytes / SAMPLES).toFixed(0).padStart(8)} B  ${name}`);
 }
 process.exit(0);
