@@ -64,6 +64,20 @@ describe('openings journal (embedded database on a folder)', () => {
     expect(existsSync(path)).toBe(false);
   });
 
+  it("a journaled opening still waiting for its batch's statement is visible to the records' readers at once", async () => {
+    const { db } = await folderDatabase();
+    const store = createTwinStore(db.db);
+    cleanups.push(() => store.close());
+    store.openings.push(opening('s-listed'));
+    store.openings.push(opening('s-read'));
+    await store.openings.durable();
+    // Journaled, not yet sent: the batch waits its interval.
+    expect(store.openings.pending).toBe(2);
+    expect((await store.listBillingRecords('t1')).map((r) => r.streamId).sort()).toEqual(['s-listed', 's-read']);
+    store.openings.push(opening('s-got'));
+    expect((await store.getBillingRecord('t1', 's-got'))?.state).toBe('open');
+  });
+
   it("with the journal, the openings' statement leaves with the others' (one per batch interval, or with an ending); without one, at once", async () => {
     const microtasks = async () => {
       for (let i = 0; i < 5; i++) await Promise.resolve();

@@ -205,6 +205,9 @@ export function createBillingRecordStore(
       return endings.submit(ending);
     },
     async getBillingRecord(tenantId, streamId) {
+      // A started stream's record is visible to its readers at once, as before openings were
+      // batched behind the journal: a reader waits for the pending openings' statement.
+      if (openings.pending > 0) await openings.flush();
       const rows = await db
         .select()
         .from(streamBillingRecords)
@@ -213,6 +216,7 @@ export function createBillingRecordStore(
       return rows[0] ? toRecord(rows[0]) : undefined;
     },
     async listBillingRecords(tenantId, query = {}) {
+      if (openings.pending > 0) await openings.flush();
       const conditions = [eq(streamBillingRecords.tenantId, tenantId)];
       if (query.from) conditions.push(gte(streamBillingRecords.startedAt, query.from));
       if (query.to) conditions.push(lt(streamBillingRecords.startedAt, query.to));
