@@ -53,9 +53,9 @@ export interface BillingRecordWriters extends BillingRecordStore {
 const ENDINGS_INTERVAL_MS = 20;
 
 /**
- * How long a journaled opening waits for others to share its statement (an ending, a listing of
- * open records or a flush sends it sooner): it widens nothing a crash loses (the journal holds it)
- * and a reader sees the open record that much later at most.
+ * How long a journaled opening waits for others to share its statement (an ending, a read of the
+ * billing records or a flush sends it sooner): it widens nothing a crash loses (the journal holds
+ * it), and a reader never misses a started stream's record (reads send the pending openings first).
  */
 const JOURNALED_OPENINGS_INTERVAL_MS = 50;
 
