@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { openBillingRecord, type StreamBillingRecord } from '@twin/core';
 import { createTwinStore, openDatabase, type OpenedDatabase } from '../src/index';
 import { createBillingRecordStore } from '../src/storage/billing-records';
@@ -82,6 +82,9 @@ describe('openings journal (embedded database on a folder)', () => {
     const microtasks = async () => {
       for (let i = 0; i < 5; i++) await Promise.resolve();
     };
+    // Only the batch's timer is faked: the turn (setImmediate) and the microtasks stay real.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    onTestFinished(() => void vi.useRealTimers());
     for (const journaled of [true, false]) {
       const sent: unknown[] = [];
       // Only what the openings writer calls: the statement handed to the database.
@@ -96,8 +99,8 @@ describe('openings journal (embedded database on a folder)', () => {
         store.openings.push(opening('j2'));
         await new Promise((resolve) => setImmediate(resolve));
         expect(sent).toHaveLength(0);
-        // Both streams' openings in one statement, once the batch is due.
-        await new Promise((resolve) => setTimeout(resolve, 80));
+        // Both streams' openings in one statement, once the batch is due (its timer on a fake clock).
+        await vi.advanceTimersByTimeAsync(50);
         expect(sent).toHaveLength(1);
       }
       await store.openings.close();

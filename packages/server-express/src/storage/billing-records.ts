@@ -182,11 +182,18 @@ export function createBillingRecordStore(
     );
   }
 
+  // What reads or updates the records lands the openings still queued first: an ending's or a
+  // final record's UPDATE must find its row, and a reader must see every started stream's record
+  // (journaled openings wait up to JOURNALED_OPENINGS_INTERVAL_MS for their statement).
+  const landOpenings = async (): Promise<void> => {
+    if (openings.pending > 0) await openings.flush();
+  };
+
   const endings = createGroupCommit<StreamEnding, boolean>({
     intervalMs: ENDINGS_INTERVAL_MS,
     ...(behind ? { defer: (go: () => void) => behind.defer(go, ENDINGS_INTERVAL_MS) } : {}),
     run: async (items) => {
-      if (openings.pending > 0) await openings.flush();
+      await landOpenings();
       const finalized = await writeEndings(db, items);
       return items.map((i) => finalized.has(i.record.streamId));
     },
@@ -197,17 +204,14 @@ export function createBillingRecordStore(
     flushEndings: () => endings.flush(),
 
     async finalizeBillingRecord(record) {
-      // The opening may still sit in its group-commit queue: land it first, so the UPDATE finds it.
-      if (openings.pending > 0) await openings.flush();
+      await landOpenings();
       return finalize(db, record);
     },
     async endStream(ending) {
       return endings.submit(ending);
     },
     async getBillingRecord(tenantId, streamId) {
-      // A started stream's record is visible to its readers at once, as before openings were
-      // batched behind the journal: a reader waits for the pending openings' statement.
-      if (openings.pending > 0) await openings.flush();
+      await landOpenings();
       const rows = await db
         .select()
         .from(streamBillingRecords)
@@ -216,7 +220,7 @@ export function createBillingRecordStore(
       return rows[0] ? toRecord(rows[0]) : undefined;
     },
     async listBillingRecords(tenantId, query = {}) {
-      if (openings.pending > 0) await openings.flush();
+      await landOpenings();
       const conditions = [eq(streamBillingRecords.tenantId, tenantId)];
       if (query.from) conditions.push(gte(streamBillingRecords.startedAt, query.from));
       if (query.to) conditions.push(lt(streamBillingRecords.startedAt, query.to));
@@ -234,7 +238,7 @@ export function createBillingRecordStore(
     },
     async listOpenBillingRecords(limit = 10_000, of) {
       // Openings not yet written (a previous process's journal, above) are open records too.
-      if (openings.pending > 0) await openings.flush();
+      await landOpenings();
       const conditions = [eq(streamBillingRecords.state, 'open'), eq(streamBillingRecords.instanceId, of?.instanceId ?? instanceId)];
       if (of?.startedBefore) conditions.push(lt(streamBillingRecords.startedAt, of.startedBefore));
       const rows = await db
