@@ -29,7 +29,7 @@ import { Worker } from 'node:worker_threads';
 // (no build needed while iterating; its figures are not comparable).
 // SERVER_ENTRY: another build's dist/index.js (an A/B of two builds with this bench's harness).
 const entry = process.env.SERVER_ENTRY ?? (process.env.SERVER_SOURCE === 'src' ? '../src/index' : '../dist/index.js');
-const { createApiKey, createSlotSleep, createTwinRouter, createTwinService, createTwinStore, openDatabase } = (await import(entry)) as typeof Twin;
+const { createApiKey, createSlotSleep, createTwinRouter, createTwinService, createTwinStore, eventNow, openDatabase } = (await import(entry)) as typeof Twin;
 
 // As `twin-server` (node dist/cli.js) runs: without source-mapped stack traces. tsx turns them on,
 // and Node's http server formats the stack of the ECONNRESET error of every request a client
@@ -78,7 +78,8 @@ const provider = stampedProvider(
   createSimulatedProvider({
     tokensPerSecond: Number(process.env.TOKENS_PER_SECOND ?? 10),
     outputTokens: Number(process.env.OUTPUT_TOKENS ?? 500),
-    ...(process.env.SLOT_SLEEP === '0' ? {} : { env: { sleep: createSlotSleep() } }),
+    // As serve.ts: the slot's one clock read for the tokens it wakes (`eventNow`; absent from an older SERVER_ENTRY).
+    ...(process.env.SLOT_SLEEP === '0' ? {} : { env: { sleep: createSlotSleep(), ...(eventNow ? { now: eventNow } : {}) } }),
   }),
 );
 const service = await createTwinService({

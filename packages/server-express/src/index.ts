@@ -53,6 +53,7 @@ export * as tables from './storage/schema';
 
 // ── providers ────────────────────────────────────────────────────────────────
 export { createSlotSleep } from './providers/slot-sleep';
+export { eventNow } from './providers/wake-clock';
 
 // ── crypto ───────────────────────────────────────────────────────────────────
 export { createNodeAead } from './crypto/node-aead';

@@ -60,10 +60,10 @@ export async function* guardProviderStream(
       }
     }
   } catch (error) {
-    yield await guard.thrown(error);
+    yield await guard.thrownPart(error);
     return;
   }
-  yield await guard.ended();
+  yield await guard.endedPart();
 }
 
 /**
@@ -87,71 +87,6 @@ export async function guardProviderParts(
     return guarded.thrown(error);
   }
   return guarded.ended();
-}
-
-/**
- * The loop of {@link guardProviderParts} for a source that pushes its batches itself (the simulated
- * provider's timer): `batch` for each raw batch, then `ended` when the source ends, or `thrown`.
- */
-export class PushedGuard {
-  private readonly guard: ProviderStreamGuard;
-  // A throw of the consumer's own is its bug, not the provider's: it is not turned into an error part.
-  private consumerThrew = false;
-
-  constructor(
-    options: GuardProviderStreamOptions,
-    private readonly onParts: (parts: readonly StreamPart[]) => void,
-  ) {
-    this.guard = new ProviderStreamGuard(options);
-  }
-
-  /**
-   * Hands the guarded parts of `batch` over. `undefined` while the stream goes on; when the batch
-   * ended it, a promise that settles once the terminal part was handed over.
-   */
-  batch(batch: readonly StreamPart[]): Promise<void> | undefined {
-    // The batch itself when every part passes (the usual case: no copy).
-    let out: StreamPart[] | undefined;
-    for (let i = 0; i < batch.length; i++) {
-      const part = batch[i]!;
-      const verdict = this.guard.take(part);
-      if (verdict === PASS) {
-        out?.push(part);
-        continue;
-      }
-      out ??= batch.slice(0, i);
-      if (verdict === DROP) continue;
-      return this.end(out, part, verdict);
-    }
-    const parts = out ?? batch;
-    if (parts.length > 0) this.deliver(parts);
-    return undefined;
-  }
-
-  /** The source threw `error`: the error part goes out (a throw of `onParts` itself is rethrown). */
-  async thrown(error: unknown): Promise<void> {
-    if (this.consumerThrew) throw error;
-    this.onParts([await this.guard.thrown(error)]);
-  }
-
-  /** The source ended without a terminal part. */
-  async ended(): Promise<void> {
-    this.onParts([await this.guard.ended()]);
-  }
-
-  private async end(out: StreamPart[], part: StreamPart, verdict: Verdict): Promise<void> {
-    out.push(...(await this.guard.terminal(part, verdict)));
-    this.deliver(out);
-  }
-
-  private deliver(parts: readonly StreamPart[]): void {
-    try {
-      this.onParts(parts);
-    } catch (error) {
-      this.consumerThrew = true;
-      throw error;
-    }
-  }
 }
 
 /** The state of one guarded stream: the usage held, the output so far (for an estimate), content seen. */
@@ -218,13 +153,13 @@ class ProviderStreamGuard {
   }
 
   /** The error part for a throw from the source. */
-  thrown(error: unknown): Promise<ErrorPart> {
+  thrownPart(error: unknown): Promise<ErrorPart> {
     if (this.options.signal?.aborted) return this.errorPart(this.abortedError());
     return this.errorPart((this.options.mapError ?? ((e) => mapProviderError(this.options.provider, e)))(error));
   }
 
   /** The error part for a source that ended without `finish` or `error`. */
-  ended(): Promise<ErrorPart> {
+  endedPart(): Promise<ErrorPart> {
     if (this.options.signal?.aborted) return this.errorPart(this.abortedError());
     return this.errorPart(
       new TwinError('stream_truncated', `The ${this.options.provider} stream ended before its final event.`, { provider: this.options.provider }),
@@ -286,6 +221,71 @@ class ProviderStreamGuard {
 
   private abortedError(): TwinError {
     return new TwinError('aborted', `The ${this.options.provider} stream was aborted.`, { provider: this.options.provider, retryable: false });
+  }
+}
+
+/**
+ * The loop of {@link guardProviderParts} for a source that pushes its batches itself (the simulated
+ * provider's timer): `batch` for each raw batch, then `ended` when the source ends, or `thrown`.
+ * The guard's state is its own (a subclass, not a field): a part touches one object, not two.
+ */
+export class PushedGuard extends ProviderStreamGuard {
+  // A throw of the consumer's own is its bug, not the provider's: it is not turned into an error part.
+  private consumerThrew = false;
+
+  constructor(
+    options: GuardProviderStreamOptions,
+    private readonly onParts: (parts: readonly StreamPart[]) => void,
+  ) {
+    super(options);
+  }
+
+  /**
+   * Hands the guarded parts of `batch` over. `undefined` while the stream goes on; when the batch
+   * ended it, a promise that settles once the terminal part was handed over.
+   */
+  batch(batch: readonly StreamPart[]): Promise<void> | undefined {
+    // The batch itself when every part passes (the usual case: no copy).
+    let out: StreamPart[] | undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const part = batch[i]!;
+      const verdict = this.take(part);
+      if (verdict === PASS) {
+        out?.push(part);
+        continue;
+      }
+      out ??= batch.slice(0, i);
+      if (verdict === DROP) continue;
+      return this.end(out, part, verdict);
+    }
+    const parts = out ?? batch;
+    if (parts.length > 0) this.deliver(parts);
+    return undefined;
+  }
+
+  /** The source threw `error`: the error part goes out (a throw of `onParts` itself is rethrown). */
+  async thrown(error: unknown): Promise<void> {
+    if (this.consumerThrew) throw error;
+    this.onParts([await this.thrownPart(error)]);
+  }
+
+  /** The source ended without a terminal part. */
+  async ended(): Promise<void> {
+    this.onParts([await this.endedPart()]);
+  }
+
+  private async end(out: StreamPart[], part: StreamPart, verdict: Verdict): Promise<void> {
+    out.push(...(await this.terminal(part, verdict)));
+    this.deliver(out);
+  }
+
+  private deliver(parts: readonly StreamPart[]): void {
+    try {
+      this.onParts(parts);
+    } catch (error) {
+      this.consumerThrew = true;
+      throw error;
+    }
   }
 }
 

@@ -174,30 +174,58 @@ class TokenCursor implements TokenSource {
 }
 
 /**
- * The generated answer read word by word straight from the PRNG: exactly the tokens a
- * {@link TokenCursor} reads from `words.join(' ') + '.'`, without building that text first (about
- * 30 KB of garbage per 500-token stream before its first token, and the text held for its whole life).
+ * The generated answer: the quoted prompt as one piece (one word of pacing), then the words read
+ * one by one straight from the PRNG: exactly the tokens of a {@link PieceCursor} of the prompt
+ * chained to a {@link TokenCursor} of `words.join(' ') + '.'`, without building that text first
+ * (about 30 KB of garbage per 500-token stream before its first token, and the text held for its
+ * whole life). One object per stream with the PRNG's state in a field: a token used to touch the
+ * chain, its two cursors and the PRNG's closure and context (five objects of the stream, each a
+ * cache miss of its own at thousands of streams), and the state, a number above the small-integer
+ * range kept in that context, was boxed anew on every word.
  */
-class WordCursor implements TokenSource {
+class AnswerCursor implements TokenSource {
   taken = 0;
+  // mulberry32's state (see {@link prng}) after k draws is seed + k·0x6d2b79f5 (mod 2³²): kept as
+  // the seed's two halves and k, all small integers. The state itself is above that range: a field
+  // holding it is a pointer to a number box, one more object (and cache line) read per word.
+  private readonly seedHigh: number;
+  private readonly seedLow: number;
+  private drawn = 0;
   constructor(
-    private readonly next: () => number,
+    private prefix: string,
+    seed: number,
     private left: number,
-  ) {}
+  ) {
+    this.seedHigh = seed >>> 16;
+    this.seedLow = seed & 0xffff;
+  }
   get done(): boolean {
-    return this.left <= 0;
+    return this.prefix === '' && this.left <= 0;
   }
   take(n: number): string {
     let out = '';
     let count = 0;
+    if (this.prefix !== '') {
+      out = this.prefix;
+      this.prefix = '';
+      count = 1;
+    }
     while (count < n && this.left > 0) {
       this.left--;
-      const word = Math.floor(this.next() * WORDS.length);
+      const word = Math.floor(this.random() * WORDS.length);
       out += this.left > 0 ? SPACED_WORDS[word]! : WORDS[word]! + '.';
       count++;
     }
     this.taken = count;
     return out;
+  }
+  /** {@link prng}'s next number. */
+  private random(): number {
+    // ToUint32 of the exact sum: the state modulo 2³².
+    const a = (((this.seedHigh << 16) | this.seedLow) + Math.imul(++this.drawn, 0x6d2b79f5)) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 }
 
@@ -243,7 +271,7 @@ export function createSimulatedProvider(options: SimulatedProviderOptions = {}):
     streamParts(request: ProviderRequest, streamOptions: ProviderStreamOptions, onParts: (parts: readonly StreamPart[]) => void) {
       const call = calls++;
       const { signal } = streamOptions;
-      return pushed(script(request, call), new Pacer(env, injectedSleep, signal), new PushedGuard(guardOptions(request, signal), onParts));
+      return pushed(env, injectedSleep, signal, script(request, call), new PushedGuard(guardOptions(request, signal), onParts));
     },
   };
 }
@@ -301,6 +329,8 @@ class SimulatedScript implements Script {
   private stopped = false;
   private charBudget = Infinity;
   private failAfter = Infinity;
+  /** A length cut or an injected failure may end the content (else neither limit is read per word: each is a number box of its own). */
+  private limited = false;
   private sent = 0; // words, for pacing and failure injection
   // Paced on an absolute schedule: word k is due at start + k·interval (start: the first content
   // part), so the lateness of timers and the work between them do not add up to a lower rate.
@@ -433,10 +463,11 @@ class SimulatedScript implements Script {
     if (typeof options.text === 'function') text = options.text(request);
     else if (typeof options.text === 'string') text = options.text;
     else if (plan?.kind === 'answer') {
-      const next = prng(hashString(lastUserText(request), options.seed ?? 1));
+      const seed = hashString(lastUserText(request), options.seed ?? 1);
       const count = options.outputTokens ?? 48;
-      if (!request.stop?.length) generated = new ChainCursor(new PieceCursor(plan.prefix), new WordCursor(next, count));
+      if (!request.stop?.length) generated = new AnswerCursor(plan.prefix, seed, count);
       else {
+        const next = prng(seed);
         const words: string[] = [];
         for (let i = 0; i < count; i++) words.push(WORDS[Math.floor(next() * WORDS.length)]!);
         text = plan.prefix + (count > 0 ? words.join(' ') + '.' : '');
@@ -456,6 +487,7 @@ class SimulatedScript implements Script {
     const failure = this.failure;
     // (A failure before the first token was thrown already.)
     this.failAfter = failure === undefined || failure.kind === 'error-before-first-token' ? Infinity : (failure.afterTokens ?? 3);
+    this.limited = this.charBudget !== Infinity || this.failAfter !== Infinity;
     const textTokens =
       generated ??
       (prefix !== '' && text.startsWith(prefix) ? new ChainCursor(new PieceCursor(prefix), new TokenCursor(text.slice(prefix.length))) : new TokenCursor(text));
@@ -475,11 +507,15 @@ class SimulatedScript implements Script {
       // The end of the reasoning or the text, a length cut or the injected failure's point: the
       // reasoning gives way to the text, the text to what follows it.
       let over = tokens === undefined || tokens.done || this.truncatedByLength;
-      if (!over && this.chars >= this.charBudget) {
-        this.truncatedByLength = true;
-        over = true;
+      const limited = this.limited;
+      if (limited) {
+        if (!over && this.chars >= this.charBudget) {
+          this.truncatedByLength = true;
+          over = true;
+        }
+        if (this.sent >= this.failAfter) over = true;
       }
-      if (over || this.sent >= this.failAfter || tokens === undefined) {
+      if (over || tokens === undefined) {
         if (this.readingReasoning) {
           this.readingReasoning = false;
           this.tokens = this.textTokens;
@@ -489,7 +525,7 @@ class SimulatedScript implements Script {
         this.tokens = undefined;
         return null;
       }
-      const n = Math.min(perChunk, this.failAfter - this.sent);
+      const n = limited ? Math.min(perChunk, this.failAfter - this.sent) : perChunk;
       if (!this.paced) {
         if (this.sent === 0) this.start = env.now();
         else if (interval > 0) {
@@ -500,13 +536,139 @@ class SimulatedScript implements Script {
       this.paced = false;
       let delta = tokens.take(n);
       // maxTokens counts usage tokens: the delta that would pass it is cut to fit.
-      if (this.chars + delta.length > this.charBudget) delta = delta.slice(0, this.charBudget - this.chars);
+      if (limited && this.chars + delta.length > this.charBudget) delta = delta.slice(0, this.charBudget - this.chars);
       const type = this.readingReasoning ? 'reasoning-delta' : 'text-delta';
       this.sent += tokens.taken;
       this.chars += delta.length;
       if (this.readingReasoning) this.reasoningChars += delta.length;
       return [{ type, text: delta }];
     }
+  }
+}
+
+/**
+ * The waits of one call: until a time on the env clock (none when it has passed), cut short by the
+ * abort. With the default timers it listens to the signal once per call, not once per wait (an
+ * abort listener added and removed per token cost more than the timer), and keeps the abort in a
+ * field the driver reads per step. An injected sleep with a callback form ({@link SchedulingSleep},
+ * the server's slot sleep) is called through it, with no promise per wait, and without the signal:
+ * the abort is ours (one listener per call, some 150 bytes), which ends the wait on a later
+ * microtask as the sleep would, and keeps it in the field (the signal's `aborted`, a checked getter
+ * on an object no step touches otherwise, was read twice per token). A plain injected sleep ends
+ * at the abort itself and the driver reads the signal.
+ *
+ * A wait ends in {@link Pacer.woken}: the pulled driver's promise resolves; the pushed driver
+ * ({@link PushedRun}, this class with the driver in it) runs its next steps.
+ */
+class Pacer {
+  private abortSeen = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The pulled driver's wait: what resolves its promise. */
+  private wake: (() => void) | undefined;
+  /** A wait through {@link wait} is pending (its end calls {@link woken} once). */
+  protected waiting = false;
+  // The wait's end and the abort listener, for our own timers and a sleep's callback form: a plain
+  // injected sleep ends at the abort itself, so a stream holds neither (nor one more listener on
+  // its signal for its whole life).
+  private readonly woke: (() => void) | undefined;
+  private readonly onAbort: (() => void) | undefined;
+  /** The injected sleep's callback form. */
+  private readonly scheduling: SchedulingSleep | undefined;
+
+  constructor(
+    private readonly env: ProviderEnvironment,
+    private readonly injectedSleep: boolean,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    if (injectedSleep) {
+      this.scheduling = schedulingSleepOf(env.sleep);
+      if (this.scheduling === undefined) return;
+      // Not given to the sleep: its wake after the abort finds no wait and does nothing.
+      const woke = (): void => {
+        if (this.waiting) this.woken();
+      };
+      this.woke = woke;
+      this.onAbort = (): void => {
+        this.abortSeen = true;
+        if (this.waiting) queueMicrotask(woke);
+      };
+      this.listen(signal, this.onAbort);
+      return;
+    }
+    const woke = (): void => {
+      this.timer = undefined;
+      if (this.waiting) this.woken();
+    };
+    this.woke = woke;
+    // The wait ends on a later microtask, not inside the caller's `abort()` (often called from the
+    // consumer's own callback, which must not be re-entered).
+    this.onAbort = (): void => {
+      this.abortSeen = true;
+      if (this.timer === undefined) return;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      queueMicrotask(woke);
+    };
+    this.listen(signal, this.onAbort);
+  }
+
+  /** Keeps the abort of `signal` in the field (already aborted: at once). */
+  private listen(signal: AbortSignal | undefined, onAbort: () => void): void {
+    if (signal?.aborted) this.abortSeen = true;
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  }
+
+  /** The caller aborted (read by the driver at every step). */
+  get aborted(): boolean {
+    return this.abortSeen || (this.onAbort === undefined && this.signal?.aborted === true);
+  }
+
+  /** Resolves at `due`, or at the abort; `undefined` when `due` has passed. */
+  until(due: number): Promise<void> | undefined {
+    const ms = due - this.env.now();
+    if (ms <= 0) return undefined;
+    // An injected sleep through its promise (the signal given: it ends the wait at the abort).
+    if (this.injectedSleep) return this.env.sleep(ms, this.signal);
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.start(ms);
+    });
+  }
+
+  /** Calls {@link woken} at `due`, or at the abort, and says so; `false` (and no call) when `due` has passed. */
+  wait(due: number): boolean {
+    const ms = due - this.env.now();
+    if (ms <= 0) return false;
+    if (this.injectedSleep && this.scheduling === undefined) {
+      this.waiting = true;
+      void this.env.sleep(ms, this.signal).then(() => {
+        if (this.waiting) this.woken();
+      });
+    } else this.start(ms);
+    return true;
+  }
+
+  /** A wait ended (once per wait): the pulled driver's promise resolves. */
+  protected woken(): void {
+    this.waiting = false;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  close(): void {
+    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+
+  /** A wait of `ms` on the sleep's callback form or our own timer. */
+  private start(ms: number): void {
+    this.waiting = true;
+    const scheduling = this.scheduling;
+    if (scheduling !== undefined) scheduling.schedule(ms, undefined, this.woke!);
+    // Whole milliseconds: node keeps one timer list per distinct duration, and the schedule is
+    // absolute, so waking up to 1 ms late drifts nothing.
+    else this.timer = setTimeout(this.woke!, Math.ceil(ms));
   }
 }
 
@@ -528,138 +690,53 @@ async function* pulled(steps: Script, pace: () => Pacer): AsyncGenerator<StreamP
 
 /**
  * Runs a script for `streamParts()`: its batches pushed to the guard as they are due, each step run
- * from the timer's callback (no promise or async resumption per word).
+ * from the timer's callback (no promise or async resumption per word). The driver and its waits
+ * are one object: a wake goes from the sleep's callback to this object and on to the script and
+ * the guard, not through a pacer, a driver closure and its context first (each an object of the
+ * stream touched per token, a cache miss apiece at thousands of streams).
  */
-function pushed(steps: Script, pacer: Pacer, guarded: PushedGuard): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const settle = (end: Promise<void>): void => {
-      pacer.close();
-      end.then(resolve, reject);
-    };
-    const step = (): void => {
-      try {
-        for (;;) {
-          if (pacer.aborted) return settle(guarded.ended());
-          const next = steps.next();
-          if (next === undefined) return settle(guarded.ended());
-          if (typeof next === 'number') {
-            if (pacer.wait(next, step)) return;
-            continue;
-          }
-          const end = guarded.batch(next);
-          if (end !== undefined) return settle(end);
+class PushedRun extends Pacer {
+  constructor(
+    env: ProviderEnvironment,
+    injectedSleep: boolean,
+    signal: AbortSignal | undefined,
+    private readonly steps: Script,
+    private readonly guarded: PushedGuard,
+    private readonly resolve: () => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    super(env, injectedSleep, signal);
+  }
+
+  protected override woken(): void {
+    this.waiting = false;
+    this.step();
+  }
+
+  step(): void {
+    try {
+      for (;;) {
+        if (this.aborted) return this.settle(this.guarded.ended());
+        const next = this.steps.next();
+        if (next === undefined) return this.settle(this.guarded.ended());
+        if (typeof next === 'number') {
+          if (this.wait(next)) return;
+          continue;
         }
-      } catch (error) {
-        settle(guarded.thrown(error));
+        const end = this.guarded.batch(next);
+        if (end !== undefined) return this.settle(end);
       }
-    };
-    step();
-  });
+    } catch (error) {
+      this.settle(this.guarded.thrown(error));
+    }
+  }
+
+  private settle(end: Promise<void>): void {
+    this.close();
+    end.then(this.resolve, this.reject);
+  }
 }
 
-/**
- * The waits of one call: until a time on the env clock (none when it has passed), cut short by the
- * abort. With the default timers it listens to the signal once per call, not once per wait (an
- * abort listener added and removed per token cost more than the timer), and keeps the abort in a
- * field the driver reads per step. An injected sleep with a callback form ({@link SchedulingSleep},
- * the server's slot sleep) is called through it, with no promise per wait, and the abort is kept in
- * the field the same way: the signal's `aborted`, a checked getter on an object no step touches
- * otherwise, was read twice per token (one listener per call, some 150 bytes, costs less).
- */
-class Pacer {
-  private abortSeen = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private wake: (() => void) | undefined;
-  // The timer's callback and the abort listener, for our own timers and a sleep's callback form: a
-  // plain injected sleep ends at the abort itself and the driver reads the signal, so a stream holds
-  // neither (nor one more listener on its signal for its whole life).
-  private readonly fire: (() => void) | undefined;
-  private readonly onAbort: (() => void) | undefined;
-  /** The injected sleep's callback form, and what it calls (one function per call, not per wait). */
-  private readonly scheduling: SchedulingSleep | undefined;
-  private readonly woke: (() => void) | undefined;
-
-  constructor(
-    private readonly env: ProviderEnvironment,
-    private readonly injectedSleep: boolean,
-    private readonly signal: AbortSignal | undefined,
-  ) {
-    if (injectedSleep) {
-      this.scheduling = schedulingSleepOf(env.sleep);
-      if (this.scheduling === undefined) return;
-      // The sleep wakes the wait at the abort itself; the listener only keeps the abort in the field.
-      this.woke = (): void => {
-        const wake = this.wake;
-        this.wake = undefined;
-        wake?.();
-      };
-      this.onAbort = (): void => {
-        this.abortSeen = true;
-      };
-      this.listen(signal, this.onAbort);
-      return;
-    }
-    const fire = (): void => {
-      this.timer = undefined;
-      const wake = this.wake;
-      this.wake = undefined;
-      wake?.();
-    };
-    this.fire = fire;
-    // The wait ends on a later microtask, not inside the caller's `abort()` (often called from the
-    // consumer's own callback, which must not be re-entered).
-    this.onAbort = (): void => {
-      this.abortSeen = true;
-      if (this.timer === undefined) return;
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      queueMicrotask(fire);
-    };
-    this.listen(signal, this.onAbort);
-  }
-
-  /** Keeps the abort of `signal` in the field (already aborted: at once). */
-  private listen(signal: AbortSignal | undefined, onAbort: () => void): void {
-    if (signal?.aborted) this.abortSeen = true;
-    else signal?.addEventListener('abort', onAbort, { once: true });
-  }
-
-  /** The caller aborted (read by the driver at every step). */
-  get aborted(): boolean {
-    return this.abortSeen || (this.onAbort === undefined && this.signal?.aborted === true);
-  }
-
-  /** Resolves at `due`, or at the abort; `undefined` when `due` has passed. */
-  until(due: number): Promise<void> | undefined {
-    const ms = due - this.env.now();
-    if (ms <= 0) return undefined;
-    if (this.injectedSleep) return this.env.sleep(ms, this.signal);
-    return new Promise((resolve) => {
-      this.wake = resolve;
-      this.timer = setTimeout(this.fire!, Math.ceil(ms));
-    });
-  }
-
-  /** Calls `then` at `due`, or at the abort, and says so; `false` (and no call) when `due` has passed. */
-  wait(due: number, then: () => void): boolean {
-    const ms = due - this.env.now();
-    if (ms <= 0) return false;
-    const scheduling = this.scheduling;
-    if (scheduling !== undefined) {
-      this.wake = then;
-      scheduling.schedule(ms, this.signal, this.woke!);
-    } else if (this.injectedSleep) void this.env.sleep(ms, this.signal).then(then);
-    else {
-      this.wake = then;
-      // Whole milliseconds: node keeps one timer list per distinct duration, and the schedule is
-      // absolute, so waking up to 1 ms late drifts nothing.
-      this.timer = setTimeout(this.fire!, Math.ceil(ms));
-    }
-    return true;
-  }
-
-  close(): void {
-    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
-    if (this.timer !== undefined) clearTimeout(this.timer);
-  }
+function pushed(env: ProviderEnvironment, injectedSleep: boolean, signal: AbortSignal | undefined, steps: Script, guarded: PushedGuard): Promise<void> {
+  return new Promise((resolve, reject) => new PushedRun(env, injectedSleep, signal, steps, guarded, resolve, reject).step());
 }

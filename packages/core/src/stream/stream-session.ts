@@ -256,9 +256,9 @@ export class StreamSession {
     return this.snapshot;
   }
 
+  /** (`push` clears the snapshot for it.) */
   private content(now: number): void {
     this.contentParts++;
-    this.snapshot = undefined;
     if (this.firstTokenAt === undefined) {
       this.firstTokenAt = now;
       this.status = 'streaming';

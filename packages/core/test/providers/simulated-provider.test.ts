@@ -334,6 +334,44 @@ describe('simulated provider, pushed (streamParts)', () => {
     expect(last(cut)).toMatchObject({ type: 'error', error: { code: 'aborted' } });
   });
 
+  it('ends a wait on the abort itself: its scheduling sleep is given no signal to keep a record of, and a wake after the abort sends nothing', async () => {
+    const signals: Array<AbortSignal | undefined> = [];
+    const held: Array<(aborted: boolean) => void> = [];
+    let now = 0;
+    const sleep = Object.assign(
+      async () => {
+        throw new Error('the promise form was used');
+      },
+      {
+        // Holds every wait: only the abort ends one.
+        schedule(ms: number, signal: AbortSignal | undefined, then: (aborted: boolean) => void) {
+          signals.push(signal);
+          now += ms;
+          held.push(then);
+        },
+      },
+    );
+    const controller = new AbortController();
+    const parts: StreamPart[] = [];
+    const done = createSimulatedProvider({ tokensPerSecond: 10, env: { now: () => now, sleep } }).streamParts!(request, { signal: controller.signal }, (batch) =>
+      parts.push(...batch),
+    );
+    held.shift()!(false);
+    await Promise.resolve();
+    expect(parts.filter((p) => p.type === 'text-delta')).toHaveLength(2);
+    // The third wait is cut short by the abort, on a later microtask.
+    controller.abort();
+    await done;
+    expect(last(parts)).toMatchObject({ type: 'error', error: { code: 'aborted' } });
+    const count = parts.length;
+    // The sleep's own wake, later: the wait is over already.
+    for (const then of held.splice(0)) then(false);
+    await Promise.resolve();
+    expect(parts).toHaveLength(count);
+    expect(signals.length).toBe(2);
+    expect(signals.every((s) => s === undefined)).toBe(true);
+  });
+
   it('sends nothing for a signal aborted before the call, whatever it paces with', async () => {
     for (const env of [undefined, fakeClock().env, fakeSchedulingClock().env]) {
       const controller = new AbortController();

@@ -10,6 +10,7 @@ import { createTwinRouter } from '../express/create-twin-router';
 import { answerClientError } from '../http/answer-client-error';
 import { sendError } from '../http/http-util';
 import { createSlotSleep } from '../providers/slot-sleep';
+import { eventNow } from '../providers/wake-clock';
 import { openDatabase, type OpenedDatabase } from '../storage/open-database';
 import { createTwinStore } from '../storage/twin-store';
 import { createTwinService, type TwinService } from '../twin-service';
@@ -119,8 +120,9 @@ export async function startReferenceServer(vars: Record<string, string | undefin
   const countTokens = await loadO200kTokenCounter();
   const registry = createProviderRegistry({ ...providerConfigFromEnv(vars), countTokens, simulated: {
       tokensPerSecond: env.TWIN_SIMULATED_TOKENS_PER_SECOND,
-      // One shared timer for every simulated stream's per-token sleep (see slot-sleep.ts).
-      env: { sleep: createSlotSleep() },
+      // One shared timer for every simulated stream's per-token sleep (see slot-sleep.ts), and one
+      // clock read per slot for the tokens it wakes (see wake-clock.ts).
+      env: { sleep: createSlotSleep(), now: eventNow },
     },
   });
   if (registry.usingSimulated) {

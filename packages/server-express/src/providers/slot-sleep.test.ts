@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSlotSleep } from './slot-sleep';
+import { eventNow } from './wake-clock';
 
 // Fake timers and a fake Date: nothing here depends on how busy the machine is.
 beforeEach(() => {
@@ -185,5 +186,38 @@ describe('createSlotSleep', () => {
     expect(woke).toEqual(['next']);
     expect(rethrown).toHaveLength(1);
     expect(() => rethrown[0]!()).toThrow('a bug of its own');
+  });
+
+  it("reads the clock once per slot: what a wake runs sees the slot's time (eventNow), and a sleep it starts counts from it", async () => {
+    const sleep = createSlotSleep(5);
+    const start = Date.now(); // 1,000,000: a slot boundary
+    const seen: number[] = [];
+    let rescheduledWokeAt = 0;
+    sleep.schedule(10, undefined, () => {
+      seen.push(eventNow());
+      // The work of the wakes before it took 3 ms: the clock moved on, the slot's time did not.
+      vi.setSystemTime(Date.now() + 3);
+      seen.push(eventNow());
+      // 5 ms from the slot's time is the next slot (from the clock's, the one after).
+      sleep.schedule(5, undefined, () => (rescheduledWokeAt = Date.now() - start));
+    });
+    sleep.schedule(10, undefined, () => seen.push(eventNow()));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(seen).toEqual([start + 10, start + 10, start + 10]);
+    // Outside a wake: the clock's own time.
+    expect(eventNow()).toBe(Date.now());
+    await vi.advanceTimersByTimeAsync(5);
+    expect(rescheduledWokeAt).toBe(15);
+  });
+
+  it("keeps an injected clock's time to itself: eventNow is the server's clock inside its wakes", () => {
+    let now = 0;
+    let timer: (() => void) | undefined;
+    const sleep = createSlotSleep(5, { now: () => now, setTimer: (fn) => (timer = fn), clearTimer: () => undefined });
+    let seen = -1;
+    sleep.schedule(5, undefined, () => (seen = eventNow()));
+    now = 5;
+    timer!();
+    expect(seen).toBe(Date.now());
   });
 });

@@ -1,13 +1,20 @@
 import type { SchedulingSleep } from '@twin/core';
+import { beginWake, endWake } from './wake-clock';
 
 /** The clock and timer a slot sleep runs on (injected in tests; real time by default). */
 export interface SlotSleepClock {
   now(): number;
   setTimer(callback: () => void, ms: number): unknown;
   clearTimer(handle: unknown): void;
+  /**
+   * `now` reads the server's clock (`Date.now()`): while a slot's sleepers run, the reading it woke
+   * with is their time too (`eventNow`, see ./wake-clock). A clock of its own (a test's) keeps it.
+   */
+  shared?: boolean;
 }
 
 const REAL_CLOCK: SlotSleepClock = {
+  shared: true,
   now: () => Date.now(),
   setTimer: (callback, ms) => setTimeout(callback, ms),
   clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
@@ -24,10 +31,13 @@ const REAL_CLOCK: SlotSleepClock = {
  * sleep made).
  *
  * Same contract as core's `timerSleep`: resolves after at least `ms` (rounded up to the slot), or
- * as soon as `signal` aborts; it never rejects.
+ * as soon as `signal` aborts; it never rejects. A sleep started by a sleeper the slot woke counts
+ * from the time the slot woke (one clock read per slot, not one per sleep: the simulated provider
+ * sleeps once per token), as libuv's timers count from the loop's time.
  */
 export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_CLOCK): SchedulingSleep {
   const { now, setTimer, clearTimer } = clock;
+  const shared = clock.shared === true;
   // Each slot's sleepers as flat pairs (callback, the sleepers of its signal or undefined): no
   // closure per sleep to take a woken sleeper out of its signal's record. Slots are counted from
   // `origin`, so a slot is a small integer, not a double (the time in ms / granularity is some
@@ -41,7 +51,11 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
   const sleepersOf = new WeakMap<AbortSignal, Sleepers>();
   let timer: unknown;
   let timerSlot = Infinity;
+  // The time the running slot woke at; NaN outside a run.
+  let wokeAt = Number.NaN;
 
+  // The timer's delay from the clock itself (once per slot, not per sleep): a slot's time may be
+  // older by the work its wakes did, and the timer would fire that much late.
   const arm = (slot: number) => {
     if (timer !== undefined) clearTimer(timer);
     timerSlot = slot;
@@ -50,7 +64,18 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
   const run = () => {
     timer = undefined;
     timerSlot = Infinity;
-    const current = Math.floor(now() / granularityMs) - origin;
+    const time = now();
+    wokeAt = time;
+    if (shared) beginWake(time);
+    try {
+      wakeDue(time);
+    } finally {
+      wokeAt = Number.NaN;
+      if (shared) endWake();
+    }
+  };
+  const wakeDue = (time: number) => {
+    const current = Math.floor(time / granularityMs) - origin;
     let next = Infinity;
     const due: number[] = [];
     for (const slot of slots.keys()) {
@@ -98,7 +123,9 @@ export function createSlotSleep(granularityMs = 5, clock: SlotSleepClock = REAL_
       sleepers ??= recordOf(signal);
       sleepers.add(then);
     }
-    const slot = Math.ceil((now() + Math.max(0, ms)) / granularityMs) - origin;
+    // NaN (no slot running) is the only value not equal to itself.
+    const time = wokeAt === wokeAt ? wokeAt : now();
+    const slot = Math.ceil((time + Math.max(0, ms)) / granularityMs) - origin;
     let bucket = slots.get(slot);
     if (bucket === undefined) {
       bucket = spare.pop() ?? { items: [], length: 0 };

@@ -2,6 +2,8 @@ import { createSimulatedProvider, createStreamSession, type Provider, type Strea
 import { describe, expect, it } from 'vitest';
 import type { LiveStream, LiveStreamInit } from './live-stream';
 import { pumpProvider } from './pump-provider';
+import { beginWake, endWake } from '../providers/wake-clock';
+import type { StopReason } from './stop-reason';
 
 const request = { messages: [{ role: 'user' as const, content: 'hello' }] };
 
@@ -70,5 +72,85 @@ describe('pumpProvider', () => {
     const { delivered, closed } = await pumped(provider);
     expect(closed).toBe(true);
     expect(delivered.at(-1)).toMatchObject({ type: 'error', data: { code: 'provider_error' } });
+  });
+
+  it("times the parts a slot's wake hands over with the wake's time (one clock read per slot)", async () => {
+    const text = (t: string): StreamPart => ({ type: 'text-delta', text: t });
+    let push: ((parts: readonly StreamPart[]) => void) | undefined;
+    let finish: (() => void) | undefined;
+    const provider: Provider = {
+      name: 'woken',
+      stream: () => {
+        throw new Error('pulled');
+      },
+      streamParts(_request, _options, onParts) {
+        push = onParts;
+        return new Promise<void>((resolve) => (finish = resolve));
+      },
+    };
+    const session = createStreamSession({ streamId: 'str_wake', provider: 'woken', model: 'm', now: () => 0 });
+    session.start();
+    const stream = { lastActivityAt: 0, firstTokenAt: undefined as number | undefined, stop: () => {} };
+    const seen: number[] = [];
+    const pumping = pumpProvider({
+      stream: stream as unknown as LiveStream,
+      init: { provider, request } as unknown as LiveStreamInit,
+      session,
+      budget: undefined,
+      abortController: new AbortController(),
+      stopReason: () => undefined,
+      deliver: () => seen.push(stream.lastActivityAt),
+    });
+    beginWake(1_234);
+    try {
+      push!([text('a')]);
+    } finally {
+      endWake();
+    }
+    expect(stream.firstTokenAt).toBe(1_234);
+    expect(seen).toEqual([1_234]);
+    // A part handed over outside a wake: the clock's time.
+    const before = Date.now();
+    push!([text('b')]);
+    expect(stream.lastActivityAt).toBeGreaterThanOrEqual(before);
+    finish!();
+    await pumping;
+  });
+
+  it('reads the stop reason only where a part needs it (an error part to replace, a budget to judge), not per delta', async () => {
+    const text = (t: string): StreamPart => ({ type: 'text-delta', text: t });
+    const stop: StopReason = { endReason: 'client_abort', status: 'aborted', error: { code: 'aborted', message: 'The client disconnected.', retryable: false } };
+    let reads = 0;
+    let stopped: StopReason | undefined;
+    const provider: Provider = {
+      name: 'reads',
+      stream: () => {
+        throw new Error('pulled');
+      },
+      async streamParts(_request, _options, onParts) {
+        onParts([text('a'), text('b'), text('c')]);
+        stopped = stop;
+        onParts([{ type: 'error', error: { code: 'aborted', message: 'aborted', retryable: false } }]);
+      },
+    };
+    const session = createStreamSession({ streamId: 'str_reads', provider: 'reads', model: 'm', now: () => 0 });
+    const delivered: StreamEvent[] = [...session.start()];
+    let readsAtError = -1;
+    await pumpProvider({
+      stream: { lastActivityAt: 0, firstTokenAt: undefined, stop: () => {} } as unknown as LiveStream,
+      init: { provider, request } as unknown as LiveStreamInit,
+      session,
+      budget: undefined,
+      abortController: new AbortController(),
+      stopReason: () => {
+        reads++;
+        if (readsAtError < 0 && stopped) readsAtError = reads;
+        return stopped;
+      },
+      deliver: (events) => delivered.push(...events),
+    });
+    // None for the three deltas; the error part's reads it and ends with our reason.
+    expect(readsAtError).toBe(1);
+    expect(delivered.at(-1)).toMatchObject({ type: 'error', data: { code: 'aborted', message: 'The client disconnected.' } });
   });
 });

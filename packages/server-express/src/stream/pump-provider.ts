@@ -1,4 +1,5 @@
 import { isContentPart, toTwinError, type StreamEvent, type StreamPart, type StreamSession } from '@twin/core';
+import { eventNow } from '../providers/wake-clock';
 import type { LiveStream, LiveStreamInit } from './live-stream';
 import type { RunningBudget } from './running-budget';
 import type { StopReason } from './stop-reason';
@@ -13,7 +14,7 @@ export interface ProviderPump {
   session: StreamSession;
   budget: RunningBudget | undefined;
   abortController: AbortController;
-  /** Why the stream was stopped, if it was (read on every part: a stop can come at any time). */
+  /** Why the stream was stopped, if it was (a stop can come at any time: read where a part needs it). */
   stopReason(): StopReason | undefined;
   /** New events from the session: to the audit copy, the log and the wire. */
   deliver(events: StreamEvent[]): void;
@@ -48,24 +49,43 @@ export function pumpProvider(pump: ProviderPump): Promise<PumpEnd> {
   );
 }
 
-/** One run of the provider: whether the stream closed, and the parts taken into it. */
+/**
+ * One run of the provider: whether the stream closed, and the parts taken into it. It keeps what a
+ * part needs of the pump in its own fields: a part touches this object, not this one and the
+ * pump's record too (each a cache line or two more per event, over thousands of streams).
+ */
 class ProviderRun {
   private closed = false;
+  readonly stream: LiveStream;
+  readonly session: StreamSession;
+  readonly budget: RunningBudget | undefined;
+  readonly deliver: (events: StreamEvent[]) => void;
 
-  constructor(private readonly pump: ProviderPump) {}
+  constructor(readonly pump: ProviderPump) {
+    this.stream = pump.stream;
+    this.session = pump.session;
+    this.budget = pump.budget;
+    this.deliver = pump.deliver;
+  }
 
-  /** What a push provider hands over. What still arrives after the stream ended (the provider stopping on the abort) is ignored. */
+  /**
+   * What a push provider hands over. What still arrives after the stream ended (the provider
+   * stopping on the abort) is ignored. Its time: the slot's wake that ran the provider's timer, when
+   * one did (see ../providers/wake-clock).
+   */
   readonly onParts = (parts: readonly StreamPart[]): void => {
     if (this.closed) return;
-    const now = Date.now();
-    for (let i = 0; i < parts.length && !this.closed; i++) this.closed = takePart(this.pump, parts[i]!, now);
-    const abortController = this.pump.abortController;
-    if (this.closed && !abortController.signal.aborted) abortController.abort();
+    const now = eventNow();
+    for (let i = 0; i < parts.length && !this.closed; i++) this.closed = takePart(this, parts[i]!, now);
+    if (this.closed) {
+      const abortController = this.pump.abortController;
+      if (!abortController.signal.aborted) abortController.abort();
+    }
   };
 
   async pull(parts: AsyncIterable<StreamPart>): Promise<void> {
     for await (const part of parts) {
-      if (takePart(this.pump, part, Date.now())) {
+      if (takePart(this, part, Date.now())) {
         this.closed = true;
         break;
       }
@@ -98,19 +118,23 @@ class ProviderRun {
 /**
  * One part from the provider: into the session, its events out, the running budget judged.
  * Returns true when the part ended the stream (an error part, or the session ended it).
+ * The stop reason is read where it counts (an error part, a budget to judge), not for every delta.
  */
-function takePart(pump: ProviderPump, raw: StreamPart, now: number): boolean {
-  const { stream, session, budget } = pump;
+function takePart(run: ProviderRun, raw: StreamPart, now: number): boolean {
+  const stream = run.stream;
   let part = raw;
   stream.lastActivityAt = now;
-  const stopReason = pump.stopReason();
-  if (part.type === 'error' && stopReason) part = { ...part, error: stopReason.error };
-  else if (stream.firstTokenAt === undefined && isContentPart(part)) stream.firstTokenAt = now;
+  if (part.type === 'error') {
+    const stopReason = run.pump.stopReason();
+    if (stopReason) part = { ...part, error: stopReason.error };
+  } else if (stream.firstTokenAt === undefined && isContentPart(part)) stream.firstTokenAt = now;
+  const session = run.session;
   const events = session.push(part, now);
-  pump.deliver(events);
+  run.deliver(events);
   // The session may end the stream on its own (an error part, or its buffer_overflow policy).
   if (part.type === 'error' || endsStream(events)) return true;
-  if (budget && !pump.stopReason()) {
+  const budget = run.budget;
+  if (budget && !run.pump.stopReason()) {
     const outcome = session.getOutcome();
     const stop = budget.judge(part, now, outcome.usage, outcome);
     if (stop) stream.stop(stop);
