@@ -76,6 +76,7 @@ export type {
   StreamEvent,
 } from './protocol/stream-event';
 export { streamConfigSchema, DEFAULT_STREAM_CONFIG } from './protocol/stream-config';
+export { resolveStreamConfig } from './protocol/resolved-stream-config';
 export type { StreamConfig, StreamConfigInput } from './protocol/stream-config';
 export { streamRequestSchema } from './protocol/stream-request';
 export { NAME_PATTERN, nameSchema, endUserIdSchema, metadataKeySchema, metadataValueSchema } from './protocol/names';

@@ -51,8 +51,10 @@ Worker.prototype.postMessage = function (this: Worker, ...args: Parameters<Worke
   workerMessages++;
   tracedPosts?.push(process.hrtime.bigint());
   const { op, sql } = args[0] as { op?: string; sql?: string };
-  // By statement: its first words (`insert into "stream_events"`, `copy stream_chunks`, …).
-  const kind = sql === undefined ? String(op) : sql.trimStart().replace(/\s+/g, ' ').split(' (')[0]!.slice(0, 48);
+  // By statement: its first words (`insert into "stream_events"`, `copy stream_chunks`, …), read
+  // from the statement's head only: normalising a whole batch statement's text cost the server's
+  // main thread ~18 KB of garbage per paced request, counted as Twin's own.
+  const kind = sql === undefined ? String(op) : sql.slice(0, 160).trimStart().replace(/\s+/g, ' ').split(' (')[0]!.slice(0, 48);
   messageKinds.set(kind, (messageKinds.get(kind) ?? 0) + 1);
   return postMessage.apply(this, args);
 };

@@ -1,6 +1,6 @@
 import {
   TwinError,
-  streamConfigSchema,
+  resolveStreamConfig,
   type Provider,
   type CatalogueModel,
   type StreamBillingConfig,
@@ -135,7 +135,8 @@ const SERVER_REPLAY_WINDOW = { replayWindowEvents: 256, replayWindowBytes: 65_53
 
 /** The stream config in force: the caller's, over the server's replay window, over core's defaults. */
 export function serverStreamConfig(stream: StreamConfigInput | undefined): StreamConfig {
-  return streamConfigSchema.parse({
+  // Resolved (and frozen) once: every stream's session takes it as it is instead of parsing it again.
+  return resolveStreamConfig({
     ...stream,
     buffer: { ...SERVER_REPLAY_WINDOW, ...stream?.buffer },
   });

@@ -1,6 +1,7 @@
 import { isTwinError, type TwinError, type TwinErrorPayload } from '../errors/twin-error';
 import type { StreamBufferState } from '../protocol/stream-buffer-state';
-import { DEFAULT_STREAM_CONFIG, streamConfigSchema, type StreamConfig, type StreamConfigInput } from '../protocol/stream-config';
+import type { StreamConfig, StreamConfigInput } from '../protocol/stream-config';
+import { streamConfigOf } from '../protocol/resolved-stream-config';
 import type { StreamStatus } from '../protocol/stream-connection';
 import type { CostReceipt, StreamEvent, StreamState } from '../protocol/stream-event';
 import type { StreamMetrics } from '../protocol/stream-metrics';
@@ -13,7 +14,7 @@ export interface StreamSessionOptions {
   /** Provider and model asked for (the `start` event); the served ones from `response-metadata` go in `complete`. */
   provider: string;
   model: string;
-  /** Stream config; a partial input is resolved with defaults (once, here). */
+  /** Stream config; a partial input is resolved with defaults (once, here), one from `resolveStreamConfig` taken as it is. */
   config?: StreamConfigInput | StreamConfig;
   /** Clock in ms since the epoch; read at start and when a method is called without `now`. */
   now: () => number;
@@ -97,7 +98,7 @@ export class StreamSession {
     this.clock = options.now;
     this.createdAt = options.createdAt;
     this.simulated = options.simulated === true;
-    const config = options.config === undefined ? DEFAULT_STREAM_CONFIG : streamConfigSchema.parse(options.config);
+    const config = streamConfigOf(options.config);
     this.buffer = new StreamBuffer(config);
   }
 

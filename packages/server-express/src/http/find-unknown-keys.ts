@@ -32,6 +32,15 @@ const defOf = (schema: z.ZodType): ZodDef => (schema as unknown as { _zod: { def
  * any key; a union is checked against the option the value most likely meant.
  */
 export function findUnknownKeys(schema: z.ZodType, value: unknown, at = ''): UnknownKey[] {
+  const out: UnknownKey[] = [];
+  collect(schema, value, at === '' ? [] : [at], out);
+  return out;
+}
+
+// Every request body and query is walked, and nearly all have no unknown key: the walk appends to
+// one array and keeps the path as a stack of segments, joined only for a key it reports (it made
+// a dotted path string per key and an array per level, flatMap's and spreads, ~2 KB a request).
+function collect(schema: z.ZodType, value: unknown, path: string[], out: UnknownKey[]): void {
   const def = defOf(schema);
   switch (def.type) {
     case 'optional':
@@ -41,46 +50,56 @@ export function findUnknownKeys(schema: z.ZodType, value: unknown, at = ''): Unk
     case 'readonly':
     case 'catch':
     case 'nonoptional':
-      return findUnknownKeys(def.innerType!, value, at);
+      return collect(def.innerType!, value, path, out);
     case 'pipe':
-      return findUnknownKeys(def.in!, value, at);
+      return collect(def.in!, value, path, out);
     case 'lazy':
-      return findUnknownKeys(def.getter!(), value, at);
+      return collect(def.getter!(), value, path, out);
     case 'array':
-      if (!Array.isArray(value)) return [];
-      return value.flatMap((item, i) => findUnknownKeys(def.element!, item, join(at, String(i))));
+      if (!Array.isArray(value)) return;
+      for (let i = 0; i < value.length; i++) {
+        path.push(String(i));
+        collect(def.element!, value[i], path, out);
+        path.pop();
+      }
+      return;
     case 'record':
-      if (!isPlainObject(value)) return [];
-      return Object.entries(value).flatMap(([k, v]) => findUnknownKeys(def.valueType!, v, join(at, k)));
+      if (!isPlainObject(value)) return;
+      for (const k in value) {
+        if (!Object.hasOwn(value, k)) continue;
+        path.push(k);
+        collect(def.valueType!, value[k], path, out);
+        path.pop();
+      }
+      return;
     case 'union':
-      return unionUnknownKeys(def, value, at);
+      return unionUnknownKeys(def, value, path, out);
     case 'object':
-      return objectUnknownKeys(def, value, at);
-    default:
-      return [];
+      return objectUnknownKeys(def, value, path, out);
   }
 }
 
-function objectUnknownKeys(def: ZodDef, value: unknown, at: string): UnknownKey[] {
-  if (!isPlainObject(value)) return [];
+function objectUnknownKeys(def: ZodDef, value: unknown, path: string[], out: UnknownKey[]): void {
+  if (!isPlainObject(value)) return;
   const shape = def.shape ?? {};
   // A catch-all other than `never` (`.strict()`) accepts any extra key.
   const open = def.catchall !== undefined && defOf(def.catchall).type !== 'never';
-  const known = Object.keys(shape);
-  const out: UnknownKey[] = [];
-  for (const [key, child] of Object.entries(value)) {
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
     // Own keys only: a body key named `toString` or `constructor` must not find Object.prototype's.
     const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
-    if (field) out.push(...findUnknownKeys(field, child, join(at, key)));
-    else if (!open) {
-      const suggestion = nearestKey(key, known);
-      out.push({ at, key, ...(suggestion ? { suggestion } : {}) });
+    if (field) {
+      path.push(key);
+      collect(field, value[key], path, out);
+      path.pop();
+    } else if (!open) {
+      const suggestion = nearestKey(key, Object.keys(shape));
+      out.push({ at: path.join('.'), key, ...(suggestion ? { suggestion } : {}) });
     }
   }
-  return out;
 }
 
-function unionUnknownKeys(def: ZodDef, value: unknown, at: string): UnknownKey[] {
+function unionUnknownKeys(def: ZodDef, value: unknown, path: string[], out: UnknownKey[]): void {
   const options = def.options ?? [];
   if (def.discriminator && isPlainObject(value)) {
     const tag = value[def.discriminator];
@@ -89,18 +108,20 @@ function unionUnknownKeys(def: ZodDef, value: unknown, at: string): UnknownKey[]
       const literal = d.shape && Object.hasOwn(d.shape, def.discriminator!) ? d.shape[def.discriminator!] : undefined;
       return literal !== undefined && (defOf(literal) as { values?: unknown[] }).values?.includes(tag);
     });
-    return match ? findUnknownKeys(match, value, at) : [];
+    if (match) collect(match, value, path, out);
+    return;
   }
   // Among the options of the value's kind (`content` is a string OR an array of parts), the one
   // with the fewest unknown keys is the one the caller meant.
   let best: UnknownKey[] | undefined;
   for (const option of options) {
     if (!sameKind(option, value)) continue;
-    const found = findUnknownKeys(option, value, at);
+    const found: UnknownKey[] = [];
+    collect(option, value, path, found);
     if (!best || found.length < best.length) best = found;
     if (found.length === 0) break;
   }
-  return best ?? [];
+  if (best) for (const key of best) out.push(key);
 }
 
 const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional']);
@@ -116,10 +137,6 @@ function sameKind(schema: z.ZodType, value: unknown): boolean {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function join(at: string, key: string): string {
-  return at === '' ? key : `${at}.${key}`;
 }
 
 /** `max_tokens`, `MaxTokens`, `max-tokens` and `maxToken` all mean `maxTokens`. */

@@ -6,6 +6,7 @@ import { randomId } from '../auth/api-key';
 import type { AuthContext } from '../auth/authenticator';
 import type { SealingFactory } from '../stream/connection-sealing';
 import type { SealingSpec } from '../stream/live-stream-deps';
+import type { StartStreamInput } from '../stream/start-stream-input';
 import { sealingFromSpec } from '../stream/sealing-from-spec';
 import { streamSummary } from '../stream/stream-summary';
 import type { WireFormat } from '../stream/wire-format';
@@ -118,19 +119,25 @@ function requestFromQuery(query: ReturnType<typeof streamQuerySchema.parse>): un
     if (!parsed.success) throw new TwinError('invalid_request', 'Invalid query: messages: not valid JSON.', { details: { field: 'messages' } });
     messages = parsed.value;
   } else if (query.prompt !== undefined) {
-    messages = [...(query.system ? [{ role: 'system', content: query.system }] : []), { role: 'user', content: query.prompt }];
+    const user = { role: 'user', content: query.prompt };
+    messages = query.system ? [{ role: 'system', content: query.system }, user] : [user];
   }
-  return {
-    ...(query.provider ? { provider: query.provider } : {}),
-    ...(query.model ? { model: query.model } : {}),
-    messages,
-    ...(query.maxTokens !== undefined ? { maxTokens: query.maxTokens } : {}),
-    ...(query.temperature !== undefined ? { temperature: query.temperature } : {}),
-    ...(query.user ? { user: query.user } : {}),
-    ...(query.codec || query.purpose
-      ? { options: { ...(query.codec ? { codec: query.codec } : {}), ...(query.purpose ? { purpose: query.purpose } : {}) } }
-      : {}),
-  };
+  // Assigned field by field, not spread from `cond ? { … } : {}`: a quick `?prompt=` start made an
+  // object per absent field on every request.
+  const request: Record<string, unknown> = {};
+  if (query.provider) request.provider = query.provider;
+  if (query.model) request.model = query.model;
+  request.messages = messages;
+  if (query.maxTokens !== undefined) request.maxTokens = query.maxTokens;
+  if (query.temperature !== undefined) request.temperature = query.temperature;
+  if (query.user) request.user = query.user;
+  if (query.codec || query.purpose) {
+    const options: Record<string, unknown> = {};
+    if (query.codec) options.codec = query.codec;
+    if (query.purpose) options.purpose = query.purpose;
+    request.options = options;
+  }
+  return request;
 }
 
 /**
@@ -217,15 +224,12 @@ export async function startValidatedStream(
     throw error;
   }
   await ctx.checkpoint('budget');
-  const providerRequest: ProviderRequest = {
-    model,
-    messages: request.messages,
-    ...(request.tools ? { tools: request.tools } : {}),
-    ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
-    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-    ...(request.stop ? { stop: request.stop } : {}),
-    ...(request.providerOptions ? { providerOptions: request.providerOptions } : {}),
-  };
+  const providerRequest: ProviderRequest = { model, messages: request.messages };
+  if (request.tools) providerRequest.tools = request.tools;
+  if (request.maxTokens !== undefined) providerRequest.maxTokens = request.maxTokens;
+  if (request.temperature !== undefined) providerRequest.temperature = request.temperature;
+  if (request.stop) providerRequest.stop = request.stop;
+  if (request.providerOptions) providerRequest.providerOptions = request.providerOptions;
   // The cluster's connection caps (a slot held until the response closes), then the rate limits:
   // last of the checks, so a request refused for another reason does not use up the allowance.
   await ctx.service.hub.takeClusterSlot(ctx.auth, ctx.res);
@@ -235,24 +239,18 @@ export async function startValidatedStream(
   const chain = resolved.chain.length > 1 ? recordAttempts(resolved.provider, (attempt) => recordAttempt(ctx, streamId, attempt)) : resolved.provider;
   const provider = ctx.service.limits.settling(chain, reservation, providerRequest);
   const sealing = sealingFor(ctx, streamId, request);
-  ctx.service.hub.start(
-    ctx.auth,
-    {
-      id: streamId,
-      provider,
-      model,
-      request: providerRequest,
-      ...(request.options?.purpose ? { purpose: request.options.purpose } : {}),
-      ...(request.metadata ? { metadata: request.metadata } : {}),
-      ...(request.user ? { userId: request.user } : {}),
-      ...(budgets.length ? { budgets } : {}),
-      encoding: encoding ?? negotiateEncoding(ctx.req.headers['accept-encoding']),
-      ...(sealing ? { sealing: sealing.factory, sealingSpec: sealing.spec, ...(sealing.spec.alg ? { encrypted: true } : {}) } : {}),
-      ...(format ? { format: typeof format === 'function' ? format(streamId) : format } : {}),
-    },
-    ctx.req,
-    ctx.res,
-  );
+  const input: StartStreamInput = { id: streamId, provider, model, request: providerRequest, encoding: encoding ?? negotiateEncoding(ctx.req.headers['accept-encoding']) };
+  if (request.options?.purpose) input.purpose = request.options.purpose;
+  if (request.metadata) input.metadata = request.metadata;
+  if (request.user) input.userId = request.user;
+  if (budgets.length) input.budgets = budgets;
+  if (sealing) {
+    input.sealing = sealing.factory;
+    input.sealingSpec = sealing.spec;
+    if (sealing.spec.alg) input.encrypted = true;
+  }
+  if (format) input.format = typeof format === 'function' ? format(streamId) : format;
+  ctx.service.hub.start(ctx.auth, input, ctx.req, ctx.res);
   return streamId;
 }
 

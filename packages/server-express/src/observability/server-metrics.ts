@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LabelTally } from './label-tally';
 
 /** The Prometheus series the server exports on `GET /metrics`. */
 export interface ServerMetrics {
@@ -35,6 +36,10 @@ export interface ServerMetrics {
    * allocates on every call.
    */
   countWrite(events: number, bytes: number): void;
+  /** A stream started (`streamsStarted`), tallied as `countWrite` is and moved in when read. */
+  countStarted(provider: string): void;
+  /** A stream finished (`streamsFinished`), tallied as `countWrite` is and moved in when read. */
+  countFinished(provider: string, reason: string): void;
 }
 
 /** Creates the registry (its own, never the global one, so several servers can live in one process). */
@@ -44,16 +49,29 @@ export function createServerMetrics(options: { defaultMetrics?: boolean } = {}):
   const registers = [registry];
   let eventsWritten = 0;
   let bytesWritten = 0;
+  const started = new LabelTally('provider');
+  const finished = new LabelTally('provider', 'reason');
   return {
     registry,
     activeStreams: new Gauge({ name: 'twin_active_streams', help: 'Streams running now.', registers }),
     openConnections: new Gauge({ name: 'twin_open_connections', help: 'SSE connections open now.', registers }),
-    streamsStarted: new Counter({ name: 'twin_streams_started_total', help: 'Streams started.', labelNames: ['provider'], registers }),
+    streamsStarted: new Counter({
+      name: 'twin_streams_started_total',
+      help: 'Streams started.',
+      labelNames: ['provider'],
+      registers,
+      collect() {
+        started.drainInto(this);
+      },
+    }),
     streamsFinished: new Counter({
       name: 'twin_streams_finished_total',
       help: 'Streams finished, by billing end reason.',
       labelNames: ['provider', 'reason'],
       registers,
+      collect() {
+        finished.drainInto(this);
+      },
     }),
     eventsSent: new Counter({
       name: 'twin_events_sent_total',
@@ -105,6 +123,12 @@ export function createServerMetrics(options: { defaultMetrics?: boolean } = {}):
     countWrite(events, bytes) {
       eventsWritten += events;
       bytesWritten += bytes;
+    },
+    countStarted(provider) {
+      started.add(provider);
+    },
+    countFinished(provider, reason) {
+      finished.add(provider, reason);
     },
   };
 }

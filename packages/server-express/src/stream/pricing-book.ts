@@ -18,6 +18,7 @@ import {
   type Usage,
 } from '@twin/core';
 import type { BillingProfileStore } from '../storage/billing-profile-store';
+import { BillingMonth } from './billing-month';
 import type { TwinStore } from '../storage/twin-store';
 
 /** Where a stream's price comes from, and the running per-tenant token totals volume discounts need. */
@@ -91,7 +92,8 @@ export async function createPricingBook(store: TwinStore, options: PricingBookOp
   // tenant|period → tokens billed so far in that period (loaded from the database once, then kept).
   const periodTokens = new Map<string, number | Promise<number>>();
   const profiles = new Map<string, BillingProfile | null>();
-  const key = (tenantId: string, at: Date) => `${tenantId}|${billingPeriodStart(at).toISOString()}`;
+  const month = new BillingMonth();
+  const key = (tenantId: string, at: Date) => `${tenantId}|${month.startOf(at)}`;
 
   const book: PricingBook = {
     list: () => all,

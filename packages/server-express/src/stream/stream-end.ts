@@ -86,7 +86,7 @@ export async function endStream(context: StreamEndContext, ending: RunEnding, no
   context.closeWire();
   const metrics = session.getSnapshot().metrics;
   const durationMs = now - stream.startedAt;
-  deps.metrics.streamsFinished.inc({ provider, reason: endReason });
+  deps.metrics.countFinished(provider, endReason);
   deps.metrics.duration.observe(durationMs / 1000);
   if (metrics.ttftMs !== undefined) deps.metrics.ttft.observe(metrics.ttftMs / 1000);
   deps.stats.record({

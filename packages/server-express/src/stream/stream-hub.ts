@@ -8,7 +8,7 @@ import type { SSEResponse } from '../http/sse-response';
 import { TickScheduler } from './tick-scheduler';
 import type { ConnectionTarget } from './connection-target';
 import { HubConnections } from './hub-connections';
-import { LiveStream, type LiveStreamDeps } from './live-stream';
+import { LiveStream, type LiveStreamDeps, type LiveStreamInit } from './live-stream';
 import type { StartStreamInput } from './start-stream-input';
 import { SHUTDOWN_STOP } from './stop-reason';
 import type { StreamHubOptions } from './stream-hub-options';
@@ -90,24 +90,23 @@ export class StreamHub {
   start(auth: AuthContext, input: StartStreamInput, req: IncomingMessage, res: ServerResponse): LiveStream {
     if (socketGone(req)) throw new ClientGoneError('start');
     this.checkCapacity(auth);
-    const stream = new LiveStream(
-      {
-        id: input.id ?? randomId('str', 16),
-        billingRecordId: randomId('bill', 16),
-        tenantId: auth.tenantId,
-        apiKeyId: auth.apiKeyId,
-        provider: input.provider,
-        model: input.model,
-        request: input.request,
-        ...(input.purpose ? { purpose: input.purpose } : {}),
-        ...(input.metadata ? { metadata: input.metadata } : {}),
-        ...(input.userId ? { userId: input.userId } : {}),
-        ...(input.budgets ? { budgets: input.budgets } : {}),
-        ...(input.sealing ? { sealing: input.sealing } : {}),
-        ...(input.encrypted ? { encrypted: true } : {}),
-      },
-      this.streamDeps,
-    );
+    // Assigned field by field: spreading `cond ? { … } : {}` made an object per absent field.
+    const init: LiveStreamInit = {
+      id: input.id ?? randomId('str', 16),
+      billingRecordId: randomId('bill', 16),
+      tenantId: auth.tenantId,
+      apiKeyId: auth.apiKeyId,
+      provider: input.provider,
+      model: input.model,
+      request: input.request,
+    };
+    if (input.purpose) init.purpose = input.purpose;
+    if (input.metadata) init.metadata = input.metadata;
+    if (input.userId) init.userId = input.userId;
+    if (input.budgets) init.budgets = input.budgets;
+    if (input.sealing) init.sealing = input.sealing;
+    if (input.encrypted) init.encrypted = true;
+    const stream = new LiveStream(init, this.streamDeps);
     this.streams.set(stream.id, stream);
     this.deps.log?.open({
       streamId: stream.id,
@@ -118,7 +117,7 @@ export class StreamHub {
     });
     this.running++;
     this.deps.metrics.activeStreams.set(this.running);
-    this.deps.metrics.streamsStarted.inc({ provider: stream.providerName });
+    this.deps.metrics.countStarted(stream.providerName);
     const format = input.format ?? TWIN_SSE_FORMAT;
     const response = this.connections.open(auth, stream, req, res, input.encoding, format);
     stream.attach(response, undefined, format);

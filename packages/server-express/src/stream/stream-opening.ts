@@ -1,4 +1,11 @@
-import { createStreamSession, openBillingRecord, type StreamBillingRecord, type StreamSession } from '@twin/core';
+import {
+  createStreamSession,
+  openBillingRecord,
+  type OpenBillingRecordInput,
+  type StreamBillingRecord,
+  type StreamSession,
+  type StreamSessionOptions,
+} from '@twin/core';
 import type { LiveStreamDeps, LiveStreamInit } from './live-stream-deps';
 
 // What a live stream opens with, built from its request in one place (the stream's constructor
@@ -13,26 +20,22 @@ export interface StreamOpening {
 
 /** The session and the opened billing record of the stream `init` describes, created at `createdAt`. */
 export function streamOpening(init: LiveStreamInit, deps: LiveStreamDeps, createdAt: Date): StreamOpening {
-  const session = createStreamSession({
-    streamId: init.id,
-    provider: init.provider.name,
-    model: init.model,
-    config: deps.config,
-    now: Date.now,
-    createdAt,
-    ...(init.provider.simulated ? { simulated: true } : {}),
-  });
-  const openRecord = openBillingRecord({
+  // Optional fields assigned, not spread from `cond ? { … } : {}` (an object per absent field,
+  // on every stream's opening). `deps.config` is resolved once by the service: not parsed here.
+  const options: StreamSessionOptions = { streamId: init.id, provider: init.provider.name, model: init.model, config: deps.config, now: Date.now, createdAt };
+  if (init.provider.simulated) options.simulated = true;
+  const session = createStreamSession(options);
+  const input: OpenBillingRecordInput = {
     id: init.billingRecordId,
     streamId: init.id,
     tenantId: init.tenantId,
     apiKeyId: init.apiKeyId,
-    ...(init.userId ? { userId: init.userId } : {}),
     provider: init.provider.name,
     model: init.model,
-    ...(init.purpose ? { purpose: init.purpose } : {}),
     currency: 'USD',
     startedAt: createdAt,
-  });
-  return { session, openRecord };
+  };
+  if (init.userId) input.userId = init.userId;
+  if (init.purpose) input.purpose = init.purpose;
+  return { session, openRecord: openBillingRecord(input) };
 }
