@@ -19,6 +19,11 @@ import { openBillingRecord, finalizeBillingRecord } from '@twin/core';
 import pino from 'pino';
 import type { PgliteWorkerClient } from '../src/storage/pglite-worker-client';
 import type { TwinDatabase } from '../src/storage/open-database';
+import type * as TwinStoreModule from '../src/storage/twin-store';
+import type * as DrizzleGlue from '../src/storage/pglite-worker-drizzle';
+import type * as OpeningsJournal from '../src/storage/openings-journal';
+import type * as Schema from '../src/storage/schema';
+import type * as PersistStreamEnd from '../src/stream/persist-stream-end';
 import { stampedSegmentRow } from './stamped-segment-row';
 import { PreparedStatements } from '../src/storage/pglite-prepared';
 import { pgliteTemplate } from '../test/pglite-template';
@@ -26,11 +31,11 @@ import { pgliteTemplate } from '../test/pglite-template';
 // STORE_SRC: another worktree's src (its store and glue, over this bench's stand-in of the worker, which
 // runs `fixedQuery` as the worker does: prepared), for an A/B of two commits.
 const src = process.env.STORE_SRC ?? new URL('../src', import.meta.url).pathname;
-const { createTwinStore } = (await import(`${src}/storage/twin-store.ts`)) as typeof import('../src/storage/twin-store');
-const { drizzleOverWorker } = (await import(`${src}/storage/pglite-worker-drizzle.ts`)) as typeof import('../src/storage/pglite-worker-drizzle');
-const { journalOpeningsOf } = (await import(`${src}/storage/openings-journal.ts`)) as typeof import('../src/storage/openings-journal');
-const { schema } = (await import(`${src}/storage/schema.ts`)) as typeof import('../src/storage/schema');
-const { persistStreamEnd } = (await import(`${src}/stream/persist-stream-end.ts`)) as typeof import('../src/stream/persist-stream-end');
+const { createTwinStore } = (await import(`${src}/storage/twin-store.ts`)) as typeof TwinStoreModule;
+const { drizzleOverWorker } = (await import(`${src}/storage/pglite-worker-drizzle.ts`)) as typeof DrizzleGlue;
+const { journalOpeningsOf } = (await import(`${src}/storage/openings-journal.ts`)) as typeof OpeningsJournal;
+const { schema } = (await import(`${src}/storage/schema.ts`)) as typeof Schema;
+const { persistStreamEnd } = (await import(`${src}/stream/persist-stream-end.ts`)) as typeof PersistStreamEnd;
 
 const REQUESTS = Number(process.env.REQUESTS ?? 2_000);
 const INTERVAL_MS = Number(process.env.INTERVAL_MS ?? 10);
