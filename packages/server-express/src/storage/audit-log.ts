@@ -3,8 +3,7 @@ import { auditRowText } from './audit-segment';
 import { CHUNK_COPY_COLUMNS, ChunkCopyBatch } from './chunk-rows-copy';
 import { createBatchWriter, createPackedBatchWriter, type BatchWriter, type BatchWriterOptions, type RowBatches } from './batch-writer';
 import type { TwinDatabase } from './open-database';
-import { jsonOrNull, pgArray } from './pg-array';
-import { fixedStatement } from './fixed-statement';
+import { createLifecycleRows } from './lifecycle-rows';
 import { bulkCopy } from './pglite-worker-drizzle';
 import { streamChunks, streamEvents } from './schema';
 import type { ChunkRow, EventRow } from './store-rows';
@@ -34,14 +33,9 @@ export interface AuditLogOptions {
   defer?: ((go: () => void) => void) | undefined;
   /** The same for the audit segments. */
   chunkDefer?: ((go: () => void) => void) | undefined;
+  /** The lifecycle events' queue, when it is shared (see `createLifecycleRows`); else one of its own. */
+  events?: BatchWriter<EventRow>;
 }
-
-/** A batch of audit events: unnest, as for chunks (one array parameter per column instead of a parameter per value). */
-const INSERT_EVENTS = fixedStatement(
-  5,
-  (streamIds, tenantIds, types, data, createdAts) => sql`insert into ${streamEvents} (stream_id, tenant_id, type, data, created_at)
-    select * from unnest(${streamIds}::text[], ${tenantIds}::text[], ${types}::text[], ${data}::jsonb[], ${createdAts}::timestamptz[])`,
-);
 
 /** Builds the audit log writers and readers. */
 export function createAuditLog(db: TwinDatabase, options: AuditLogOptions): AuditLog {
@@ -84,23 +78,8 @@ export function createAuditLog(db: TwinDatabase, options: AuditLogOptions): Audi
         write: insertChunks,
         onError: (e, n) => options.onWriteError?.('stream_chunks', e, n),
       });
-  const events = createBatchWriter<EventRow>({
-    intervalMs: options.intervalMs,
-    maxBatch: 1_000,
-    defer: options.defer,
-    write: async (rows) => {
-      await db.execute(
-        INSERT_EVENTS(
-          pgArray(rows.map((r) => r.streamId)),
-          pgArray(rows.map((r) => r.tenantId)),
-          pgArray(rows.map((r) => r.type)),
-          pgArray(rows.map((r) => jsonOrNull(r.data))),
-          pgArray(rows.map((r) => (r.createdAt ?? new Date()).toISOString())),
-        ),
-      );
-    },
-    onError: (e, n) => options.onWriteError?.('stream_events', e, n),
-  });
+  // Shared with the connection rows opened at start when the store gives it (one statement per batch).
+  const events = options.events ?? createLifecycleRows(db, { intervalMs: options.intervalMs, defer: options.defer, onWriteError: options.onWriteError }).events;
 
   return {
     chunks,

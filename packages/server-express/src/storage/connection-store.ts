@@ -1,8 +1,7 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { createBatchWriter, type BatchWriter } from './batch-writer';
+import { and, eq } from 'drizzle-orm';
+import type { BatchWriter } from './batch-writer';
+import { createLifecycleRows } from './lifecycle-rows';
 import type { TwinDatabase } from './open-database';
-import { fixedStatement } from './fixed-statement';
-import { isoOrNull, jsonOrNull, pgArray } from './pg-array';
 import { streamConnections, streamMetrics } from './schema';
 import type { ConnectionRow } from './store-rows';
 
@@ -18,46 +17,17 @@ export interface ConnectionStore {
   getMetrics(tenantId: string, streamId: string): Promise<typeof streamMetrics.$inferSelect | undefined>;
 }
 
-/** A batch of opened connections, one array parameter per column. */
-const INSERT_CONNECTIONS = fixedStatement(
-  10,
-  (ids, tenantIds, apiKeyIds, providers, models, purposes, statuses, createdAts, lastSeqs, metadata) => sql`insert into ${streamConnections}
-      (id, tenant_id, api_key_id, provider, model, purpose, status, created_at, last_seq, metadata)
-    select * from unnest(
-      ${ids}::text[], ${tenantIds}::text[], ${apiKeyIds}::text[], ${providers}::text[], ${models}::text[], ${purposes}::text[],
-      ${statuses}::text[], ${createdAts}::timestamptz[], ${lastSeqs}::int[], ${metadata}::jsonb[])
-    on conflict do nothing`,
-);
-
 /** Builds the {@link ConnectionStore}. */
 export function createConnectionStore(
   db: TwinDatabase,
   intervalMs: number,
   onWriteError: ((table: string, error: unknown, rows: number) => void) | undefined,
   defer?: (go: () => void) => void,
+  /** The queue of opened connection rows, when it is shared (see `createLifecycleRows`). */
+  opened?: BatchWriter<ConnectionRow>,
 ): ConnectionStore {
-  const connectionsOpened = createBatchWriter<ConnectionRow>({
-    intervalMs,
-    maxBatch: 500,
-    defer,
-    write: async (rows) => {
-      await db.execute(
-        INSERT_CONNECTIONS(
-          pgArray(rows.map((r) => r.id)),
-          pgArray(rows.map((r) => r.tenantId)),
-          pgArray(rows.map((r) => r.apiKeyId)),
-          pgArray(rows.map((r) => r.provider)),
-          pgArray(rows.map((r) => r.model)),
-          pgArray(rows.map((r) => r.purpose)),
-          pgArray(rows.map((r) => r.status)),
-          pgArray(rows.map((r) => isoOrNull(r.createdAt))),
-          pgArray(rows.map((r) => r.lastSeq ?? 0)),
-          pgArray(rows.map((r) => jsonOrNull(r.metadata))),
-        ),
-      );
-    },
-    onError: (e, n) => onWriteError?.('stream_connections', e, n),
-  });
+  // Shared with the lifecycle events when the store gives it (one statement per batch).
+  const connectionsOpened = opened ?? createLifecycleRows(db, { intervalMs, defer, onWriteError }).connections;
 
   return {
     connectionsOpened,

@@ -17,6 +17,12 @@ export interface PgliteWorkerClient {
    */
   urgentQuery(sql: string, params: unknown[], mode: RowMode): Promise<unknown[]>;
   /**
+   * Runs a statement whose text is fixed (a `fixedStatement`: every stream's opening, ending, audit
+   * and connection rows) outside any transaction, its rows as objects: the worker keeps the text
+   * prepared (parsed once, its plan reused, see pglite-prepared.ts). `urgent` as {@link urgentQuery}.
+   */
+  fixedQuery(sql: string, params: unknown[], urgent: boolean): Promise<unknown[]>;
+  /**
    * Runs `COPY ... FROM '/dev/blob'` with `data` as its input (in the format the statement names),
    * queued as any other statement. `data`'s buffer moves to the worker thread (it is detached
    * here): the caller must own the whole buffer (not a view of a pooled or shared one).
@@ -144,6 +150,7 @@ export async function startPgliteWorker(data: PgliteWorkerData, { entry: script 
     // tx undefined is outside any transaction (the worker reads it so), as when the key is left out.
     query: (sql, params, mode, tx) => call({ id: 0, op: 'query', sql, params, mode, tx }) as Promise<unknown[]>,
     urgentQuery: (sql, params, mode) => call({ id: 0, op: 'query', sql, params, mode, urgent: true }) as Promise<unknown[]>,
+    fixedQuery: (sql, params, urgent) => call({ id: 0, op: 'query', sql, params, mode: 'execute', urgent, prepared: true }) as Promise<unknown[]>,
     // Moved, not copied: nothing of the batch stays on this thread's heap while the statement waits its turn.
     copyFrom: async (sql, data) => void (await call({ id: 0, op: 'query', sql, params: [], mode: 'execute', blob: data }, [data.buffer])),
     begin: () => call({ id: 0, op: 'begin' }) as Promise<number>,

@@ -98,8 +98,8 @@ export function drizzleOverWorker<TSchema extends Record<string, unknown>>(worke
   // What drizzle-orm/pg-proxy's drizzle() builds, with this session instead of its own.
   const db = new PgRemoteDatabase<TSchema>(dialect, new WorkerSession(worker, dialect, relations), config);
   const urgent = new PgRemoteDatabase<TSchema>(dialect, new WorkerSession(worker, dialect, relations, 'urgent'), config);
-  runFixedDirectly(db, (text, params) => worker.query(text, params, 'execute'));
-  runFixedDirectly(urgent, (text, params) => worker.urgentQuery(text, params, 'execute'));
+  runFixedDirectly(db, (text, params) => worker.fixedQuery(text, params, false));
+  runFixedDirectly(urgent, (text, params) => worker.fixedQuery(text, params, true));
   Object.defineProperty(db, URGENT, { value: urgent });
   Object.defineProperty(db, COPY, { value: (statement: string, data: Uint8Array<ArrayBuffer>) => worker.copyFrom(statement, data) });
   return db;

@@ -37,7 +37,8 @@ export type RowMode = 'all' | 'execute';
 export type PgliteRequest =
   /** `urgent`: runs before every statement waiting for its turn (see pglite-worker.ts). */
   /** `blob`: the input of a `COPY ... FROM '/dev/blob'` statement (UTF-8; its buffer transferred). */
-  | { id: number; op: 'query'; sql: string; params: unknown[]; mode: RowMode; tx?: number; urgent?: boolean; blob?: Uint8Array<ArrayBuffer> }
+  /** `prepared`: a fixed text (outside a transaction), kept as a named prepared statement (see pglite-prepared.ts). */
+  | { id: number; op: 'query'; sql: string; params: unknown[]; mode: RowMode; tx?: number; urgent?: boolean; blob?: Uint8Array<ArrayBuffer>; prepared?: boolean }
   /** Opens a transaction; the reply's value is its id. Other queries wait until it ends. */
   | { id: number; op: 'begin' }
   | { id: number; op: 'commit'; tx: number }

@@ -8,6 +8,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
+import { PreparedStatements } from './pglite-prepared';
 import type { PgliteReply, PgliteRequest, PgliteWorkerData, PgliteWorkerStarted, SerializedError } from './pglite-worker-protocol';
 
 // The parsers drizzle-orm/pglite passes with every query: date/time values stay the strings
@@ -95,9 +96,12 @@ function openTransaction(id: number): OpenTransaction {
   return open;
 }
 
-async function handle(pg: PGlite, request: PgliteRequest): Promise<unknown> {
+async function handle(pg: PGlite, prepared: PreparedStatements, request: PgliteRequest): Promise<unknown> {
   switch (request.op) {
     case 'query': {
+      if (request.prepared && request.tx === undefined && request.blob === undefined) {
+        return prepared.query(request.sql, request.params, request.mode === 'all' ? 'array' : 'object');
+      }
       const rows = request.mode === 'all' ? arrayRows : objectRows;
       const options = request.blob === undefined ? rows : { ...rows, blob: new Blob([request.blob]) };
       const result = request.tx === undefined ? await pg.query(request.sql, request.params, options) : await openTransaction(request.tx).tx.query(request.sql, request.params, options);
@@ -128,8 +132,9 @@ try {
   });
   // After create: PGlite's start-up installs array parsers (numeric[], timestamp[], …) that these replace.
   Object.assign(pg.parsers, drizzleParsers);
+  const prepared = new PreparedStatements(pg);
   const answer = (request: PgliteRequest) =>
-    handle(pg, request).then(
+    handle(pg, prepared, request).then(
       (value) => {
         reply({ id: request.id, ok: true, value });
         return value;

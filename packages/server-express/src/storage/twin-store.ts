@@ -5,6 +5,7 @@ import { createBillingRecordStore, type BillingRecordStore } from './billing-rec
 import { createBehindOpenings } from './behind-openings';
 import { createBudgetStore, type BudgetStore } from './budget-store';
 import { createConnectionStore, type ConnectionStore } from './connection-store';
+import { createLifecycleRows } from './lifecycle-rows';
 import type { TwinDatabase } from './open-database';
 import { openOpeningsJournal, openingsJournalPath } from './openings-journal';
 import { urgentLane } from './pglite-worker-drizzle';
@@ -64,7 +65,10 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
   const behind = urgentLane(db) !== db ? createBehindOpenings() : undefined;
   const deferUpTo = (maxWaitMs: number) => (behind ? (go: () => void) => behind.defer(go, Math.min(maxWaitMs, MAX_DEFER_MS)) : undefined);
   const chunkIntervalMs = options.chunkBatchIntervalMs ?? options.batchIntervalMs ?? 250;
+  // Connection rows and lifecycle events: one queue, one statement per batch (see createLifecycleRows).
+  const lifecycle = createLifecycleRows(db, { intervalMs, defer: deferUpTo(intervalMs), onWriteError: options.onWriteError });
   const audit = createAuditLog(db, {
+    events: lifecycle.events,
     intervalMs,
     chunkIntervalMs,
     onWriteError: options.onWriteError,
@@ -74,7 +78,7 @@ export function createTwinStore(db: TwinDatabase, options: TwinStoreOptions = {}
   const journalPath = openingsJournalPath(db);
   const journal = journalPath ? openOpeningsJournal(journalPath, (error) => options.onWriteError?.('openings journal', error, 1)) : undefined;
   const { flushEndings, ...billing } = createBillingRecordStore(db, instanceId, options.onWriteError, behind, journal);
-  const connections = createConnectionStore(db, intervalMs, options.onWriteError, deferUpTo(intervalMs));
+  const connections = createConnectionStore(db, intervalMs, options.onWriteError, deferUpTo(intervalMs), lifecycle.connections);
   const writers = [billing.openings, audit.chunks, audit.events, connections.connectionsOpened];
 
   return {
