@@ -10,7 +10,7 @@ export interface HeartbeatMember {
  * before that check) to 1.125 intervals of silence (the write just after the previous check). The
  * writes themselves then read no clock.
  */
-export const HEARTBEAT_CHECK_FRACTION = 0.225;
+const HEARTBEAT_CHECK_FRACTION = 0.225;
 export const QUIET_CHECKS = 4;
 
 interface Ticker {

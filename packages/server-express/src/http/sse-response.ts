@@ -196,7 +196,7 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
   }
 
   /**
-   * A check of the shared ticker (every {@link HEARTBEAT_CHECK_FRACTION} of the interval). A write
+   * A check of the shared ticker (every 0.225 interval, see heartbeat-ticker.ts). A write
    * since the previous check makes this one the start of the silence; the heartbeat goes out at the
    * {@link QUIET_CHECKS}th check after it, so after 0.9 to 1.125 intervals of silence (0.9 to 1.15
    * when every write read the clock, one read per event).
