@@ -4,6 +4,7 @@ import { PROTOCOL_VERSION } from '../protocol/version';
 import type { CipherAlg, CodecName, StreamEvent } from '../protocol/stream-event';
 import { SSE_HEARTBEAT } from '../sse/encode-sse';
 import { utf8ByteLength } from '../sse/utf8-byte-length';
+import { jsonVerbatimExtraBytes } from '../sse/json-verbatim';
 
 export interface ConnectionWriterOptions {
   streamId: string;
@@ -38,8 +39,14 @@ class SSEConnectionWriter implements ConnectionWriter {
   private pendingRetry: number | undefined;
   // `id: <streamId>:` — the part of every event's id line that never changes (protocol 2).
   private readonly idPrefix: string;
+  // The options read on every write, kept here: across thousands of connections the options
+  // object is one more cold cache line per event.
+  private readonly sealer: PayloadSealer | undefined;
+  private readonly onWrite: ((bytes: number, events: number) => void) | undefined;
 
   constructor(private readonly options: ConnectionWriterOptions) {
+    this.sealer = options.sealer;
+    this.onWrite = options.onWrite;
     // `retry: 0` would make every client of a failing server reconnect at once: no hint instead.
     const retry = options.retryMs;
     this.pendingRetry = retry !== undefined && Number.isSafeInteger(retry) && retry >= 1 ? retry : undefined;
@@ -67,17 +74,26 @@ class SSEConnectionWriter implements ConnectionWriter {
       // The fields are safe by construction, so encodeSSE's guards are skipped on this hot path:
       // the stream id is `[A-Za-z0-9_-]`, `seq` an integer, the type one of five names, and
       // JSON.stringify escapes CR, LF and lone surrogates, so the JSON is always one line.
-      if (event.type === 'chunk' && this.options.sealer === undefined) {
+      if (event.type === 'chunk' && this.sealer === undefined) {
         // A text chunk's frame in one template: fewer intermediate strings than frame + JSON apart.
         const data = event.data as PlainTextChunk;
         const field = plainTextField(data);
         if (field !== undefined) {
-          const text = JSON.stringify(field === TEXT_FIELD ? data.text : data.reasoning);
-          extraBytes += utf8ByteLength(text) - text.length;
+          const content = (field === TEXT_FIELD ? data.text : data.reasoning)!;
           // Seven pieces, each a rope node of the result (and the seq's digits made once, not
           // twice): the constant middle holds the protocol version every chunk of it carries.
           const seq = `${data.seq}`;
           const middle = data.v === PROTOCOL_VERSION ? CHUNK_MIDDLE : `\nevent: chunk\ndata: {"v":${data.v},"seq":`;
+          const extra = jsonVerbatimExtraBytes(content);
+          if (extra >= 0) {
+            // Nothing to escape: the text itself between the quotes (JSON.stringify would copy it
+            // into a new string, in a call out of the JIT's code, for the same characters).
+            extraBytes += extra;
+            out += `${this.idPrefix}${seq}${middle}${seq}${field === TEXT_FIELD ? TEXT_OPEN : REASONING_OPEN}${content}${STRING_CLOSE}`;
+            continue;
+          }
+          const text = JSON.stringify(content);
+          extraBytes += utf8ByteLength(text) - text.length;
           out += `${this.idPrefix}${seq}${middle}${seq}${field === TEXT_FIELD ? TEXT_KEY : REASONING_KEY}${text}}\n\n`;
           continue;
         }
@@ -99,11 +115,11 @@ class SSEConnectionWriter implements ConnectionWriter {
     if (text === '') return;
     this.bytesWritten += bytes;
     this.eventsWritten += events;
-    this.options.onWrite?.(bytes, events);
+    this.onWrite?.(bytes, events);
   }
 
   private json(event: Exclude<StreamEvent, { type: 'heartbeat' }>): string {
-    const { sealer } = this.options;
+    const sealer = this.sealer;
     if (event.type === 'start') {
       const { codec, alg, kid } = this.options;
       if (codec === undefined && alg === undefined && kid === undefined) return JSON.stringify(event.data);
@@ -140,6 +156,10 @@ const REASONING_FIELD = '"reasoning":';
 const CHUNK_MIDDLE = `\nevent: chunk\ndata: {"v":${PROTOCOL_VERSION},"seq":`;
 const TEXT_KEY = `,${TEXT_FIELD}`;
 const REASONING_KEY = `,${REASONING_FIELD}`;
+// The same keys with the string's opening quote, and what closes the string, the JSON and the event.
+const TEXT_OPEN = `${TEXT_KEY}"`;
+const REASONING_OPEN = `${REASONING_KEY}"`;
+const STRING_CLOSE = '"}\n\n';
 
 /**
  * For a chunk that holds exactly `v`, `seq` and one of `text` / `reasoning` — the event a text

@@ -1,8 +1,17 @@
 /** A connection the {@link registerHeartbeat} ticker checks. */
 export interface HeartbeatMember {
-  /** Writes a heartbeat if the connection has been quiet for long enough. */
-  beat(now: number): void;
+  /** Writes a heartbeat if the connection has been quiet for long enough ({@link QUIET_CHECKS} checks). */
+  beat(): void;
 }
+
+/**
+ * A period's members are checked every 0.225 of it, and a member writes its heartbeat at the 4th
+ * check with no write since the one that saw its last write: after 0.9 (4 × 0.225, the write just
+ * before that check) to 1.125 intervals of silence (the write just after the previous check). The
+ * writes themselves then read no clock.
+ */
+const HEARTBEAT_CHECK_FRACTION = 0.225;
+export const QUIET_CHECKS = 4;
 
 interface Ticker {
   members: Set<HeartbeatMember>;
@@ -14,7 +23,7 @@ interface Ticker {
 const tickers = new Map<number, Ticker>();
 
 /**
- * Checks `member` every quarter of `intervalMs` (the member decides whether to write), with one
+ * Checks `member` every {@link HEARTBEAT_CHECK_FRACTION} of `intervalMs` (the member decides whether to write), with one
  * shared unref'd interval per period, until {@link unregisterHeartbeat} (no closure per member to
  * take it out: thousands of open connections are members).
  */
@@ -24,10 +33,9 @@ export function registerHeartbeat(intervalMs: number, member: HeartbeatMember): 
     const members = new Set<HeartbeatMember>();
     const timer = setInterval(
       () => {
-        const now = Date.now();
-        for (const m of members) m.beat(now);
+        for (const m of members) m.beat();
       },
-      Math.max(1, Math.floor(intervalMs / 4)),
+      Math.max(1, Math.ceil(intervalMs * HEARTBEAT_CHECK_FRACTION)),
     );
     timer.unref();
     ticker = { members, timer };

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openSSEResponse, type SSEResponse } from './sse-response';
 
 // openSSEResponse frames the chunks of a chunked HTTP/1.1 response itself and writes them to the
@@ -168,5 +168,54 @@ describe('openSSEResponse on chunked HTTP/1.1', () => {
     });
     await rawExchange(port, 1, (t) => t.endsWith('0\r\n\r\n'));
     expect(seen).toEqual([COMMENT, FRAMES[0], FRAMES[1], FINAL]);
+  });
+});
+
+describe('openSSEResponse heartbeats', () => {
+  it('writes a heartbeat after 0.9 to 1.125 intervals of silence, reading no clock on writes', async () => {
+    // Only the shared ticker's interval is fake: the sockets run as they do.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const now = vi.spyOn(Date, 'now');
+    try {
+      let response: SSEResponse | undefined;
+      const port = await listen((req, res) => {
+        response = openSSEResponse(req, res, { ...options, heartbeatIntervalMs: 1_000 });
+      });
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.on('data', () => {});
+      socket.write('GET /a HTTP/1.1\r\nhost: x\r\n\r\n');
+      while (!response) await nextTurn();
+      const sse = response;
+      const opened = sse.bytesWritten;
+      const hb = Buffer.byteLength(': hb\n\n');
+      // Checks every 225 ms. The opening comment went out just after the check at 0: its silence
+      // is 1.125 intervals at the 5th check (the 1st sees the write, then 4 quiet ones).
+      vi.advanceTimersByTime(1_124);
+      expect(sse.bytesWritten).toBe(opened);
+      vi.advanceTimersByTime(1);
+      expect(sse.bytesWritten).toBe(opened + hb);
+      // A write just before a check (1,349 ms): the heartbeat after it waits 4 more checks (2,250 ms),
+      // 0.901 intervals later, never less than 0.9.
+      vi.advanceTimersByTime(224);
+      now.mockClear();
+      sse.write(FRAMES[0]!);
+      expect(now).not.toHaveBeenCalled();
+      const written = sse.bytesWritten;
+      vi.advanceTimersByTime(900);
+      expect(sse.bytesWritten).toBe(written);
+      vi.advanceTimersByTime(1);
+      expect(sse.bytesWritten).toBe(written + hb);
+      // Writes in between restart the silence.
+      for (let i = 0; i < 8; i++) {
+        vi.advanceTimersByTime(225);
+        sse.write(FRAMES[0]!);
+      }
+      expect(sse.bytesWritten).toBe(written + hb + 8 * Buffer.byteLength(FRAMES[0]!));
+      sse.end();
+      socket.destroy();
+    } finally {
+      now.mockRestore();
+      vi.useRealTimers();
+    }
   });
 });

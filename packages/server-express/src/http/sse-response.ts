@@ -2,7 +2,7 @@ import { OutgoingMessage, type IncomingMessage, type ServerResponse } from 'node
 import type { Socket } from 'node:net';
 import { constants as zlibConstants, createBrotliCompress, createDeflate, createGzip, type Gzip } from 'node:zlib';
 import { SSE_HEARTBEAT, encodeSSE } from '@twin/core';
-import { registerHeartbeat, unregisterHeartbeat, type HeartbeatMember } from './heartbeat-ticker';
+import { QUIET_CHECKS, registerHeartbeat, unregisterHeartbeat, type HeartbeatMember } from './heartbeat-ticker';
 import type { TransportEncoding } from './negotiate-encoding';
 
 /**
@@ -156,7 +156,12 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
   closed = false;
   private endedByUs = false;
   overflowed = false;
-  private lastWriteAt = Date.now();
+  /**
+   * The heartbeat's view of the connection, kept by the ticker instead of a clock read per write:
+   * `bytesWritten` as the last check saw it, and how many checks since found it unchanged.
+   */
+  private beatBytes = -1;
+  private quietChecks = 0;
   private readonly target: NodeJS.WritableStream;
   /** The socket's `drain` listener, made at the first backpressure (most connections never see one). */
   private onSocketDrain: (() => void) | undefined;
@@ -171,7 +176,7 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
     private corked: Socket | undefined,
   ) {
     this.target = compressor?.stream ?? res;
-    // Written after 0.9–1.15 intervals of silence (the shared ticker checks every quarter interval).
+    // Written after 0.9–1.125 intervals of silence (see beat).
     registerHeartbeat(options.heartbeatIntervalMs, this);
     res.on('close', () => {
       const byClient = !this.endedByUs;
@@ -190,9 +195,23 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
     socket.uncork();
   }
 
-  beat(now: number): void {
-    if (this.closed || this.backpressure || this.endedByUs) return;
-    if (now - this.lastWriteAt >= this.options.heartbeatIntervalMs * 0.9) this.rawWrite(SSE_HEARTBEAT);
+  /**
+   * A check of the shared ticker (every 0.225 interval, see heartbeat-ticker.ts). A write
+   * since the previous check makes this one the start of the silence; the heartbeat goes out at the
+   * {@link QUIET_CHECKS}th check after it, so after 0.9 to 1.125 intervals of silence (0.9 to 1.15
+   * when every write read the clock, one read per event).
+   */
+  beat(): void {
+    if (this.closed || this.endedByUs) return;
+    if (this.bytesWritten !== this.beatBytes) {
+      this.beatBytes = this.bytesWritten;
+      this.quietChecks = 0;
+      return;
+    }
+    if (++this.quietChecks < QUIET_CHECKS || this.backpressure) return;
+    this.rawWrite(SSE_HEARTBEAT);
+    this.beatBytes = this.bytesWritten;
+    this.quietChecks = 0;
   }
 
   write(frames: string, bytes?: number, events = 0): boolean {
@@ -259,7 +278,6 @@ class SSEConnection implements SSEResponse, HeartbeatMember {
     const utf8 = bytes ?? Buffer.byteLength(text);
     this.bytesWritten += utf8;
     this.options.onWritten?.(utf8, events);
-    this.lastWriteAt = Date.now();
     const socket = this.socket;
     // Never past res.end(): on a kept-alive socket the bytes would land in the next response.
     // `writable` (false once destroyed, errored or ending) reads the socket's writable state, which

@@ -29,6 +29,25 @@ describe('AuditSegmentWriter + auditRowText', () => {
     expect(auditRowText(rows[0]!.event, rows[0]!.data)).toBe('Hello (why)');
   });
 
+  it("judges a segment's age by the caller's clock reading when given one, and reads its own clock only without one", () => {
+    let reads = 0;
+    const rows: ChunkRow[] = [];
+    const w = new AuditSegmentWriter({ streamId: 's1', tenantId: 't1' }, false, (row) => rows.push(row), () => (reads++, 5_000));
+    const chunk = (seq: number) => ({ type: 'chunk', data: { v: 1, seq, text: `t${seq}` } }) as StreamEvent;
+    w.add([chunk(1)], 100);
+    w.flush(false, 1_099);
+    w.add([chunk(2)], 1_099);
+    expect(rows).toHaveLength(0);
+    w.flush(false, 1_100);
+    expect(reads).toBe(0);
+    expect(rows.map((r) => [r.seq, r.lastSeq, r.data])).toEqual([[1, 2, '{"v":1,"seq":1,"texts":["t1","t2"]}']]);
+    // Without a reading: its own clock (5,000), for the segment's start and for the check.
+    w.add([chunk(3)]);
+    w.flush(false);
+    expect(reads).toBe(2);
+    expect(rows).toHaveLength(1);
+  });
+
   it('a one-event segment is named after its event; a sealed stream keeps no text', () => {
     const { w, rows } = writer(true, { t: 0 });
     w.add(events.slice(0, 1));

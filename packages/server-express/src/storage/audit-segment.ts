@@ -19,7 +19,8 @@ const AUDIT_SEGMENT_BYTES = 65_536;
  * event `segment`, or the event's type for a one-event row). {@link auditRowItems} reads both.
  */
 export class AuditSegmentWriter {
-  private lines: string[] = [];
+  /** The general form's lines (none while the segment is compact or empty: no array to look at per event). */
+  private lines: string[] | undefined;
   /**
    * Texts of the plain text chunks of a compact segment: the first `textCount` (none when the
    * segment is general or empty). One array for the writer's life, written over segment after
@@ -43,18 +44,22 @@ export class AuditSegmentWriter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Adds new events to the pending segment (heartbeats are not audited). */
-  add(events: readonly StreamEvent[]): void {
+  /**
+   * Adds new events to the pending segment (heartbeats are not audited). `now`: the caller's reading
+   * of the clock, when it has one (the stream's delivery has the time its part arrived), so a
+   * segment's age costs no clock read per event.
+   */
+  add(events: readonly StreamEvent[], now?: number): void {
     for (const event of events) {
       if (event.type === 'heartbeat') continue;
-      const empty = this.lines.length === 0 && this.textCount === 0;
+      const empty = this.lines === undefined && this.textCount === 0;
       if (empty) {
         this.firstSeq = event.data.seq;
-        this.since = this.now();
+        this.since = now ?? this.now();
         this.firstType = event.type;
       }
       this.lastSeq = event.data.seq;
-      const text = this.sealed || this.lines.length > 0 ? undefined : plainText(event);
+      const text = this.sealed || this.lines !== undefined ? undefined : plainText(event);
       if (text !== undefined && (empty || event.data.v === this.textVersion)) {
         if (empty) this.textVersion = event.data.v;
         this.texts[this.textCount++] = text;
@@ -64,28 +69,29 @@ export class AuditSegmentWriter {
       if (this.textCount > 0) this.generalize();
       const data =
         this.sealed && (event.type === 'chunk' || event.type === 'resync') ? `{"v":${event.data.v},"seq":${event.data.seq},"sealed":true}` : JSON.stringify(event.data);
-      this.lines.push(`{"event":"${event.type}","data":${data}}`);
+      (this.lines ??= []).push(`{"event":"${event.type}","data":${data}}`);
       this.bytes += data.length;
     }
   }
 
-  /** Writes the pending segment when it is due (`force`: now). */
-  flush(force: boolean): void {
+  /** Writes the pending segment when it is due (`force`: now), by the clock reading `now` if given (see {@link add}). */
+  flush(force: boolean, now?: number): void {
     const compact = this.textCount > 0;
-    if (!compact && this.lines.length === 0) return;
-    if (!force && this.now() - this.since < AUDIT_SEGMENT_MS && this.bytes < AUDIT_SEGMENT_BYTES) return;
-    const data = compact ? `{"v":${this.textVersion},"seq":${this.firstSeq},"texts":${JSON.stringify(this.segmentTexts())}}` : `[${this.lines.join(',')}]`;
+    const lines = this.lines;
+    if (!compact && lines === undefined) return;
+    if (!force && (now ?? this.now()) - this.since < AUDIT_SEGMENT_MS && this.bytes < AUDIT_SEGMENT_BYTES) return;
+    const data = compact ? `{"v":${this.textVersion},"seq":${this.firstSeq},"texts":${JSON.stringify(this.segmentTexts())}}` : `[${lines!.join(',')}]`;
     this.write({
       streamId: this.stream.streamId,
       seq: this.firstSeq,
       lastSeq: this.lastSeq,
       tenantId: this.stream.tenantId,
-      event: compact ? TEXTS_ROW : this.lines.length === 1 ? this.firstType : 'segment',
+      event: compact ? TEXTS_ROW : lines!.length === 1 ? this.firstType : 'segment',
       data,
       bytes: Buffer.byteLength(data),
       createdAt: new Date(),
     });
-    this.lines = [];
+    this.lines = undefined;
     this.textCount = 0;
     // A forced flush (the stream ended or went quiet): the texts need not be kept until overwritten.
     if (force) this.texts = [];
@@ -100,8 +106,9 @@ export class AuditSegmentWriter {
 
   /** The compact texts so far become general lines (a non-text event joined the segment). */
   private generalize(): void {
+    const lines = (this.lines ??= []);
     for (let i = 0; i < this.textCount; i++) {
-      this.lines.push(`{"event":"chunk","data":{"v":${this.textVersion},"seq":${this.firstSeq + i},"text":${JSON.stringify(this.texts[i])}}}`);
+      lines.push(`{"event":"chunk","data":{"v":${this.textVersion},"seq":${this.firstSeq + i},"text":${JSON.stringify(this.texts[i])}}}`);
     }
     this.textCount = 0;
   }

@@ -59,8 +59,8 @@ export class LiveStream implements Tickable {
   private isFinal = false;
   /** The budgets this stream is judged against as it runs, when any could stop it or alert. */
   private readonly budget: RunningBudget | undefined;
-  /** Cluster mode: the events' copy in the shared log. */
-  private readonly logCopy: StreamLogCopy;
+  /** Cluster mode: the events' copy in the shared log (none without a log: nothing to look at per event). */
+  private readonly logCopy: StreamLogCopy | undefined;
 
   constructor(init: LiveStreamInit, deps: LiveStreamDeps) {
     this.init = init;
@@ -77,7 +77,7 @@ export class LiveStream implements Tickable {
     this.session = session;
     this.openRecord = openRecord;
     this.budget = runningBudgetFor(init, deps, this.createdAt);
-    this.logCopy = new StreamLogCopy(init.id, deps.log, init.encrypted === true);
+    this.logCopy = deps.log ? new StreamLogCopy(init.id, deps.log, init.encrypted === true) : undefined;
     this.auditSegment = new AuditSegmentWriter({ streamId: init.id, tenantId: init.tenantId }, init.sealing !== undefined, (row) => deps.store.chunks.push(row));
     // The connection reads the gate and reports backpressure through the two members below,
     // not a hooks object of two closures per stream.
@@ -96,7 +96,8 @@ export class LiveStream implements Tickable {
 
   /** The socket refused a write: the session coalesces until it drains ({@link onDrain}). */
   onBackpressure(): void {
-    this.deliver(this.session.setBackpressure(true, Date.now()));
+    const now = Date.now();
+    this.deliver(this.session.setBackpressure(true, now), now);
   }
 
   get isRunning(): boolean {
@@ -118,7 +119,7 @@ export class LiveStream implements Tickable {
   begin(): void {
     this.deps.store.openings.push(this.openRecord);
     // Crash safety: content waits for the opening's commit (start does not), see OpeningGate.
-    if (this.deps.holdContentUntilRecorded !== false) this.logCopy.hold();
+    if (this.deps.holdContentUntilRecorded !== false) this.logCopy?.hold();
     if (this.deps.holdContentUntilRecorded !== false) this.gate = new OpeningGate(
       this.deps.store.openings.durable(),
       this.deps.openingTimeoutMs ?? 10_000,
@@ -220,7 +221,9 @@ export class LiveStream implements Tickable {
       budget: this.budget,
       abortController: this.abortController,
       stopReason: () => this.stopReason,
-      deliver: (events) => this.deliver(events),
+      // The pump set lastActivityAt to its part's arrival just before: the delivery's clock
+      // reading (a terminal event's reads its own, see writeEvents).
+      deliver: (events) => this.deliver(events, this.lastActivityAt),
     }).then((end) => this.afterProvider(end, warm));
   }
 
@@ -249,30 +252,40 @@ export class LiveStream implements Tickable {
       },
     };
     await endStream(context, ending, now).finally(() => {
-      this.logCopy.end(this.tenantId);
+      this.logCopy?.end(this.tenantId);
       this.isFinal = true;
       this.resolveFinished?.();
     });
   }
 
-  /** New events from the session: audit copy, then the wire. Schedules the next age-based flush. */
-  private deliver(events: StreamEvent[]): void {
-    if (events.length > 0) this.writeEvents(events, true);
+  /**
+   * New events from the session: audit copy, then the wire. Schedules the next age-based flush.
+   * `now`: the caller's clock reading, when it has one (the audit copy then reads none).
+   */
+  private deliver(events: StreamEvent[], now?: number): void {
+    if (events.length > 0) this.writeEvents(events, true, now);
     this.scheduleFlush();
   }
 
-  private writeEvents(events: StreamEvent[], fresh: boolean): void {
+  private writeEvents(events: StreamEvent[], fresh: boolean, now?: number): void {
     if (events.length === 0) return;
     const last = events[events.length - 1]!;
-    if (last.type === 'error' || last.type === 'complete') this.terminal = last;
-    if (fresh && this.deps.persistChunks) this.audit(events);
-    if (fresh) this.logCopy.append(events);
+    if (last.type === 'error' || last.type === 'complete') {
+      this.terminal = last;
+      // An ending may come from the pump's end, past its last part: the clock, not the part's time.
+      now = undefined;
+    }
+    if (fresh && this.deps.persistChunks) this.audit(events, now);
+    if (fresh) this.logCopy?.append(events);
     const gate = this.gate;
     if (gate?.holding) {
       const wasHolding = gate.holdingContent;
-      const now = gate.pass(events);
-      if (!wasHolding && gate.holdingContent && !this.connection.backpressure) this.deliver(this.session.setBackpressure(true, Date.now()));
-      this.connection.write(now);
+      const passed = gate.pass(events);
+      if (!wasHolding && gate.holdingContent && !this.connection.backpressure) {
+        const at = Date.now();
+        this.deliver(this.session.setBackpressure(true, at), at);
+      }
+      this.connection.write(passed);
       return;
     }
     this.connection.write(events);
@@ -283,15 +296,19 @@ export class LiveStream implements Tickable {
     // An open gate passes everything: the stream lets it go (its promise, timer and closures are
     // a few hundred bytes per stream for the rest of the stream's life).
     this.gate = undefined;
-    this.logCopy.release();
+    this.logCopy?.release();
     this.connection.write(held);
-    if (!this.connection.backpressure && this.isRunning) this.deliver(this.session.setBackpressure(false, Date.now()));
+    if (!this.connection.backpressure && this.isRunning) {
+      const now = Date.now();
+      this.deliver(this.session.setBackpressure(false, now), now);
+    }
   }
 
-  /** The audit copy of new events, collected into a segment (see {@link AuditSegmentWriter}). */
-  private audit(events: StreamEvent[]): void {
-    this.auditSegment.add(events);
-    this.flushAudit(false);
+  /** The audit copy of new events, collected into a segment (see {@link AuditSegmentWriter}); `now` as in {@link deliver}. */
+  private audit(events: StreamEvent[], now: number | undefined): void {
+    this.auditSegment.add(events, now);
+    // An ended stream's segment is due at once.
+    this.auditSegment.flush(!this.isRunning, now);
   }
 
   /** Writes the pending audit segment when due (`force`: now). The hub's sweeper calls it for quiet streams. */
@@ -304,7 +321,10 @@ export class LiveStream implements Tickable {
   onDrain(): void {
     if (!this.connection.drained()) return;
     // Content held for the opening keeps the session coalescing until it is released.
-    if (this.isRunning && !this.gate?.holdingContent) this.deliver(this.session.setBackpressure(false, Date.now()));
+    if (this.isRunning && !this.gate?.holdingContent) {
+      const now = Date.now();
+      this.deliver(this.session.setBackpressure(false, now), now);
+    }
   }
 
   /**
@@ -328,7 +348,7 @@ export class LiveStream implements Tickable {
   onTick(now: number): void {
     if (this.flushAt > now || !this.isRunning) return;
     this.flushAt = Infinity;
-    this.deliver(this.session.tick(now));
+    this.deliver(this.session.tick(now), now);
   }
 
   private closeConnection(): void {

@@ -9,16 +9,14 @@ import { recordLifecycle } from './stream-records';
 // instance in cluster mode), the detach grace between readers, and the writes to the socket with
 // their backpressure.
 
-interface Attached {
-  response: SSEResponse;
-  writer: ConnectionWriter;
-}
-
 /** The (at most one) reader of a {@link LiveStream}, and the writes to it. */
 export class StreamConnection {
   /** The socket refused a write and has not drained since. */
   backpressure = false;
-  private attached: Attached | undefined;
+  // The local connection's response and writer (both set, or neither), held here rather than in
+  // an object of their own: one cold object fewer on every event's way to the socket.
+  private response: SSEResponse | undefined;
+  private writer: ConnectionWriter | undefined;
   private detachTimer: ReturnType<typeof setTimeout> | undefined;
   /** Cluster mode: the connection on another instance that reads this stream (from the log). */
   private remoteConn: string | undefined;
@@ -30,28 +28,28 @@ export class StreamConnection {
 
   /** A local or a remote connection reads the stream. */
   get hasReader(): boolean {
-    return this.attached !== undefined || this.remoteConn !== undefined;
+    return this.response !== undefined || this.remoteConn !== undefined;
   }
 
   /** Bytes queued on the connection that will still be written before it closes (billed with the rest). */
   get pendingBytes(): number {
-    const response = this.attached?.response;
+    const response = this.response;
     return response && !response.overflowed ? response.queuedUtf8Bytes : 0;
   }
 
   /** Makes `response` the stream's one reader; a previous connection (local or remote) closes. */
   attach(response: SSEResponse, createWriter: () => ConnectionWriter): void {
     this.stopDetachGrace();
-    const previous = this.attached;
+    const previous = this.response;
     const gate = this.stream.openingGate;
     if (gate?.holding && previous) {
       // Held content was meant for the replaced connection; the replay below covers it.
       gate.discard();
     }
-    const writer = createWriter();
-    this.attached = { response, writer };
+    this.writer = createWriter();
+    this.response = response;
     this.backpressure = false;
-    if (previous && previous.response !== response) previous.response.end();
+    if (previous && previous !== response) previous.end();
     if (this.remoteConn !== undefined) {
       // One reader per stream: the relay on another instance closes.
       this.remoteConn = undefined;
@@ -61,8 +59,8 @@ export class StreamConnection {
 
   /** The connection went away: see {@link LiveStream.detach}. */
   detach(response: SSEResponse, graceMs: number): void {
-    if (this.attached?.response !== response) return;
-    this.attached = undefined;
+    if (this.response !== response) return;
+    this.detachLocal();
     this.stream.openingGate?.discard();
     if (!this.stream.isRunning || this.remoteConn !== undefined) return;
     this.startDetachGrace(graceMs);
@@ -72,11 +70,11 @@ export class StreamConnection {
   attachRemote(conn: string): void {
     if (!this.stream.isRunning) return;
     this.stopDetachGrace();
-    const local = this.attached;
+    const local = this.response;
     if (local) {
       this.stream.openingGate?.discard();
-      this.attached = undefined;
-      local.response.end();
+      this.detachLocal();
+      local.end();
     }
     this.remoteConn = conn;
     this.deps.metrics.resumes.inc();
@@ -89,7 +87,7 @@ export class StreamConnection {
   detachRemote(conn: string, graceMs: number): void {
     if (this.remoteConn !== conn) return;
     this.remoteConn = undefined;
-    if (!this.stream.isRunning || this.attached) return;
+    if (!this.stream.isRunning || this.response) return;
     this.startDetachGrace(graceMs);
   }
 
@@ -107,7 +105,7 @@ export class StreamConnection {
     this.deps.metrics.detaches.inc();
     if (this.detachTimer) clearTimeout(this.detachTimer);
     this.detachTimer = setTimeout(() => {
-      if (this.attached || this.remoteConn !== undefined || !this.stream.isRunning) return;
+      if (this.response || this.remoteConn !== undefined || !this.stream.isRunning) return;
       this.deps.metrics.detachExpired.inc();
       recordLifecycle(this.stream, this.deps, 'stream.detach_expired', { graceMs });
       this.stream.stop(CLIENT_GONE_STOP);
@@ -117,30 +115,31 @@ export class StreamConnection {
 
   /** Writes events to the local connection, if any; a refused write starts backpressure. */
   write(events: StreamEvent[]): void {
-    const attached = this.attached;
-    if (!attached || events.length === 0) return;
-    const beforeEvents = attached.writer.eventsWritten;
-    const before = attached.writer.bytesWritten;
+    const response = this.response;
+    if (!response || events.length === 0) return;
+    const writer = this.writer!;
+    const beforeEvents = writer.eventsWritten;
+    const before = writer.bytesWritten;
     let frames: string;
     try {
-      frames = attached.writer.write(events);
+      frames = writer.write(events);
     } catch (error) {
       // A sealer failure breaks this connection's chain: close it, the client resumes on a new one.
       this.deps.logger.error({ err: error, streamId: this.stream.id }, 'sealing failed; closing the connection');
-      this.attached = undefined;
-      attached.response.end();
+      this.detachLocal();
+      response.end();
       return;
     }
     if (frames === '') return;
-    const bytes = attached.writer.bytesWritten - before;
-    if (!attached.response.write(frames, bytes, attached.writer.eventsWritten - beforeEvents) && !this.backpressure) {
+    const bytes = writer.bytesWritten - before;
+    if (!response.write(frames, bytes, writer.eventsWritten - beforeEvents) && !this.backpressure) {
       this.backpressure = true;
       this.deps.metrics.backpressure.inc();
       this.stream.onBackpressure();
     }
     // Past the start event: the first content leaves now, not at the end of the response's first
     // turn (see openSSEResponse). Later calls find nothing held.
-    if (events[events.length - 1]!.type !== 'start') attached.response.flush?.();
+    if (events[events.length - 1]!.type !== 'start') response.flush?.();
   }
 
   /** The socket drained: true when it had been backpressured (the session may go back to its flush rules). */
@@ -153,13 +152,20 @@ export class StreamConnection {
   /** Ends the local connection after the stream's `terminal` event. */
   close(terminal: StreamEvent | undefined): void {
     const gate = this.stream.openingGate;
-    const attached = this.attached;
-    this.attached = undefined;
-    if (!attached) return;
+    const response = this.response;
+    const writer = this.writer;
+    this.detachLocal();
+    if (!response || !writer) return;
     // After an overflow the queued frames were dropped (and with no durable opening the held content
     // is never sent): the terminal event goes out alone, last, in the connection's own format.
     if (gate?.timedOut) gate.discard();
-    const dropped = attached.response.overflowed || gate?.timedOut === true;
-    attached.response.end(dropped && terminal ? attached.writer.write([terminal]) : undefined);
+    const dropped = response.overflowed || gate?.timedOut === true;
+    response.end(dropped && terminal ? writer.write([terminal]) : undefined);
+  }
+
+  /** No local connection any more. */
+  private detachLocal(): void {
+    this.response = undefined;
+    this.writer = undefined;
   }
 }
