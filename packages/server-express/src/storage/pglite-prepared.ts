@@ -70,7 +70,7 @@ export class PreparedStatements {
       const serializer = pg.serializers[statement.types[i]!];
       values[i] = serializer ? serializer(v) : String(v);
     }
-    const message = concat(serialize.bind({ statement: statement.name, values }), DESCRIBE_PORTAL, EXECUTE, SYNC);
+    const message = Buffer.concat([serialize.bind({ statement: statement.name, values }), DESCRIBE_PORTAL, EXECUTE, SYNC]);
     const { messages } = await exclusive(pg, () => pg.execProtocol(message));
     return parse.parseResults(messages, pg.parsers, { rowMode })[0]?.rows ?? [];
   }
@@ -78,7 +78,7 @@ export class PreparedStatements {
   /** Closes `statement` (the text `sql`) in the database and forgets it here. */
   private async forget(sql: string, statement: Named): Promise<void> {
     this.named.delete(sql);
-    const message = concat(serialize.close({ type: 'S', name: statement.name }), SYNC);
+    const message = Buffer.concat([serialize.close({ type: 'S', name: statement.name }), SYNC]);
     await exclusive(this.pg, () => this.pg.execProtocol(message));
   }
 
@@ -86,7 +86,7 @@ export class PreparedStatements {
   private async prepare(sql: string): Promise<Named | undefined> {
     if (this.named.size >= this.max) return undefined;
     const name = `twin_${++lastName}`;
-    const message = concat(serialize.parse({ name, text: sql }), serialize.describe({ type: 'S', name }), SYNC);
+    const message = Buffer.concat([serialize.parse({ name, text: sql }), serialize.describe({ type: 'S', name }), SYNC]);
     // A text that does not parse throws here (and is not kept): the caller sees the error as from `query`.
     const { messages } = await exclusive(this.pg, () => this.pg.execProtocol(message));
     const statement = { name, types: parse.parseDescribeStatementResults(messages) };
@@ -105,14 +105,3 @@ const DESCRIBE_PORTAL = serialize.describe({ type: 'P' });
 const EXECUTE = serialize.execute({});
 const SYNC = serialize.sync();
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
