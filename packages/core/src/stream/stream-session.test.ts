@@ -84,6 +84,22 @@ describe('StreamSession', () => {
     expect(session.getSnapshot().metrics.bytesSent).toBe(10);
   });
 
+  it('meters writes through the noteWrite method with no per-session closure until recordWrite is taken', () => {
+    const now = () => 0;
+    const session = createStreamSession({ streamId: 's', provider: 'p', model: 'm', now });
+    session.start();
+    session.noteWrite(7, 1);
+    session.noteWrite(3);
+    // The per-event path loads no function object of its own: the only callable the session holds is its clock.
+    expect(Object.values(session).filter((value) => typeof value === 'function')).toEqual([now]);
+    const onWrite = session.recordWrite;
+    expect(session.recordWrite).toBe(onWrite);
+    onWrite(10, 2); // unbound, as `onWrite: session.recordWrite`
+    onWrite(5);
+    const { bytesSent, eventsSent } = session.getSnapshot().metrics;
+    expect([bytesSent, eventsSent]).toEqual([25, 3]);
+  });
+
   it('tells subscribers every batch of emitted events, in order, until they unsubscribe', () => {
     const session = createStreamSession({ streamId: 's', provider: 'p', model: 'm', now: () => 0 });
     const seen: string[][] = [];

@@ -90,6 +90,7 @@ export class StreamSession {
   private backpressure = false;
   private errors = 0;
   private fallbackUsage: Usage | undefined;
+  private boundRecordWrite: ((bytes: number, events?: number) => void) | undefined;
 
   constructor(options: StreamSessionOptions) {
     this.streamId = options.streamId;
@@ -186,14 +187,24 @@ export class StreamSession {
   }
 
   /**
-   * Reports UTF-8 bytes and events a connection wrote. An arrow property so it can be handed over
-   * as `onWrite: session.recordWrite` without binding.
+   * Reports UTF-8 bytes and events a connection wrote. A method (one function for all sessions), so a
+   * caller that writes per event (the server) loads no per-session closure; {@link recordWrite} is the
+   * same as a callback.
    */
-  readonly recordWrite = (bytes: number, events: number = 0): void => {
+  noteWrite(bytes: number, events: number = 0): void {
     this.bytesSent += bytes;
     this.eventsSent += events;
     this.snapshot = undefined;
-  };
+  }
+
+  /**
+   * {@link noteWrite} bound to this session, so it can be handed over as `onWrite: session.recordWrite`
+   * without binding. Made on first use (the same function every time): a session that is only called
+   * through {@link noteWrite} carries no closure.
+   */
+  get recordWrite(): (bytes: number, events?: number) => void {
+    return (this.boundRecordWrite ??= (bytes: number, events: number = 0) => this.noteWrite(bytes, events));
+  }
 
   /** Calls `listener` with the events of every call that emitted some. Returns the unsubscribe function. */
   subscribe(listener: StreamSessionListener): () => void {

@@ -181,7 +181,7 @@ export class LiveStream implements Tickable {
 
   /** Bytes and events handed to this stream's socket (the SSE response reports them): metered and billed. */
   recordWritten(bytes: number, events: number): void {
-    this.session.recordWrite(bytes, events);
+    this.session.noteWrite(bytes, events);
     this.budget?.written(bytes);
     this.deps.metrics.countWrite(events, bytes);
   }
